@@ -1,0 +1,42 @@
+/**
+ * createApp(): the Hono app. Cross-cutting middleware in order: request id → config/db →
+ * auth (per route group) → routes; `onError`/`notFound` render problem+json.
+ */
+import { Hono } from "hono";
+import { drizzle } from "drizzle-orm/d1";
+import { createMiddleware } from "hono/factory";
+import * as schema from "./db/schema";
+import { type AppEnv, loadConfig } from "./env";
+import { AppError, onError } from "./errors";
+import { newId } from "./lib/ids";
+import { buildRoutes } from "./builds/builds.routes";
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export const requestId = createMiddleware<AppEnv>(async (c, next) => {
+  const incoming = c.req.header("x-request-id");
+  const id = incoming && REQUEST_ID_RE.test(incoming) ? incoming : newId();
+  c.set("requestId", id);
+  c.header("x-request-id", id);
+  await next();
+});
+
+const context = createMiddleware<AppEnv>(async (c, next) => {
+  c.set("config", loadConfig(c.env));
+  c.set("db", drizzle(c.env.DB, { schema }));
+  await next();
+});
+
+export function createApp() {
+  const app = new Hono<AppEnv>();
+  app.use("*", requestId);
+  app.onError(onError);
+  app.notFound((c) => onError(new AppError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`), c));
+
+  app.get("/health", (c) => c.json({ status: "healthy" }));
+  app.use("/v1/*", context);
+  app.route("/v1/builds", buildRoutes);
+  return app;
+}
+
+export type AppType = ReturnType<typeof createApp>;

@@ -1,0 +1,89 @@
+/**
+ * Bindings and configuration. `Env` comes from `wrangler types` (worker-configuration.d.ts);
+ * secrets are declared here. `loadConfig(env)` parses vars/secrets with zod once per request
+ * (nothing reads env at module scope).
+ */
+import { z } from "zod";
+import type { DrizzleD1Database } from "drizzle-orm/d1";
+import type * as schema from "./db/schema";
+import type { Principal } from "./security/principal";
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      /** HS256 shared secret for user JWTs (Supabase style). Optional when JWKS is used. */
+      JWT_SECRET?: string;
+      /** JWKS endpoint for RS256/ES256 user JWTs (Clerk, Auth0, Cloudflare Access). */
+      JWT_JWKS_URL?: string;
+      JWT_ISSUER?: string;
+      /** Signs the short-lived build-scoped SSE stream tokens. */
+      STREAM_TOKEN_SECRET?: string;
+      /** Test-only binding: migrations read by the vitest pool. */
+      TEST_MIGRATIONS?: unknown;
+    }
+  }
+}
+
+const flag = z
+  .enum(["true", "false", "1", "0"])
+  .transform((v) => v === "true" || v === "1");
+const intVar = (def: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+
+const ConfigShape = {
+    ENVIRONMENT: z.enum(["development", "test", "staging", "production"]).default("production"),
+    JWT_SECRET: z.string().min(16).optional(),
+    JWT_JWKS_URL: z.url().optional(),
+    JWT_AUDIENCE: z.string().min(1).default("authenticated"),
+    JWT_ISSUER: z.string().min(1).optional(),
+    ENFORCE_CAPABILITY_AUTH: flag.default(true),
+    TENANT_CLAIM: z.string().min(1).default("org_id"),
+    STREAM_TOKEN_SECRET: z.string().min(16).optional(),
+    RUNTIME_NODE_PARALLELISM: intVar(4, 1, 64),
+    RUNTIME_LEASE_TTL_SECONDS: intVar(20, 5, 600),
+    SSE_HEARTBEAT_SECONDS: intVar(15, 1, 300),
+    SSE_IDLE_TIMEOUT_SECONDS: intVar(300, 5, 3600),
+};
+
+export const ConfigSchema = z
+  .object(ConfigShape)
+  .refine((c) => c.ENFORCE_CAPABILITY_AUTH || c.ENVIRONMENT === "development", {
+    message: "ENFORCE_CAPABILITY_AUTH may only be false when ENVIRONMENT=development",
+    path: ["ENFORCE_CAPABILITY_AUTH"],
+  })
+  .refine((c) => c.JWT_SECRET !== undefined || c.JWT_JWKS_URL !== undefined, {
+    message: "configure JWT_SECRET and/or JWT_JWKS_URL",
+    path: ["JWT_SECRET"],
+  });
+export type Config = z.infer<typeof ConfigSchema>;
+
+const cache = new WeakMap<object, Config>();
+
+/** Parses (and memoises per env object) the configuration; a bad config is a loud error. */
+export function loadConfig(env: Env): Config {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigShape)) {
+    const value = (env as unknown as Record<string, unknown>)[key];
+    if (value !== undefined && value !== "") raw[key] = value;
+  }
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(`invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  }
+  cache.set(env, parsed.data);
+  return parsed.data;
+}
+
+export type Db = DrizzleD1Database<typeof schema>;
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    config: Config;
+    db: Db;
+    principal: Principal;
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * The one error model: services throw `AppError` with a closed `ErrorCode`; `onError`
+ * and `notFound` render RFC 9457 problem+json. Unknown errors become `internal` and are
+ * logged with the request id, never exposed.
+ */
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+
+/** Closed set of machine codes; each maps to exactly one HTTP status in `codeToStatus`. */
+export const ERROR_CODES = [
+  "malformed_json", // body is not parseable JSON
+  "validation_failed", // body/query/path failed its schema
+  "invalid_dag", // DAG planning rejected the graph
+  "unauthenticated", // no/invalid bearer token
+  "token_expired", // bearer token past exp
+  "capabilities_missing", // token carries no capability at all
+  "insufficient_capability", // token lacks the route's capability
+  "build_not_found", // no such build (or not visible to the tenant)
+  "build_access_denied", // build belongs to another user
+  "not_found", // no such route
+  "method_not_allowed",
+  "lease_lost", // the build's runner lost its lease to a newer owner; retry
+  "build_conflict", // a mutation is not valid for the build's status
+  "stream_token_unavailable", // stream tokens are not configured on this deployment
+  "internal", // bug; details only in logs
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export function codeToStatus(code: ErrorCode): number {
+  switch (code) {
+    case "malformed_json":
+      return 400;
+    case "unauthenticated":
+    case "token_expired":
+      return 401;
+    case "capabilities_missing":
+    case "insufficient_capability":
+    case "build_access_denied":
+      return 403;
+    case "build_not_found":
+    case "not_found":
+      return 404;
+    case "method_not_allowed":
+      return 405;
+    case "build_conflict":
+    case "lease_lost":
+      return 409;
+    case "validation_failed":
+    case "invalid_dag":
+      return 422;
+    case "stream_token_unavailable":
+      return 503;
+    case "internal":
+      return 500;
+  }
+}
+
+const TITLES: Partial<Record<ErrorCode, string>> = {
+  malformed_json: "Malformed JSON body",
+  validation_failed: "Request validation failed",
+  unauthenticated: "Authentication required",
+  token_expired: "Token expired",
+  internal: "Internal server error",
+};
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly detail?: string;
+  readonly errors?: FieldError[];
+  /** Reportable errors are bugs or outages worth logging at error level. */
+  readonly reportable: boolean;
+
+  constructor(code: ErrorCode, detail?: string, opts: { errors?: FieldError[]; cause?: unknown } = {}) {
+    super(detail ?? code, { cause: opts.cause });
+    this.code = code;
+    this.status = codeToStatus(code);
+    this.detail = detail;
+    this.errors = opts.errors;
+    this.reportable = this.status >= 500;
+  }
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  code: ErrorCode;
+  request_id: string;
+  errors?: FieldError[];
+}
+
+export function toProblem(err: AppError, requestId: string): Problem {
+  const problem: Problem = {
+    type: `https://clarity.dev/problems/${err.code}`,
+    title: TITLES[err.code] ?? err.code.replace(/_/g, " "),
+    status: err.status,
+    code: err.code,
+    request_id: requestId,
+  };
+  if (err.detail) problem.detail = err.detail;
+  if (err.errors) problem.errors = err.errors;
+  return problem;
+}
+
+export function problemResponse(err: AppError, requestId: string, headers: HeadersInit = {}): Response {
+  const h = new Headers(headers);
+  h.set("content-type", "application/problem+json");
+  h.set("x-request-id", requestId);
+  return new Response(JSON.stringify(toProblem(err, requestId)), { status: err.status, headers: h });
+}
+
+/** Normalises anything thrown into an AppError (unknown → internal). */
+export function asAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof HTTPException) {
+    if (err.status === 400) return new AppError("malformed_json", "Request body is not valid JSON.");
+    if (err.status === 404) return new AppError("not_found");
+  }
+  return new AppError("internal", undefined, { cause: err });
+}
+
+export function onError(err: unknown, c: Context): Response {
+  const appErr = asAppError(err);
+  const requestId = (c.get("requestId") as string | undefined) ?? "unknown";
+  if (appErr.reportable) {
+    const cause = appErr.code === "internal" ? err : appErr.cause;
+    console.error(
+      JSON.stringify({
+        level: "error",
+        msg: "request_failed",
+        request_id: requestId,
+        code: appErr.code,
+        error: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause),
+      }),
+    );
+  }
+  return problemResponse(appErr, requestId);
+}
