@@ -8,14 +8,14 @@ import type { ValidationTargets } from "hono";
 import type { z } from "zod";
 import { AppError, type FieldError } from "./errors";
 
-export function zodIssues(error: z.ZodError): FieldError[] {
+export function zodIssues(error: { issues: ReadonlyArray<{ path: readonly PropertyKey[]; message: string }> }): FieldError[] {
   return error.issues.map((i) => ({ path: i.path.length ? i.path.map(String).join(".") : "(root)", message: i.message }));
 }
 
 export function validate<T extends z.ZodType, Target extends keyof ValidationTargets>(target: Target, schema: T) {
   return zValidator(target, schema, (result) => {
     if (!result.success) {
-      throw new AppError("validation_failed", `Invalid ${target}.`, { errors: zodIssues(result.error as z.ZodError) });
+      throw new AppError("validation_failed", `Invalid ${target}.`, { errors: zodIssues(result.error) });
     }
   });
 }

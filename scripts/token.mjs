@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+/**
+ * Mints a local development user token: `npm run --silent token -- <role> [sub]`.
+ * Signs HS256 with JWT_SECRET from .dev.vars (created by `npm start`), issuer
+ * `clarity-local-dev` (accepted only when ENVIRONMENT=development), valid 12 h.
+ * Prints only the token on stdout; never prints the secret.
+ */
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SignJWT } from "jose";
+
+const ROLES = ["viewer", "operator", "security", "admin"];
+const LOCAL_DEV_ISSUER = "clarity-local-dev";
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const DEV_VARS = resolve(ROOT, ".dev.vars");
+
+function usage(message) {
+  if (message) process.stderr.write(`error: ${message}\n`);
+  process.stderr.write(`usage: npm run --silent token -- <${ROLES.join("|")}> [sub]\n`);
+  process.exit(2);
+}
+
+/** Parses dotenv-style KEY=VALUE lines (comments, `export `, and single/double quotes tolerated). */
+function parseDevVars(text) {
+  const vars = {};
+  for (const rawLine of text.split(/\r?\n/)) {
+    const line = rawLine.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) continue;
+    const raw = m[2].trim();
+    const quoted = /^(["'])(.*)\1\s*(?:#.*)?$/.exec(raw);
+    vars[m[1]] = quoted ? quoted[2] : raw.replace(/\s+#.*$/, "");
+  }
+  return vars;
+}
+
+function missingSecret(why) {
+  process.stderr.write(
+    `error: ${why}\n` +
+      "Run `npm start` once: it creates .dev.vars with a generated development JWT_SECRET.\n",
+  );
+  process.exit(1);
+}
+
+const [role, subArg] = process.argv.slice(2);
+if (role === undefined || role === "-h" || role === "--help") usage();
+if (!ROLES.includes(role)) usage(`unknown role "${role}"`);
+const sub = subArg !== undefined && subArg.trim() !== "" ? subArg.trim() : `dev-${role}`;
+
+let text;
+try {
+  text = readFileSync(DEV_VARS, "utf8");
+} catch {
+  missingSecret(`${DEV_VARS} not found.`);
+}
+const vars = parseDevVars(text);
+if (!vars.JWT_SECRET) missingSecret(`${DEV_VARS} has no JWT_SECRET.`);
+const audience = vars.JWT_AUDIENCE || "authenticated";
+
+const token = await new SignJWT({ roles: [role] })
+  .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+  .setSubject(sub)
+  .setAudience(audience)
+  .setIssuer(LOCAL_DEV_ISSUER)
+  .setIssuedAt()
+  .setExpirationTime("12h")
+  .sign(new TextEncoder().encode(vars.JWT_SECRET));
+
+process.stdout.write(`${token}\n`);

@@ -1,0 +1,140 @@
+/**
+ * BuildRunner — one Durable Object per build (id = idFromName(build_id)).
+ * Responsibilities: single writer of its build's D1 rows (lease with epoch, every batch fenced),
+ * the runtime tick loop as `alarm()`, event seq allocation, and live SSE fan-out. All decisions
+ * live in the pure run-machine; this file loads state, applies it, persists, and re-arms.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { drizzle } from "drizzle-orm/d1";
+import * as schema from "../db/schema";
+import { type Db, loadConfig } from "../env";
+import { isoTimestamp, newId } from "../lib/ids";
+import { Mutex } from "../lib/mutex";
+import { EventStreamHub } from "./event-stream";
+import { type BuildState, type CreateInput, Draft, type TickReport, createBuild, runningRuns, tick } from "./run-machine";
+import { StaleLeaseError, acquireLease, commitDraft, getBuildRow, listEvents, loadBuildState, writeLease } from "./builds.repo";
+import { CreateInputSchema, type RpcResult } from "./build-runner.client";
+
+export class BuildRunner extends DurableObject<Env> {
+  private state: BuildState | null = null;
+  private epoch: number | null = null;
+  private readonly owner = `build-runner-${newId()}`;
+  private readonly mutex = new Mutex();
+  private readonly hub = new EventStreamHub();
+
+  private get db(): Db {
+    return drizzle(this.env.DB, { schema });
+  }
+
+  private get config() {
+    return loadConfig(this.env);
+  }
+
+  /** Creates the build (idempotent per DO: a second create of the same id is a no-op). */
+  async create(raw: CreateInput): Promise<RpcResult<{ build_id: string }>> {
+    const input = CreateInputSchema.parse(raw);
+    return this.mutex.run(async () => {
+      if (await this.ctx.storage.get<string>("build_id")) return { ok: true, value: { build_id: input.build_id } };
+      const now = Date.now();
+      const d = createBuild(input, now);
+      await commitDraft(this.db, d, this.leaseAt(now, 1), { created: true });
+      await this.ctx.storage.put({ build_id: input.build_id, runtime_id: newId() });
+      this.state = d.state;
+      this.epoch = 1;
+      this.hub.publish(d.events, false);
+      await this.ctx.storage.setAlarm(now);
+      return { ok: true, value: { build_id: input.build_id } };
+    });
+  }
+
+  /** The runtime tick loop: at-least-once, so `tick` is idempotent. */
+  async alarm(): Promise<void> {
+    const res = await this.runTick();
+    if (!res.ok && res.code !== "lease_lost" && res.code !== "build_not_found") throw new Error(res.code);
+  }
+
+  /** A safe nudge: the same tick as the alarm, serialised with it. */
+  async tick(): Promise<RpcResult<TickReport>> {
+    return this.runTick();
+  }
+
+  /** SSE stream of events with seq > after: replay, then live until the build ends. */
+  async openStream(after: number): Promise<ReadableStream<Uint8Array>> {
+    const cfg = this.config;
+    const buildId = (await this.ctx.storage.get<string>("build_id")) ?? "";
+    return this.hub.open({
+      after: Math.max(0, Math.floor(after)),
+      heartbeatMs: cfg.SSE_HEARTBEAT_SECONDS * 1000,
+      idleMs: cfg.SSE_IDLE_TIMEOUT_SECONDS * 1000,
+      loadPage: async (a) =>
+        (await listEvents(this.db, buildId, a, 500)).map((e) => ({
+          seq: e.seq, event_type: e.eventType, build_id: e.buildId, timestamp: e.createdAt, payload: e.payload,
+        })),
+      endsAt: async (seq) => {
+        const row = await getBuildRow(this.db, buildId);
+        if (!row || (row.status !== "completed" && row.status !== "aborted")) return false;
+        return (await listEvents(this.db, buildId, seq, 1)).length === 0;
+      },
+    });
+  }
+
+  private async runTick(): Promise<RpcResult<TickReport>> {
+    return this.mutex.run(async () => {
+      if (!(await this.ensureLoaded())) return { ok: false, code: "build_not_found" };
+      const cfg = this.config;
+      const runtimeId = (await this.ctx.storage.get<string>("runtime_id")) ?? "unknown";
+      return this.apply((d) => tick(d, { runtimeId, parallelism: cfg.RUNTIME_NODE_PARALLELISM }));
+    });
+  }
+
+  /** Runs `op` on a copy of the state, persists it in one fenced batch, publishes, re-arms. */
+  private async apply<T extends { next_wake_at?: number | null }>(op: (d: Draft) => T): Promise<RpcResult<T>> {
+    const now = Date.now();
+    const d = new Draft(structuredClone(this.state as BuildState), now);
+    const value = op(d);
+    const active = d.state.status === "running" || runningRuns(d.state).length > 0;
+    const lease = this.leaseAt(now, this.epoch as number, active);
+    try {
+      if (d.changed) await commitDraft(this.db, d, lease);
+      else await writeLease(this.db, d.state.build_id, lease);
+    } catch (err) {
+      if (!(err instanceof StaleLeaseError)) throw err;
+      this.state = null;
+      this.epoch = null;
+      return { ok: false, code: "lease_lost" };
+    }
+    this.state = d.state;
+    this.hub.publish(d.events, d.state.status === "completed" || d.state.status === "aborted");
+    await this.schedule(now, value.next_wake_at ?? null, active);
+    return { ok: true, value };
+  }
+
+  private async schedule(now: number, wakeAt: number | null, active: boolean): Promise<void> {
+    if (!active) {
+      await this.ctx.storage.deleteAlarm();
+      return;
+    }
+    const heartbeat = now + (this.config.RUNTIME_LEASE_TTL_SECONDS * 1000) / 3;
+    await this.ctx.storage.setAlarm(Math.max(now, Math.min(wakeAt ?? heartbeat, heartbeat)));
+  }
+
+  private leaseAt(now: number, epoch: number, held = true) {
+    const ttl = this.config.RUNTIME_LEASE_TTL_SECONDS * 1000;
+    return { owner: this.owner, epoch, expiresAt: held ? isoTimestamp(now + ttl) : null, heartbeatAt: isoTimestamp(now) };
+  }
+
+  /** Takes a fresh lease epoch and loads the build from D1 the first time this instance acts. */
+  private async ensureLoaded(): Promise<boolean> {
+    if (this.state && this.epoch !== null) return true;
+    const buildId = await this.ctx.storage.get<string>("build_id");
+    if (!buildId) return false;
+    const now = Date.now();
+    const epoch = await acquireLease(this.db, buildId, this.owner, isoTimestamp(now + this.config.RUNTIME_LEASE_TTL_SECONDS * 1000), isoTimestamp(now));
+    if (epoch === null) return false;
+    const state = await loadBuildState(this.db, buildId);
+    if (!state) return false;
+    this.state = state;
+    this.epoch = epoch;
+    return true;
+  }
+}

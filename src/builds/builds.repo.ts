@@ -1,0 +1,247 @@
+/**
+ * Plain query functions over the build tables. `commitDraft` turns one run-machine Draft into
+ * one atomic D1 batch, fenced by the writer's lease epoch (see db/schema.ts). Reads used by the
+ * API live here too; mapping to DTOs happens in the service.
+ */
+import { and, asc, desc, eq, gt, lt, or, sql, type SQL } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import * as t from "../db/schema";
+import type { Db } from "../env";
+import type { BuildStatus, TaskStatus } from "./builds.types";
+import { type BuildState, type Draft, doneNodeIds } from "./run-machine";
+import { isDoneTaskStatus } from "./builds.types";
+
+export class StaleLeaseError extends Error {
+  constructor() {
+    super("stale_lease_epoch");
+    this.name = "StaleLeaseError";
+  }
+}
+
+function isStaleLease(err: unknown): boolean {
+  for (let e: unknown = err, i = 0; e && i < 5; e = (e as { cause?: unknown }).cause, i++) {
+    if (e instanceof Error && e.message.includes("stale_lease_epoch")) return true;
+  }
+  return false;
+}
+
+export interface LeaseWrite {
+  owner: string;
+  epoch: number;
+  expiresAt: string | null;
+  heartbeatAt: string;
+}
+
+/** Loads the full run state of a build, or null when it does not exist. */
+export async function loadBuildState(db: Db, buildId: string): Promise<BuildState | null> {
+  const [builds, nodes, runs, maxSeq] = await db.batch([
+    db.select().from(t.builds).where(eq(t.builds.buildId, buildId)),
+    db.select().from(t.buildNodes).where(eq(t.buildNodes.buildId, buildId)).orderBy(asc(t.buildNodes.position)),
+    db.select().from(t.taskRuns).where(eq(t.taskRuns.buildId, buildId)).orderBy(asc(t.taskRuns.eventSeq)),
+    db.select({ seq: sql<number | null>`max(${t.buildEvents.seq})` }).from(t.buildEvents).where(eq(t.buildEvents.buildId, buildId)),
+  ]);
+  const b = builds[0];
+  if (!b) return null;
+  return {
+    build_id: b.buildId, tenant_id: b.tenantId, created_by: b.createdBy, repo_url: b.repoUrl, objective: b.objective,
+    status: b.status as BuildStatus, scan_mode: b.scanMode, metadata: b.metadata, created_at: b.createdAt, updated_at: b.updatedAt,
+    nodes: nodes.map((n) => ({
+      node_id: n.nodeId, title: n.title, agent: n.agent, depends_on: n.dependsOn, gate: n.gate as never, status: n.status as TaskStatus,
+      position: n.position, level: n.level, not_before: n.notBefore,
+    })),
+    task_runs: runs.map((r) => ({
+      task_run_id: r.taskRunId, node_id: r.nodeId, attempt: r.attempt, status: r.status as TaskStatus, source: r.source,
+      started_at: r.startedAt, finished_at: r.finishedAt, error: r.error, due_at: r.dueAt, event_seq: r.eventSeq,
+    })),
+    next_seq: (maxSeq[0]?.seq ?? 0) + 1,
+  };
+}
+
+/** Takes the lease: a new epoch for this writer. Returns the epoch, or null if the build is gone. */
+export async function acquireLease(db: Db, buildId: string, owner: string, expiresAt: string, now: string): Promise<number | null> {
+  const rows = await db
+    .update(t.builds)
+    .set({ leaseOwner: owner, leaseEpoch: sql`${t.builds.leaseEpoch} + 1`, leaseExpiresAt: expiresAt, heartbeatAt: now })
+    .where(eq(t.builds.buildId, buildId))
+    .returning({ epoch: t.builds.leaseEpoch });
+  return rows[0]?.epoch ?? null;
+}
+
+function buildCounters(s: BuildState) {
+  const done = doneNodeIds(s);
+  return {
+    taskTotal: s.task_runs.length,
+    taskCompleted: s.task_runs.filter((r) => r.status === "completed").length,
+    taskFailed: s.task_runs.filter((r) => r.status === "failed").length,
+    nodeTotal: s.nodes.length,
+    nodeDone: s.nodes.filter((n) => done.has(n.node_id)).length,
+  };
+}
+
+/**
+ * Persists a draft atomically. With `created`, the build row is inserted (its primary key guards
+ * against a double create); otherwise the batch starts with the fence and fails with
+ * StaleLeaseError when `lease.epoch` is no longer current — nothing is written then.
+ */
+export async function commitDraft(db: Db, d: Draft, lease: LeaseWrite, opts: { created?: boolean } = {}): Promise<void> {
+  const s = d.state;
+  const id = s.build_id;
+  const stmts: BatchItem<"sqlite">[] = [];
+  const buildRow = {
+    status: s.status, scanMode: s.scan_mode, metadata: s.metadata, updatedAt: s.updated_at, ...buildCounters(s),
+    leaseOwner: lease.owner, leaseExpiresAt: lease.expiresAt, heartbeatAt: lease.heartbeatAt,
+  };
+  if (opts.created) {
+    stmts.push(
+      db.insert(t.builds).values({
+        buildId: id, tenantId: s.tenant_id, createdBy: s.created_by, repoUrl: s.repo_url, objective: s.objective,
+        createdAt: s.created_at, leaseEpoch: lease.epoch, ...buildRow,
+      }),
+    );
+  } else {
+    stmts.push(db.insert(t.buildWriteFences).values({ buildId: id, epoch: lease.epoch }));
+    stmts.push(db.update(t.builds).set(buildRow).where(and(eq(t.builds.buildId, id), eq(t.builds.leaseEpoch, lease.epoch))));
+  }
+  if (d.nodesReplaced) {
+    if (!opts.created) stmts.push(db.delete(t.buildNodes).where(eq(t.buildNodes.buildId, id)));
+    for (const n of s.nodes) {
+      stmts.push(
+        db.insert(t.buildNodes).values({
+          buildId: id, nodeId: n.node_id, position: n.position, title: n.title, agent: n.agent, dependsOn: n.depends_on,
+          gate: n.gate, level: n.level, status: n.status, notBefore: n.not_before,
+        }),
+      );
+    }
+  } else {
+    for (const nodeId of d.touchedNodes) {
+      const n = s.nodes.find((x) => x.node_id === nodeId);
+      if (!n) continue;
+      stmts.push(
+        db.update(t.buildNodes).set({ status: n.status, notBefore: n.not_before })
+          .where(and(eq(t.buildNodes.buildId, id), eq(t.buildNodes.nodeId, nodeId))),
+      );
+    }
+  }
+  for (const r of s.task_runs) {
+    const row = {
+      status: r.status, finishedAt: r.finished_at, error: r.error, dueAt: r.due_at,
+    };
+    if (d.newRuns.has(r.task_run_id)) {
+      stmts.push(
+        db.insert(t.taskRuns).values({
+          taskRunId: r.task_run_id, buildId: id, nodeId: r.node_id, attempt: r.attempt, source: r.source,
+          startedAt: r.started_at, eventSeq: r.event_seq, ...row,
+        }),
+      );
+    } else if (d.touchedRuns.has(r.task_run_id)) {
+      stmts.push(db.update(t.taskRuns).set(row).where(eq(t.taskRuns.taskRunId, r.task_run_id)));
+    }
+  }
+  for (const e of d.events) {
+    stmts.push(db.insert(t.buildEvents).values({ buildId: id, seq: e.seq, eventType: e.event_type, payload: e.payload, createdAt: e.timestamp }));
+  }
+  for (const r of d.transitions) {
+    stmts.push(db.insert(t.statusTransitions).values({
+      transitionId: r.transition_id, buildId: id, fromStatus: r.from_status, toStatus: r.to_status, reason: r.reason,
+      source: r.source, eventSeq: r.event_seq, createdAt: r.created_at,
+    }));
+  }
+  for (const r of d.gates) {
+    stmts.push(db.insert(t.gateDecisions).values({
+      decisionId: r.decision_id, buildId: id, gate: r.gate, status: r.status, reason: r.reason, nodeId: r.node_id,
+      source: r.source, eventSeq: r.event_seq, createdAt: r.created_at,
+    }));
+  }
+  for (const r of d.replans) {
+    stmts.push(db.insert(t.replanDecisions).values({
+      decisionId: r.decision_id, buildId: id, action: r.action, reason: r.reason, source: r.source,
+      replacementNodes: r.replacement_nodes, eventSeq: r.event_seq, createdAt: r.created_at,
+    }));
+  }
+  for (const r of d.checkpoints) {
+    stmts.push(db.insert(t.checkpoints).values({
+      checkpointId: r.checkpoint_id, buildId: id, status: r.status, reason: r.reason, eventCursor: r.event_cursor, createdAt: r.created_at,
+    }));
+  }
+  for (const r of d.runnerLogs) {
+    stmts.push(db.insert(t.runnerLogs).values({
+      logId: r.log_id, buildId: id, runtimeId: r.runtime_id, nodeId: r.node_id, taskRunId: r.task_run_id, runner: r.runner,
+      workspaceId: r.workspace_id, status: r.status, message: r.message, startedAt: r.started_at, finishedAt: r.finished_at,
+      durationMs: r.duration_ms, error: r.error, metadata: r.metadata, eventSeq: r.event_seq,
+    }));
+  }
+  try {
+    await db.batch(stmts as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+  } catch (err) {
+    if (isStaleLease(err)) throw new StaleLeaseError();
+    throw err;
+  }
+}
+
+/** Renews (or releases, with expiresAt null) the lease without other changes; fenced. */
+export async function writeLease(db: Db, buildId: string, lease: LeaseWrite): Promise<void> {
+  try {
+    await db.batch([
+      db.insert(t.buildWriteFences).values({ buildId, epoch: lease.epoch }),
+      db.update(t.builds).set({ leaseOwner: lease.owner, leaseExpiresAt: lease.expiresAt, heartbeatAt: lease.heartbeatAt })
+        .where(and(eq(t.builds.buildId, buildId), eq(t.builds.leaseEpoch, lease.epoch))),
+    ]);
+  } catch (err) {
+    if (isStaleLease(err)) throw new StaleLeaseError();
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads for the API
+
+export async function getBuildRow(db: Db, buildId: string) {
+  const rows = await db.select().from(t.builds).where(eq(t.builds.buildId, buildId));
+  return rows[0] ?? null;
+}
+export type BuildRow = typeof t.builds.$inferSelect;
+
+/** Everything a BuildRun DTO needs, in one round trip. */
+export async function getBuildDetail(db: Db, buildId: string) {
+  const [nodes, runs, replans, transitions, gates, debts, violations] = await db.batch([
+    db.select().from(t.buildNodes).where(eq(t.buildNodes.buildId, buildId)).orderBy(asc(t.buildNodes.position)),
+    db.select().from(t.taskRuns).where(eq(t.taskRuns.buildId, buildId)).orderBy(asc(t.taskRuns.eventSeq)),
+    db.select().from(t.replanDecisions).where(eq(t.replanDecisions.buildId, buildId)).orderBy(asc(t.replanDecisions.eventSeq)),
+    db.select().from(t.statusTransitions).where(eq(t.statusTransitions.buildId, buildId)).orderBy(asc(t.statusTransitions.eventSeq)),
+    db.select().from(t.gateDecisions).where(eq(t.gateDecisions.buildId, buildId)).orderBy(asc(t.gateDecisions.eventSeq)),
+    db.select().from(t.debtItems).where(eq(t.debtItems.buildId, buildId)).orderBy(asc(t.debtItems.eventSeq)),
+    db.select().from(t.policyViolations).where(eq(t.policyViolations.buildId, buildId)).orderBy(asc(t.policyViolations.eventSeq)),
+  ]);
+  return { nodes, runs, replans, transitions, gates, debts, violations };
+}
+
+export interface ListBuildsQuery {
+  createdBy: string | null;
+  tenantId: string;
+  status?: BuildStatus;
+  limit: number;
+  after?: { createdAt: string; buildId: string };
+}
+
+/** Keyset page of builds, newest first: (created_at, build_id) descending. */
+export async function listBuilds(db: Db, q: ListBuildsQuery) {
+  const conds: SQL[] = [eq(t.builds.tenantId, q.tenantId)];
+  if (q.createdBy !== null) conds.push(eq(t.builds.createdBy, q.createdBy));
+  if (q.status) conds.push(eq(t.builds.status, q.status));
+  if (q.after) {
+    const c = or(lt(t.builds.createdAt, q.after.createdAt), and(eq(t.builds.createdAt, q.after.createdAt), lt(t.builds.buildId, q.after.buildId)));
+    if (c) conds.push(c);
+  }
+  return db.select().from(t.builds).where(and(...conds)).orderBy(desc(t.builds.createdAt), desc(t.builds.buildId)).limit(q.limit);
+}
+
+/** Events with seq > after, ascending. */
+export async function listEvents(db: Db, buildId: string, after: number, limit: number) {
+  return db.select().from(t.buildEvents)
+    .where(and(eq(t.buildEvents.buildId, buildId), gt(t.buildEvents.seq, after)))
+    .orderBy(asc(t.buildEvents.seq)).limit(limit);
+}
+
+export function isDoneRun(status: string): boolean {
+  return isDoneTaskStatus(status as TaskStatus);
+}

@@ -1,0 +1,153 @@
+/**
+ * Build use cases behind the routes: planning, creation through the build's runner, reads from
+ * D1 mapped to the SPEC §4.2 shapes, ownership (404 before 403), keyset pages, event history and
+ * the live stream. Services throw AppError; handlers stay thin.
+ */
+import type { Config, Db } from "../env";
+import { AppError } from "../errors";
+import { newId } from "../lib/ids";
+import { type Principal, isTenantAdmin } from "../security/principal";
+import { issueStreamToken } from "../security/stream-token";
+import { buildRunner, unwrap } from "./build-runner.client";
+import * as repo from "./builds.repo";
+import type { BuildCreateRequest, ListBuildsQuery } from "./builds.schemas";
+import type { BuildStatus } from "./builds.types";
+import { planDag } from "./planner";
+
+export interface Deps {
+  env: Env;
+  db: Db;
+  config: Config;
+  principal: Principal;
+}
+
+/** SPEC §4.4 planning; the response of preview-dag. */
+export function previewDag(body: BuildCreateRequest) {
+  const plan = planDag({ objective: body.objective, dag: body.dag, metadata: body.metadata });
+  const profile = plan.metadata.autonomous_planner_profile;
+  return {
+    scan_mode: plan.scan_mode,
+    planner_profile: typeof profile === "string" ? profile : null,
+    planner_trace: plan.planner_trace ?? {},
+    dag: plan.dag,
+    dag_levels: plan.dag_levels,
+    metadata: plan.metadata,
+  };
+}
+
+export async function createBuild(deps: Deps, body: BuildCreateRequest) {
+  const plan = planDag({ objective: body.objective, dag: body.dag, metadata: body.metadata });
+  const buildId = newId();
+  unwrap(
+    await buildRunner(deps.env, buildId).create({
+      build_id: buildId,
+      tenant_id: deps.principal.tenantId,
+      created_by: deps.principal.sub,
+      repo_url: body.repo_url,
+      objective: body.objective,
+      scan_mode: plan.scan_mode,
+      metadata: plan.metadata,
+      dag: plan.dag,
+    }),
+  );
+  return getBuild(deps, buildId);
+}
+
+/** Loads a build row the caller may see: 404 when absent or in another tenant, 403 when not theirs. */
+export async function authorizeBuild(deps: Pick<Deps, "db" | "principal">, buildId: string): Promise<repo.BuildRow> {
+  const row = await repo.getBuildRow(deps.db, buildId);
+  if (!row || row.tenantId !== deps.principal.tenantId) throw new AppError("build_not_found", "Build not found.");
+  if (row.createdBy !== deps.principal.sub && !isTenantAdmin(deps.principal)) {
+    throw new AppError("build_access_denied", "You do not have access to this build.");
+  }
+  return row;
+}
+
+export async function getBuild(deps: Pick<Deps, "db" | "principal">, buildId: string) {
+  const row = await authorizeBuild(deps, buildId);
+  const detail = await repo.getBuildDetail(deps.db, buildId);
+  return {
+    build_id: row.buildId,
+    created_by: row.createdBy,
+    repo_url: row.repoUrl,
+    objective: row.objective,
+    status: row.status as BuildStatus,
+    created_at: row.createdAt,
+    updated_at: row.updatedAt,
+    dag: detail.nodes.map((n) => ({ node_id: n.nodeId, title: n.title, agent: n.agent, depends_on: n.dependsOn, gate: n.gate, status: n.status })),
+    task_runs: detail.runs.map(taskRunDto),
+    replan_history: detail.replans.map((r) => ({
+      decision_id: r.decisionId, action: r.action, reason: r.reason, created_at: r.createdAt, replacement_nodes: r.replacementNodes,
+    })),
+    debt_items: detail.debts.map((d) => ({ debt_id: d.debtId, node_id: d.nodeId, summary: d.summary, severity: d.severity, created_at: d.createdAt })),
+    policy_violations: detail.violations.map((v) => ({
+      violation_id: v.violationId, code: v.code, message: v.message, source: v.source, blocking: v.blocking, created_at: v.createdAt,
+    })),
+    state_transitions: detail.transitions.map((t) => ({
+      transition_id: t.transitionId, from_status: t.fromStatus, to_status: t.toStatus, reason: t.reason, source: t.source, created_at: t.createdAt,
+    })),
+    gate_history: detail.gates.map((g) => ({
+      decision_id: g.decisionId, build_id: g.buildId, gate: g.gate, status: g.status, reason: g.reason, node_id: g.nodeId, created_at: g.createdAt,
+    })),
+    metadata: row.metadata,
+    progress: { nodes_total: row.nodeTotal, nodes_done: row.nodeDone },
+  };
+}
+
+function taskRunDto(r: { taskRunId: string; nodeId: string; attempt: number; status: string; startedAt: string; finishedAt: string | null; error: string | null }) {
+  return { task_run_id: r.taskRunId, node_id: r.nodeId, attempt: r.attempt, status: r.status, started_at: r.startedAt, finished_at: r.finishedAt, error: r.error };
+}
+
+function encodeCursor(createdAt: string, buildId: string): string {
+  return btoa(`${createdAt}|${buildId}`).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function decodeCursor(cursor: string): { createdAt: string; buildId: string } {
+  try {
+    const [createdAt, buildId, extra] = atob(cursor.replace(/-/g, "+").replace(/_/g, "/")).split("|");
+    if (createdAt && buildId && extra === undefined) return { createdAt, buildId };
+  } catch {
+    // fall through
+  }
+  throw new AppError("validation_failed", "Invalid cursor.", { errors: [{ path: "cursor", message: "not a cursor issued by this API" }] });
+}
+
+/** The caller's builds (admins: the tenant's), newest first, keyset-paged. */
+export async function listBuilds(deps: Pick<Deps, "db" | "principal">, q: ListBuildsQuery) {
+  const rows = await repo.listBuilds(deps.db, {
+    tenantId: deps.principal.tenantId,
+    createdBy: isTenantAdmin(deps.principal) ? null : deps.principal.sub,
+    status: q.status,
+    limit: q.limit + 1,
+    after: q.cursor ? decodeCursor(q.cursor) : undefined,
+  });
+  const page = rows.slice(0, q.limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map((b) => ({
+      build_id: b.buildId, repo_url: b.repoUrl, objective: b.objective, status: b.status, created_at: b.createdAt, updated_at: b.updatedAt,
+      task_total: b.taskTotal, task_completed: b.taskCompleted, task_failed: b.taskFailed,
+      node_total: b.nodeTotal, node_done: b.nodeDone,
+    })),
+    next_cursor: rows.length > q.limit && last ? encodeCursor(last.createdAt, last.buildId) : null,
+  };
+}
+
+/** Events with seq > cursor, ascending. `next_cursor` is the last seq when more may follow. */
+export async function eventsHistory(deps: Pick<Deps, "db" | "principal">, buildId: string, cursor: number, limit: number) {
+  await authorizeBuild(deps, buildId);
+  const rows = await repo.listEvents(deps.db, buildId, cursor, limit);
+  const items = rows.map((e) => ({ seq: e.seq, event_type: e.eventType, build_id: e.buildId, timestamp: e.createdAt, payload: e.payload }));
+  const last = items[items.length - 1];
+  return { items, next_cursor: items.length === limit && last ? last.seq : null };
+}
+
+export async function openEventStream(deps: Deps, buildId: string, after: number): Promise<ReadableStream<Uint8Array>> {
+  await authorizeBuild(deps, buildId);
+  return buildRunner(deps.env, buildId).openStream(after);
+}
+
+export async function createStreamToken(deps: Deps, buildId: string) {
+  await authorizeBuild(deps, buildId);
+  return issueStreamToken(deps.config, deps.principal, buildId);
+}

@@ -1,0 +1,146 @@
+/**
+ * Live fan-out of a build's events as Server-Sent Events, owned by the BuildRunner DO.
+ * A subscriber first replays stored events after its cursor (from D1), then receives events
+ * the DO publishes after each commit; `lastSeq` de-duplicates the hand-over. Heartbeat comments
+ * keep proxies from closing the connection; an idle subscriber gets `event: timeout`.
+ */
+import type { BuildEvent } from "./run-machine";
+
+export interface StreamOptions {
+  after: number;
+  heartbeatMs: number;
+  idleMs: number;
+  /** Events with seq > after, ascending, at most one page. */
+  loadPage: (after: number) => Promise<BuildEvent[]>;
+  /** Whether the build is completed/aborted and has no events after `seq`. */
+  endsAt: (seq: number) => Promise<boolean>;
+}
+
+interface Subscriber {
+  controller: ReadableStreamDefaultController<Uint8Array>;
+  lastSeq: number;
+  replaying: boolean;
+  pending: BuildEvent[];
+  lastActivity: number;
+  idleMs: number;
+  closed: boolean;
+}
+
+const encoder = new TextEncoder();
+
+export function sseFrame(event: BuildEvent): string {
+  return `id: ${event.seq}\nevent: ${event.event_type}\ndata: ${JSON.stringify(event)}\n\n`;
+}
+
+export class EventStreamHub {
+  private readonly subs = new Set<Subscriber>();
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private heartbeatMs = 15_000;
+
+  get size(): number {
+    return this.subs.size;
+  }
+
+  open(opts: StreamOptions): ReadableStream<Uint8Array> {
+    let sub: Subscriber;
+    const stream = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        sub = { controller, lastSeq: opts.after, replaying: true, pending: [], lastActivity: Date.now(), idleMs: opts.idleMs, closed: false };
+        this.subs.add(sub);
+        this.heartbeatMs = opts.heartbeatMs;
+        this.ensureTimer();
+        controller.enqueue(encoder.encode(`: connected\nretry: 2000\n\n`));
+        void this.replay(sub, opts);
+      },
+      cancel: () => this.drop(sub),
+    });
+    return stream;
+  }
+
+  /** Called by the DO after a commit; `ended` = the build is now completed or aborted. */
+  publish(events: BuildEvent[], ended: boolean): void {
+    for (const sub of [...this.subs]) {
+      if (sub.replaying) {
+        sub.pending.push(...events);
+        continue;
+      }
+      this.write(sub, events);
+      if (ended) this.close(sub);
+    }
+  }
+
+  private async replay(sub: Subscriber, opts: StreamOptions): Promise<void> {
+    try {
+      for (;;) {
+        const page = await opts.loadPage(sub.lastSeq);
+        if (sub.closed) return;
+        if (page.length === 0) break;
+        this.write(sub, page);
+      }
+      sub.replaying = false;
+      const pending = sub.pending;
+      sub.pending = [];
+      this.write(sub, pending);
+      if (await opts.endsAt(sub.lastSeq)) this.close(sub);
+    } catch {
+      this.send(sub, `event: error\ndata: ${JSON.stringify({ code: "internal", message: "Event replay failed." })}\n\n`);
+      this.close(sub);
+    }
+  }
+
+  private write(sub: Subscriber, events: BuildEvent[]): void {
+    let out = "";
+    for (const e of events) {
+      if (e.seq <= sub.lastSeq) continue;
+      out += sseFrame(e);
+      sub.lastSeq = e.seq;
+    }
+    if (out) {
+      sub.lastActivity = Date.now();
+      this.send(sub, out);
+    }
+  }
+
+  private send(sub: Subscriber, text: string): void {
+    if (sub.closed) return;
+    try {
+      sub.controller.enqueue(encoder.encode(text));
+    } catch {
+      this.drop(sub);
+    }
+  }
+
+  private close(sub: Subscriber): void {
+    if (sub.closed) return;
+    try {
+      sub.controller.close();
+    } catch {
+      // already closed by the reader
+    }
+    this.drop(sub);
+  }
+
+  private drop(sub: Subscriber): void {
+    sub.closed = true;
+    this.subs.delete(sub);
+    if (this.subs.size === 0 && this.timer !== null) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+  }
+
+  private ensureTimer(): void {
+    if (this.timer !== null) return;
+    this.timer = setInterval(() => {
+      const now = Date.now();
+      for (const sub of [...this.subs]) {
+        if (now - sub.lastActivity >= sub.idleMs) {
+          this.send(sub, `event: timeout\ndata: ${JSON.stringify({ message: "Build event stream timed out." })}\n\n`);
+          this.close(sub);
+        } else {
+          this.send(sub, `: ping\n\n`);
+        }
+      }
+    }, this.heartbeatMs);
+  }
+}

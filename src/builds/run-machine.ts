@@ -1,0 +1,499 @@
+/**
+ * The pure core of a build run: state, the status machine, control effects and the runtime tick
+ * (SPEC §4.6–4.9, DESIGN §4). Nothing here does I/O. Callers (the BuildRunner DO) open a `Draft`
+ * on the loaded state, apply operations, then persist `draft` as one D1 batch. Every operation
+ * appends events with consecutive `seq` and records which rows changed.
+ */
+import {
+  type BuildStatus,
+  type DagNode,
+  type GateDecisionStatus,
+  type GateType,
+  type ReplanAction,
+  type TaskStatus,
+  type TransitionSource,
+  canTransition,
+  isDoneTaskStatus,
+} from "./builds.types";
+import { computeLevels } from "./levels";
+import { deterministicDag } from "./planner";
+import { type RunnerResult, simulateNode, simulatedDurationMs } from "./simulated-runner";
+import { isoTimestamp, newId, parseTimestamp } from "../lib/ids";
+
+export interface NodeState extends DagNode {
+  position: number;
+  level: number;
+  /** Earliest dispatch time of a scheduled retry (ISO), or null. */
+  not_before: string | null;
+}
+
+export interface TaskRunState {
+  task_run_id: string;
+  node_id: string;
+  attempt: number;
+  status: TaskStatus;
+  source: string;
+  started_at: string;
+  finished_at: string | null;
+  error: string | null;
+  due_at: string | null;
+  event_seq: number;
+}
+
+export interface BuildState {
+  build_id: string;
+  tenant_id: string;
+  created_by: string;
+  repo_url: string;
+  objective: string;
+  status: BuildStatus;
+  scan_mode: string;
+  metadata: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+  nodes: NodeState[];
+  task_runs: TaskRunState[];
+  /** The seq the next event gets (events start at 1). */
+  next_seq: number;
+}
+
+export interface BuildEvent {
+  seq: number;
+  event_type: string;
+  build_id: string;
+  timestamp: string;
+  payload: Record<string, unknown>;
+}
+
+export interface TransitionRow { transition_id: string; from_status: BuildStatus; to_status: BuildStatus; reason: string; source: TransitionSource; event_seq: number; created_at: string }
+export interface GateRow { decision_id: string; gate: GateType; status: GateDecisionStatus; reason: string; node_id: string | null; source: string; event_seq: number; created_at: string }
+export interface ReplanRow { decision_id: string; action: ReplanAction; reason: string; source: string; replacement_nodes: DagNode[]; event_seq: number; created_at: string }
+export interface CheckpointRow { checkpoint_id: string; status: BuildStatus; reason: string; event_cursor: number; created_at: string }
+export interface RunnerLogRow {
+  log_id: string; runtime_id: string; node_id: string; task_run_id: string; runner: string; workspace_id: string;
+  status: RunnerResult["status"]; message: string; started_at: string; finished_at: string; duration_ms: number;
+  error: string | null; metadata: Record<string, unknown>; event_seq: number;
+}
+
+/** Retry policy as data (STYLE §10). Delay = min(max, initial · multiplier^(attempt-1)) ± jitter. */
+export interface RetryPolicy { initial_interval_ms: number; multiplier: number; max_interval_ms: number; jitter: number }
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { initial_interval_ms: 1000, multiplier: 2, max_interval_ms: 30_000, jitter: 0.2 };
+
+export function retryPolicyFrom(metadata: Record<string, unknown>): RetryPolicy {
+  const raw = metadata.retry_policy;
+  const o = raw !== null && typeof raw === "object" && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+  const num = (v: unknown, def: number, min: number, max: number) =>
+    typeof v === "number" && Number.isFinite(v) ? Math.min(max, Math.max(min, v)) : def;
+  return {
+    initial_interval_ms: num(o.initial_interval_ms, DEFAULT_RETRY_POLICY.initial_interval_ms, 0, 3_600_000),
+    multiplier: num(o.multiplier, DEFAULT_RETRY_POLICY.multiplier, 1, 10),
+    max_interval_ms: num(o.max_interval_ms, DEFAULT_RETRY_POLICY.max_interval_ms, 0, 3_600_000),
+    jitter: num(o.jitter, DEFAULT_RETRY_POLICY.jitter, 0, 1),
+  };
+}
+
+/** Backoff before attempt `attempt + 1`; `rand` in [0,1) makes it testable. */
+export function retryDelayMs(policy: RetryPolicy, attempt: number, rand: number): number {
+  const base = Math.min(policy.max_interval_ms, policy.initial_interval_ms * policy.multiplier ** Math.max(0, attempt - 1));
+  const spread = base * policy.jitter;
+  return Math.max(0, Math.round(base - spread + 2 * spread * rand));
+}
+
+/** SPEC §4.8.5: retry → fallback → abort → none. */
+export function decideReplan(input: { nodeId: string; attempt: number; retryBudget: number; metadata: Record<string, unknown> }): {
+  action: ReplanAction | null;
+  reason: string;
+} {
+  const { nodeId, attempt, retryBudget, metadata } = input;
+  if (attempt <= retryBudget) return { action: "CONTINUE", reason: `retry_node:${nodeId}:attempt_${attempt}` };
+  if (metadata.scan_mode === "autonomous" && metadata.fallback_scan_mode === "deterministic" && !metadata.fallback_applied) {
+    return { action: "REDUCE_SCOPE", reason: `fallback_to_deterministic:${nodeId}` };
+  }
+  if (metadata.replanner_abort_on_terminal_failure) return { action: "ABORT", reason: `terminal_failure_abort:${nodeId}` };
+  return { action: null, reason: `terminal_failure_no_replan:${nodeId}` };
+}
+
+export function retryBudget(metadata: Record<string, unknown>): number {
+  const v = Number(metadata.max_task_retries ?? 0);
+  return Number.isFinite(v) ? Math.max(0, Math.floor(v)) : 0;
+}
+
+/** Builds NodeState rows (with levels) from DAG nodes; throws invalid_dag on level errors. */
+export function toNodeStates(dag: DagNode[]): { nodes: NodeState[]; levels: string[][] } {
+  const levels = computeLevels(dag);
+  const levelOf = new Map<string, number>();
+  levels.forEach((ids, i) => ids.forEach((id) => levelOf.set(id, i)));
+  const nodes = dag.map((n, position) => ({ ...n, position, level: levelOf.get(n.node_id) ?? 0, not_before: null }));
+  return { nodes, levels };
+}
+
+/**
+ * A unit of change on a build: the mutated state plus what must be written. One Draft becomes
+ * one atomic D1 batch.
+ */
+export class Draft {
+  readonly events: BuildEvent[] = [];
+  readonly transitions: TransitionRow[] = [];
+  readonly gates: GateRow[] = [];
+  readonly replans: ReplanRow[] = [];
+  readonly checkpoints: CheckpointRow[] = [];
+  readonly runnerLogs: RunnerLogRow[] = [];
+  readonly touchedNodes = new Set<string>();
+  readonly newRuns = new Set<string>();
+  readonly touchedRuns = new Set<string>();
+  nodesReplaced = false;
+  readonly ts: string;
+
+  constructor(readonly state: BuildState, readonly now: number) {
+    this.ts = isoTimestamp(now);
+  }
+
+  get changed(): boolean {
+    return this.events.length > 0 || this.touchedNodes.size > 0 || this.touchedRuns.size > 0 || this.nodesReplaced;
+  }
+
+  emit(event_type: string, payload: Record<string, unknown>): BuildEvent {
+    const event: BuildEvent = { seq: this.state.next_seq++, event_type, build_id: this.state.build_id, timestamp: this.ts, payload };
+    this.events.push(event);
+    this.state.updated_at = this.ts;
+    return event;
+  }
+
+  /** A real transition appends a row and BUILD_STATUS_CHANGED; same-status is a silent no-op. */
+  transition(to: BuildStatus, reason: string, source: TransitionSource): boolean {
+    const from = this.state.status;
+    if (from === to || !canTransition(from, to)) return false;
+    const transition_id = newId();
+    const ev = this.emit("BUILD_STATUS_CHANGED", { transition_id, from_status: from, to_status: to, reason, source });
+    this.state.status = to;
+    this.transitions.push({ transition_id, from_status: from, to_status: to, reason, source, event_seq: ev.seq, created_at: this.ts });
+    return true;
+  }
+
+  finished(final_status: "completed" | "failed" | "aborted"): void {
+    this.emit("BUILD_FINISHED", { final_status });
+  }
+
+  checkpoint(reason: string): CheckpointRow {
+    const checkpoint_id = newId();
+    const ev = this.emit("CHECKPOINT_CREATED", { checkpoint_id, reason, status: this.state.status });
+    const row = { checkpoint_id, status: this.state.status, reason, event_cursor: ev.seq, created_at: this.ts };
+    this.checkpoints.push(row);
+    return row;
+  }
+
+  gate(gate: GateType, status: GateDecisionStatus, reason: string, nodeId: string | null, source: string): GateRow {
+    const decision_id = newId();
+    const ev = this.emit(gate, { decision_id, gate, status, reason, node_id: nodeId, source });
+    const row = { decision_id, gate, status, reason, node_id: nodeId, source, event_seq: ev.seq, created_at: this.ts };
+    this.gates.push(row);
+    return row;
+  }
+
+  replan(action: ReplanAction, reason: string, source: string, replacement: DagNode[] = []): ReplanRow {
+    const decision_id = newId();
+    const ev = this.emit("REPLAN_DECISION", {
+      decision_id, action, reason, replacement_node_ids: replacement.map((n) => n.node_id), source,
+    });
+    const row = { decision_id, action, reason, source, replacement_nodes: replacement, event_seq: ev.seq, created_at: this.ts };
+    this.replans.push(row);
+    return row;
+  }
+
+  setNode(nodeId: string, patch: Partial<Pick<NodeState, "status" | "not_before">>): void {
+    const node = this.state.nodes.find((n) => n.node_id === nodeId);
+    if (!node) return;
+    Object.assign(node, patch);
+    this.touchedNodes.add(nodeId);
+  }
+
+  startTask(nodeId: string, source: string, dueAt: string | null): TaskRunState {
+    const attempt = 1 + Math.max(0, ...this.state.task_runs.filter((r) => r.node_id === nodeId).map((r) => r.attempt));
+    const task_run_id = newId();
+    const ev = this.emit("TASK_STARTED", { node_id: nodeId, task_run_id, attempt, source });
+    const run: TaskRunState = {
+      task_run_id, node_id: nodeId, attempt, status: "running", source, started_at: this.ts,
+      finished_at: null, error: null, due_at: dueAt, event_seq: ev.seq,
+    };
+    this.state.task_runs.push(run);
+    this.newRuns.add(task_run_id);
+    this.setNode(nodeId, { status: "running", not_before: null });
+    return run;
+  }
+
+  finishTask(run: TaskRunState, status: Extract<TaskStatus, "completed" | "failed" | "skipped">, error: string | null, source: string, finishedAt = this.ts): void {
+    run.status = status;
+    run.finished_at = finishedAt;
+    run.error = error;
+    run.due_at = null;
+    this.touchedRuns.add(run.task_run_id);
+    const type = status === "completed" ? "TASK_COMPLETED" : status === "failed" ? "TASK_FAILED" : "TASK_SKIPPED";
+    this.emit(type, { node_id: run.node_id, task_run_id: run.task_run_id, attempt: run.attempt, error, source });
+    this.setNode(run.node_id, { status });
+  }
+
+  replaceDag(dag: DagNode[]): string[][] {
+    const { nodes, levels } = toNodeStates(dag);
+    this.state.nodes = nodes;
+    this.nodesReplaced = true;
+    return levels;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Derived views of the state
+
+export function doneNodeIds(state: BuildState): Set<string> {
+  return new Set(state.task_runs.filter((r) => isDoneTaskStatus(r.status)).map((r) => r.node_id));
+}
+
+export function runningRuns(state: BuildState): TaskRunState[] {
+  return state.task_runs.filter((r) => r.status === "running");
+}
+
+/** Lowest level that still has an undone node (DESIGN §4: derived from durable task state). */
+export function activeLevel(state: BuildState): number | null {
+  const done = doneNodeIds(state);
+  let level: number | null = null;
+  for (const n of state.nodes) if (!done.has(n.node_id) && (level === null || n.level < level)) level = n.level;
+  return level;
+}
+
+export function dagLevels(state: BuildState): string[][] {
+  const levels: string[][] = [];
+  for (const n of state.nodes) (levels[n.level] ??= []).push(n.node_id);
+  return levels.map((ids) => [...ids].sort());
+}
+
+export function levelCursor(state: BuildState): number {
+  const v = state.metadata.level_cursor;
+  return typeof v === "number" ? v : 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Creation
+
+export interface CreateInput {
+  build_id: string;
+  tenant_id: string;
+  created_by: string;
+  repo_url: string;
+  objective: string;
+  scan_mode: string;
+  metadata: Record<string, unknown>;
+  dag: DagNode[];
+}
+
+/** SPEC §4.7: created pending, then running, BUILD_STARTED, LEVEL_STARTED(0), checkpoint. */
+export function createBuild(input: CreateInput, now: number): Draft {
+  const ts = isoTimestamp(now);
+  const { nodes, levels } = toNodeStates(input.dag);
+  const state: BuildState = {
+    build_id: input.build_id, tenant_id: input.tenant_id, created_by: input.created_by,
+    repo_url: input.repo_url, objective: input.objective, status: "pending", scan_mode: input.scan_mode,
+    metadata: { ...input.metadata, dag_levels: levels, level_cursor: 0 },
+    created_at: ts, updated_at: ts, nodes, task_runs: [], next_seq: 1,
+  };
+  const d = new Draft(state, now);
+  d.nodesReplaced = true;
+  d.transition("running", "build_created", "system");
+  d.emit("BUILD_STARTED", {
+    repo_url: state.repo_url, objective: state.objective, scan_mode: state.scan_mode, dag_nodes: nodes.map((n) => n.node_id),
+  });
+  if (levels.length > 0) d.emit("LEVEL_STARTED", { level: 0, nodes: levels[0] });
+  d.checkpoint("build_created");
+  return d;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The runtime tick
+
+export interface TickOptions {
+  runtimeId: string;
+  parallelism: number;
+  /** Upper bound of dispatch/collect rounds per tick, so one batch stays small. */
+  maxRounds?: number;
+  random?: () => number;
+}
+
+export interface TickReport {
+  executed_nodes: string[];
+  dispatched_nodes: string[];
+  pending_nodes: string[];
+  active_level: number | null;
+  levels_started: number[];
+  finished: boolean;
+  /** When the runner must tick again (ms epoch), or null when nothing is outstanding. */
+  next_wake_at: number | null;
+}
+
+/**
+ * One tick: collect due results → post-process (retry / fallback / abort / fail, gate auto-pass)
+ * → complete, or advance the active level and dispatch ready nodes (parallelism limit). Rounds
+ * repeat while results are already due (zero-duration nodes finish in one tick). Idempotent:
+ * re-running it at the same instant finds nothing due and nothing ready.
+ */
+export function tick(d: Draft, opts: TickOptions): TickReport {
+  const s = d.state;
+  const rand = opts.random ?? Math.random;
+  const executed: string[] = [];
+  const dispatched: string[] = [];
+  const levelsStarted: number[] = [];
+  const maxRounds = opts.maxRounds ?? 16;
+
+  for (let round = 0; round < maxRounds; round++) {
+    let progressed = false;
+
+    // 1. Collect results that are due, oldest dispatch first.
+    const due = runningRuns(s)
+      .filter((r) => r.due_at !== null && parseTimestamp(r.due_at) <= d.now)
+      .sort((a, b) => a.event_seq - b.event_seq);
+    for (const run of due) {
+      const node = s.nodes.find((n) => n.node_id === run.node_id);
+      const result = simulateNode({
+        buildId: s.build_id, metadata: s.metadata, nodeId: run.node_id, agent: node?.agent ?? "unknown", attempt: run.attempt,
+      });
+      applyResult(d, run, result, opts.runtimeId, rand);
+      executed.push(run.node_id);
+      progressed = true;
+    }
+
+    if (s.status !== "running") break;
+
+    // 2. Completion: every node of the current DAG done, nothing in flight.
+    const done = doneNodeIds(s);
+    if (s.nodes.every((n) => done.has(n.node_id)) && runningRuns(s).length === 0) {
+      d.transition("completed", "runtime_tick_completed", "runtime");
+      d.finished("completed");
+      d.checkpoint("runtime_tick_completed");
+      break;
+    }
+
+    // 3. Active level, derived from task state; announce a level the first time it becomes active.
+    const level = activeLevel(s);
+    if (level !== null && level > levelCursor(s)) {
+      s.metadata = { ...s.metadata, level_cursor: level };
+      d.emit("LEVEL_STARTED", { level, nodes: dagLevels(s)[level] ?? [] });
+      levelsStarted.push(level);
+    }
+
+    // 4. Dispatch ready nodes of the active level, in DAG order, within the parallelism limit.
+    if (level !== null) {
+      const inFlight = new Set(runningRuns(s).map((r) => r.node_id));
+      let slots = Math.max(0, opts.parallelism - inFlight.size);
+      for (const n of s.nodes) {
+        if (slots <= 0) break;
+        if (n.level !== level || done.has(n.node_id) || inFlight.has(n.node_id)) continue;
+        if (!n.depends_on.every((dep) => done.has(dep))) continue;
+        if (n.not_before !== null && parseTimestamp(n.not_before) > d.now) continue;
+        const dueAt = isoTimestamp(d.now + simulatedDurationMs(s.metadata, n.node_id));
+        d.startTask(n.node_id, "runtime_tick", dueAt);
+        dispatched.push(n.node_id);
+        slots--;
+        if (parseTimestamp(dueAt) <= d.now) progressed = true;
+      }
+    }
+    if (!progressed) break;
+  }
+
+  const done = doneNodeIds(s);
+  const pending = s.nodes.filter((n) => !done.has(n.node_id)).map((n) => n.node_id);
+  return {
+    executed_nodes: executed,
+    dispatched_nodes: dispatched,
+    pending_nodes: pending,
+    active_level: activeLevel(s),
+    levels_started: levelsStarted,
+    finished: s.status === "completed",
+    next_wake_at: nextWakeAt(s),
+  };
+}
+
+/** Earliest instant at which a tick has work: a result due, or a retry's backoff elapsed. */
+export function nextWakeAt(s: BuildState): number | null {
+  const times: number[] = [];
+  for (const r of runningRuns(s)) if (r.due_at) times.push(parseTimestamp(r.due_at));
+  if (s.status === "running") {
+    for (const n of s.nodes) if (n.not_before) times.push(parseTimestamp(n.not_before));
+  }
+  return times.length ? Math.min(...times) : null;
+}
+
+function applyResult(d: Draft, run: TaskRunState, result: RunnerResult, runtimeId: string, rand: () => number): void {
+  const s = d.state;
+  const finishedAt = isoTimestamp(parseTimestamp(run.started_at) + result.duration_ms);
+  const log_id = newId();
+  const ev = d.emit("RUNNER_RESULT", {
+    log_id, node_id: run.node_id, runner: result.runner, workspace_id: result.workspace_id,
+    status: result.status, duration_ms: result.duration_ms, error: result.error,
+  });
+  d.runnerLogs.push({
+    log_id, runtime_id: runtimeId, node_id: run.node_id, task_run_id: run.task_run_id, runner: result.runner,
+    workspace_id: result.workspace_id, status: result.status, message: result.message, started_at: run.started_at,
+    finished_at: finishedAt, duration_ms: result.duration_ms, error: result.error, metadata: result.metadata, event_seq: ev.seq,
+  });
+  const node = s.nodes.find((n) => n.node_id === run.node_id);
+  const running = s.status === "running";
+
+  if (result.status === "failed") {
+    d.finishTask(run, "failed", result.error ?? result.message, "runtime_tick", finishedAt);
+    if (!running || !node) return;
+    handleFailure(d, node, run, rand);
+    return;
+  }
+  d.finishTask(run, result.status, null, "runtime_tick", finishedAt);
+  if (running && node?.gate && result.status === "completed") {
+    d.gate(node.gate, "PASS", "runtime_auto_pass", node.node_id, "runtime_tick");
+  }
+}
+
+function handleFailure(d: Draft, node: NodeState, run: TaskRunState, rand: () => number): void {
+  const s = d.state;
+  const budget = retryBudget(s.metadata);
+  let decision = decideReplan({ nodeId: node.node_id, attempt: run.attempt, retryBudget: budget, metadata: s.metadata });
+
+  if (decision.action === "CONTINUE") {
+    const delay = retryDelayMs(retryPolicyFrom(s.metadata), run.attempt, rand());
+    const notBefore = isoTimestamp(d.now + delay);
+    d.replan("CONTINUE", decision.reason, "runtime_tick");
+    d.emit("TASK_RETRY_SCHEDULED", {
+      node_id: node.node_id, attempt: run.attempt, next_attempt: run.attempt + 1, retry_budget: budget,
+      retry_level: node.level, retry_delay_ms: delay, not_before: notBefore,
+    });
+    d.setNode(node.node_id, { not_before: notBefore });
+    return;
+  }
+  if (decision.action === "REDUCE_SCOPE") {
+    if (applyFallback(d, node.node_id)) return;
+    decision = decideReplan({ nodeId: node.node_id, attempt: run.attempt, retryBudget: budget, metadata: { ...s.metadata, fallback_applied: true } });
+  }
+  if (decision.action === "ABORT") {
+    d.transition("aborted", `replan_abort:${decision.reason}`, "replanner");
+    d.finished("aborted");
+    d.replan("ABORT", decision.reason, "runtime_tick");
+    return;
+  }
+  d.gate("POLICY_GATE", "FAIL", "runner_execution_failed", node.node_id, "runtime_tick");
+  if (d.transition("failed", "POLICY_GATE:runner_execution_failed", "gate")) d.finished("failed");
+}
+
+/** SPEC §4.9: replace the DAG by the deterministic one, once. Returns whether it applied. */
+export function applyFallback(d: Draft, nodeId: string): boolean {
+  const s = d.state;
+  if (s.metadata.fallback_applied || s.scan_mode === "deterministic" || s.metadata.fallback_scan_mode !== "deterministic") return false;
+  const dag = deterministicDag();
+  const levels = d.replaceDag(dag);
+  const fromMode = s.scan_mode;
+  const reason = `runner_failed:${nodeId}`;
+  s.scan_mode = "deterministic";
+  s.metadata = {
+    ...s.metadata, scan_mode: "deterministic", fallback_applied: true, fallback_from_mode: fromMode,
+    fallback_reason: reason, dag_levels: levels, level_cursor: 0,
+  };
+  d.emit("FALLBACK_MODE_SWITCHED", {
+    from_mode: fromMode, to_mode: "deterministic", reason, source: "runtime_tick", dag_nodes: dag.map((n) => n.node_id),
+  });
+  d.replan("REDUCE_SCOPE", `fallback_to_deterministic:${nodeId}`, "runtime_tick");
+  if (levels.length > 0) d.emit("LEVEL_STARTED", { level: 0, nodes: levels[0] });
+  return true;
+}

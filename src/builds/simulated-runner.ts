@@ -1,0 +1,89 @@
+/**
+ * The simulated runtime adapter (SPEC §4.8.3): a pure function of the build metadata, the node
+ * and the attempt. It never blocks: the run machine schedules the result at started + duration.
+ * `status_sequence`/`error_sequence` are indexed by attempt (attempt n uses element n-1), which
+ * equals the reference's "consume one per execution" without mutating metadata, so re-running a
+ * tick under at-least-once alarms is deterministic.
+ */
+import type { TaskStatus } from "./builds.types";
+
+export interface RunnerResult {
+  status: Extract<TaskStatus, "completed" | "failed" | "skipped">;
+  error: string | null;
+  duration_ms: number;
+  runner: string;
+  workspace_id: string;
+  message: string;
+  metadata: Record<string, unknown>;
+}
+
+const COMPLETED = new Set(["ok", "pass", "success", "completed", "done"]);
+const FAILED = new Set(["fail", "failed", "error", "errored"]);
+const SKIPPED = new Set(["skip", "skipped"]);
+
+/** Status normalisation of SPEC §4.8.3: unknown or missing → completed. */
+export function normaliseRunnerStatus(value: unknown): RunnerResult["status"] {
+  const s = typeof value === "string" ? value.trim().toLowerCase() : "";
+  if (FAILED.has(s)) return "failed";
+  if (SKIPPED.has(s)) return "skipped";
+  if (COMPLETED.has(s)) return "completed";
+  return "completed";
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+function nonEmptyString(value: unknown): string | undefined {
+  return typeof value === "string" && value.trim() !== "" ? value : undefined;
+}
+
+function finiteNumber(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
+
+/** The per-node override object `metadata.runner_results[node_id]`. */
+export function runnerOverride(metadata: Record<string, unknown>, nodeId: string): Record<string, unknown> {
+  return asRecord(asRecord(metadata.runner_results)[nodeId]);
+}
+
+/** Label of the runner (SPEC: metadata.runner_kind, else the override's runner, else "openhands"). */
+export function runnerLabel(metadata: Record<string, unknown>, nodeId: string): string {
+  const override = runnerOverride(metadata, nodeId);
+  return (nonEmptyString(override.runner) ?? nonEmptyString(metadata.runner_kind) ?? "openhands").toLowerCase();
+}
+
+/** How long the simulated node takes: override, else build-level `simulated_duration_ms`, else 250. */
+export function simulatedDurationMs(metadata: Record<string, unknown>, nodeId: string): number {
+  const override = runnerOverride(metadata, nodeId);
+  const d = finiteNumber(override.duration_ms) ?? finiteNumber(metadata.simulated_duration_ms) ?? 250;
+  return Math.max(0, d);
+}
+
+export function simulateNode(input: {
+  buildId: string;
+  metadata: Record<string, unknown>;
+  nodeId: string;
+  agent: string;
+  attempt: number;
+}): RunnerResult {
+  const { metadata, nodeId } = input;
+  const override = runnerOverride(metadata, nodeId);
+  const seq = Array.isArray(override.status_sequence) ? override.status_sequence : [];
+  const errSeq = Array.isArray(override.error_sequence) ? override.error_sequence : [];
+  const idx = input.attempt - 1;
+  const rawStatus = idx >= 0 && idx < seq.length ? seq[idx] : override.status;
+  const rawError = idx >= 0 && idx < errSeq.length ? errSeq[idx] : override.error;
+  const status = normaliseRunnerStatus(rawStatus);
+  const runner = nonEmptyString(override.runner) ?? nonEmptyString(metadata.runner_kind) ?? "openhands";
+  const exitOverride = finiteNumber(override.exit_code);
+  return {
+    status,
+    error: status === "failed" && rawError !== undefined && rawError !== null && rawError !== "" ? String(rawError) : null,
+    duration_ms: simulatedDurationMs(metadata, nodeId),
+    runner,
+    workspace_id: nonEmptyString(override.workspace_id) ?? nonEmptyString(metadata.workspace_id) ?? `daytona-${input.buildId}`,
+    message: nonEmptyString(override.message) ?? `${runner} executed ${nodeId}`,
+    metadata: { exit_code: exitOverride ?? (status === "failed" ? 1 : 0), agent: input.agent, execution_mode: "simulated" },
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * Roles and capabilities derived from verified JWT claims (SPEC §3.2). Pure functions:
+ * roles are trimmed and lower-cased, explicit capabilities are trimmed and case-sensitive,
+ * the effective set is explicit ∪ role-derived. Unknown roles grant nothing.
+ */
+import type { Capability } from "./principal";
+
+/** The wildcard capability: grants every capability check. */
+export const WILDCARD_CAPABILITY = "*";
+
+/** Role → capabilities, exactly as the SPEC §3.2 table. */
+export const ROLE_CAPABILITIES: Readonly<Record<string, readonly (Capability | typeof WILDCARD_CAPABILITY)[]>> = {
+  viewer: [
+    "program.validation.read",
+    "program.policy.read",
+    "program.secrets.read",
+    "program.runtime.read",
+    "program.release.read",
+  ],
+  operator: [
+    "program.validation.read",
+    "program.validation.write",
+    "program.policy.read",
+    "program.policy.write",
+    "program.policy.check",
+    "program.runtime.read",
+    "program.runtime.write",
+    "program.release.read",
+    "program.release.write",
+  ],
+  security: [
+    "program.validation.read",
+    "program.policy.read",
+    "program.policy.write",
+    "program.policy.check",
+    "program.secrets.read",
+    "program.secrets.write",
+    "program.webhook.ingest",
+    "program.runtime.read",
+  ],
+  admin: [WILDCARD_CAPABILITY],
+};
+
+const ROLE_KEYS = ["role", "roles", "org_role", "org_roles"] as const;
+const CAPABILITY_KEYS = ["capabilities", "permissions", "org_permissions"] as const;
+const METADATA_KEYS = ["app_metadata", "user_metadata"] as const;
+const METADATA_ROLE_KEYS = ["role", "roles"] as const;
+const METADATA_CAPABILITY_KEYS = ["capabilities", "permissions"] as const;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** A claim value as a list of trimmed, non-empty strings (string or string array; others ignored). */
+function stringValues(value: unknown): string[] {
+  const raw = typeof value === "string" ? [value] : Array.isArray(value) ? value : [];
+  const out: string[] = [];
+  for (const item of raw) {
+    if (typeof item !== "string") continue;
+    const trimmed = item.trim();
+    if (trimmed !== "") out.push(trimmed);
+  }
+  return out;
+}
+
+function collect(
+  claims: Record<string, unknown>,
+  topKeys: readonly string[],
+  metadataKeys: readonly string[],
+): string[] {
+  const values: string[] = [];
+  for (const key of topKeys) values.push(...stringValues(claims[key]));
+  for (const meta of METADATA_KEYS) {
+    const nested = claims[meta];
+    if (!isRecord(nested)) continue;
+    for (const key of metadataKeys) values.push(...stringValues(nested[key]));
+  }
+  return values;
+}
+
+function sortedUnique(values: Iterable<string>): string[] {
+  return [...new Set(values)].sort();
+}
+
+/**
+ * Derives roles and effective capabilities from verified JWT claims (SPEC §3.2).
+ * `roles` keeps recognised and unrecognised roles (lower-cased); `capabilities` is
+ * explicit ∪ role-derived. Both are de-duplicated and sorted.
+ */
+export function deriveAccess(claims: Record<string, unknown>): { roles: string[]; capabilities: string[] } {
+  const roles = sortedUnique(collect(claims, ROLE_KEYS, METADATA_ROLE_KEYS).map((r) => r.toLowerCase()));
+  const capabilities = new Set(collect(claims, CAPABILITY_KEYS, METADATA_CAPABILITY_KEYS));
+  for (const role of roles) {
+    const granted = Object.hasOwn(ROLE_CAPABILITIES, role) ? ROLE_CAPABILITIES[role] : undefined;
+    for (const cap of granted ?? []) capabilities.add(cap);
+  }
+  return { roles, capabilities: sortedUnique(capabilities) };
+}

@@ -1,0 +1,126 @@
+/**
+ * User JWT verification (SPEC §3.1, DESIGN §7): HS256 with the shared secret and/or
+ * RS256/ES256 via a JWKS URL, chosen by the header `alg`, algorithms always pinned.
+ * jose failures are mapped by `err.code` to `token_expired` / `unauthenticated`;
+ * token contents are never echoed or logged.
+ */
+import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
+import type { JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from "jose";
+import type { Config } from "../env";
+import { AppError } from "../errors";
+import { deriveAccess } from "./capabilities";
+import type { Principal } from "./principal";
+
+/** Issuer of locally minted development tokens (`npm run token`); accepted only in development. */
+export const LOCAL_DEV_ISSUER = "clarity-local-dev";
+
+const JWKS_ALGORITHMS = ["RS256", "ES256"] as const;
+type JwksAlgorithm = (typeof JWKS_ALGORITHMS)[number];
+
+/** Cache of stateless remote key-set getters, one per JWKS URL (jose handles refresh/cooldown). */
+const jwksGetters = new Map<string, JWTVerifyGetKey>();
+
+function jwksFor(url: string): JWTVerifyGetKey {
+  let getter = jwksGetters.get(url);
+  if (!getter) {
+    getter = createRemoteJWKSet(new URL(url));
+    jwksGetters.set(url, getter);
+  }
+  return getter;
+}
+
+function invalid(reason: string, cause?: unknown): AppError {
+  return new AppError("unauthenticated", `Invalid token: ${reason}`, { cause });
+}
+
+function errorCode(err: unknown): string | undefined {
+  if (typeof err !== "object" || err === null) return undefined;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/** Maps a jose failure to an AppError by `err.code`, with a short fixed reason (never the token). */
+export function mapJoseError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  switch (errorCode(err)) {
+    case "ERR_JWT_EXPIRED":
+      return new AppError("token_expired", "Token expired.", { cause: err });
+    case "ERR_JWS_SIGNATURE_VERIFICATION_FAILED":
+      return invalid("signature verification failed.", err);
+    case "ERR_JWT_CLAIM_VALIDATION_FAILED": {
+      const claim = (err as { claim?: unknown }).claim;
+      return invalid(typeof claim === "string" ? `"${claim}" claim check failed.` : "claim check failed.", err);
+    }
+    case "ERR_JOSE_ALG_NOT_ALLOWED":
+      return invalid("algorithm not allowed.", err);
+    case "ERR_JWKS_NO_MATCHING_KEY":
+    case "ERR_JWKS_MULTIPLE_MATCHING_KEYS":
+      return invalid("no matching signing key.", err);
+    case "ERR_JWKS_TIMEOUT":
+    case "ERR_JWKS_INVALID":
+      return invalid("signing keys unavailable.", err);
+    case "ERR_JWS_INVALID":
+    case "ERR_JWT_INVALID":
+    case "ERR_JOSE_NOT_SUPPORTED":
+      return invalid("malformed token.", err);
+    default:
+      return invalid("verification failed.", err);
+  }
+}
+
+function secretKey(secret: string): Uint8Array {
+  return new TextEncoder().encode(secret);
+}
+
+async function verifyByAlg(token: string, config: Config): Promise<JWTPayload> {
+  let alg: unknown;
+  try {
+    alg = decodeProtectedHeader(token).alg;
+  } catch (err) {
+    throw invalid("malformed token.", err);
+  }
+  const base: JWTVerifyOptions = { audience: config.JWT_AUDIENCE };
+  if (config.JWT_ISSUER !== undefined) base.issuer = config.JWT_ISSUER;
+
+  if (alg === "HS256") {
+    if (config.JWT_SECRET === undefined) throw invalid("algorithm not accepted.");
+    const { payload } = await jwtVerify(token, secretKey(config.JWT_SECRET), { ...base, algorithms: ["HS256"] });
+    return payload;
+  }
+  if (typeof alg === "string" && (JWKS_ALGORITHMS as readonly string[]).includes(alg)) {
+    if (config.JWT_JWKS_URL === undefined) throw invalid("algorithm not accepted.");
+    const { payload } = await jwtVerify(token, jwksFor(config.JWT_JWKS_URL), {
+      ...base,
+      algorithms: [alg as JwksAlgorithm],
+    });
+    return payload;
+  }
+  throw invalid("algorithm not accepted.");
+}
+
+/**
+ * Verifies a user bearer token and returns its Principal.
+ * Throws AppError `token_expired` for an expired token and `unauthenticated` for any other
+ * failure (bad signature/audience/issuer, unsupported alg, no `sub`, local-dev token outside
+ * development). Tenant = string claim `config.TENANT_CLAIM` if non-empty, else `sub`.
+ */
+export async function verifyUserToken(token: string, config: Config): Promise<Principal> {
+  let payload: JWTPayload;
+  try {
+    payload = await verifyByAlg(token, config);
+  } catch (err) {
+    throw mapJoseError(err);
+  }
+  if (payload.iss === LOCAL_DEV_ISSUER && config.ENVIRONMENT !== "development") {
+    throw invalid("local development tokens are not accepted here.");
+  }
+  const sub = payload.sub;
+  if (typeof sub !== "string" || sub.trim() === "") {
+    throw new AppError("unauthenticated", "Token has no subject.");
+  }
+  const claims = payload as Record<string, unknown>;
+  const tenantClaim = claims[config.TENANT_CLAIM];
+  const tenantId = typeof tenantClaim === "string" && tenantClaim.trim() !== "" ? tenantClaim : sub;
+  const { roles, capabilities } = deriveAccess(claims);
+  return { sub, tenantId, roles, capabilities };
+}
