@@ -380,6 +380,8 @@ function environment() {
 let server = null;
 let tempDir = null;
 let cleaningUp = null;
+let interrupted = null;
+const signalExitCode = (signal) => 128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 }[signal] ?? 0);
 
 function cleanup() {
   cleaningUp ??= (async () => {
@@ -395,9 +397,11 @@ function cleanup() {
 
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   process.on(signal, async () => {
+    if (interrupted) return;
+    interrupted = signal;
     process.stderr.write(`\n${signal}: stopping wrangler…\n`);
     await cleanup();
-    process.exit(signal === "SIGINT" ? 130 : 143);
+    process.exit(signalExitCode(signal));
   });
 }
 
@@ -486,8 +490,11 @@ try {
   await main();
 } catch (err) {
   exitCode = 1;
-  process.stderr.write(`\nbench:builds failed: ${err instanceof BenchError ? err.message : err?.stack ?? err}\n`);
+  // After a signal, in-flight requests fail because wrangler is going away: not worth reporting.
+  if (!interrupted) {
+    process.stderr.write(`\nbench:builds failed: ${err instanceof BenchError ? err.message : (err?.stack ?? err)}\n`);
+  }
 } finally {
   await cleanup();
 }
-process.exit(exitCode);
+process.exit(interrupted ? signalExitCode(interrupted) : exitCode);
