@@ -5,7 +5,8 @@
  *
  * Starts wrangler dev on a free port with a fresh temporary `--persist-to` directory
  * (migrations applied there first), `--log-level warn`, and ENVIRONMENT/JWT_SECRET/
- * STREAM_TOKEN_SECRET passed as `--var` (the developer's .dev.vars is never read or written).
+ * STREAM_TOKEN_SECRET passed as `--var`; an empty `--env-file` keeps the developer's .dev.vars
+ * out (it is never read or written).
  * Mints its own HS256 operator token. Then, R times (BENCH_REPEAT, default 3):
  *   - baseline: sequential GET /health after a warm-up → p50/p95/p99;
  *   - per planner profile (static_v1, adaptive_parallel_v1, deterministic): K sequential builds
@@ -417,6 +418,9 @@ async function main() {
 
   tempDir = mkdtempSync(join(os.tmpdir(), "clarity-bench-"));
   const persistTo = join(tempDir, "state");
+  // An empty --env-file keeps the developer's .dev.vars (and any .env) out of this server.
+  const envFile = join(tempDir, "bench.env");
+  writeFileSync(envFile, "# intentionally empty: bench:builds passes its settings with --var\n");
   await applyLocalMigrations({ persistTo });
 
   const jwtSecret = hex(24);
@@ -425,6 +429,7 @@ async function main() {
   server = await startWranglerDev({
     port,
     persistTo,
+    envFile,
     logLevel: "warn",
     echo: VERBOSE,
     vars: { ENVIRONMENT: "test", JWT_SECRET: jwtSecret, STREAM_TOKEN_SECRET: hex(24) },

@@ -6,7 +6,7 @@
  * `stop()` takes workerd down with it.
  */
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -100,9 +100,11 @@ export function freePort(host = "127.0.0.1") {
 }
 
 /** Builds the `wrangler dev` argument list. */
-export function devArgs({ port, ip = "127.0.0.1", persistTo, vars = {}, logLevel, extraArgs = [] }) {
+export function devArgs({ port, ip = "127.0.0.1", persistTo, envFile, vars = {}, logLevel, extraArgs = [] }) {
   const args = ["dev", "--ip", ip, "--port", String(port)];
   if (persistTo) args.push("--persist-to", persistTo);
+  // An explicit --env-file makes wrangler skip the project's .dev.vars (and default .env files).
+  if (envFile) args.push("--env-file", envFile);
   for (const [key, value] of Object.entries(vars)) args.push("--var", `${key}:${value}`);
   if (logLevel) args.push("--log-level", logLevel);
   args.push(...extraArgs);
@@ -125,9 +127,33 @@ function killGroup(child, signal) {
   }
 }
 
-function groupAlive(pid) {
+/**
+ * Whether any live (non-zombie) process is left in process group `pgid`. On Linux this reads
+ * /proc, so exited-but-unreaped members (e.g. workerd reparented to an init that does not
+ * reap) do not count; elsewhere it falls back to `kill(-pgid, 0)`.
+ */
+function groupAlive(pgid) {
+  if (process.platform === "linux") {
+    try {
+      for (const entry of readdirSync("/proc")) {
+        if (!/^\d+$/.test(entry)) continue;
+        let stat;
+        try {
+          stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+        } catch {
+          continue; // exited meanwhile
+        }
+        // "pid (comm) state ppid pgrp …" — comm may contain spaces/parens, so split after the last ")".
+        const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        if (Number(pgrp) === pgid && state !== "Z" && state !== "X") return true;
+      }
+      return false;
+    } catch {
+      // /proc unavailable: fall through
+    }
+  }
   try {
-    process.kill(-pid, 0);
+    process.kill(-pgid, 0);
     return true;
   } catch {
     return false;
@@ -137,8 +163,10 @@ function groupAlive(pid) {
 /**
  * Starts `wrangler dev` in the background (own process group) and waits for
  * `GET http://ip:port/health` to return 200.
- * @param {{ port: number, ip?: string, persistTo?: string, vars?: Record<string,string>,
+ * @param {{ port: number, ip?: string, persistTo?: string, envFile?: string, vars?: Record<string,string>,
  *           logLevel?: string, timeoutMs?: number, echo?: boolean, extraArgs?: string[] }} options
+ *   envFile: load secrets from this dotenv file instead of the project's .dev.vars / .env
+ *   (pass an empty file to isolate from the developer's local secrets).
  *   echo: also copy wrangler's output to this process's stderr (default false; it is always
  *   captured, and its tail is included in start-up errors).
  * @returns {Promise<{ url: string, pid: number, child: import("node:child_process").ChildProcess,
@@ -148,6 +176,7 @@ export async function startWranglerDev({
   port,
   ip = "127.0.0.1",
   persistTo,
+  envFile,
   vars = {},
   logLevel,
   timeoutMs = 60_000,
@@ -156,7 +185,7 @@ export async function startWranglerDev({
 }) {
   assertWrangler();
   if (!port) throw new Error("startWranglerDev: port is required (use freePort())");
-  const args = devArgs({ port, ip, persistTo, vars, logLevel, extraArgs });
+  const args = devArgs({ port, ip, persistTo, envFile, vars, logLevel, extraArgs });
   const out = tailBuffer(16_000);
   const child = spawn(WRANGLER_BIN, args, {
     cwd: ROOT,

@@ -53,11 +53,17 @@ export async function createBuild(deps: Deps, body: BuildCreateRequest) {
   return getBuild(deps, buildId);
 }
 
-/** Loads a build row the caller may see: 404 when absent or in another tenant, 403 when not theirs. */
+/**
+ * Loads a build row the caller may see (SPEC §5: 404 before 403). Visible = created by the
+ * caller, or the caller is an admin (`*`) of the build's tenant. Anything else that exists is
+ * 403 `build_access_denied`, as the reference does.
+ */
 export async function authorizeBuild(deps: Pick<Deps, "db" | "principal">, buildId: string): Promise<repo.BuildRow> {
   const row = await repo.getBuildRow(deps.db, buildId);
-  if (!row || row.tenantId !== deps.principal.tenantId) throw new AppError("build_not_found", "Build not found.");
-  if (row.createdBy !== deps.principal.sub && !isTenantAdmin(deps.principal)) {
+  if (!row) throw new AppError("build_not_found", "Build not found.");
+  const p = deps.principal;
+  const visible = row.createdBy === p.sub || (isTenantAdmin(p) && row.tenantId === p.tenantId);
+  if (!visible) {
     throw new AppError("build_access_denied", "You do not have access to this build.");
   }
   return row;
