@@ -170,7 +170,9 @@ function groupAlive(pgid) {
  *   echo: also copy wrangler's output to this process's stderr (default false; it is always
  *   captured, and its tail is included in start-up errors).
  * @returns {Promise<{ url: string, pid: number, child: import("node:child_process").ChildProcess,
- *                     output: () => string, stop: () => Promise<void> }>}
+ *                     output: () => string, stop: () => Promise<void>,
+ *                     exited: Promise<{ code: number|null, signal: string|null }> }>}
+ *   stop() sends SIGTERM to the whole process group, waits up to 5 s, then SIGKILLs; idempotent.
  */
 export async function startWranglerDev({
   port,

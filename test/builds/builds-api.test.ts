@@ -1,0 +1,112 @@
+import { describe, expect, it } from "vitest";
+import { INSTANT, caller, createBuild, waitForStatus } from "../helpers/api";
+
+const ids = (dag: any[]) => dag.map((n) => n.node_id);
+
+describe("POST /v1/builds/preview-dag and planning through HTTP", () => {
+  it("previews the deterministic DAG without creating a build", async () => {
+    const c = await caller({ sub: "user_preview" });
+    const res = await c.request("POST", "/v1/builds/preview-dag", { repo_url: "r", metadata: { scan_mode: " Tier1 " } });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ scan_mode: "deterministic", planner_trace: { profile: "deterministic_default_v1" }, dag_levels: [["deterministic-scan"], ["deterministic-summary"]] });
+    expect(ids(res.body.dag)).toEqual(["deterministic-scan", "deterministic-summary"]);
+    expect((await c.request("GET", "/v1/builds")).body.items).toEqual([]);
+  });
+
+  it("plans the adaptive DAG from the intake (duplicate slugs, sensitive data, UI scale strings)", async () => {
+    const c = await caller({ sub: "user_adaptive" });
+    const intake = {
+      must_not_break_flows: ["Checkout flow", "checkout-flow", "Sign up & login!!", "  "],
+      sensitive_data: ["pii"],
+      scale_expectation: "Enterprise / high traffic",
+    };
+    const res = await c.request("POST", "/v1/builds/preview-dag", { repo_url: "r", metadata: { autonomous_planner_profile: "adaptive", project_intake: intake } });
+    expect(res.status).toBe(200);
+    expect(ids(res.body.dag)).toEqual([
+      "scanner", "dependency-audit", "architecture-review", "test-baseline", "dynamic-probe", "security-review",
+      "flow-guard-checkout-flow", "flow-guard-sign-up-login", "data-boundary-review", "scale-readiness-check", "planner",
+    ]);
+    expect(res.body.planner_trace).toEqual({ profile: "adaptive_parallel_v1", flow_guards: 2, sensitive_data_review: true, scale_readiness_check: true });
+    expect(res.body.planner_profile).toBe("adaptive_parallel_v1");
+    for (const [scale, expected] of [["MVP / low traffic", false], ["Early growth", false], ["Expected rapid growth", true], ["Enterprise / high traffic", true], ["Not sure", false]] as const) {
+      const r = await c.request("POST", "/v1/builds/preview-dag", { repo_url: "r", metadata: { autonomous_planner_profile: "adaptive_parallel_v1", project_intake: { scale_expectation: scale } } });
+      expect(ids(r.body.dag).includes("scale-readiness-check"), scale).toBe(expected);
+    }
+  });
+
+  it("uses a valid agentic blueprint and runs it to completion", async () => {
+    const c = await caller({ sub: "user_agentic" });
+    const blueprint = [
+      { node_id: "scan", title: "Scan", agent: "Scanner" },
+      { node_id: "plan", title: "Plan", agent: "planner", depends_on: ["scan"], gate: "merge_gate" },
+    ];
+    const build = await createBuild(c, { metadata: { ...INSTANT, autonomous_planner_profile: "agentic", planner_dag_blueprint: JSON.stringify(blueprint) } });
+    expect(ids(build.dag)).toEqual(["scan", "plan"]);
+    expect(build.dag[1]).toMatchObject({ agent: "planner", gate: "MERGE_GATE" });
+    expect(build.metadata.planner_trace).toMatchObject({ profile: "agentic_llm_v1", source: "planner_dag_blueprint", node_count: 2 });
+    const done = await waitForStatus(c, build.build_id);
+    expect(done.status).toBe("completed");
+    expect(done.gate_history.map((g: any) => [g.gate, g.status])).toEqual([["MERGE_GATE", "PASS"]]);
+  });
+
+  it.each([
+    [[{ node_id: "a", title: "A", agent: "x", depends_on: ["b"] }, { node_id: "b", title: "B", agent: "x", depends_on: ["a"] }], "dag_cycle_detected"],
+    [[{ node_id: "a", title: "A", agent: "x", depends_on: ["ghost"] }], "missing_dependency:ghost"],
+    [[{ node_id: "a", title: "A", agent: "x" }, { node_id: "a", title: "A2", agent: "x" }], "duplicate_node_id:a"],
+    [[{ node_id: "a", title: "A", agent: "x", depends_on: ["a"] }], "self_dependency:a"],
+  ])("rejects an invalid custom DAG with 422 invalid_dag %#", async (dag, message) => {
+    const c = await caller({ sub: "user_invalid" });
+    for (const path of ["/v1/builds", "/v1/builds/preview-dag"]) {
+      const res = await c.request("POST", path, { repo_url: "r", dag });
+      expect(res.status).toBe(422);
+      expect(res.headers.get("content-type")).toBe("application/problem+json");
+      expect(res.body).toMatchObject({ code: "invalid_dag", detail: message });
+    }
+    expect((await c.request("GET", "/v1/builds")).body.items).toEqual([]);
+  });
+});
+
+describe("GET /v1/builds", () => {
+  it("filters by status and pages with a keyset cursor, newest first", async () => {
+    const c = await caller({ sub: "user_paging" });
+    const made: string[] = [];
+    for (let i = 0; i < 5; i++) made.push((await createBuild(c, { metadata: INSTANT })).build_id);
+    const failed = await createBuild(c, { metadata: { ...INSTANT, runner_results: { scanner: { status: "failed" } } } });
+    for (const id of [...made, failed.build_id]) await waitForStatus(c, id);
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: any = await c.request("GET", `/v1/builds?limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(res.status).toBe(200);
+      expect(res.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...res.body.items.map((b: any) => b.build_id));
+      cursor = res.body.next_cursor;
+    } while (cursor);
+    expect(seen).toHaveLength(6);
+    expect(new Set(seen).size).toBe(6);
+    expect(seen[0]).toBe(failed.build_id);
+
+    const onlyFailed = await c.request("GET", "/v1/builds?status=failed");
+    expect(onlyFailed.body.items.map((b: any) => b.build_id)).toEqual([failed.build_id]);
+    expect(onlyFailed.body.items[0]).toMatchObject({ task_total: 1, task_completed: 0, task_failed: 1 });
+    const bad = await c.request("GET", "/v1/builds?cursor=%%%");
+    expect(bad.status).toBe(422);
+  });
+});
+
+describe("GET /v1/builds/:id/events/history", () => {
+  it("pages by seq with cursor and limit", async () => {
+    const c = await caller({ sub: "user_history" });
+    const build = await createBuild(c, { metadata: INSTANT });
+    await waitForStatus(c, build.build_id);
+    const first = await c.request("GET", `/v1/builds/${build.build_id}/events/history?cursor=0&limit=5`);
+    expect(first.body.items.map((e: any) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(first.body.items[0].event_type).toBe("BUILD_STATUS_CHANGED");
+    expect(first.body.next_cursor).toBe(5);
+    const next = await c.request("GET", `/v1/builds/${build.build_id}/events/history?cursor=5&limit=3`);
+    expect(next.body.items.map((e: any) => e.seq)).toEqual([6, 7, 8]);
+    const bad = await c.request("GET", `/v1/builds/${build.build_id}/events/history?limit=0`);
+    expect(bad.status).toBe(422);
+  });
+});
