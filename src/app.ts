@@ -10,6 +10,7 @@ import { type AppEnv, loadConfig } from "./env";
 import { AppError, onError } from "./errors";
 import { newId } from "./lib/ids";
 import { buildRoutes } from "./builds/builds.routes";
+import { authenticateRequest } from "./security/auth.middleware";
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -34,7 +35,9 @@ export function createApp() {
   app.notFound((c) => onError(new AppError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`), c));
 
   app.get("/health", (c) => c.json({ status: "healthy" }));
+  // Order matters (DESIGN §2): context → auth → (rate limit → idempotency) → routes.
   app.use("/v1/*", context);
+  app.use("/v1/*", authenticateRequest);
   app.route("/v1/builds", buildRoutes);
   return app;
 }

@@ -1,7 +1,7 @@
 /**
  * Hono auth middleware: `authenticate` (Bearer user JWT → `c.var.principal`),
  * `requireCapability(cap)` (SPEC §3.3, enforced when ENFORCE_CAPABILITY_AUTH) and
- * `authenticateStreamOrBearer` for the SSE route (build-scoped `stream_token` query or Bearer).
+ * `authenticateRequest`, the app-level variant (public paths, SSE stream tokens, Bearer).
  * Requires the context middleware to have set `c.var.config` first.
  */
 import type { Context } from "hono";
@@ -10,6 +10,7 @@ import type { AppEnv } from "../env";
 import { AppError } from "../errors";
 import { verifyUserToken } from "./jwt";
 import { type Capability, hasCapability, type Principal } from "./principal";
+import { isPublicApiPath } from "./public-paths";
 import { verifyStreamToken } from "./stream-token";
 
 const BEARER_RE = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
@@ -54,23 +55,24 @@ export function requireCapability(cap: Capability) {
   });
 }
 
+const STREAM_ROUTE = /^\/v1\/builds\/([^/]+)\/events$/;
+
 /**
- * For the SSE route: a `stream_token` query parameter is verified against the build id in
- * path param `buildIdParam` and yields a principal with the token's capabilities (no roles);
- * without it, behaves exactly like `authenticate`.
+ * App-level authentication for `/v1/*`: public API paths (signature-authenticated webhooks and
+ * callbacks, see public-paths.ts) pass through; `GET /v1/builds/{id}/events?stream_token=` is
+ * verified as a build-scoped stream token (EventSource cannot send headers); everything else
+ * needs a Bearer user JWT.
  */
-export function authenticateStreamOrBearer(buildIdParam = "id") {
-  return createMiddleware<AppEnv>(async (c, next) => {
-    const streamToken = c.req.query("stream_token");
-    if (streamToken === undefined) {
-      await authenticateBearer(c);
-    } else {
-      const buildId = c.req.param(buildIdParam);
-      if (streamToken === "" || buildId === undefined || buildId === "") {
-        throw new AppError("unauthenticated", "Invalid token: malformed stream token.");
-      }
-      c.set("principal", await verifyStreamToken(c.var.config, streamToken, buildId));
-    }
-    await next();
-  });
-}
+export const authenticateRequest = createMiddleware<AppEnv>(async (c, next) => {
+  const path = c.req.path;
+  if (isPublicApiPath(c.req.method, path)) return next();
+  const streamToken = c.req.method === "GET" ? c.req.query("stream_token") : undefined;
+  const buildId = streamToken === undefined ? undefined : STREAM_ROUTE.exec(path)?.[1];
+  if (streamToken !== undefined && buildId !== undefined) {
+    if (streamToken === "") throw new AppError("unauthenticated", "Invalid token: malformed stream token.");
+    c.set("principal", await verifyStreamToken(c.var.config, streamToken, decodeURIComponent(buildId)));
+  } else {
+    await authenticateBearer(c);
+  }
+  await next();
+});

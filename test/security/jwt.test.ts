@@ -12,7 +12,7 @@ import { type AppEnv, type Config, loadConfig } from "../../src/env";
 import { AppError, type ErrorCode, onError } from "../../src/errors";
 import {
   authenticate,
-  authenticateStreamOrBearer,
+  authenticateRequest,
   requireCapability,
 } from "../../src/security/auth.middleware";
 import { LOCAL_DEV_ISSUER, verifyUserToken } from "../../src/security/jwt";
@@ -353,7 +353,7 @@ describe("auth middleware", () => {
     }));
     a.get("/me", authenticate, (c) => c.json(c.var.principal));
     a.get("/secrets", authenticate, requireCapability("program.secrets.read"), (c) => c.json({ ok: true }));
-    a.get("/builds/:id/events", authenticateStreamOrBearer(), (c) => c.json(c.var.principal));
+    a.get("/v1/builds/:id/events", authenticateRequest, (c) => c.json(c.var.principal));
     return a;
   }
 
@@ -425,7 +425,7 @@ describe("auth middleware", () => {
   it("stream_token for the path's build → principal with the token's capabilities", async () => {
     const p: Principal = { sub: "user_st", tenantId: "org_st", roles: ["admin"], capabilities: ["*"] };
     const { token } = await issueStreamToken(config(), p, "bld_9");
-    const res = await app().request(`/builds/bld_9/events?stream_token=${encodeURIComponent(token)}`);
+    const res = await app().request(`/v1/builds/bld_9/events?stream_token=${encodeURIComponent(token)}`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ sub: "user_st", tenantId: "org_st", roles: [], capabilities: ["*"] });
   });
@@ -433,15 +433,15 @@ describe("auth middleware", () => {
   it("stream_token for another build → 401", async () => {
     const p: Principal = { sub: "user_st", tenantId: "org_st", roles: [], capabilities: [] };
     const { token } = await issueStreamToken(config(), p, "bld_9");
-    const res = await app().request(`/builds/bld_other/events?stream_token=${encodeURIComponent(token)}`);
+    const res = await app().request(`/v1/builds/bld_other/events?stream_token=${encodeURIComponent(token)}`);
     expect(res.status).toBe(401);
     expect((await problem(res)).code).toBe("unauthenticated");
   });
 
   it("empty stream_token → 401; no stream_token falls back to Bearer", async () => {
-    expect((await app().request("/builds/bld_9/events?stream_token=")).status).toBe(401);
-    expect((await app().request("/builds/bld_9/events")).status).toBe(401);
-    const res = await app().request("/builds/bld_9/events", { headers: authHeaders(await tokenFor({ sub: "user_b" })) });
+    expect((await app().request("/v1/builds/bld_9/events?stream_token=")).status).toBe(401);
+    expect((await app().request("/v1/builds/bld_9/events")).status).toBe(401);
+    const res = await app().request("/v1/builds/bld_9/events", { headers: authHeaders(await tokenFor({ sub: "user_b" })) });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ sub: "user_b" });
   });
