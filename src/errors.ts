@@ -21,6 +21,14 @@ export const ERROR_CODES = [
   "method_not_allowed",
   "lease_lost", // the build's runner lost its lease to a newer owner; retry
   "build_conflict", // a mutation is not valid for the build's status
+  "build_abort_conflict", // abort of a completed build
+  "build_resume_conflict", // resume of a completed or aborted build
+  "invalid_replan", // MODIFY_DAG would produce an invalid DAG
+  "dag_node_not_found", // the build's DAG has no such node
+  "task_run_not_found", // the build has no such task run
+  "task_run_conflict", // task start/complete not valid now
+  "runtime_tick_conflict", // a nudge on a paused/failed/aborted build with ready nodes
+  "runtime_not_found", // the build has no runtime session
   "stream_token_unavailable", // stream tokens are not configured on this deployment
   "internal", // bug; details only in logs
 ] as const;
@@ -39,14 +47,22 @@ export function codeToStatus(code: ErrorCode): number {
       return 403;
     case "build_not_found":
     case "not_found":
+    case "dag_node_not_found":
+    case "task_run_not_found":
+    case "runtime_not_found":
       return 404;
     case "method_not_allowed":
       return 405;
     case "build_conflict":
     case "lease_lost":
+    case "build_abort_conflict":
+    case "build_resume_conflict":
+    case "task_run_conflict":
+    case "runtime_tick_conflict":
       return 409;
     case "validation_failed":
     case "invalid_dag":
+    case "invalid_replan":
       return 422;
     case "stream_token_unavailable":
       return 503;

@@ -1,13 +1,13 @@
 /**
- * The typed client side of the BuildRunner DO: how the Worker reaches a build's runner, the
- * zod schema of its RPC input, and the conversion of expected failures (results) to AppError.
+ * The typed client side of the BuildRunner DO: how the Worker reaches a build's runner, the zod
+ * schemas of its RPC input, and the conversion of expected failures (results) to AppError.
  */
 import { z } from "zod";
-import { AppError } from "../errors";
-import { GATE_TYPES, TASK_STATUSES } from "./builds.types";
+import { AppError, type ErrorCode } from "../errors";
+import { GATE_DECISION_STATUSES, GATE_TYPES, REPLAN_ACTIONS, TASK_STATUSES } from "./builds.types";
 
 /** Expected failures cross the RPC boundary as results; bugs are throws. */
-export type RpcResult<T> = { ok: true; value: T } | { ok: false; code: "build_not_found" | "lease_lost"; detail?: string };
+export type RpcResult<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; detail?: string };
 
 export const DagNodeSchema = z.object({
   node_id: z.string().min(1).max(128),
@@ -28,6 +28,25 @@ export const CreateInputSchema = z.object({
   metadata: z.record(z.string(), z.unknown()),
   dag: z.array(DagNodeSchema),
 });
+export type CreateInputRpc = z.infer<typeof CreateInputSchema>;
+
+const reason = z.string().max(1000).nullish();
+/** Control actions an operator (or another domain) sends to a build's runner. */
+export const ControlActionSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("abort"), reason }),
+  z.object({ type: z.literal("resume"), reason }),
+  z.object({ type: z.literal("checkpoint"), reason: z.string().min(1).max(1000) }),
+  z.object({ type: z.literal("debt"), node_id: z.string().min(1), summary: z.string(), severity: z.string() }),
+  z.object({ type: z.literal("violation"), code: z.string().min(1), message: z.string(), source: z.string(), blocking: z.boolean() }),
+  z.object({ type: z.literal("gate"), gate: z.enum(GATE_TYPES), status: z.enum(GATE_DECISION_STATUSES), reason: z.string(), node_id: z.string().nullable() }),
+  z.object({ type: z.literal("replan"), action: z.enum(REPLAN_ACTIONS), reason: z.string(), replacement_nodes: z.array(DagNodeSchema) }),
+  z.object({ type: z.literal("suggest") }),
+  z.object({ type: z.literal("apply_suggestion"), reason }),
+  z.object({ type: z.literal("start_task"), node_id: z.string().min(1) }),
+  z.object({ type: z.literal("complete_task"), task_run_id: z.string().min(1), status: z.enum(TASK_STATUSES), error: z.string().nullable() }),
+  z.object({ type: z.literal("bootstrap") }),
+]);
+export type ControlAction = z.infer<typeof ControlActionSchema>;
 
 export function buildRunner(env: Env, buildId: string) {
   return env.BUILD_RUNNER.get(env.BUILD_RUNNER.idFromName(buildId));
@@ -36,5 +55,6 @@ export function buildRunner(env: Env, buildId: string) {
 export function unwrap<T>(result: RpcResult<T>): T {
   if (result.ok) return result.value;
   if (result.code === "build_not_found") throw new AppError("build_not_found", "Build not found.");
-  throw new AppError("lease_lost", result.detail ?? "The build's runner changed owner; retry the request.");
+  if (result.code === "lease_lost") throw new AppError("lease_lost", result.detail ?? "The build's runner changed owner; retry the request.");
+  throw new AppError(result.code, result.detail);
 }

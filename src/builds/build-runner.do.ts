@@ -1,19 +1,23 @@
 /**
  * BuildRunner — one Durable Object per build (id = idFromName(build_id)).
  * Responsibilities: single writer of its build's D1 rows (lease with epoch, every batch fenced),
- * the runtime tick loop as `alarm()`, event seq allocation, and live SSE fan-out. All decisions
- * live in the pure run-machine; this file loads state, applies it, persists, and re-arms.
+ * the runtime tick loop as `alarm()`, control actions, event seq allocation, live SSE fan-out and
+ * the build-finished announcement. Decisions live in the pure run-machine / control-actions;
+ * this file loads state, applies them, persists, publishes and re-arms.
  */
 import { DurableObject } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "../db/schema";
 import { type Db, loadConfig } from "../env";
-import { isoTimestamp, newId } from "../lib/ids";
+import { AppError } from "../errors";
+import { isoTimestamp, newId, parseTimestamp } from "../lib/ids";
 import { Mutex } from "../lib/mutex";
-import { EventStreamHub } from "./event-stream";
-import { type BuildState, type CreateInput, Draft, type TickReport, createBuild, runningRuns, tick } from "./run-machine";
+import { announceBuildFinished } from "./build-hooks";
+import { type ControlAction, ControlActionSchema, type CreateInputRpc, CreateInputSchema, type RpcResult } from "./build-runner.client";
 import { StaleLeaseError, acquireLease, commitDraft, getBuildRow, listEvents, loadBuildState, writeLease } from "./builds.repo";
-import { CreateInputSchema, type RpcResult } from "./build-runner.client";
+import { applyControl } from "./control-actions";
+import { EventStreamHub } from "./event-stream";
+import { type BuildState, Draft, type TickReport, createBuild, runningRuns, tick } from "./run-machine";
 
 export class BuildRunner extends DurableObject<Env> {
   private state: BuildState | null = null;
@@ -31,14 +35,14 @@ export class BuildRunner extends DurableObject<Env> {
   }
 
   /** Creates the build (idempotent per DO: a second create of the same id is a no-op). */
-  async create(raw: CreateInput): Promise<RpcResult<{ build_id: string }>> {
+  async create(raw: CreateInputRpc): Promise<RpcResult<{ build_id: string }>> {
     const input = CreateInputSchema.parse(raw);
     return this.mutex.run(async () => {
       if (await this.ctx.storage.get<string>("build_id")) return { ok: true, value: { build_id: input.build_id } };
       const now = Date.now();
-      const d = createBuild(input, now);
+      const d = createBuild({ ...input, runtime_id: newId() }, now);
       await commitDraft(this.db, d, this.leaseAt(now, 1), { created: true });
-      await this.ctx.storage.put({ build_id: input.build_id, runtime_id: newId() });
+      await this.ctx.storage.put("build_id", input.build_id);
       this.state = d.state;
       this.epoch = 1;
       this.hub.publish(d.events, false);
@@ -47,15 +51,33 @@ export class BuildRunner extends DurableObject<Env> {
     });
   }
 
-  /** The runtime tick loop: at-least-once, so `tick` is idempotent. */
+  /** The runtime tick loop: alarms are at-least-once, so `tick` is idempotent. */
   async alarm(): Promise<void> {
-    const res = await this.runTick();
+    const res = await this.mutex.run(() => this.withState((d) => tick(d, this.tickOptions())));
     if (!res.ok && res.code !== "lease_lost" && res.code !== "build_not_found") throw new Error(res.code);
   }
 
-  /** A safe nudge: the same tick as the alarm, serialised with it. */
-  async tick(): Promise<RpcResult<TickReport>> {
-    return this.runTick();
+  /** A safe nudge (POST …/runtime/tick): the alarm's tick, serialised with it; 409 without side effects when not runnable. */
+  async nudge(): Promise<RpcResult<TickReport>> {
+    return this.mutex.run(() => this.withState((d) => {
+      applyControl(d, { type: "assert_tickable" });
+      return tick(d, this.tickOptions());
+    }));
+  }
+
+  /** An operator control action (abort, resume, replan, gates, …) applied atomically. */
+  async control(raw: ControlAction): Promise<RpcResult<unknown>> {
+    const action = ControlActionSchema.parse(raw);
+    const workerEnabled = true;
+    return this.mutex.run(() => this.withState((d) => ({ value: applyControl(d, action, { workerEnabled }), next_wake_at: Date.now() })));
+  }
+
+  /** Watchdog re-arm: makes sure the tick loop is scheduled. Returns whether it had to. */
+  async wake(): Promise<boolean> {
+    if ((await this.ctx.storage.getAlarm()) !== null) return false;
+    if (!(await this.ctx.storage.get<string>("build_id"))) return false;
+    await this.ctx.storage.setAlarm(Date.now());
+    return true;
   }
 
   /** SSE stream of events with seq > after: replay, then live until the build ends. */
@@ -78,20 +100,26 @@ export class BuildRunner extends DurableObject<Env> {
     });
   }
 
-  private async runTick(): Promise<RpcResult<TickReport>> {
-    return this.mutex.run(async () => {
-      if (!(await this.ensureLoaded())) return { ok: false, code: "build_not_found" };
-      const cfg = this.config;
-      const runtimeId = (await this.ctx.storage.get<string>("runtime_id")) ?? "unknown";
-      return this.apply((d) => tick(d, { runtimeId, parallelism: cfg.RUNTIME_NODE_PARALLELISM }));
-    });
+  private tickOptions() {
+    return { parallelism: this.config.RUNTIME_NODE_PARALLELISM };
   }
 
-  /** Runs `op` on a copy of the state, persists it in one fenced batch, publishes, re-arms. */
-  private async apply<T extends { next_wake_at?: number | null }>(op: (d: Draft) => T): Promise<RpcResult<T>> {
+  /**
+   * Loads (lease + state) if needed, runs `op` on a copy of the state, persists it in one fenced
+   * batch, publishes the events, announces a finish and re-arms. AppErrors thrown by `op` are
+   * expected failures: nothing is written and they return as results.
+   */
+  private async withState<T extends { next_wake_at: number | null }>(op: (d: Draft) => T): Promise<RpcResult<T>> {
+    if (!(await this.ensureLoaded())) return { ok: false, code: "build_not_found" };
     const now = Date.now();
     const d = new Draft(structuredClone(this.state as BuildState), now);
-    const value = op(d);
+    let value: T;
+    try {
+      value = op(d);
+    } catch (err) {
+      if (err instanceof AppError) return { ok: false, code: err.code, detail: err.detail };
+      throw err;
+    }
     const active = d.state.status === "running" || runningRuns(d.state).length > 0;
     const lease = this.leaseAt(now, this.epoch as number, active);
     try {
@@ -105,8 +133,23 @@ export class BuildRunner extends DurableObject<Env> {
     }
     this.state = d.state;
     this.hub.publish(d.events, d.state.status === "completed" || d.state.status === "aborted");
-    await this.schedule(now, value.next_wake_at ?? null, active);
+    this.announceFinish(d);
+    await this.schedule(now, value.next_wake_at, active);
     return { ok: true, value };
+  }
+
+  private announceFinish(d: Draft): void {
+    const finished = d.events.findLast((e) => e.event_type === "BUILD_FINISHED");
+    if (!finished) return;
+    const s = d.state;
+    const final = finished.payload.final_status as "completed" | "failed" | "aborted";
+    this.ctx.waitUntil(
+      announceBuildFinished(this.env, {
+        build_id: s.build_id, tenant_id: s.tenant_id, created_by: s.created_by, repo_url: s.repo_url, final_status: final,
+        metadata: s.metadata, created_at: s.created_at, finished_at: finished.timestamp,
+        duration_ms: Math.max(0, parseTimestamp(finished.timestamp) - parseTimestamp(s.created_at)), findings_total: 0,
+      }),
+    );
   }
 
   private async schedule(now: number, wakeAt: number | null, active: boolean): Promise<void> {

@@ -3,13 +3,12 @@
  * one atomic D1 batch, fenced by the writer's lease epoch (see db/schema.ts). Reads used by the
  * API live here too; mapping to DTOs happens in the service.
  */
-import { and, asc, desc, eq, gt, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import * as t from "../db/schema";
 import type { Db } from "../env";
 import type { BuildStatus, TaskStatus } from "./builds.types";
 import { type BuildState, type Draft, doneNodeIds } from "./run-machine";
-import { isDoneTaskStatus } from "./builds.types";
 
 export class StaleLeaseError extends Error {
   constructor() {
@@ -34,14 +33,18 @@ export interface LeaseWrite {
 
 /** Loads the full run state of a build, or null when it does not exist. */
 export async function loadBuildState(db: Db, buildId: string): Promise<BuildState | null> {
-  const [builds, nodes, runs, maxSeq] = await db.batch([
+  const [builds, nodes, runs, maxSeq, debts, violations, sessions] = await db.batch([
     db.select().from(t.builds).where(eq(t.builds.buildId, buildId)),
     db.select().from(t.buildNodes).where(eq(t.buildNodes.buildId, buildId)).orderBy(asc(t.buildNodes.position)),
     db.select().from(t.taskRuns).where(eq(t.taskRuns.buildId, buildId)).orderBy(asc(t.taskRuns.eventSeq)),
     db.select({ seq: sql<number | null>`max(${t.buildEvents.seq})` }).from(t.buildEvents).where(eq(t.buildEvents.buildId, buildId)),
+    db.select().from(t.debtItems).where(eq(t.debtItems.buildId, buildId)).orderBy(asc(t.debtItems.eventSeq)),
+    db.select().from(t.policyViolations).where(eq(t.policyViolations.buildId, buildId)).orderBy(asc(t.policyViolations.eventSeq)),
+    db.select().from(t.runtimeSessions).where(eq(t.runtimeSessions.buildId, buildId)),
   ]);
   const b = builds[0];
-  if (!b) return null;
+  const rt = sessions[0];
+  if (!b || !rt) return null;
   return {
     build_id: b.buildId, tenant_id: b.tenantId, created_by: b.createdBy, repo_url: b.repoUrl, objective: b.objective,
     status: b.status as BuildStatus, scan_mode: b.scanMode, metadata: b.metadata, created_at: b.createdAt, updated_at: b.updatedAt,
@@ -53,6 +56,14 @@ export async function loadBuildState(db: Db, buildId: string): Promise<BuildStat
       task_run_id: r.taskRunId, node_id: r.nodeId, attempt: r.attempt, status: r.status as TaskStatus, source: r.source,
       started_at: r.startedAt, finished_at: r.finishedAt, error: r.error, due_at: r.dueAt, event_seq: r.eventSeq,
     })),
+    debt_items: debts.map((x) => ({ debt_id: x.debtId, node_id: x.nodeId, summary: x.summary, severity: x.severity, event_seq: x.eventSeq, created_at: x.createdAt })),
+    policy_violations: violations.map((v) => ({
+      violation_id: v.violationId, code: v.code, message: v.message, source: v.source, blocking: v.blocking, event_seq: v.eventSeq, created_at: v.createdAt,
+    })),
+    runtime: {
+      runtime_id: rt.runtimeId, status: rt.status as BuildState["runtime"]["status"], sandbox_profile: rt.sandboxProfile,
+      metadata: rt.metadata, created_at: rt.createdAt, updated_at: rt.updatedAt,
+    },
     next_seq: (maxSeq[0]?.seq ?? 0) + 1,
   };
 }
@@ -163,6 +174,31 @@ export async function commitDraft(db: Db, d: Draft, lease: LeaseWrite, opts: { c
       checkpointId: r.checkpoint_id, buildId: id, status: r.status, reason: r.reason, eventCursor: r.event_cursor, createdAt: r.created_at,
     }));
   }
+  if (d.sessionTouched) {
+    const r = s.runtime;
+    const row = { status: r.status, metadata: r.metadata, updatedAt: r.updated_at };
+    stmts.push(
+      opts.created
+        ? db.insert(t.runtimeSessions).values({ buildId: id, runtimeId: r.runtime_id, sandboxProfile: r.sandbox_profile, createdAt: r.created_at, ...row })
+        : db.update(t.runtimeSessions).set(row).where(eq(t.runtimeSessions.buildId, id)),
+    );
+  }
+  for (const r of d.debts) {
+    stmts.push(db.insert(t.debtItems).values({
+      debtId: r.debt_id, buildId: id, nodeId: r.node_id, summary: r.summary, severity: r.severity, eventSeq: r.event_seq, createdAt: r.created_at,
+    }));
+  }
+  for (const r of d.violations) {
+    stmts.push(db.insert(t.policyViolations).values({
+      violationId: r.violation_id, buildId: id, code: r.code, message: r.message, source: r.source, blocking: r.blocking,
+      eventSeq: r.event_seq, createdAt: r.created_at,
+    }));
+  }
+  for (const m of d.metrics) {
+    stmts.push(db.insert(t.runtimeMetrics).values({
+      metricId: m.metric_id, buildId: id, runtimeId: s.runtime.runtime_id, metric: m.metric, value: m.value, tags: m.tags, fields: m.fields, emittedAt: m.emitted_at,
+    }));
+  }
   for (const r of d.runnerLogs) {
     stmts.push(db.insert(t.runnerLogs).values({
       logId: r.log_id, buildId: id, runtimeId: r.runtime_id, nodeId: r.node_id, taskRunId: r.task_run_id, runner: r.runner,
@@ -242,6 +278,93 @@ export async function listEvents(db: Db, buildId: string, after: number, limit: 
     .orderBy(asc(t.buildEvents.seq)).limit(limit);
 }
 
-export function isDoneRun(status: string): boolean {
-  return isDoneTaskStatus(status as TaskStatus);
+export interface SeqPage {
+  limit: number;
+  /** Only rows with event_seq < before (newest-first paging). */
+  before?: number;
+}
+
+export async function listTaskRuns(db: Db, buildId: string, q: SeqPage & { nodeId?: string; status?: string }) {
+  const conds: SQL[] = [eq(t.taskRuns.buildId, buildId)];
+  if (q.nodeId) conds.push(eq(t.taskRuns.nodeId, q.nodeId));
+  if (q.status) conds.push(eq(t.taskRuns.status, q.status));
+  if (q.before !== undefined) conds.push(lt(t.taskRuns.eventSeq, q.before));
+  return db.select().from(t.taskRuns).where(and(...conds)).orderBy(desc(t.taskRuns.eventSeq)).limit(q.limit);
+}
+
+export async function getTaskRun(db: Db, buildId: string, taskRunId: string) {
+  const rows = await db.select().from(t.taskRuns).where(and(eq(t.taskRuns.buildId, buildId), eq(t.taskRuns.taskRunId, taskRunId)));
+  return rows[0] ?? null;
+}
+
+export async function listGates(db: Db, buildId: string, q: SeqPage & { gate?: string }) {
+  const conds: SQL[] = [eq(t.gateDecisions.buildId, buildId)];
+  if (q.gate) conds.push(eq(t.gateDecisions.gate, q.gate));
+  if (q.before !== undefined) conds.push(lt(t.gateDecisions.eventSeq, q.before));
+  return db.select().from(t.gateDecisions).where(and(...conds)).orderBy(desc(t.gateDecisions.eventSeq)).limit(q.limit);
+}
+
+export async function listReplans(db: Db, buildId: string, q: SeqPage) {
+  const conds: SQL[] = [eq(t.replanDecisions.buildId, buildId)];
+  if (q.before !== undefined) conds.push(lt(t.replanDecisions.eventSeq, q.before));
+  return db.select().from(t.replanDecisions).where(and(...conds)).orderBy(desc(t.replanDecisions.eventSeq)).limit(q.limit);
+}
+
+export async function listDebts(db: Db, buildId: string, q: SeqPage) {
+  const conds: SQL[] = [eq(t.debtItems.buildId, buildId)];
+  if (q.before !== undefined) conds.push(lt(t.debtItems.eventSeq, q.before));
+  return db.select().from(t.debtItems).where(and(...conds)).orderBy(desc(t.debtItems.eventSeq)).limit(q.limit);
+}
+
+export async function listViolations(db: Db, buildId: string, q: SeqPage) {
+  const conds: SQL[] = [eq(t.policyViolations.buildId, buildId)];
+  if (q.before !== undefined) conds.push(lt(t.policyViolations.eventSeq, q.before));
+  return db.select().from(t.policyViolations).where(and(...conds)).orderBy(desc(t.policyViolations.eventSeq)).limit(q.limit);
+}
+
+/** Checkpoints are chronological (the first is `build_created`). */
+export async function listCheckpoints(db: Db, buildId: string, q: { limit: number; after?: number }) {
+  const conds: SQL[] = [eq(t.checkpoints.buildId, buildId)];
+  if (q.after !== undefined) conds.push(gt(t.checkpoints.eventCursor, q.after));
+  return db.select().from(t.checkpoints).where(and(...conds)).orderBy(asc(t.checkpoints.eventCursor)).limit(q.limit);
+}
+
+export async function listRunnerLogs(db: Db, buildId: string, q: SeqPage & { nodeId?: string; status?: string }) {
+  const conds: SQL[] = [eq(t.runnerLogs.buildId, buildId)];
+  if (q.nodeId) conds.push(eq(t.runnerLogs.nodeId, q.nodeId));
+  if (q.status) conds.push(eq(t.runnerLogs.status, q.status));
+  if (q.before !== undefined) conds.push(lt(t.runnerLogs.eventSeq, q.before));
+  return db.select().from(t.runnerLogs).where(and(...conds)).orderBy(desc(t.runnerLogs.eventSeq)).limit(q.limit);
+}
+
+export async function listMetrics(db: Db, buildId: string, q: { limit: number; metric?: string }) {
+  const conds: SQL[] = [eq(t.runtimeMetrics.buildId, buildId)];
+  if (q.metric) conds.push(eq(t.runtimeMetrics.metric, q.metric));
+  return db.select().from(t.runtimeMetrics).where(and(...conds)).orderBy(desc(t.runtimeMetrics.emittedAt), desc(t.runtimeMetrics.metricId)).limit(q.limit);
+}
+
+export async function getRuntimeSession(db: Db, buildId: string) {
+  const rows = await db.select().from(t.runtimeSessions).where(eq(t.runtimeSessions.buildId, buildId));
+  return rows[0] ?? null;
+}
+
+/** Timestamp of the newest event of the given types (worker liveness). */
+export async function lastEventAt(db: Db, buildId: string, types: readonly string[]): Promise<string | null> {
+  const rows = await db
+    .select({ at: t.buildEvents.createdAt })
+    .from(t.buildEvents)
+    .where(and(eq(t.buildEvents.buildId, buildId), inArray(t.buildEvents.eventType, [...types])))
+    .orderBy(desc(t.buildEvents.seq))
+    .limit(1);
+  return rows[0]?.at ?? null;
+}
+
+/** Running builds whose lease expired or was never renewed (watchdog candidates), oldest first. */
+export async function listStaleRunningBuilds(db: Db, now: string, limit: number) {
+  return db
+    .select({ buildId: t.builds.buildId, leaseExpiresAt: t.builds.leaseExpiresAt })
+    .from(t.builds)
+    .where(and(eq(t.builds.status, "running"), or(isNull(t.builds.leaseExpiresAt), lt(t.builds.leaseExpiresAt, now))))
+    .orderBy(asc(t.builds.leaseExpiresAt))
+    .limit(limit);
 }

@@ -17,7 +17,8 @@ import {
 } from "./builds.types";
 import { computeLevels } from "./levels";
 import { deterministicDag } from "./planner";
-import { type RunnerResult, simulateNode, simulatedDurationMs } from "./simulated-runner";
+import { type PolicyDenial, precheckNode } from "./execution-policy";
+import { type RunnerResult, runnerOverride, simulateNode, simulatedDurationMs } from "./simulated-runner";
 import { isoTimestamp, newId, parseTimestamp } from "../lib/ids";
 
 export interface NodeState extends DagNode {
@@ -53,8 +54,21 @@ export interface BuildState {
   updated_at: string;
   nodes: NodeState[];
   task_runs: TaskRunState[];
+  debt_items: DebtRow[];
+  policy_violations: ViolationRow[];
+  runtime: RuntimeSessionState;
   /** The seq the next event gets (events start at 1). */
   next_seq: number;
+}
+
+/** SPEC RuntimeSession: bootstrapped at creation, running from the first tick, completed when the build ends. */
+export interface RuntimeSessionState {
+  runtime_id: string;
+  status: "bootstrapped" | "running" | "completed" | "errored";
+  sandbox_profile: string;
+  metadata: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
 }
 
 export interface BuildEvent {
@@ -68,6 +82,9 @@ export interface BuildEvent {
 export interface TransitionRow { transition_id: string; from_status: BuildStatus; to_status: BuildStatus; reason: string; source: TransitionSource; event_seq: number; created_at: string }
 export interface GateRow { decision_id: string; gate: GateType; status: GateDecisionStatus; reason: string; node_id: string | null; source: string; event_seq: number; created_at: string }
 export interface ReplanRow { decision_id: string; action: ReplanAction; reason: string; source: string; replacement_nodes: DagNode[]; event_seq: number; created_at: string }
+export interface DebtRow { debt_id: string; node_id: string; summary: string; severity: string; event_seq: number; created_at: string }
+export interface ViolationRow { violation_id: string; code: string; message: string; source: string; blocking: boolean; event_seq: number; created_at: string }
+export interface MetricRow { metric_id: string; metric: string; value: number; tags: Record<string, string>; fields: Record<string, unknown>; emitted_at: string }
 export interface CheckpointRow { checkpoint_id: string; status: BuildStatus; reason: string; event_cursor: number; created_at: string }
 export interface RunnerLogRow {
   log_id: string; runtime_id: string; node_id: string; task_run_id: string; runner: string; workspace_id: string;
@@ -138,6 +155,10 @@ export class Draft {
   readonly replans: ReplanRow[] = [];
   readonly checkpoints: CheckpointRow[] = [];
   readonly runnerLogs: RunnerLogRow[] = [];
+  readonly debts: DebtRow[] = [];
+  readonly violations: ViolationRow[] = [];
+  readonly metrics: MetricRow[] = [];
+  sessionTouched = false;
   readonly touchedNodes = new Set<string>();
   readonly newRuns = new Set<string>();
   readonly touchedRuns = new Set<string>();
@@ -149,7 +170,40 @@ export class Draft {
   }
 
   get changed(): boolean {
-    return this.events.length > 0 || this.touchedNodes.size > 0 || this.touchedRuns.size > 0 || this.nodesReplaced;
+    return this.events.length > 0 || this.touchedNodes.size > 0 || this.touchedRuns.size > 0 || this.nodesReplaced || this.sessionTouched || this.metrics.length > 0;
+  }
+
+  setSession(status: RuntimeSessionState["status"], metadata?: Record<string, unknown>): void {
+    const r = this.state.runtime;
+    if (r.status === status && metadata === undefined) return;
+    r.status = status;
+    if (metadata) r.metadata = { ...r.metadata, ...metadata };
+    r.updated_at = this.ts;
+    this.sessionTouched = true;
+  }
+
+  metric(metric: string, value: number, tags: Record<string, string>, fields: Record<string, unknown>): void {
+    this.metrics.push({ metric_id: newId(), metric, value, tags, fields, emitted_at: this.ts });
+  }
+
+  debt(nodeId: string, summary: string, severity: string, source: string): DebtRow {
+    const debt_id = newId();
+    const ev = this.emit("DEBT_ITEM_RECORDED", { debt_id, node_id: nodeId, severity, summary, source });
+    const row = { debt_id, node_id: nodeId, summary, severity, event_seq: ev.seq, created_at: this.ts };
+    this.state.debt_items.push(row);
+    this.debts.push(row);
+    return row;
+  }
+
+  /** Records a violation; a blocking one fails a running build (SPEC §4.10.7). */
+  violation(code: string, message: string, source: string, blocking: boolean): ViolationRow {
+    const violation_id = newId();
+    const ev = this.emit("POLICY_VIOLATION", { violation_id, code, message, source, blocking });
+    const row = { violation_id, code, message, source, blocking, event_seq: ev.seq, created_at: this.ts };
+    this.state.policy_violations.push(row);
+    this.violations.push(row);
+    if (blocking && this.transition("failed", `policy_violation:${code}`, "policy")) this.finished("failed");
+    return row;
   }
 
   emit(event_type: string, payload: Record<string, unknown>): BuildEvent {
@@ -232,8 +286,13 @@ export class Draft {
     this.setNode(run.node_id, { status });
   }
 
-  replaceDag(dag: DagNode[]): string[][] {
+  /** Replaces the DAG; `keep` carries node state (status, retry time) of surviving node ids. */
+  replaceDag(dag: DagNode[], keep: NodeState[] = []): string[][] {
     const { nodes, levels } = toNodeStates(dag);
+    for (const n of nodes) {
+      const old = keep.find((k) => k.node_id === n.node_id);
+      if (old) Object.assign(n, { status: old.status, not_before: old.not_before });
+    }
     this.state.nodes = nodes;
     this.nodesReplaced = true;
     return levels;
@@ -275,6 +334,7 @@ export function levelCursor(state: BuildState): number {
 
 export interface CreateInput {
   build_id: string;
+  runtime_id: string;
   tenant_id: string;
   created_by: string;
   repo_url: string;
@@ -292,10 +352,15 @@ export function createBuild(input: CreateInput, now: number): Draft {
     build_id: input.build_id, tenant_id: input.tenant_id, created_by: input.created_by,
     repo_url: input.repo_url, objective: input.objective, status: "pending", scan_mode: input.scan_mode,
     metadata: { ...input.metadata, dag_levels: levels, level_cursor: 0 },
-    created_at: ts, updated_at: ts, nodes, task_runs: [], next_seq: 1,
+    created_at: ts, updated_at: ts, nodes, task_runs: [], debt_items: [], policy_violations: [], next_seq: 1,
+    runtime: {
+      runtime_id: input.runtime_id, status: "bootstrapped", sandbox_profile: "daytona-default", created_at: ts, updated_at: ts,
+      metadata: { repo_url: input.repo_url, objective: input.objective, dag_nodes: nodes.map((n) => n.node_id), level_count: levels.length },
+    },
   };
   const d = new Draft(state, now);
   d.nodesReplaced = true;
+  d.sessionTouched = true;
   d.transition("running", "build_created", "system");
   d.emit("BUILD_STARTED", {
     repo_url: state.repo_url, objective: state.objective, scan_mode: state.scan_mode, dag_nodes: nodes.map((n) => n.node_id),
@@ -309,7 +374,6 @@ export function createBuild(input: CreateInput, now: number): Draft {
 // The runtime tick
 
 export interface TickOptions {
-  runtimeId: string;
   parallelism: number;
   /** Upper bound of dispatch/collect rounds per tick, so one batch stays small. */
   maxRounds?: number;
@@ -349,11 +413,12 @@ export function tick(d: Draft, opts: TickOptions): TickReport {
       .filter((r) => r.due_at !== null && parseTimestamp(r.due_at) <= d.now)
       .sort((a, b) => a.event_seq - b.event_seq);
     for (const run of due) {
-      const node = s.nodes.find((n) => n.node_id === run.node_id);
-      const result = simulateNode({
-        buildId: s.build_id, metadata: s.metadata, nodeId: run.node_id, agent: node?.agent ?? "unknown", attempt: run.attempt,
-      });
-      applyResult(d, run, result, opts.runtimeId, rand);
+      const agent = s.nodes.find((n) => n.node_id === run.node_id)?.agent ?? "unknown";
+      const denial = precheck(s, run.node_id, agent);
+      const result = denial
+        ? policyResult(s, run.node_id, agent, denial)
+        : simulateNode({ buildId: s.build_id, metadata: s.metadata, nodeId: run.node_id, agent, attempt: run.attempt });
+      applyResult(d, run, result, denial, rand);
       executed.push(run.node_id);
       progressed = true;
     }
@@ -386,7 +451,9 @@ export function tick(d: Draft, opts: TickOptions): TickReport {
         if (n.level !== level || done.has(n.node_id) || inFlight.has(n.node_id)) continue;
         if (!n.depends_on.every((dep) => done.has(dep))) continue;
         if (n.not_before !== null && parseTimestamp(n.not_before) > d.now) continue;
-        const dueAt = isoTimestamp(d.now + simulatedDurationMs(s.metadata, n.node_id));
+        // A node the execution policy denies never reaches an adapter: its failure is due at once.
+        const denied = precheck(s, n.node_id, n.agent) !== null;
+        const dueAt = isoTimestamp(d.now + (denied ? 0 : simulatedDurationMs(s.metadata, n.node_id)));
         d.startTask(n.node_id, "runtime_tick", dueAt);
         dispatched.push(n.node_id);
         slots--;
@@ -398,6 +465,14 @@ export function tick(d: Draft, opts: TickOptions): TickReport {
 
   const done = doneNodeIds(s);
   const pending = s.nodes.filter((n) => !done.has(n.node_id)).map((n) => n.node_id);
+  if (s.status === "completed" || s.status === "aborted") d.setSession("completed");
+  else if (s.runtime.status === "bootstrapped") d.setSession("running");
+  if (executed.length > 0 || dispatched.length > 0) {
+    d.metric("runtime_tick", executed.length, { build_id: s.build_id, runtime_id: s.runtime.runtime_id }, {
+      pending: pending.length, finished: s.status === "completed", status: s.runtime.status, active_level: activeLevel(s),
+      dispatched: dispatched.length, levels_started: levelsStarted,
+    });
+  }
   return {
     executed_nodes: executed,
     dispatched_nodes: dispatched,
@@ -419,7 +494,33 @@ export function nextWakeAt(s: BuildState): number | null {
   return times.length ? Math.min(...times) : null;
 }
 
-function applyResult(d: Draft, run: TaskRunState, result: RunnerResult, runtimeId: string, rand: () => number): void {
+/** The runner kind that would execute the node (SPEC: metadata.runner_kind, override runner, "openhands"). */
+export function resolvedRunner(metadata: Record<string, unknown>, nodeId: string): string {
+  const kind = metadata.runner_kind;
+  const override = runnerOverride(metadata, nodeId).runner;
+  const value = typeof kind === "string" && kind.trim() ? kind : typeof override === "string" && override.trim() ? override : "openhands";
+  return value.trim().toLowerCase();
+}
+
+function precheck(s: BuildState, nodeId: string, agent: string): PolicyDenial | null {
+  return precheckNode({ metadata: s.metadata, nodeId, agent, runnerKind: resolvedRunner(s.metadata, nodeId) });
+}
+
+function policyResult(s: BuildState, nodeId: string, agent: string, denial: PolicyDenial): RunnerResult {
+  const runner = resolvedRunner(s.metadata, nodeId);
+  const override = runnerOverride(s.metadata, nodeId);
+  return {
+    status: "failed", error: denial.message, duration_ms: 1, runner,
+    workspace_id: typeof override.workspace_id === "string" ? override.workspace_id : typeof s.metadata.workspace_id === "string" ? s.metadata.workspace_id : `daytona-${s.build_id}`,
+    message: denial.message,
+    metadata: {
+      exit_code: 1, agent, execution_mode: "policy_precheck", command: denial.command,
+      policy_violation: { code: denial.code, message: denial.message, source: "execution_policy", blocking: true, details: denial.details },
+    },
+  };
+}
+
+function applyResult(d: Draft, run: TaskRunState, result: RunnerResult, denial: PolicyDenial | null, rand: () => number): void {
   const s = d.state;
   const finishedAt = isoTimestamp(parseTimestamp(run.started_at) + result.duration_ms);
   const log_id = newId();
@@ -428,13 +529,20 @@ function applyResult(d: Draft, run: TaskRunState, result: RunnerResult, runtimeI
     status: result.status, duration_ms: result.duration_ms, error: result.error,
   });
   d.runnerLogs.push({
-    log_id, runtime_id: runtimeId, node_id: run.node_id, task_run_id: run.task_run_id, runner: result.runner,
+    log_id, runtime_id: s.runtime.runtime_id, node_id: run.node_id, task_run_id: run.task_run_id, runner: result.runner,
     workspace_id: result.workspace_id, status: result.status, message: result.message, started_at: run.started_at,
     finished_at: finishedAt, duration_ms: result.duration_ms, error: result.error, metadata: result.metadata, event_seq: ev.seq,
   });
   const node = s.nodes.find((n) => n.node_id === run.node_id);
   const running = s.status === "running";
 
+  if (denial) {
+    // SPEC §4.8.2 5a: task failed, blocking violation (fails a running build), POLICY_GATE FAIL.
+    d.finishTask(run, "failed", denial.message, "runtime_tick", finishedAt);
+    d.violation(denial.code, denial.message, "execution_policy", true);
+    d.gate("POLICY_GATE", "FAIL", `policy_violation:${denial.code}`, run.node_id, "runtime_tick");
+    return;
+  }
   if (result.status === "failed") {
     d.finishTask(run, "failed", result.error ?? result.message, "runtime_tick", finishedAt);
     if (!running || !node) return;

@@ -216,6 +216,17 @@ export const runtimeMetrics = sqliteTable(
   (t) => [index("runtime_metrics_build_idx").on(t.buildId, t.metric, t.emittedAt)],
 );
 
+/** Runtime session of a build (SPEC §4.2 RuntimeSession), persisted; written by the BuildRunner. */
+export const runtimeSessions = sqliteTable("runtime_sessions", {
+  buildId: text("build_id").primaryKey(),
+  runtimeId: text("runtime_id").notNull(),
+  status: text("status").notNull(),
+  sandboxProfile: text("sandbox_profile").notNull(),
+  metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+  createdAt: text("created_at").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
 /**
  * Fencing: every write batch of a BuildRunner begins with an insert here. A trigger (custom
  * migration) aborts the whole batch when `epoch` is not the build's current `lease_epoch`,

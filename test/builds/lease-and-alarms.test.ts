@@ -88,13 +88,13 @@ describe("lease fencing", () => {
       const taken = (await epochOf(created.build_id)) + 1;
       // Another owner takes the lease.
       await env.DB.prepare("UPDATE builds SET lease_epoch = ?, lease_owner = 'other-runner' WHERE build_id = ?").bind(taken, created.build_id).run();
-      const res = await instance.tick();
+      const res = await instance.nudge();
       expect(res).toEqual({ ok: false, code: "lease_lost" });
       expect((await eventsOf(c, created.build_id)).length).toBe(before.length);
       const row = await env.DB.prepare("SELECT lease_owner FROM builds WHERE build_id = ?").bind(created.build_id).first<{ lease_owner: string }>();
       expect(row?.lease_owner).toBe("other-runner");
       // The next tick starts over: reloads from D1 under a fresh, newer epoch.
-      const again = await instance.tick();
+      const again = await instance.nudge();
       expect(again.ok).toBe(true);
       expect(await epochOf(created.build_id)).toBe(taken + 1);
     });
