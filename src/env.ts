@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import type * as schema from "./db/schema";
 import type { Principal } from "./security/principal";
+import { CorsOriginsSchema, KeyringSchema, RateLimitRulesSchema, StandardWebhookSecretsSchema } from "./security/security.config";
 
 declare global {
   namespace Cloudflare {
@@ -18,6 +19,16 @@ declare global {
       JWT_ISSUER?: string;
       /** Signs the short-lived build-scoped SSE stream tokens. */
       STREAM_TOKEN_SECRET?: string;
+      /** Secrets keyring (secret): JSON {"<version>": "<base64 32 bytes>"}; the highest version is newest. */
+      SECRETS_KEYRING?: string;
+      /** Reference-scheme webhook HMAC key (secret, X-Platform-* headers, SPEC §6.4). */
+      PLATFORM_WEBHOOK_SIGNING_SECRET?: string;
+      /** Standard Webhooks secrets (secret): one or more whsec_… separated by spaces/commas. */
+      STANDARD_WEBHOOK_SECRETS?: string;
+      /** Tenant that owns accepted webhook deliveries; unset = deployment-global deliveries. */
+      WEBHOOK_TENANT_ID?: string;
+      /** Per-route rate-limit overrides, JSON {"POST /v1/builds": 60}. */
+      RATE_LIMIT_RULES?: string;
       /** Test-only binding: migrations read by the vitest pool. */
       TEST_MIGRATIONS?: unknown;
     }
@@ -41,8 +52,27 @@ const ConfigShape = {
     STREAM_TOKEN_SECRET: z.string().min(16).optional(),
     RUNTIME_NODE_PARALLELISM: intVar(4, 1, 64),
     RUNTIME_LEASE_TTL_SECONDS: intVar(20, 5, 600),
+    RUNTIME_WATCHDOG_STALE_SECONDS: intVar(45, 10, 3600),
+    RUNTIME_WATCHDOG_NUDGE_ENABLED: flag.default(true),
+    RUNTIME_CLIENT_TICK_FALLBACK_ENABLED: flag.default(false),
     SSE_HEARTBEAT_SECONDS: intVar(15, 1, 300),
     SSE_IDLE_TIMEOUT_SECONDS: intVar(300, 5, 3600),
+    // Security plane (src/security; README "Configuration").
+    SECRETS_KEYRING: KeyringSchema.optional(),
+    PLATFORM_WEBHOOK_SIGNING_SECRET: z.string().min(16).optional(),
+    STANDARD_WEBHOOK_SECRETS: StandardWebhookSecretsSchema.optional(),
+    WEBHOOK_TENANT_ID: z.string().min(1).max(256).optional(),
+    WEBHOOK_REPLAY_WINDOW_SECONDS: intVar(600, 1, 86_400).transform((v) => Math.max(60, v)),
+    WEBHOOK_MAX_BODY_BYTES: intVar(1_048_576, 1024, 1_400_000),
+    IDEMPOTENCY_TTL_SECONDS: intVar(86_400, 1, 604_800).transform((v) => Math.max(60, v)),
+    IDEMPOTENCY_LOCK_SECONDS: intVar(60, 5, 3600),
+    REPLAY_GUARD_SHARDS: intVar(64, 1, 1024),
+    REPLAY_GUARD_TIMEOUT_MS: intVar(5000, 50, 30_000),
+    RATE_LIMIT_ENABLED: flag.default(true),
+    RATE_LIMIT_WRITES_PER_MINUTE: intVar(3000, 0, 1_000_000),
+    RATE_LIMIT_READS_PER_MINUTE: intVar(0, 0, 1_000_000),
+    RATE_LIMIT_RULES: RateLimitRulesSchema.optional(),
+    CORS_ALLOWED_ORIGINS: CorsOriginsSchema.optional(),
 };
 
 export const ConfigSchema = z

@@ -30,6 +30,24 @@ export const ERROR_CODES = [
   "runtime_tick_conflict", // a nudge on a paused/failed/aborted build with ready nodes
   "runtime_not_found", // the build has no runtime session
   "stream_token_unavailable", // stream tokens are not configured on this deployment
+  // Security plane (src/security)
+  "coordination_unavailable", // the ReplayGuard cannot be reached; fail-closed
+  "payload_too_large", // request body above the route's size cap
+  "rate_limited", // per-principal, per-route limit exceeded; see Retry-After
+  "webhook_headers_missing", // a webhook security header is missing, empty or malformed
+  "timestamp_invalid", // webhook timestamp is not an integer
+  "webhook_timestamp_invalid", // webhook timestamp outside the replay window
+  "webhook_signature_invalid", // no webhook signature matches a configured secret
+  "webhook_replay_detected", // webhook nonce / delivery id already seen
+  "webhook_rejected", // webhook not acceptable otherwise (e.g. scheme not configured)
+  "webhook_delivery_not_found", // no such stored delivery (or not visible to the tenant)
+  "secret_not_found", // no such secret in the caller's tenant
+  "secret_name_conflict", // a secret with that name already exists in the tenant
+  "secrets_unavailable", // no SECRETS_KEYRING configured, or it lacks a needed key version
+  "idempotency_key_invalid", // Idempotency-Key header is empty, too long or not printable ASCII
+  "idempotency_key_in_flight", // the first request with this key has not finished yet
+  "idempotency_key_reused", // the key was used with a different request payload
+  "invalid_idempotency_request", // idempotent-checkpoints: empty idempotency_key
   "internal", // bug; details only in logs
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -65,6 +83,32 @@ export function codeToStatus(code: ErrorCode): number {
     case "invalid_replan":
       return 422;
     case "stream_token_unavailable":
+      return 503;
+    // Security plane
+    case "webhook_headers_missing":
+    case "timestamp_invalid":
+    case "idempotency_key_invalid":
+      return 400;
+    case "webhook_timestamp_invalid":
+    case "webhook_signature_invalid":
+    case "webhook_rejected":
+      return 401;
+    case "webhook_delivery_not_found":
+    case "secret_not_found":
+      return 404;
+    case "webhook_replay_detected":
+    case "secret_name_conflict":
+    case "idempotency_key_in_flight":
+      return 409;
+    case "payload_too_large":
+      return 413;
+    case "idempotency_key_reused":
+    case "invalid_idempotency_request":
+      return 422;
+    case "rate_limited":
+      return 429;
+    case "coordination_unavailable":
+    case "secrets_unavailable":
       return 503;
     case "internal":
       return 500;

@@ -2,7 +2,7 @@
  * Request schemas of the build routes (SPEC §5.1). A schema and its type share one name.
  */
 import { z } from "zod";
-import { BUILD_STATUSES } from "./builds.types";
+import { BUILD_STATUSES, GATE_DECISION_STATUSES, GATE_TYPES, REPLAN_ACTIONS, TASK_STATUSES } from "./builds.types";
 import { DagNodeSchema } from "./build-runner.client";
 
 export const DEFAULT_OBJECTIVE = "Run autonomous code quality orchestration.";
@@ -35,3 +35,30 @@ export const EventsStreamQuery = z.object({
   cursor: z.coerce.number().int().min(0).optional(),
   stream_token: z.string().optional(),
 });
+
+const reasonBody = z.object({ reason: z.string().max(1000).nullish() }).default({});
+export const ReasonBody = reasonBody;
+
+const page200 = { limit: limit(200, 500), cursor: z.coerce.number().int().min(0).optional() };
+export const TaskListQuery = z.object({ node_id: z.string().optional(), status: z.enum(TASK_STATUSES).optional(), ...page200 });
+export const GateListQuery = z.object({ gate: z.enum(GATE_TYPES).optional(), ...page200 });
+export const PageQuery = z.object(page200);
+export const TaskRunParam = z.object({ id: z.uuid(), task_run_id: z.string().min(1).max(128) });
+export const GateParam = z.object({ id: z.uuid(), gate: z.enum(GATE_TYPES) });
+
+export const StartTaskBody = z.object({ node_id: z.string().min(1).max(128) });
+export const CompleteTaskBody = z.object({ status: z.enum(TASK_STATUSES).default("completed"), error: z.string().max(4000).nullish() }).default({ status: "completed" });
+export const GateBody = z
+  .object({ status: z.enum(GATE_DECISION_STATUSES).default("PASS"), reason: z.string().max(1000).default("manual_gate_decision"), node_id: z.string().max(128).nullish() })
+  .default({ status: "PASS", reason: "manual_gate_decision" });
+export const ReplanBody = z
+  .object({ action: z.enum(REPLAN_ACTIONS).default("CONTINUE"), reason: z.string().max(1000).default("manual_replan"), replacement_nodes: z.array(DagNodeSchema).max(100).default([]) })
+  .default({ action: "CONTINUE", reason: "manual_replan", replacement_nodes: [] });
+export const DebtBody = z.object({ node_id: z.string().min(1).max(128), summary: z.string().min(1).max(4000), severity: z.string().min(1).max(32).default("medium") });
+export const ViolationBody = z.object({
+  code: z.string().min(1).max(128), message: z.string().max(4000), source: z.string().max(128).default("policy_engine"), blocking: z.boolean().default(true),
+});
+export const CheckpointBody = z.object({ reason: z.string().min(1).max(1000).default("manual_checkpoint") }).default({ reason: "manual_checkpoint" });
+
+export const MetricsQuery = z.object({ metric: z.string().max(64).optional(), limit: limit(200, 1000) });
+export const LogsQuery = z.object({ node_id: z.string().optional(), status: z.string().max(32).optional(), limit: limit(200, 1000), cursor: z.coerce.number().int().min(0).optional() });

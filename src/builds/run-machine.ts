@@ -425,9 +425,11 @@ export function tick(d: Draft, opts: TickOptions): TickReport {
 
     if (s.status !== "running") break;
 
-    // 2. Completion: every node of the current DAG done, nothing in flight.
+    // 2. Completion: every node of the current DAG done. Runs still in flight are redundant then
+    //    (e.g. a manual run of a node that completed meanwhile) and are cancelled.
     const done = doneNodeIds(s);
-    if (s.nodes.every((n) => done.has(n.node_id)) && runningRuns(s).length === 0) {
+    if (s.nodes.every((n) => done.has(n.node_id))) {
+      for (const run of runningRuns(s)) d.finishTask(run, "skipped", "cancelled:build_completed", "runtime_tick");
       d.transition("completed", "runtime_tick_completed", "runtime");
       d.finished("completed");
       d.checkpoint("runtime_tick_completed");
