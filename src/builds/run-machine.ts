@@ -130,9 +130,21 @@ export function decideReplan(input: { nodeId: string; attempt: number; retryBudg
   return { action: null, reason: `terminal_failure_no_replan:${nodeId}` };
 }
 
-export function retryBudget(metadata: Record<string, unknown>): number {
-  const v = Number(metadata.max_task_retries ?? 0);
+/**
+ * Retry budget of a node: `metadata.node_retry_budgets[node]` (set by the planner policy) or the
+ * build-wide `max_task_retries` (default 0; negatives count as 0).
+ */
+export function retryBudget(metadata: Record<string, unknown>, nodeId?: string): number {
+  const perNode = metadata.node_retry_budgets;
+  const own = nodeId !== undefined && perNode !== null && typeof perNode === "object" ? (perNode as Record<string, unknown>)[nodeId] : undefined;
+  const v = Number(own ?? metadata.max_task_retries ?? 0);
   return Number.isFinite(v) ? Math.max(0, Math.floor(v)) : 0;
+}
+
+/** Nodes of one level in flight at once: the deployment limit, lowered by `metadata.max_parallelism`. */
+export function effectiveParallelism(metadata: Record<string, unknown>, limit: number): number {
+  const v = Number(metadata.max_parallelism);
+  return Number.isFinite(v) && v >= 1 ? Math.min(limit, Math.floor(v)) : limit;
 }
 
 /** Builds NodeState rows (with levels) from DAG nodes; throws invalid_dag on level errors. */
@@ -447,7 +459,7 @@ export function tick(d: Draft, opts: TickOptions): TickReport {
     // 4. Dispatch ready nodes of the active level, in DAG order, within the parallelism limit.
     if (level !== null) {
       const inFlight = new Set(runningRuns(s).map((r) => r.node_id));
-      let slots = Math.max(0, opts.parallelism - inFlight.size);
+      let slots = Math.max(0, effectiveParallelism(s.metadata, opts.parallelism) - inFlight.size);
       for (const n of s.nodes) {
         if (slots <= 0) break;
         if (n.level !== level || done.has(n.node_id) || inFlight.has(n.node_id)) continue;
@@ -559,7 +571,7 @@ function applyResult(d: Draft, run: TaskRunState, result: RunnerResult, denial: 
 
 function handleFailure(d: Draft, node: NodeState, run: TaskRunState, rand: () => number): void {
   const s = d.state;
-  const budget = retryBudget(s.metadata);
+  const budget = retryBudget(s.metadata, node.node_id);
   let decision = decideReplan({ nodeId: node.node_id, attempt: run.attempt, retryBudget: budget, metadata: s.metadata });
 
   if (decision.action === "CONTINUE") {

@@ -143,3 +143,30 @@ describe("replanner abort and execution order", () => {
     expect(build.task_runs.find((t: any) => t.node_id === "builder").status).toBe("skipped");
   });
 });
+
+describe("planner-set runtime knobs", () => {
+  it("honours a per-node retry budget over max_task_retries", async () => {
+    const c = await caller({ sub: "user_node_budget" });
+    const created = await createBuild(c, {
+      metadata: { ...INSTANT, ...NO_BACKOFF, max_task_retries: 0, node_retry_budgets: { builder: 2 }, runner_results: { builder: { status_sequence: ["failed", "failed", "completed"] }, scanner: { status_sequence: ["failed"] } } },
+    });
+    const build = await waitForStatus(c, created.build_id);
+    // scanner has the build-wide budget 0: its failure fails the build before builder runs.
+    expect(build.status).toBe("failed");
+    const again = await createBuild(c, {
+      metadata: { ...INSTANT, ...NO_BACKOFF, max_task_retries: 0, node_retry_budgets: { builder: 2 }, runner_results: { builder: { status_sequence: ["failed", "failed", "completed"] } } },
+    });
+    const ok = await waitForStatus(c, again.build_id);
+    expect(ok.status).toBe("completed");
+    expect(ok.task_runs.filter((t: any) => t.node_id === "builder")).toHaveLength(3);
+  });
+
+  it("lowers parallelism with max_parallelism", async () => {
+    const c = await caller({ sub: "user_max_par" });
+    const dag = ["a", "b", "c"].map((id) => ({ node_id: id, title: id, agent: "scanner" }));
+    const created = await createBuild(c, { dag, metadata: { ...INSTANT, max_parallelism: 1 } });
+    await waitForStatus(c, created.build_id);
+    const seq = (await eventsOf(c, created.build_id)).filter((e) => e.event_type === "TASK_STARTED" || e.event_type === "TASK_COMPLETED").map((e) => `${e.event_type[5]}:${e.payload.node_id}`);
+    expect(seq).toEqual(["S:a", "C:a", "S:b", "C:b", "S:c", "C:c"]);
+  });
+});
