@@ -17,7 +17,10 @@ import { type ControlAction, ControlActionSchema, type CreateInputRpc, CreateInp
 import { StaleLeaseError, acquireLease, commitDraft, getBuildRow, listEvents, loadBuildState, writeLease } from "./builds.repo";
 import { applyControl } from "./control-actions";
 import { EventStreamHub } from "./event-stream";
-import { type BuildState, Draft, type TickReport, createBuild, runningRuns, tick } from "./run-machine";
+import { type BuildState, Draft, type TaskRunState, type TickReport, createBuild, httpFailure, runningRuns, tick } from "./run-machine";
+import { DispatchError, buildDispatch, sendDispatch } from "./runner-dispatch";
+import { RunnerMessage } from "./runner-protocol";
+import type { RunnerResult } from "./simulated-runner";
 
 export class BuildRunner extends DurableObject<Env> {
   private state: BuildState | null = null;
@@ -53,16 +56,43 @@ export class BuildRunner extends DurableObject<Env> {
 
   /** The runtime tick loop: alarms are at-least-once, so `tick` is idempotent. */
   async alarm(): Promise<void> {
-    const res = await this.mutex.run(() => this.withState((d) => tick(d, this.tickOptions())));
+    const res = await this.ticked(() => this.withState((d) => tick(d, this.tickOptions())));
     if (!res.ok && res.code !== "lease_lost" && res.code !== "build_not_found") throw new Error(res.code);
   }
 
   /** A safe nudge (POST …/runtime/tick): the alarm's tick, serialised with it; 409 without side effects when not runnable. */
   async nudge(): Promise<RpcResult<TickReport>> {
-    return this.mutex.run(() => this.withState((d) => {
+    return this.ticked(() => this.withState((d) => {
       applyControl(d, { type: "assert_tickable" });
       return tick(d, this.tickOptions());
     }));
+  }
+
+  /**
+   * A signed runner message (ack, heartbeat, result) for one task run attempt. Messages for a
+   * run that is no longer in flight (late, duplicate, other attempt) are ignored idempotently.
+   */
+  async runnerReport(raw: RunnerMessage): Promise<RpcResult<{ accepted: boolean }>> {
+    const msg = RunnerMessage.parse(raw);
+    const res = await this.ticked(() => this.withState((d) => {
+      const run = d.state.task_runs.find((r) => r.task_run_id === msg.task_run_id);
+      if (!run || run.runner_kind !== "http" || run.status !== "running" || run.attempt !== msg.attempt) {
+        return { ...tick(d, { ...this.tickOptions(), maxRounds: 0 }), accepted: false };
+      }
+      if (msg.type !== "result") {
+        run.heartbeat_at = d.ts;
+        d.touchedRuns.add(run.task_run_id);
+        return { ...tick(d, { ...this.tickOptions(), maxRounds: 0 }), accepted: true };
+      }
+      const result: RunnerResult = {
+        status: msg.status, error: msg.status === "failed" ? (msg.error ?? msg.summary) || "runner_failed" : null, duration_ms: msg.duration_ms,
+        runner: "http", workspace_id: msg.workspace_id, message: msg.summary || `runner ${msg.status} ${run.node_id}`,
+        metadata: { exit_code: msg.exit_code ?? (msg.status === "failed" ? 1 : 0), agent: d.state.nodes.find((n) => n.node_id === run.node_id)?.agent ?? "unknown", execution_mode: "http", logs_excerpt: msg.logs_excerpt },
+        findings: msg.findings,
+      };
+      return { ...tick(d, { ...this.tickOptions(), reported: new Map([[run.task_run_id, result]]) }), accepted: true };
+    }));
+    return res.ok ? { ok: true, value: { accepted: res.value.accepted } } : res;
   }
 
   /** An operator control action (abort, resume, replan, gates, …) applied atomically. */
@@ -101,7 +131,42 @@ export class BuildRunner extends DurableObject<Env> {
   }
 
   private tickOptions() {
-    return { parallelism: this.config.RUNTIME_NODE_PARALLELISM };
+    const c = this.config;
+    return {
+      parallelism: c.RUNTIME_NODE_PARALLELISM,
+      http: { defaultTimeoutMs: c.RUNNER_NODE_TIMEOUT_SECONDS * 1000, heartbeatTimeoutMs: c.RUNNER_HEARTBEAT_TIMEOUT_SECONDS * 1000 },
+    };
+  }
+
+  /** Runs a tick-producing step under the mutex, then sends its http dispatches outside it. */
+  private async ticked<T extends TickReport>(step: () => Promise<RpcResult<T>>): Promise<RpcResult<T>> {
+    const res = await this.mutex.run(step);
+    if (res.ok) for (const run of res.value.http_dispatches) this.ctx.waitUntil(this.dispatch(run));
+    return res;
+  }
+
+  /**
+   * Sends one run to the runner service (signed). The runner acknowledges at once; anything else
+   * (unreachable, non-2xx, no runner configured, a secret that cannot be opened) is a failed
+   * result that goes through the normal retry/fallback rules.
+   */
+  private async dispatch(run: TaskRunState): Promise<void> {
+    let failure: string | null = null;
+    try {
+      const payload = await buildDispatch(this.env, this.config, this.state, run);
+      const res = await sendDispatch(this.config, payload);
+      if (!res.ok) failure = `dispatch_rejected:${res.status}`;
+    } catch (err) {
+      failure = err instanceof DispatchError ? err.message : "dispatch_failed";
+    }
+    if (failure === null) return;
+    const reason = failure;
+    await this.ticked(() => this.withState((d) => {
+      const current = d.state.task_runs.find((r) => r.task_run_id === run.task_run_id);
+      if (!current || current.status !== "running") return tick(d, { ...this.tickOptions(), maxRounds: 0 });
+      const agent = d.state.nodes.find((n) => n.node_id === run.node_id)?.agent ?? "unknown";
+      return tick(d, { ...this.tickOptions(), reported: new Map([[run.task_run_id, httpFailure(current, agent, d.now, reason)]]) });
+    }));
   }
 
   /**

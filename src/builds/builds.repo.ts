@@ -8,7 +8,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import * as t from "../db/schema";
 import type { Db } from "../env";
 import type { BuildStatus, TaskStatus } from "./builds.types";
-import { type BuildState, type Draft, doneNodeIds } from "./run-machine";
+import { type BuildState, type Draft, type TaskRunState, doneNodeIds } from "./run-machine";
 
 export class StaleLeaseError extends Error {
   constructor() {
@@ -55,6 +55,7 @@ export async function loadBuildState(db: Db, buildId: string): Promise<BuildStat
     task_runs: runs.map((r) => ({
       task_run_id: r.taskRunId, node_id: r.nodeId, attempt: r.attempt, status: r.status as TaskStatus, source: r.source,
       started_at: r.startedAt, finished_at: r.finishedAt, error: r.error, due_at: r.dueAt, event_seq: r.eventSeq,
+      runner_kind: r.runnerKind as TaskRunState["runner_kind"], heartbeat_at: r.heartbeatAt,
     })),
     debt_items: debts.map((x) => ({ debt_id: x.debtId, node_id: x.nodeId, summary: x.summary, severity: x.severity, event_seq: x.eventSeq, created_at: x.createdAt })),
     policy_violations: violations.map((v) => ({
@@ -135,12 +136,12 @@ export async function commitDraft(db: Db, d: Draft, lease: LeaseWrite, opts: { c
   }
   for (const r of s.task_runs) {
     const row = {
-      status: r.status, finishedAt: r.finished_at, error: r.error, dueAt: r.due_at,
+      status: r.status, finishedAt: r.finished_at, error: r.error, dueAt: r.due_at, heartbeatAt: r.heartbeat_at,
     };
     if (d.newRuns.has(r.task_run_id)) {
       stmts.push(
         db.insert(t.taskRuns).values({
-          taskRunId: r.task_run_id, buildId: id, nodeId: r.node_id, attempt: r.attempt, source: r.source,
+          taskRunId: r.task_run_id, buildId: id, nodeId: r.node_id, attempt: r.attempt, source: r.source, runnerKind: r.runner_kind,
           startedAt: r.started_at, eventSeq: r.event_seq, ...row,
         }),
       );
@@ -192,6 +193,12 @@ export async function commitDraft(db: Db, d: Draft, lease: LeaseWrite, opts: { c
     stmts.push(db.insert(t.policyViolations).values({
       violationId: r.violation_id, buildId: id, code: r.code, message: r.message, source: r.source, blocking: r.blocking,
       eventSeq: r.event_seq, createdAt: r.created_at,
+    }));
+  }
+  for (const f of d.findings) {
+    stmts.push(db.insert(t.findings).values({
+      findingId: f.finding_id, buildId: id, nodeId: f.node_id, taskRunId: f.task_run_id, severity: f.severity, severityRank: f.severity_rank,
+      category: f.category, title: f.title, detail: f.detail, file: f.file, line: f.line, eventSeq: f.event_seq, createdAt: f.created_at,
     }));
   }
   for (const m of d.metrics) {
@@ -341,6 +348,20 @@ export async function listMetrics(db: Db, buildId: string, q: { limit: number; m
   const conds: SQL[] = [eq(t.runtimeMetrics.buildId, buildId)];
   if (q.metric) conds.push(eq(t.runtimeMetrics.metric, q.metric));
   return db.select().from(t.runtimeMetrics).where(and(...conds)).orderBy(desc(t.runtimeMetrics.emittedAt), desc(t.runtimeMetrics.metricId)).limit(q.limit);
+}
+
+/** Findings newest first, keyset-paged on SQLite's rowid (insertion order). */
+export async function listFindings(db: Db, buildId: string, q: { severity?: string; limit: number; before?: number }) {
+  const rowid = sql<number>`${t.findings}.rowid`;
+  const conds: SQL[] = [eq(t.findings.buildId, buildId)];
+  if (q.severity) conds.push(eq(t.findings.severity, q.severity));
+  if (q.before !== undefined) conds.push(sql`${t.findings}.rowid < ${q.before}`);
+  return db.select({ row: t.findings, rowid }).from(t.findings).where(and(...conds)).orderBy(desc(rowid)).limit(q.limit);
+}
+
+/** All findings of a build (report), most severe first. Bounded by what runners report per node. */
+export async function allFindings(db: Db, buildId: string, cap = 5000) {
+  return db.select().from(t.findings).where(eq(t.findings.buildId, buildId)).orderBy(desc(t.findings.severityRank), asc(t.findings.eventSeq)).limit(cap);
 }
 
 export async function getRuntimeSession(db: Db, buildId: string) {

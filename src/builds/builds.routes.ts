@@ -9,7 +9,7 @@ import { validate } from "../validation";
 import {
   BuildCreateRequest, BuildIdParam, CheckpointBody, CompleteTaskBody, DebtBody, EventsHistoryQuery, EventsStreamQuery, GateBody,
   GateListQuery, GateParam, ListBuildsQuery, LogsQuery, MetricsQuery, PageQuery, ReasonBody, ReplanBody, StartTaskBody, TaskListQuery,
-  TaskRunParam, ViolationBody,
+  TaskRunParam, ViolationBody, FindingsQuery,
 } from "./builds.schemas";
 import * as service from "./builds.service";
 import * as ctl from "./control.service";
@@ -108,6 +108,11 @@ export const buildRoutes = new Hono<AppEnv>()
   .post("/:id/checkpoints", write, validate("param", BuildIdParam), validate("json", CheckpointBody), async (c) =>
     c.json(await ctl.createCheckpoint(deps(c), c.req.valid("param").id, c.req.valid("json")), 201),
   )
+  // Findings and the build report (issue 7)
+  .get("/:id/findings", read, validate("param", BuildIdParam), validate("query", FindingsQuery), async (c) =>
+    c.json(await ctl.listFindings(deps(c), c.req.valid("param").id, c.req.valid("query"))),
+  )
+  .get("/:id/report", read, validate("param", BuildIdParam), async (c) => c.json(await ctl.buildReport(deps(c), c.req.valid("param").id)))
   // Runtime (SPEC §5.2)
   .post("/:id/runtime/bootstrap", write, validate("param", BuildIdParam), async (c) => c.json(await ctl.bootstrapRuntime(deps(c), c.req.valid("param").id)))
   .get("/:id/runtime/status", read, validate("param", BuildIdParam), async (c) => c.json(await ctl.runtimeStatus(deps(c), c.req.valid("param").id)))

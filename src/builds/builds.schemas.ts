@@ -62,3 +62,9 @@ export const CheckpointBody = z.object({ reason: z.string().min(1).max(1000).def
 
 export const MetricsQuery = z.object({ metric: z.string().max(64).optional(), limit: limit(200, 1000) });
 export const LogsQuery = z.object({ node_id: z.string().optional(), status: z.string().max(32).optional(), limit: limit(200, 1000), cursor: z.coerce.number().int().min(0).optional() });
+
+export const FindingsQuery = z.object({
+  severity: z.enum(["critical", "high", "medium", "low", "info"]).optional(),
+  limit: limit(100, 500),
+  cursor: z.coerce.number().int().min(0).optional(),
+});

@@ -259,3 +259,47 @@ export async function nudgeTick(deps: Deps, buildId: string) {
     finished: r.finished,
   };
 }
+
+// ---- findings (issue 7) --------------------------------------------------------------------------
+
+const findingDto = (f: Awaited<ReturnType<typeof repo.allFindings>>[number]) => ({
+  finding_id: f.findingId, build_id: f.buildId, node_id: f.nodeId, task_run_id: f.taskRunId, severity: f.severity,
+  category: f.category, title: f.title, detail: f.detail, file: f.file, line: f.line, created_at: f.createdAt,
+});
+
+/** Findings newest first; `severity` filters one level; keyset cursor. */
+export async function listFindings(deps: Reader, buildId: string, q: { severity?: string; limit: number; cursor?: number }) {
+  await authorizeBuild(deps, buildId);
+  const rows = await repo.listFindings(deps.db, buildId, { severity: q.severity, limit: q.limit + 1, before: q.cursor });
+  const items = rows.slice(0, q.limit);
+  const last = items[items.length - 1];
+  return { items: items.map((r) => findingDto(r.row)), next_cursor: rows.length > q.limit && last ? last.rowid : null };
+}
+
+const SEVERITIES = ["critical", "high", "medium", "low", "info"] as const;
+
+/** The build report: status, counts by severity and node, the most severe findings, the plan. */
+export async function buildReport(deps: Reader, buildId: string) {
+  const build = await getBuild(deps, buildId);
+  const all = await repo.allFindings(deps.db, buildId);
+  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, all.filter((f) => f.severity === s).length]));
+  const byNode: Record<string, number> = {};
+  for (const f of all) byNode[f.nodeId] = (byNode[f.nodeId] ?? 0) + 1;
+  const logs = await repo.listRunnerLogs(deps.db, buildId, { limit: 200 });
+  const plannerNodes = new Set(build.dag.filter((n) => n.agent === "planner").map((n) => n.node_id));
+  const plan = logs.find((l) => plannerNodes.has(l.nodeId) && l.status === "completed");
+  return {
+    build_id: buildId,
+    status: build.status,
+    repo_url: build.repo_url,
+    findings_total: all.length,
+    by_severity: bySeverity,
+    by_node: byNode,
+    top_findings: all.slice(0, 20).map(findingDto),
+    nodes: build.dag.map((n) => {
+      const log = logs.find((l) => l.nodeId === n.node_id);
+      return { node_id: n.node_id, agent: n.agent, status: n.status, summary: log?.message ?? null, duration_ms: log?.durationMs ?? null };
+    }),
+    remediation_plan: plan?.message ?? null,
+  };
+}

@@ -18,7 +18,7 @@ import {
 import { computeLevels } from "./levels";
 import { deterministicDag } from "./planner";
 import { type PolicyDenial, precheckNode } from "./execution-policy";
-import { type RunnerResult, runnerOverride, simulateNode, simulatedDurationMs } from "./simulated-runner";
+import { type FindingInput, type RunnerResult, runnerOverride, simulateNode, simulatedDurationMs } from "./simulated-runner";
 import { isoTimestamp, newId, parseTimestamp } from "../lib/ids";
 
 export interface NodeState extends DagNode {
@@ -38,8 +38,13 @@ export interface TaskRunState {
   finished_at: string | null;
   error: string | null;
   due_at: string | null;
+  /** Adapter of the run: simulated, http (runner service), policy (denied by the pre-check) or manual. */
+  runner_kind: RunnerKind;
+  heartbeat_at: string | null;
   event_seq: number;
 }
+
+export type RunnerKind = "simulated" | "http" | "policy" | "manual";
 
 export interface BuildState {
   build_id: string;
@@ -84,6 +89,7 @@ export interface GateRow { decision_id: string; gate: GateType; status: GateDeci
 export interface ReplanRow { decision_id: string; action: ReplanAction; reason: string; source: string; replacement_nodes: DagNode[]; event_seq: number; created_at: string }
 export interface DebtRow { debt_id: string; node_id: string; summary: string; severity: string; event_seq: number; created_at: string }
 export interface ViolationRow { violation_id: string; code: string; message: string; source: string; blocking: boolean; event_seq: number; created_at: string }
+export interface FindingRow { finding_id: string; node_id: string; task_run_id: string; severity: string; severity_rank: number; category: string; title: string; detail: string; file: string | null; line: number | null; event_seq: number; created_at: string }
 export interface MetricRow { metric_id: string; metric: string; value: number; tags: Record<string, string>; fields: Record<string, unknown>; emitted_at: string }
 export interface CheckpointRow { checkpoint_id: string; status: BuildStatus; reason: string; event_cursor: number; created_at: string }
 export interface RunnerLogRow {
@@ -170,6 +176,7 @@ export class Draft {
   readonly debts: DebtRow[] = [];
   readonly violations: ViolationRow[] = [];
   readonly metrics: MetricRow[] = [];
+  readonly findings: FindingRow[] = [];
   sessionTouched = false;
   readonly touchedNodes = new Set<string>();
   readonly newRuns = new Set<string>();
@@ -182,7 +189,7 @@ export class Draft {
   }
 
   get changed(): boolean {
-    return this.events.length > 0 || this.touchedNodes.size > 0 || this.touchedRuns.size > 0 || this.nodesReplaced || this.sessionTouched || this.metrics.length > 0;
+    return this.findings.length > 0 || this.events.length > 0 || this.touchedNodes.size > 0 || this.touchedRuns.size > 0 || this.nodesReplaced || this.sessionTouched || this.metrics.length > 0;
   }
 
   setSession(status: RuntimeSessionState["status"], metadata?: Record<string, unknown>): void {
@@ -273,13 +280,13 @@ export class Draft {
     this.touchedNodes.add(nodeId);
   }
 
-  startTask(nodeId: string, source: string, dueAt: string | null): TaskRunState {
+  startTask(nodeId: string, source: string, dueAt: string | null, runnerKind: RunnerKind = "manual"): TaskRunState {
     const attempt = 1 + Math.max(0, ...this.state.task_runs.filter((r) => r.node_id === nodeId).map((r) => r.attempt));
     const task_run_id = newId();
     const ev = this.emit("TASK_STARTED", { node_id: nodeId, task_run_id, attempt, source });
     const run: TaskRunState = {
       task_run_id, node_id: nodeId, attempt, status: "running", source, started_at: this.ts,
-      finished_at: null, error: null, due_at: dueAt, event_seq: ev.seq,
+      finished_at: null, error: null, due_at: dueAt, runner_kind: runnerKind, heartbeat_at: null, event_seq: ev.seq,
     };
     this.state.task_runs.push(run);
     this.newRuns.add(task_run_id);
@@ -390,6 +397,24 @@ export interface TickOptions {
   /** Upper bound of dispatch/collect rounds per tick, so one batch stays small. */
   maxRounds?: number;
   random?: () => number;
+  /** Results reported by http runners for runs of this build, by task_run_id. */
+  reported?: ReadonlyMap<string, RunnerResult>;
+  /** http adapter limits: default node deadline and the heartbeat timeout. */
+  http?: { defaultTimeoutMs: number; heartbeatTimeoutMs: number };
+}
+
+export const DEFAULT_HTTP_LIMITS = { defaultTimeoutMs: 600_000, heartbeatTimeoutMs: 60_000 };
+
+/** The adapter a build's nodes run on: `metadata.runner_kind: "http"` → the runner service, else simulated. */
+export function adapterOf(metadata: Record<string, unknown>): "http" | "simulated" {
+  return typeof metadata.runner_kind === "string" && metadata.runner_kind.trim().toLowerCase() === "http" ? "http" : "simulated";
+}
+
+/** Deadline of a node on the http adapter: `metadata.node_timeouts_ms[node]`, else the default. */
+export function nodeTimeoutMs(metadata: Record<string, unknown>, nodeId: string, fallback: number): number {
+  const t = metadata.node_timeouts_ms;
+  const v = t !== null && typeof t === "object" ? Number((t as Record<string, unknown>)[nodeId]) : Number.NaN;
+  return Number.isFinite(v) && v > 0 ? v : fallback;
 }
 
 export interface TickReport {
@@ -401,6 +426,8 @@ export interface TickReport {
   finished: boolean;
   /** When the runner must tick again (ms epoch), or null when nothing is outstanding. */
   next_wake_at: number | null;
+  /** Runs dispatched to the http runner in this tick: the DO sends them after the commit. */
+  http_dispatches: TaskRunState[];
 }
 
 /**
@@ -415,22 +442,19 @@ export function tick(d: Draft, opts: TickOptions): TickReport {
   const executed: string[] = [];
   const dispatched: string[] = [];
   const levelsStarted: number[] = [];
+  const httpDispatches: TaskRunState[] = [];
   const maxRounds = opts.maxRounds ?? 16;
+  const http = opts.http ?? DEFAULT_HTTP_LIMITS;
 
   for (let round = 0; round < maxRounds; round++) {
     let progressed = false;
 
-    // 1. Collect results that are due, oldest dispatch first.
-    const due = runningRuns(s)
-      .filter((r) => r.due_at !== null && parseTimestamp(r.due_at) <= d.now)
-      .sort((a, b) => a.event_seq - b.event_seq);
-    for (const run of due) {
+    // 1. Collect results that are in (due simulated work, reported or timed-out http runs).
+    for (const run of runningRuns(s).sort((a, b) => a.event_seq - b.event_seq)) {
       const agent = s.nodes.find((n) => n.node_id === run.node_id)?.agent ?? "unknown";
-      const denial = precheck(s, run.node_id, agent);
-      const result = denial
-        ? policyResult(s, run.node_id, agent, denial)
-        : simulateNode({ buildId: s.build_id, metadata: s.metadata, nodeId: run.node_id, agent, attempt: run.attempt });
-      applyResult(d, run, result, denial, rand);
+      const outcome = outcomeOf(s, run, agent, d.now, opts, http);
+      if (!outcome) continue;
+      applyResult(d, run, outcome.result, outcome.denial, rand);
       executed.push(run.node_id);
       progressed = true;
     }
@@ -466,9 +490,12 @@ export function tick(d: Draft, opts: TickOptions): TickReport {
         if (!n.depends_on.every((dep) => done.has(dep))) continue;
         if (n.not_before !== null && parseTimestamp(n.not_before) > d.now) continue;
         // A node the execution policy denies never reaches an adapter: its failure is due at once.
-        const denied = precheck(s, n.node_id, n.agent) !== null;
-        const dueAt = isoTimestamp(d.now + (denied ? 0 : simulatedDurationMs(s.metadata, n.node_id)));
-        d.startTask(n.node_id, "runtime_tick", dueAt);
+        const kind: RunnerKind = precheck(s, n.node_id, n.agent) !== null ? "policy" : adapterOf(s.metadata);
+        const dueAt = isoTimestamp(
+          d.now + (kind === "policy" ? 0 : kind === "http" ? nodeTimeoutMs(s.metadata, n.node_id, http.defaultTimeoutMs) : simulatedDurationMs(s.metadata, n.node_id)),
+        );
+        const run = d.startTask(n.node_id, "runtime_tick", dueAt, kind);
+        if (kind === "http") httpDispatches.push(run);
         dispatched.push(n.node_id);
         slots--;
         if (parseTimestamp(dueAt) <= d.now) progressed = true;
@@ -494,18 +521,68 @@ export function tick(d: Draft, opts: TickOptions): TickReport {
     active_level: activeLevel(s),
     levels_started: levelsStarted,
     finished: s.status === "completed",
-    next_wake_at: nextWakeAt(s),
+    next_wake_at: nextWakeAt(s, http.heartbeatTimeoutMs),
+    http_dispatches: httpDispatches,
   };
 }
 
-/** Earliest instant at which a tick has work: a result due, or a retry's backoff elapsed. */
-export function nextWakeAt(s: BuildState): number | null {
+/** The result of a running run if it is in, else null (still working). */
+function outcomeOf(
+  s: BuildState, run: TaskRunState, agent: string, now: number, opts: TickOptions, http: { heartbeatTimeoutMs: number },
+): { result: RunnerResult; denial: PolicyDenial | null } | null {
+  const due = run.due_at !== null && parseTimestamp(run.due_at) <= now;
+  switch (run.runner_kind) {
+    case "manual":
+      return null;
+    case "policy": {
+      const denial = precheck(s, run.node_id, agent);
+      if (!due) return null;
+      if (denial) return { result: policyResult(s, run.node_id, agent, denial), denial };
+      return { result: httpFailure(run, agent, now, "policy_changed"), denial: null };
+    }
+    case "http": {
+      const reported = opts.reported?.get(run.task_run_id);
+      if (reported) return { result: reported, denial: null };
+      if (due) return { result: httpFailure(run, agent, now, "deadline_exceeded"), denial: null };
+      const last = parseTimestamp(run.heartbeat_at ?? run.started_at);
+      if (now - last > http.heartbeatTimeoutMs) return { result: httpFailure(run, agent, now, "heartbeat_missed"), denial: null };
+      return null;
+    }
+    case "simulated":
+      if (!due) return null;
+      return { result: simulateNode({ buildId: s.build_id, metadata: s.metadata, nodeId: run.node_id, agent, attempt: run.attempt }), denial: null };
+  }
+}
+
+/** A failure the control plane decides for an http run (deadline, missed heartbeats, dispatch). */
+export function httpFailure(run: TaskRunState, agent: string, now: number, error: string): RunnerResult {
+  return {
+    status: "failed", error, duration_ms: Math.max(0, now - parseTimestamp(run.started_at)), runner: "http",
+    workspace_id: "runner", message: `runner ${error} for ${run.node_id}`, metadata: { exit_code: 1, agent, execution_mode: "http" },
+  };
+}
+
+/** Earliest instant at which a tick has work: a result due, a heartbeat overdue, or a retry's backoff elapsed. */
+export function nextWakeAt(s: BuildState, heartbeatTimeoutMs = DEFAULT_HTTP_LIMITS.heartbeatTimeoutMs): number | null {
   const times: number[] = [];
-  for (const r of runningRuns(s)) if (r.due_at) times.push(parseTimestamp(r.due_at));
+  for (const r of runningRuns(s)) {
+    if (r.due_at) times.push(parseTimestamp(r.due_at));
+    if (r.runner_kind === "http") times.push(parseTimestamp(r.heartbeat_at ?? r.started_at) + heartbeatTimeoutMs + 1);
+  }
   if (s.status === "running") {
     for (const n of s.nodes) if (n.not_before) times.push(parseTimestamp(n.not_before));
   }
   return times.length ? Math.min(...times) : null;
+}
+
+const SEVERITY_RANKS: Record<string, number> = { critical: 4, high: 3, medium: 2, low: 1, info: 0 };
+
+function findingRow(f: FindingInput, run: TaskRunState, seq: number, ts: string): FindingRow {
+  const severity = f.severity.trim().toLowerCase() in SEVERITY_RANKS ? f.severity.trim().toLowerCase() : "info";
+  return {
+    finding_id: newId(), node_id: run.node_id, task_run_id: run.task_run_id, severity, severity_rank: SEVERITY_RANKS[severity] ?? 0,
+    category: f.category, title: f.title, detail: f.detail ?? "", file: f.file ?? null, line: f.line ?? null, event_seq: seq, created_at: ts,
+  };
 }
 
 /** The runner kind that would execute the node (SPEC: metadata.runner_kind, override runner, "openhands"). */
@@ -540,13 +617,14 @@ function applyResult(d: Draft, run: TaskRunState, result: RunnerResult, denial: 
   const log_id = newId();
   const ev = d.emit("RUNNER_RESULT", {
     log_id, node_id: run.node_id, runner: result.runner, workspace_id: result.workspace_id,
-    status: result.status, duration_ms: result.duration_ms, error: result.error,
+    status: result.status, duration_ms: result.duration_ms, error: result.error, findings_count: result.findings?.length ?? 0,
   });
   d.runnerLogs.push({
     log_id, runtime_id: s.runtime.runtime_id, node_id: run.node_id, task_run_id: run.task_run_id, runner: result.runner,
     workspace_id: result.workspace_id, status: result.status, message: result.message, started_at: run.started_at,
     finished_at: finishedAt, duration_ms: result.duration_ms, error: result.error, metadata: result.metadata, event_seq: ev.seq,
   });
+  for (const f of result.findings ?? []) d.findings.push(findingRow(f, run, ev.seq, d.ts));
   const node = s.nodes.find((n) => n.node_id === run.node_id);
   const running = s.status === "running";
 

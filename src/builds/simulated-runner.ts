@@ -7,8 +7,19 @@
  */
 import type { TaskStatus } from "./builds.types";
 
+/** A finding a runner reports (issue 7); severity is normalised on ingest. */
+export interface FindingInput {
+  severity: string;
+  category: string;
+  title: string;
+  detail?: string;
+  file?: string | null;
+  line?: number | null;
+}
+
 export interface RunnerResult {
   status: Extract<TaskStatus, "completed" | "failed" | "skipped">;
+  findings?: FindingInput[];
   error: string | null;
   duration_ms: number;
   runner: string;

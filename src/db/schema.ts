@@ -68,8 +68,12 @@ export const taskRuns = sqliteTable(
     startedAt: text("started_at").notNull(),
     finishedAt: text("finished_at"),
     error: text("error"),
-    /** When the dispatched work is due back (simulated runner) or times out. */
+    /** When the dispatched work is due back (simulated runner) or its deadline (http runner). */
     dueAt: text("due_at"),
+    /** Runtime adapter that executes the run: `simulated`, `http` or `manual`. */
+    runnerKind: text("runner_kind").notNull().default("simulated"),
+    /** Last heartbeat of an http runner for this run. */
+    heartbeatAt: text("heartbeat_at"),
     eventSeq: integer("event_seq").notNull(),
   },
   (t) => [
@@ -214,6 +218,28 @@ export const runtimeMetrics = sqliteTable(
     emittedAt: text("emitted_at").notNull(),
   },
   (t) => [index("runtime_metrics_build_idx").on(t.buildId, t.metric, t.emittedAt)],
+);
+
+/** Findings reported by runners (issue 7); served by GET /v1/builds/{id}/findings. */
+export const findings = sqliteTable(
+  "findings",
+  {
+    findingId: text("finding_id").primaryKey(),
+    buildId: text("build_id").notNull(),
+    nodeId: text("node_id").notNull(),
+    taskRunId: text("task_run_id").notNull(),
+    severity: text("severity").notNull(),
+    /** 4 critical · 3 high · 2 medium · 1 low · 0 info, for ordering and filters. */
+    severityRank: integer("severity_rank").notNull(),
+    category: text("category").notNull(),
+    title: text("title").notNull(),
+    detail: text("detail").notNull(),
+    file: text("file"),
+    line: integer("line"),
+    eventSeq: integer("event_seq").notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [index("findings_build_idx").on(t.buildId, t.severityRank, t.eventSeq), index("findings_run_idx").on(t.taskRunId)],
 );
 
 /** Runtime session of a build (SPEC §4.2 RuntimeSession), persisted; written by the BuildRunner. */

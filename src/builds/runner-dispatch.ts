@@ -1,0 +1,76 @@
+/**
+ * Building and sending a signed dispatch to the runner service (the `http` adapter). Called by
+ * the BuildRunner outside its critical path (`waitUntil`), never awaited by a tick.
+ */
+import { drizzle } from "drizzle-orm/d1";
+import * as schema from "../db/schema";
+import type { Config } from "../env";
+import { AppError } from "../errors";
+import { isoTimestamp, parseTimestamp } from "../lib/ids";
+import { resolveSecretValue } from "../security/secrets.service";
+import { allFindings } from "./builds.repo";
+import type { BuildState, TaskRunState } from "./run-machine";
+import { type Dispatch, signStandardWebhook } from "./runner-protocol";
+import { runnerOverride } from "./simulated-runner";
+
+/** A dispatch that cannot be sent; its message becomes the run's error. */
+export class DispatchError extends Error {}
+
+const ACK_TIMEOUT_MS = 10_000;
+
+function nodeSecretNames(metadata: Record<string, unknown>, nodeId: string): string[] {
+  const map = metadata.node_secrets;
+  const list = map !== null && typeof map === "object" ? (map as Record<string, unknown>)[nodeId] : undefined;
+  return Array.isArray(list) ? list.filter((x): x is string => typeof x === "string" && x.trim() !== "") : [];
+}
+
+export async function buildDispatch(env: Env, config: Config, state: BuildState | null, run: TaskRunState): Promise<Dispatch> {
+  if (!state) throw new DispatchError("dispatch_state_unavailable");
+  const node = state.nodes.find((n) => n.node_id === run.node_id);
+  if (!node) throw new DispatchError("dispatch_node_unknown");
+  const db = drizzle(env.DB, { schema });
+  const secrets: Record<string, string> = {};
+  for (const name of nodeSecretNames(state.metadata, node.node_id)) {
+    try {
+      secrets[name] = await resolveSecretValue({ db, config }, state.tenant_id, { name });
+    } catch (err) {
+      throw new DispatchError(`secret_unavailable:${name}${err instanceof AppError ? `:${err.code}` : ""}`);
+    }
+  }
+  const prior = node.agent === "planner" ? await allFindings(db, state.build_id, 500) : [];
+  const command = runnerOverride(state.metadata, node.node_id).command;
+  return {
+    build_id: state.build_id,
+    task_run_id: run.task_run_id,
+    node_id: node.node_id,
+    attempt: run.attempt,
+    agent: node.agent,
+    title: node.title,
+    objective: state.objective,
+    repo_url: state.repo_url,
+    deadline: run.due_at ?? isoTimestamp(parseTimestamp(run.started_at) + config.RUNNER_NODE_TIMEOUT_SECONDS * 1000),
+    heartbeat_interval_seconds: Math.max(1, Math.floor(config.RUNNER_HEARTBEAT_TIMEOUT_SECONDS / 3)),
+    callback_url: new URL("/v1/runner/callback", config.PUBLIC_BASE_URL).toString(),
+    command: typeof command === "string" && command.trim() ? command : null,
+    secrets,
+    prior_findings: prior.map((f) => ({ node_id: f.nodeId, severity: f.severity, category: f.category, title: f.title, file: f.file })),
+  };
+}
+
+/** POSTs the dispatch to `${RUNNER_URL}/dispatch`, signed; the runner must acknowledge quickly. */
+export async function sendDispatch(config: Config, payload: Dispatch): Promise<Response> {
+  const key = config.RUNNER_SHARED_SECRETS?.[0];
+  if (!config.RUNNER_URL || !key) throw new DispatchError("runner_not_configured");
+  const body = JSON.stringify(payload);
+  const headers = await signStandardWebhook(key, `dispatch_${payload.task_run_id}`, body);
+  try {
+    return await fetch(new URL("/dispatch", config.RUNNER_URL), {
+      method: "POST",
+      headers: { ...headers, "content-type": "application/json" },
+      body,
+      signal: AbortSignal.timeout(ACK_TIMEOUT_MS),
+    });
+  } catch {
+    throw new DispatchError("runner_unreachable");
+  }
+}

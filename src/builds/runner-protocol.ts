@@ -1,0 +1,63 @@
+/**
+ * The runner protocol (issue 7, DESIGN §5): what the BuildRunner sends to a runner service and
+ * what the runner reports back. Both directions are signed Standard Webhooks
+ * (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`) with the
+ * shared `RUNNER_SHARED_SECRETS`; the first secret signs, any verifies (rotation).
+ */
+import { z } from "zod";
+import { concatBytes, hmacSha256, toBase64, utf8 } from "../lib/crypto";
+
+export interface Dispatch {
+  build_id: string;
+  task_run_id: string;
+  node_id: string;
+  attempt: number;
+  agent: string;
+  title: string;
+  objective: string;
+  repo_url: string;
+  deadline: string;
+  heartbeat_interval_seconds: number;
+  callback_url: string;
+  command: string | null;
+  /** Secrets the node may use, decrypted only for this dispatch (metadata.node_secrets). */
+  secrets: Record<string, string>;
+  /** Findings of earlier nodes of the build (for the planner role). */
+  prior_findings: Array<{ node_id: string; severity: string; category: string; title: string; file: string | null }>;
+}
+
+const Finding = z.object({
+  severity: z.string().min(1).max(16),
+  category: z.string().min(1).max(64),
+  title: z.string().min(1).max(300),
+  detail: z.string().max(4000).optional(),
+  file: z.string().max(1000).nullish(),
+  line: z.number().int().min(0).nullish(),
+});
+
+/** A runner's message for one task run attempt. */
+export const RunnerMessage = z.discriminatedUnion("type", [
+  z.object({ type: z.enum(["ack", "heartbeat"]), build_id: z.uuid(), task_run_id: z.string().min(1), attempt: z.number().int().min(1) }),
+  z.object({
+    type: z.literal("result"),
+    build_id: z.uuid(),
+    task_run_id: z.string().min(1),
+    attempt: z.number().int().min(1),
+    status: z.enum(["completed", "failed", "skipped"]),
+    summary: z.string().max(4000).default(""),
+    error: z.string().max(4000).nullish(),
+    duration_ms: z.number().min(0).max(86_400_000),
+    logs_excerpt: z.string().max(8000).default(""),
+    findings: z.array(Finding).max(500).default([]),
+    workspace_id: z.string().max(200).default("runner"),
+    exit_code: z.number().int().nullish(),
+  }),
+]);
+export type RunnerMessage = z.infer<typeof RunnerMessage>;
+
+/** Standard Webhooks headers for `body`, signed with `key`. */
+export async function signStandardWebhook(key: Uint8Array, id: string, body: string, nowSeconds = Math.floor(Date.now() / 1000)): Promise<Record<string, string>> {
+  const ts = String(nowSeconds);
+  const mac = await hmacSha256(key, concatBytes(utf8(`${id}.${ts}.`), utf8(body)));
+  return { "webhook-id": id, "webhook-timestamp": ts, "webhook-signature": `v1,${toBase64(mac)}` };
+}

@@ -1,0 +1,162 @@
+/**
+ * The http runtime adapter (issue 7): signed dispatch to the runner service, signed callbacks,
+ * idempotent late/duplicate reports, deadlines and dispatch failures through the normal rules.
+ * Outbound fetch to the runner is the only thing stubbed.
+ */
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { signStandardWebhook } from "../../src/builds/runner-protocol";
+import { fromBase64 } from "../../src/lib/crypto";
+import { type Caller, caller, createBuild, eventsOf, raw, waitForStatus } from "../helpers/api";
+
+const KEY = fromBase64(env.RUNNER_SHARED_SECRETS!.slice("whsec_".length))!;
+
+interface Sent { url: string; headers: Headers; body: any; raw: string }
+let sent: Sent[] = [];
+let runnerStatus = 202;
+const realFetch = globalThis.fetch;
+
+beforeEach(() => {
+  sent = [];
+  runnerStatus = 202;
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input: RequestInfo | URL, init?: RequestInit) => {
+    const req = new Request(input, init);
+    if (!req.url.startsWith("http://runner.test/")) return realFetch(input, init);
+    const text = await req.text();
+    sent.push({ url: req.url, headers: req.headers, body: JSON.parse(text), raw: text });
+    return new Response(JSON.stringify({ accepted: true }), { status: runnerStatus });
+  });
+});
+afterEach(() => vi.restoreAllMocks());
+
+async function dispatched(nodeId: string, attempt = 1, timeoutMs = 5000): Promise<Sent> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const hit = sent.find((s) => s.body.node_id === nodeId && s.body.attempt === attempt);
+    if (hit) return hit;
+    if (Date.now() > deadline) throw new Error(`no dispatch of ${nodeId}#${attempt}; got ${sent.map((s) => `${s.body.node_id}#${s.body.attempt}`)}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+async function report(msg: Record<string, unknown>, opts: { key?: Uint8Array; tamper?: boolean } = {}) {
+  const body = JSON.stringify(msg);
+  const headers = await signStandardWebhook(opts.key ?? KEY, `cb_${crypto.randomUUID()}`, body);
+  return raw("/v1/runner/callback", { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: opts.tamper ? body.replace("completed", "failed") : body });
+}
+
+const DAG = [
+  { node_id: "scan", title: "Scan", agent: "scanner" },
+  { node_id: "plan", title: "Plan", agent: "planner", depends_on: ["scan"], gate: "MERGE_GATE" },
+];
+
+async function start(c: Caller, metadata: Record<string, unknown> = {}) {
+  return createBuild(c, { repo_url: "file:///work/repo", dag: DAG, metadata: { runner_kind: "http", ...metadata } });
+}
+
+describe("http runner adapter", () => {
+  it("dispatches signed work, takes signed reports and findings, and completes", async () => {
+    const c = await caller({ sub: "http_user" });
+    const b = await start(c);
+    const d1 = await dispatched("scan");
+    expect(d1.url).toBe("http://runner.test/dispatch");
+    expect(d1.body).toMatchObject({ build_id: b.build_id, node_id: "scan", attempt: 1, agent: "scanner", repo_url: "file:///work/repo", callback_url: "http://127.0.0.1:8787/v1/runner/callback", secrets: {}, prior_findings: [] });
+    // The dispatch carries a valid Standard Webhooks signature over the exact body.
+    const expected = await signStandardWebhook(KEY, d1.headers.get("webhook-id")!, d1.raw, Number(d1.headers.get("webhook-timestamp")));
+    expect(d1.headers.get("webhook-signature")).toBe(expected["webhook-signature"]);
+
+    expect((await report({ type: "ack", build_id: b.build_id, task_run_id: d1.body.task_run_id, attempt: 1 })).status).toBe(202);
+    expect((await report({ type: "heartbeat", build_id: b.build_id, task_run_id: d1.body.task_run_id, attempt: 1 })).status).toBe(202);
+    const r1 = await report({
+      type: "result", build_id: b.build_id, task_run_id: d1.body.task_run_id, attempt: 1, status: "completed", summary: "12 files, 2 languages", duration_ms: 1234,
+      findings: [
+        { severity: "high", category: "secret", title: "Committed .env", file: ".env" },
+        { severity: "low", category: "inventory", title: "No lockfile" },
+      ],
+    });
+    expect(r1.status).toBe(202);
+    expect(await r1.json()).toEqual({ accepted: true });
+
+    const d2 = await dispatched("plan");
+    expect(d2.body.prior_findings.map((f: any) => f.title)).toEqual(["Committed .env", "No lockfile"]);
+    // A duplicate of the first result is ignored.
+    const dup = await report({ type: "result", build_id: b.build_id, task_run_id: d1.body.task_run_id, attempt: 1, status: "failed", duration_ms: 1 });
+    expect(await dup.json()).toEqual({ accepted: false });
+    await report({ type: "result", build_id: b.build_id, task_run_id: d2.body.task_run_id, attempt: 1, status: "completed", summary: "1. rotate the .env secret", duration_ms: 10 });
+
+    const done = await waitForStatus(c, b.build_id);
+    expect(done.status).toBe("completed");
+    expect(done.gate_history.map((g: any) => `${g.gate}:${g.status}`)).toEqual(["MERGE_GATE:PASS"]);
+    const events = await eventsOf(c, b.build_id);
+    expect(events.filter((e) => e.event_type === "RUNNER_RESULT").map((e) => [e.payload.node_id, e.payload.runner, e.payload.findings_count])).toEqual([["scan", "http", 2], ["plan", "http", 0]]);
+
+    const high = (await c.request("GET", `/v1/builds/${b.build_id}/findings?severity=high`)).body.items;
+    expect(high.map((f: any) => [f.title, f.node_id, f.file])).toEqual([["Committed .env", "scan", ".env"]]);
+    const all = (await c.request("GET", `/v1/builds/${b.build_id}/findings?limit=1`)).body;
+    expect(all.items).toHaveLength(1);
+    expect(all.next_cursor).not.toBeNull();
+    const rep = (await c.request("GET", `/v1/builds/${b.build_id}/report`)).body;
+    expect(rep).toMatchObject({ status: "completed", findings_total: 2, by_severity: { high: 1, low: 1, critical: 0 }, by_node: { scan: 2 }, remediation_plan: "1. rotate the .env secret" });
+    expect(rep.top_findings[0].severity).toBe("high");
+  });
+
+  it("rejects unsigned, wrongly signed and tampered callbacks with 401", async () => {
+    const c = await caller({ sub: "http_sig" });
+    const b = await start(c);
+    const d1 = await dispatched("scan");
+    const msg = { type: "result", build_id: b.build_id, task_run_id: d1.body.task_run_id, attempt: 1, status: "completed", duration_ms: 5 };
+    const unsigned = await raw("/v1/runner/callback", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(msg) });
+    expect(unsigned.status).toBe(400);
+    expect(((await unsigned.json()) as any).code).toBe("webhook_headers_missing");
+    const wrong = await report(msg, { key: new Uint8Array(32).fill(7) });
+    expect(wrong.status).toBe(401);
+    expect(((await wrong.json()) as any).code).toBe("webhook_signature_invalid");
+    const tampered = await report(msg, { tamper: true });
+    expect(tampered.status).toBe(401);
+    expect((await c.request("GET", `/v1/builds/${b.build_id}`)).body.task_runs.map((t: any) => t.status)).toEqual(["running"]);
+  });
+
+  it("a missed deadline is a failure that goes through retries; the late report of attempt 1 is ignored", async () => {
+    const c = await caller({ sub: "http_deadline" });
+    const b = await start(c, { max_task_retries: 1, retry_policy: { initial_interval_ms: 0, jitter: 0 }, node_timeouts_ms: { scan: 150 } });
+    const d1 = await dispatched("scan", 1);
+    const d2 = await dispatched("scan", 2);
+    const late = await report({ type: "result", build_id: b.build_id, task_run_id: d1.body.task_run_id, attempt: 1, status: "completed", duration_ms: 5 });
+    expect(await late.json()).toEqual({ accepted: false });
+    await report({ type: "result", build_id: b.build_id, task_run_id: d2.body.task_run_id, attempt: 2, status: "completed", duration_ms: 5 });
+    const d3 = await dispatched("plan");
+    await report({ type: "result", build_id: b.build_id, task_run_id: d3.body.task_run_id, attempt: 1, status: "completed", duration_ms: 5 });
+    const done = await waitForStatus(c, b.build_id);
+    expect(done.status).toBe("completed");
+    expect(done.task_runs.filter((t: any) => t.node_id === "scan").map((t: any) => [t.attempt, t.status, t.error])).toEqual([[1, "failed", "deadline_exceeded"], [2, "completed", null]]);
+  });
+
+  it("a dispatch the runner rejects fails the node (and the build without retries)", async () => {
+    runnerStatus = 503;
+    const c = await caller({ sub: "http_reject" });
+    const b = await start(c);
+    const done = await waitForStatus(c, b.build_id);
+    expect(done.status).toBe("failed");
+    expect(done.task_runs[0]).toMatchObject({ node_id: "scan", status: "failed", error: "dispatch_rejected:503" });
+  });
+
+  it("sends the node's secrets, decrypted only for the dispatch", async () => {
+    const sec = await caller({ sub: "http_secret", roles: ["security", "operator"] });
+    const created = await sec.request("POST", "/v1/program/secrets", { name: "GITHUB_TOKEN", value: "ghp_supersecretvalue123" });
+    expect(created.status).toBe(201);
+    const b = await start(sec, { node_secrets: { scan: ["GITHUB_TOKEN"] } });
+    const d1 = await dispatched("scan");
+    expect(d1.body.secrets).toEqual({ GITHUB_TOKEN: "ghp_supersecretvalue123" });
+    const build = await sec.request("GET", `/v1/builds/${b.build_id}`);
+    expect(JSON.stringify(build.body)).not.toContain("ghp_supersecretvalue123");
+    const events = await eventsOf(sec, b.build_id);
+    expect(JSON.stringify(events)).not.toContain("ghp_supersecretvalue123");
+  });
+
+  it("a secret that does not exist fails the dispatch with a clear error", async () => {
+    const c = await caller({ sub: "http_nosecret" });
+    const b = await start(c, { node_secrets: { scan: ["MISSING"] } });
+    const done = await waitForStatus(c, b.build_id);
+    expect(done.task_runs[0].error).toBe("secret_unavailable:MISSING:secret_not_found");
+  });
+});
