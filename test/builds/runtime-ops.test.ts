@@ -105,6 +105,8 @@ describe("runtime endpoints (SPEC §5.2)", () => {
   it("worker-health reports staleness from the lease and heartbeats", async () => {
     const c = await caller({ sub: "health_user" });
     const b = await createBuild(c, { metadata: { simulated_duration_ms: 60_000 } });
+    // Wait for the first tick; the next alarm is a heartbeat seconds away.
+    while (!(await eventsOf(c, b.build_id)).some((e) => e.event_type === "TASK_STARTED")) await new Promise((r) => setTimeout(r, 10));
     const fresh = (await c.request("GET", `/v1/builds/${b.build_id}/runtime/worker-health`)).body;
     expect(fresh).toMatchObject({ worker_enabled: true, worker_stale: false, nudge_allowed: false, stale_after_seconds: 45, lease_expired: false });
     expect(fresh.last_runtime_event_at).toBeTruthy();
