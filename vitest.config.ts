@@ -15,12 +15,22 @@ export default defineConfig({
           JWT_SECRET: "test-jwt-secret-0123456789abcdef0123456789abcdef",
           STREAM_TOKEN_SECRET: "test-stream-secret-0123456789abcdef01234567",
           SSE_HEARTBEAT_SECONDS: "1",
+          // Security plane test secrets (test/security/fixtures.ts mirrors them).
+          SECRETS_KEYRING: JSON.stringify({ "1": "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=" }),
+          PLATFORM_WEBHOOK_SIGNING_SECRET: "test-platform-webhook-secret-0123456789",
+          // Runner protocol (issue 7): the http adapter posts here (tests stub fetch).
+          RUNNER_URL: "http://runner.test",
+          RUNNER_SHARED_SECRETS: "whsec_cnVubmVyLXRlc3Qtc2VjcmV0LTAxMjM0NTY3ODlhYmNkZWY=",
+          CORS_ALLOWED_ORIGINS: "", // keep a developer's .dev.vars CORS setting out of the tests
+          STANDARD_WEBHOOK_SECRETS: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_dGVzdC1yb3RhdGVkLXNlY3JldC0wMTIzNDU2Nzg5",
         },
       },
     })),
   ],
   test: {
     include: ["test/**/*.test.ts"],
+    // Node-side suites (reference runner, browser) have their own configs.
+    exclude: ["test/node/**", "test/e2e/**", "**/node_modules/**"],
     setupFiles: ["./test/setup.ts"],
     testTimeout: 20000,
   },

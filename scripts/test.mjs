@@ -72,20 +72,32 @@ check("worker-configuration.d.ts matches wrangler.toml (wrangler types)", () => 
   return fresh === committed ? null : "worker-configuration.d.ts is stale: run npm run cf-typegen and commit it.";
 });
 
-const report = join(root, ".vitest-report.json");
-rmSync(report, { force: true });
-const vt = run(bin("vitest"), ["run", "--reporter=default", "--reporter=json", `--outputFile=${report}`]);
-if (existsSync(report)) {
-  const r = JSON.parse(readFileSync(report, "utf8"));
-  passed += r.numPassedTests ?? 0;
-  failed += (r.numFailedTests ?? 0) + (r.numTotalTests === 0 ? 1 : 0);
-  // A suite that fails to load has no failed tests but is still a failure.
-  failed += (r.testResults ?? []).filter((s) => s.status === "failed" && (s.assertionResults ?? []).length === 0).length;
-} else {
-  failed++;
-  console.log(`vitest produced no report (exit ${vt.status})`);
+/** Runs one vitest suite (config) and adds its counts to the totals. */
+function vitestSuite(label, config) {
+  console.log(`\n== ${label} ==`);
+  const report = join(root, `.vitest-report${config ? `-${label}` : ""}.json`);
+  rmSync(report, { force: true });
+  const args = ["run", "--reporter=default", "--reporter=json", `--outputFile=${report}`, ...(config ? ["--config", config] : [])];
+  const vt = run(bin("vitest"), args);
+  const before = failed;
+  if (existsSync(report)) {
+    const r = JSON.parse(readFileSync(report, "utf8"));
+    passed += r.numPassedTests ?? 0;
+    failed += (r.numFailedTests ?? 0) + (r.numTotalTests === 0 ? 1 : 0);
+    // A suite that fails to load has no failed tests but is still a failure.
+    failed += (r.testResults ?? []).filter((s) => s.status === "failed" && (s.assertionResults ?? []).length === 0).length;
+    rmSync(report, { force: true });
+  } else {
+    failed++;
+    console.log(`${label}: vitest produced no report (exit ${vt.status})`);
+  }
+  if (vt.status !== 0 && failed === before) failed++;
 }
-if (vt.status !== 0 && failed === 0) failed++;
+
+// Unit, repo, HTTP and Durable Object suites inside workerd (real D1/KV/DO).
+vitestSuite("workers", null);
+// Node-side suites against `wrangler dev` on loopback (reference runner end to end).
+vitestSuite("node", "vitest.node.config.ts");
 
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
