@@ -48,10 +48,11 @@ function hashDir(dir) {
   return h.digest("hex");
 }
 
-check("typecheck (src, test)", () => {
+check("typecheck (src, test, test/node)", () => {
   const a = run(bin("tsc"), ["--noEmit", "-p", "tsconfig.json"], { capture: true });
   const b = run(bin("tsc"), ["--noEmit", "-p", "test/tsconfig.json"], { capture: true });
-  return a.status === 0 && b.status === 0 ? null : `${a.stdout}${b.stdout}`;
+  const n = run(bin("tsc"), ["--noEmit", "-p", "test/node/tsconfig.json"], { capture: true });
+  return a.status === 0 && b.status === 0 && n.status === 0 ? null : `${a.stdout}${b.stdout}${n.stdout}`;
 });
 
 check("migrations match src/db/schema.ts (drizzle-kit generate adds nothing)", () => {
