@@ -3,10 +3,12 @@
 // a signed dispatch at once, heartbeats, does the node's work on a local checkout per agent
 // role (scanner, builder, security, planner) within the node's time limit, and reports the
 // result through the signed callback. `npm run runner` — configuration by environment:
-//   RUNNER_SHARED_SECRET  whsec_… (the first of the control plane's RUNNER_SHARED_SECRETS)
+//   RUNNER_SHARED_SECRET  whsec_… (the first of the control plane's RUNNER_SHARED_SECRETS;
+//                         defaults to the one `npm start` wrote into .dev.vars)
 //   RUNNER_PORT           port on 127.0.0.1 (default 8788)
 //   RUNNER_REPO_ROOT      optional: repos named by URL are looked up as <root>/<last path segment>
 //   RUNNER_MAX_NODE_SECONDS  cap on one node's work (default 300)
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { stat } from "node:fs/promises";
 import { basename, resolve } from "node:path";
@@ -85,8 +87,19 @@ export function startRunner(opts) {
   return new Promise((resolveStart) => server.listen(opts.port, "127.0.0.1", () => resolveStart({ port: server.address().port, close: () => new Promise((r) => server.close(r)) })));
 }
 
+/** The first RUNNER_SHARED_SECRETS entry of the project's .dev.vars (local development). */
+function devVarsSecret() {
+  try {
+    const text = readFileSync(new URL("../../.dev.vars", import.meta.url), "utf8");
+    const line = text.split("\n").find((l) => l.startsWith("RUNNER_SHARED_SECRETS="));
+    return line?.slice("RUNNER_SHARED_SECRETS=".length).replace(/^["']|["']$/g, "").trim().split(/[\s,]+/)[0];
+  } catch {
+    return undefined;
+  }
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const secret = process.env.RUNNER_SHARED_SECRET;
+  const secret = process.env.RUNNER_SHARED_SECRET ?? devVarsSecret();
   if (!secret) {
     console.error("RUNNER_SHARED_SECRET is required (whsec_…, the first of the control plane's RUNNER_SHARED_SECRETS; npm start writes both into .dev.vars)");
     process.exit(2);
