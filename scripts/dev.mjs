@@ -2,14 +2,16 @@
 /**
  * `npm start` / `npm run dev`: local development server.
  *  1. Creates .dev.vars (gitignored) with ENVIRONMENT=development and freshly generated
- *     JWT_SECRET / STREAM_TOKEN_SECRET if it does not exist yet (an existing file is kept).
+ *     JWT_SECRET / STREAM_TOKEN_SECRET and the security-plane secrets (webhook signing secrets,
+ *     secrets keyring) if it does not exist yet; an existing file is kept and only gains the
+ *     security-plane keys it lacks.
  *  2. Applies the D1 migrations to the local database (.wrangler/state).
  *  3. Runs `wrangler dev` in the foreground on 127.0.0.1:$PORT (default 8787), offline,
  *     forwarding SIGINT/SIGTERM, and exits with wrangler's exit code.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ROOT, WRANGLER_BIN, applyLocalMigrations, devArgs, wranglerEnv } from "./lib/wrangler.mjs";
 
@@ -17,8 +19,39 @@ const DEV_VARS = resolve(ROOT, ".dev.vars");
 const IP = "127.0.0.1";
 const PORT = process.env.PORT || "8787";
 
+/**
+ * Security-plane local secrets (README "Send a signed test delivery locally"): the reference
+ * X-Platform signing secret, a Standard Webhooks whsec_ secret, a one-key secrets keyring, and
+ * CORS for local front-ends, and the runner protocol's URL and shared secret. Appended to an
+ * existing .dev.vars that lacks them.
+ */
+function securityDevVars() {
+  return {
+    PLATFORM_WEBHOOK_SIGNING_SECRET: randomBytes(24).toString("hex"),
+    STANDARD_WEBHOOK_SECRETS: `whsec_${randomBytes(24).toString("base64")}`,
+    SECRETS_KEYRING: `'${JSON.stringify({ 1: randomBytes(32).toString("base64") })}'`,
+    CORS_ALLOWED_ORIGINS: "http://localhost:*,http://127.0.0.1:*",
+    // Runner protocol (README "Real execution"): `npm run runner` reads the first secret.
+    RUNNER_URL: "http://127.0.0.1:8788",
+    RUNNER_SHARED_SECRETS: `whsec_${randomBytes(32).toString("base64")}`,
+    PUBLIC_BASE_URL: `http://127.0.0.1:${PORT}`,
+  };
+}
+
+function appendMissingSecurityVars() {
+  const text = readFileSync(DEV_VARS, "utf8");
+  const missing = Object.entries(securityDevVars()).filter(([k]) => !new RegExp(`^\\s*(?:export\\s+)?${k}\\s*=`, "m").test(text));
+  if (missing.length === 0) return false;
+  const block = ["", "# Security plane (added by `npm start`)", ...missing.map(([k, v]) => `${k}=${v}`), ""].join("\n");
+  writeFileSync(DEV_VARS, `${text.replace(/\n*$/, "\n")}${block}`, { mode: 0o600 });
+  return true;
+}
+
 function ensureDevVars() {
-  if (existsSync(DEV_VARS)) return false;
+  if (existsSync(DEV_VARS)) {
+    if (appendMissingSecurityVars()) process.stdout.write("Added security-plane secrets to .dev.vars.\n");
+    return false;
+  }
   const hex = () => randomBytes(24).toString("hex"); // 48 hex chars
   const text = [
     "# Local development secrets for `wrangler dev` (created by `npm start`).",
@@ -27,6 +60,7 @@ function ensureDevVars() {
     "ENVIRONMENT=development",
     `JWT_SECRET=${hex()}`,
     `STREAM_TOKEN_SECRET=${hex()}`,
+    ...Object.entries(securityDevVars()).map(([k, v]) => `${k}=${v}`),
     "",
   ].join("\n");
   writeFileSync(DEV_VARS, text, { mode: 0o600, flag: "wx" });
