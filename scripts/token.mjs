@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SignJWT } from "jose";
+import { parseDevVars } from "./lib/dev-vars.mjs";
 
 const ROLES = ["viewer", "operator", "security", "admin"];
 const LOCAL_DEV_ISSUER = "clarity-local-dev";
@@ -21,20 +22,6 @@ function usage(message) {
   process.exit(2);
 }
 
-/** Parses dotenv-style KEY=VALUE lines (comments, `export `, and single/double quotes tolerated). */
-function parseDevVars(text) {
-  const vars = {};
-  for (const rawLine of text.split(/\r?\n/)) {
-    const line = rawLine.trim();
-    if (line === "" || line.startsWith("#")) continue;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!m) continue;
-    const raw = m[2].trim();
-    const quoted = /^(["'])(.*)\1\s*(?:#.*)?$/.exec(raw);
-    vars[m[1]] = quoted ? quoted[2] : raw.replace(/\s+#.*$/, "");
-  }
-  return vars;
-}
 
 function missingSecret(why) {
   process.stderr.write(

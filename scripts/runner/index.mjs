@@ -8,11 +8,11 @@
 //   RUNNER_PORT           port on 127.0.0.1 (default 8788)
 //   RUNNER_REPO_ROOT      optional: repos named by URL are looked up as <root>/<last path segment>
 //   RUNNER_MAX_NODE_SECONDS  cap on one node's work (default 300)
-import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { stat } from "node:fs/promises";
 import { basename, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { readDevVars } from "../lib/dev-vars.mjs";
 import { keyOf, report, verify } from "./protocol.mjs";
 import { builder, planner, scanner, security } from "./roles.mjs";
 
@@ -89,13 +89,7 @@ export function startRunner(opts) {
 
 /** The first RUNNER_SHARED_SECRETS entry of the project's .dev.vars (local development). */
 function devVarsSecret() {
-  try {
-    const text = readFileSync(new URL("../../.dev.vars", import.meta.url), "utf8");
-    const line = text.split("\n").find((l) => l.startsWith("RUNNER_SHARED_SECRETS="));
-    return line?.slice("RUNNER_SHARED_SECRETS=".length).replace(/^["']|["']$/g, "").trim().split(/[\s,]+/)[0];
-  } catch {
-    return undefined;
-  }
+  return readDevVars()?.RUNNER_SHARED_SECRETS?.trim().split(/[\s,]+/)[0];
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
