@@ -15,7 +15,7 @@ export default defineConfig({
           JWT_SECRET: "test-jwt-secret-0123456789abcdef0123456789abcdef",
           STREAM_TOKEN_SECRET: "test-stream-secret-0123456789abcdef01234567",
           SSE_HEARTBEAT_SECONDS: "1",
-          // Security plane test secrets (test/security/fixtures.ts mirrors them).
+          // Security plane test secrets (test/security/helpers.ts reads them from env).
           SECRETS_KEYRING: JSON.stringify({ "1": "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=" }),
           PLATFORM_WEBHOOK_SIGNING_SECRET: "test-platform-webhook-secret-0123456789",
           // Runner protocol (issue 7): the http adapter posts here (tests stub fetch).
@@ -32,6 +32,8 @@ export default defineConfig({
     // Node-side suites (reference runner, browser) have their own configs.
     exclude: ["test/node/**", "test/e2e/**", "**/node_modules/**"],
     setupFiles: ["./test/setup.ts"],
+    // Fake OpenAI-compatible model server on 127.0.0.1 (Node side) for the planner tests: inject("plannerModelUrl").
+    globalSetup: ["./test/planning/fake-model-server.mjs"],
     testTimeout: 20000,
   },
 });

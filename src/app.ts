@@ -10,7 +10,15 @@ import { type AppEnv, loadConfig } from "./env";
 import { AppError, onError } from "./errors";
 import { newId } from "./lib/ids";
 import { buildRoutes } from "./builds/builds.routes";
+import { runnerRoutes } from "./builds/runner.routes";
+import { devRoutes } from "./dev/dev.routes";
+import { planningRoutes } from "./planning/planning.routes";
+import { programRoutes } from "./program/program.routes";
 import { authenticateRequest } from "./security/auth.middleware";
+import { corsPolicy, securityHeaders } from "./security/http-headers.middleware";
+import { idempotency } from "./security/idempotency.middleware";
+import { rateLimit } from "./security/rate-limit.middleware";
+import { securityRoutes } from "./security/security.routes";
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -31,6 +39,8 @@ const context = createMiddleware<AppEnv>(async (c, next) => {
 export function createApp() {
   const app = new Hono<AppEnv>();
   app.use("*", requestId);
+  app.use("*", securityHeaders);
+  app.use("*", corsPolicy);
   app.onError(onError);
   app.notFound((c) => onError(new AppError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`), c));
 
@@ -38,7 +48,15 @@ export function createApp() {
   // Order matters (DESIGN §2): context → auth → (rate limit → idempotency) → routes.
   app.use("/v1/*", context);
   app.use("/v1/*", authenticateRequest);
+  app.use("/v1/*", rateLimit);
+  app.use("/v1/*", idempotency);
   app.route("/v1/builds", buildRoutes);
+  app.route("/v1/planner", planningRoutes);
+  app.route("/v1/runner", runnerRoutes);
+  // Local development only (404 elsewhere): the dashboard's one-click sign-in.
+  app.route("/v1/dev", devRoutes);
+  app.route("/v1/program", securityRoutes);
+  app.route("/v1/program", programRoutes);
   return app;
 }
 

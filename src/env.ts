@@ -19,6 +19,9 @@ declare global {
       JWT_ISSUER?: string;
       /** Signs the short-lived build-scoped SSE stream tokens. */
       STREAM_TOKEN_SECRET?: string;
+      /** Runner service base URL and its Standard Webhooks secrets (whsec_…, first signs, any verifies). */
+      RUNNER_URL?: string;
+      RUNNER_SHARED_SECRETS?: string;
       /** Secrets keyring (secret): JSON {"<version>": "<base64 32 bytes>"}; the highest version is newest. */
       SECRETS_KEYRING?: string;
       /** Reference-scheme webhook HMAC key (secret, X-Platform-* headers, SPEC §6.4). */
@@ -29,6 +32,8 @@ declare global {
       WEBHOOK_TENANT_ID?: string;
       /** Per-route rate-limit overrides, JSON {"POST /v1/builds": 60}. */
       RATE_LIMIT_RULES?: string;
+      /** Bearer key of the planner model endpoint (secret; src/planning/planning.model.ts). */
+      PLANNER_MODEL_API_KEY?: string;
       /** Test-only binding: migrations read by the vitest pool. */
       TEST_MIGRATIONS?: unknown;
     }
@@ -53,6 +58,11 @@ const ConfigShape = {
     RUNTIME_NODE_PARALLELISM: intVar(4, 1, 64),
     RUNTIME_LEASE_TTL_SECONDS: intVar(20, 5, 600),
     RUNTIME_WATCHDOG_STALE_SECONDS: intVar(45, 10, 3600),
+    RUNNER_URL: z.url().optional(),
+    RUNNER_SHARED_SECRETS: StandardWebhookSecretsSchema.optional(),
+    PUBLIC_BASE_URL: z.url().default("http://127.0.0.1:8787"),
+    RUNNER_NODE_TIMEOUT_SECONDS: intVar(600, 1, 86_400),
+    RUNNER_HEARTBEAT_TIMEOUT_SECONDS: intVar(60, 1, 3600),
     RUNTIME_WATCHDOG_NUDGE_ENABLED: flag.default(true),
     RUNTIME_CLIENT_TICK_FALLBACK_ENABLED: flag.default(false),
     SSE_HEARTBEAT_SECONDS: intVar(15, 1, 300),
@@ -73,6 +83,15 @@ const ConfigShape = {
     RATE_LIMIT_READS_PER_MINUTE: intVar(0, 0, 1_000_000),
     RATE_LIMIT_RULES: RateLimitRulesSchema.optional(),
     CORS_ALLOWED_ORIGINS: CorsOriginsSchema.optional(),
+    // Program plane SLO objectives (src/program/slo.service.ts; README "Configuration").
+    SLO_BUILD_SUCCESS_TARGET: z.coerce.number().gt(0).lt(1).default(0.95),
+    SLO_COMPLETION_LATENCY_TARGET: z.coerce.number().gt(0).lt(1).default(0.95),
+    SLO_COMPLETION_LATENCY_SECONDS: intVar(900, 1, 86_400),
+    // Planner policy layer: optional model-backed planner (src/planning; README "Configuration").
+    PLANNER_MODEL_URL: z.url({ protocol: /^https?$/ }).optional(),
+    PLANNER_MODEL_NAME: z.string().min(1).max(200).optional(),
+    PLANNER_MODEL_API_KEY: z.string().min(1).optional(),
+    PLANNER_MODEL_TIMEOUT_MS: intVar(8000, 100, 60_000),
 };
 
 export const ConfigSchema = z
@@ -84,6 +103,10 @@ export const ConfigSchema = z
   .refine((c) => c.JWT_SECRET !== undefined || c.JWT_JWKS_URL !== undefined, {
     message: "configure JWT_SECRET and/or JWT_JWKS_URL",
     path: ["JWT_SECRET"],
+  })
+  .refine((c) => c.PLANNER_MODEL_URL === undefined || c.PLANNER_MODEL_NAME !== undefined, {
+    message: "PLANNER_MODEL_URL needs PLANNER_MODEL_NAME",
+    path: ["PLANNER_MODEL_NAME"],
   });
 export type Config = z.infer<typeof ConfigSchema>;
 

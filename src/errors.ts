@@ -48,6 +48,19 @@ export const ERROR_CODES = [
   "idempotency_key_in_flight", // the first request with this key has not finished yet
   "idempotency_key_reused", // the key was used with a different request payload
   "invalid_idempotency_request", // idempotent-checkpoints: empty idempotency_key
+  // Program plane (src/program)
+  "campaign_not_found", // no such validation campaign in the caller's tenant
+  "campaign_run_not_found", // the campaign has no run with that run_id
+  "campaign_run_conflict", // a client tried to replace a run the system collected from a build
+  "campaign_run_limit_exceeded", // the campaign already holds the maximum number of runs
+  "campaign_execution_in_progress", // builds of the campaign's current execution are unfinished
+  "campaign_plan_invalid", // the campaign's plan cannot be executed (no repos, too many builds)
+  "policy_profile_not_found", // no such policy profile in the caller's tenant
+  "checklist_not_found", // no release checklist for that release in the caller's tenant
+  "rollback_drill_not_found", // no rollback drill for that release in the caller's tenant
+  "go_live_decision_not_found", // no go-live decision for that release in the caller's tenant
+  // Planner policy layer (src/planning)
+  "planner_policy_not_found", // no such planner policy version in the caller's tenant
   "internal", // bug; details only in logs
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -110,6 +123,23 @@ export function codeToStatus(code: ErrorCode): number {
     case "coordination_unavailable":
     case "secrets_unavailable":
       return 503;
+    // Program plane
+    case "campaign_not_found":
+    case "campaign_run_not_found":
+    case "policy_profile_not_found":
+    case "checklist_not_found":
+    case "rollback_drill_not_found":
+    case "go_live_decision_not_found":
+      return 404;
+    case "campaign_run_conflict":
+    case "campaign_run_limit_exceeded":
+    case "campaign_execution_in_progress":
+      return 409;
+    case "campaign_plan_invalid":
+      return 422;
+    // Planner policy layer
+    case "planner_policy_not_found":
+      return 404;
     case "internal":
       return 500;
   }

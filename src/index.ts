@@ -3,8 +3,15 @@
  */
 import { createApp } from "./app";
 import { runWatchdog } from "./builds/watchdog";
+import { onBuildFinished } from "./builds/build-hooks";
+import { ingestFinishedBuild } from "./program/campaigns.service";
+
+// Campaign builds become campaign runs when they finish (program plane, DESIGN §2).
+onBuildFinished(ingestFinishedBuild);
 
 export { BuildRunner } from "./builds/build-runner.do";
+export { RateLimiter } from "./security/rate-limiter.do";
+export { ReplayGuard } from "./security/replay-guard.do";
 
 const app = createApp();
 

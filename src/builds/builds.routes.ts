@@ -34,7 +34,7 @@ export const buildRoutes = new Hono<AppEnv>()
       },
     });
   })
-  .post("/preview-dag", write, validate("json", BuildCreateRequest), (c) => c.json(service.previewDag(c.req.valid("json"))))
+  .post("/preview-dag", write, validate("json", BuildCreateRequest), async (c) => c.json(await service.previewPlan(deps(c), c.req.valid("json"))))
   .post("/", write, validate("json", BuildCreateRequest), async (c) => {
     const build = await service.createBuild(deps(c), c.req.valid("json"));
     c.header("location", `/v1/builds/${build.build_id}`);

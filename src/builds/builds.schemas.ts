@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { BUILD_STATUSES, GATE_DECISION_STATUSES, GATE_TYPES, REPLAN_ACTIONS, TASK_STATUSES } from "./builds.types";
 import { DagNodeSchema } from "./build-runner.client";
+import { RepoSignals } from "../planning/planning.schemas";
 
 export const DEFAULT_OBJECTIVE = "Run autonomous code quality orchestration.";
 
@@ -12,6 +13,8 @@ export const BuildCreateRequest = z.object({
   objective: z.string().max(4000).default(DEFAULT_OBJECTIVE),
   dag: z.array(DagNodeSchema).max(200).nullable().default(null),
   metadata: z.record(z.string(), z.unknown()).default({}),
+  /** Repository signals for the planner policy layer (docs/planner-policy.md); unused by SPEC profiles. */
+  repo_signals: RepoSignals.optional(),
 });
 export type BuildCreateRequest = z.infer<typeof BuildCreateRequest>;
 

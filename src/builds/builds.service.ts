@@ -11,8 +11,9 @@ import { issueStreamToken } from "../security/stream-token";
 import { buildRunner, unwrap } from "./build-runner.client";
 import * as repo from "./builds.repo";
 import type { BuildCreateRequest, ListBuildsQuery } from "./builds.schemas";
-import type { BuildStatus } from "./builds.types";
+import type { BuildStatus, PlannedDag } from "./builds.types";
 import { planDag } from "./planner";
+import { planBuild } from "../planning/planning.service";
 
 export interface Deps {
   env: Env;
@@ -21,9 +22,20 @@ export interface Deps {
   principal: Principal;
 }
 
-/** SPEC §4.4 planning; the response of preview-dag. */
+/**
+ * SPEC §4.4 planning only (synchronous, no I/O): a validity pre-check for callers that plan many
+ * builds at once. The preview-dag route uses `previewPlan`.
+ */
 export function previewDag(body: BuildCreateRequest) {
-  const plan = planDag({ objective: body.objective, dag: body.dag, metadata: body.metadata });
+  return previewResponse(planDag({ objective: body.objective, dag: body.dag, metadata: body.metadata }));
+}
+
+/** The response of preview-dag: SPEC §4.4 planning, or the planner policy layer when selected. */
+export async function previewPlan(deps: Deps, body: BuildCreateRequest) {
+  return previewResponse(await planBuild(deps, body));
+}
+
+function previewResponse(plan: PlannedDag) {
   const profile = plan.metadata.autonomous_planner_profile;
   return {
     scan_mode: plan.scan_mode,
@@ -36,7 +48,7 @@ export function previewDag(body: BuildCreateRequest) {
 }
 
 export async function createBuild(deps: Deps, body: BuildCreateRequest) {
-  const plan = planDag({ objective: body.objective, dag: body.dag, metadata: body.metadata });
+  const plan = await planBuild(deps, body);
   const buildId = newId();
   unwrap(
     await buildRunner(deps.env, buildId).create({

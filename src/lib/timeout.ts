@@ -2,13 +2,13 @@
 
 /** Resolves with `op()` or rejects when it takes longer than `ms`. */
 export async function withTimeout<T>(op: () => Promise<T>, ms: number, what = "operation"): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: number | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
   });
   try {
     return await Promise.race([op(), timeout]);
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
   }
 }

@@ -114,6 +114,15 @@ export async function linkBuild(db: Db, row: typeof campaignBuilds.$inferInsert)
   await db.insert(campaignBuilds).values(row).onConflictDoNothing();
 }
 
+/** The build linked to a planned run of an execution. */
+export async function linkedBuildId(db: Db, campaignId: string, executionId: string, runId: string): Promise<string | null> {
+  const rows = await db
+    .select({ buildId: campaignBuilds.buildId })
+    .from(campaignBuilds)
+    .where(and(eq(campaignBuilds.campaignId, campaignId), eq(campaignBuilds.executionId, executionId), eq(campaignBuilds.runId, runId)));
+  return rows[0]?.buildId ?? null;
+}
+
 /** Builds of an execution that have not finished (running, paused, pending). */
 export async function unfinishedBuilds(db: Db, campaignId: string, executionId: string): Promise<string[]> {
   const rows = await db
@@ -142,9 +151,4 @@ export async function unsyncedFinishedBuilds(db: Db, campaignId: string, executi
         sql`(${campaignRuns.runId} IS NULL OR ${campaignRuns.buildId} IS NOT ${campaignBuilds.buildId} OR ${campaignRuns.observedAt} < ${builds.updatedAt})`,
       ),
     );
-}
-
-export async function getBuildRow(db: Db, buildId: string) {
-  const rows = await db.select().from(builds).where(eq(builds.buildId, buildId));
-  return rows[0] ?? null;
 }

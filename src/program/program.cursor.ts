@@ -17,7 +17,7 @@ export function encodeCursor(...parts: string[]): string {
 export function decodeCursor(cursor: string, arity: number): string[] {
   try {
     const bin = atob(cursor.replace(/-/g, "+").replace(/_/g, "/"));
-    const text = new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(bin, (ch) => ch.charCodeAt(0)));
+    const text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(Uint8Array.from(bin, (ch) => ch.charCodeAt(0)));
     const parts = text.split(SEP);
     if (parts.length === arity && parts.every((p) => p !== "")) return parts;
   } catch {

@@ -4,7 +4,7 @@
  * so two tenants never share a row. Timestamps are ISO-8601 UTC text. Each list query has an
  * index that serves its keyset page (no OFFSET).
  */
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { ThresholdProfile } from "./campaign-report";
 
 export const campaigns = sqliteTable(
@@ -68,7 +68,7 @@ export const campaignExecutions = sqliteTable(
   (t) => [index("campaign_executions_campaign_idx").on(t.campaignId, t.createdAt)],
 );
 
-/** Which build runs which planned run of an execution. */
+/** Which build runs which planned run of an execution (one build per planned run: first link wins). */
 export const campaignBuilds = sqliteTable(
   "campaign_builds",
   {
@@ -79,7 +79,7 @@ export const campaignBuilds = sqliteTable(
     tenantId: text("tenant_id").notNull(),
     createdAt: text("created_at").notNull(),
   },
-  (t) => [index("campaign_builds_execution_idx").on(t.campaignId, t.executionId, t.runId)],
+  (t) => [uniqueIndex("campaign_builds_run_uq").on(t.campaignId, t.executionId, t.runId)],
 );
 
 export const policyProfiles = sqliteTable(

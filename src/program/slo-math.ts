@@ -30,7 +30,7 @@ export const BURN_RATE_ALERTS = [
 /** Alert state of an objective, worst first. */
 export const SLO_STATES = [
   "page", // a page-severity burn-rate alert fires: the budget burns fast
-  "ticket", // only the slow-burn (ticket) alert fires
+  "ticket", // only the slow-burn (ticket) alert fires, or the period's budget is used up
   "healthy", // eligible builds exist and no alert fires
   "no_data", // no eligible build in the budget period: nothing to judge, not healthy
 ] as const;
@@ -76,18 +76,22 @@ export function evaluateObjective(o: ObjectiveInput) {
     }),
   ) as Record<SloWindowName, { valid: number; good: number; bad: number; sli: number | null; burn_rate: number | null }>;
 
+  // Alerts compare the burn rates as reported (4 decimals), so a rate shown as 1 fires a 1× rule
+  // even when 1 − target is not exact in binary.
   const alerts = BURN_RATE_ALERTS.map((a) => {
-    const long = burnRate(o.counts[a.long_window], o.target);
-    const short = burnRate(o.counts[a.short_window], o.target);
+    const long = round4(burnRate(o.counts[a.long_window], o.target));
+    const short = round4(burnRate(o.counts[a.short_window], o.target));
     const firing = long !== null && short !== null && long >= a.burn_rate_threshold && short >= a.burn_rate_threshold;
-    return { ...a, long_burn_rate: round4(long), short_burn_rate: round4(short), firing };
+    return { ...a, long_burn_rate: long, short_burn_rate: short, firing };
   });
 
   const period = burnRate(o.counts[BUDGET_PERIOD], o.target);
+  const budgetRemaining = round4(period === null ? null : 1 - period);
   let state: SloState;
   if (o.counts[BUDGET_PERIOD].valid === 0) state = "no_data";
   else if (alerts.some((a) => a.firing && a.severity === "page")) state = "page";
-  else if (alerts.some((a) => a.firing)) state = "ticket";
+  // An exhausted budget needs attention even when nothing burns right now.
+  else if (alerts.some((a) => a.firing) || (budgetRemaining !== null && budgetRemaining <= 0)) state = "ticket";
   else state = "healthy";
 
   return {
@@ -97,7 +101,7 @@ export function evaluateObjective(o: ObjectiveInput) {
     ...o.extra,
     budget_period: BUDGET_PERIOD,
     /** 1 − consumed share of the period's budget; negative when overspent, null without data. */
-    error_budget_remaining: round4(period === null ? null : 1 - period),
+    error_budget_remaining: budgetRemaining,
     windows,
     alerts,
     state,

@@ -12,10 +12,13 @@ export const RATE_LIMIT_PERIOD_MS = 60_000;
 /**
  * Built-in rules, overridable by RATE_LIMIT_RULES. Runtime nudges are never limited (SPEC §10.4
  * quirk 11): a tick is idempotent and serialised by the build's runner, and a client fallback
- * loop or watchdog must not be starved by the write limit.
+ * loop or watchdog must not be starved by the write limit. Signed runner callbacks are not
+ * limited either: a runner host reports for many builds from one address, and throttling it
+ * would stall builds.
  */
 export const DEFAULT_RATE_LIMIT_RULES: Readonly<Record<string, number>> = {
   "POST /v1/builds/:id/runtime/tick": 0,
+  "POST /v1/runner/callback": 0,
 };
 
 /** Per-minute limit for a route key; 0 = unlimited. Reads are unlimited unless configured. */

@@ -64,9 +64,9 @@ export function replayGuard(env: Env, config: Config): ReplayGuardClient {
     }
   };
   return {
-    claim: (key, token, fingerprint, lockMs) => call(key, (s) => s.claim({ key, token, fingerprint, lock_ms: lockMs })),
-    complete: (key, token, ttlMs, response) => call(key, (s) => s.complete({ key, token, ttl_ms: ttlMs, response })),
-    release: (key, token) => call(key, (s) => s.release({ key, token })),
+    claim: (key, token, fingerprint, lockMs) => call<ClaimOutcome>(key, async (s) => await s.claim({ key, token, fingerprint, lock_ms: lockMs })),
+    complete: (key, token, ttlMs, response) => call<GuardResult>(key, async (s) => await s.complete({ key, token, ttl_ms: ttlMs, response })),
+    release: (key, token) => call<GuardResult>(key, async (s) => await s.release({ key, token })),
   };
 }
 

@@ -1,0 +1,295 @@
+// @ts-check
+/**
+ * The one API client of the dashboard: typed calls for every route it uses, mirroring the
+ * worker's real response shapes (src/builds/*.service.ts, src/program/*.service.ts,
+ * src/security/*.service.ts, src/dev/dev.routes.ts). Errors are RFC 9457 problems → `ApiError`;
+ * a 401 calls the registered handler (the shell sends the user back to sign-in).
+ */
+import { getToken } from "./auth.js";
+
+// ---- shapes: builds (SPEC §4.2, docs/DECISIONS.md "API shapes") -----------------------------------
+
+/** @typedef {"pending" | "running" | "paused" | "completed" | "failed" | "aborted"} BuildStatus */
+/** @typedef {"pending" | "running" | "completed" | "failed" | "skipped"} TaskStatus */
+/** @typedef {"MERGE_GATE" | "TEST_GATE" | "POLICY_GATE"} GateType */
+/** @typedef {"PASS" | "FAIL" | "BLOCKED"} GateStatus */
+/** @typedef {"CONTINUE" | "MODIFY_DAG" | "REDUCE_SCOPE" | "ABORT"} ReplanAction */
+/**
+ * @template T
+ * @typedef {{ items: T[], next_cursor: string | number | null }} Page
+ */
+/** @typedef {{ node_id: string, title: string, agent: string, depends_on: string[], gate: GateType | null, status: TaskStatus }} DagNode */
+/** @typedef {{ task_run_id: string, node_id: string, attempt: number, status: TaskStatus, started_at: string, finished_at: string | null, error: string | null }} TaskRun */
+/** @typedef {{ transition_id: string, from_status: BuildStatus, to_status: BuildStatus, reason: string, source: string, created_at: string }} StatusTransition */
+/** @typedef {{ decision_id: string, build_id: string, gate: GateType, status: GateStatus, reason: string, node_id: string | null, created_at: string }} GateDecision */
+/** @typedef {{ decision_id: string, action: ReplanAction, reason: string, created_at: string, replacement_nodes: DagNode[] }} ReplanDecision */
+/** @typedef {{ debt_id: string, node_id: string, summary: string, severity: string, created_at: string }} DebtItem */
+/** @typedef {{ violation_id: string, code: string, message: string, source: string, blocking: boolean, created_at: string }} PolicyViolation */
+/** @typedef {{ checkpoint_id: string, build_id: string, status: BuildStatus, reason: string, event_cursor: number, created_at: string }} Checkpoint */
+/**
+ * @typedef {{
+ *   build_id: string, created_by: string, repo_url: string, objective: string, status: BuildStatus,
+ *   created_at: string, updated_at: string, dag: DagNode[], task_runs: TaskRun[], replan_history: ReplanDecision[],
+ *   debt_items: DebtItem[], policy_violations: PolicyViolation[], state_transitions: StatusTransition[],
+ *   gate_history: GateDecision[], metadata: Record<string, unknown>, progress: { nodes_total: number, nodes_done: number }
+ * }} BuildRun
+ */
+/**
+ * @typedef {{
+ *   build_id: string, repo_url: string, objective: string, status: BuildStatus, created_at: string, updated_at: string,
+ *   task_total: number, task_completed: number, task_failed: number, node_total: number, node_done: number
+ * }} BuildSummary
+ */
+/**
+ * @typedef {{ scan_mode: string, planner_profile: string | null, planner_trace: Record<string, unknown>,
+ *   dag: DagNode[], dag_levels: string[][], metadata: Record<string, unknown> }} DagPreview
+ */
+/** @typedef {{ repo_url: string, objective?: string, dag?: DagNode[] | null, metadata?: Record<string, unknown> }} BuildCreateRequest */
+/** @typedef {{ seq: number, event_type: string, build_id: string, timestamp: string, payload: Record<string, any> }} BuildEvent */
+/** @typedef {{ token: string, expires_at: string }} StreamToken */
+
+// ---- shapes: program plane (src/program) ----------------------------------------------------------
+
+/**
+ * @typedef {{ profile_name: string, min_repo_count: number, min_total_runs: number, min_runs_per_repo: number,
+ *   min_success_rate: number, min_average_success_rate: number, max_duration_cv: number, release_ready_min_score: number }} ThresholdProfile
+ */
+/**
+ * @typedef {{ campaign_id: string, name: string, repos: string[], runs_per_repo: number, threshold_profile: ThresholdProfile,
+ *   current_execution_id: string | null, created_by: string, created_at: string, updated_at: string }} Campaign
+ */
+/** @typedef {{ campaign_id: string, execution_id: string, run_count: number, runs: Array<{ run_id: string, repo: string, build_id: string }> }} CampaignExecution */
+/**
+ * @typedef {{ repo: string, language: string, run_count: number, success_count: number, success_rate: number,
+ *   mean_duration_ms: number, duration_stddev_ms: number, duration_cv: number }} RepoSummary
+ */
+/** @typedef {{ repo_count: number, run_count: number, avg_success_rate: number, max_duration_cv: number, repos: RepoSummary[] }} ReportSummary */
+/**
+ * @typedef {{ campaign_id: string, generated_at: string, profile: ThresholdProfile,
+ *   plan: { target_count: number, run_count: number, runs: Array<{ repo: string, language: string, run_id: string }> },
+ *   summary: ReportSummary, gate: { passed: boolean, reasons: string[], summary: ReportSummary },
+ *   rubric: { profile_name: string, passed: boolean, release_ready: boolean, score: number, reasons: string[] },
+ *   recommendations: string[], evidence: { runs_from_builds: number, runs_from_clients: number, execution_id: string | null } }} CampaignReport
+ */
+/**
+ * @typedef {{ release_id: string, security_review: boolean, slo_dashboard: boolean, rollback_tested: boolean,
+ *   docs_complete: boolean, runbooks_ready: boolean, updated_by: string, updated_at: string }} Checklist
+ */
+/** @typedef {Omit<Checklist, "updated_by" | "updated_at">} ChecklistRequest */
+/** @typedef {{ release_id: string, passed: boolean, duration_minutes: number, issues_found: string[], updated_by: string, updated_at: string }} RollbackDrill */
+/**
+ * @typedef {{ source: "asserted" | "campaign", campaign_id: string | null, release_ready: boolean, score: number | null, profile_name: string | null }} ValidationEvidence
+ */
+/** @typedef {{ release_id: string, status: "GO" | "NO_GO", reasons: string[], decided_by: string, decided_at: string, validation: ValidationEvidence }} GoLiveDecision */
+/** @typedef {{ valid: number, good: number, bad: number, sli: number | null, burn_rate: number | null }} SloWindow */
+/**
+ * @typedef {{ severity: "page" | "ticket", long_window: string, short_window: string, burn_rate_threshold: number,
+ *   budget_consumed: number, long_burn_rate: number | null, short_burn_rate: number | null, firing: boolean }} SloAlert
+ */
+/** @typedef {"page" | "ticket" | "healthy" | "no_data"} SloState */
+/**
+ * @typedef {{ name: string, description: string, target: number, threshold_seconds?: number, budget_period: string,
+ *   error_budget_remaining: number | null, windows: Record<string, SloWindow>, alerts: SloAlert[], state: SloState }} SloObjective
+ */
+/**
+ * @typedef {{ total_builds: number, completed_builds: number, failed_builds: number, aborted_builds: number, running_builds: number,
+ *   success_rate: number, mean_cycle_seconds: number, scope: "tenant" | "caller", generated_at: string, state: SloState,
+ *   objectives: SloObjective[] }} SloSummary
+ */
+/** @typedef {{ profile_id: string, name: string, blocked_commands: string[], restricted_paths: string[], created_by: string, created_at: string }} PolicyProfile */
+/**
+ * @typedef {{ action: "ALLOW" | "BLOCK", reason: string, violation_code: string | null, build_id: string | null,
+ *   violation: PolicyViolation | null }} PolicyCheckResult
+ */
+
+// ---- shapes: security plane (src/security) ---------------------------------------------------------
+
+/** @typedef {{ secret_id: string, name: string, masked_value: string, cipher_digest: string, key_version: number | string, created_at: string }} SecretRef */
+/**
+ * @typedef {{ delivery_id: string, scheme: "platform" | "standard", external_id: string, tenant_id: string | null,
+ *   signed_at: string, received_at: string, content_type: string | null, body_digest: string, body_bytes: number }} WebhookDelivery
+ */
+/** @typedef {WebhookDelivery & { body: string, body_encoding: "utf8" | "base64" }} WebhookDeliveryDetail */
+/** @typedef {{ checkpoint_id: string, status: BuildStatus, reason: string, replayed: boolean }} IdempotentCheckpointResult */
+
+// ---- shapes: development sign-in (src/dev) ---------------------------------------------------------
+
+/** @typedef {{ available: true, roles: string[], issuer: string, expires_in: number }} DevTokenInfo */
+/** @typedef {{ token: string, token_type: "Bearer", role: string, sub: string, expires_at: string }} DevToken */
+
+// ---- transport ---------------------------------------------------------------------------------
+
+/** A problem+json error (or a network failure, status 0). */
+export class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {{ code?: string, title?: string, detail?: string, request_id?: string, errors?: Array<{ path: string, message: string }> }} problem
+   */
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = problem.code ?? (status === 0 ? "network_error" : `http_${status}`);
+    this.title = problem.title ?? (status === 0 ? "Network error" : `HTTP ${status}`);
+    this.detail = problem.detail ?? "";
+    this.requestId = problem.request_id ?? null;
+    this.errors = Array.isArray(problem.errors) ? problem.errors : [];
+  }
+}
+
+/** @type {(err: ApiError) => void} */
+let unauthorized = () => {};
+
+/** Registers what happens on any 401 from an authenticated call. @param {(err: ApiError) => void} fn */
+export function onUnauthorized(fn) {
+  unauthorized = fn;
+}
+
+/**
+ * @typedef {{ query?: Record<string, string | number | boolean | null | undefined>, body?: unknown,
+ *   auth?: boolean, token?: string, headers?: Record<string, string>, signal?: AbortSignal }} RequestOptions
+ */
+
+/**
+ * Sends one request and returns the parsed JSON body (undefined for 204).
+ * @param {string} method
+ * @param {string} path
+ * @param {RequestOptions} [opts]
+ * @returns {Promise<any>}
+ */
+export async function request(method, path, opts = {}) {
+  const url = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(opts.query ?? {})) {
+    if (v !== undefined && v !== null && v !== "") url.searchParams.set(k, String(v));
+  }
+  /** @type {Record<string, string>} */
+  const headers = { accept: "application/json, application/problem+json", ...opts.headers };
+  if (opts.body !== undefined) headers["content-type"] = "application/json";
+  const auth = opts.auth ?? true;
+  const token = opts.token ?? getToken();
+  if (auth && token) headers.authorization = `Bearer ${token}`;
+  let res;
+  try {
+    res = await fetch(url, {
+      method,
+      headers,
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      cache: "no-store",
+      signal: opts.signal,
+    });
+  } catch (err) {
+    if (err instanceof DOMException && err.name === "AbortError") throw err;
+    throw new ApiError(0, { detail: "The control plane could not be reached." });
+  }
+  if (res.status === 204) return undefined;
+  const text = await res.text();
+  let body = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null;
+  }
+  if (!res.ok) {
+    const err = new ApiError(res.status, body && typeof body === "object" ? body : { detail: text.slice(0, 200) });
+    // A token passed explicitly (sign-in check) is judged by the caller, not the session.
+    if (res.status === 401 && auth && opts.token === undefined) unauthorized(err);
+    throw err;
+  }
+  return body;
+}
+
+const enc = encodeURIComponent;
+
+// ---- typed calls -------------------------------------------------------------------------------
+
+export const builds = {
+  /** @param {{ status?: string, limit?: number, cursor?: string | null }} [q] @returns {Promise<Page<BuildSummary>>} */
+  list: (q = {}) => request("GET", "/v1/builds", { query: q }),
+  /** @param {string} id @returns {Promise<BuildRun>} */
+  get: (id) => request("GET", `/v1/builds/${enc(id)}`),
+  /** @param {BuildCreateRequest} body @param {AbortSignal} [signal] @returns {Promise<DagPreview>} */
+  previewDag: (body, signal) => request("POST", "/v1/builds/preview-dag", { body, signal }),
+  /** @param {BuildCreateRequest} body @param {string} [idempotencyKey] @returns {Promise<BuildRun>} */
+  create: (body, idempotencyKey) =>
+    request("POST", "/v1/builds", { body, headers: idempotencyKey ? { "idempotency-key": idempotencyKey } : {} }),
+  /** @param {string} id @param {number} cursor @param {number} [limit] @returns {Promise<Page<BuildEvent>>} */
+  events: (id, cursor, limit = 500) => request("GET", `/v1/builds/${enc(id)}/events/history`, { query: { cursor, limit } }),
+  /** @param {string} id @returns {Promise<StreamToken>} */
+  streamToken: (id) => request("POST", `/v1/builds/${enc(id)}/events/token`),
+  /** @param {string} id @param {string} [reason] @returns {Promise<BuildRun>} */
+  abort: (id, reason) => request("POST", `/v1/builds/${enc(id)}/abort`, { body: { reason: reason || null } }),
+  /** @param {string} id @param {string} [reason] @returns {Promise<BuildRun>} */
+  resume: (id, reason) => request("POST", `/v1/builds/${enc(id)}/resume`, { body: { reason: reason || null } }),
+  /** @param {string} id @param {{ action: ReplanAction, reason: string, replacement_nodes?: DagNode[] }} body @returns {Promise<ReplanDecision>} */
+  replan: (id, body) => request("POST", `/v1/builds/${enc(id)}/replan`, { body: { replacement_nodes: [], ...body } }),
+  /** @param {string} id @param {string} reason @returns {Promise<Checkpoint>} */
+  checkpoint: (id, reason) => request("POST", `/v1/builds/${enc(id)}/checkpoints`, { body: { reason } }),
+};
+
+export const program = {
+  /** @param {{ limit?: number, cursor?: string | null }} [q] @returns {Promise<Page<Campaign>>} */
+  campaigns: (q = {}) => request("GET", "/v1/program/campaigns", { query: q }),
+  /** @param {{ name: string, repos: string[], runs_per_repo: number }} body @returns {Promise<Campaign>} */
+  createCampaign: (body) => request("POST", "/v1/program/campaigns", { body }),
+  /** @param {string} id @returns {Promise<Campaign>} */
+  campaign: (id) => request("GET", `/v1/program/campaigns/${enc(id)}`),
+  /** @param {string} id @param {{ metadata?: Record<string, unknown>, objective?: string }} body @returns {Promise<CampaignExecution>} */
+  executeCampaign: (id, body) => request("POST", `/v1/program/campaigns/${enc(id)}/execute`, { body }),
+  /** @param {string} id @returns {Promise<CampaignReport>} */
+  report: (id) => request("GET", `/v1/program/campaigns/${enc(id)}/report`),
+  /** @param {{ limit?: number, cursor?: string | null }} [q] @returns {Promise<Page<PolicyProfile>>} */
+  policyProfiles: (q = {}) => request("GET", "/v1/program/policy-profiles", { query: q }),
+  /** @param {{ name: string, blocked_commands: string[], restricted_paths: string[] }} body @returns {Promise<PolicyProfile>} */
+  createPolicyProfile: (body) => request("POST", "/v1/program/policy-profiles", { body }),
+  /** @param {{ profile_id: string, command: string, path?: string | null, build_id?: string | null }} body @returns {Promise<PolicyCheckResult>} */
+  policyCheck: (body) => request("POST", "/v1/program/policy-check", { body }),
+  /** @returns {Promise<SloSummary>} */
+  slo: () => request("GET", "/v1/program/slo-summary"),
+  /** @param {ChecklistRequest} body @returns {Promise<Checklist>} */
+  saveChecklist: (body) => request("POST", "/v1/program/checklist", { body }),
+  /** @param {string} releaseId @returns {Promise<Checklist>} */
+  checklist: (releaseId) => request("GET", `/v1/program/checklist/${enc(releaseId)}`),
+  /** @param {{ release_id: string, passed: boolean, duration_minutes: number, issues_found: string[] }} body @returns {Promise<RollbackDrill>} */
+  saveDrill: (body) => request("POST", "/v1/program/rollback-drills", { body }),
+  /** @param {string} releaseId @returns {Promise<RollbackDrill>} */
+  drill: (releaseId) => request("GET", `/v1/program/rollback-drills/${enc(releaseId)}`),
+  /** @param {{ release_id: string, validation_release_ready?: boolean, campaign_id?: string }} body @returns {Promise<GoLiveDecision>} */
+  decide: (body) => request("POST", "/v1/program/go-live-decision", { body }),
+  /** @param {string} releaseId @returns {Promise<GoLiveDecision>} */
+  decision: (releaseId) => request("GET", `/v1/program/go-live-decision/${enc(releaseId)}`),
+};
+
+export const security = {
+  /** @param {{ limit?: number, cursor?: string | null }} [q] @returns {Promise<Page<SecretRef>>} */
+  secrets: (q = {}) => request("GET", "/v1/program/secrets", { query: q }),
+  /** @param {{ name: string, value: string }} body @returns {Promise<SecretRef>} */
+  createSecret: (body) => request("POST", "/v1/program/secrets", { body }),
+  /** @param {string} id @returns {Promise<void>} */
+  deleteSecret: (id) => request("DELETE", `/v1/program/secrets/${enc(id)}`),
+  /** @param {{ limit?: number, cursor?: string | null, scheme?: string }} [q] @returns {Promise<Page<WebhookDelivery>>} */
+  deliveries: (q = {}) => request("GET", "/v1/program/webhook/deliveries", { query: q }),
+  /** @param {string} id @returns {Promise<WebhookDeliveryDetail>} */
+  delivery: (id) => request("GET", `/v1/program/webhook/deliveries/${enc(id)}`),
+  /** @param {{ build_id: string, idempotency_key: string, reason: string }} body @returns {Promise<IdempotentCheckpointResult>} */
+  idempotentCheckpoint: (body) => request("POST", "/v1/program/idempotent-checkpoints", { body }),
+};
+
+export const dev = {
+  /** Whether this deployment offers development tokens (404 anywhere but local development). @returns {Promise<DevTokenInfo | null>} */
+  async info() {
+    try {
+      return await request("GET", "/v1/dev/token", { auth: false });
+    } catch {
+      return null;
+    }
+  },
+  /** @param {string} role @returns {Promise<DevToken>} */
+  token: (role) => request("POST", "/v1/dev/token", { auth: false, body: { role } }),
+};
+
+/**
+ * Checks a pasted token against the API without touching the session.
+ * @param {string} token
+ * @returns {Promise<Page<BuildSummary>>}
+ */
+export const probeToken = (token) => request("GET", "/v1/builds", { query: { limit: 1 }, token });

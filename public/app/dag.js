@@ -1,0 +1,208 @@
+// @ts-check
+/**
+ * The DAG drawing of the live view: levels (topological waves, SPEC §4.5) as columns — rows on a
+ * phone — of node cards, with dependency edges drawn in an SVG overlay from the laid-out card
+ * positions. Cards are toggle buttons (filter the timeline to that node); their state, attempts
+ * and gate decision are updated in place as events arrive.
+ */
+import { badge, h, replace, svg } from "./dom.js";
+
+/**
+ * Levels as the planner computes them: Kahn waves, ids sorted in each level. Unknown dependencies
+ * are ignored (the server has validated the DAG); a cycle leaves the rest in a last level.
+ * @param {import("./api.js").DagNode[]} dag
+ * @returns {string[][]}
+ */
+export function computeLevels(dag) {
+  const ids = new Set(dag.map((n) => n.node_id));
+  const remaining = new Map(dag.map((n) => [n.node_id, new Set(n.depends_on.filter((d) => ids.has(d) && d !== n.node_id))]));
+  /** @type {string[][]} */
+  const levels = [];
+  while (remaining.size > 0) {
+    const ready = [...remaining].filter(([, deps]) => deps.size === 0).map(([id]) => id).sort();
+    if (ready.length === 0) {
+      levels.push([...remaining.keys()].sort());
+      break;
+    }
+    levels.push(ready);
+    for (const id of ready) remaining.delete(id);
+    for (const deps of remaining.values()) for (const id of ready) deps.delete(id);
+  }
+  return levels;
+}
+
+/**
+ * @typedef {{ status: string, attempt: number, retries: number, error: string | null,
+ *   gate: { gate: string, status: string, reason: string } | null }} NodeView
+ */
+
+export class DagView {
+  /**
+   * @param {(nodeId: string | null) => void} onSelect called with the selected node (null = none)
+   */
+  constructor(onSelect) {
+    this.onSelect = onSelect;
+    this.root = h("div", { class: "dag-wrap" });
+    /** @type {Map<string, HTMLButtonElement>} */
+    this.cards = new Map();
+    /** @type {import("./api.js").DagNode[]} */
+    this.dag = [];
+    /** @type {string | null} */
+    this.selected = null;
+    this.edges = svg("svg", { class: "dag-edges", "aria-hidden": "true", focusable: "false" });
+    this.resize = new ResizeObserver(() => this.drawEdges());
+    this.resize.observe(this.root);
+  }
+
+  destroy() {
+    this.resize.disconnect();
+  }
+
+  /**
+   * (Re)draws the structure; per-node state comes from `views`.
+   * @param {import("./api.js").DagNode[]} dag
+   * @param {Map<string, NodeView>} views
+   * @param {number | null} activeLevel
+   */
+  render(dag, views, activeLevel) {
+    this.dag = dag;
+    this.cards.clear();
+    const byId = new Map(dag.map((n) => [n.node_id, n]));
+    if (this.selected && !byId.has(this.selected)) this.selected = null;
+    const levels = computeLevels(dag);
+    const container = h(
+      "div",
+      { class: "dag" },
+      this.edges,
+      levels.map((ids, i) =>
+        h(
+          "section",
+          { class: `dag-level${i === activeLevel ? " active" : ""}`, "aria-label": `Level ${i}`, dataset: { level: String(i) } },
+          h("h3", null, `Level ${i}`),
+          h(
+            "ul",
+            null,
+            ids.map((id) => {
+              const node = byId.get(id);
+              if (!node) return null;
+              const card = this.card(node);
+              this.cards.set(id, card);
+              this.update(id, views.get(id) ?? { status: node.status, attempt: 0, retries: 0, error: null, gate: null });
+              return h("li", null, card);
+            }),
+          ),
+        ),
+      ),
+    );
+    replace(this.root, dag.length === 0 ? h("p", { class: "muted" }, "This build has an empty DAG.") : container);
+    requestAnimationFrame(() => this.drawEdges());
+  }
+
+  /** @param {number | null} level */
+  setActiveLevel(level) {
+    for (const section of this.root.querySelectorAll(".dag-level")) {
+      section.classList.toggle("active", section instanceof HTMLElement && section.dataset.level === String(level));
+    }
+  }
+
+  /** @param {import("./api.js").DagNode} node */
+  card(node) {
+    const button = h("button", {
+      type: "button",
+      class: "dag-node",
+      "aria-pressed": String(this.selected === node.node_id),
+      dataset: { nodeId: node.node_id },
+      title: node.depends_on.length ? `Depends on ${node.depends_on.join(", ")}` : "No dependencies",
+    });
+    button.addEventListener("click", () => {
+      this.selected = this.selected === node.node_id ? null : node.node_id;
+      for (const [id, c] of this.cards) c.setAttribute("aria-pressed", String(id === this.selected));
+      this.onSelect(this.selected);
+    });
+    return button;
+  }
+
+  /**
+   * Updates one card's text and state in place.
+   * @param {string} nodeId
+   * @param {NodeView} v
+   */
+  update(nodeId, v) {
+    const card = this.cards.get(nodeId);
+    const node = this.dag.find((n) => n.node_id === nodeId);
+    if (!card || !node) return;
+    card.dataset.status = v.status;
+    const statusLabel = v.status === "retrying" ? "retry scheduled" : v.status;
+    card.setAttribute(
+      "aria-label",
+      [
+        `${node.title} (${node.node_id})`,
+        statusLabel,
+        v.attempt > 1 ? `attempt ${v.attempt}` : "",
+        node.gate ? `gate ${node.gate}${v.gate ? ` ${v.gate.status}: ${v.gate.reason}` : ""}` : "",
+        node.depends_on.length ? `depends on ${node.depends_on.join(", ")}` : "",
+      ]
+        .filter(Boolean)
+        .join(", "),
+    );
+    replace(
+      card,
+      h("span", { class: "n-title" }, node.title),
+      h("span", { class: "n-id" }, node.node_id),
+      h(
+        "span",
+        { class: "n-meta" },
+        badge(v.status, statusLabel),
+        h("span", { class: "muted" }, node.agent),
+        v.attempt > 1 ? h("span", null, `attempt ${v.attempt}`) : null,
+        node.gate ? h("span", { class: "chip" }, h("span", { class: `gate${node.gate === "POLICY_GATE" ? " gate-policy" : ""}` }, node.gate)) : null,
+      ),
+      v.gate ? h("span", { class: "n-gate" }, `${v.gate.gate}: `, badge(v.gate.status), ` ${v.gate.reason}`) : null,
+    );
+    this.drawEdgeStates();
+  }
+
+  /** Edge paths between cards, from the current layout (columns → left-to-right, rows → top-down). */
+  drawEdges() {
+    const container = this.root.querySelector(".dag");
+    if (!(container instanceof HTMLElement)) return;
+    const box = container.getBoundingClientRect();
+    const vertical = getComputedStyle(container).flexDirection === "column";
+    this.edges.setAttribute("width", String(container.scrollWidth));
+    this.edges.setAttribute("height", String(container.scrollHeight));
+    this.edges.replaceChildren();
+    for (const node of this.dag) {
+      const to = this.cards.get(node.node_id);
+      if (!to) continue;
+      const b = to.getBoundingClientRect();
+      for (const dep of node.depends_on) {
+        const from = this.cards.get(dep);
+        if (!from) continue;
+        const a = from.getBoundingClientRect();
+        let d;
+        if (vertical) {
+          const x1 = a.left + a.width / 2 - box.left, y1 = a.bottom - box.top;
+          const x2 = b.left + b.width / 2 - box.left, y2 = b.top - box.top;
+          const dy = Math.max(12, (y2 - y1) / 2);
+          d = `M${x1},${y1} C${x1},${y1 + dy} ${x2},${y2 - dy} ${x2},${y2}`;
+        } else {
+          const x1 = a.right - box.left, y1 = a.top + a.height / 2 - box.top;
+          const x2 = b.left - box.left, y2 = b.top + b.height / 2 - box.top;
+          const dx = Math.max(12, (x2 - x1) / 2);
+          d = `M${x1},${y1} C${x1 + dx},${y1} ${x2 - dx},${y2} ${x2},${y2}`;
+        }
+        this.edges.append(svg("path", { d, "data-from": dep, "data-to": node.node_id }));
+      }
+    }
+    this.drawEdgeStates();
+  }
+
+  /** Edges out of finished nodes are drawn as done. */
+  drawEdgeStates() {
+    for (const path of this.edges.querySelectorAll("path")) {
+      const from = this.cards.get(path.getAttribute("data-from") ?? "");
+      const done = from?.dataset.status === "completed" || from?.dataset.status === "skipped";
+      path.classList.toggle("done", done);
+    }
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * /v1/dev: local-development helpers behind the dashboard's one-click sign-in. Every route is
+ * 404 `not_found` (exactly like an unknown route) unless ENVIRONMENT=development, JWT_SECRET is
+ * set and the request was addressed to a loopback host (a DNS-rebinding page cannot mint).
+ * Tokens are minted exactly like scripts/token.mjs. Public path (no JWT): see public-paths.ts.
+ */
+import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
+import { SignJWT } from "jose";
+import { z } from "zod";
+import type { AppEnv } from "../env";
+import { AppError } from "../errors";
+import { isoTimestamp } from "../lib/ids";
+import { LOCAL_DEV_ISSUER } from "../security/jwt";
+import { validate } from "../validation";
+
+/** Roles a development token may carry (the SPEC §3.2 roles, as scripts/token.mjs). */
+export const DEV_TOKEN_ROLES = ["viewer", "operator", "security", "admin"] as const;
+/** Lifetime of a development token, as scripts/token.mjs ("12h"). */
+export const DEV_TOKEN_TTL_SECONDS = 12 * 60 * 60;
+
+export const DevTokenRequest = z
+  .object({
+    role: z.enum(DEV_TOKEN_ROLES).default("operator"),
+    /** JWT `sub`; defaults to `dev-<role>` like scripts/token.mjs. */
+    sub: z.string().trim().min(1).max(128).regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces").optional(),
+  })
+  .default({ role: "operator" });
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
+
+/** Whether `hostname` (of the request URL) names this machine. */
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.toLowerCase();
+  return LOOPBACK_HOSTS.has(h) || h.endsWith(".localhost") || /^127(?:\.\d{1,3}){3}$/.test(h);
+}
+
+/** Hides the group (404 not_found) outside local development. */
+const developmentOnly = createMiddleware<AppEnv>(async (c, next) => {
+  const cfg = c.var.config;
+  if (cfg.ENVIRONMENT !== "development" || cfg.JWT_SECRET === undefined || !isLoopbackHost(new URL(c.req.url).hostname)) {
+    throw new AppError("not_found", `No route for ${c.req.method} ${c.req.path}.`);
+  }
+  await next();
+});
+
+export const devRoutes = new Hono<AppEnv>()
+  .use("*", developmentOnly)
+  // The dashboard probes this to decide whether to offer the one-click sign-in.
+  .get("/token", (c) => c.json({ available: true, roles: DEV_TOKEN_ROLES, issuer: LOCAL_DEV_ISSUER, expires_in: DEV_TOKEN_TTL_SECONDS }))
+  .post("/token", validate("json", DevTokenRequest), async (c) => {
+    const { role, sub } = c.req.valid("json");
+    const cfg = c.var.config;
+    const secret = cfg.JWT_SECRET;
+    if (secret === undefined) throw new AppError("not_found", `No route for ${c.req.method} ${c.req.path}.`);
+    const subject = sub ?? `dev-${role}`;
+    const now = Math.floor(Date.now() / 1000);
+    const exp = now + DEV_TOKEN_TTL_SECONDS;
+    const token = await new SignJWT({ roles: [role] })
+      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+      .setSubject(subject)
+      .setAudience(cfg.JWT_AUDIENCE)
+      .setIssuer(LOCAL_DEV_ISSUER)
+      .setIssuedAt(now)
+      .setExpirationTime(exp)
+      .sign(new TextEncoder().encode(secret));
+    return c.json({ token, token_type: "Bearer", role, sub: subject, expires_at: isoTimestamp(exp * 1000) });
+  });

@@ -1,0 +1,585 @@
+/**
+ * The planner policy engine: a PURE function (intake, repository signals, history summary, policy,
+ * model outcome) → a planned DAG, metadata additions and a trace that explains every decision.
+ * No I/O, no clock, no randomness: the service (planning.service.ts) gathers the inputs and calls
+ * `basePlan` (to know what to ask the model) and `planWithPolicy` (the final plan). Reuses the
+ * SPEC §4.4 DAG builders, the blueprint parser and level computation from src/builds.
+ */
+import type { DagNode, PlannedDag } from "../builds/builds.types";
+import { computeLevels, tryComputeLevels } from "../builds/levels";
+import { adaptiveDag, deterministicDag, hasSensitiveData, isHighScale, parseBlueprint, selectFlows, staticDag } from "../builds/planner";
+import type { HistorySummary, NodeStats } from "./history";
+import type { GuardCondition, PlannerPolicyDocument, RepoSignals, RepoSize } from "./planning.schemas";
+
+/** The `autonomous_planner_profile` written on policy-planned builds (and accepted as a request). */
+export const POLICY_PROFILE = "policy_v1";
+/** Request values of `autonomous_planner_profile` that select the policy layer. */
+export const POLICY_PROFILE_ALIASES: ReadonlySet<string> = new Set(["policy", POLICY_PROFILE]);
+
+/** What the model-backed planner returned (planning.model.ts), as plain data. */
+export type ModelOutcome =
+  | { status: "not_configured" } // no PLANNER_MODEL_URL on this deployment
+  | { status: "disabled" } // the policy switched the model off
+  | { status: "unavailable"; reason: string; detail: string } // no usable answer (network, HTTP, timeout, not JSON)
+  | { status: "proposed"; model: string; proposal: unknown }; // a parsed JSON value, still to be validated
+
+export interface PolicyRef {
+  /** 0 for the built-in default. */
+  version: number;
+  source: "stored" | "builtin";
+  document: PlannerPolicyDocument;
+}
+
+export interface PolicyPlanInput {
+  objective: string;
+  /** The client's metadata: project_intake and any explicit overrides. */
+  metadata: Record<string, unknown>;
+  repoSignals: RepoSignals | null;
+  history: HistorySummary;
+  policy: PolicyRef;
+}
+
+/** Kinds of decision the engine records, one trace entry each. */
+export type DecisionKind =
+  | "scan_mode" // deterministic pre-selected, or autonomous
+  | "profile" // static_v1 / adaptive_parallel_v1 / model blueprint
+  | "guard_node" // an extra node a guard rule added (or did not)
+  | "model" // what happened to the model proposal
+  | "retry_budget" // node_retry_budgets[node]
+  | "timeout" // node_timeouts_ms[node]
+  | "parallelism" // max_parallelism
+  | "fallback"; // fallback_scan_mode
+
+export interface TraceEntry {
+  decision: DecisionKind;
+  node_id?: string;
+  value: unknown;
+  /** Stable machine reason (docs/planner-policy.md lists them). */
+  reason: string;
+  /** Human explanation with the numbers behind it. */
+  detail: string;
+}
+
+/** Facts derived from the inputs once, shared by every rule. */
+export interface PlanningFacts {
+  flows: number;
+  sensitive_data: boolean;
+  scale_high: boolean;
+  deployment_target: string | null;
+  repo_size: RepoSize | "unknown";
+  repo_size_basis: "declared" | "counts" | "unknown";
+  has_tests: boolean | null;
+  languages: string[];
+  manifests: string[];
+}
+
+export interface BasePlan {
+  facts: PlanningFacts;
+  scan_mode: "autonomous" | "deterministic";
+  profile: "static_v1" | "adaptive_parallel_v1" | "deterministic";
+  dag: DagNode[];
+  base_trace: Record<string, unknown>;
+  /** Guard node ids present in the DAG because a guard rule fired. */
+  guard_nodes: string[];
+  decisions: TraceEntry[];
+}
+
+export type ProposalCheck = { ok: true; dag: DagNode[] } | { ok: false; reason: string; detail: string };
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function lowerTrim(value: unknown): string | null {
+  if (typeof value !== "string") return null;
+  const v = value.trim().toLowerCase();
+  return v === "" ? null : v;
+}
+
+const pct = (r: number) => `${Math.round(r * 1000) / 10}%`;
+
+function nonNegativeInt(value: unknown): number | null {
+  const v = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : Number.NaN;
+  return Number.isFinite(v) ? Math.max(0, Math.floor(v)) : null;
+}
+
+/** Derives the facts every rule reads. */
+export function planningFacts(metadata: Record<string, unknown>, signals: RepoSignals | null, doc: PlannerPolicyDocument): PlanningFacts {
+  const intake = isRecord(metadata.project_intake) ? metadata.project_intake : {};
+  let size: RepoSize | "unknown" = "unknown";
+  let basis: PlanningFacts["repo_size_basis"] = "unknown";
+  if (signals?.size !== undefined) {
+    size = signals.size;
+    basis = "declared";
+  } else if (signals !== null && (signals.file_count !== undefined || signals.loc !== undefined)) {
+    const t = doc.repo_size;
+    const files = signals.file_count;
+    const loc = signals.loc;
+    basis = "counts";
+    if ((files !== undefined && files >= t.large_min_files) || (loc !== undefined && loc >= t.large_min_loc)) size = "large";
+    else if ((files === undefined || files <= t.small_max_files) && (loc === undefined || loc <= t.small_max_loc)) size = "small";
+    else size = "medium";
+  }
+  return {
+    flows: selectFlows(intake.must_not_break_flows).length,
+    sensitive_data: hasSensitiveData(intake.sensitive_data),
+    scale_high: isHighScale(intake.scale_expectation),
+    deployment_target: lowerTrim(intake.deployment_target),
+    repo_size: size,
+    repo_size_basis: basis,
+    has_tests: signals?.has_tests ?? null,
+    languages: (signals?.languages ?? []).map((l) => l.toLowerCase()),
+    manifests: (signals?.manifests ?? []).map((m) => m.toLowerCase()),
+  };
+}
+
+/** Explains why a guard condition holds, or returns null when it does not. */
+function conditionHolds(c: GuardCondition, f: PlanningFacts): string | null {
+  const why: string[] = [];
+  if (c.scale_high !== undefined) {
+    if (f.scale_high !== c.scale_high) return null;
+    why.push(`intake scale_high=${f.scale_high}`);
+  }
+  if (c.sensitive_data !== undefined) {
+    if (f.sensitive_data !== c.sensitive_data) return null;
+    why.push(`intake sensitive_data=${f.sensitive_data}`);
+  }
+  if (c.deployment_targets !== undefined) {
+    const target = f.deployment_target;
+    const hit = target === null ? undefined : c.deployment_targets.find((t) => target.includes(t));
+    if (hit === undefined) return null;
+    why.push(`deployment_target '${target}' matches '${hit}'`);
+  }
+  if (c.repo_sizes !== undefined) {
+    if (f.repo_size === "unknown" || !c.repo_sizes.includes(f.repo_size)) return null;
+    why.push(`repo size ${f.repo_size}`);
+  }
+  if (c.has_tests !== undefined) {
+    if (f.has_tests !== c.has_tests) return null;
+    why.push(`repo_signals.has_tests=${f.has_tests}`);
+  }
+  if (c.languages_any !== undefined) {
+    const hit = c.languages_any.find((l) => f.languages.includes(l));
+    if (hit === undefined) return null;
+    why.push(`language '${hit}'`);
+  }
+  if (c.manifests_any !== undefined) {
+    const hit = c.manifests_any.find((m) => f.manifests.includes(m));
+    if (hit === undefined) return null;
+    why.push(`manifest '${hit}'`);
+  }
+  return why.join(", ");
+}
+
+/** Node stats with enough samples: per node id first, else per agent; null without. */
+function statsFor(node: DagNode, history: HistorySummary, minBuilds: number): { basis: "node" | "agent"; stats: NodeStats } | null {
+  const own = history.nodes[node.node_id];
+  if (own !== undefined && own.builds >= minBuilds) return { basis: "node", stats: own };
+  const agent = history.agents[node.agent];
+  if (agent !== undefined && agent.builds >= minBuilds) return { basis: "agent", stats: agent };
+  return null;
+}
+
+function describeStats(node: DagNode, s: { basis: "node" | "agent"; stats: NodeStats }): string {
+  const who = s.basis === "node" ? `node '${node.node_id}'` : `agent '${node.agent}'`;
+  return `${who} failed in ${s.stats.failed_builds} of the last ${s.stats.builds} builds that ran it (${pct(s.stats.failure_rate)})`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// step 1: mode, profile and guards
+
+/**
+ * The policy's own DAG before any model proposal: deterministic pre-selection from history, the
+ * profile (static_v1 / adaptive_parallel_v1) and the guard nodes. Pure.
+ */
+export function basePlan(input: PolicyPlanInput): BasePlan {
+  const doc = input.policy.document;
+  const h = input.history;
+  const facts = planningFacts(input.metadata, input.repoSignals, doc);
+  const decisions: TraceEntry[] = [];
+
+  const preselect = doc.fallback.preselect_deterministic_on_fallback_rate;
+  if (preselect !== null && h.builds_considered >= doc.history.min_builds && h.fallback_rate >= preselect) {
+    decisions.push({
+      decision: "scan_mode",
+      value: "deterministic",
+      reason: "history_fallback_rate",
+      detail: `${h.fallback_builds} of the last ${h.builds_considered} builds fell back to deterministic (${pct(h.fallback_rate)} ≥ ${pct(preselect)}); starting in deterministic mode`,
+    });
+    return {
+      facts, scan_mode: "deterministic", profile: "deterministic", dag: deterministicDag(),
+      base_trace: { profile: "deterministic_default_v1" }, guard_nodes: [], decisions,
+    };
+  }
+  decisions.push({
+    decision: "scan_mode",
+    value: "autonomous",
+    reason: h.builds_considered < doc.history.min_builds ? "insufficient_history" : "history_fallback_rate_below_threshold",
+    detail:
+      h.builds_considered < doc.history.min_builds
+        ? `${h.builds_considered} earlier build(s) of this repository (< ${doc.history.min_builds}); autonomous by default`
+        : `fallback rate ${pct(h.fallback_rate)} over ${h.builds_considered} builds is below the pre-selection threshold`,
+  });
+
+  // Guards are evaluated against the adaptive base (their dependencies are its nodes).
+  const adaptive = adaptiveDag(input.metadata.project_intake);
+  const dag = adaptive.dag;
+  const planner = dag.find((n) => n.node_id === "planner");
+  const guardNodes: string[] = [];
+  for (const guard of doc.guards) {
+    let matched: string | null = null;
+    for (const condition of guard.when) {
+      matched = conditionHolds(condition, facts);
+      if (matched !== null) break;
+    }
+    if (matched === null) {
+      decisions.push({ decision: "guard_node", node_id: guard.node_id, value: "not_triggered", reason: "conditions_not_met", detail: "no condition of this guard holds" });
+      continue;
+    }
+    if (dag.some((n) => n.node_id === guard.node_id)) {
+      guardNodes.push(guard.node_id);
+      decisions.push({ decision: "guard_node", node_id: guard.node_id, value: "provided_by_base", reason: "condition_matched", detail: `${matched}; the adaptive_parallel_v1 base already contains it` });
+      continue;
+    }
+    const missing = guard.depends_on.find((d) => !dag.some((n) => n.node_id === d));
+    if (missing !== undefined) {
+      decisions.push({ decision: "guard_node", node_id: guard.node_id, value: "skipped", reason: "missing_dependency", detail: `${matched}, but its dependency '${missing}' is not in the plan` });
+      continue;
+    }
+    if (dag.length >= doc.max_nodes) {
+      decisions.push({ decision: "guard_node", node_id: guard.node_id, value: "skipped", reason: "max_nodes", detail: `${matched}, but the plan already has ${dag.length} nodes (max_nodes ${doc.max_nodes})` });
+      continue;
+    }
+    dag.splice(dag.length - 1, 0, {
+      node_id: guard.node_id, title: guard.title, agent: guard.agent, depends_on: [...guard.depends_on], gate: guard.gate, status: "pending",
+    });
+    if (guard.feeds_planner && planner !== undefined) planner.depends_on = [...new Set([...planner.depends_on, guard.node_id])].sort();
+    guardNodes.push(guard.node_id);
+    decisions.push({ decision: "guard_node", node_id: guard.node_id, value: "added", reason: "condition_matched", detail: matched });
+  }
+
+  const addedGuards = decisions.filter((d) => d.decision === "guard_node" && d.value === "added").length;
+  const intakeReasons = [
+    facts.flows > 0 ? `${facts.flows} must-not-break flow(s)` : null,
+    facts.sensitive_data ? "sensitive data" : null,
+    facts.scale_high ? "high scale expectation" : null,
+  ].filter((x): x is string => x !== null);
+
+  let profile: "static_v1" | "adaptive_parallel_v1" = "adaptive_parallel_v1";
+  let reason: string;
+  let detail: string;
+  if (intakeReasons.length > 0) {
+    reason = "intake_requires_adaptive";
+    detail = `intake has ${intakeReasons.join(", ")}`;
+  } else if (addedGuards > 0) {
+    reason = "guards_require_adaptive";
+    detail = `${addedGuards} guard node(s) attach to the adaptive DAG`;
+  } else if (doc.profile.default === "static_v1") {
+    profile = "static_v1";
+    reason = "policy_default";
+    detail = "empty intake, no guard triggered; the policy's default profile is static_v1";
+  } else if (doc.profile.static_for_small_repos && facts.repo_size === "small") {
+    profile = "static_v1";
+    reason = "small_repo_empty_intake";
+    detail = "small repository, empty intake and no guard triggered: the 4-node static DAG suffices";
+  } else {
+    reason = "policy_default";
+    detail = `repository size ${facts.repo_size}; the policy's default profile is adaptive_parallel_v1`;
+  }
+  decisions.push({ decision: "profile", value: profile, reason, detail });
+
+  if (profile === "static_v1") {
+    return { facts, scan_mode: "autonomous", profile, dag: staticDag(), base_trace: { profile: "static_v1" }, guard_nodes: [], decisions };
+  }
+  return { facts, scan_mode: "autonomous", profile, dag, base_trace: adaptive.trace, guard_nodes: guardNodes, decisions };
+}
+
+// ---------------------------------------------------------------------------------------------
+// step 2: a model proposal
+
+function shapeProblem(raw: unknown): string {
+  if (!Array.isArray(raw)) return "the proposal is not a list of nodes";
+  if (raw.length === 0) return "the proposal has no nodes";
+  const ids = new Set<string>();
+  for (const [i, entry] of (raw as unknown[]).entries()) {
+    if (!isRecord(entry)) return `entry ${i} is not an object`;
+    for (const key of ["node_id", "title", "agent"] as const) {
+      const v = entry[key];
+      if (typeof v !== "string" || v.trim() === "") return `entry ${i} has no ${key}`;
+    }
+    const id = String(entry.node_id).trim();
+    if (ids.has(id)) return `duplicate node id '${id}'`;
+    ids.add(id);
+  }
+  return "a depends_on entry is empty or a gate is not a GateType";
+}
+
+/**
+ * Validates a model proposal: the SPEC §4.4 blueprint rules (parseBlueprint), the policy's node
+ * limit and allowed agents, levels (cycle / missing or self dependency), a mandatory POLICY_GATE
+ * and the guard nodes the policy requires. The first failed rule is the reason.
+ */
+export function validateProposal(proposal: unknown, doc: PlannerPolicyDocument, requiredNodes: readonly string[]): ProposalCheck {
+  const dag = parseBlueprint(proposal);
+  if (dag === null) {
+    const raw = typeof proposal === "string" ? safeJson(proposal) : proposal;
+    return { ok: false, reason: "blueprint_invalid", detail: `SPEC §4.4 blueprint rules: ${shapeProblem(raw)}` };
+  }
+  const max = doc.model.max_nodes ?? doc.max_nodes;
+  if (dag.length > max) return { ok: false, reason: "too_many_nodes", detail: `${dag.length} nodes > max ${max}` };
+  const allowed = new Set(doc.allowed_agents);
+  const foreign = dag.find((n) => !allowed.has(n.agent));
+  if (foreign !== undefined) {
+    return { ok: false, reason: "agent_not_allowed", detail: `node '${foreign.node_id}' uses agent '${foreign.agent}'; allowed: ${doc.allowed_agents.join(", ")}` };
+  }
+  const levels = tryComputeLevels(dag);
+  if (!levels.ok) {
+    const reason = levels.message.split(":")[0] ?? levels.message;
+    return { ok: false, reason, detail: `invalid DAG: ${levels.message}` };
+  }
+  if (doc.model.require_policy_gate && !dag.some((n) => n.gate === "POLICY_GATE")) {
+    return { ok: false, reason: "policy_gate_missing", detail: "the policy requires at least one POLICY_GATE node" };
+  }
+  const missing = requiredNodes.filter((id) => !dag.some((n) => n.node_id === id));
+  if (missing.length > 0) {
+    return { ok: false, reason: "required_node_missing", detail: `guard node(s) required by the policy are missing: ${missing.join(", ")}` };
+  }
+  return { ok: true, dag };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// step 3: per-node and build-wide knobs, and the final plan
+
+function retryDecisions(dag: DagNode[], input: PolicyPlanInput, decisions: TraceEntry[]): Record<string, number> {
+  const doc = input.policy.document;
+  const clientBase = nonNegativeInt(input.metadata.max_task_retries);
+  const base = Math.max(doc.retry.default_budget, clientBase ?? 0);
+  const client = isRecord(input.metadata.node_retry_budgets) ? input.metadata.node_retry_budgets : {};
+  const rules = [...doc.retry.rules].sort((a, b) => b.min_failure_rate - a.min_failure_rate);
+  const out: Record<string, number> = {};
+  for (const node of dag) {
+    const own = nonNegativeInt(client[node.node_id]);
+    if (own !== null) {
+      out[node.node_id] = own;
+      decisions.push({ decision: "retry_budget", node_id: node.node_id, value: own, reason: "client_override", detail: "metadata.node_retry_budgets from the request" });
+      continue;
+    }
+    const s = statsFor(node, input.history, doc.history.min_builds);
+    const baseDetail = clientBase !== null && clientBase >= doc.retry.default_budget ? `max_task_retries ${clientBase} from the request` : `policy default ${doc.retry.default_budget}`;
+    if (s === null) {
+      out[node.node_id] = base;
+      decisions.push({
+        decision: "retry_budget", node_id: node.node_id, value: base, reason: "insufficient_history",
+        detail: `fewer than ${doc.history.min_builds} earlier builds ran this node or agent; ${baseDetail}`,
+      });
+      continue;
+    }
+    const rule = rules.find((r) => s.stats.failure_rate >= r.min_failure_rate);
+    if (rule !== undefined && Math.min(rule.budget, doc.retry.max_budget) > base) {
+      const value = Math.min(rule.budget, doc.retry.max_budget);
+      out[node.node_id] = value;
+      decisions.push({
+        decision: "retry_budget", node_id: node.node_id, value, reason: s.basis === "node" ? "node_failure_rate" : "agent_failure_rate",
+        detail: `${describeStats(node, s)} ≥ ${pct(rule.min_failure_rate)}: budget ${value}`,
+      });
+    } else {
+      out[node.node_id] = base;
+      decisions.push({ decision: "retry_budget", node_id: node.node_id, value: base, reason: "below_threshold", detail: `${describeStats(node, s)}; ${baseDetail}` });
+    }
+  }
+  return { ...out, ...Object.fromEntries(Object.entries(client).flatMap(([k, v]) => (nonNegativeInt(v) === null ? [] : [[k, nonNegativeInt(v) ?? 0]]))) };
+}
+
+function timeoutDecisions(dag: DagNode[], input: PolicyPlanInput, facts: PlanningFacts, decisions: TraceEntry[]): Record<string, number> {
+  const t = input.policy.document.timeouts;
+  const clamp = (ms: number) => Math.min(t.max_ms, Math.max(t.min_ms, Math.ceil(ms)));
+  const client = isRecord(input.metadata.node_timeouts_ms) ? input.metadata.node_timeouts_ms : {};
+  const out: Record<string, number> = {};
+  for (const node of dag) {
+    const own = nonNegativeInt(client[node.node_id]);
+    if (own !== null && own > 0) {
+      out[node.node_id] = own;
+      decisions.push({ decision: "timeout", node_id: node.node_id, value: own, reason: "client_override", detail: "metadata.node_timeouts_ms from the request" });
+      continue;
+    }
+    const s = statsFor(node, input.history, input.policy.document.history.min_builds);
+    if (s !== null && s.stats.p95_duration_ms !== null) {
+      const value = clamp(s.stats.p95_duration_ms * t.history_multiplier);
+      const who = s.basis === "node" ? `node '${node.node_id}'` : `agent '${node.agent}'`;
+      decisions.push({
+        decision: "timeout", node_id: node.node_id, value, reason: "history_p95",
+        detail: `p95 of the completed runs of ${who}: ${s.stats.p95_duration_ms} ms × ${t.history_multiplier}, clamped to [${t.min_ms}, ${t.max_ms}]`,
+      });
+      out[node.node_id] = value;
+      continue;
+    }
+    const byAgent = t.by_agent[node.agent];
+    const large = facts.repo_size === "large";
+    const value = clamp((byAgent ?? t.default_ms) * (large ? t.large_repo_multiplier : 1));
+    out[node.node_id] = value;
+    decisions.push({
+      decision: "timeout", node_id: node.node_id, value, reason: byAgent !== undefined ? "agent_default" : "policy_default",
+      detail: `${byAgent !== undefined ? `default for agent '${node.agent}'` : "policy default"} ${byAgent ?? t.default_ms} ms${large ? ` × ${t.large_repo_multiplier} (large repository)` : ""}; no duration history`,
+    });
+  }
+  return { ...out, ...Object.fromEntries(Object.entries(client).flatMap(([k, v]) => { const n = nonNegativeInt(v); return n === null || n === 0 ? [] : [[k, n]]; })) };
+}
+
+function parallelismDecision(input: PolicyPlanInput, facts: PlanningFacts, decisions: TraceEntry[]): number | null {
+  const p = input.policy.document.parallelism;
+  const h = input.history;
+  const client = Number(input.metadata.max_parallelism);
+  if (input.metadata.max_parallelism !== undefined && Number.isFinite(client) && client >= 1) {
+    decisions.push({ decision: "parallelism", value: input.metadata.max_parallelism, reason: "client_override", detail: "metadata.max_parallelism from the request" });
+    return null;
+  }
+  const size = facts.repo_size === "unknown" ? "medium" : facts.repo_size;
+  let value = p[size];
+  let reason = "repo_size";
+  let detail = `repository size ${facts.repo_size}${facts.repo_size === "unknown" ? " (treated as medium)" : ""}: ${value}`;
+  if (p.flaky_build_rate !== null && h.builds_considered >= input.policy.document.history.min_builds && h.build_failure_rate >= p.flaky_build_rate && value > p.flaky_max) {
+    value = p.flaky_max;
+    reason = "flaky_repo";
+    detail = `${h.failed + h.aborted} of the last ${h.builds_considered} builds failed or aborted (${pct(h.build_failure_rate)} ≥ ${pct(p.flaky_build_rate)}): at most ${value} node(s) at once`;
+  }
+  decisions.push({ decision: "parallelism", value, reason, detail });
+  return value;
+}
+
+function fallbackDecision(dag: DagNode[], input: PolicyPlanInput, decisions: TraceEntry[]): boolean {
+  const doc = input.policy.document;
+  const h = input.history;
+  if (input.metadata.fallback_scan_mode !== undefined) {
+    decisions.push({ decision: "fallback", value: input.metadata.fallback_scan_mode, reason: "client_override", detail: "metadata.fallback_scan_mode from the request" });
+    return false;
+  }
+  const nodeRate = doc.fallback.arm_on_node_failure_rate;
+  if (nodeRate !== null) {
+    const risky = dag
+      .map((node) => ({ node, s: statsFor(node, h, doc.history.min_builds) }))
+      .filter((x): x is { node: DagNode; s: { basis: "node" | "agent"; stats: NodeStats } } => x.s !== null && x.s.stats.failure_rate >= nodeRate);
+    if (risky.length > 0) {
+      decisions.push({
+        decision: "fallback", value: "deterministic", reason: "node_failure_rate",
+        detail: `${risky.map((r) => describeStats(r.node, r.s)).join("; ")} ≥ ${pct(nodeRate)}: a terminal failure falls back to the deterministic DAG`,
+      });
+      return true;
+    }
+  }
+  const fbRate = doc.fallback.arm_on_fallback_rate;
+  if (fbRate !== null && h.builds_considered >= doc.history.min_builds && h.fallback_rate >= fbRate) {
+    decisions.push({
+      decision: "fallback", value: "deterministic", reason: "history_fallback_rate",
+      detail: `${h.fallback_builds} of the last ${h.builds_considered} builds fell back (${pct(h.fallback_rate)} ≥ ${pct(fbRate)})`,
+    });
+    return true;
+  }
+  decisions.push({ decision: "fallback", value: null, reason: "not_needed", detail: "no planned node or recent fallback rate reaches the policy's thresholds" });
+  return false;
+}
+
+function modelDecision(base: BasePlan, model: ModelOutcome, doc: PlannerPolicyDocument, decisions: TraceEntry[]): { dag: DagNode[] | null; trace: Record<string, unknown> } {
+  if (base.scan_mode === "deterministic") {
+    decisions.push({ decision: "model", value: "skipped", reason: "deterministic_preselected", detail: "the model is not asked when history pre-selects deterministic mode" });
+    return { dag: null, trace: { status: "skipped", reason: "deterministic_preselected" } };
+  }
+  switch (model.status) {
+    case "not_configured":
+      decisions.push({ decision: "model", value: "not_configured", reason: "not_configured", detail: "no PLANNER_MODEL_URL on this deployment; the policy's own plan is used" });
+      return { dag: null, trace: { status: "not_configured" } };
+    case "disabled":
+      decisions.push({ decision: "model", value: "disabled", reason: "policy_disabled", detail: "the policy sets model.enabled=false" });
+      return { dag: null, trace: { status: "disabled" } };
+    case "unavailable":
+      decisions.push({ decision: "model", value: "unavailable", reason: model.reason, detail: `${model.detail}; the policy's own plan is used` });
+      return { dag: null, trace: { status: "unavailable", reason: model.reason, detail: model.detail } };
+    case "proposed": {
+      const required = doc.model.require_guard_nodes ? base.guard_nodes : [];
+      const check = validateProposal(model.proposal, doc, required);
+      if (!check.ok) {
+        decisions.push({ decision: "model", value: "rejected", reason: check.reason, detail: `${check.detail}; the policy's own plan is used` });
+        return { dag: null, trace: { status: "rejected", model: model.model, reason: check.reason, detail: check.detail } };
+      }
+      decisions.push({ decision: "model", value: "accepted", reason: "proposal_valid", detail: `${check.dag.length} nodes from model '${model.model}' passed the SPEC §4.4 and policy rules` });
+      decisions.push({ decision: "profile", value: "model_blueprint", reason: "model_proposal_accepted", detail: "the validated model proposal replaces the policy's DAG" });
+      return { dag: check.dag, trace: { status: "accepted", model: model.model, node_count: check.dag.length } };
+    }
+  }
+}
+
+/** The policy-planned result: a PlannedDag (as planDag returns) plus the decision list. */
+export interface PolicyPlan extends PlannedDag {
+  decisions: TraceEntry[];
+  /** Which DAG was used: the policy's own, or a validated model proposal. */
+  source: "policy" | "model";
+}
+
+/**
+ * Plans a build with the policy (pure). The returned metadata is the client's plus
+ * `scan_mode`, `autonomous_planner_profile: "policy_v1"`, `planner_trace`, `node_retry_budgets`,
+ * `node_timeouts_ms`, `max_parallelism`, `fallback_scan_mode` (when armed), `repo_signals`,
+ * `dag_levels` and `level_cursor: 0`. Explicit client values of those knobs win and are traced
+ * as `client_override`.
+ */
+export function planWithPolicy(input: PolicyPlanInput & { model: ModelOutcome }): PolicyPlan {
+  const doc = input.policy.document;
+  const base = basePlan(input);
+  const decisions = [...base.decisions];
+  const model = modelDecision(base, input.model, doc, decisions);
+  const dag = model.dag ?? base.dag;
+  const source: PolicyPlan["source"] = model.dag === null ? "policy" : "model";
+
+  const budgets = retryDecisions(dag, input, decisions);
+  const timeouts = timeoutDecisions(dag, input, base.facts, decisions);
+  const parallelism = parallelismDecision(input, base.facts, decisions);
+  const armFallback = base.scan_mode === "autonomous" ? fallbackDecision(dag, input, decisions) : false;
+  if (base.scan_mode === "deterministic") {
+    decisions.push({ decision: "fallback", value: null, reason: "deterministic_preselected", detail: "already deterministic; nothing to fall back to" });
+  }
+
+  const levels = computeLevels(dag);
+  const h = input.history;
+  const trace: Record<string, unknown> = {
+    profile: POLICY_PROFILE,
+    policy: { version: input.policy.version, source: input.policy.source },
+    source,
+    selected_profile: source === "model" ? "model_blueprint" : base.profile,
+    base: base.base_trace,
+    inputs: {
+      ...base.facts,
+      history: {
+        builds_considered: h.builds_considered,
+        build_failure_rate: h.build_failure_rate,
+        fallback_rate: h.fallback_rate,
+        median_build_duration_ms: h.median_build_duration_ms,
+      },
+    },
+    model: model.trace,
+    decisions,
+  };
+
+  const metadata: Record<string, unknown> = { ...input.metadata };
+  metadata.scan_mode = base.scan_mode;
+  metadata.autonomous_planner_profile = POLICY_PROFILE;
+  metadata.planner_trace = trace;
+  metadata.node_retry_budgets = budgets;
+  metadata.node_timeouts_ms = timeouts;
+  if (parallelism !== null) metadata.max_parallelism = parallelism;
+  if (armFallback) metadata.fallback_scan_mode = "deterministic";
+  if (input.repoSignals !== null) metadata.repo_signals = input.repoSignals;
+  metadata.dag_levels = levels.map((l) => [...l]);
+  metadata.level_cursor = 0;
+
+  return { dag, scan_mode: base.scan_mode, planner_trace: trace, dag_levels: levels, metadata, decisions, source };
+}

@@ -1,0 +1,26 @@
+/**
+ * Opaque keyset cursors for the security plane's lists (`{items, next_cursor}`, DESIGN §8):
+ * base64url of the sort-key parts joined by a separator that cannot occur in them. Pure.
+ */
+import { AppError } from "../errors";
+import { fromBase64Url, toBase64Url, utf8 } from "../lib/crypto";
+
+const SEP = "\u001f";
+
+export function encodeCursor(...parts: string[]): string {
+  return toBase64Url(utf8(parts.join(SEP)));
+}
+
+/** Decodes a cursor of exactly `arity` non-empty parts, or throws 422 validation_failed. */
+export function decodeCursor(cursor: string, arity: number): string[] {
+  const bytes = fromBase64Url(cursor);
+  if (bytes !== null) {
+    try {
+      const parts = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes).split(SEP);
+      if (parts.length === arity && parts.every((p) => p !== "")) return parts;
+    } catch {
+      // fall through
+    }
+  }
+  throw new AppError("validation_failed", "Invalid cursor.", { errors: [{ path: "cursor", message: "not a cursor issued by this API" }] });
+}

@@ -1,0 +1,63 @@
+/** D1 access for `secrets` (plain functions, typed rows; every query filters on tenant_id). */
+import { and, count, desc, eq, lt, or } from "drizzle-orm";
+import type { Db } from "../env";
+import { secrets } from "./security.tables";
+
+export type SecretRow = typeof secrets.$inferSelect;
+
+/** Inserts a secret; false when (tenant_id, name) — or the id — already exists. */
+export async function insertSecret(db: Db, row: SecretRow): Promise<boolean> {
+  const res = await db.insert(secrets).values(row).onConflictDoNothing().run();
+  return res.meta.changes === 1;
+}
+
+export async function getSecret(db: Db, tenantId: string, secretId: string): Promise<SecretRow | undefined> {
+  return db.select().from(secrets).where(and(eq(secrets.tenantId, tenantId), eq(secrets.secretId, secretId))).get();
+}
+
+export async function getSecretByName(db: Db, tenantId: string, name: string): Promise<SecretRow | undefined> {
+  return db.select().from(secrets).where(and(eq(secrets.tenantId, tenantId), eq(secrets.name, name))).get();
+}
+
+/** Newest first, keyset-paged on (created_at, secret_id). */
+export async function listSecrets(db: Db, tenantId: string, limit: number, after?: { createdAt: string; secretId: string }): Promise<SecretRow[]> {
+  const keyset = after
+    ? or(lt(secrets.createdAt, after.createdAt), and(eq(secrets.createdAt, after.createdAt), lt(secrets.secretId, after.secretId)))
+    : undefined;
+  return db
+    .select()
+    .from(secrets)
+    .where(and(eq(secrets.tenantId, tenantId), keyset))
+    .orderBy(desc(secrets.createdAt), desc(secrets.secretId))
+    .limit(limit)
+    .all();
+}
+
+export async function deleteSecret(db: Db, tenantId: string, secretId: string): Promise<boolean> {
+  const res = await db.delete(secrets).where(and(eq(secrets.tenantId, tenantId), eq(secrets.secretId, secretId))).run();
+  return res.meta.changes === 1;
+}
+
+/** Secrets of the tenant wrapped under a version older than `newest`. */
+export async function listStale(db: Db, tenantId: string, newest: number, limit: number): Promise<SecretRow[]> {
+  return db
+    .select()
+    .from(secrets)
+    .where(and(eq(secrets.tenantId, tenantId), lt(secrets.keyVersion, newest)))
+    .orderBy(secrets.createdAt, secrets.secretId)
+    .limit(limit)
+    .all();
+}
+
+export async function countStale(db: Db, tenantId: string, newest: number): Promise<number> {
+  const row = await db.select({ n: count() }).from(secrets).where(and(eq(secrets.tenantId, tenantId), lt(secrets.keyVersion, newest))).get();
+  return row?.n ?? 0;
+}
+
+/** Conditional re-wrap (compare-and-set on the old wrap); the statement for a batch. */
+export function rewrapStatement(db: Db, row: SecretRow, wrappedKey: string, keyVersion: number, now: string) {
+  return db
+    .update(secrets)
+    .set({ wrappedKey, keyVersion, rotatedAt: now, updatedAt: now })
+    .where(and(eq(secrets.secretId, row.secretId), eq(secrets.keyVersion, row.keyVersion), eq(secrets.wrappedKey, row.wrappedKey)));
+}

@@ -1,0 +1,149 @@
+/**
+ * Webhook ingest (SPEC §6.4, DESIGN §7) and the operators' delivery listing. Ingest is
+ * authenticated by signature, not a user JWT. Checks in order: body size (413) → headers (400)
+ * → timestamp integer (400) → window (401) → signature (401) → replay (409: KV fast reject, then
+ * the ReplayGuard's atomic claim, then the D1 unique (scheme, external_id)) → store → 200.
+ * The claim is held `pending` while the row is written and released if the write fails, so a
+ * failed delivery can be retried by its sender; it is kept 2 × window + 60 s once done (a
+ * timestamp may be up to one window in the future). Guard unreachable → 503, nothing stored.
+ * Deliveries belong to WEBHOOK_TENANT_ID when set, else to the deployment (tenant null).
+ */
+import type { Config, Db } from "../env";
+import { AppError } from "../errors";
+import { sha256Hex, toBase64 } from "../lib/crypto";
+import { withoutParams } from "../lib/db-errors";
+import { isoTimestamp, newId } from "../lib/ids";
+import { decodeCursor, encodeCursor } from "./cursor";
+import type { Principal } from "./principal";
+import { guardKey, knownReplay, newClaimToken, rememberReplay, replayGuard } from "./replay-guard.client";
+import * as repo from "./webhooks.repo";
+import type { ListDeliveriesQuery } from "./webhooks.schemas";
+import { type WebhookHeaders, assertInWindow, parseWebhookHeaders, readBodyCapped, verifyPlatformSignature, verifyStandardSignature } from "./webhooks.verify";
+
+export interface IngestDeps {
+  env: Env;
+  db: Db;
+  config: Config;
+  /** Runs best-effort work after the response (ExecutionContext.waitUntil). */
+  background(work: Promise<unknown>): void;
+}
+
+/** How long a delivery id stays claimed while its row is being written. */
+const CLAIM_LOCK_MS = 30_000;
+
+function replayDetected(): AppError {
+  return new AppError("webhook_replay_detected", "nonce_replay_detected");
+}
+
+async function verifySignature(config: Config, h: WebhookHeaders, body: Uint8Array): Promise<void> {
+  let ok: boolean;
+  if (h.scheme === "platform") {
+    if (config.PLATFORM_WEBHOOK_SIGNING_SECRET === undefined) throw new AppError("webhook_rejected", "The X-Platform signature scheme is not configured.");
+    ok = await verifyPlatformSignature(config.PLATFORM_WEBHOOK_SIGNING_SECRET, h, body);
+  } else {
+    if (config.STANDARD_WEBHOOK_SECRETS === undefined) throw new AppError("webhook_rejected", "Standard Webhooks are not configured.");
+    ok = await verifyStandardSignature(config.STANDARD_WEBHOOK_SECRETS, h, body);
+  }
+  if (!ok) throw new AppError("webhook_signature_invalid", "signature_invalid");
+}
+
+function encodeBody(body: Uint8Array): { text: string; encoding: "utf8" | "base64" } {
+  try {
+    return { text: new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body), encoding: "utf8" };
+  } catch {
+    return { text: toBase64(body), encoding: "base64" };
+  }
+}
+
+/** Verifies, de-duplicates and durably stores one signed delivery. */
+export async function ingestWebhook(deps: IngestDeps, req: Request) {
+  const cfg = deps.config;
+  const declared = Number(req.headers.get("content-length") ?? "");
+  if (Number.isFinite(declared) && declared > cfg.WEBHOOK_MAX_BODY_BYTES) {
+    throw new AppError("payload_too_large", `Request body exceeds ${cfg.WEBHOOK_MAX_BODY_BYTES} bytes.`);
+  }
+  const h = parseWebhookHeaders(req.headers);
+  const window = cfg.WEBHOOK_REPLAY_WINDOW_SECONDS;
+  assertInWindow(h.timestamp, Math.floor(Date.now() / 1000), window);
+  const body = await readBodyCapped(req, cfg.WEBHOOK_MAX_BODY_BYTES);
+  await verifySignature(cfg, h, body);
+
+  const key = await guardKey("webhook", h.scheme, h.id);
+  if (await knownReplay(deps.env, key)) throw replayDetected();
+  const guard = replayGuard(deps.env, cfg);
+  const token = newClaimToken();
+  const digest = await sha256Hex(body);
+  const claim = await guard.claim(key, token, digest, CLAIM_LOCK_MS);
+  if (claim.outcome !== "claimed") throw replayDetected();
+
+  const keepMs = (2 * window + 60) * 1000;
+  const encoded = encodeBody(body);
+  const row: repo.DeliveryRow = {
+    deliveryId: newId(),
+    scheme: h.scheme,
+    externalId: h.id,
+    tenantId: cfg.WEBHOOK_TENANT_ID ?? null,
+    signedAt: h.timestamp,
+    receivedAt: isoTimestamp(Date.now()),
+    contentType: req.headers.get("content-type")?.slice(0, 255) ?? null,
+    body: encoded.text,
+    bodyEncoding: encoded.encoding,
+    bodyDigest: digest,
+    bodyBytes: body.length,
+  };
+  let stored: boolean;
+  try {
+    stored = await repo.insertDelivery(deps.db, row);
+  } catch (err) {
+    deps.background(guard.release(key, token).catch(() => undefined));
+    throw new AppError("internal", undefined, { cause: withoutParams(err, "storing a webhook delivery failed") });
+  }
+  // Done either way: a row already stored under this id (older than the guard's TTL) is a replay too.
+  try {
+    await guard.complete(key, token, keepMs, null);
+  } catch (err) {
+    // The row is stored; the D1 unique index keeps rejecting this id even after the lock lapses.
+    console.warn(JSON.stringify({ level: "warn", msg: "webhook_claim_complete_failed", error: err instanceof Error ? err.message : String(err) }));
+  }
+  deps.background(rememberReplay(deps.env, key, keepMs / 1000));
+  if (!stored) throw replayDetected();
+  const base = { status: "accepted" as const, scheme: h.scheme, delivery_id: row.deliveryId, timestamp: h.timestamp };
+  return h.scheme === "platform" ? { ...base, nonce: h.id } : { ...base, webhook_id: h.id };
+}
+
+function deliveryItem(r: repo.DeliveryRow) {
+  return {
+    delivery_id: r.deliveryId,
+    scheme: r.scheme,
+    external_id: r.externalId,
+    tenant_id: r.tenantId,
+    signed_at: r.signedAt,
+    received_at: r.receivedAt,
+    content_type: r.contentType,
+    body_digest: r.bodyDigest,
+    body_bytes: r.bodyBytes,
+  };
+}
+
+/** Accepted deliveries visible to the caller's tenant, newest first. */
+export async function listDeliveries(deps: { db: Db; principal: Principal }, q: ListDeliveriesQuery) {
+  let after: { receivedAt: string; deliveryId: string } | undefined;
+  if (q.cursor !== undefined) {
+    const [receivedAt, deliveryId] = decodeCursor(q.cursor, 2) as [string, string];
+    after = { receivedAt, deliveryId };
+  }
+  const rows = await repo.listDeliveries(deps.db, { tenantId: deps.principal.tenantId, scheme: q.scheme, limit: q.limit + 1, after });
+  const page = rows.slice(0, q.limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map(deliveryItem),
+    next_cursor: rows.length > q.limit && last ? encodeCursor(last.receivedAt, last.deliveryId) : null,
+  };
+}
+
+/** One delivery with its stored body. */
+export async function getDelivery(deps: { db: Db; principal: Principal }, deliveryId: string) {
+  const row = await repo.getDelivery(deps.db, deps.principal.tenantId, deliveryId);
+  if (!row) throw new AppError("webhook_delivery_not_found", "Webhook delivery not found.");
+  return { ...deliveryItem(row), body: row.body, body_encoding: row.bodyEncoding };
+}

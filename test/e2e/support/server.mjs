@@ -1,0 +1,54 @@
+// @ts-check
+/**
+ * Starts the control plane for the browser suite: `wrangler dev` (scripts/lib/wrangler.mjs) on a
+ * free loopback port with a fresh temporary `--persist-to` (migrations applied first), an empty
+ * `--env-file` (the developer's .dev.vars is never read) and every setting as `--var`, including
+ * ENVIRONMENT=development so the dashboard's one-click development sign-in is offered.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { applyLocalMigrations, freePort, startWranglerDev } from "../../../scripts/lib/wrangler.mjs";
+
+const hex = (n = 24) => randomBytes(n).toString("hex");
+
+/**
+ * @returns {Promise<{ url: string, secrets: { jwt: string, platformWebhook: string }, output: () => string, stop: () => Promise<void> }>}
+ */
+export async function startControlPlane() {
+  const dir = mkdtempSync(join(os.tmpdir(), "clarity-e2e-"));
+  const persistTo = join(dir, "state");
+  const envFile = join(dir, "e2e.env");
+  writeFileSync(envFile, "# intentionally empty: the e2e suite passes its settings with --var\n");
+  const secrets = { jwt: hex(), platformWebhook: hex() };
+  try {
+    await applyLocalMigrations({ persistTo });
+    const server = await startWranglerDev({
+      port: await freePort(),
+      persistTo,
+      envFile,
+      logLevel: "warn",
+      echo: process.env.E2E_VERBOSE === "1",
+      vars: {
+        ENVIRONMENT: "development",
+        JWT_SECRET: secrets.jwt,
+        STREAM_TOKEN_SECRET: hex(),
+        SECRETS_KEYRING: JSON.stringify({ 1: randomBytes(32).toString("base64") }),
+        PLATFORM_WEBHOOK_SIGNING_SECRET: secrets.platformWebhook,
+      },
+    });
+    return {
+      url: server.url,
+      secrets,
+      output: server.output,
+      stop: async () => {
+        await server.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
