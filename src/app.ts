@@ -11,6 +11,7 @@ import { AppError, onError } from "./errors";
 import { newId } from "./lib/ids";
 import { buildRoutes } from "./builds/builds.routes";
 import { runnerRoutes } from "./builds/runner.routes";
+import { validationRoutes } from "./program/validation.routes";
 import { devRoutes } from "./dev/dev.routes";
 import { planningRoutes } from "./planning/planning.routes";
 import { programRoutes } from "./program/program.routes";
@@ -53,6 +54,7 @@ export function createApp() {
   app.route("/v1/builds", buildRoutes);
   app.route("/v1/planner", planningRoutes);
   app.route("/v1/runner", runnerRoutes);
+  app.route("/v1", validationRoutes);
   // Local development only (404 elsewhere): the dashboard's one-click sign-in.
   app.route("/v1/dev", devRoutes);
   app.route("/v1/program", securityRoutes);
