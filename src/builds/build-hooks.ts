@@ -15,7 +15,7 @@ export interface BuildFinished {
   created_at: string;
   finished_at: string;
   duration_ms: number;
-  /** Findings recorded for the build (0 until real runners report findings). */
+  /** Findings the build's runners reported (the http adapter; the simulated runner reports none). */
   findings_total: number;
 }
 

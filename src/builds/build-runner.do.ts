@@ -14,7 +14,7 @@ import { isoTimestamp, newId, parseTimestamp } from "../lib/ids";
 import { Mutex } from "../lib/mutex";
 import { announceBuildFinished } from "./build-hooks";
 import { type ControlAction, ControlActionSchema, type CreateInputRpc, CreateInputSchema, type RpcResult } from "./build-runner.client";
-import { StaleLeaseError, acquireLease, commitDraft, getBuildRow, listEvents, loadBuildState, writeLease } from "./builds.repo";
+import { StaleLeaseError, acquireLease, commitDraft, countFindings, getBuildRow, listEvents, loadBuildState, writeLease } from "./builds.repo";
 import { applyControl } from "./control-actions";
 import { EventStreamHub } from "./event-stream";
 import { type BuildState, Draft, type TaskRunState, type TickReport, createBuild, httpFailure, runningRuns, tick } from "./run-machine";
@@ -209,11 +209,13 @@ export class BuildRunner extends DurableObject<Env> {
     const s = d.state;
     const final = finished.payload.final_status as "completed" | "failed" | "aborted";
     this.ctx.waitUntil(
-      announceBuildFinished(this.env, {
-        build_id: s.build_id, tenant_id: s.tenant_id, created_by: s.created_by, repo_url: s.repo_url, final_status: final,
-        metadata: s.metadata, created_at: s.created_at, finished_at: finished.timestamp,
-        duration_ms: Math.max(0, parseTimestamp(finished.timestamp) - parseTimestamp(s.created_at)), findings_total: 0,
-      }),
+      countFindings(this.db, s.build_id).then((findings) =>
+        announceBuildFinished(this.env, {
+          build_id: s.build_id, tenant_id: s.tenant_id, created_by: s.created_by, repo_url: s.repo_url, final_status: final,
+          metadata: s.metadata, created_at: s.created_at, finished_at: finished.timestamp,
+          duration_ms: Math.max(0, parseTimestamp(finished.timestamp) - parseTimestamp(s.created_at)), findings_total: findings,
+        }),
+      ),
     );
   }
 

@@ -359,6 +359,11 @@ export async function listFindings(db: Db, buildId: string, q: { severity?: stri
   return db.select({ row: t.findings, rowid }).from(t.findings).where(and(...conds)).orderBy(desc(rowid)).limit(q.limit);
 }
 
+export async function countFindings(db: Db, buildId: string): Promise<number> {
+  const rows = await db.select({ n: sql<number>`count(*)` }).from(t.findings).where(eq(t.findings.buildId, buildId));
+  return rows[0]?.n ?? 0;
+}
+
 /** All findings of a build (report), most severe first. Bounded by what runners report per node. */
 export async function allFindings(db: Db, buildId: string, cap = 5000) {
   return db.select().from(t.findings).where(eq(t.findings.buildId, buildId)).orderBy(desc(t.findings.severityRank), asc(t.findings.eventSeq)).limit(cap);

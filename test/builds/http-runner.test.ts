@@ -5,6 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { type BuildFinished, onBuildFinished } from "../../src/builds/build-hooks";
 import { signStandardWebhook } from "../../src/builds/runner-protocol";
 import { fromBase64 } from "../../src/lib/crypto";
 import { type Caller, caller, createBuild, eventsOf, raw, waitForStatus } from "../helpers/api";
@@ -15,6 +16,10 @@ interface Sent { url: string; headers: Headers; body: any; raw: string }
 let sent: Sent[] = [];
 let runnerStatus = 202;
 const realFetch = globalThis.fetch;
+const finished: BuildFinished[] = [];
+onBuildFinished(async (_env, e) => {
+  finished.push(e);
+});
 
 beforeEach(() => {
   sent = [];
@@ -87,6 +92,9 @@ describe("http runner adapter", () => {
     const done = await waitForStatus(c, b.build_id);
     expect(done.status).toBe("completed");
     expect(done.gate_history.map((g: any) => `${g.gate}:${g.status}`)).toEqual(["MERGE_GATE:PASS"]);
+    // The completion hook announces the findings count (campaign runs ingest it).
+    for (let i = 0; i < 100 && !finished.some((f) => f.build_id === b.build_id); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(finished.find((f) => f.build_id === b.build_id)).toMatchObject({ final_status: "completed", findings_total: 2 });
     const events = await eventsOf(c, b.build_id);
     expect(events.filter((e) => e.event_type === "RUNNER_RESULT").map((e) => [e.payload.node_id, e.payload.runner, e.payload.findings_count])).toEqual([["scan", "http", 2], ["plan", "http", 0]]);
 
