@@ -34,6 +34,11 @@ declare global {
       RATE_LIMIT_RULES?: string;
       /** Bearer key of the planner model endpoint (secret; src/planning/planning.model.ts). */
       PLANNER_MODEL_API_KEY?: string;
+      /**
+       * Development/test-only fault injection (JSON, see FaultInjectionSchema). Never set in
+       * wrangler.toml: any ENVIRONMENT other than development/test refuses the configuration.
+       */
+      FAULT_INJECTION?: string;
       /** Test-only binding: migrations read by the vitest pool. */
       TEST_MIGRATIONS?: unknown;
     }
@@ -45,6 +50,33 @@ const flag = z
   .transform((v) => v === "true" || v === "1");
 const intVar = (def: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(def);
+
+/**
+ * Fault injection for the reliability harness (issue 9; test/faults): the simulated runner fails
+ * `node_failure_rate` of node attempts (deterministic per build, node, attempt and `seed`), a
+ * tick throws inside the alarm with probability `tick_throw_rate` (nothing is committed, the
+ * runtime retries the alarm), and `redeliver_alarms` delivers every alarm twice. Honoured only
+ * when ENVIRONMENT is development or test; ConfigSchema refuses it anywhere else.
+ */
+export const FaultInjectionSchema = z
+  .string()
+  .transform((raw, ctx) => {
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "FAULT_INJECTION must be JSON" });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z.strictObject({
+      node_failure_rate: z.number().min(0).max(1).default(0),
+      tick_throw_rate: z.number().min(0).max(0.5).default(0),
+      redeliver_alarms: z.boolean().default(false),
+      seed: z.number().int().default(1),
+    }),
+  );
+export type FaultInjection = z.infer<typeof FaultInjectionSchema>;
 
 const ConfigShape = {
     ENVIRONMENT: z.enum(["development", "test", "staging", "production"]).default("production"),
@@ -92,6 +124,8 @@ const ConfigShape = {
     PLANNER_MODEL_NAME: z.string().min(1).max(200).optional(),
     PLANNER_MODEL_API_KEY: z.string().min(1).optional(),
     PLANNER_MODEL_TIMEOUT_MS: intVar(8000, 100, 60_000),
+    // Reliability harness: development/test only (refused below otherwise).
+    FAULT_INJECTION: FaultInjectionSchema.optional(),
 };
 
 export const ConfigSchema = z
@@ -103,6 +137,10 @@ export const ConfigSchema = z
   .refine((c) => c.JWT_SECRET !== undefined || c.JWT_JWKS_URL !== undefined, {
     message: "configure JWT_SECRET and/or JWT_JWKS_URL",
     path: ["JWT_SECRET"],
+  })
+  .refine((c) => c.FAULT_INJECTION === undefined || c.ENVIRONMENT === "development" || c.ENVIRONMENT === "test", {
+    message: "FAULT_INJECTION may only be set when ENVIRONMENT is development or test",
+    path: ["FAULT_INJECTION"],
   })
   .refine((c) => c.PLANNER_MODEL_URL === undefined || c.PLANNER_MODEL_NAME !== undefined, {
     message: "PLANNER_MODEL_URL needs PLANNER_MODEL_NAME",

@@ -398,7 +398,12 @@ function retryDecisions(dag: DagNode[], input: PolicyPlanInput, decisions: Trace
       decisions.push({ decision: "retry_budget", node_id: node.node_id, value: base, reason: "below_threshold", detail: `${describeStats(node, s)}; ${baseDetail}` });
     }
   }
-  return { ...out, ...Object.fromEntries(Object.entries(client).flatMap(([k, v]) => (nonNegativeInt(v) === null ? [] : [[k, nonNegativeInt(v) ?? 0]]))) };
+  // Client entries for nodes outside this DAG (e.g. the deterministic fallback's) are kept too.
+  for (const [k, v] of Object.entries(client)) {
+    const n = nonNegativeInt(v);
+    if (n !== null) out[k] = n;
+  }
+  return out;
 }
 
 function timeoutDecisions(dag: DagNode[], input: PolicyPlanInput, facts: PlanningFacts, decisions: TraceEntry[]): Record<string, number> {
@@ -433,7 +438,11 @@ function timeoutDecisions(dag: DagNode[], input: PolicyPlanInput, facts: Plannin
       detail: `${byAgent !== undefined ? `default for agent '${node.agent}'` : "policy default"} ${byAgent ?? t.default_ms} ms${large ? ` × ${t.large_repo_multiplier} (large repository)` : ""}; no duration history`,
     });
   }
-  return { ...out, ...Object.fromEntries(Object.entries(client).flatMap(([k, v]) => { const n = nonNegativeInt(v); return n === null || n === 0 ? [] : [[k, n]]; })) };
+  for (const [k, v] of Object.entries(client)) {
+    const n = nonNegativeInt(v);
+    if (n !== null && n > 0) out[k] = n;
+  }
+  return out;
 }
 
 function parallelismDecision(input: PolicyPlanInput, facts: PlanningFacts, decisions: TraceEntry[]): number | null {
