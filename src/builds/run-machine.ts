@@ -18,7 +18,7 @@ import {
 import { computeLevels } from "./levels";
 import { deterministicDag } from "./planner";
 import { type PolicyDenial, precheckNode } from "./execution-policy";
-import { type FindingInput, type RunnerResult, runnerOverride, simulateNode, simulatedDurationMs } from "./simulated-runner";
+import { type FindingInput, type NodeFaults, type RunnerResult, runnerOverride, simulateNode, simulatedDurationMs, withNodeFault } from "./simulated-runner";
 import { isoTimestamp, newId, parseTimestamp } from "../lib/ids";
 
 export interface NodeState extends DagNode {
@@ -401,6 +401,8 @@ export interface TickOptions {
   reported?: ReadonlyMap<string, RunnerResult>;
   /** http adapter limits: default node deadline and the heartbeat timeout. */
   http?: { defaultTimeoutMs: number; heartbeatTimeoutMs: number };
+  /** Fault hook (development/test only): fail a deterministic fraction of simulated node attempts. */
+  faults?: NodeFaults;
 }
 
 export const DEFAULT_HTTP_LIMITS = { defaultTimeoutMs: 600_000, heartbeatTimeoutMs: 60_000 };
@@ -492,7 +494,7 @@ export function tick(d: Draft, opts: TickOptions): TickReport {
         // A node the execution policy denies never reaches an adapter: its failure is due at once.
         const kind: RunnerKind = precheck(s, n.node_id, n.agent) !== null ? "policy" : adapterOf(s.metadata);
         const dueAt = isoTimestamp(
-          d.now + (kind === "policy" ? 0 : kind === "http" ? nodeTimeoutMs(s.metadata, n.node_id, http.defaultTimeoutMs) : simulatedDurationMs(s.metadata, n.node_id)),
+          d.now + (kind === "policy" ? 0 : kind === "http" ? nodeTimeoutMs(s.metadata, n.node_id, http.defaultTimeoutMs) : Math.min(simulatedDurationMs(s.metadata, n.node_id), nodeTimeoutMs(s.metadata, n.node_id, Number.POSITIVE_INFINITY))),
         );
         const run = d.startTask(n.node_id, "runtime_tick", dueAt, kind);
         if (kind === "http") httpDispatches.push(run);
@@ -548,9 +550,15 @@ function outcomeOf(
       if (now - last > http.heartbeatTimeoutMs) return { result: httpFailure(run, agent, now, "heartbeat_missed"), denial: null };
       return null;
     }
-    case "simulated":
+    case "simulated": {
       if (!due) return null;
-      return { result: simulateNode({ buildId: s.build_id, metadata: s.metadata, nodeId: run.node_id, agent, attempt: run.attempt }), denial: null };
+      // A node whose simulated work outlasts its planner-set timeout fails at the timeout.
+      if (simulatedDurationMs(s.metadata, run.node_id) > nodeTimeoutMs(s.metadata, run.node_id, Number.POSITIVE_INFINITY)) {
+        return { result: { ...httpFailure(run, agent, now, "node_timeout"), runner: "simulated" }, denial: null };
+      }
+      const result = simulateNode({ buildId: s.build_id, metadata: s.metadata, nodeId: run.node_id, agent, attempt: run.attempt });
+      return { result: opts.faults ? withNodeFault(result, opts.faults, s.build_id, run.node_id, run.attempt) : result, denial: null };
+    }
   }
 }
 

@@ -34,6 +34,8 @@ export const builds = sqliteTable(
     index("builds_owner_created_idx").on(t.createdBy, t.createdAt, t.buildId),
     index("builds_owner_status_created_idx").on(t.createdBy, t.status, t.createdAt, t.buildId),
     index("builds_tenant_created_idx").on(t.tenantId, t.createdAt, t.buildId),
+    // Planner history: the last builds of one repository in a tenant.
+    index("builds_tenant_repo_created_idx").on(t.tenantId, t.repoUrl, t.createdAt),
     index("builds_status_lease_idx").on(t.status, t.leaseExpiresAt),
   ],
 );

@@ -170,3 +170,16 @@ describe("planner-set runtime knobs", () => {
     expect(seq).toEqual(["S:a", "C:a", "S:b", "C:b", "S:c", "C:c"]);
   });
 });
+
+describe("node timeouts on the simulated runner", () => {
+  it("fails a node whose work outlasts metadata.node_timeouts_ms, through the retry rules", async () => {
+    const c = await caller({ sub: "user_node_timeout" });
+    const created = await createBuild(c, {
+      dag: [{ node_id: "slow", title: "Slow", agent: "builder" }],
+      metadata: { simulated_duration_ms: 5_000, node_timeouts_ms: { slow: 50 }, max_task_retries: 1, ...NO_BACKOFF },
+    });
+    const build = await waitForStatus(c, created.build_id);
+    expect(build.status).toBe("failed");
+    expect(build.task_runs.map((t: any) => [t.attempt, t.status, t.error])).toEqual([[1, "failed", "node_timeout"], [2, "failed", "node_timeout"]]);
+  });
+});

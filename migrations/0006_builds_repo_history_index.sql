@@ -1,0 +1,1 @@
+CREATE INDEX `builds_tenant_repo_created_idx` ON `builds` (`tenant_id`,`repo_url`,`created_at`);
