@@ -20,6 +20,7 @@ export default defineConfig({
           PLATFORM_WEBHOOK_SIGNING_SECRET: "test-platform-webhook-secret-0123456789",
           // Runner protocol (issue 7): the http adapter posts here (tests stub fetch).
           RUNNER_URL: "http://runner.test",
+          PUBLIC_BASE_URL: "http://127.0.0.1:8787", // pinned: a developer's .dev.vars must not leak in
           RUNNER_SHARED_SECRETS: "whsec_cnVubmVyLXRlc3Qtc2VjcmV0LTAxMjM0NTY3ODlhYmNkZWY=",
           CORS_ALLOWED_ORIGINS: "", // keep a developer's .dev.vars CORS setting out of the tests
           STANDARD_WEBHOOK_SECRETS: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_dGVzdC1yb3RhdGVkLXNlY3JldC0wMTIzNDU2Nzg5",

@@ -48,11 +48,14 @@ function hashDir(dir) {
   return h.digest("hex");
 }
 
-check("typecheck (src, test, test/node)", () => {
+check("typecheck (src, test, test/node, dashboard, test/e2e)", () => {
   const a = run(bin("tsc"), ["--noEmit", "-p", "tsconfig.json"], { capture: true });
   const b = run(bin("tsc"), ["--noEmit", "-p", "test/tsconfig.json"], { capture: true });
   const n = run(bin("tsc"), ["--noEmit", "-p", "test/node/tsconfig.json"], { capture: true });
-  return a.status === 0 && b.status === 0 && n.status === 0 ? null : `${a.stdout}${b.stdout}${n.stdout}`;
+  // The dashboard's plain ES modules (public/app) and its browser suite, through their JSDoc types.
+  const d = run(bin("tsc"), ["--noEmit", "-p", "tsconfig.dashboard.json"], { capture: true });
+  const e = run(bin("tsc"), ["--noEmit", "-p", "test/e2e/tsconfig.json"], { capture: true });
+  return [a, b, n, d, e].every((r) => r.status === 0) ? null : [a, b, n, d, e].map((r) => r.stdout).join("");
 });
 
 check("migrations match src/db/schema.ts (drizzle-kit generate adds nothing)", () => {
@@ -71,6 +74,19 @@ check("worker-configuration.d.ts matches wrangler.toml (wrangler types)", () => 
   writeFileSync(file, committed);
   if (r.status !== 0) return r.stdout + r.stderr;
   return fresh === committed ? null : "worker-configuration.d.ts is stale: run npm run cf-typegen and commit it.";
+});
+
+// The committed OpenAPI document (a workers test proves it is what /openapi.json serves) is valid
+// OpenAPI 3.1 for a third-party validator, and the typed client generated from it is current.
+check("OpenAPI document valid (swagger-parser) and generated client types current (openapi-typescript)", () => {
+  const r = run(process.execPath, ["scripts/check-openapi.mjs"], { capture: true });
+  return r.status === 0 ? null : r.stdout + r.stderr;
+});
+
+// Every npm script, script file and wrangler subcommand/flag the runbooks and deploy guide name exists.
+check("commands in docs/deploy.md and docs/runbooks exist (npm scripts, wrangler subcommands and flags)", () => {
+  const r = run(process.execPath, ["scripts/check-docs.mjs"], { capture: true });
+  return r.status === 0 ? null : r.stdout + r.stderr;
 });
 
 /** Runs one vitest suite (config) and adds its counts to the totals. */
@@ -97,8 +113,20 @@ function vitestSuite(label, config) {
 
 // Unit, repo, HTTP and Durable Object suites inside workerd (real D1/KV/DO).
 vitestSuite("workers", null);
+// The same worker with the development/test-only fault hook on (30% node failures, throwing
+// ticks, redelivered alarms): test/faults/*injection*.test.ts.
+vitestSuite("faults", "vitest.faults.config.ts");
 // Node-side suites against `wrangler dev` on loopback (reference runner end to end).
 vitestSuite("node", "vitest.node.config.ts");
+// Browser suite: the dashboard in headless Chromium (Debian's, via playwright-core) against
+// `wrangler dev`. A missing browser is a failure, never a skip.
+const chromiumPath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+if (existsSync(chromiumPath)) {
+  vitestSuite("e2e", "vitest.e2e.config.ts");
+} else {
+  failed++;
+  console.log(`\n== e2e ==\nFAILED: Chromium not found at ${chromiumPath}. Install it with \`apt-get install -y chromium\` (.ci/run does) or set CHROMIUM_PATH; the browser suite is never skipped.`);
+}
 
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

@@ -20,6 +20,10 @@ import { corsPolicy, securityHeaders } from "./security/http-headers.middleware"
 import { idempotency } from "./security/idempotency.middleware";
 import { rateLimit } from "./security/rate-limit.middleware";
 import { securityRoutes } from "./security/security.routes";
+import { observeRequests } from "./ops/observe.middleware";
+import { openApiDocument } from "./ops/openapi.document";
+import { renderReference } from "./ops/openapi.reference";
+import { metricsRoutes, opsRoutes } from "./ops/ops.routes";
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -42,10 +46,17 @@ export function createApp() {
   app.use("*", requestId);
   app.use("*", securityHeaders);
   app.use("*", corsPolicy);
+  // Access log with the request id, and the request-path metrics (src/ops).
+  app.use("*", observeRequests);
   app.onError(onError);
   app.notFound((c) => onError(new AppError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`), c));
 
   app.get("/health", (c) => c.json({ status: "healthy" }));
+  // The API describes itself (public): generated from the routes' own schemas (src/ops/openapi.document.ts).
+  app.get("/openapi.json", (c) => c.json(openApiDocument(app)));
+  app.get("/docs", (c) => c.html(renderReference(openApiDocument(app))));
+  app.use("/metrics", context, authenticateRequest, rateLimit);
+  app.route("/", metricsRoutes);
   // Order matters (DESIGN §2): context → auth → (rate limit → idempotency) → routes.
   app.use("/v1/*", context);
   app.use("/v1/*", authenticateRequest);
@@ -59,6 +70,7 @@ export function createApp() {
   app.route("/v1/dev", devRoutes);
   app.route("/v1/program", securityRoutes);
   app.route("/v1/program", programRoutes);
+  app.route("/v1/ops", opsRoutes);
   return app;
 }
 

@@ -39,6 +39,8 @@ declare global {
        * wrangler.toml: any ENVIRONMENT other than development/test refuses the configuration.
        */
       FAULT_INJECTION?: string;
+      /** Minimum structured-log level (src/ops/log.ts); optional var, unset = info. */
+      LOG_LEVEL?: string;
       /** Test-only binding: migrations read by the vitest pool. */
       TEST_MIGRATIONS?: unknown;
     }
@@ -126,6 +128,10 @@ const ConfigShape = {
     PLANNER_MODEL_TIMEOUT_MS: intVar(8000, 100, 60_000),
     // Reliability harness: development/test only (refused below otherwise).
     FAULT_INJECTION: FaultInjectionSchema.optional(),
+    // Operability (src/ops; README "Configuration"): dead letters and structured logs.
+    RUNTIME_DEAD_LETTER_AFTER_FAILURES: intVar(8, 2, 100),
+    /** Unset: `info`, or `warn` when ENVIRONMENT=test (test runs print no access log). */
+    LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).optional(),
 };
 
 export const ConfigSchema = z

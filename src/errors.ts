@@ -5,6 +5,7 @@
  */
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { logLine } from "./ops/log";
 
 /** Closed set of machine codes; each maps to exactly one HTTP status in `codeToStatus`. */
 export const ERROR_CODES = [
@@ -61,6 +62,9 @@ export const ERROR_CODES = [
   "go_live_decision_not_found", // no go-live decision for that release in the caller's tenant
   // Planner policy layer (src/planning)
   "planner_policy_not_found", // no such planner policy version in the caller's tenant
+  // Operability (src/ops)
+  "build_dead_lettered", // the build's ticks kept failing and it is dead-lettered; re-drive it first
+  "dead_letter_not_found", // no dead letter for that build in the caller's tenant
   "internal", // bug; details only in logs
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -140,6 +144,11 @@ export function codeToStatus(code: ErrorCode): number {
     // Planner policy layer
     case "planner_policy_not_found":
       return 404;
+    // Operability
+    case "dead_letter_not_found":
+      return 404;
+    case "build_dead_lettered":
+      return 409;
     case "internal":
       return 500;
   }
@@ -221,15 +230,8 @@ export function onError(err: unknown, c: Context): Response {
   const requestId = (c.get("requestId") as string | undefined) ?? "unknown";
   if (appErr.reportable) {
     const cause = appErr.code === "internal" ? err : appErr.cause;
-    console.error(
-      JSON.stringify({
-        level: "error",
-        msg: "request_failed",
-        request_id: requestId,
-        code: appErr.code,
-        error: cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause),
-      }),
-    );
+    // Redacted (src/ops/log.ts): an error message must not carry a token or key into the logs.
+    logLine("error", "request_failed", { request_id: requestId, code: appErr.code, error: cause instanceof Error ? cause : String(cause) });
   }
   return problemResponse(appErr, requestId);
 }

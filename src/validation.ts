@@ -7,17 +7,20 @@ import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
 import type { z } from "zod";
 import { AppError, type FieldError } from "./errors";
+import { tagMiddleware } from "./ops/route-meta";
 
 export function zodIssues(error: { issues: ReadonlyArray<{ path: readonly PropertyKey[]; message: string }> }): FieldError[] {
   return error.issues.map((i) => ({ path: i.path.length ? i.path.map(String).join(".") : "(root)", message: i.message }));
 }
 
+/** The route's validator for `target`; the schema is also what the OpenAPI document shows (src/ops/route-meta.ts). */
 export function validate<T extends z.ZodType, Target extends keyof ValidationTargets>(target: Target, schema: T) {
-  return zValidator(target, schema, (result) => {
+  const mw = zValidator(target, schema, (result) => {
     if (!result.success) {
       throw new AppError("validation_failed", `Invalid ${target}.`, { errors: zodIssues(result.error) });
     }
   });
+  return tagMiddleware(mw, { kind: "validation", target, schema });
 }
 
 /** Parses a value that crossed a boundary (DO RPC input, KV read) or throws validation_failed. */

@@ -104,10 +104,11 @@ import { getToken } from "./auth.js";
 
 // ---- shapes: security plane (src/security) ---------------------------------------------------------
 
-/** @typedef {{ secret_id: string, name: string, masked_value: string, cipher_digest: string, key_version: number | string, created_at: string }} SecretRef */
+/** @typedef {{ secret_id: string, name: string, masked_value: string, cipher_digest: string, key_version: number, created_at: string }} SecretRef */
 /**
  * @typedef {{ delivery_id: string, scheme: "platform" | "standard", external_id: string, tenant_id: string | null,
- *   signed_at: string, received_at: string, content_type: string | null, body_digest: string, body_bytes: number }} WebhookDelivery
+ *   signed_at: number, received_at: string, content_type: string | null, body_digest: string, body_bytes: number }} WebhookDelivery
+ * `signed_at` is the signed webhook timestamp in unix seconds.
  */
 /** @typedef {WebhookDelivery & { body: string, body_encoding: "utf8" | "base64" }} WebhookDeliveryDetail */
 /** @typedef {{ checkpoint_id: string, status: BuildStatus, reason: string, replayed: boolean }} IdempotentCheckpointResult */

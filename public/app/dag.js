@@ -1,8 +1,8 @@
 // @ts-check
 /**
- * The DAG drawing of the live view: levels (topological waves, SPEC §4.5) as columns — rows on a
- * phone — of node cards, with dependency edges drawn in an SVG overlay from the laid-out card
- * positions. Cards are toggle buttons (filter the timeline to that node); their state, attempts
+ * The DAG drawing of the live view: levels (topological waves, SPEC §4.5) as columns of node
+ * cards with dependency edges drawn in an SVG overlay from the laid-out card positions; on a phone
+ * the levels stack and each card names its dependencies instead. Cards are toggle buttons (filter the timeline to that node); their state, attempts
  * and gate decision are updated in place as events arrive.
  */
 import { badge, h, replace, svg } from "./dom.js";
@@ -140,6 +140,7 @@ export class DagView {
         statusLabel,
         v.attempt > 1 ? `attempt ${v.attempt}` : "",
         node.gate ? `gate ${node.gate}${v.gate ? ` ${v.gate.status}: ${v.gate.reason}` : ""}` : "",
+        v.status === "failed" && v.error ? `error: ${v.error}` : "",
         node.depends_on.length ? `depends on ${node.depends_on.join(", ")}` : "",
       ]
         .filter(Boolean)
@@ -158,11 +159,17 @@ export class DagView {
         node.gate ? h("span", { class: "chip" }, h("span", { class: `gate${node.gate === "POLICY_GATE" ? " gate-policy" : ""}` }, node.gate)) : null,
       ),
       v.gate ? h("span", { class: "n-gate" }, `${v.gate.gate}: `, badge(v.gate.status), ` ${v.gate.reason}`) : null,
+      v.status === "failed" && v.error ? h("span", { class: "n-error" }, v.error) : null,
+      node.depends_on.length ? h("span", { class: "n-deps", "aria-hidden": "true" }, `after ${node.depends_on.join(", ")}`) : null,
     );
     this.drawEdgeStates();
   }
 
-  /** Edge paths between cards, from the current layout (columns → left-to-right, rows → top-down). */
+  /**
+   * Edge paths between cards, from the current layout (columns, left to right).
+   * Each card's incoming and outgoing edges get their own ports along its side, ordered by the
+   * position of the other end, so edges fan out instead of meeting in one point.
+   */
   drawEdges() {
     const container = this.root.querySelector(".dag");
     if (!(container instanceof HTMLElement)) return;
@@ -171,28 +178,29 @@ export class DagView {
     this.edges.setAttribute("width", String(container.scrollWidth));
     this.edges.setAttribute("height", String(container.scrollHeight));
     this.edges.replaceChildren();
-    for (const node of this.dag) {
-      const to = this.cards.get(node.node_id);
-      if (!to) continue;
-      const b = to.getBoundingClientRect();
-      for (const dep of node.depends_on) {
-        const from = this.cards.get(dep);
-        if (!from) continue;
-        const a = from.getBoundingClientRect();
-        let d;
-        if (vertical) {
-          const x1 = a.left + a.width / 2 - box.left, y1 = a.bottom - box.top;
-          const x2 = b.left + b.width / 2 - box.left, y2 = b.top - box.top;
-          const dy = Math.max(12, (y2 - y1) / 2);
-          d = `M${x1},${y1} C${x1},${y1 + dy} ${x2},${y2 - dy} ${x2},${y2}`;
-        } else {
-          const x1 = a.right - box.left, y1 = a.top + a.height / 2 - box.top;
-          const x2 = b.left - box.left, y2 = b.top + b.height / 2 - box.top;
-          const dx = Math.max(12, (x2 - x1) / 2);
-          d = `M${x1},${y1} C${x1 + dx},${y1} ${x2 - dx},${y2} ${x2},${y2}`;
-        }
-        this.edges.append(svg("path", { d, "data-from": dep, "data-to": node.node_id }));
-      }
+    // Stacked levels (a phone) cannot show edges legibly; each card lists its dependencies instead.
+    if (vertical) return;
+    /** @type {Map<string, DOMRect>} */
+    const rects = new Map([...this.cards].map(([id, card]) => [id, card.getBoundingClientRect()]));
+    /** @type {Array<{ from: string, to: string }>} */
+    const edges = this.dag.flatMap((n) => n.depends_on.filter((d) => rects.has(d) && rects.has(n.node_id)).map((d) => ({ from: d, to: n.node_id })));
+    const along = (/** @type {DOMRect} */ r) => r.top + r.height / 2;
+    /** Port offset (0..1) of `edge` among the edges sharing its `end`. @param {"from" | "to"} end */
+    const port = (/** @type {{ from: string, to: string }} */ edge, end) => {
+      const other = end === "from" ? "to" : "from";
+      const siblings = edges.filter((e) => e[end] === edge[end]).sort((a, b) => along(/** @type {DOMRect} */ (rects.get(a[other]))) - along(/** @type {DOMRect} */ (rects.get(b[other]))));
+      return (siblings.indexOf(edge) + 1) / (siblings.length + 1);
+    };
+    for (const edge of edges) {
+      const a = /** @type {DOMRect} */ (rects.get(edge.from));
+      const b = /** @type {DOMRect} */ (rects.get(edge.to));
+      const pa = port(edge, "from");
+      const pb = port(edge, "to");
+      const x1 = a.right - box.left, y1 = a.top + a.height * pa - box.top;
+      const x2 = b.left - box.left, y2 = b.top + b.height * pb - box.top;
+      const dx = Math.max(12, Math.min(40, (x2 - x1) / 2));
+      const d = `M${x1},${y1} C${x1 + dx},${y1} ${x2 - dx},${y2} ${x2},${y2}`;
+      this.edges.append(svg("path", { d, "data-from": edge.from, "data-to": edge.to }));
     }
     this.drawEdgeStates();
   }

@@ -39,6 +39,7 @@ const session = /** @type {HTMLElement} */ (document.getElementById("session"));
 /** @type {(() => void) | void} */
 let cleanup;
 let generation = 0;
+let rendered = false;
 
 /** @param {string} hash */
 function navigate(hash) {
@@ -99,7 +100,8 @@ async function route() {
   if (!match) {
     renderChrome(null);
     replace(main, h("h1", { tabindex: "-1" }, "Not found"), h("p", null, h("a", { href: "#/builds" }, "Back to builds")));
-    focusHeading();
+    if (rendered) focusHeading();
+    rendered = true;
     return;
   }
   if (!match.r.public && getToken() === null) {
@@ -121,7 +123,12 @@ async function route() {
   } finally {
     if (gen === generation) main.removeAttribute("aria-busy");
   }
-  if (gen === generation) focusHeading();
+  if (gen === generation) {
+    // On the first page of a visit focus stays at the document start (the skip link comes first);
+    // after that every navigation moves focus to the new page's heading.
+    if (rendered) focusHeading();
+    rendered = true;
+  }
 }
 
 /** Moves focus to the page's h1 so keyboard and screen-reader users land on the new page. */
@@ -135,13 +142,15 @@ function focusHeading() {
 
 onUnauthorized(() => {
   clearToken();
-  const next = location.hash.startsWith("#/sign-in") ? "" : `&next=${encodeURIComponent(location.hash)}`;
-  navigate(`#/sign-in?expired=1${next}`);
+  // Several calls in flight can fail together: the first one decides where to come back to.
+  if (location.hash.startsWith("#/sign-in")) return;
+  navigate(`#/sign-in?expired=1&next=${encodeURIComponent(location.hash || "#/builds")}`);
 });
 
 document.querySelector(".skip-link")?.addEventListener("click", (e) => {
-  e.preventDefault();
-  (main.querySelector("h1") ?? main).focus();
+  e.preventDefault(); // the hash is the router's: don't navigate to "#main"
+  if (main.querySelector("h1")) focusHeading();
+  else main.focus();
 });
 window.addEventListener("hashchange", () => void route());
 void route();

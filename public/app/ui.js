@@ -98,10 +98,14 @@ const REPORT_PHRASES = /** @type {Record<string, string>} */ ({
  * @param {string} code
  */
 export function reasonItem(code) {
-  const [head = code, ...rest] = code.split(":");
+  // `<reason>[:<subject>]:<value>` — the subject may itself contain colons (repository URLs).
+  const i = code.indexOf(":");
+  const head = i < 0 ? code : code.slice(0, i);
+  const rest = i < 0 ? "" : code.slice(i + 1);
+  const j = rest.lastIndexOf(":");
+  const detail = rest === "" ? "" : j < 0 ? ` (${rest})` : ` ${rest.slice(0, j)} (${rest.slice(j + 1)})`;
   let words = GO_LIVE_REASONS[code] ?? REPORT_PHRASES[head];
   const m = /^increase_(total_benchmark_runs|runs_per_repo)_to_at_least_(\d+)$/.exec(code);
   if (m) words = m[1] === "runs_per_repo" ? `Run each repository at least ${m[2]} times` : `Run at least ${m[2]} benchmark runs in total`;
-  const detail = rest.length > 0 ? ` ${rest.join(": ")}` : "";
-  return h("li", null, words ? `${words}${detail} ` : "", h("code", null, code));
+  return h("li", null, words ? `${words}${detail} ` : "", h("code", { class: "reason-code" }, code));
 }

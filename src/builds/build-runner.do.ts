@@ -20,7 +20,8 @@ import { EventStreamHub } from "./event-stream";
 import { type BuildState, Draft, type TaskRunState, type TickReport, createBuild, httpFailure, runningRuns, tick } from "./run-machine";
 import { DispatchError, buildDispatch, sendDispatch } from "./runner-dispatch";
 import { RunnerMessage } from "./runner-protocol";
-import type { RunnerResult } from "./simulated-runner";
+import { type RunnerResult, faultRoll } from "./simulated-runner";
+import { type RedriveOutcome, guardedAlarm, isDeadLettered, redriveRunner } from "../ops/dead-letters.guard";
 
 export class BuildRunner extends DurableObject<Env> {
   private state: BuildState | null = null;
@@ -28,9 +29,15 @@ export class BuildRunner extends DurableObject<Env> {
   private readonly owner = `build-runner-${newId()}`;
   private readonly mutex = new Mutex();
   private readonly hub = new EventStreamHub();
+  /** Ticks attempted by this instance (the fault hook's roll varies with it). */
+  private ticks = 0;
 
+  private drizzleDb: Db | null = null;
+
+  /** One drizzle instance per DO instance: building it extracts the relational config of every table (bench profile). */
   private get db(): Db {
-    return drizzle(this.env.DB, { schema });
+    this.drizzleDb ??= drizzle(this.env.DB, { schema });
+    return this.drizzleDb;
   }
 
   private get config() {
@@ -54,10 +61,25 @@ export class BuildRunner extends DurableObject<Env> {
     });
   }
 
-  /** The runtime tick loop: alarms are at-least-once, so `tick` is idempotent. */
+  /** The alarm, guarded: failing ticks are counted and end in dead letters (src/ops/dead-letters.guard.ts). */
   async alarm(): Promise<void> {
-    const res = await this.ticked(() => this.withState((d) => tick(d, this.tickOptions())));
-    if (!res.ok && res.code !== "lease_lost" && res.code !== "build_not_found") throw new Error(res.code);
+    await guardedAlarm({ storage: this.ctx.storage, d1: this.env.DB, config: this.config, background: (p) => this.ctx.waitUntil(p) }, () => this.tickAlarm());
+  }
+
+  /**
+   * The runtime tick loop: alarms are at-least-once, so `tick` is idempotent. The fault hook
+   * (FAULT_INJECTION, development/test only) delivers an alarm twice, and throws inside a tick
+   * after it decided (nothing is committed; the runtime retries the alarm).
+   */
+  private async tickAlarm(): Promise<void> {
+    const faults = this.config.FAULT_INJECTION;
+    const deliver = () => this.ticked(() => this.withState((d) => {
+      const report = tick(d, this.tickOptions());
+      if (faults && faultRoll(faults.seed, d.state.build_id, "tick", this.ticks++) < faults.tick_throw_rate) throw new Error("fault_injected:tick_throw");
+      return report;
+    }));
+    const results = await Promise.all(faults?.redeliver_alarms ? [deliver(), deliver()] : [deliver()]);
+    for (const res of results) if (!res.ok && res.code !== "lease_lost" && res.code !== "build_not_found") throw new Error(res.code);
   }
 
   /** A safe nudge (POST …/runtime/tick): the alarm's tick, serialised with it; 409 without side effects when not runnable. */
@@ -104,10 +126,16 @@ export class BuildRunner extends DurableObject<Env> {
 
   /** Watchdog re-arm: makes sure the tick loop is scheduled. Returns whether it had to. */
   async wake(): Promise<boolean> {
-    if ((await this.ctx.storage.getAlarm()) !== null) return false;
+    if ((await this.ctx.storage.getAlarm()) !== null || (await isDeadLettered(this.ctx.storage))) return false;
     if (!(await this.ctx.storage.get<string>("build_id"))) return false;
     await this.ctx.storage.setAlarm(Date.now());
     return true;
+  }
+
+  /** Operator re-drive of a dead-lettered build (src/ops): clears the failure count and re-arms the tick. */
+  async redrive(by: string): Promise<RpcResult<RedriveOutcome>> {
+    const out = await redriveRunner({ storage: this.ctx.storage, d1: this.env.DB, config: this.config }, by);
+    return out ? { ok: true, value: out } : { ok: false, code: "build_not_found" };
   }
 
   /** SSE stream of events with seq > after: replay, then live until the build ends. */
@@ -132,14 +160,17 @@ export class BuildRunner extends DurableObject<Env> {
 
   private tickOptions() {
     const c = this.config;
+    const f = c.FAULT_INJECTION;
     return {
       parallelism: c.RUNTIME_NODE_PARALLELISM,
       http: { defaultTimeoutMs: c.RUNNER_NODE_TIMEOUT_SECONDS * 1000, heartbeatTimeoutMs: c.RUNNER_HEARTBEAT_TIMEOUT_SECONDS * 1000 },
+      faults: f && f.node_failure_rate > 0 ? { node_failure_rate: f.node_failure_rate, seed: f.seed } : undefined,
     };
   }
 
   /** Runs a tick-producing step under the mutex, then sends its http dispatches outside it. */
   private async ticked<T extends TickReport>(step: () => Promise<RpcResult<T>>): Promise<RpcResult<T>> {
+    if (await isDeadLettered(this.ctx.storage)) return { ok: false, code: "build_dead_lettered" };
     const res = await this.mutex.run(step);
     if (res.ok) for (const run of res.value.http_dispatches) this.ctx.waitUntil(this.dispatch(run));
     return res;

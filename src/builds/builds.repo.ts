@@ -3,12 +3,15 @@
  * one atomic D1 batch, fenced by the writer's lease epoch (see db/schema.ts). Reads used by the
  * API live here too; mapping to DTOs happens in the service.
  */
-import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNull, lt, notExists, or, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import * as t from "../db/schema";
 import type { Db } from "../env";
 import type { BuildStatus, TaskStatus } from "./builds.types";
 import { type BuildState, type Draft, type TaskRunState, doneNodeIds } from "./run-machine";
+import { incrementsFromEvents } from "../ops/metrics.events";
+import { counterUpserts } from "../ops/metrics.store";
+import { opsDeadLetters } from "../ops/ops.tables";
 
 export class StaleLeaseError extends Error {
   constructor() {
@@ -213,6 +216,8 @@ export async function commitDraft(db: Db, d: Draft, lease: LeaseWrite, opts: { c
       durationMs: r.duration_ms, error: r.error, metadata: r.metadata, eventSeq: r.event_seq,
     }));
   }
+  // Metrics are a projection of these events, written in the same fenced batch (src/ops/metrics.events.ts).
+  stmts.push(...counterUpserts(db, incrementsFromEvents(s.tenant_id, d.events, opts), d.ts));
   try {
     await db.batch(stmts as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
   } catch (err) {
@@ -385,12 +390,17 @@ export async function lastEventAt(db: Db, buildId: string, types: readonly strin
   return rows[0]?.at ?? null;
 }
 
-/** Running builds whose lease expired or was never renewed (watchdog candidates), oldest first. */
+/**
+ * Running builds whose lease expired or was never renewed (watchdog candidates), oldest first.
+ * Dead-lettered builds (src/ops) are left alone until re-driven, so they never crowd the batch.
+ */
 export async function listStaleRunningBuilds(db: Db, now: string, limit: number) {
+  const deadLettered = db.select({ one: sql`1` }).from(opsDeadLetters)
+    .where(and(eq(opsDeadLetters.buildId, t.builds.buildId), eq(opsDeadLetters.state, "open")));
   return db
     .select({ buildId: t.builds.buildId, leaseExpiresAt: t.builds.leaseExpiresAt })
     .from(t.builds)
-    .where(and(eq(t.builds.status, "running"), or(isNull(t.builds.leaseExpiresAt), lt(t.builds.leaseExpiresAt, now))))
+    .where(and(eq(t.builds.status, "running"), or(isNull(t.builds.leaseExpiresAt), lt(t.builds.leaseExpiresAt, now)), notExists(deadLettered)))
     .orderBy(asc(t.builds.leaseExpiresAt))
     .limit(limit);
 }

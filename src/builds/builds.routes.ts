@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
-import { requireCapability } from "../security/auth.middleware";
+import { requireCapability } from "../ops/route-capability";
 import { validate } from "../validation";
 import {
   BuildCreateRequest, BuildIdParam, CheckpointBody, CompleteTaskBody, DebtBody, EventsHistoryQuery, EventsStreamQuery, GateBody,

@@ -8,11 +8,39 @@ import { RepoSignals } from "../planning/planning.schemas";
 
 export const DEFAULT_OBJECTIVE = "Run autonomous code quality orchestration.";
 
+/** Bounds of build metadata: it is stored in one D1 row (≤ 2 MB) and walked recursively. */
+export const MAX_METADATA_DEPTH = 32;
+export const MAX_METADATA_BYTES = 256 * 1024;
+
+/** Whether a JSON value nests deeper than `max` levels (iterative: safe on any input). */
+function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== "object") continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
+ * Build metadata: any JSON object within the bounds (found by the fuzz suite: deeper nesting
+ * overflowed the stack, larger objects exceeded the D1 row limit — both were 500s).
+ */
+export const BuildMetadata = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+  if (nestsDeeperThan(value, MAX_METADATA_DEPTH)) {
+    ctx.addIssue({ code: "custom", message: `metadata nests deeper than ${MAX_METADATA_DEPTH} levels` });
+  } else if (new TextEncoder().encode(JSON.stringify(value)).length > MAX_METADATA_BYTES) {
+    ctx.addIssue({ code: "custom", message: `metadata is larger than ${MAX_METADATA_BYTES} bytes of JSON` });
+  }
+});
+
 export const BuildCreateRequest = z.object({
   repo_url: z.string().trim().min(1).max(2048),
   objective: z.string().max(4000).default(DEFAULT_OBJECTIVE),
   dag: z.array(DagNodeSchema).max(200).nullable().default(null),
-  metadata: z.record(z.string(), z.unknown()).default({}),
+  metadata: BuildMetadata.default({}),
   /** Repository signals for the planner policy layer (docs/planner-policy.md); unused by SPEC profiles. */
   repo_signals: RepoSignals.optional(),
 });

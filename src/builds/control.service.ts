@@ -13,6 +13,7 @@ import { type Deps, authorizeBuild, getBuild } from "./builds.service";
 import type { ReplanSuggestion } from "./control-actions";
 import type { CheckpointRow, DebtRow, GateRow, ReplanRow, TaskRunState, TickReport, ViolationRow } from "./run-machine";
 import { normaliseRunnerStatus } from "./simulated-runner";
+import { openDeadLetterOf } from "../ops/dead-letters.repo";
 
 type Reader = Pick<Deps, "db" | "principal">;
 
@@ -186,15 +187,17 @@ export async function workerHealth(deps: Deps, buildId: string, now = Date.now()
   const row = await authorizeBuild(deps, buildId);
   const staleAfter = Math.max(10, deps.config.RUNTIME_WATCHDOG_STALE_SECONDS);
   const lastEvent = await repo.lastEventAt(deps.db, buildId, LIVENESS_EVENTS);
+  // A dead-lettered build (src/ops) keeps its status but does not tick until re-driven.
+  const deadLettered = (await openDeadLetterOf(deps.db, buildId)) !== null;
   const running = row.status === "running";
   const lastSign = Math.max(lastEvent ? parseTimestamp(lastEvent) : 0, row.heartbeatAt ? parseTimestamp(row.heartbeatAt) : 0, parseTimestamp(row.updatedAt));
   const leaseExpired = row.leaseExpiresAt === null || parseTimestamp(row.leaseExpiresAt) < now;
-  const stale = running && (leaseExpired || now - lastSign >= staleAfter * 1000);
+  const stale = running && (deadLettered || leaseExpired || now - lastSign >= staleAfter * 1000);
   return {
     build_id: buildId,
     worker_enabled: true,
     worker_stale: stale,
-    nudge_allowed: stale && running && deps.config.RUNTIME_WATCHDOG_NUDGE_ENABLED,
+    nudge_allowed: stale && running && deps.config.RUNTIME_WATCHDOG_NUDGE_ENABLED && !deadLettered,
     stale_after_seconds: staleAfter,
     last_runtime_event_at: lastEvent,
     heartbeat_at: row.heartbeatAt,
@@ -202,6 +205,7 @@ export async function workerHealth(deps: Deps, buildId: string, now = Date.now()
     lease_epoch: row.leaseEpoch,
     lease_expires_at: row.leaseExpiresAt,
     lease_expired: leaseExpired,
+    dead_lettered: deadLettered,
   };
 }
 

@@ -98,3 +98,36 @@ export function simulateNode(input: {
     metadata: { exit_code: exitOverride ?? (status === "failed" ? 1 : 0), agent: input.agent, execution_mode: "simulated" },
   };
 }
+
+/**
+ * A deterministic roll in [0, 1) from a seed and parts (FNV-1a, then a murmur3 finaliser): the
+ * injected randomness of the fault hook, so a repeated alarm sees the same outcome.
+ */
+export function faultRoll(seed: number, ...parts: (string | number)[]): number {
+  let h = (2166136261 ^ seed) >>> 0;
+  for (const ch of parts.join("\u0000")) {
+    h ^= ch.codePointAt(0) ?? 0;
+    h = Math.imul(h, 16777619) >>> 0;
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b) >>> 0;
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35) >>> 0;
+  h ^= h >>> 16;
+  return (h >>> 0) / 4294967296;
+}
+
+/** Fault hook (development/test only, issue 9): fails `rate` of simulated node attempts. */
+export interface NodeFaults {
+  node_failure_rate: number;
+  seed: number;
+}
+
+/** The result with an injected failure when this (build, node, attempt) rolls under the rate. */
+export function withNodeFault(result: RunnerResult, faults: NodeFaults, buildId: string, nodeId: string, attempt: number): RunnerResult {
+  if (result.status === "failed" || faultRoll(faults.seed, buildId, nodeId, attempt) >= faults.node_failure_rate) return result;
+  return {
+    ...result, status: "failed", error: "fault_injected:node_failure", message: `fault injected into ${nodeId} attempt ${attempt}`,
+    metadata: { ...result.metadata, exit_code: 1, fault_injected: true },
+  };
+}

@@ -5,7 +5,7 @@
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
-import { requireCapability } from "../security/auth.middleware";
+import { requireCapability } from "../ops/route-capability";
 import { validate } from "../validation";
 import { PolicyCreateRequest, PolicyListQuery, PolicyVersionParam } from "./planning.schemas";
 import * as service from "./planning.service";

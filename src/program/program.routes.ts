@@ -6,7 +6,7 @@
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
-import { requireCapability } from "../security/auth.middleware";
+import { requireCapability } from "../ops/route-capability";
 import { validate } from "../validation";
 import * as campaigns from "./campaigns.service";
 import * as policy from "./policy.service";

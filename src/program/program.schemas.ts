@@ -3,6 +3,7 @@
  * one name. Strings are trimmed; lists are bounded so every request does bounded work.
  */
 import { z } from "zod";
+import { BuildMetadata } from "../builds/builds.schemas";
 import { BETA_DEFAULT, RUN_STATUSES } from "./campaign-report";
 
 const limit = (def: number, max: number) => z.coerce.number().int().min(1).max(max).default(def);
@@ -81,7 +82,8 @@ export const ValidationRunRequest = z.object({
 });
 export type ValidationRunRequest = z.infer<typeof ValidationRunRequest>;
 
-const metadataObject = z.record(z.string(), z.unknown());
+/** Bounded like a build's own metadata (too deep or too large was a 500: found by the fuzz suite). */
+const metadataObject = BuildMetadata;
 
 export const CampaignExecuteRequest = z.object({
   objective: z.string().max(4000).optional(),

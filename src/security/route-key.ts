@@ -13,9 +13,12 @@ export function canonicalPath(path: string): string {
   return p.replace(WEEK_ALIAS_RE, "/v1/program/");
 }
 
+/** Longest route key: a longer path (never a real route) shares the bucket of its prefix. */
+const MAX_ROUTE_KEY_CHARS = 256;
+
 /** `POST /v1/builds/<uuid>/abort` → `POST /v1/builds/:id/abort` (the rate-limit rule key). */
 export function routeKey(method: string, path: string): string {
-  return `${method.toUpperCase()} ${canonicalPath(path).replace(UUID_SEGMENT_RE, "/:id")}`;
+  return `${method.toUpperCase()} ${canonicalPath(path).replace(UUID_SEGMENT_RE, "/:id")}`.slice(0, MAX_ROUTE_KEY_CHARS);
 }
 
 export function isMutatingMethod(method: string): boolean {

@@ -9,7 +9,7 @@ import { createFactory } from "hono/factory";
 import type { AppEnv } from "../env";
 import { deprecatedAlias } from "../lib/deprecation";
 import { validate } from "../validation";
-import { requireCapability } from "./auth.middleware";
+import { requireCapability } from "../ops/route-capability";
 import { IdempotentCheckpointRequest, idempotentCheckpoint } from "./idempotent-checkpoints.service";
 import { ListSecretsQuery, RotateSecretsQuery, SecretCreateRequest, SecretIdParam } from "./secrets.schemas";
 import * as secrets from "./secrets.service";

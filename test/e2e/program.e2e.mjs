@@ -7,10 +7,12 @@
  */
 import { createHmac, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, inject, test } from "vitest";
-import { apiAs, launchBrowser, openPage, signIn } from "./support/browser.mjs";
+import { apiAs, launchBrowser, openPage, useToken } from "./support/browser.mjs";
 
 const baseUrl = /** @type {string} */ (inject("baseUrl"));
 const webhookSecret = /** @type {string} */ (inject("platformWebhookSecret"));
+/** Each test runs as its own user (its own tenant), independent of the other suites' data. */
+const user = (/** @type {string} */ role) => `e2e-program-${role}-${randomUUID().slice(0, 8)}`;
 /** @type {import("playwright-core").Browser} */
 let browser;
 
@@ -22,10 +24,11 @@ afterAll(async () => {
 });
 
 test("operator: policy profile + check with write-back, idempotent checkpoints, no secrets capability", async () => {
-  const api = await apiAs(baseUrl, "operator");
+  const api = await apiAs(baseUrl, "operator", user("operator"));
   const running = await api.call("POST", "/v1/builds", { repo_url: "https://github.com/acme/policy", metadata: { autonomous_planner_profile: "static_v1", simulated_duration_ms: 60_000 } });
   const { page, context, errors } = await openPage(browser);
-  await signIn(page, baseUrl);
+  await useToken(context, api.token);
+  await page.goto(`${baseUrl}/#/builds`);
   await page.getByRole("navigation", { name: "Primary" }).getByRole("link", { name: "Program ops" }).click();
   await page.getByRole("heading", { level: 1, name: "Program ops" }).waitFor();
 
@@ -80,8 +83,9 @@ test("operator: policy profile + check with write-back, idempotent checkpoints, 
 });
 
 test("admin: secrets are stored and listed masked only; webhook deliveries are listed and viewable", async () => {
+  const admin = await apiAs(baseUrl, "admin", user("admin"));
   const { page, context, errors } = await openPage(browser);
-  await signIn(page, baseUrl, "admin");
+  await useToken(context, admin.token);
   await page.goto(`${baseUrl}/#/program`);
   await page.getByRole("heading", { level: 1, name: "Program ops" }).waitFor();
   await page.locator("#secrets", { hasText: "No secrets stored." }).waitFor();

@@ -26,12 +26,21 @@ afterAll(async () => {
 test("after a network drop the stream reconnects with Last-Event-ID and no timeline line is duplicated", async () => {
   const api = await apiAs(upstream, "operator");
   const { page, context, errors } = await openPage(browser);
+  // Every connection state the page shows, in order (a state may last only a few milliseconds).
+  await context.addInitScript(() => {
+    const states = /** @type {string[]} */ ([]);
+    Object.assign(window, { streamStates: states });
+    new MutationObserver(() => {
+      const text = document.getElementById("stream-state")?.textContent ?? "";
+      if (text && states[states.length - 1] !== text) states.push(text);
+    }).observe(document, { subtree: true, childList: true, characterData: true });
+  });
   await signIn(page, proxy.url);
   const build = await api.call("POST", "/v1/builds", {
     repo_url: "https://github.com/acme/flaky-network",
     metadata: {
       autonomous_planner_profile: "adaptive_parallel_v1",
-      simulated_duration_ms: 700,
+      simulated_duration_ms: 1000,
       project_intake: { must_not_break_flows: ["Checkout", "Login"], sensitive_data: ["pii"], scale_expectation: "high" },
     },
   });
@@ -48,8 +57,11 @@ test("after a network drop the stream reconnects with Last-Event-ID and no timel
   const seenAtDrop = Math.max(...(await timelineSeqs(page)));
   expect((await api.call("GET", `/v1/builds/${build.build_id}`)).status).toBe("running"); // the build went on meanwhile
 
-  await page.locator("#stream-state", { hasText: "Live" }).waitFor({ timeout: 15_000 });
+  // Reconnected and live again until the build's terminal events end the stream normally.
   await page.locator("#build-status .badge", { hasText: /^Completed$/ }).waitFor({ timeout: 30_000 });
+  await page.locator("#stream-state", { hasText: "Stream ended" }).waitFor({ timeout: 15_000 });
+  const states = await page.evaluate(() => /** @type {string[]} */ (/** @type {any} */ (window).streamStates));
+  expect(states.slice(states.indexOf("Reconnecting"))).toEqual(["Reconnecting", "Live", "Stream ended"]);
 
   // The reconnect resumed after the last event the page had: Last-Event-ID (browser reconnect) or cursor (fresh token).
   const reconnects = proxy.requests.slice(before).filter((r) => r.path.startsWith(streamPath));

@@ -59,6 +59,11 @@ for (const [device, viewport] of /** @type {const} */ ([["laptop", LAPTOP], ["ph
     const { page, context, errors } = await openPage(browser, { viewport });
     /** @param {string} name */
     const shoot = async (name) => {
+      // Top of the page, nothing focused: sticky parts render where they belong in a full-page shot.
+      await page.evaluate(() => {
+        /** @type {HTMLElement | null} */ (document.activeElement)?.blur();
+        window.scrollTo(0, 0);
+      });
       await page.waitForTimeout(250); // let edges and layout settle
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
       expect(overflow, `${name} overflows horizontally by ${overflow}px`).toBeLessThanOrEqual(0);
@@ -108,3 +113,18 @@ for (const [device, viewport] of /** @type {const} */ ([["laptop", LAPTOP], ["ph
     await context.close();
   });
 }
+
+test("dark scheme: builds and a live view at laptop width", async () => {
+  const { page, context, errors } = await openPage(browser, { viewport: LAPTOP, colorScheme: "dark" });
+  await signIn(page, baseUrl, "admin");
+  await page.locator("#builds-results table").waitFor();
+  await page.screenshot({ path: screenshotPath("laptop-dark-builds"), fullPage: true });
+  await page.goto(`${baseUrl}/#/builds/${ids.failed}`);
+  await page.locator("#build-status .badge", { hasText: "Failed" }).waitFor();
+  await page.locator("#timeline li").first().waitFor();
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.waitForTimeout(250);
+  await page.screenshot({ path: screenshotPath("laptop-dark-live-failed"), fullPage: true });
+  expect(errors).toEqual([]);
+  await context.close();
+});

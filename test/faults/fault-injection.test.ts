@@ -147,6 +147,7 @@ describe.skipIf(!faults)("under injected faults (node failures, throwing ticks, 
       const inFlight = await env.DB.prepare("SELECT count(*) AS n FROM task_runs WHERE build_id = ? AND status = 'running'").bind(build.build_id).first<any>();
       expect(inFlight.n).toBe(0);
     }
+    console.log(JSON.stringify({ builds: builds.size, statuses, injected, retries }));
     // The faults really happened, were retried, and most builds still completed.
     expect(injected).toBeGreaterThan(10);
     expect(retries).toBeGreaterThan(10);

@@ -4,6 +4,7 @@
  */
 import { exports } from "cloudflare:workers";
 import { tokenFor } from "./auth";
+import { checkResponse } from "./openapi";
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -38,6 +39,8 @@ export async function caller(opts: Parameters<typeof tokenFor>[0] = {}): Promise
       } catch {
         // not JSON (e.g. SSE)
       }
+      // Every response must be what the OpenAPI document says (src/ops/openapi.document.ts).
+      await checkResponse(method, path, res.status, res.headers, parsed);
       return { status: res.status, headers: res.headers, body: parsed as any };
     },
   };

@@ -52,7 +52,7 @@ export async function mount(ctx) {
   const notices = h("div");
   const controlsSlot = h("div", { class: "row", id: "controls" });
   const controlResult = h("div", { tabindex: "-1", id: "control-result" });
-  const reason = h("input", { type: "text", id: "control-reason", name: "reason", placeholder: "e.g. scope too wide for this release", maxlength: 1000, autocomplete: "off" });
+  const reason = h("input", { type: "text", id: "control-reason", name: "reason", placeholder: "e.g. release freeze", maxlength: 1000, autocomplete: "off" });
   const dagView = new DagView((nodeId) => {
     selectedNode = nodeId;
     applyFilters();
@@ -326,6 +326,10 @@ export async function mount(ctx) {
         scheduleRefetch(true);
         break;
       case "BUILD_FINISHED":
+        if (p.final_status !== "failed") {
+          activeLevel = null;
+          dagView.setActiveLevel(null);
+        }
         scheduleRefetch();
         break;
       default:

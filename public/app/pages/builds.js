@@ -107,7 +107,13 @@ export async function mount(ctx) {
           status ? `Builds with status ${status}` : "All builds",
           ["Build", "Status", "Progress", "Started", "Objective"],
           page.items.map((b) => [
-            h("a", { href: `#/builds/${b.build_id}`, class: "build-link" }, h("span", { class: "mono" }, shortId(b.build_id)), " ", h("span", null, b.repo_url)),
+            h(
+              "a",
+              { href: `#/builds/${b.build_id}`, class: "build-link", title: b.repo_url },
+              h("span", { class: "mono" }, shortId(b.build_id)),
+              " ",
+              h("span", null, b.repo_url.replace(/^https?:\/\//, "")),
+            ),
             badge(b.status),
             h(
               "div",

@@ -49,7 +49,8 @@ export async function mount(ctx) {
 
   /** @type {import("../api.js").PolicyProfile[]} */
   let profiles = [];
-  async function loadProfiles(selectId = profileSelect.value) {
+  /** @param {string} [select] the profile to select (default: keep the current selection) */
+  async function loadProfiles(select) {
     try {
       profiles = (await program.policyProfiles({ limit: 50 })).items;
     } catch (err) {
@@ -57,6 +58,7 @@ export async function mount(ctx) {
       return;
     }
     if (stopped) return;
+    const selectId = select ?? profileSelect.value;
     replace(profileSelect, profiles.length ? profiles.map((p) => h("option", { value: p.profile_id, selected: p.profile_id === selectId }, p.name)) : h("option", { value: "" }, "No profiles yet"));
     checkButton.disabled = profiles.length === 0;
     replace(
@@ -164,12 +166,11 @@ export async function mount(ctx) {
         ? h("p", { class: "muted" }, "No secrets stored.")
         : table(
             "Secrets",
-            ["Name", "Value", "Digest", "Key", "Created", ""],
+            ["Name", "Value", "Digest · key", "Created", ""],
             page.items.map((s) => [
               s.name,
               h("span", { class: "mono", "aria-label": "masked value" }, s.masked_value),
-              h("span", { class: "mono" }, s.cipher_digest),
-              `v${s.key_version}`,
+              h("span", null, h("span", { class: "mono" }, s.cipher_digest), h("span", { class: "muted" }, ` · v${s.key_version}`)),
               timeAgo(s.created_at),
               h(
                 "button",
@@ -244,9 +245,11 @@ export async function mount(ctx) {
   let deliveriesCursor = null;
 
   async function loadDeliveries(more = false) {
+    const wanted = scheme.value;
     let page;
     try {
-      page = await security.deliveries({ limit: 20, scheme: scheme.value || undefined, cursor: more ? String(deliveriesCursor) : undefined });
+      page = await security.deliveries({ limit: 20, scheme: wanted || undefined, cursor: more ? String(deliveriesCursor) : undefined });
+      if (scheme.value !== wanted) return; // the filter changed meanwhile; its own load renders
     } catch (err) {
       schemeRow.hidden = isForbidden(err);
       replace(deliveriesSlot, errorNotice(err, "Loading webhook deliveries"));
@@ -286,7 +289,7 @@ export async function mount(ctx) {
         h("h3", null, `Delivery ${d.external_id}`),
         dl([
           ["Scheme", d.scheme],
-          ["Signed at", dateTime(d.signed_at)],
+          ["Signed at", dateTime(new Date(d.signed_at * 1000).toISOString())],
           ["Received", dateTime(d.received_at)],
           ["Content type", d.content_type ?? "–"],
           ["Digest", h("span", { class: "mono" }, d.body_digest)],
@@ -353,7 +356,7 @@ export async function mount(ctx) {
     ),
     h(
       "div",
-      { class: "grid-2" },
+      { class: "grid-2 wide" },
       h(
         "section",
         { class: "card", "aria-labelledby": "pol-h" },

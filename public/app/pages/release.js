@@ -57,14 +57,15 @@ export async function mount(ctx) {
   );
 
   const campaignSelect = h("select", { id: "campaign-select", name: "campaign" });
-  const campaignDetail = h("div");
+  const campaignDetail = h("div", { class: "campaign-detail" });
   const execDuration = h("input", { type: "number", name: "execute_duration", min: 0, max: 600000, step: 50, value: "100", inputmode: "numeric" });
   const execButton = h("button", { type: "button", class: "btn btn-primary" }, "Execute campaign");
   const execResult = h("div", { id: "execute-result" });
   const reportButton = h("button", { type: "button", class: "btn" }, "Refresh report");
   const reportSlot = h("div", { id: "report" });
 
-  async function loadCampaigns(selectId = campaignSelect.value) {
+  /** @param {string} [select] the campaign to select (default: keep the current selection) */
+  async function loadCampaigns(select) {
     try {
       campaigns = (await program.campaigns({ limit: 50 })).items;
     } catch (err) {
@@ -72,6 +73,7 @@ export async function mount(ctx) {
       return;
     }
     if (stopped) return;
+    const selectId = select ?? campaignSelect.value;
     replace(
       campaignSelect,
       campaigns.length === 0 ? h("option", { value: "" }, "No campaigns yet") : campaigns.map((c) => h("option", { value: c.campaign_id, selected: c.campaign_id === selectId }, `${c.name} (${shortId(c.campaign_id)})`)),
@@ -111,8 +113,11 @@ export async function mount(ctx) {
       return;
     }
     const r = report;
+    const languages = r.summary.repos.some((s) => s.language !== "unknown");
+    const repoName = (/** @type {string} */ repo) => repo.replace(/^https?:\/\//, "");
     replace(
       reportSlot,
+      h("h3", { class: "report-title" }, "Report"),
       h(
         "div",
         { class: "row" },
@@ -140,8 +145,15 @@ export async function mount(ctx) {
       r.summary.repos.length
         ? table(
             "Per repository",
-            ["Repository", "Language", "Runs", "Success", "Mean duration", "CV"],
-            r.summary.repos.map((s) => [h("span", { class: "mono" }, s.repo), s.language, `${s.success_count} / ${s.run_count}`, percent(s.success_rate), `${Math.round(s.mean_duration_ms)} ms`, s.duration_cv.toFixed(3)]),
+            ["Repository", ...(languages ? ["Language"] : []), "Runs ok", "Success", "Mean", "CV"],
+            r.summary.repos.map((s) => [
+              h("span", { class: "mono", title: s.repo }, repoName(s.repo)),
+              ...(languages ? [s.language] : []),
+              `${s.success_count} / ${s.run_count}`,
+              percent(s.success_rate),
+              `${Math.round(s.mean_duration_ms)} ms`,
+              s.duration_cv.toFixed(3),
+            ]),
             { class: "cards" },
           )
         : null,
@@ -152,10 +164,13 @@ export async function mount(ctx) {
     const c = selected();
     if (!c) return;
     try {
-      report = await program.report(c.campaign_id);
-      if (!stopped) renderReport();
+      const r = await program.report(c.campaign_id);
+      // A slower answer for a campaign that is no longer selected must not replace the current one.
+      if (stopped || campaignSelect.value !== c.campaign_id) return;
+      report = r;
+      renderReport();
     } catch (err) {
-      replace(reportSlot, errorNotice(err, "Loading the report"));
+      if (campaignSelect.value === c.campaign_id) replace(reportSlot, errorNotice(err, "Loading the report"));
     }
   }
 
@@ -250,16 +265,22 @@ export async function mount(ctx) {
   const decideButton = h("button", { type: "button", class: "btn btn-primary" }, "Evaluate go/no-go");
   const decisionSlot = h("div", { id: "decision" });
 
+  /** Whether the operator picked the readiness source (else: the campaign when there is one). */
+  let sourceChosen = false;
   function renderGoLiveSource() {
     const c = selected();
     srcCampaign.disabled = c === null;
     if (c === null && srcCampaign.checked) srcAsserted.checked = true;
-    if (c !== null && !srcAsserted.checked) srcCampaign.checked = true;
+    if (c !== null && !sourceChosen) srcCampaign.checked = true;
     srcCampaignLabel.textContent = c ? `From campaign “${c.name}” (computed by the server)` : "From a campaign (none selected)";
     asserted.disabled = !srcAsserted.checked;
   }
-  srcCampaign.addEventListener("change", renderGoLiveSource);
-  srcAsserted.addEventListener("change", renderGoLiveSource);
+  for (const radio of [srcCampaign, srcAsserted]) {
+    radio.addEventListener("change", () => {
+      sourceChosen = true;
+      renderGoLiveSource();
+    });
+  }
 
   function rid() {
     return releaseId.value.trim();
@@ -392,7 +413,7 @@ export async function mount(ctx) {
           h("p", { class: "muted" }, o.description),
           dl([
             ["Target", `${percent(o.target, 1)}${o.threshold_seconds ? ` within ${o.threshold_seconds} s` : ""}`],
-            ["Error budget left", o.error_budget_remaining === null ? "no data" : percent(o.error_budget_remaining)],
+            ["Error budget left", o.error_budget_remaining === null ? "no data" : `${percent(o.error_budget_remaining)}${o.error_budget_remaining < 0 ? " (overspent)" : ""}`],
           ]),
           h(
             "div",
@@ -433,7 +454,7 @@ export async function mount(ctx) {
     ),
     h(
       "div",
-      { class: "grid-2" },
+      { class: "grid-2 wide" },
       h(
         "section",
         { class: "card", "aria-labelledby": "camp-h" },

@@ -60,6 +60,15 @@ export async function signIn(page, baseUrl, role = "operator") {
   await page.getByRole("heading", { level: 1, name: "Builds" }).waitFor();
 }
 
+/**
+ * Signs a context in with `token` (as the sign-in page would store it), before any page loads.
+ * @param {import("playwright-core").BrowserContext} context
+ * @param {string} token
+ */
+export async function useToken(context, token) {
+  await context.addInitScript((t) => sessionStorage.setItem("clarity.token", t), token);
+}
+
 /** @param {string} name */
 export function screenshotPath(name) {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
@@ -67,12 +76,13 @@ export function screenshotPath(name) {
 }
 
 /**
- * A Node-side API client holding a development token of `role`.
+ * A Node-side API client holding a development token of `role` (and `sub`, default `dev-<role>`).
  * @param {string} baseUrl
  * @param {string} [role]
+ * @param {string} [sub]
  */
-export async function apiAs(baseUrl, role = "operator") {
-  const res = await fetch(`${baseUrl}/v1/dev/token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ role }) });
+export async function apiAs(baseUrl, role = "operator", sub = undefined) {
+  const res = await fetch(`${baseUrl}/v1/dev/token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ role, sub }) });
   if (!res.ok) throw new Error(`dev token: ${res.status} ${await res.text()}`);
   const { token } = /** @type {{ token: string }} */ (await res.json());
   /**

@@ -14,7 +14,8 @@ import { applyLocalMigrations, freePort, startWranglerDev } from "../../../scrip
 const hex = (n = 24) => randomBytes(n).toString("hex");
 
 /**
- * @returns {Promise<{ url: string, secrets: { jwt: string, platformWebhook: string }, output: () => string, stop: () => Promise<void> }>}
+ * @returns {Promise<{ url: string, secrets: { jwt: string, platformWebhook: string }, output: () => string,
+ *   exited: Promise<{ code: number | null, signal: string | null }>, stop: () => Promise<void> }>}
  */
 export async function startControlPlane() {
   const dir = mkdtempSync(join(os.tmpdir(), "clarity-e2e-"));
@@ -42,6 +43,7 @@ export async function startControlPlane() {
       url: server.url,
       secrets,
       output: server.output,
+      exited: server.exited,
       stop: async () => {
         await server.stop();
         rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,68 @@
+/**
+ * Dead letters, the operator side (GET/POST /v1/ops/dead-letters…): tenant-scoped listing and
+ * re-drive. A re-drive goes through the build's runner (it owns the failure count and the tick
+ * loop); the runner marks the record `redriven`. Services throw AppError; handlers stay thin.
+ */
+import { buildRunner, unwrap } from "../builds/build-runner.client";
+import type { Config, Db } from "../env";
+import { AppError } from "../errors";
+import { decodeCursor, encodeCursor } from "../program/program.cursor";
+import type { Principal } from "../security/principal";
+import * as repo from "./dead-letters.repo";
+import type { DeadLetter, DeadLetterListQuery } from "./ops.schemas";
+
+export interface OpsDeps {
+  env: Env;
+  db: Db;
+  config: Config;
+  principal: Principal;
+}
+
+function dto(r: repo.DeadLetterRow): DeadLetter {
+  return {
+    build_id: r.buildId, created_by: r.createdBy, state: r.state as DeadLetter["state"], reason: r.reason, last_error: r.lastError,
+    attempts: r.attempts, dead_lettered_at: r.deadLetteredAt, redrive_count: r.redriveCount, redriven_at: r.redrivenAt,
+    redriven_by: r.redrivenBy, updated_at: r.updatedAt, build_status: r.buildStatus,
+  };
+}
+
+export async function listDeadLetters(deps: Pick<OpsDeps, "db" | "principal">, q: DeadLetterListQuery) {
+  const after = q.cursor ? decodeCursor(q.cursor, 2) : undefined;
+  const rows = await repo.listDeadLetters(deps.db, {
+    tenantId: deps.principal.tenantId,
+    state: q.state === "all" ? undefined : q.state,
+    limit: q.limit + 1,
+    after: after ? { at: after[0] as string, buildId: after[1] as string } : undefined,
+  });
+  const items = rows.slice(0, q.limit);
+  const last = items[items.length - 1];
+  return { items: items.map(dto), next_cursor: rows.length > q.limit && last ? encodeCursor(last.deadLetteredAt, last.buildId) : null };
+}
+
+async function load(deps: Pick<OpsDeps, "db" | "principal">, buildId: string): Promise<repo.DeadLetterRow> {
+  const row = await repo.getDeadLetter(deps.db, deps.principal.tenantId, buildId);
+  if (!row) throw new AppError("dead_letter_not_found", "No dead letter for this build.");
+  return row;
+}
+
+export async function getDeadLetter(deps: Pick<OpsDeps, "db" | "principal">, buildId: string): Promise<DeadLetter> {
+  return dto(await load(deps, buildId));
+}
+
+/** Re-drives one dead-lettered build of the caller's tenant (idempotent). */
+export async function redrive(deps: OpsDeps, buildId: string) {
+  await load(deps, buildId);
+  const out = unwrap(await buildRunner(deps.env, buildId).redrive(deps.principal.sub));
+  return { dead_letter: dto(await load(deps, buildId)), was_dead_lettered: out.was_dead_lettered };
+}
+
+/** Re-drives up to `limit` open dead letters of the tenant, oldest-listed first (e.g. after an outage). */
+export async function redriveAll(deps: OpsDeps, limit: number) {
+  const open = await repo.listDeadLetters(deps.db, { tenantId: deps.principal.tenantId, state: "open", limit });
+  const redriven: string[] = [];
+  for (const row of open) {
+    unwrap(await buildRunner(deps.env, row.buildId).redrive(deps.principal.sub));
+    redriven.push(row.buildId);
+  }
+  return { redriven, remaining: await repo.countOpen(deps.db, deps.principal.tenantId) };
+}

@@ -1,0 +1,14 @@
+/**
+ * `requireCapability` of the auth middleware (SPEC §3.3), recorded in the route registry
+ * (route-meta.ts) so the capability a route documents in the OpenAPI document is the one it
+ * enforces. Route groups import it from here instead of from the auth middleware.
+ */
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../env";
+import { requireCapability as enforceCapability } from "../security/auth.middleware";
+import type { Capability } from "../security/principal";
+import { tagMiddleware } from "./route-meta";
+
+export function requireCapability(cap: Capability): MiddlewareHandler<AppEnv> {
+  return tagMiddleware(enforceCapability(cap), { kind: "capability", capability: cap });
+}
