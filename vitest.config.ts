@@ -31,7 +31,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     // Node-side suites (reference runner, browser) have their own configs.
-    exclude: ["test/node/**", "test/e2e/**", "**/node_modules/**"],
+    // The fault runs need the FAULT_INJECTION hook on: they run in vitest.faults.config.ts only.
+    exclude: ["test/node/**", "test/e2e/**", "test/faults/**/*injection*.test.ts", "**/node_modules/**"],
     setupFiles: ["./test/setup.ts"],
     // Fake OpenAI-compatible model server on 127.0.0.1 (Node side) for the planner tests: inject("plannerModelUrl").
     globalSetup: ["./test/planning/fake-model-server.mjs"],

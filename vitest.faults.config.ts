@@ -4,8 +4,8 @@ import { defineConfig } from "vitest/config";
 /**
  * The fault-injection suite (issue 9, test/faults): the same worker in workerd with real D1/KV/DO,
  * plus the development/test-only FAULT_INJECTION hook — 30% of simulated node attempts fail, 10%
- * of ticks throw inside the alarm, and every alarm is delivered twice. The main suite runs the
- * same files without the hook, where the fault-run tests skip themselves.
+ * of ticks throw inside the alarm, and every alarm is delivered twice. The main suite excludes
+ * these files (it runs without the hook).
  */
 export const FAULTS = { node_failure_rate: 0.3, tick_throw_rate: 0.1, redeliver_alarms: true, seed: 9 };
 

@@ -1,8 +1,8 @@
 /**
  * Reliability under injected faults (issue 9). Runs for real in the "faults" suite
  * (vitest.faults.config.ts: 30% of simulated node attempts fail, 10% of ticks throw inside the
- * alarm, every alarm is delivered twice); in the main suite, which has no FAULT_INJECTION, the
- * fault runs skip themselves. Real D1/KV/DO, alarms firing in real time.
+ * alarm, every alarm is delivered twice); the main suite, which has no FAULT_INJECTION, excludes
+ * this file. Real D1/KV/DO, alarms firing in real time.
  */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -126,7 +126,7 @@ function checkBuild(build: any, events: any[]) {
   return { injected: runs.filter((r) => r.error === "fault_injected:node_failure").length, retries: retries.length };
 }
 
-describe.skipIf(!faults)("under injected faults (node failures, throwing ticks, redelivered alarms)", () => {
+describe("under injected faults (node failures, throwing ticks, redelivered alarms)", () => {
   it("ends every build terminal with contiguous event seqs and task attempts consistent with the events", async () => {
     expect(faults?.node_failure_rate).toBeGreaterThanOrEqual(0.3);
     const c = await caller();
