@@ -5,7 +5,6 @@
 import { Hono } from "hono";
 import { drizzle } from "drizzle-orm/d1";
 import { createMiddleware } from "hono/factory";
-import * as schema from "./db/schema";
 import { type AppEnv, loadConfig } from "./env";
 import { AppError, onError } from "./errors";
 import { newId } from "./lib/ids";
@@ -37,7 +36,7 @@ export const requestId = createMiddleware<AppEnv>(async (c, next) => {
 
 const context = createMiddleware<AppEnv>(async (c, next) => {
   c.set("config", loadConfig(c.env));
-  c.set("db", drizzle(c.env.DB, { schema }));
+  c.set("db", drizzle(c.env.DB));
   await next();
 });
 

@@ -5,7 +5,6 @@
  */
 import { z } from "zod";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
-import type * as schema from "./db/schema";
 import type { Principal } from "./security/principal";
 import { CorsOriginsSchema, KeyringSchema, RateLimitRulesSchema, StandardWebhookSecretsSchema } from "./security/security.config";
 
@@ -173,7 +172,8 @@ export function loadConfig(env: Env): Config {
   return parsed.data;
 }
 
-export type Db = DrizzleD1Database<typeof schema>;
+/** No relational queries are used, so no schema is attached: building one per request is costly. */
+export type Db = DrizzleD1Database;
 
 export interface AppEnv {
   Bindings: Env;

@@ -161,6 +161,10 @@ export function renderProfile(prof) {
   }
   for (const [name, cpu] of Object.entries(prof.cpu ?? {})) {
     const pct = (x) => `${(x * 100).toFixed(1)}%`;
+    if (cpu.error) {
+      out.push("", `  CPU profile under ${name} load: ${cpu.error}`);
+      continue;
+    }
     out.push("", `  CPU profile of the worker isolate under ${name} load (${cpu.samples} samples): idle/awaiting D1·KV·DO ${pct(cpu.idle)}, GC ${pct(cpu.gc)}, runtime ${pct(cpu.program)}; top self time:`);
     for (const t of cpu.top) out.push(`    ${pct(t.share).padStart(6)}  ${t.fn}`);
   }

@@ -7,7 +7,6 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
-import * as schema from "../db/schema";
 import { type Db, loadConfig } from "../env";
 import { AppError } from "../errors";
 import { isoTimestamp, newId, parseTimestamp } from "../lib/ids";
@@ -36,7 +35,7 @@ export class BuildRunner extends DurableObject<Env> {
 
   /** One drizzle instance per DO instance: building it extracts the relational config of every table (bench profile). */
   private get db(): Db {
-    this.drizzleDb ??= drizzle(this.env.DB, { schema });
+    this.drizzleDb ??= drizzle(this.env.DB);
     return this.drizzleDb;
   }
 

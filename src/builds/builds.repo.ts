@@ -276,10 +276,9 @@ export async function listBuilds(db: Db, q: ListBuildsQuery) {
   const conds: SQL[] = [eq(t.builds.tenantId, q.tenantId)];
   if (q.createdBy !== null) conds.push(eq(t.builds.createdBy, q.createdBy));
   if (q.status) conds.push(eq(t.builds.status, q.status));
-  if (q.after) {
-    const c = or(lt(t.builds.createdAt, q.after.createdAt), and(eq(t.builds.createdAt, q.after.createdAt), lt(t.builds.buildId, q.after.buildId)));
-    if (c) conds.push(c);
-  }
+  // Row-value comparison: SQLite turns it into an index range; the equivalent OR form walks
+  // every newer index entry (the bench measured 6.7 ms vs 0.05 ms at 45,000 builds deep).
+  if (q.after) conds.push(sql`(${t.builds.createdAt}, ${t.builds.buildId}) < (${q.after.createdAt}, ${q.after.buildId})`);
   return db.select().from(t.builds).where(and(...conds)).orderBy(desc(t.builds.createdAt), desc(t.builds.buildId)).limit(q.limit);
 }
 

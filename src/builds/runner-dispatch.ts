@@ -3,7 +3,6 @@
  * the BuildRunner outside its critical path (`waitUntil`), never awaited by a tick.
  */
 import { drizzle } from "drizzle-orm/d1";
-import * as schema from "../db/schema";
 import type { Config } from "../env";
 import { AppError } from "../errors";
 import { isoTimestamp, parseTimestamp } from "../lib/ids";
@@ -28,7 +27,7 @@ export async function buildDispatch(env: Env, config: Config, state: BuildState 
   if (!state) throw new DispatchError("dispatch_state_unavailable");
   const node = state.nodes.find((n) => n.node_id === run.node_id);
   if (!node) throw new DispatchError("dispatch_node_unknown");
-  const db = drizzle(env.DB, { schema });
+  const db = drizzle(env.DB);
   const secrets: Record<string, string> = {};
   for (const name of nodeSecretNames(state.metadata, node.node_id)) {
     try {

@@ -4,13 +4,12 @@
  * new lease epoch and carries on from durable state, so a dead build is never left `running`.
  */
 import { drizzle } from "drizzle-orm/d1";
-import * as schema from "../db/schema";
 import { isoTimestamp } from "../lib/ids";
 import { buildRunner } from "./build-runner.client";
 import { listStaleRunningBuilds } from "./builds.repo";
 
 export async function runWatchdog(env: Env, now = Date.now(), batch = 500): Promise<{ checked: number; rearmed: number }> {
-  const db = drizzle(env.DB, { schema });
+  const db = drizzle(env.DB);
   const stale = await listStaleRunningBuilds(db, isoTimestamp(now), batch);
   let rearmed = 0;
   await Promise.all(

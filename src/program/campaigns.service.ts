@@ -11,7 +11,6 @@ import type { BuildFinished } from "../builds/build-hooks";
 import { getBuildRow } from "../builds/builds.repo";
 import { DEFAULT_OBJECTIVE } from "../builds/builds.schemas";
 import { type Deps, createBuild, previewDag } from "../builds/builds.service";
-import * as schema from "../db/schema";
 import type { Db } from "../env";
 import { AppError } from "../errors";
 import { isoTimestamp, newId, parseTimestamp } from "../lib/ids";
@@ -321,7 +320,7 @@ async function reconcile(db: Db, campaign: repo.CampaignRow): Promise<void> {
 export async function ingestFinishedBuild(env: Env, event: BuildFinished): Promise<void> {
   const meta = CampaignBuildMetadata.safeParse(event.metadata);
   if (!meta.success) return;
-  const db = drizzle(env.DB, { schema });
+  const db = drizzle(env.DB);
   const campaign = await repo.getCampaign(db, event.tenant_id, meta.data.campaign_id);
   if (!campaign || campaign.currentExecutionId !== meta.data.campaign_execution_id) return;
   // The hook can fire before execute has linked the build; link it here too (first link wins).

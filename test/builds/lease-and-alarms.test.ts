@@ -9,7 +9,7 @@ import { buildRunner } from "../../src/builds/build-runner.client";
 import { Draft } from "../../src/builds/run-machine";
 import { caller, createBuild, eventsOf, waitForStatus } from "../helpers/api";
 
-const db = drizzle(env.DB, { schema });
+const db = drizzle(env.DB);
 
 async function epochOf(buildId: string): Promise<number> {
   const row = await env.DB.prepare("SELECT lease_epoch FROM builds WHERE build_id = ?").bind(buildId).first<{ lease_epoch: number }>();

@@ -16,7 +16,7 @@ const RING_V1_V2 = JSON.stringify({ "1": KEY_V1, "2": KEY_V2 });
 const RING_V2_ONLY = JSON.stringify({ "2": KEY_V2 });
 
 function deps(keyring: string) {
-  return { db: drizzle(env.DB, { schema }), config: loadConfig({ ...env, SECRETS_KEYRING: keyring } as Env) };
+  return { db: drizzle(env.DB), config: loadConfig({ ...env, SECRETS_KEYRING: keyring } as Env) };
 }
 
 /** A caller whose requests go through the worker with a given keyring. */
