@@ -3,31 +3,35 @@ import { defineConfig } from "vitest/config";
 
 // Tests run inside workerd with real D1, KV and Durable Objects. Secrets are fixed
 // test values here; nothing is read from a developer's .dev.vars.
-export default defineConfig({
-  plugins: [
-    cloudflareTest(async () => ({
-      main: "./src/index.ts",
-      wrangler: { configPath: "./wrangler.toml" },
-      miniflare: {
-        bindings: {
-          TEST_MIGRATIONS: await readD1Migrations("./migrations"),
-          ENVIRONMENT: "test",
-          JWT_SECRET: "test-jwt-secret-0123456789abcdef0123456789abcdef",
-          STREAM_TOKEN_SECRET: "test-stream-secret-0123456789abcdef01234567",
-          SSE_HEARTBEAT_SECONDS: "1",
-          // Security plane test secrets (test/security/helpers.ts reads them from env).
-          SECRETS_KEYRING: JSON.stringify({ "1": "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=" }),
-          PLATFORM_WEBHOOK_SIGNING_SECRET: "test-platform-webhook-secret-0123456789",
-          // Runner protocol (issue 7): the http adapter posts here (tests stub fetch).
-          RUNNER_URL: "http://runner.test",
-          PUBLIC_BASE_URL: "http://127.0.0.1:8787", // pinned: a developer's .dev.vars must not leak in
-          RUNNER_SHARED_SECRETS: "whsec_cnVubmVyLXRlc3Qtc2VjcmV0LTAxMjM0NTY3ODlhYmNkZWY=",
-          CORS_ALLOWED_ORIGINS: "", // keep a developer's .dev.vars CORS setting out of the tests
-          STANDARD_WEBHOOK_SECRETS: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_dGVzdC1yb3RhdGVkLXNlY3JldC0wMTIzNDU2Nzg5",
-        },
+/** The workers pool with the pinned test bindings, plus `extra` (other suites, e.g. faults). */
+export function workersPool(extra: Record<string, string> = {}) {
+  return cloudflareTest(async () => ({
+    main: "./src/index.ts",
+    wrangler: { configPath: "./wrangler.toml" },
+    miniflare: {
+      bindings: {
+        TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+        ENVIRONMENT: "test",
+        JWT_SECRET: "test-jwt-secret-0123456789abcdef0123456789abcdef",
+        STREAM_TOKEN_SECRET: "test-stream-secret-0123456789abcdef01234567",
+        SSE_HEARTBEAT_SECONDS: "1",
+        // Security plane test secrets (test/security/helpers.ts reads them from env).
+        SECRETS_KEYRING: JSON.stringify({ "1": "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=" }),
+        PLATFORM_WEBHOOK_SIGNING_SECRET: "test-platform-webhook-secret-0123456789",
+        // Runner protocol (issue 7): the http adapter posts here (tests stub fetch).
+        RUNNER_URL: "http://runner.test",
+        PUBLIC_BASE_URL: "http://127.0.0.1:8787", // pinned: a developer's .dev.vars must not leak in
+        RUNNER_SHARED_SECRETS: "whsec_cnVubmVyLXRlc3Qtc2VjcmV0LTAxMjM0NTY3ODlhYmNkZWY=",
+        CORS_ALLOWED_ORIGINS: "", // keep a developer's .dev.vars CORS setting out of the tests
+        STANDARD_WEBHOOK_SECRETS: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_dGVzdC1yb3RhdGVkLXNlY3JldC0wMTIzNDU2Nzg5",
+        ...extra,
       },
-    })),
-  ],
+    },
+  }));
+}
+
+export default defineConfig({
+  plugins: [workersPool()],
   test: {
     include: ["test/**/*.test.ts"],
     // Node-side suites (reference runner, browser) have their own configs.

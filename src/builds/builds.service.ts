@@ -5,6 +5,7 @@
  */
 import type { Config, Db } from "../env";
 import { AppError } from "../errors";
+import { decodeCursor, page } from "../lib/cursor";
 import { newId } from "../lib/ids";
 import { type Principal, isTenantAdmin } from "../security/principal";
 import { issueStreamToken } from "../security/stream-token";
@@ -13,6 +14,7 @@ import * as repo from "./builds.repo";
 import type { BuildCreateRequest, ListBuildsQuery } from "./builds.schemas";
 import type { BuildStatus, PlannedDag } from "./builds.types";
 import { planDag } from "./planner";
+import type { TaskRunState } from "./run-machine";
 import { planBuild } from "../planning/planning.service";
 
 export interface Deps {
@@ -112,43 +114,32 @@ export async function getBuild(deps: Pick<Deps, "db" | "principal">, buildId: st
   };
 }
 
-function taskRunDto(r: { taskRunId: string; nodeId: string; attempt: number; status: string; startedAt: string; finishedAt: string | null; error: string | null }) {
-  return { task_run_id: r.taskRunId, node_id: r.nodeId, attempt: r.attempt, status: r.status, started_at: r.startedAt, finished_at: r.finishedAt, error: r.error };
-}
-
-function encodeCursor(createdAt: string, buildId: string): string {
-  return btoa(`${createdAt}|${buildId}`).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-function decodeCursor(cursor: string): { createdAt: string; buildId: string } {
-  try {
-    const [createdAt, buildId, extra] = atob(cursor.replace(/-/g, "+").replace(/_/g, "/")).split("|");
-    if (createdAt && buildId && extra === undefined) return { createdAt, buildId };
-  } catch {
-    // fall through
-  }
-  throw new AppError("validation_failed", "Invalid cursor.", { errors: [{ path: "cursor", message: "not a cursor issued by this API" }] });
-}
+/** SPEC TaskRun from a D1 row or from the runner's state. */
+export const taskRunDto = (r: TaskRunState | { taskRunId: string; nodeId: string; attempt: number; status: string; startedAt: string; finishedAt: string | null; error: string | null }) =>
+  "task_run_id" in r
+    ? { task_run_id: r.task_run_id, node_id: r.node_id, attempt: r.attempt, status: r.status, started_at: r.started_at, finished_at: r.finished_at, error: r.error }
+    : { task_run_id: r.taskRunId, node_id: r.nodeId, attempt: r.attempt, status: r.status, started_at: r.startedAt, finished_at: r.finishedAt, error: r.error };
 
 /** The caller's builds (admins: the tenant's), newest first, keyset-paged. */
 export async function listBuilds(deps: Pick<Deps, "db" | "principal">, q: ListBuildsQuery) {
+  const after = q.cursor ? decodeCursor(q.cursor, 2) : undefined;
   const rows = await repo.listBuilds(deps.db, {
     tenantId: deps.principal.tenantId,
     createdBy: isTenantAdmin(deps.principal) ? null : deps.principal.sub,
     status: q.status,
     limit: q.limit + 1,
-    after: q.cursor ? decodeCursor(q.cursor) : undefined,
+    after: after ? { createdAt: after[0] as string, buildId: after[1] as string } : undefined,
   });
-  const page = rows.slice(0, q.limit);
-  const last = page[page.length - 1];
-  return {
-    items: page.map((b) => ({
+  return page(
+    rows,
+    q.limit,
+    (b) => ({
       build_id: b.buildId, repo_url: b.repoUrl, objective: b.objective, status: b.status, created_at: b.createdAt, updated_at: b.updatedAt,
       task_total: b.taskTotal, task_completed: b.taskCompleted, task_failed: b.taskFailed,
       node_total: b.nodeTotal, node_done: b.nodeDone,
-    })),
-    next_cursor: rows.length > q.limit && last ? encodeCursor(last.createdAt, last.buildId) : null,
-  };
+    }),
+    (b) => [b.createdAt, b.buildId],
+  );
 }
 
 /** Events with seq > cursor, ascending. `next_cursor` is the last seq when more may follow. */

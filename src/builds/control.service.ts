@@ -9,7 +9,7 @@ import { parseTimestamp } from "../lib/ids";
 import type { ControlAction } from "./build-runner.client";
 import { buildRunner, unwrap } from "./build-runner.client";
 import * as repo from "./builds.repo";
-import { type Deps, authorizeBuild, getBuild } from "./builds.service";
+import { type Deps, authorizeBuild, getBuild, taskRunDto } from "./builds.service";
 import type { ReplanSuggestion } from "./control-actions";
 import type { CheckpointRow, DebtRow, GateRow, ReplanRow, TaskRunState, TickReport, ViolationRow } from "./run-machine";
 import { normaliseRunnerStatus } from "./simulated-runner";
@@ -23,11 +23,6 @@ async function act<T>(deps: Deps, buildId: string, action: ControlAction): Promi
   const res = unwrap(await buildRunner(deps.env, buildId).control(action)) as { value: T };
   return res.value;
 }
-
-export const taskRunDto = (r: TaskRunState | { taskRunId: string; nodeId: string; attempt: number; status: string; startedAt: string; finishedAt: string | null; error: string | null }) =>
-  "task_run_id" in r
-    ? { task_run_id: r.task_run_id, node_id: r.node_id, attempt: r.attempt, status: r.status, started_at: r.started_at, finished_at: r.finished_at, error: r.error }
-    : { task_run_id: r.taskRunId, node_id: r.nodeId, attempt: r.attempt, status: r.status, started_at: r.startedAt, finished_at: r.finishedAt, error: r.error };
 
 const gateDto = (buildId: string, g: GateRow) => ({ decision_id: g.decision_id, build_id: buildId, gate: g.gate, status: g.status, reason: g.reason, node_id: g.node_id, created_at: g.created_at });
 const replanDto = (r: ReplanRow) => ({ decision_id: r.decision_id, action: r.action, reason: r.reason, created_at: r.created_at, replacement_nodes: r.replacement_nodes });

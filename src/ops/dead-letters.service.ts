@@ -6,7 +6,7 @@
 import { buildRunner, unwrap } from "../builds/build-runner.client";
 import type { Config, Db } from "../env";
 import { AppError } from "../errors";
-import { decodeCursor, encodeCursor } from "../program/program.cursor";
+import { decodeCursor, encodeCursor } from "../lib/cursor";
 import type { Principal } from "../security/principal";
 import * as repo from "./dead-letters.repo";
 import type { DeadLetter, DeadLetterListQuery } from "./ops.schemas";

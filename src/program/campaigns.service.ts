@@ -17,7 +17,7 @@ import { isoTimestamp, newId, parseTimestamp } from "../lib/ids";
 import { hasCapability } from "../security/principal";
 import { BETA_DEFAULT, type ReportRun, type RunStatus, UNKNOWN_LANGUAGE, buildReport, planRunId } from "./campaign-report";
 import * as repo from "./campaigns.repo";
-import { decodeCursor, page } from "./program.cursor";
+import { decodeCursor, page } from "../lib/cursor";
 import type { CampaignCreateRequest, CampaignExecuteRequest, PageQuery, ValidationRunRequest } from "./program.schemas";
 
 export type ProgramDeps = Pick<Deps, "db" | "principal">;

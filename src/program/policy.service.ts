@@ -13,7 +13,7 @@ import { isoTimestamp, newId } from "../lib/ids";
 import type { ProgramDeps } from "./campaigns.service";
 import { decidePolicy } from "./policy-decision";
 import * as repo from "./policy.repo";
-import { decodeCursor, page } from "./program.cursor";
+import { decodeCursor, page } from "../lib/cursor";
 import type { PageQuery, PolicyCheckRequest, PolicyProfileCreateRequest } from "./program.schemas";
 
 /** The `source` of violations written back by policy-check. */

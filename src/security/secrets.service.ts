@@ -10,7 +10,7 @@ import type { Config, Db } from "../env";
 import { AppError } from "../errors";
 import { withoutParams } from "../lib/db-errors";
 import { isoTimestamp, newId } from "../lib/ids";
-import { decodeCursor, encodeCursor } from "./cursor";
+import { decodeCursor, encodeCursor } from "../lib/cursor";
 import type { Principal } from "./principal";
 import { MissingKeyVersionError, type SecretBinding, cipherDigest, maskValue, openSecret, rewrapSecret, sealSecret } from "./secrets.crypto";
 import * as repo from "./secrets.repo";

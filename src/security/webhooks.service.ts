@@ -13,7 +13,7 @@ import { AppError } from "../errors";
 import { sha256Hex, toBase64 } from "../lib/crypto";
 import { withoutParams } from "../lib/db-errors";
 import { isoTimestamp, newId } from "../lib/ids";
-import { decodeCursor, encodeCursor } from "./cursor";
+import { decodeCursor, encodeCursor } from "../lib/cursor";
 import type { Principal } from "./principal";
 import { guardKey, knownReplay, newClaimToken, rememberReplay, replayGuard } from "./replay-guard.client";
 import * as repo from "./webhooks.repo";

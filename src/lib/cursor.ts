@@ -1,9 +1,9 @@
 /**
- * Opaque keyset cursors for the security plane's lists (`{items, next_cursor}`, DESIGN §8):
- * base64url of the sort-key parts joined by a separator that cannot occur in them. Pure.
+ * Opaque keyset cursors of every list (`{items, next_cursor}`, DESIGN §8): base64url of the
+ * sort-key parts joined by a separator that cannot occur in them, and the page builder. Pure.
  */
 import { AppError } from "../errors";
-import { fromBase64Url, toBase64Url, utf8 } from "../lib/crypto";
+import { fromBase64Url, toBase64Url, utf8 } from "./crypto";
 
 const SEP = "\u001f";
 
@@ -23,4 +23,14 @@ export function decodeCursor(cursor: string, arity: number): string[] {
     }
   }
   throw new AppError("validation_failed", "Invalid cursor.", { errors: [{ path: "cursor", message: "not a cursor issued by this API" }] });
+}
+
+/** Builds a page from `limit + 1` rows; `keyOf` gives the sort key of the last row. */
+export function page<Row, Item>(rows: Row[], limit: number, toItem: (r: Row) => Item, keyOf: (r: Row) => string[]) {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return {
+    items: items.map(toItem),
+    next_cursor: rows.length > limit && last !== undefined ? encodeCursor(...keyOf(last)) : null,
+  };
 }
