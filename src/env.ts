@@ -172,8 +172,11 @@ export function loadConfig(env: Env): Config {
   return parsed.data;
 }
 
-/** No relational queries are used, so no schema is attached: building one per request is costly. */
-export type Db = DrizzleD1Database;
+/**
+ * No relational queries are used, so no schema is attached: building one per request is costly.
+ * `$client` is the D1 binding itself, for the few hot statements written as plain SQL.
+ */
+export type Db = DrizzleD1Database & { $client: D1Database };
 
 export interface AppEnv {
   Bindings: Env;

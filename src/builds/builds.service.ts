@@ -74,45 +74,53 @@ export async function createBuild(deps: Deps, body: BuildCreateRequest) {
  */
 export async function authorizeBuild(deps: Pick<Deps, "db" | "principal">, buildId: string): Promise<repo.BuildRow> {
   const row = await repo.getBuildRow(deps.db, buildId);
-  if (!row) throw new AppError("build_not_found", "Build not found.");
-  const p = deps.principal;
-  const visible = row.createdBy === p.sub || (isTenantAdmin(p) && row.tenantId === p.tenantId);
+  assertVisible(deps.principal, row && { createdBy: row.createdBy, tenantId: row.tenantId });
+  return row as repo.BuildRow;
+}
+
+function assertVisible(p: Principal, build: { createdBy: string; tenantId: string } | null): void {
+  if (!build) throw new AppError("build_not_found", "Build not found.");
+  const visible = build.createdBy === p.sub || (isTenantAdmin(p) && build.tenantId === p.tenantId);
   if (!visible) {
     throw new AppError("build_access_denied", "You do not have access to this build.");
   }
-  return row;
 }
 
+/**
+ * The SPEC §4.2 BuildRun. One statement reads the row and its collections (already shaped by
+ * SQL, see repo.getBuildView); visibility is checked before anything is returned.
+ */
 export async function getBuild(deps: Pick<Deps, "db" | "principal">, buildId: string) {
-  const row = await authorizeBuild(deps, buildId);
-  const detail = await repo.getBuildDetail(deps.db, buildId);
+  const v = await repo.getBuildView(deps.db, buildId);
+  assertVisible(deps.principal, v && { createdBy: v.created_by, tenantId: v.tenant_id });
+  const row = v as repo.BuildViewRow;
   return {
-    build_id: row.buildId,
-    created_by: row.createdBy,
-    repo_url: row.repoUrl,
+    build_id: row.build_id,
+    created_by: row.created_by,
+    repo_url: row.repo_url,
     objective: row.objective,
     status: row.status as BuildStatus,
-    created_at: row.createdAt,
-    updated_at: row.updatedAt,
-    dag: detail.nodes.map((n) => ({ node_id: n.nodeId, title: n.title, agent: n.agent, depends_on: n.dependsOn, gate: n.gate, status: n.status })),
-    task_runs: detail.runs.map(taskRunDto),
-    replan_history: detail.replans.map((r) => ({
-      decision_id: r.decisionId, action: r.action, reason: r.reason, created_at: r.createdAt, replacement_nodes: r.replacementNodes,
-    })),
-    debt_items: detail.debts.map((d) => ({ debt_id: d.debtId, node_id: d.nodeId, summary: d.summary, severity: d.severity, created_at: d.createdAt })),
-    policy_violations: detail.violations.map((v) => ({
-      violation_id: v.violationId, code: v.code, message: v.message, source: v.source, blocking: v.blocking, created_at: v.createdAt,
-    })),
-    state_transitions: detail.transitions.map((t) => ({
-      transition_id: t.transitionId, from_status: t.fromStatus, to_status: t.toStatus, reason: t.reason, source: t.source, created_at: t.createdAt,
-    })),
-    gate_history: detail.gates.map((g) => ({
-      decision_id: g.decisionId, build_id: g.buildId, gate: g.gate, status: g.status, reason: g.reason, node_id: g.nodeId, created_at: g.createdAt,
-    })),
-    metadata: row.metadata,
-    progress: { nodes_total: row.nodeTotal, nodes_done: row.nodeDone },
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    dag: JSON.parse(row.dag) as BuildNodeDto[],
+    task_runs: JSON.parse(row.task_runs) as TaskRunDto[],
+    replan_history: JSON.parse(row.replan_history) as ReplanDto[],
+    debt_items: JSON.parse(row.debt_items) as DebtDto[],
+    policy_violations: JSON.parse(row.policy_violations) as ViolationDto[],
+    state_transitions: JSON.parse(row.state_transitions) as TransitionDto[],
+    gate_history: JSON.parse(row.gate_history) as GateDto[],
+    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    progress: { nodes_total: row.node_total, nodes_done: row.node_done },
   };
 }
+
+type BuildNodeDto = { node_id: string; title: string; agent: string; depends_on: string[]; gate: string | null; status: string };
+type TaskRunDto = ReturnType<typeof taskRunDto>;
+type ReplanDto = { decision_id: string; action: string; reason: string; created_at: string; replacement_nodes: unknown[] };
+type DebtDto = { debt_id: string; node_id: string; summary: string; severity: string; created_at: string };
+type ViolationDto = { violation_id: string; code: string; message: string; source: string; blocking: boolean; created_at: string };
+type TransitionDto = { transition_id: string; from_status: string; to_status: string; reason: string; source: string; created_at: string };
+type GateDto = { decision_id: string; build_id: string; gate: string; status: string; reason: string; node_id: string | null; created_at: string };
 
 /** SPEC TaskRun from a D1 row or from the runner's state. */
 export const taskRunDto = (r: TaskRunState | { taskRunId: string; nodeId: string; attempt: number; status: string; startedAt: string; finishedAt: string | null; error: string | null }) =>

@@ -110,3 +110,40 @@ describe("GET /v1/builds/:id/events/history", () => {
     expect(bad.status).toBe(422);
   });
 });
+
+describe("GET /v1/builds/:id (one-statement view)", () => {
+  it("returns every collection in order and in the same shape as its own list endpoint", async () => {
+    const c = await caller({ sub: "user_view" });
+    const build = await createBuild(c, { metadata: { simulated_duration_ms: 60_000 } });
+    const b = `/v1/builds/${build.build_id}`;
+    for (const [path, body] of [
+      ["/debt", { node_id: "scanner", summary: "first debt", severity: "low" }],
+      ["/debt", { node_id: "planner", summary: "second — ünïcödé ✓", severity: "high" }],
+      ["/policy-violations", { code: "note", message: "non-blocking", blocking: false }],
+      ["/gates/TEST_GATE", { status: "PASS", reason: "checked" }],
+      ["/replan", { action: "CONTINUE", reason: "keep going" }],
+      ["/replan", { action: "MODIFY_DAG", replacement_nodes: [{ node_id: "v", title: "V", agent: "verifier", depends_on: ["planner"] }] }],
+    ] as const) {
+      const res = await c.request("POST", `${b}${path}`, body);
+      expect(res.status, `${path}: ${JSON.stringify(res.body)}`).toBe(201);
+    }
+    await c.request("POST", `${b}/abort`, { reason: "test over" });
+    const view = await c.request("GET", b);
+    expect(view.status).toBe(200);
+    const oldestFirst = async (path: string) => (await c.request("GET", `${b}${path}?limit=100`)).body.items.reverse();
+    expect(view.body.debt_items).toEqual(await oldestFirst("/debt"));
+    expect(view.body.debt_items.map((d: any) => d.summary)).toEqual(["first debt", "second — ünïcödé ✓"]);
+    expect(view.body.policy_violations).toEqual(await oldestFirst("/policy-violations"));
+    expect(view.body.policy_violations[0].blocking).toBe(false);
+    expect(view.body.gate_history).toEqual(await oldestFirst("/gates"));
+    expect(view.body.replan_history).toEqual(await oldestFirst("/replan"));
+    expect(view.body.replan_history.map((r: any) => r.action)).toEqual(["CONTINUE", "MODIFY_DAG"]);
+    expect(view.body.replan_history[1].replacement_nodes[0]).toMatchObject({ node_id: "v", depends_on: ["planner"] });
+    expect(view.body.task_runs).toEqual(await oldestFirst("/tasks"));
+    expect(view.body.dag.map((n: any) => n.node_id)).toContain("v");
+    expect(view.body.dag.find((n: any) => n.node_id === "v").depends_on).toEqual(["planner"]);
+    expect(view.body.state_transitions.map((t: any) => t.to_status)).toEqual(["running", "aborted"]);
+    expect(view.body.status).toBe("aborted");
+    expect(view.body.progress.nodes_total).toBe(view.body.dag.length);
+  });
+});
