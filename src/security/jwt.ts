@@ -99,12 +99,50 @@ async function verifyByAlg(token: string, config: Config): Promise<JWTPayload> {
 }
 
 /**
- * Verifies a user bearer token and returns its Principal.
+ * Tokens this isolate has verified, per configuration object (a changed secret, JWKS, audience,
+ * issuer or tenant claim is a new Config, so nothing verified under the old one is reused):
+ * token → its Principal until the token's `exp`, and at most VERIFIED_TTL_MS (a JWKS key that
+ * was withdrawn stops being honoured within that). Only successes are kept; a request with a
+ * cached token costs a Map lookup instead of a signature verification (bench profile, issue 9).
+ */
+const verified = new WeakMap<Config, Map<string, { principal: Principal; until: number }>>();
+const VERIFIED_MAX = 2048;
+const VERIFIED_TTL_MS = 60_000;
+
+function cachedPrincipal(token: string, config: Config, now: number): Principal | null {
+  const entry = verified.get(config)?.get(token);
+  return entry !== undefined && now < entry.until ? entry.principal : null;
+}
+
+function rememberPrincipal(token: string, config: Config, principal: Principal, exp: number | undefined, now: number): void {
+  let byToken = verified.get(config);
+  if (!byToken) verified.set(config, (byToken = new Map()));
+  if (byToken.size >= VERIFIED_MAX) {
+    for (const [k, e] of byToken) if (e.until <= now) byToken.delete(k);
+    // Still full: drop the oldest insertion.
+    if (byToken.size >= VERIFIED_MAX) byToken.delete(byToken.keys().next().value as string);
+  }
+  const until = Math.min(now + VERIFIED_TTL_MS, exp === undefined ? Number.POSITIVE_INFINITY : exp * 1000);
+  if (until > now) byToken.set(token, { principal, until });
+}
+
+/**
+ * Verifies a user bearer token and returns its Principal (from this isolate's cache of
+ * verified tokens when it has it).
  * Throws AppError `token_expired` for an expired token and `unauthenticated` for any other
  * failure (bad signature/audience/issuer, unsupported alg, no `sub`, local-dev token outside
  * development). Tenant = string claim `config.TENANT_CLAIM` if non-empty, else `sub`.
  */
 export async function verifyUserToken(token: string, config: Config): Promise<Principal> {
+  const now = Date.now();
+  const hit = cachedPrincipal(token, config, now);
+  if (hit) return hit;
+  const principal = await verifyUncached(token, config);
+  rememberPrincipal(token, config, principal.value, principal.exp, now);
+  return principal.value;
+}
+
+async function verifyUncached(token: string, config: Config): Promise<{ value: Principal; exp: number | undefined }> {
   let payload: JWTPayload;
   try {
     payload = await verifyByAlg(token, config);
@@ -122,5 +160,8 @@ export async function verifyUserToken(token: string, config: Config): Promise<Pr
   const tenantClaim = claims[config.TENANT_CLAIM];
   const tenantId = typeof tenantClaim === "string" && tenantClaim.trim() !== "" ? tenantClaim : sub;
   const { roles, capabilities } = deriveAccess(claims);
-  return { sub, tenantId, roles, capabilities };
+  // Shared by every request that presents this token (the cache above): immutable.
+  Object.freeze(roles);
+  Object.freeze(capabilities);
+  return { value: Object.freeze({ sub, tenantId, roles, capabilities }), exp: payload.exp };
 }

@@ -107,6 +107,19 @@ describe("verifyUserToken (HS256)", () => {
     expect(err.status).toBe(401);
   });
 
+  it("serves a verified token from the isolate cache only under the same configuration and until exp", async () => {
+    const cfg = config();
+    const token = await signHmac({ sub: "user_cache", roles: ["operator"] }, { exp: Math.floor(Date.now() / 1000) + 1 });
+    const first = await verifyUserToken(token, cfg);
+    expect(await verifyUserToken(token, cfg)).toBe(first); // the same frozen Principal: no second verification
+    expect(Object.isFrozen(first) && Object.isFrozen(first.capabilities)).toBe(true);
+    // Another secret is another Config: the cached verification does not carry over.
+    await expectAppError(verifyUserToken(token, config({ JWT_SECRET: "rotated-secret-0123456789abcdef0123456789" })), "unauthenticated", /signature/);
+    // Past exp the cached entry is not used: the token is verified again and rejected.
+    await new Promise((r) => setTimeout(r, Math.max(0, (Math.floor(Date.now() / 1000) + 1) * 1000 - Date.now()) + 50));
+    await expectAppError(verifyUserToken(token, cfg), "token_expired");
+  });
+
   it("bad signature → unauthenticated without echoing the token", async () => {
     const token = await signHmac({ sub: "user_f" }, { secret: "another-secret-0123456789abcdef0123456789" });
     const err = await expectAppError(verifyUserToken(token, config()), "unauthenticated", /^Invalid token: /);
