@@ -1,7 +1,8 @@
 /**
  * App-level rate limiting (after authentication, DESIGN §2): one token bucket per principal
  * (tenant + sub; the client IP on signature-authenticated routes) and route key, kept by that
- * principal's RateLimiter DO. Exceeding it → 429 `rate_limited` with Retry-After. Limits come
+ * principal's RateLimiter DO, which this isolate asks for a small lease of tokens at a time under
+ * high limits (rate-limit.lease.ts). Exceeding it → 429 `rate_limited` with Retry-After. Limits come
  * from config (rate-limit.ts). A limiter outage fails open with a warning: rate limiting
  * protects capacity, it decides nothing about correctness (the ReplayGuard fails closed).
  */
@@ -10,7 +11,8 @@ import type { AppEnv } from "../env";
 import { AppError, problemResponse } from "../errors";
 import { withTimeout } from "../lib/timeout";
 import type { Principal } from "./principal";
-import { type HitResult, RATE_LIMIT_PERIOD_MS, limitFor } from "./rate-limit";
+import { type HitResult, RATE_LIMIT_PERIOD_MS, leaseSize, limitFor } from "./rate-limit";
+import { leasedHit } from "./rate-limit.lease";
 import { routeKey } from "./route-key";
 
 const LIMITER_TIMEOUT_MS = 2000;
@@ -30,8 +32,10 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
   let result: HitResult;
   try {
     const ns = c.env.RATE_LIMITER;
-    const stub = ns.get(ns.idFromName(who));
-    result = await withTimeout(() => stub.hit({ bucket: key, limit, period_ms: RATE_LIMIT_PERIOD_MS }), LIMITER_TIMEOUT_MS, "rate limiter");
+    result = await leasedHit(`${who}\n${key}\n${limit}`, leaseSize(limit), (want) => {
+      const stub = ns.get(ns.idFromName(who));
+      return withTimeout(() => stub.hit({ bucket: key, limit, period_ms: RATE_LIMIT_PERIOD_MS, want }), LIMITER_TIMEOUT_MS, "rate limiter");
+    });
   } catch (err) {
     console.warn(JSON.stringify({ level: "warn", msg: "rate_limiter_unavailable", request_id: c.var.requestId, route: key, error: err instanceof Error ? err.message : String(err) }));
     return next();

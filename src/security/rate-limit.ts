@@ -34,6 +34,8 @@ export const HitInputSchema = z.object({
   bucket: z.string().min(1).max(512),
   limit: z.number().int().min(1).max(1_000_000),
   period_ms: z.number().int().min(1000).max(86_400_000),
+  /** Tokens wanted at once (a worker isolate's lease, see rate-limit.lease.ts); at least one is needed to pass. */
+  want: z.number().int().min(1).max(1000).default(1),
 });
 export type HitInput = z.infer<typeof HitInputSchema>;
 
@@ -44,24 +46,37 @@ export interface Bucket {
 
 export interface HitResult {
   allowed: boolean;
+  /** Tokens taken: 1..want when allowed (one for this request, the rest leased), else 0. */
+  granted: number;
   remaining: number;
   /** 0 when allowed; otherwise how long until one token is available. */
   retry_after_ms: number;
 }
 
-/** Takes one token from the bucket (refilled since `updated_ms`). */
-export function takeToken(bucket: Bucket | undefined, input: HitInput, now: number): { bucket: Bucket; result: HitResult } {
+/** Takes up to `want` (default 1) whole tokens from the bucket (refilled since `updated_ms`); at least one to allow. */
+export function takeToken(bucket: Bucket | undefined, input: Omit<HitInput, "want"> & { want?: number }, now: number): { bucket: Bucket; result: HitResult } {
   const rate = input.limit / input.period_ms;
   const elapsed = bucket === undefined ? Number.POSITIVE_INFINITY : Math.max(0, now - bucket.updated_ms);
   const tokens = Math.min(input.limit, (bucket?.tokens ?? input.limit) + elapsed * rate);
   if (tokens >= 1) {
-    return { bucket: { tokens: tokens - 1, updated_ms: now }, result: { allowed: true, remaining: Math.floor(tokens - 1), retry_after_ms: 0 } };
+    const granted = Math.min(Math.max(1, input.want ?? 1), Math.floor(tokens));
+    return { bucket: { tokens: tokens - granted, updated_ms: now }, result: { allowed: true, granted, remaining: Math.floor(tokens - granted), retry_after_ms: 0 } };
   }
   return {
     bucket: { tokens, updated_ms: now },
-    result: { allowed: false, remaining: 0, retry_after_ms: Math.ceil((1 - tokens) / rate) },
+    result: { allowed: false, granted: 0, remaining: 0, retry_after_ms: Math.ceil((1 - tokens) / rate) },
   };
 }
+
+/**
+ * How many tokens a worker isolate leases at once for a limit: 1 below 200/min (every request
+ * asks the limiter, exact), then limit/100 up to 50. A lease is used within LEASE_MS or dropped,
+ * so leasing never admits more than the bucket holds; at worst an isolate forfeits one lease.
+ */
+export function leaseSize(limit: number): number {
+  return Math.max(1, Math.min(50, Math.floor(limit / 100)));
+}
+export const LEASE_MS = 1000;
 
 /** A bucket is full again (and can be forgotten) once it has been idle for a whole period. */
 export function isIdle(bucket: Bucket, periodMs: number, now: number): boolean {

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/env";
-import { limitFor, takeToken } from "../../src/security/rate-limit";
+import { type Bucket, LEASE_MS, leaseSize, limitFor, takeToken } from "../../src/security/rate-limit";
+import { leasedHit } from "../../src/security/rate-limit.lease";
 import { canonicalPath, routeKey } from "../../src/security/route-key";
 import { tokenFor } from "../helpers/auth";
 import { fetchWith, platformHeaders, problemOf } from "./helpers";
@@ -86,7 +87,7 @@ describe("rate-limit policy (pure)", () => {
       bucket = r.bucket;
     }
     const denied = takeToken(bucket, input, now);
-    expect(denied.result).toEqual({ allowed: false, remaining: 0, retry_after_ms: 20_000 });
+    expect(denied.result).toEqual({ allowed: false, granted: 0, remaining: 0, retry_after_ms: 20_000 });
     now += 20_000;
     expect(takeToken(denied.bucket, input, now).result.allowed).toBe(true);
   });
@@ -106,5 +107,54 @@ describe("rate-limit policy (pure)", () => {
     expect(routeKey("POST", "/v1/program/week10/secrets/")).toBe("POST /v1/program/secrets");
     expect(canonicalPath("/v1/program/week12/idempotent-checkpoints")).toBe("/v1/program/idempotent-checkpoints");
     expect(canonicalPath("/v1/builds")).toBe("/v1/builds");
+  });
+});
+
+describe("token leases of a worker isolate", () => {
+  /** A limiter as the DO keeps it: one bucket, the clock under the test's control. */
+  function limiter(limit: number) {
+    let bucket: Bucket | undefined;
+    const state = { now: 1_000_000, calls: 0 };
+    const hit = async (want: number) => {
+      state.calls++;
+      await new Promise((r) => setTimeout(r, 1)); // an RPC: concurrent requests overlap it
+      const r = takeToken(bucket, { bucket: "b", limit, period_ms: 60_000, want }, state.now);
+      bucket = r.bucket;
+      return r.result;
+    };
+    return { hit, state, clock: () => state.now };
+  }
+
+  it("lease size: exact below 200/min, then limit/100 up to 50", () => {
+    expect([3, 60, 199, 200, 3000, 10_000, 1_000_000].map(leaseSize)).toEqual([1, 1, 1, 2, 30, 50, 50]);
+  });
+
+  it("admits exactly the bucket under concurrency, with one limiter call per lease", async () => {
+    const l = limiter(1000); // lease of 10
+    const key = `lease-${crypto.randomUUID()}`;
+    const results = await Promise.all(Array.from({ length: 1200 }, () => leasedHit(key, leaseSize(1000), l.hit, l.clock)));
+    expect(results.filter((r) => r.allowed)).toHaveLength(1000); // never more than the bucket, none lost
+    expect(results.filter((r) => !r.allowed).every((r) => r.retry_after_ms > 0)).toBe(true);
+    expect(l.state.calls).toBeLessThan(400); // 100 leases + the denials, instead of 1200 calls
+  });
+
+  it("drops an expired lease instead of spending it late", async () => {
+    const l = limiter(1000);
+    const key = `lease-${crypto.randomUUID()}`;
+    expect((await leasedHit(key, 10, l.hit, l.clock)).allowed).toBe(true);
+    expect(l.state.calls).toBe(1);
+    await leasedHit(key, 10, l.hit, l.clock);
+    expect(l.state.calls).toBe(1); // served from the lease
+    l.state.now += LEASE_MS;
+    await leasedHit(key, 10, l.hit, l.clock);
+    expect(l.state.calls).toBe(2); // the 8 tokens left were dropped, a new lease taken
+  });
+
+  it("leases of size 1 ask the limiter for every request", async () => {
+    const l = limiter(3);
+    const key = `lease-${crypto.randomUUID()}`;
+    const results = await Promise.all(Array.from({ length: 5 }, () => leasedHit(key, leaseSize(3), l.hit, l.clock)));
+    expect(results.map((r) => r.allowed)).toEqual([true, true, true, false, false]);
+    expect(l.state.calls).toBe(5);
   });
 });
