@@ -1,8 +1,9 @@
 /**
  * BuildRunner — one Durable Object per build (id = idFromName(build_id)).
  * Responsibilities: single writer of its build's D1 rows (lease with epoch, every batch fenced),
- * the runtime tick loop as `alarm()`, control actions, event seq allocation, live SSE fan-out and
- * the build-finished announcement. Decisions live in the pure run-machine / control-actions;
+ * the runtime tick loop as `alarm()`, control actions, event seq allocation, live SSE fan-out, the
+ * build-finished announcement, and the read-through cache of its GET view (exact: every write to
+ * the view's rows is one of this object's commits, and each commit drops the cache). Decisions live in the pure run-machine / control-actions;
  * this file loads state, applies them, persists, publishes and re-arms.
  */
 import { DurableObject } from "cloudflare:workers";
@@ -13,7 +14,7 @@ import { isoTimestamp, newId, parseTimestamp } from "../lib/ids";
 import { Mutex } from "../lib/mutex";
 import { announceBuildFinished } from "./build-hooks";
 import { type ControlAction, ControlActionSchema, type CreateInputRpc, CreateInputSchema, type RpcResult } from "./build-runner.client";
-import { StaleLeaseError, acquireLease, commitDraft, countFindings, getBuildRow, listEvents, loadBuildState, writeLease } from "./builds.repo";
+import { type BuildViewRow, StaleLeaseError, acquireLease, commitDraft, countFindings, getBuildRow, getBuildView, listEvents, loadBuildState, writeLease } from "./builds.repo";
 import { applyControl } from "./control-actions";
 import { EventStreamHub } from "./event-stream";
 import { type BuildState, Draft, type TaskRunState, type TickReport, createBuild, httpFailure, runningRuns, tick } from "./run-machine";
@@ -32,6 +33,9 @@ export class BuildRunner extends DurableObject<Env> {
   private ticks = 0;
 
   private drizzleDb: Db | null = null;
+  /** GET /v1/builds/{id}'s row, kept between commits; `commits` tells a load that raced one. */
+  private cachedView: BuildViewRow | null = null;
+  private commits = 0;
 
   /** One drizzle instance per DO instance: building it extracts the relational config of every table (bench profile). */
   private get db(): Db {
@@ -50,7 +54,7 @@ export class BuildRunner extends DurableObject<Env> {
       if (await this.ctx.storage.get<string>("build_id")) return { ok: true, value: { build_id: input.build_id } };
       const now = Date.now();
       const d = createBuild({ ...input, runtime_id: newId() }, now);
-      await commitDraft(this.db, d, this.leaseAt(now, 1), { created: true });
+      await this.commit(d, this.leaseAt(now, 1), { created: true });
       await this.ctx.storage.put("build_id", input.build_id);
       this.state = d.state;
       this.epoch = 1;
@@ -58,6 +62,31 @@ export class BuildRunner extends DurableObject<Env> {
       await this.ctx.storage.setAlarm(now);
       return { ok: true, value: { build_id: input.build_id } };
     });
+  }
+
+  /**
+   * The build as GET /v1/builds/{id} shows it: from memory after the first read, until the next
+   * commit. A load that overlapped a commit is returned but not kept.
+   */
+  async view(): Promise<RpcResult<BuildViewRow>> {
+    if (this.cachedView) return { ok: true, value: this.cachedView };
+    const buildId = await this.ctx.storage.get<string>("build_id");
+    if (!buildId) return { ok: false, code: "build_not_found" };
+    const seen = this.commits;
+    const row = await getBuildView(this.db, buildId);
+    if (!row) return { ok: false, code: "build_not_found" };
+    if (seen === this.commits) this.cachedView = row;
+    return { ok: true, value: row };
+  }
+
+  /** Every write of the build's rows: one fenced batch, and the cached view is dropped (even if it failed). */
+  private async commit(d: Draft, lease: ReturnType<BuildRunner["leaseAt"]>, opts?: { created?: boolean }): Promise<void> {
+    try {
+      await commitDraft(this.db, d, lease, opts);
+    } finally {
+      this.commits++;
+      this.cachedView = null;
+    }
   }
 
   /** The alarm, guarded: failing ticks are counted and end in dead letters (src/ops/dead-letters.guard.ts). */
@@ -218,7 +247,7 @@ export class BuildRunner extends DurableObject<Env> {
     const active = d.state.status === "running" || runningRuns(d.state).length > 0;
     const lease = this.leaseAt(now, this.epoch as number, active);
     try {
-      if (d.changed) await commitDraft(this.db, d, lease);
+      if (d.changed) await this.commit(d, lease);
       else await writeLease(this.db, d.state.build_id, lease);
     } catch (err) {
       if (!(err instanceof StaleLeaseError)) throw err;

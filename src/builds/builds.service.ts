@@ -87,11 +87,15 @@ function assertVisible(p: Principal, build: { createdBy: string; tenantId: strin
 }
 
 /**
- * The SPEC §4.2 BuildRun. One statement reads the row and its collections (already shaped by
- * SQL, see repo.getBuildView); visibility is checked before anything is returned.
+ * The SPEC §4.2 BuildRun, from the build's runner (its cached view, exact since it is the only
+ * writer; DESIGN notes in docs/decisions.md). A build the runner does not know — rows written to
+ * D1 without it, as the benchmark's seed — is read from D1. One statement reads the row and its
+ * collections, already shaped by SQL (repo.getBuildView); visibility is checked before anything
+ * is returned.
  */
-export async function getBuild(deps: Pick<Deps, "db" | "principal">, buildId: string) {
-  const v = await repo.getBuildView(deps.db, buildId);
+export async function getBuild(deps: Pick<Deps, "env" | "db" | "principal">, buildId: string) {
+  const fromRunner = await buildRunner(deps.env, buildId).view();
+  const v = fromRunner.ok ? fromRunner.value : await repo.getBuildView(deps.db, buildId);
   assertVisible(deps.principal, v && { createdBy: v.created_by, tenantId: v.tenant_id });
   const row = v as repo.BuildViewRow;
   return {

@@ -278,7 +278,7 @@ export async function listFindings(deps: Reader, buildId: string, q: { severity?
 const SEVERITIES = ["critical", "high", "medium", "low", "info"] as const;
 
 /** The build report: status, counts by severity and node, the most severe findings, the plan. */
-export async function buildReport(deps: Reader, buildId: string) {
+export async function buildReport(deps: Pick<Deps, "env" | "db" | "principal">, buildId: string) {
   const build = await getBuild(deps, buildId);
   const all = await repo.allFindings(deps.db, buildId);
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, all.filter((f) => f.severity === s).length]));

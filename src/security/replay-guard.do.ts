@@ -29,6 +29,9 @@ const GC_SLACK_MS = 60_000;
 const SCHEMA_VERSION = 1;
 
 export class ReplayGuard extends DurableObject<Env> {
+  /** The scheduled cleanup alarm as this instance last set or read it (undefined: not read yet). */
+  private alarmAt: number | null | undefined = undefined;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => this.ensureSchema());
@@ -63,7 +66,13 @@ export class ReplayGuard extends DurableObject<Env> {
     const now = Date.now();
     this.ctx.storage.sql.exec("DELETE FROM claims WHERE expires_at <= ?", now);
     const next = this.ctx.storage.sql.exec<{ next: number | null }>("SELECT MIN(expires_at) AS next FROM claims").one().next;
-    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, now) + GC_SLACK_MS);
+    this.alarmAt = null;
+    if (next !== null) await this.setAlarm(Math.max(next, now) + GC_SLACK_MS);
+  }
+
+  private async setAlarm(at: number): Promise<void> {
+    await this.ctx.storage.setAlarm(at);
+    this.alarmAt = at;
   }
 
   private read(key: string): ClaimRecord | null {
@@ -82,9 +91,10 @@ export class ReplayGuard extends DurableObject<Env> {
          state = excluded.state, response = excluded.response, expires_at = excluded.expires_at`,
       r.key, r.token, r.fingerprint, r.state, r.response === null ? null : JSON.stringify(r.response), r.expires_at,
     );
-    const current = await this.ctx.storage.getAlarm();
+    // Only this object sets its alarm, so after one read the time is known without asking storage.
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
     const wanted = r.expires_at + GC_SLACK_MS;
-    if (current === null || current > wanted) await this.ctx.storage.setAlarm(wanted);
+    if (this.alarmAt === null || this.alarmAt > wanted) await this.setAlarm(wanted);
   }
 
   private ensureSchema(): void {

@@ -4,8 +4,11 @@
  * → timestamp integer (400) → window (401) → signature (401) → replay (409: KV fast reject, then
  * the ReplayGuard's atomic claim, then the D1 unique (scheme, external_id)) → store → 200.
  * The claim is held `pending` while the row is written and released if the write fails, so a
- * failed delivery can be retried by its sender; it is kept 2 × window + 60 s once done (a
- * timestamp may be up to one window in the future). Guard unreachable → 503, nothing stored.
+ * failed delivery can be retried by its sender (a crash frees it after CLAIM_LOCK_MS). Once the
+ * row is stored, the D1 unique index is the lasting decider and KV the fast reject (kept 2 ×
+ * window + 60 s: a timestamp may be up to one window in the future); the claim is not completed,
+ * which would cost a second guard round trip per delivery for no decision (issue 9 profile).
+ * Guard unreachable → 503, nothing stored.
  * Deliveries belong to WEBHOOK_TENANT_ID when set, else to the deployment (tenant null).
  */
 import type { Config, Db } from "../env";
@@ -98,13 +101,7 @@ export async function ingestWebhook(deps: IngestDeps, req: Request) {
     deps.background(guard.release(key, token).catch(() => undefined));
     throw new AppError("internal", undefined, { cause: withoutParams(err, "storing a webhook delivery failed") });
   }
-  // Done either way: a row already stored under this id (older than the guard's TTL) is a replay too.
-  try {
-    await guard.complete(key, token, keepMs, null);
-  } catch (err) {
-    // The row is stored; the D1 unique index keeps rejecting this id even after the lock lapses.
-    console.warn(JSON.stringify({ level: "warn", msg: "webhook_claim_complete_failed", error: err instanceof Error ? err.message : String(err) }));
-  }
+  // A row already stored under this id (after the claim lapsed) is a replay too.
   deps.background(rememberReplay(deps.env, key, keepMs / 1000));
   if (!stored) throw replayDetected();
   const base = { status: "accepted" as const, scheme: h.scheme, delivery_id: row.deliveryId, timestamp: h.timestamp };

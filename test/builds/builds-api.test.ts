@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { INSTANT, caller, createBuild, waitForStatus } from "../helpers/api";
 
@@ -116,6 +117,9 @@ describe("GET /v1/builds/:id (one-statement view)", () => {
     const c = await caller({ sub: "user_view" });
     const build = await createBuild(c, { metadata: { simulated_duration_ms: 60_000 } });
     const b = `/v1/builds/${build.build_id}`;
+    // Read (and so cache in the runner) before every write below: each write must drop that view.
+    expect((await c.request("GET", b)).body.debt_items).toEqual([]);
+    expect((await c.request("GET", b)).body.debt_items).toEqual([]);
     for (const [path, body] of [
       ["/debt", { node_id: "scanner", summary: "first debt", severity: "low" }],
       ["/debt", { node_id: "planner", summary: "second — ünïcödé ✓", severity: "high" }],
@@ -124,8 +128,11 @@ describe("GET /v1/builds/:id (one-statement view)", () => {
       ["/replan", { action: "CONTINUE", reason: "keep going" }],
       ["/replan", { action: "MODIFY_DAG", replacement_nodes: [{ node_id: "v", title: "V", agent: "verifier", depends_on: ["planner"] }] }],
     ] as const) {
+      const before = (await c.request("GET", b)).body;
       const res = await c.request("POST", `${b}${path}`, body);
       expect(res.status, `${path}: ${JSON.stringify(res.body)}`).toBe(201);
+      const after = (await c.request("GET", b)).body;
+      expect(after, `GET after ${path} shows the write`).not.toEqual(before);
     }
     await c.request("POST", `${b}/abort`, { reason: "test over" });
     const view = await c.request("GET", b);
@@ -145,5 +152,22 @@ describe("GET /v1/builds/:id (one-statement view)", () => {
     expect(view.body.state_transitions.map((t: any) => t.to_status)).toEqual(["running", "aborted"]);
     expect(view.body.status).toBe("aborted");
     expect(view.body.progress.nodes_total).toBe(view.body.dag.length);
+  });
+});
+
+describe("GET /v1/builds/:id of a build its runner does not know", () => {
+  it("is read from D1 (rows written without the runner), and unknown ids are 404", async () => {
+    const c = await caller({ sub: "user_d1_only" });
+    const id = crypto.randomUUID();
+    const ts = "2025-01-01T00:00:00.000000Z";
+    await env.DB.prepare(
+      `INSERT INTO builds (build_id, tenant_id, created_by, repo_url, objective, status, scan_mode, metadata, created_at, updated_at)
+       VALUES (?, 'user_d1_only', 'user_d1_only', 'https://github.com/acme/seeded', 'seeded', 'completed', 'autonomous', '{"seeded":true}', ?, ?)`,
+    ).bind(id, ts, ts).run();
+    const res = await c.request("GET", `/v1/builds/${id}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ build_id: id, status: "completed", metadata: { seeded: true }, dag: [], task_runs: [] });
+    const missing = await c.request("GET", `/v1/builds/${crypto.randomUUID()}`);
+    expect([missing.status, missing.body.code]).toEqual([404, "build_not_found"]);
   });
 });

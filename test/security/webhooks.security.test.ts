@@ -2,6 +2,10 @@ import { describe, expect, it } from "vitest";
 import { caller } from "../helpers/api";
 import { INGEST, PLATFORM_SECRET, WHSEC_PRIMARY, WHSEC_ROTATED, count, fetchWith, ingest, nowSeconds, platformHeaders, problemOf, standardHeaders } from "./helpers";
 import { Webhook } from "standardwebhooks";
+import { env } from "cloudflare:workers";
+import { cacheKey } from "../../src/lib/kv-cache";
+import { guardKey } from "../../src/security/replay-guard.client";
+import { shardOf } from "../../src/security/replay-guard";
 
 const body = (n = 1) => JSON.stringify({ event: "scan.finished", n, at: Date.now() });
 
@@ -67,6 +71,20 @@ describe("POST /v1/program/webhook/ingest — Standard Webhooks", () => {
     const again = await ingest(payload, headers);
     expect(again.status).toBe(409);
     expect((await problemOf(again)).code).toBe("webhook_replay_detected");
+    expect(await count("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE external_id = ?", headers["webhook-id"])).toBe(1);
+  });
+
+  it("a replay the guard and KV no longer know (claim lapsed, cache expired) is still a 409: the D1 unique index decides", async () => {
+    const payload = body();
+    const headers = standardHeaders(payload);
+    expect((await ingest(payload, headers)).status).toBe(200);
+    const key = await guardKey("webhook", "standard", headers["webhook-id"]);
+    await env.CACHE.delete(cacheKey("replay", key));
+    // Another shard count sends the key to a guard instance that never saw it.
+    const shards = [1, 2, 3, 5, 7, 11, 13].find((n) => shardOf(key, n) !== shardOf(key, 64));
+    expect(shards).toBeDefined();
+    const again = await fetchWith({ REPLAY_GUARD_SHARDS: String(shards) }, INGEST, { method: "POST", headers, body: payload });
+    expect([again.status, (await problemOf(again)).code]).toEqual([409, "webhook_replay_detected"]);
     expect(await count("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE external_id = ?", headers["webhook-id"])).toBe(1);
   });
 
