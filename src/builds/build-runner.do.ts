@@ -14,7 +14,8 @@ import { isoTimestamp, newId, parseTimestamp } from "../lib/ids";
 import { Mutex } from "../lib/mutex";
 import { announceBuildFinished } from "./build-hooks";
 import { type ControlAction, ControlActionSchema, type CreateInputRpc, CreateInputSchema, type RpcResult } from "./build-runner.client";
-import { type BuildViewRow, StaleLeaseError, acquireLease, commitDraft, countFindings, getBuildRow, getBuildView, listEvents, loadBuildState, writeLease } from "./builds.repo";
+import { type BuildView, applyDraft, viewFromRow } from "./build-view";
+import { StaleLeaseError, acquireLease, commitDraft, countFindings, getBuildRow, getBuildView, listEvents, loadBuildState, writeLease } from "./builds.repo";
 import { applyControl } from "./control-actions";
 import { EventStreamHub } from "./event-stream";
 import { type BuildState, Draft, type TaskRunState, type TickReport, createBuild, httpFailure, runningRuns, tick } from "./run-machine";
@@ -33,8 +34,8 @@ export class BuildRunner extends DurableObject<Env> {
   private ticks = 0;
 
   private drizzleDb: Db | null = null;
-  /** GET /v1/builds/{id}'s row, kept between commits; `commits` tells a load that raced one. */
-  private cachedView: BuildViewRow | null = null;
+  /** GET /v1/builds/{id}'s view of the last commit (build-view.ts); `commits` tells a load that raced one. */
+  private cachedView: BuildView | null = null;
   private commits = 0;
 
   /** One drizzle instance per DO instance: building it extracts the relational config of every table (bench profile). */
@@ -65,28 +66,33 @@ export class BuildRunner extends DurableObject<Env> {
   }
 
   /**
-   * The build as GET /v1/builds/{id} shows it: from memory after the first read, until the next
-   * commit. A load that overlapped a commit is returned but not kept.
+   * The build as GET /v1/builds/{id} shows it: kept in memory from the create on (each commit
+   * applies its draft), loaded from D1 once after a restart. A load that overlapped a commit is
+   * returned but not kept.
    */
-  async view(): Promise<RpcResult<BuildViewRow>> {
+  async view(): Promise<RpcResult<BuildView>> {
     if (this.cachedView) return { ok: true, value: this.cachedView };
     const buildId = await this.ctx.storage.get<string>("build_id");
     if (!buildId) return { ok: false, code: "build_not_found" };
     const seen = this.commits;
     const row = await getBuildView(this.db, buildId);
     if (!row) return { ok: false, code: "build_not_found" };
-    if (seen === this.commits) this.cachedView = row;
-    return { ok: true, value: row };
+    const view = viewFromRow(row);
+    if (seen === this.commits) this.cachedView = view;
+    return { ok: true, value: view };
   }
 
-  /** Every write of the build's rows: one fenced batch, and the cached view is dropped (even if it failed). */
+  /** Every write of the build's rows: one fenced batch, then the view follows it (dropped if the batch failed). */
   private async commit(d: Draft, lease: ReturnType<BuildRunner["leaseAt"]>, opts?: { created?: boolean }): Promise<void> {
+    const prior = opts?.created ? null : this.cachedView;
+    this.cachedView = null;
     try {
       await commitDraft(this.db, d, lease, opts);
     } finally {
-      this.commits++;
-      this.cachedView = null;
+      this.commits++; // a view() load that overlapped the batch is not kept
     }
+    // Also replaces a view a load cached while the batch was in flight (it may predate it).
+    this.cachedView = prior || opts?.created ? applyDraft(prior, d) : null;
   }
 
   /** The alarm, guarded: failing ticks are counted and end in dead letters (src/ops/dead-letters.guard.ts). */

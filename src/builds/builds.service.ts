@@ -9,13 +9,14 @@ import { decodeCursor, page } from "../lib/cursor";
 import { newId } from "../lib/ids";
 import { type Principal, isTenantAdmin } from "../security/principal";
 import { issueStreamToken } from "../security/stream-token";
-import { buildRunner, unwrap } from "./build-runner.client";
+import { type RpcResult, buildRunner, unwrap } from "./build-runner.client";
 import * as repo from "./builds.repo";
 import type { BuildCreateRequest, ListBuildsQuery } from "./builds.schemas";
 import type { BuildStatus, PlannedDag } from "./builds.types";
 import { planDag } from "./planner";
 import type { TaskRunState } from "./run-machine";
 import { planBuild } from "../planning/planning.service";
+import { type BuildRunDto, type BuildView, taskRunDto, viewFromRow } from "./build-view";
 
 export interface Deps {
   env: Env;
@@ -87,50 +88,23 @@ function assertVisible(p: Principal, build: { createdBy: string; tenantId: strin
 }
 
 /**
- * The SPEC §4.2 BuildRun, from the build's runner (its cached view, exact since it is the only
- * writer; DESIGN notes in docs/decisions.md). A build the runner does not know — rows written to
- * D1 without it, as the benchmark's seed — is read from D1. One statement reads the row and its
- * collections, already shaped by SQL (repo.getBuildView); visibility is checked before anything
- * is returned.
+ * The SPEC §4.2 BuildRun, from the build's runner (its view of its last commit, exact since it is
+ * the only writer; docs/DECISIONS.md). A build the runner does not know — rows written to D1
+ * without it, as the benchmark's seed — is read from D1 in one statement. Visibility is checked
+ * before anything is returned.
  */
-export async function getBuild(deps: Pick<Deps, "env" | "db" | "principal">, buildId: string) {
-  const fromRunner = await buildRunner(deps.env, buildId).view();
-  const v = fromRunner.ok ? fromRunner.value : await repo.getBuildView(deps.db, buildId);
-  assertVisible(deps.principal, v && { createdBy: v.created_by, tenantId: v.tenant_id });
-  const row = v as repo.BuildViewRow;
-  return {
-    build_id: row.build_id,
-    created_by: row.created_by,
-    repo_url: row.repo_url,
-    objective: row.objective,
-    status: row.status as BuildStatus,
-    created_at: row.created_at,
-    updated_at: row.updated_at,
-    dag: JSON.parse(row.dag) as BuildNodeDto[],
-    task_runs: JSON.parse(row.task_runs) as TaskRunDto[],
-    replan_history: JSON.parse(row.replan_history) as ReplanDto[],
-    debt_items: JSON.parse(row.debt_items) as DebtDto[],
-    policy_violations: JSON.parse(row.policy_violations) as ViolationDto[],
-    state_transitions: JSON.parse(row.state_transitions) as TransitionDto[],
-    gate_history: JSON.parse(row.gate_history) as GateDto[],
-    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
-    progress: { nodes_total: row.node_total, nodes_done: row.node_done },
-  };
+export async function getBuild(deps: Pick<Deps, "env" | "db" | "principal">, buildId: string): Promise<BuildRunDto> {
+  const fromRunner = (await buildRunner(deps.env, buildId).view()) as RpcResult<BuildView>;
+  let view: BuildView | null = fromRunner.ok ? fromRunner.value : null;
+  if (!view) {
+    const row = await repo.getBuildView(deps.db, buildId);
+    view = row && viewFromRow(row);
+  }
+  assertVisible(deps.principal, view && { createdBy: view.run.created_by, tenantId: view.tenant_id });
+  return (view as BuildView).run;
 }
 
-type BuildNodeDto = { node_id: string; title: string; agent: string; depends_on: string[]; gate: string | null; status: string };
-type TaskRunDto = ReturnType<typeof taskRunDto>;
-type ReplanDto = { decision_id: string; action: string; reason: string; created_at: string; replacement_nodes: unknown[] };
-type DebtDto = { debt_id: string; node_id: string; summary: string; severity: string; created_at: string };
-type ViolationDto = { violation_id: string; code: string; message: string; source: string; blocking: boolean; created_at: string };
-type TransitionDto = { transition_id: string; from_status: string; to_status: string; reason: string; source: string; created_at: string };
-type GateDto = { decision_id: string; build_id: string; gate: string; status: string; reason: string; node_id: string | null; created_at: string };
-
-/** SPEC TaskRun from a D1 row or from the runner's state. */
-export const taskRunDto = (r: TaskRunState | { taskRunId: string; nodeId: string; attempt: number; status: string; startedAt: string; finishedAt: string | null; error: string | null }) =>
-  "task_run_id" in r
-    ? { task_run_id: r.task_run_id, node_id: r.node_id, attempt: r.attempt, status: r.status, started_at: r.started_at, finished_at: r.finished_at, error: r.error }
-    : { task_run_id: r.taskRunId, node_id: r.nodeId, attempt: r.attempt, status: r.status, started_at: r.startedAt, finished_at: r.finishedAt, error: r.error };
+export { taskRunDto };
 
 /** The caller's builds (admins: the tenant's), newest first, keyset-paged. */
 export async function listBuilds(deps: Pick<Deps, "db" | "principal">, q: ListBuildsQuery) {

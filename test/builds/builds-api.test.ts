@@ -1,6 +1,18 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { INSTANT, caller, createBuild, waitForStatus } from "../helpers/api";
+import { drizzle } from "drizzle-orm/d1";
+import { INSTANT, type Caller, caller, createBuild, waitForStatus } from "../helpers/api";
+import { viewFromRow } from "../../src/builds/build-view";
+import { getBuildView } from "../../src/builds/builds.repo";
+
+/** GET /v1/builds/{id} (the runner's view, kept from its own commits) equals the view read from D1. */
+async function expectSameAsD1(c: Caller, id: string) {
+  const served = (await c.request("GET", `/v1/builds/${id}`)).body;
+  const row = await getBuildView(drizzle(env.DB), id);
+  expect(row).not.toBeNull();
+  expect(served).toEqual(viewFromRow(row!).run);
+  return served;
+}
 
 const ids = (dag: any[]) => dag.map((n) => n.node_id);
 
@@ -131,7 +143,7 @@ describe("GET /v1/builds/:id (one-statement view)", () => {
       const before = (await c.request("GET", b)).body;
       const res = await c.request("POST", `${b}${path}`, body);
       expect(res.status, `${path}: ${JSON.stringify(res.body)}`).toBe(201);
-      const after = (await c.request("GET", b)).body;
+      const after = await expectSameAsD1(c, build.build_id);
       expect(after, `GET after ${path} shows the write`).not.toEqual(before);
     }
     await c.request("POST", `${b}/abort`, { reason: "test over" });
@@ -169,5 +181,24 @@ describe("GET /v1/builds/:id of a build its runner does not know", () => {
     expect(res.body).toMatchObject({ build_id: id, status: "completed", metadata: { seeded: true }, dag: [], task_runs: [] });
     const missing = await c.request("GET", `/v1/builds/${crypto.randomUUID()}`);
     expect([missing.status, missing.body.code]).toEqual([404, "build_not_found"]);
+  });
+});
+
+describe("the runner's view follows every kind of commit", () => {
+  it.each([
+    ["retries then completes", { max_task_retries: 2, retry_policy: { initial_interval_ms: 1, jitter: 0 }, runner_results: { builder: { status_sequence: ["failed", "failed", "completed"], error_sequence: ["e1", "e2"] } } }],
+    ["falls back to deterministic", { fallback_scan_mode: "deterministic", runner_results: { scanner: { status: "failed", error: "no sandbox" } } }],
+    ["fails after its retries", { max_task_retries: 1, retry_policy: { initial_interval_ms: 1, jitter: 0 }, runner_results: { builder: { status: "failed", error: "tests red" } } }],
+  ])("%s", async (_name, metadata) => {
+    const c = await caller({ sub: `user_view_${crypto.randomUUID()}` });
+    const build = await createBuild(c, { metadata: { ...INSTANT, ...metadata } });
+    const done = await waitForStatus(c, build.build_id);
+    expect(["completed", "failed"]).toContain(done.status);
+    const view = await expectSameAsD1(c, build.build_id);
+    expect(view.task_runs.length).toBeGreaterThan(1);
+    // A control action on the finished build (resume a failed one, else a checkpoint) follows too.
+    await c.request("POST", `/v1/builds/${build.build_id}/${done.status === "failed" ? "resume" : "checkpoints"}`, done.status === "failed" ? {} : { reason: "after" });
+    await waitForStatus(c, build.build_id); // a resumed build runs (and fails) again first
+    await expectSameAsD1(c, build.build_id);
   });
 });
