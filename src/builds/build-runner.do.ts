@@ -22,7 +22,7 @@ import { type BuildState, Draft, type TaskRunState, type TickReport, createBuild
 import { DispatchError, buildDispatch, sendDispatch } from "./runner-dispatch";
 import { RunnerMessage } from "./runner-protocol";
 import { type RunnerResult, faultRoll } from "./simulated-runner";
-import { type RedriveOutcome, guardedAlarm, isDeadLettered, redriveRunner } from "../ops/dead-letters.guard";
+import { type RedriveOutcome, guardedAlarm, isDeadLettered, markPoisoned, redriveRunner } from "../ops/dead-letters.guard";
 
 export class BuildRunner extends DurableObject<Env> {
   private state: BuildState | null = null;
@@ -37,6 +37,8 @@ export class BuildRunner extends DurableObject<Env> {
   /** GET /v1/builds/{id}'s view of the last commit (build-view.ts); `commits` tells a load that raced one. */
   private cachedView: BuildView | null = null;
   private commits = 0;
+  /** Findings stored for this build, counted from its commits (null: not known since a restart). */
+  private findingsTotal: number | null = null;
 
   /** One drizzle instance per DO instance: building it extracts the relational config of every table (bench profile). */
   private get db(): Db {
@@ -56,6 +58,7 @@ export class BuildRunner extends DurableObject<Env> {
       const now = Date.now();
       const d = createBuild({ ...input, runtime_id: newId() }, now);
       await this.commit(d, this.leaseAt(now, 1), { created: true });
+      await markPoisoned(this.ctx.storage, input.metadata);
       await this.ctx.storage.put("build_id", input.build_id);
       this.state = d.state;
       this.epoch = 1;
@@ -93,6 +96,8 @@ export class BuildRunner extends DurableObject<Env> {
     }
     // Also replaces a view a load cached while the batch was in flight (it may predate it).
     this.cachedView = prior || opts?.created ? applyDraft(prior, d) : null;
+    if (opts?.created) this.findingsTotal = 0;
+    if (this.findingsTotal !== null) this.findingsTotal += d.findings.length;
   }
 
   /** The alarm, guarded: failing ticks are counted and end in dead letters (src/ops/dead-letters.guard.ts). */
@@ -274,7 +279,7 @@ export class BuildRunner extends DurableObject<Env> {
     const s = d.state;
     const final = finished.payload.final_status as "completed" | "failed" | "aborted";
     this.ctx.waitUntil(
-      countFindings(this.db, s.build_id).then((findings) =>
+      (this.findingsTotal !== null ? Promise.resolve(this.findingsTotal) : countFindings(this.db, s.build_id)).then((findings) =>
         announceBuildFinished(this.env, {
           build_id: s.build_id, tenant_id: s.tenant_id, created_by: s.created_by, repo_url: s.repo_url, final_status: final,
           metadata: s.metadata, created_at: s.created_at, finished_at: finished.timestamp,

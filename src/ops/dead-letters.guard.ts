@@ -56,22 +56,19 @@ function errorText(err: unknown): string {
 
 // Development/test seam: a build created with metadata `test_poison_ticks: true` throws in every
 // alarm tick until it has been re-driven once — a poisoned build for the dead-letter tests and
-// for trying the runbook locally. Honoured only when ENVIRONMENT is development or test.
-const poisonCache = new WeakMap<DurableObjectStorage, boolean>();
+// for trying the runbook locally. Honoured only when ENVIRONMENT is development or test. The
+// runner marks it in its storage at create (`markPoisoned`), so no tick has to read D1 for it.
+const POISON_KEY = "ops:test_poison_ticks";
 
-async function poisoned(io: GuardIo, buildId: string, h: AlarmHealth): Promise<boolean> {
+/** Called by the BuildRunner's create with the build's metadata. */
+export async function markPoisoned(storage: DurableObjectStorage, metadata: Record<string, unknown>): Promise<void> {
+  if (metadata.test_poison_ticks === true) await storage.put(POISON_KEY, true);
+}
+
+async function poisoned(io: GuardIo, h: AlarmHealth): Promise<boolean> {
   if (io.config.ENVIRONMENT !== "development" && io.config.ENVIRONMENT !== "test") return false;
   if (h.redrives > 0) return false;
-  let knob = poisonCache.get(io.storage);
-  if (knob === undefined) {
-    const row = await io.d1
-      .prepare("SELECT json_extract(metadata, '$.test_poison_ticks') = 1 AS poison FROM builds WHERE build_id = ?1")
-      .bind(buildId)
-      .first<{ poison: number | null }>();
-    knob = row?.poison === 1;
-    poisonCache.set(io.storage, knob);
-  }
-  return knob;
+  return (await io.storage.get<boolean>(POISON_KEY)) === true;
 }
 
 function background(io: GuardIo, what: string, stmts: D1PreparedStatement[]): void {
@@ -89,7 +86,7 @@ export async function guardedAlarm(io: GuardIo, tick: () => Promise<void>): Prom
   const buildId = await io.storage.get<string>(BUILD_ID_KEY);
   const started = Date.now();
   try {
-    if (buildId !== undefined && (await poisoned(io, buildId, before))) throw new Error("fault_injected:poison_tick");
+    if (buildId !== undefined && (await poisoned(io, before))) throw new Error("fault_injected:poison_tick");
     await tick();
   } catch (err) {
     const now = await health(io.storage);
