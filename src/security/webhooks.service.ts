@@ -5,8 +5,8 @@
  * the ReplayGuard's atomic claim, then the D1 unique (scheme, external_id)) → store → 200.
  * The claim is held `pending` while the row is written and released if the write fails, so a
  * failed delivery can be retried by its sender (a crash frees it after CLAIM_LOCK_MS). Once the
- * row is stored, the D1 unique index is the lasting decider and KV the fast reject (kept 2 ×
- * window + 60 s: a timestamp may be up to one window in the future); the claim is not completed,
+ * row is stored, the D1 unique index is the lasting decider and KV the fast reject of keys seen
+ * replayed (kept 2 × window + 60 s: a timestamp may be up to one window in the future); the claim is not completed,
  * which would cost a second guard round trip per delivery for no decision (issue 9 profile).
  * Guard unreachable → 503, nothing stored.
  * Deliveries belong to WEBHOOK_TENANT_ID when set, else to the deployment (tenant null).
@@ -77,9 +77,15 @@ export async function ingestWebhook(deps: IngestDeps, req: Request) {
   const token = newClaimToken();
   const digest = await sha256Hex(body);
   const claim = await guard.claim(key, token, digest, CLAIM_LOCK_MS);
-  if (claim.outcome !== "claimed") throw replayDetected();
-
   const keepMs = (2 * window + 60) * 1000;
+  // KV learns a key when a replay of it is detected, so a replay storm is turned away at the
+  // edge; accepted deliveries cost no KV write (issue 9 profile).
+  const replay = () => {
+    deps.background(rememberReplay(deps.env, key, keepMs / 1000));
+    return replayDetected();
+  };
+  if (claim.outcome !== "claimed") throw replay();
+
   const encoded = encodeBody(body);
   const row: repo.DeliveryRow = {
     deliveryId: newId(),
@@ -102,8 +108,7 @@ export async function ingestWebhook(deps: IngestDeps, req: Request) {
     throw new AppError("internal", undefined, { cause: withoutParams(err, "storing a webhook delivery failed") });
   }
   // A row already stored under this id (after the claim lapsed) is a replay too.
-  deps.background(rememberReplay(deps.env, key, keepMs / 1000));
-  if (!stored) throw replayDetected();
+  if (!stored) throw replay();
   const base = { status: "accepted" as const, scheme: h.scheme, delivery_id: row.deliveryId, timestamp: h.timestamp };
   return h.scheme === "platform" ? { ...base, nonce: h.id } : { ...base, webhook_id: h.id };
 }
