@@ -432,19 +432,19 @@ async function profile(base, ctx) {
     "GET /v1/builds/{id}": [
       ["GET /health (routing, headers)", { path: "/health" }],
       ["+ bearer rejected (401)", { path: `/v1/builds/${ctx.readBuildId}`, headers: { authorization: "Bearer x.y.z" } }],
-      ["+ JWT verified, build row read, 404", { path: "/v1/builds/00000000-0000-4000-8000-ffffffffffff", headers: auth(reader) }],
-      ["+ detail batch (7 queries) and DTO, 200", { path: `/v1/builds/${ctx.readBuildId}`, headers: auth(reader) }],
+      ["+ JWT verified, the build runner's view of its last commit, 200", { path: `/v1/builds/${ctx.readBuildId}`, headers: auth(reader) }],
+      ["(a build no runner knows: D1 read of the view, 404)", { path: "/v1/builds/00000000-0000-4000-8000-ffffffffffff", headers: auth(reader) }],
     ],
     "POST /v1/builds": [
       ["POST {} → 422 (JWT, rate limiter DO, validation)", { method: "POST", path: "/v1/builds", headers: { ...auth(writer), ...json }, body: "{}" }],
       ["+ planning: POST /v1/builds/preview-dag", { method: "POST", path: "/v1/builds/preview-dag", headers: { ...auth(writer), ...json }, body: createBody }],
-      ["+ DO create, D1 batches, read back, tick", { method: "POST", path: "/v1/builds", headers: { ...auth(writer), ...json }, body: createBody }],
+      ["+ runner DO created, D1 create batch; tick batch after", { method: "POST", path: "/v1/builds", headers: { ...auth(writer), ...json }, body: createBody }],
     ],
     "POST webhook ingest": [
-      ["no signature headers → 400 (IP rate limiter)", { method: "POST", path: "/v1/program/webhook/ingest", headers: json, body: hookBody }],
+      ["no signature headers → 400 (IP rate limiter; rejection counter to D1)", { method: "POST", path: "/v1/program/webhook/ingest", headers: json, body: hookBody }],
       ["+ body read, HMAC → 401 (wrong secret)", { method: "POST", path: "/v1/program/webhook/ingest", setup: () => ({ headers: standardWebhookHeaders(wrongSecret, hookBody), body: hookBody }) }],
       ["+ SHA-256 key, KV fast reject → 409 (replay)", { method: "POST", path: "/v1/program/webhook/ingest", headers: replayed, body: hookBody }],
-      ["+ ReplayGuard claim, D1 insert, complete → 200", { method: "POST", path: "/v1/program/webhook/ingest", setup: () => ({ headers: standardWebhookHeaders(webhookSecret, hookBody), body: hookBody }) }],
+      ["+ ReplayGuard claim, DeliveryWriter group commit → 200 (no counter)", { method: "POST", path: "/v1/program/webhook/ingest", setup: () => ({ headers: standardWebhookHeaders(webhookSecret, hookBody), body: hookBody }) }],
     ],
   };
   const out = { ladders: {}, cpu: {} };

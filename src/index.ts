@@ -10,6 +10,7 @@ import { ingestFinishedBuild } from "./program/campaigns.service";
 onBuildFinished(ingestFinishedBuild);
 
 export { BuildRunner } from "./builds/build-runner.do";
+export { DeliveryWriter } from "./security/delivery-writer.do";
 export { RateLimiter } from "./security/rate-limiter.do";
 export { ReplayGuard } from "./security/replay-guard.do";
 

@@ -5,10 +5,30 @@ import { webhookDeliveries } from "./security.tables";
 
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 
-/** Stores a delivery; false when (scheme, external_id) is already stored (a replay). */
-export async function insertDelivery(db: Db, row: DeliveryRow): Promise<boolean> {
-  const res = await db.insert(webhookDeliveries).values(row).onConflictDoNothing().run();
-  return res.meta.changes === 1;
+const DELIVERY_COLUMNS =
+  "delivery_id, scheme, external_id, tenant_id, signed_at, received_at, content_type, body, body_encoding, body_digest, body_bytes";
+/** D1 binds at most 100 parameters per statement: 9 rows of 11 columns. */
+const ROWS_PER_STATEMENT = 9;
+
+function insertStatement(d1: D1Database, rows: readonly DeliveryRow[]): D1PreparedStatement {
+  const values = rows.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ");
+  return d1
+    .prepare(`INSERT INTO webhook_deliveries (${DELIVERY_COLUMNS}) VALUES ${values} ON CONFLICT DO NOTHING RETURNING delivery_id`)
+    .bind(...rows.flatMap((r) => [r.deliveryId, r.scheme, r.externalId, r.tenantId, r.signedAt, r.receivedAt, r.contentType, r.body, r.bodyEncoding, r.bodyDigest, r.bodyBytes]));
+}
+
+/**
+ * Stores deliveries in one D1 batch (one transaction, multi-row statements); per row, false
+ * when (scheme, external_id) is already stored — before or earlier in the same batch (a replay).
+ * Plain statements: the DeliveryWriter calls it per batch.
+ */
+export async function insertDeliveries(d1: D1Database, rows: readonly DeliveryRow[]): Promise<boolean[]> {
+  if (rows.length === 0) return [];
+  const statements: D1PreparedStatement[] = [];
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) statements.push(insertStatement(d1, rows.slice(i, i + ROWS_PER_STATEMENT)));
+  const results = await d1.batch<{ delivery_id: string }>(statements);
+  const inserted = new Set(results.flatMap((r) => r.results.map((x) => x.delivery_id)));
+  return rows.map((r) => inserted.has(r.deliveryId));
 }
 
 /** Deliveries visible to `tenantId`: deployment-global ones (tenant null) and the tenant's own. */

@@ -2,7 +2,9 @@
  * Webhook ingest (SPEC §6.4, DESIGN §7) and the operators' delivery listing. Ingest is
  * authenticated by signature, not a user JWT. Checks in order: body size (413) → headers (400)
  * → timestamp integer (400) → window (401) → signature (401) → replay (409: KV fast reject, then
- * the ReplayGuard's atomic claim, then the D1 unique (scheme, external_id)) → store → 200.
+ * the ReplayGuard's atomic claim, then the D1 unique (scheme, external_id)) → store → 200. The
+ * row is stored through the DeliveryWriter, which puts concurrent deliveries in one D1 batch
+ * (group commit); the answer waits for that batch.
  * The claim is held `pending` while the row is written and released if the write fails, so a
  * failed delivery can be retried by its sender (a crash frees it after CLAIM_LOCK_MS). Once the
  * row is stored, the D1 unique index is the lasting decider and KV the fast reject of keys seen
@@ -19,6 +21,8 @@ import { isoTimestamp, newId } from "../lib/ids";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
 import type { Principal } from "./principal";
 import { guardKey, knownReplay, newClaimToken, rememberReplay, replayGuard } from "./replay-guard.client";
+import { logLine } from "../ops/log";
+import type { StoreResult } from "./delivery-writer";
 import * as repo from "./webhooks.repo";
 import type { ListDeliveriesQuery } from "./webhooks.schemas";
 import { type WebhookHeaders, assertInWindow, parseWebhookHeaders, readBodyCapped, verifyPlatformSignature, verifyStandardSignature } from "./webhooks.verify";
@@ -102,7 +106,7 @@ export async function ingestWebhook(deps: IngestDeps, req: Request) {
   };
   let stored: boolean;
   try {
-    stored = await repo.insertDelivery(deps.db, row);
+    stored = await storeDelivery(deps.env, row);
   } catch (err) {
     deps.background(guard.release(key, token).catch(() => undefined));
     throw new AppError("internal", undefined, { cause: withoutParams(err, "storing a webhook delivery failed") });
@@ -111,6 +115,28 @@ export async function ingestWebhook(deps: IngestDeps, req: Request) {
   if (!stored) throw replay();
   const base = { status: "accepted" as const, scheme: h.scheme, delivery_id: row.deliveryId, timestamp: h.timestamp };
   return h.scheme === "platform" ? { ...base, nonce: h.id } : { ...base, webhook_id: h.id };
+}
+
+/** The DeliveryWriter instance (one per deployment: it exists to put concurrent rows in one batch). */
+const WRITER_NAME = "webhook-deliveries";
+
+/**
+ * Stores the row through the DeliveryWriter (group commit, delivery-writer.do.ts); straight into
+ * D1 when the writer cannot be reached (then a row the writer did store before its answer was
+ * lost reads as already stored: a 409 for a delivery that is stored once, as it should be).
+ * Throws when D1 refused the row.
+ */
+async function storeDelivery(env: Env, row: repo.DeliveryRow): Promise<boolean> {
+  let result: StoreResult;
+  try {
+    const ns = env.DELIVERY_WRITER;
+    result = await ns.get(ns.idFromName(WRITER_NAME)).store(row);
+  } catch (err) {
+    logLine("warn", "delivery_writer_unavailable", { error: err instanceof Error ? err.message : String(err) });
+    return (await repo.insertDeliveries(env.DB, [row]))[0] === true;
+  }
+  if (!result.ok) throw new Error(result.error);
+  return result.stored;
 }
 
 function deliveryItem(r: repo.DeliveryRow) {
