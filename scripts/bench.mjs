@@ -468,7 +468,8 @@ async function profile(base, ctx) {
 async function cpuProfiles(base, ladders) {
   const cpu = {};
   for (const [name, steps] of Object.entries(ladders)) {
-    const req = steps.at(-1)[1];
+    // The full request of the ladder: its last step that is not a side note "(…)".
+    const req = steps.findLast(([label]) => !label.startsWith("("))[1];
     try {
       const run = withCpuProfile(inspectorPort, () => loadRun(base, { ...req, connections: CFG.connections, durationS: 3 }));
       const { summary } = await Promise.race([run, sleep(60_000).then(() => { throw new BenchError("timed out"); })]);

@@ -3,8 +3,9 @@
  * one atomic D1 batch, fenced by the writer's lease epoch (see db/schema.ts). Reads used by the
  * API live here too; mapping to DTOs happens in the service.
  */
-import { and, asc, desc, eq, gt, inArray, isNull, lt, notExists, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gt, inArray, isNull, lt, notExists, or, sql, type SQL } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
+import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import * as t from "../db/schema";
 import type { Db } from "../env";
 import type { BuildStatus, TaskStatus } from "./builds.types";
@@ -93,6 +94,21 @@ function buildCounters(s: BuildState) {
   };
 }
 
+/** D1 binds at most 100 parameters per statement; a multi-row insert binds one per column and row. */
+const D1_MAX_PARAMS = 100;
+const rowsPerInsert = new Map<SQLiteTable, number>();
+
+/** Appends `rows` as multi-row inserts of `table` (as many rows per statement as D1 binds). */
+function pushInserts<T extends SQLiteTable>(db: Db, stmts: BatchItem<"sqlite">[], table: T, rows: T["$inferInsert"][]): void {
+  if (rows.length === 0) return;
+  let per = rowsPerInsert.get(table);
+  if (per === undefined) {
+    per = Math.max(1, Math.floor(D1_MAX_PARAMS / Object.keys(getTableColumns(table)).length));
+    rowsPerInsert.set(table, per);
+  }
+  for (let i = 0; i < rows.length; i += per) stmts.push(db.insert(table).values(rows.slice(i, i + per)) as BatchItem<"sqlite">);
+}
+
 /**
  * Persists a draft atomically. With `created`, the build row is inserted (its primary key guards
  * against a double create); otherwise the batch starts with the fence and fails with
@@ -119,14 +135,10 @@ export async function commitDraft(db: Db, d: Draft, lease: LeaseWrite, opts: { c
   }
   if (d.nodesReplaced) {
     if (!opts.created) stmts.push(db.delete(t.buildNodes).where(eq(t.buildNodes.buildId, id)));
-    for (const n of s.nodes) {
-      stmts.push(
-        db.insert(t.buildNodes).values({
-          buildId: id, nodeId: n.node_id, position: n.position, title: n.title, agent: n.agent, dependsOn: n.depends_on,
-          gate: n.gate, level: n.level, status: n.status, notBefore: n.not_before,
-        }),
-      );
-    }
+    pushInserts(db, stmts, t.buildNodes, s.nodes.map((n) => ({
+      buildId: id, nodeId: n.node_id, position: n.position, title: n.title, agent: n.agent, dependsOn: n.depends_on,
+      gate: n.gate, level: n.level, status: n.status, notBefore: n.not_before,
+    })));
   } else {
     for (const nodeId of d.touchedNodes) {
       const n = s.nodes.find((x) => x.node_id === nodeId);
@@ -137,47 +149,37 @@ export async function commitDraft(db: Db, d: Draft, lease: LeaseWrite, opts: { c
       );
     }
   }
+  const newRuns: (typeof t.taskRuns.$inferInsert)[] = [];
   for (const r of s.task_runs) {
     const row = {
       status: r.status, finishedAt: r.finished_at, error: r.error, dueAt: r.due_at, heartbeatAt: r.heartbeat_at,
     };
     if (d.newRuns.has(r.task_run_id)) {
-      stmts.push(
-        db.insert(t.taskRuns).values({
-          taskRunId: r.task_run_id, buildId: id, nodeId: r.node_id, attempt: r.attempt, source: r.source, runnerKind: r.runner_kind,
-          startedAt: r.started_at, eventSeq: r.event_seq, ...row,
-        }),
-      );
+      newRuns.push({
+        taskRunId: r.task_run_id, buildId: id, nodeId: r.node_id, attempt: r.attempt, source: r.source, runnerKind: r.runner_kind,
+        startedAt: r.started_at, eventSeq: r.event_seq, ...row,
+      });
     } else if (d.touchedRuns.has(r.task_run_id)) {
       stmts.push(db.update(t.taskRuns).set(row).where(eq(t.taskRuns.taskRunId, r.task_run_id)));
     }
   }
-  for (const e of d.events) {
-    stmts.push(db.insert(t.buildEvents).values({ buildId: id, seq: e.seq, eventType: e.event_type, payload: e.payload, createdAt: e.timestamp }));
-  }
-  for (const r of d.transitions) {
-    stmts.push(db.insert(t.statusTransitions).values({
-      transitionId: r.transition_id, buildId: id, fromStatus: r.from_status, toStatus: r.to_status, reason: r.reason,
-      source: r.source, eventSeq: r.event_seq, createdAt: r.created_at,
-    }));
-  }
-  for (const r of d.gates) {
-    stmts.push(db.insert(t.gateDecisions).values({
-      decisionId: r.decision_id, buildId: id, gate: r.gate, status: r.status, reason: r.reason, nodeId: r.node_id,
-      source: r.source, eventSeq: r.event_seq, createdAt: r.created_at,
-    }));
-  }
-  for (const r of d.replans) {
-    stmts.push(db.insert(t.replanDecisions).values({
-      decisionId: r.decision_id, buildId: id, action: r.action, reason: r.reason, source: r.source,
-      replacementNodes: r.replacement_nodes, eventSeq: r.event_seq, createdAt: r.created_at,
-    }));
-  }
-  for (const r of d.checkpoints) {
-    stmts.push(db.insert(t.checkpoints).values({
-      checkpointId: r.checkpoint_id, buildId: id, status: r.status, reason: r.reason, eventCursor: r.event_cursor, createdAt: r.created_at,
-    }));
-  }
+  pushInserts(db, stmts, t.taskRuns, newRuns);
+  pushInserts(db, stmts, t.buildEvents, d.events.map((e) => ({ buildId: id, seq: e.seq, eventType: e.event_type, payload: e.payload, createdAt: e.timestamp })));
+  pushInserts(db, stmts, t.statusTransitions, d.transitions.map((r) => ({
+    transitionId: r.transition_id, buildId: id, fromStatus: r.from_status, toStatus: r.to_status, reason: r.reason,
+    source: r.source, eventSeq: r.event_seq, createdAt: r.created_at,
+  })));
+  pushInserts(db, stmts, t.gateDecisions, d.gates.map((r) => ({
+    decisionId: r.decision_id, buildId: id, gate: r.gate, status: r.status, reason: r.reason, nodeId: r.node_id,
+    source: r.source, eventSeq: r.event_seq, createdAt: r.created_at,
+  })));
+  pushInserts(db, stmts, t.replanDecisions, d.replans.map((r) => ({
+    decisionId: r.decision_id, buildId: id, action: r.action, reason: r.reason, source: r.source,
+    replacementNodes: r.replacement_nodes, eventSeq: r.event_seq, createdAt: r.created_at,
+  })));
+  pushInserts(db, stmts, t.checkpoints, d.checkpoints.map((r) => ({
+    checkpointId: r.checkpoint_id, buildId: id, status: r.status, reason: r.reason, eventCursor: r.event_cursor, createdAt: r.created_at,
+  })));
   if (d.sessionTouched) {
     const r = s.runtime;
     const row = { status: r.status, metadata: r.metadata, updatedAt: r.updated_at };
@@ -187,35 +189,25 @@ export async function commitDraft(db: Db, d: Draft, lease: LeaseWrite, opts: { c
         : db.update(t.runtimeSessions).set(row).where(eq(t.runtimeSessions.buildId, id)),
     );
   }
-  for (const r of d.debts) {
-    stmts.push(db.insert(t.debtItems).values({
-      debtId: r.debt_id, buildId: id, nodeId: r.node_id, summary: r.summary, severity: r.severity, eventSeq: r.event_seq, createdAt: r.created_at,
-    }));
-  }
-  for (const r of d.violations) {
-    stmts.push(db.insert(t.policyViolations).values({
-      violationId: r.violation_id, buildId: id, code: r.code, message: r.message, source: r.source, blocking: r.blocking,
-      eventSeq: r.event_seq, createdAt: r.created_at,
-    }));
-  }
-  for (const f of d.findings) {
-    stmts.push(db.insert(t.findings).values({
-      findingId: f.finding_id, buildId: id, nodeId: f.node_id, taskRunId: f.task_run_id, severity: f.severity, severityRank: f.severity_rank,
-      category: f.category, title: f.title, detail: f.detail, file: f.file, line: f.line, eventSeq: f.event_seq, createdAt: f.created_at,
-    }));
-  }
-  for (const m of d.metrics) {
-    stmts.push(db.insert(t.runtimeMetrics).values({
-      metricId: m.metric_id, buildId: id, runtimeId: s.runtime.runtime_id, metric: m.metric, value: m.value, tags: m.tags, fields: m.fields, emittedAt: m.emitted_at,
-    }));
-  }
-  for (const r of d.runnerLogs) {
-    stmts.push(db.insert(t.runnerLogs).values({
-      logId: r.log_id, buildId: id, runtimeId: r.runtime_id, nodeId: r.node_id, taskRunId: r.task_run_id, runner: r.runner,
-      workspaceId: r.workspace_id, status: r.status, message: r.message, startedAt: r.started_at, finishedAt: r.finished_at,
-      durationMs: r.duration_ms, error: r.error, metadata: r.metadata, eventSeq: r.event_seq,
-    }));
-  }
+  pushInserts(db, stmts, t.debtItems, d.debts.map((r) => ({
+    debtId: r.debt_id, buildId: id, nodeId: r.node_id, summary: r.summary, severity: r.severity, eventSeq: r.event_seq, createdAt: r.created_at,
+  })));
+  pushInserts(db, stmts, t.policyViolations, d.violations.map((r) => ({
+    violationId: r.violation_id, buildId: id, code: r.code, message: r.message, source: r.source, blocking: r.blocking,
+    eventSeq: r.event_seq, createdAt: r.created_at,
+  })));
+  pushInserts(db, stmts, t.findings, d.findings.map((f) => ({
+    findingId: f.finding_id, buildId: id, nodeId: f.node_id, taskRunId: f.task_run_id, severity: f.severity, severityRank: f.severity_rank,
+    category: f.category, title: f.title, detail: f.detail, file: f.file, line: f.line, eventSeq: f.event_seq, createdAt: f.created_at,
+  })));
+  pushInserts(db, stmts, t.runtimeMetrics, d.metrics.map((m) => ({
+    metricId: m.metric_id, buildId: id, runtimeId: s.runtime.runtime_id, metric: m.metric, value: m.value, tags: m.tags, fields: m.fields, emittedAt: m.emitted_at,
+  })));
+  pushInserts(db, stmts, t.runnerLogs, d.runnerLogs.map((r) => ({
+    logId: r.log_id, buildId: id, runtimeId: r.runtime_id, nodeId: r.node_id, taskRunId: r.task_run_id, runner: r.runner,
+    workspaceId: r.workspace_id, status: r.status, message: r.message, startedAt: r.started_at, finishedAt: r.finished_at,
+    durationMs: r.duration_ms, error: r.error, metadata: r.metadata, eventSeq: r.event_seq,
+  })));
   // Metrics are a projection of these events, written in the same fenced batch (src/ops/metrics.events.ts).
   stmts.push(...counterUpserts(db, incrementsFromEvents(s.tenant_id, d.events, opts), d.ts));
   try {

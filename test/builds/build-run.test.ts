@@ -72,3 +72,22 @@ describe("a static_v1 build created over HTTP", () => {
     expect(types).toEqual(["BUILD_STATUS_CHANGED", "BUILD_STARTED", "CHECKPOINT_CREATED", "BUILD_STATUS_CHANGED", "BUILD_FINISHED", "CHECKPOINT_CREATED"]);
   });
 });
+
+describe("a wide build", () => {
+  it("is stored whole: 60 nodes and their events, split into multi-row inserts at D1's 100 bound parameters", async () => {
+    const c = await caller({ sub: "user_wide" });
+    const dag = Array.from({ length: 60 }, (_, i) => ({ node_id: `n${i}`, title: `Node ${i}`, agent: "scanner", depends_on: i < 30 ? [] : [`n${i - 30}`] }));
+    const created = await createBuild(c, { dag, metadata: { simulated_duration_ms: 0, parallelism: 60 } });
+    expect(created.dag).toHaveLength(60);
+    const build = await waitForStatus(c, created.build_id);
+    expect(build.status).toBe("completed");
+    expect(build.dag.map((n: any) => n.node_id)).toEqual(dag.map((n) => n.node_id));
+    expect(build.task_runs).toHaveLength(60);
+    expect(new Set(build.task_runs.map((t: any) => t.node_id)).size).toBe(60);
+    const events = await eventsOf(c, created.build_id);
+    expect(events.length).toBeGreaterThan(180);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expect(events.filter((e) => e.event_type === "TASK_COMPLETED")).toHaveLength(60);
+  });
+});
+
