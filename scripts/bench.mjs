@@ -34,7 +34,7 @@
  *   BENCH_SSE_SUBSCRIBERS=100 BENCH_MEMORY_EVENTS=10000 BENCH_MEMORY_EVENT_BYTES=2000
  *   BENCH_SECTIONS=throughput,latency,burst,sse,memory BENCH_VERBOSE=1 (echo wrangler output)
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
@@ -439,6 +439,9 @@ async function profile(base, ctx) {
       ["POST {} → 422 (JWT, rate limiter DO, validation)", { method: "POST", path: "/v1/builds", headers: { ...auth(writer), ...json }, body: "{}" }],
       ["+ planning: POST /v1/builds/preview-dag", { method: "POST", path: "/v1/builds/preview-dag", headers: { ...auth(writer), ...json }, body: createBody }],
       ["+ runner DO created, D1 create batch; tick batch after", { method: "POST", path: "/v1/builds", headers: { ...auth(writer), ...json }, body: createBody }],
+      // The floor of one new Durable Object per build: the same 404 read, on a new id each request.
+      ["(GET of an unknown build: its runner DO asked, D1 read, 404)", { path: "/v1/builds/00000000-0000-4000-8000-ffffffffffff", headers: auth(reader) }],
+      ["(the same on a new id per request: + a new runner DO)", { path: "/v1/builds/x", headers: auth(reader), setup: () => ({ path: `/v1/builds/${randomUUID()}` }) }],
     ],
     "POST webhook ingest": [
       ["no signature headers → 400 (IP rate limiter; rejection counter to D1)", { method: "POST", path: "/v1/program/webhook/ingest", headers: json, body: hookBody }],

@@ -154,8 +154,9 @@ export function renderProfile(prof) {
     out.push(`  ${name}`);
     let prev = null;
     for (const s of steps) {
-      const delta = prev === null ? "" : `  (+${(s.ms_per_request - prev).toFixed(2)} ms)`;
-      out.push(`    ${s.step.padEnd(50)} ${s.rps.toFixed(0).padStart(6)} req/s  ${s.ms_per_request.toFixed(2).padStart(6)} ms/req${delta}`);
+      const d = prev === null ? null : s.ms_per_request - prev;
+      const delta = d === null ? "" : `  (${d < 0 ? "−" : "+"}${Math.abs(d).toFixed(2)} ms)`;
+      out.push(`    ${s.step.padEnd(70)} ${s.rps.toFixed(0).padStart(6)} req/s  ${s.ms_per_request.toFixed(2).padStart(6)} ms/req${delta}`);
       prev = s.ms_per_request;
     }
   }
