@@ -2,9 +2,10 @@
  * BuildRunner — one Durable Object per build (id = idFromName(build_id)).
  * Responsibilities: single writer of its build's D1 rows (lease with epoch, every batch fenced),
  * the runtime tick loop as `alarm()`, control actions, event seq allocation, live SSE fan-out, the
- * build-finished announcement, and the read-through cache of its GET view (exact: every write to
- * the view's rows is one of this object's commits, and each commit drops the cache). Decisions live in the pure run-machine / control-actions;
- * this file loads state, applies them, persists, publishes and re-arms.
+ * build-finished announcement, and its GET view kept from its own commits (exact: every write to
+ * the view's rows is one of this object's commits; build-view.ts applies each). Decisions live in
+ * the pure run-machine / control-actions; this file loads state, applies them, persists,
+ * publishes and re-arms.
  */
 import { DurableObject } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
@@ -18,10 +19,10 @@ import { type BuildView, applyDraft, viewFromRow } from "./build-view";
 import { StaleLeaseError, acquireLease, commitDraft, countFindings, getBuildRow, getBuildView, listEvents, loadBuildState, writeLease } from "./builds.repo";
 import { applyControl } from "./control-actions";
 import { EventStreamHub } from "./event-stream";
-import { type BuildState, Draft, type TaskRunState, type TickReport, createBuild, httpFailure, runningRuns, tick } from "./run-machine";
+import { type BuildState, Draft, type TaskRunState, type TickReport, agentOf, createBuild, httpFailure, runningRuns, tick } from "./run-machine";
 import { DispatchError, buildDispatch, sendDispatch } from "./runner-dispatch";
-import { RunnerMessage } from "./runner-protocol";
-import { type RunnerResult, faultRoll } from "./simulated-runner";
+import { RunnerMessage, resultOfMessage } from "./runner-protocol";
+import { faultRoll } from "./simulated-runner";
 import { type RedriveOutcome, guardedAlarm, isDeadLettered, markPoisoned, redriveRunner } from "../ops/dead-letters.guard";
 
 export class BuildRunner extends DurableObject<Env> {
@@ -145,12 +146,7 @@ export class BuildRunner extends DurableObject<Env> {
         d.touchedRuns.add(run.task_run_id);
         return { ...tick(d, { ...this.tickOptions(), maxRounds: 0 }), accepted: true };
       }
-      const result: RunnerResult = {
-        status: msg.status, error: msg.status === "failed" ? (msg.error ?? msg.summary) || "runner_failed" : null, duration_ms: msg.duration_ms,
-        runner: "http", workspace_id: msg.workspace_id, message: msg.summary || `runner ${msg.status} ${run.node_id}`,
-        metadata: { exit_code: msg.exit_code ?? (msg.status === "failed" ? 1 : 0), agent: d.state.nodes.find((n) => n.node_id === run.node_id)?.agent ?? "unknown", execution_mode: "http", logs_excerpt: msg.logs_excerpt },
-        findings: msg.findings,
-      };
+      const result = resultOfMessage(msg, run.node_id, agentOf(d.state, run.node_id));
       return { ...tick(d, { ...this.tickOptions(), reported: new Map([[run.task_run_id, result]]) }), accepted: true };
     }));
     return res.ok ? { ok: true, value: { accepted: res.value.accepted } } : res;
@@ -185,10 +181,7 @@ export class BuildRunner extends DurableObject<Env> {
       after: Math.max(0, Math.floor(after)),
       heartbeatMs: cfg.SSE_HEARTBEAT_SECONDS * 1000,
       idleMs: cfg.SSE_IDLE_TIMEOUT_SECONDS * 1000,
-      loadPage: async (a) =>
-        (await listEvents(this.db, buildId, a, 500)).map((e) => ({
-          seq: e.seq, event_type: e.eventType, build_id: e.buildId, timestamp: e.createdAt, payload: e.payload,
-        })),
+      loadPage: (a) => listEvents(this.db, buildId, a, 500),
       endsAt: async (seq) => {
         const row = await getBuildRow(this.db, buildId);
         if (!row || (row.status !== "completed" && row.status !== "aborted")) return false;
@@ -234,8 +227,7 @@ export class BuildRunner extends DurableObject<Env> {
     await this.ticked(() => this.withState((d) => {
       const current = d.state.task_runs.find((r) => r.task_run_id === run.task_run_id);
       if (!current || current.status !== "running") return tick(d, { ...this.tickOptions(), maxRounds: 0 });
-      const agent = d.state.nodes.find((n) => n.node_id === run.node_id)?.agent ?? "unknown";
-      return tick(d, { ...this.tickOptions(), reported: new Map([[run.task_run_id, httpFailure(current, agent, d.now, reason)]]) });
+      return tick(d, { ...this.tickOptions(), reported: new Map([[run.task_run_id, httpFailure(current, agentOf(d.state, run.node_id), d.now, reason)]]) });
     }));
   }
 

@@ -9,7 +9,7 @@ import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import * as t from "../db/schema";
 import type { Db } from "../env";
 import type { BuildStatus, TaskStatus } from "./builds.types";
-import { type BuildState, type Draft, type TaskRunState, doneNodeIds } from "./run-machine";
+import { type BuildEvent, type BuildState, type Draft, type TaskRunState, doneNodeIds } from "./run-machine";
 import { incrementsFromEvents } from "../ops/metrics.events";
 import { counterUpserts } from "../ops/metrics.store";
 import { opsDeadLetters } from "../ops/ops.tables";
@@ -310,10 +310,12 @@ export async function listBuilds(db: Db, q: ListBuildsQuery) {
 }
 
 /** Events with seq > after, ascending. */
-export async function listEvents(db: Db, buildId: string, after: number, limit: number) {
-  return db.select().from(t.buildEvents)
+/** Events with seq > after, ascending, in their API shape (history pages and SSE replay). */
+export async function listEvents(db: Db, buildId: string, after: number, limit: number): Promise<BuildEvent[]> {
+  const rows = await db.select().from(t.buildEvents)
     .where(and(eq(t.buildEvents.buildId, buildId), gt(t.buildEvents.seq, after)))
     .orderBy(asc(t.buildEvents.seq)).limit(limit);
+  return rows.map((e) => ({ seq: e.seq, event_type: e.eventType, build_id: e.buildId, timestamp: e.createdAt, payload: e.payload }));
 }
 
 export interface SeqPage {

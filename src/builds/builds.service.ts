@@ -131,8 +131,7 @@ export async function listBuilds(deps: Pick<Deps, "db" | "principal">, q: ListBu
 /** Events with seq > cursor, ascending. `next_cursor` is the last seq when more may follow. */
 export async function eventsHistory(deps: Pick<Deps, "db" | "principal">, buildId: string, cursor: number, limit: number) {
   await authorizeBuild(deps, buildId);
-  const rows = await repo.listEvents(deps.db, buildId, cursor, limit);
-  const items = rows.map((e) => ({ seq: e.seq, event_type: e.eventType, build_id: e.buildId, timestamp: e.createdAt, payload: e.payload }));
+  const items = await repo.listEvents(deps.db, buildId, cursor, limit);
   const last = items[items.length - 1];
   return { items, next_cursor: items.length === limit && last ? last.seq : null };
 }

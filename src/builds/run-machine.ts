@@ -419,6 +419,11 @@ export function nodeTimeoutMs(metadata: Record<string, unknown>, nodeId: string,
   return Number.isFinite(v) && v > 0 ? v : fallback;
 }
 
+/** The agent of `nodeId` in the build's current DAG ("unknown" for a node it no longer has). */
+export function agentOf(s: BuildState, nodeId: string): string {
+  return s.nodes.find((n) => n.node_id === nodeId)?.agent ?? "unknown";
+}
+
 export interface TickReport {
   executed_nodes: string[];
   dispatched_nodes: string[];
@@ -453,7 +458,7 @@ export function tick(d: Draft, opts: TickOptions): TickReport {
 
     // 1. Collect results that are in (due simulated work, reported or timed-out http runs).
     for (const run of runningRuns(s).sort((a, b) => a.event_seq - b.event_seq)) {
-      const agent = s.nodes.find((n) => n.node_id === run.node_id)?.agent ?? "unknown";
+      const agent = agentOf(s, run.node_id);
       const outcome = outcomeOf(s, run, agent, d.now, opts, http);
       if (!outcome) continue;
       applyResult(d, run, outcome.result, outcome.denial, rand);

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { concatBytes, hmacSha256, toBase64, utf8 } from "../lib/crypto";
+import type { RunnerResult } from "./simulated-runner";
 
 export interface Dispatch {
   build_id: string;
@@ -54,6 +55,16 @@ export const RunnerMessage = z.discriminatedUnion("type", [
   }),
 ]);
 export type RunnerMessage = z.infer<typeof RunnerMessage>;
+
+/** The run-machine result of a runner's `result` message for a run of `nodeId` (agent `agent`). */
+export function resultOfMessage(msg: Extract<RunnerMessage, { type: "result" }>, nodeId: string, agent: string): RunnerResult {
+  return {
+    status: msg.status, error: msg.status === "failed" ? (msg.error ?? msg.summary) || "runner_failed" : null, duration_ms: msg.duration_ms,
+    runner: "http", workspace_id: msg.workspace_id, message: msg.summary || `runner ${msg.status} ${nodeId}`,
+    metadata: { exit_code: msg.exit_code ?? (msg.status === "failed" ? 1 : 0), agent, execution_mode: "http", logs_excerpt: msg.logs_excerpt },
+    findings: msg.findings,
+  };
+}
 
 /** Standard Webhooks headers for `body`, signed with `key`. */
 export async function signStandardWebhook(key: Uint8Array, id: string, body: string, nowSeconds = Math.floor(Date.now() / 1000)): Promise<Record<string, string>> {
