@@ -8,6 +8,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import * as t from "../db/schema";
 import type { Db } from "../env";
+import { rowsPerStatement } from "../lib/d1-limits";
 import type { BuildStatus, TaskStatus } from "./builds.types";
 import { type BuildEvent, type BuildState, type Draft, type TaskRunState, doneNodeIds } from "./run-machine";
 import { incrementsFromEvents } from "../ops/metrics.events";
@@ -94,8 +95,7 @@ function buildCounters(s: BuildState) {
   };
 }
 
-/** D1 binds at most 100 parameters per statement; a multi-row insert binds one per column and row. */
-const D1_MAX_PARAMS = 100;
+/** Rows per multi-row insert of a table (it binds one parameter per column and row). */
 const rowsPerInsert = new Map<SQLiteTable, number>();
 
 /** Appends `rows` as multi-row inserts of `table` (as many rows per statement as D1 binds). */
@@ -103,7 +103,7 @@ function pushInserts<T extends SQLiteTable>(db: Db, stmts: BatchItem<"sqlite">[]
   if (rows.length === 0) return;
   let per = rowsPerInsert.get(table);
   if (per === undefined) {
-    per = Math.max(1, Math.floor(D1_MAX_PARAMS / Object.keys(getTableColumns(table)).length));
+    per = rowsPerStatement(Object.keys(getTableColumns(table)).length);
     rowsPerInsert.set(table, per);
   }
   for (let i = 0; i < rows.length; i += per) stmts.push(db.insert(table).values(rows.slice(i, i + per)) as BatchItem<"sqlite">);

@@ -54,7 +54,8 @@ export class DeliveryWriter extends DurableObject<Env> {
         for (const q of batch) await this.write([q]);
         return;
       }
-      const error = withoutParams(err, "storing a webhook delivery failed").message;
+      // The request path wraps this as "storing a webhook delivery failed: …" and logs it with its request id.
+      const error = withoutParams(err, "D1 refused the row").message;
       logLine("error", "webhook_delivery_store_failed", { delivery_id: batch[0]?.row.deliveryId ?? null, error });
       for (const q of batch) q.resolve({ ok: false, error });
     }

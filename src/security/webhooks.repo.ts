@@ -1,19 +1,21 @@
 /** D1 access for `webhook_deliveries` (plain functions, typed rows). */
 import { and, desc, eq, isNull, lt, or } from "drizzle-orm";
 import type { Db } from "../env";
+import { rowsPerStatement } from "../lib/d1-limits";
 import { webhookDeliveries } from "./security.tables";
 
 export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 
-const DELIVERY_COLUMNS =
-  "delivery_id, scheme, external_id, tenant_id, signed_at, received_at, content_type, body, body_encoding, body_digest, body_bytes";
-/** D1 binds at most 100 parameters per statement: 9 rows of 11 columns. */
-const ROWS_PER_STATEMENT = 9;
+const DELIVERY_COLUMNS = [
+  "delivery_id", "scheme", "external_id", "tenant_id", "signed_at", "received_at", "content_type", "body", "body_encoding", "body_digest", "body_bytes",
+];
+const ROWS_PER_STATEMENT = rowsPerStatement(DELIVERY_COLUMNS.length);
+const ROW_PLACEHOLDERS = `(${DELIVERY_COLUMNS.map(() => "?").join(", ")})`;
 
 function insertStatement(d1: D1Database, rows: readonly DeliveryRow[]): D1PreparedStatement {
-  const values = rows.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ");
+  const values = rows.map(() => ROW_PLACEHOLDERS).join(", ");
   return d1
-    .prepare(`INSERT INTO webhook_deliveries (${DELIVERY_COLUMNS}) VALUES ${values} ON CONFLICT DO NOTHING RETURNING delivery_id`)
+    .prepare(`INSERT INTO webhook_deliveries (${DELIVERY_COLUMNS.join(", ")}) VALUES ${values} ON CONFLICT DO NOTHING RETURNING delivery_id`)
     .bind(...rows.flatMap((r) => [r.deliveryId, r.scheme, r.externalId, r.tenantId, r.signedAt, r.receivedAt, r.contentType, r.body, r.bodyEncoding, r.bodyDigest, r.bodyBytes]));
 }
 
