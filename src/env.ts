@@ -56,7 +56,9 @@ const intVar = (def: number, min: number, max: number) =>
  * Fault injection for the reliability harness (issue 9; test/faults): the simulated runner fails
  * `node_failure_rate` of node attempts (deterministic per build, node, attempt and `seed`), a
  * tick throws inside the alarm with probability `tick_throw_rate` (nothing is committed, the
- * runtime retries the alarm), and `redeliver_alarms` delivers every alarm twice. Honoured only
+ * runtime retries the alarm), `redeliver_alarms` delivers every alarm twice, and a build's D1
+ * commit fails before (`commit_throw_rate`) or after (`commit_lost_rate`) D1 applied it
+ * (src/builds/commit-faults.ts). Honoured only
  * when ENVIRONMENT is development or test; ConfigSchema refuses it anywhere else.
  */
 export const FaultInjectionSchema = z
@@ -74,6 +76,8 @@ export const FaultInjectionSchema = z
       node_failure_rate: z.number().min(0).max(1).default(0),
       tick_throw_rate: z.number().min(0).max(0.5).default(0),
       redeliver_alarms: z.boolean().default(false),
+      commit_throw_rate: z.number().min(0).max(0.3).default(0),
+      commit_lost_rate: z.number().min(0).max(0.3).default(0),
       seed: z.number().int().default(1),
     }),
   );

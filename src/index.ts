@@ -18,8 +18,12 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  /** Cron: the build watchdog. */
-  async scheduled(_controller, env, ctx) {
-    ctx.waitUntil(runWatchdog(env).then(() => undefined));
+  /**
+   * Cron: the build watchdog (every minute in production; `npm start` triggers it every minute
+   * through wrangler's --test-scheduled route, see scripts/lib/watchdog-ticker.mjs). Awaited, so
+   * the invocation ends when every stale build has been re-armed.
+   */
+  async scheduled(_controller, env) {
+    await runWatchdog(env);
   },
 } satisfies ExportedHandler<Env>;

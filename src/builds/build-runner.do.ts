@@ -17,13 +17,22 @@ import { announceBuildFinished } from "./build-hooks";
 import { type ControlAction, ControlActionSchema, type CreateInputRpc, CreateInputSchema, type RpcResult } from "./build-runner.client";
 import { type BuildView, applyDraft, viewFromRow } from "./build-view";
 import { StaleLeaseError, acquireLease, commitDraft, countFindings, getBuildRow, getBuildView, listEvents, loadBuildState, writeLease } from "./builds.repo";
+import { CommitFaults } from "./commit-faults";
 import { applyControl } from "./control-actions";
 import { EventStreamHub } from "./event-stream";
 import { type BuildState, Draft, type TaskRunState, type TickReport, agentOf, createBuild, httpFailure, runningRuns, tick } from "./run-machine";
 import { DispatchError, buildDispatch, sendDispatch } from "./runner-dispatch";
 import { RunnerMessage, resultOfMessage } from "./runner-protocol";
 import { faultRoll } from "./simulated-runner";
+import { configuredLogLevel, logLine } from "../ops/log";
 import { type RedriveOutcome, guardedAlarm, isDeadLettered, markPoisoned, redriveRunner } from "../ops/dead-letters.guard";
+
+/** Where the runner keeps its build id (also read by src/ops/dead-letters.guard.ts). */
+const BUILD_ID_KEY = "build_id";
+/** Set from the start of a create until its D1 commit is known to have landed. */
+const PENDING_CREATE_KEY = "create_pending";
+/** When the alarm of an interrupted create settles it (a live create clears the mark long before). */
+const CREATE_RESOLVE_AFTER_MS = 5_000;
 
 export class BuildRunner extends DurableObject<Env> {
   private state: BuildState | null = null;
@@ -35,9 +44,12 @@ export class BuildRunner extends DurableObject<Env> {
   private ticks = 0;
 
   private drizzleDb: Db | null = null;
+  private commitFaults: CommitFaults | null = null;
   /** GET /v1/builds/{id}'s view of the last commit (build-view.ts); `commits` tells a load that raced one. */
   private cachedView: BuildView | null = null;
   private commits = 0;
+  /** A commit failed with an unknown outcome: live subscribers must catch up from D1. */
+  private resyncStreams = false;
   /** Findings stored for this build, counted from its commits (null: not known since a restart). */
   private findingsTotal: number | null = null;
 
@@ -51,22 +63,67 @@ export class BuildRunner extends DurableObject<Env> {
     return loadConfig(this.env);
   }
 
-  /** Creates the build (idempotent per DO: a second create of the same id is a no-op). */
+  /** The development/test-only D1 fault hook (src/builds/commit-faults.ts); inert without FAULT_INJECTION. */
+  private get faults(): CommitFaults {
+    this.commitFaults ??= new CommitFaults(this.config.FAULT_INJECTION, this.ctx.storage);
+    return this.commitFaults;
+  }
+
+  /**
+   * Creates the build (idempotent per DO: a second create of the same id is a no-op). Crash-safe
+   * at every step: the runner first stores its build id with a pending-create mark and arms a
+   * resolve alarm (one atomic storage write), then commits the build to D1, then clears the mark
+   * and ticks. Interrupted before the D1 commit, the alarm finds no build and cleans up (the
+   * build never existed: the client got no 201); after it, the alarm finds the build and runs it.
+   */
   async create(raw: CreateInputRpc): Promise<RpcResult<{ build_id: string }>> {
     const input = CreateInputSchema.parse(raw);
     return this.mutex.run(async () => {
-      if (await this.ctx.storage.get<string>("build_id")) return { ok: true, value: { build_id: input.build_id } };
+      const stored = await this.ctx.storage.get<string>(BUILD_ID_KEY);
+      if (stored && !(await this.ctx.storage.get<boolean>(PENDING_CREATE_KEY))) return { ok: true, value: { build_id: input.build_id } };
       const now = Date.now();
+      if (!stored) {
+        // Issued together (one coalesced storage write), and durable before D1 hears of the build.
+        await Promise.all([
+          this.ctx.storage.put({ [BUILD_ID_KEY]: input.build_id, [PENDING_CREATE_KEY]: true }),
+          this.ctx.storage.setAlarm(now + CREATE_RESOLVE_AFTER_MS),
+        ]);
+        await markPoisoned(this.ctx.storage, input.metadata);
+      }
       const d = createBuild({ ...input, runtime_id: newId() }, now);
-      await this.commit(d, this.leaseAt(now, 1), { created: true });
-      await markPoisoned(this.ctx.storage, input.metadata);
-      await this.ctx.storage.put("build_id", input.build_id);
+      try {
+        await this.commit(d, this.leaseAt(now, 1), { created: true });
+      } catch (err) {
+        // A retried create whose first attempt reached D1 (its response lost): the build exists.
+        if (!(await getBuildRow(this.db, input.build_id))) throw err;
+        this.cachedView = null;
+        this.findingsTotal = null;
+      }
+      await Promise.all([this.ctx.storage.delete(PENDING_CREATE_KEY), this.ctx.storage.setAlarm(now)]);
       this.state = d.state;
       this.epoch = 1;
       this.hub.publish(d.events, false);
-      await this.ctx.storage.setAlarm(now);
       return { ok: true, value: { build_id: input.build_id } };
     });
+  }
+
+  /**
+   * A create interrupted before it cleared its pending mark (crash, D1 error): the build exists
+   * when its D1 commit landed — then it runs — and otherwise never existed: the runner forgets it.
+   * Returns whether the build lives on.
+   */
+  private async settleCreate(): Promise<boolean> {
+    if (!(await this.ctx.storage.get<boolean>(PENDING_CREATE_KEY))) return true;
+    const buildId = await this.ctx.storage.get<string>(BUILD_ID_KEY);
+    if (buildId && (await getBuildRow(this.db, buildId))) {
+      await this.ctx.storage.delete(PENDING_CREATE_KEY);
+      logLine("warn", "create_recovered", { build_id: buildId }, configuredLogLevel(this.config));
+      return true;
+    }
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    logLine("warn", "create_abandoned", { build_id: buildId ?? null }, configuredLogLevel(this.config));
+    return false;
   }
 
   /**
@@ -76,7 +133,7 @@ export class BuildRunner extends DurableObject<Env> {
    */
   async view(): Promise<RpcResult<BuildView>> {
     if (this.cachedView) return { ok: true, value: this.cachedView };
-    const buildId = await this.ctx.storage.get<string>("build_id");
+    const buildId = await this.ctx.storage.get<string>(BUILD_ID_KEY);
     if (!buildId) return { ok: false, code: "build_not_found" };
     const seen = this.commits;
     const row = await getBuildView(this.db, buildId);
@@ -91,7 +148,9 @@ export class BuildRunner extends DurableObject<Env> {
     const prior = opts?.created ? null : this.cachedView;
     this.cachedView = null;
     try {
+      const fault = opts?.created ? null : await this.faults.before(d.state.build_id, "commit");
       await commitDraft(this.db, d, lease, opts);
+      if (fault === "lost") throw new Error("fault_injected:d1_response_lost");
     } finally {
       this.commits++; // a view() load that overlapped the batch is not kept
     }
@@ -103,6 +162,7 @@ export class BuildRunner extends DurableObject<Env> {
 
   /** The alarm, guarded: failing ticks are counted and end in dead letters (src/ops/dead-letters.guard.ts). */
   async alarm(): Promise<void> {
+    if (!(await this.mutex.run(() => this.settleCreate()))) return;
     await guardedAlarm({ storage: this.ctx.storage, d1: this.env.DB, config: this.config, background: (p) => this.ctx.waitUntil(p) }, () => this.tickAlarm());
   }
 
@@ -159,10 +219,18 @@ export class BuildRunner extends DurableObject<Env> {
     return this.mutex.run(() => this.withState((d) => ({ value: applyControl(d, action, { workerEnabled }), next_wake_at: Date.now() })));
   }
 
-  /** Watchdog re-arm: makes sure the tick loop is scheduled. Returns whether it had to. */
-  async wake(): Promise<boolean> {
+  /**
+   * Watchdog re-arm: makes sure the tick loop is scheduled. Returns whether it had to. A runner
+   * whose storage does not know the build (it was reset, or a create crashed in an older layout)
+   * adopts `buildId` and restores itself from D1 on the tick that follows.
+   */
+  async wake(buildId?: string): Promise<boolean> {
     if ((await this.ctx.storage.getAlarm()) !== null || (await isDeadLettered(this.ctx.storage))) return false;
-    if (!(await this.ctx.storage.get<string>("build_id"))) return false;
+    const known = await this.ctx.storage.get<string>(BUILD_ID_KEY);
+    if (!known) {
+      if (!buildId) return false;
+      await this.ctx.storage.put(BUILD_ID_KEY, buildId);
+    }
     await this.ctx.storage.setAlarm(Date.now());
     return true;
   }
@@ -176,7 +244,7 @@ export class BuildRunner extends DurableObject<Env> {
   /** SSE stream of events with seq > after: replay, then live until the build ends. */
   async openStream(after: number): Promise<ReadableStream<Uint8Array>> {
     const cfg = this.config;
-    const buildId = (await this.ctx.storage.get<string>("build_id")) ?? "";
+    const buildId = (await this.ctx.storage.get<string>(BUILD_ID_KEY)) ?? "";
     return this.hub.open({
       after: Math.max(0, Math.floor(after)),
       heartbeatMs: cfg.SSE_HEARTBEAT_SECONDS * 1000,
@@ -251,14 +319,23 @@ export class BuildRunner extends DurableObject<Env> {
     const lease = this.leaseAt(now, this.epoch as number, active);
     try {
       if (d.changed) await this.commit(d, lease);
-      else await writeLease(this.db, d.state.build_id, lease);
+      else if ((await this.faults.before(d.state.build_id, "lease")) === null) await writeLease(this.db, d.state.build_id, lease);
     } catch (err) {
-      if (!(err instanceof StaleLeaseError)) throw err;
+      // Whatever failed, D1 is the truth: the next step reloads from it under a new lease epoch.
+      // A batch that failed may still have been applied (a lost response): the findings count
+      // is recounted, and live subscribers replay from D1 after the next commit.
       this.state = null;
       this.epoch = null;
-      return { ok: false, code: "lease_lost" };
+      if (err instanceof StaleLeaseError) return { ok: false, code: "lease_lost" };
+      this.findingsTotal = null;
+      this.resyncStreams = true;
+      throw err;
     }
     this.state = d.state;
+    if (this.resyncStreams) {
+      this.resyncStreams = false;
+      this.hub.resync();
+    }
     this.hub.publish(d.events, d.state.status === "completed" || d.state.status === "aborted");
     this.announceFinish(d);
     await this.schedule(now, value.next_wake_at, active);
@@ -298,7 +375,7 @@ export class BuildRunner extends DurableObject<Env> {
   /** Takes a fresh lease epoch and loads the build from D1 the first time this instance acts. */
   private async ensureLoaded(): Promise<boolean> {
     if (this.state && this.epoch !== null) return true;
-    const buildId = await this.ctx.storage.get<string>("build_id");
+    const buildId = await this.ctx.storage.get<string>(BUILD_ID_KEY);
     if (!buildId) return false;
     const now = Date.now();
     const epoch = await acquireLease(this.db, buildId, this.owner, isoTimestamp(now + this.config.RUNTIME_LEASE_TTL_SECONDS * 1000), isoTimestamp(now));

@@ -24,6 +24,7 @@ interface Subscriber {
   lastActivity: number;
   idleMs: number;
   closed: boolean;
+  opts: StreamOptions;
 }
 
 const encoder = new TextEncoder();
@@ -45,7 +46,7 @@ export class EventStreamHub {
     let sub: Subscriber;
     const stream = new ReadableStream<Uint8Array>({
       start: (controller) => {
-        sub = { controller, lastSeq: opts.after, replaying: true, pending: [], lastActivity: Date.now(), idleMs: opts.idleMs, closed: false };
+        sub = { controller, lastSeq: opts.after, replaying: true, pending: [], lastActivity: Date.now(), idleMs: opts.idleMs, closed: false, opts };
         this.subs.add(sub);
         this.heartbeatMs = opts.heartbeatMs;
         this.ensureTimer();
@@ -66,6 +67,19 @@ export class EventStreamHub {
       }
       this.write(sub, events);
       if (ended) this.close(sub);
+    }
+  }
+
+  /**
+   * After a commit whose outcome is unknown (D1 failed mid-batch: it may have been applied), the
+   * DO cannot tell which events were stored: every live subscriber replays from its cursor again
+   * (from D1), so nothing committed is skipped and `lastSeq` keeps anything from repeating.
+   */
+  resync(): void {
+    for (const sub of [...this.subs]) {
+      if (sub.replaying || sub.closed) continue;
+      sub.replaying = true;
+      void this.replay(sub, sub.opts);
     }
   }
 

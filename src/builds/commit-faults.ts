@@ -1,0 +1,40 @@
+/**
+ * D1 faults for the reliability harness (development/test only, FAULT_INJECTION): a build's
+ * commit batch fails before it reaches D1 (`commit_throw_rate`: nothing is written), or after D1
+ * applied it (`commit_lost_rate`: the response is lost, so the runner cannot tell), and D1 is
+ * unreachable for a while (a test stores `D1_DOWN_UNTIL_KEY` in the runner's storage: every
+ * commit and lease write fails until then). The runner must leave no partial writes and resume
+ * from D1 once it answers again.
+ */
+import type { FaultInjection } from "../env";
+import { faultRoll } from "./simulated-runner";
+
+/** Epoch ms until which the build's runner sees D1 as unreachable (tests set it). */
+export const D1_DOWN_UNTIL_KEY = "fault:d1_down_until";
+
+export type CommitFault = "lost" | null;
+
+export class CommitFaults {
+  private rolls = 0;
+
+  constructor(
+    private readonly faults: FaultInjection | undefined,
+    private readonly storage: DurableObjectStorage,
+  ) {}
+
+  /**
+   * Called before a commit or lease write. Throws when the batch is to fail before D1; returns
+   * "lost" when it is to reach D1 and then fail (the caller throws after the write).
+   */
+  async before(buildId: string, kind: "commit" | "lease"): Promise<CommitFault> {
+    const f = this.faults;
+    if (!f) return null;
+    const downUntil = await this.storage.get<number>(D1_DOWN_UNTIL_KEY);
+    if (downUntil !== undefined && Date.now() < downUntil) throw new Error("fault_injected:d1_unreachable");
+    if (kind !== "commit") return null;
+    const roll = faultRoll(f.seed, buildId, "commit", this.rolls++);
+    if (roll < f.commit_throw_rate) throw new Error("fault_injected:d1_batch_failed");
+    if (roll < f.commit_throw_rate + f.commit_lost_rate) return "lost";
+    return null;
+  }
+}
