@@ -8,16 +8,20 @@
  *  2. Applies the D1 migrations to the local database (.wrangler/state).
  *  3. Runs `wrangler dev` in the foreground on 127.0.0.1:$PORT (default 8787), offline,
  *     forwarding SIGINT/SIGTERM, and exits with wrangler's exit code.
+ *  4. Runs the build watchdog every WATCHDOG_PERIOD_SECONDS (default 60, as the production cron;
+ *     0 turns it off) through wrangler's --test-scheduled route (scripts/lib/watchdog-ticker.mjs).
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { startWatchdogTicker } from "./lib/watchdog-ticker.mjs";
 import { ROOT, WRANGLER_BIN, applyLocalMigrations, devArgs, wranglerEnv } from "./lib/wrangler.mjs";
 
 const DEV_VARS = resolve(ROOT, ".dev.vars");
 const IP = "127.0.0.1";
 const PORT = process.env.PORT || "8787";
+const WATCHDOG_PERIOD_SECONDS = Number(process.env.WATCHDOG_PERIOD_SECONDS ?? "60");
 
 /**
  * Security-plane local secrets (README "Send a signed test delivery locally"): the reference
@@ -95,11 +99,27 @@ process.stdout.write(
   ].join("\n"),
 );
 
-const child = spawn(WRANGLER_BIN, devArgs({ port: PORT, ip: IP }), {
+// --test-scheduled: the watchdog ticker's route (wrangler dev fires no crons itself).
+const child = spawn(WRANGLER_BIN, devArgs({ port: PORT, ip: IP, extraArgs: ["--test-scheduled"] }), {
   cwd: ROOT,
   env: wranglerEnv(),
   stdio: "inherit",
 });
+
+// The production cron, locally: the build watchdog every minute (a failed trigger is retried).
+let watchdogWarned = false;
+const watchdog =
+  WATCHDOG_PERIOD_SECONDS > 0
+    ? startWatchdogTicker({
+        url,
+        periodMs: WATCHDOG_PERIOD_SECONDS * 1000,
+        onError: (err) => {
+          if (watchdogWarned) return;
+          watchdogWarned = true;
+          process.stderr.write(`warning: the build watchdog could not run (${err instanceof Error ? err.message : err}); retrying every ${WATCHDOG_PERIOD_SECONDS} s\n`);
+        },
+      })
+    : null;
 
 let forwarded = null;
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
@@ -125,6 +145,7 @@ child.on("error", (err) => {
 });
 
 child.on("exit", (code, signal) => {
+  watchdog?.stop();
   if (code !== null) process.exit(code);
   // Killed by a signal: a deliberate stop is a clean exit; otherwise use the shell convention.
   if (forwarded && signal === forwarded) process.exit(0);

@@ -58,7 +58,8 @@ const intVar = (def: number, min: number, max: number) =>
  * tick throws inside the alarm with probability `tick_throw_rate` (nothing is committed, the
  * runtime retries the alarm), `redeliver_alarms` delivers every alarm twice, and a build's D1
  * commit fails before (`commit_throw_rate`) or after (`commit_lost_rate`) D1 applied it
- * (src/builds/commit-faults.ts). Honoured only
+ * (src/builds/commit-faults.ts); `create_stall_at`/`create_stall_ms` hold every create at one
+ * of its steps, so a crash test can kill the server there. Honoured only
  * when ENVIRONMENT is development or test; ConfigSchema refuses it anywhere else.
  */
 export const FaultInjectionSchema = z
@@ -78,6 +79,8 @@ export const FaultInjectionSchema = z
       redeliver_alarms: z.boolean().default(false),
       commit_throw_rate: z.number().min(0).max(0.3).default(0),
       commit_lost_rate: z.number().min(0).max(0.3).default(0),
+      create_stall_at: z.enum(["before_d1_commit", "after_d1_commit"]).optional(),
+      create_stall_ms: z.number().int().min(0).max(60_000).default(0),
       seed: z.number().int().default(1),
     }),
   );

@@ -170,9 +170,10 @@ function groupAlive(pgid) {
  *   echo: also copy wrangler's output to this process's stderr (default false; it is always
  *   captured, and its tail is included in start-up errors).
  * @returns {Promise<{ url: string, pid: number, child: import("node:child_process").ChildProcess,
- *                     output: () => string, stop: () => Promise<void>,
+ *                     output: () => string, stop: () => Promise<void>, crash: () => Promise<void>,
  *                     exited: Promise<{ code: number|null, signal: string|null }> }>}
  *   stop() sends SIGTERM to the whole process group, waits up to 5 s, then SIGKILLs; idempotent.
+ *   crash() SIGKILLs the whole process group at once and waits until none of it is left.
  */
 export async function startWranglerDev({
   port,
@@ -267,5 +268,19 @@ export async function startWranglerDev({
     await Promise.race([sleep(150), exitPromise]);
   }
 
-  return { url, pid: child.pid, child, output: () => out.value, stop, exited: exitPromise };
+  /** A crash: SIGKILL to the whole process group (wrangler and workerd) at once, no clean-up. */
+  const crash = async () => {
+    process.off("exit", onProcessExit);
+    killGroup(child, "SIGKILL");
+    const deadline = Date.now() + 10_000;
+    while (groupAlive(child.pid)) {
+      if (Date.now() > deadline) throw new Error(`process group ${child.pid} still alive 10 s after SIGKILL`);
+      await sleep(25);
+    }
+    await exitPromise;
+    child.stdout.destroy();
+    child.stderr.destroy();
+  };
+
+  return { url, pid: child.pid, child, output: () => out.value, stop, crash, exited: exitPromise };
 }

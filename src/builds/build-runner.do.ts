@@ -90,6 +90,7 @@ export class BuildRunner extends DurableObject<Env> {
         ]);
         await markPoisoned(this.ctx.storage, input.metadata);
       }
+      await this.faults.stall("before_d1_commit", input.build_id);
       const d = createBuild({ ...input, runtime_id: newId() }, now);
       try {
         await this.commit(d, this.leaseAt(now, 1), { created: true });
@@ -99,6 +100,7 @@ export class BuildRunner extends DurableObject<Env> {
         this.cachedView = null;
         this.findingsTotal = null;
       }
+      await this.faults.stall("after_d1_commit", input.build_id);
       await Promise.all([this.ctx.storage.delete(PENDING_CREATE_KEY), this.ctx.storage.setAlarm(now)]);
       this.state = d.state;
       this.epoch = 1;

@@ -4,7 +4,8 @@
  * applied it (`commit_lost_rate`: the response is lost, so the runner cannot tell), and D1 is
  * unreachable for a while (a test stores `D1_DOWN_UNTIL_KEY` in the runner's storage: every
  * commit and lease write fails until then). The runner must leave no partial writes and resume
- * from D1 once it answers again.
+ * from D1 once it answers again. And a create can be held at one of its steps
+ * (`create_stall_at`), so the crash test (test/node/crash.test.ts) kills the server there.
  */
 import type { FaultInjection } from "../env";
 import { faultRoll } from "./simulated-runner";
@@ -14,6 +15,9 @@ export const D1_DOWN_UNTIL_KEY = "fault:d1_down_until";
 
 export type CommitFault = "lost" | null;
 
+/** The steps of a create a crash test can hold it at (FAULT_INJECTION `create_stall_at`). */
+export type CreateStep = "before_d1_commit" | "after_d1_commit";
+
 export class CommitFaults {
   private rolls = 0;
 
@@ -21,6 +25,14 @@ export class CommitFaults {
     private readonly faults: FaultInjection | undefined,
     private readonly storage: DurableObjectStorage,
   ) {}
+
+  /** Holds a create at `step` for `create_stall_ms` when so configured (logged, so a test can wait for it). */
+  async stall(step: CreateStep, buildId: string): Promise<void> {
+    const f = this.faults;
+    if (!f || f.create_stall_at !== step || f.create_stall_ms <= 0) return;
+    console.warn(JSON.stringify({ level: "warn", msg: "fault_injected:create_stalled", step, build_id: buildId }));
+    await new Promise((r) => setTimeout(r, f.create_stall_ms));
+  }
 
   /**
    * Called before a commit or lease write. Throws when the batch is to fail before D1; returns
