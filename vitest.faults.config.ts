@@ -4,10 +4,18 @@ import { workersPool } from "./vitest.config";
 /**
  * The fault-injection suite (issue 9, test/faults): the same worker and pinned test bindings in
  * workerd with real D1/KV/DO, plus the development/test-only FAULT_INJECTION hook — 30% of
- * simulated node attempts fail, 10% of ticks throw inside the alarm, and every alarm is delivered
- * twice. The main suite excludes these files (it runs without the hook).
+ * simulated node attempts fail, 10% of ticks throw inside the alarm, every alarm is delivered
+ * twice, and 5% of tick commits fail before D1 applies them and 5% after (the response lost).
+ * The main suite excludes these files (it runs without the hook).
  */
-export const FAULTS = { node_failure_rate: 0.3, tick_throw_rate: 0.1, redeliver_alarms: true, seed: 9 };
+export const FAULTS = {
+  node_failure_rate: 0.3,
+  tick_throw_rate: 0.1,
+  redeliver_alarms: true,
+  commit_throw_rate: 0.05,
+  commit_lost_rate: 0.05,
+  seed: 9,
+};
 
 export default defineConfig({
   plugins: [workersPool({ FAULT_INJECTION: JSON.stringify(FAULTS) })],

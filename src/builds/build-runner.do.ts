@@ -146,11 +146,11 @@ export class BuildRunner extends DurableObject<Env> {
   }
 
   /** Every write of the build's rows: one fenced batch, then the view follows it (dropped if the batch failed). */
-  private async commit(d: Draft, lease: ReturnType<BuildRunner["leaseAt"]>, opts?: { created?: boolean }): Promise<void> {
+  private async commit(d: Draft, lease: ReturnType<BuildRunner["leaseAt"]>, opts?: { created?: boolean; faulty?: boolean }): Promise<void> {
     const prior = opts?.created ? null : this.cachedView;
     this.cachedView = null;
     try {
-      const fault = opts?.created ? null : await this.faults.before(d.state.build_id, "commit");
+      const fault = opts?.faulty ? await this.faults.before(d.state.build_id, "commit") : null;
       await commitDraft(this.db, d, lease, opts);
       if (fault === "lost") throw new Error("fault_injected:d1_response_lost");
     } finally {
@@ -179,7 +179,7 @@ export class BuildRunner extends DurableObject<Env> {
       const report = tick(d, this.tickOptions());
       if (faults && faultRoll(faults.seed, d.state.build_id, "tick", this.ticks++) < faults.tick_throw_rate) throw new Error("fault_injected:tick_throw");
       return report;
-    }));
+    }, { faulty: true }));
     const results = await Promise.all(faults?.redeliver_alarms ? [deliver(), deliver()] : [deliver()]);
     for (const res of results) if (!res.ok && res.code !== "lease_lost" && res.code !== "build_not_found") throw new Error(res.code);
   }
@@ -306,7 +306,7 @@ export class BuildRunner extends DurableObject<Env> {
    * batch, publishes the events, announces a finish and re-arms. AppErrors thrown by `op` are
    * expected failures: nothing is written and they return as results.
    */
-  private async withState<T extends { next_wake_at: number | null }>(op: (d: Draft) => T): Promise<RpcResult<T>> {
+  private async withState<T extends { next_wake_at: number | null }>(op: (d: Draft) => T, opts: { faulty?: boolean } = {}): Promise<RpcResult<T>> {
     if (!(await this.ensureLoaded())) return { ok: false, code: "build_not_found" };
     const now = Date.now();
     const d = new Draft(structuredClone(this.state as BuildState), now);
@@ -320,8 +320,9 @@ export class BuildRunner extends DurableObject<Env> {
     const active = d.state.status === "running" || runningRuns(d.state).length > 0;
     const lease = this.leaseAt(now, this.epoch as number, active);
     try {
-      if (d.changed) await this.commit(d, lease);
-      else if ((await this.faults.before(d.state.build_id, "lease")) === null) await writeLease(this.db, d.state.build_id, lease);
+      // Alarm ticks are where the D1 fault hook strikes (`faulty`): the runtime retries them.
+      if (d.changed) await this.commit(d, lease, { faulty: opts.faulty });
+      else if (!opts.faulty || (await this.faults.before(d.state.build_id, "lease")) === null) await writeLease(this.db, d.state.build_id, lease);
     } catch (err) {
       // Whatever failed, D1 is the truth: the next step reloads from it under a new lease epoch.
       // A batch that failed may still have been applied (a lost response): the findings count

@@ -9,6 +9,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { BuildRunner } from "../../src/builds/build-runner.do";
 import { buildRunner } from "../../src/builds/build-runner.client";
+import { D1_DOWN_UNTIL_KEY } from "../../src/builds/commit-faults";
 import { loadConfig } from "../../src/env";
 import { type Caller, caller, createBuild } from "../helpers/api";
 
@@ -126,7 +127,7 @@ function checkBuild(build: any, events: any[]) {
   return { injected: runs.filter((r) => r.error === "fault_injected:node_failure").length, retries: retries.length };
 }
 
-describe("under injected faults (node failures, throwing ticks, redelivered alarms)", () => {
+describe("under injected faults (node failures, throwing ticks, redelivered alarms, failed and lost D1 commits)", () => {
   it("ends every build terminal with contiguous event seqs and task attempts consistent with the events", async () => {
     expect(faults?.node_failure_rate).toBeGreaterThanOrEqual(0.3);
     const c = await caller();
@@ -189,5 +190,33 @@ describe("under injected faults (node failures, throwing ticks, redelivered alar
     const events = await baseline();
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     expect(events.filter((e) => e.event_type === "BUILD_FINISHED")).toHaveLength(1);
+  });
+
+  it("D1 unreachable for seconds mid-run: ticks fail without partial writes, and the build resumes when D1 is back", async () => {
+    const c = await caller();
+    const build = await createBuild(c, { metadata: { autonomous_planner_profile: "static_v1", simulated_duration_ms: 200, ...RETRIES } });
+    const stub = buildRunner(env, build.build_id);
+    const deadline = Date.now() + 20_000;
+    while (!(await allEvents(c, build.build_id)).some((e) => e.event_type === "TASK_STARTED")) {
+      if (Date.now() > deadline) throw new Error("the first tick never committed");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const outageMs = 3_000;
+    const until = Date.now() + outageMs;
+    await runInDurableObject(stub, (_i, state) => state.storage.put(D1_DOWN_UNTIL_KEY, until));
+    const during = (await allEvents(c, build.build_id)).length;
+    // The tick loop keeps trying and failing while D1 is away (the guard counts the failures).
+    let sawFailure = false;
+    while (Date.now() < until - 200) {
+      const health = await runInDurableObject(stub, (_i, state) => state.storage.get<{ failures: number; last_error?: string }>("ops:alarm_health"));
+      if ((health?.failures ?? 0) > 0 && String(health?.last_error).includes("fault_injected:d1_unreachable")) sawFailure = true;
+      expect((await allEvents(c, build.build_id)).length, "nothing is written while D1 is unreachable").toBe(during);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(sawFailure).toBe(true);
+    const done = await settle(c, [build.build_id], 60_000);
+    const final = done.get(build.build_id);
+    expect(final.status).toBe("completed");
+    checkBuild(final, await allEvents(c, build.build_id));
   });
 });
