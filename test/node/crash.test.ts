@@ -7,6 +7,7 @@
  * seq 1, exactly one BUILD_FINISHED and no node completed twice; every create answered 201 exists.
  */
 import { randomBytes } from "node:crypto";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -210,5 +211,49 @@ describe("SIGKILL of the whole server, then a restart on the same state", () => 
     console.log(`mid-run kill: all terminal ${ms} ms after restart`);
     const done = (await allBuilds(s)).filter((b) => ids.includes(b.build_id));
     expect(done.every((b) => b.status === "completed")).toBe(true);
+  }, 240_000);
+});
+
+describe("the scheduled handler under wrangler dev (npm start's watchdog)", () => {
+  it("re-arms a stale build whose runner lost its storage, and the build completes", async () => {
+    const own = mkdtempSync(join(tmpdir(), "clarity-watchdog-"));
+    const saved = { persistTo, server };
+    persistTo = join(own, "state");
+    try {
+      await applyLocalMigrations({ persistTo });
+      let s = (server = await start());
+      s.ticker.stop(); // this test triggers the watchdog by hand
+      const created = await call(s, "POST", "/v1/builds", { repo_url: "https://example.test/stale", metadata: { simulated_duration_ms: 1_500 } });
+      expect(created.status).toBe(201);
+      const id = created.body.build_id;
+      await crash(s);
+      // The runner's storage is gone (no build id, no alarm), and its lease has expired.
+      rmSync(join(persistTo, "v3", "do", "clarity-control-plane-BuildRunner"), { recursive: true, force: true });
+      const past = new Date(Date.now() - 60_000).toISOString();
+      const sql = spawnSync(join(process.cwd(), "node_modules", ".bin", "wrangler"), [
+        "d1", "execute", "DB", "--local", "--persist-to", persistTo, "--command", `UPDATE builds SET lease_expires_at = '${past}' WHERE build_id = '${id}'`,
+      ], { encoding: "utf8", env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true", CLOUDFLARE_CF_FETCH_ENABLED: "false" } });
+      expect(sql.status, sql.stderr).toBe(0);
+      s = server = await start();
+      s.ticker.stop();
+      const health = (await call(s, "GET", `/v1/builds/${id}/runtime/worker-health`)).body;
+      expect(health).toMatchObject({ lease_expired: true });
+      expect((await call(s, "GET", `/v1/builds/${id}`)).body.status).toBe("running"); // nothing drives it
+      expect(await triggerScheduled(s.url)).toBe(true);
+      const deadline = Date.now() + 60_000;
+      let build: any;
+      do {
+        build = (await call(s, "GET", `/v1/builds/${id}`)).body;
+        if (TERMINAL.has(build.status)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      } while (Date.now() < deadline);
+      expect(build.status, s.output().slice(-2000)).toBe("completed");
+      await expectIntactLog(s, id);
+      await s.stop();
+    } finally {
+      persistTo = saved.persistTo;
+      server = saved.server;
+      rmSync(own, { recursive: true, force: true });
+    }
   }, 240_000);
 });
