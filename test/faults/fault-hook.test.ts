@@ -67,6 +67,7 @@ describe("FAULT_INJECTION configuration", () => {
     for (const ENVIRONMENT of ["development", "test"]) {
       expect(loadConfig(envWith({ ENVIRONMENT, FAULT_INJECTION: FAULTS })).FAULT_INJECTION).toEqual({
         node_failure_rate: 0.3, tick_throw_rate: 0.1, redeliver_alarms: true, seed: 3,
+        commit_throw_rate: 0, commit_lost_rate: 0, create_stall_ms: 0,
       });
     }
     expect(loadConfig(envWith({ ENVIRONMENT: "test" })).FAULT_INJECTION).toBeUndefined();
@@ -81,7 +82,7 @@ describe("FAULT_INJECTION configuration", () => {
   });
 
   it("rejects malformed or out-of-range values", () => {
-    for (const bad of ["not json", "[]", '{"node_failure_rate":1.5}', '{"tick_throw_rate":0.9}', '{"seed":1.5}', '{"unknown":true}']) {
+    for (const bad of ["not json", "[]", '{"node_failure_rate":1.5}', '{"tick_throw_rate":0.9}', '{"seed":1.5}', '{"unknown":true}', '{"commit_lost_rate":0.9}', '{"create_stall_at":"nowhere"}', '{"create_stall_ms":-1}']) {
       expect(() => loadConfig(envWith({ ENVIRONMENT: "test", FAULT_INJECTION: bad }))).toThrow(/FAULT_INJECTION/);
     }
   });
