@@ -27,7 +27,11 @@
  *                (after one unmeasured pass, so V8 heap warm-up is not counted as the log);
  *   profile    — where the time goes: cost-per-request ladders (each step adds one layer of a
  *                route: auth, limiter, validation, planning, the DO, D1, the ReplayGuard, KV)
- *                and a V8 CPU profile of the worker isolate under each write load.
+ *                and a V8 CPU profile of the worker isolate under each write load;
+ *   peer       — builds against the same job as a Cloudflare Workflow (bench/peer-workflows),
+ *                interleaved on their own servers: unloaded p50/p95, server CPU per run, runs/s
+ *                under load, a burst, fresh start → ready (scripts/lib/bench-peer.mjs; knobs
+ *                BENCH_PEER_RUNS/CLIENTS/LOAD_S/BURST; `npm run bench:peer` runs it alone).
  *
  * Knobs (env): BENCH_REPEAT=3 BENCH_DURATION_S=5 BENCH_CONNECTIONS=10 BENCH_WARMUP_S=1
  *   BENCH_SEED_BUILDS=50000 BENCH_DEEP_OFFSET=45000 BENCH_LATENCY_BUILDS=30 BENCH_BURST=500
@@ -42,6 +46,7 @@ import { performance } from "node:perf_hooks";
 import { SignJWT } from "jose";
 import { BenchError, expectStatus, http, loadRun, median, percentile, readSse, rssSampler, sleep, standardWebhookHeaders, workerdPids } from "./lib/bench-load.mjs";
 import { withCpuProfile, withHeapSamples } from "./lib/bench-profile.mjs";
+import { peerConfig, renderPeerTable, runPeerBench } from "./lib/bench-peer.mjs";
 import { renderProfile, renderReport } from "./lib/bench-report.mjs";
 import { cursorAfterSeeded, executeLocalSql, seedBuildsSql, seedEventsSql } from "./lib/bench-seed.mjs";
 import { ROOT, applyLocalMigrations, freePort, startWranglerDev } from "./lib/wrangler.mjs";
@@ -57,7 +62,7 @@ function intEnv(name, def, min = 0) {
   return n;
 }
 
-const ALL_SECTIONS = ["throughput", "latency", "burst", "sse", "memory", "profile"];
+const ALL_SECTIONS = ["throughput", "latency", "burst", "sse", "memory", "profile", "peer"];
 const CFG = {
   repeat: intEnv("BENCH_REPEAT", 3, 1),
   durationS: intEnv("BENCH_DURATION_S", 5, 1),
@@ -587,12 +592,18 @@ async function main() {
     prof.cpu = await cpuProfiles(base, prof.requests);
     delete prof.requests;
   }
+  let peer = null;
+  if (has("peer")) {
+    await stopServer(); // the peer section starts its own servers, one at a time
+    peer = await runPeerBench({ ...peerConfig(process.env), repeat: CFG.repeat });
+  }
   const report = renderReport({ repeats, memory: mem, cfg: CFG });
   console.log(`\n${report.text}`);
+  if (peer) console.log(`\nPeer: this project against the same job as a Cloudflare Workflow (medians; ratio = project ÷ peer)\n\n${renderPeerTable(peer)}`);
   if (prof) console.log(`\n${renderProfile(prof)}`);
   const results = {
     generated_at: new Date().toISOString(), environment: env, config: CFG, duration_s: Number(((performance.now() - started) / 1000).toFixed(1)),
-    rows: report.rows, targets: report.targets, memory: mem, profile: prof, repeats,
+    rows: report.rows, targets: report.targets, peer, memory: mem, profile: prof, repeats,
   };
   writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nwrote ${RESULTS_FILE} (total ${results.duration_s} s)`);

@@ -1,0 +1,295 @@
+/**
+ * The peer section of `npm run bench` (issue 19): this project's builds against the same job as a
+ * Cloudflare Workflow (bench/peer-workflows: one instance per run, one `step.do` per node, the
+ * nodes of a level in parallel), both served by the same wrangler/workerd on loopback, measured
+ * interleaved (project, peer, project, peer …) so the machine's noise hits both. Each repeat
+ * starts both servers on fresh state (the start-up figure), then measures on each:
+ *
+ *   unloaded   create→completed p50/p95 of static_v1 and adaptive_parallel_v1 shapes, completion
+ *              observed by polling every 5 ms (and for the project also through its SSE stream);
+ *   cpu        process CPU time of the server's whole process tree (wrangler's Node process and
+ *              workerd) ÷ runs, over the unloaded runs and over the load run;
+ *   load       completed runs/s with CLIENTS closed-loop clients (create, poll until terminal) for
+ *              LOAD_S seconds;
+ *   burst      BURST runs created at once → time until all are terminal (polling), runs/s;
+ *   start      fresh start → ready: everything that runs at start (the project: migrations and
+ *              wrangler; the peer: wrangler) until GET /health answers 200.
+ *
+ * The DAG shapes come from the project's own planner (POST /v1/builds/preview-dag), so the peer
+ * runs exactly the levels a build runs.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { SignJWT } from "jose";
+import { BenchError, expectStatus, http, median, percentile, readSse, sleep } from "./bench-load.mjs";
+import { ROOT, applyLocalMigrations, freePort, startWranglerDev } from "./wrangler.mjs";
+
+const TERMINAL_PROJECT = new Set(["completed", "failed", "aborted"]);
+const TERMINAL_PEER = new Set(["complete", "errored", "terminated"]);
+const INTAKE = { must_not_break_flows: ["Checkout", "Login"], sensitive_data: ["pii"], scale_expectation: "high" };
+const SHAPES = {
+  static_v1: { autonomous_planner_profile: "static_v1" },
+  adaptive: { autonomous_planner_profile: "adaptive_parallel_v1", project_intake: INTAKE },
+};
+const PEER_CONFIG = resolve(ROOT, "bench", "peer-workflows", "wrangler.toml");
+const CLK_TCK_MS = 10; // Linux USER_HZ = 100
+
+/** CPU ms (user + system) of every live process in process group `pgid`. */
+function groupCpuMs(pgid) {
+  let ticks = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks * CLK_TCK_MS;
+}
+
+/** One side of the comparison: how to create a run and read whether it is terminal. */
+function projectSide(base, token) {
+  return {
+    name: "project",
+    async create(shape) {
+      const res = await http(base, "POST", "/v1/builds", { token, body: { repo_url: "https://github.com/acme/bench", metadata: { ...SHAPES[shape], simulated_duration_ms: 0 } } });
+      return expectStatus(res, 201, "POST /v1/builds").build_id;
+    },
+    async terminal(id) {
+      const b = expectStatus(await http(base, "GET", `/v1/builds/${id}`, { token }), 200, "GET /v1/builds/{id}");
+      if (TERMINAL_PROJECT.has(b.status) && b.status !== "completed") throw new BenchError(`build ${id} ended ${b.status}`);
+      return TERMINAL_PROJECT.has(b.status);
+    },
+  };
+}
+
+function peerSide(base, levels) {
+  return {
+    name: "peer",
+    async create(shape) {
+      return expectStatus(await http(base, "POST", "/runs", { body: { levels: levels[shape] } }), 201, "POST /runs").id;
+    },
+    async terminal(id) {
+      const r = expectStatus(await http(base, "GET", `/runs/${id}`), 200, "GET /runs/{id}");
+      if (TERMINAL_PEER.has(r.status) && r.status !== "complete") throw new BenchError(`workflow ${id} ended ${r.status}`);
+      return TERMINAL_PEER.has(r.status);
+    },
+  };
+}
+
+async function untilTerminal(side, id, pollMs, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await side.terminal(id))) {
+    if (Date.now() > deadline) throw new BenchError(`${side.name} run ${id} not terminal after ${timeoutMs} ms`);
+    await sleep(pollMs);
+  }
+}
+
+/** Sequential runs: create, poll every 5 ms until terminal. Returns p50/p95 and CPU per run. */
+async function unloaded(side, pgid, shape, runs) {
+  for (let i = 0; i < 3; i++) await untilTerminal(side, await side.create(shape), 5);
+  const cpu0 = groupCpuMs(pgid);
+  const ms = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await untilTerminal(side, await side.create(shape), 5);
+    ms.push(performance.now() - t0);
+  }
+  return { p50: percentile(ms, 50), p95: percentile(ms, 95), cpu_per_run_ms: (groupCpuMs(pgid) - cpu0) / runs };
+}
+
+/** The project's completion as its SSE stream shows it (create, then stream until BUILD_FINISHED). */
+async function unloadedSse(base, token, shape, runs) {
+  const side = projectSide(base, token);
+  const one = async () => {
+    const t0 = performance.now();
+    const id = await side.create(shape);
+    const res = await fetch(`${base}/v1/builds/${id}/events`, { headers: { authorization: `Bearer ${token}`, accept: "text/event-stream" }, signal: AbortSignal.timeout(30_000) });
+    if (res.status !== 200) throw new BenchError(`SSE of ${id}: ${res.status}`);
+    let finished = false;
+    await readSse(res, { deadlineMs: 30_000, until: (e) => (finished = e.event_type === "BUILD_FINISHED") });
+    if (!finished) throw new BenchError(`SSE of ${id} ended without BUILD_FINISHED`);
+    return performance.now() - t0;
+  };
+  for (let i = 0; i < 3; i++) await one();
+  const ms = [];
+  for (let i = 0; i < runs; i++) ms.push(await one());
+  return { p50: percentile(ms, 50), p95: percentile(ms, 95) };
+}
+
+/** `clients` closed-loop clients for `seconds`: completed runs/s and CPU per completed run. */
+async function load(side, pgid, clients, seconds) {
+  const cpu0 = groupCpuMs(pgid);
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  let completed = 0;
+  await Promise.all(Array.from({ length: clients }, async () => {
+    while (performance.now() < end) {
+      await untilTerminal(side, await side.create("static_v1"), 20);
+      if (performance.now() <= end) completed++;
+    }
+  }));
+  const elapsed = (performance.now() - t0) / 1000;
+  return { runs_per_s: completed / seconds, cpu_per_run_ms: (groupCpuMs(pgid) - cpu0) / Math.max(1, completed), elapsed_s: elapsed };
+}
+
+/** `n` runs created at once; time until all are terminal (20 pollers over the open ones). */
+async function burst(side, n) {
+  const t0 = performance.now();
+  const ids = await Promise.all(Array.from({ length: n }, () => side.create("static_v1")));
+  const open = new Set(ids);
+  await Promise.all(Array.from({ length: 20 }, async () => {
+    const deadline = Date.now() + 180_000;
+    while (open.size > 0) {
+      for (const id of [...open]) {
+        if (!open.has(id)) continue;
+        if (await side.terminal(id)) open.delete(id);
+      }
+      if (Date.now() > deadline) throw new BenchError(`${open.size} ${side.name} runs not terminal after 180 s`);
+      await sleep(20);
+    }
+  }));
+  const ms = performance.now() - t0;
+  return { all_terminal_ms: ms, runs_per_s: n / (ms / 1000) };
+}
+
+async function startSide(name, dir, secret) {
+  const persistTo = join(dir, `${name}-state`);
+  const envFile = join(dir, "empty.env");
+  writeFileSync(envFile, "# settings come from --var\n");
+  const port = await freePort();
+  const t0 = performance.now();
+  let server;
+  if (name === "project") {
+    await applyLocalMigrations({ persistTo });
+    server = await startWranglerDev({
+      port, persistTo, envFile, logLevel: "warn",
+      vars: { ENVIRONMENT: "test", JWT_SECRET: secret, STREAM_TOKEN_SECRET: randomBytes(24).toString("hex"), RATE_LIMIT_WRITES_PER_MINUTE: "1000000" },
+    });
+  } else {
+    server = await startWranglerDev({ port, persistTo, envFile, logLevel: "warn", extraArgs: ["--config", PEER_CONFIG] });
+  }
+  return { server, start_ms: performance.now() - t0 };
+}
+
+/**
+ * Runs the peer comparison `cfg.repeat` times, interleaved. Returns per-figure medians of both
+ * sides and the rows to print.
+ * @param {{ repeat: number, runs: number, clients: number, loadS: number, burst: number, log?: (s: string) => void }} cfg
+ */
+export async function runPeerBench(cfg) {
+  const log = cfg.log ?? ((s) => console.log(s));
+  const dir = mkdtempSync(join(os.tmpdir(), "clarity-bench-peer-"));
+  const secret = randomBytes(24).toString("hex");
+  const token = await new SignJWT({ roles: ["operator"] }).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setSubject("bench-peer")
+    .setAudience("authenticated").setIssuedAt().setExpirationTime("2h").sign(new TextEncoder().encode(secret));
+  const samples = { project: [], peer: [] };
+  try {
+    // The shapes as the project plans them (node ids per level), from one throw-away server.
+    const levels = {};
+    const plan = (await startSide("project", mkdtempSync(join(dir, "plan-")), secret)).server;
+    try {
+      for (const shape of Object.keys(SHAPES)) {
+        const body = { repo_url: "https://github.com/acme/bench", metadata: SHAPES[shape] };
+        levels[shape] = expectStatus(await http(plan.url, "POST", "/v1/builds/preview-dag", { token, body }), 200, "preview-dag").dag_levels;
+      }
+    } finally {
+      await plan.stop();
+    }
+    for (let rep = 1; rep <= cfg.repeat; rep++) {
+      for (const name of ["project", "peer"]) {
+        const { server, start_ms } = await startSide(name, mkdtempSync(join(dir, `${rep}-`)), secret);
+        try {
+          const side = name === "project" ? projectSide(server.url, token) : peerSide(server.url, levels);
+          const r = { start_ms };
+          for (const shape of Object.keys(SHAPES)) r[`unloaded_${shape}`] = await unloaded(side, server.pid, shape, cfg.runs);
+          if (name === "project") r.sse_static_v1 = await unloadedSse(server.url, token, "static_v1", cfg.runs);
+          r.load = await load(side, server.pid, cfg.clients, cfg.loadS);
+          r.burst = await burst(side, cfg.burst);
+          samples[name].push(r);
+          log(`[peer ${rep}/${cfg.repeat}] ${name}: start ${start_ms.toFixed(0)} ms, static_v1 p50 ${r.unloaded_static_v1.p50.toFixed(1)} ms, ` +
+            `cpu/run ${r.unloaded_static_v1.cpu_per_run_ms.toFixed(1)} ms (load ${r.load.cpu_per_run_ms.toFixed(1)}), ` +
+            `${r.load.runs_per_s.toFixed(1)} runs/s, burst ${r.burst.runs_per_s.toFixed(1)} runs/s`);
+        } finally {
+          await server.stop();
+        }
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return peerRows(samples);
+}
+
+const med = (list, pick) => median(list.map(pick));
+
+/** The table: project, peer, ratio (project ÷ peer), target and PASS/MISS, on medians of the repeats. */
+export function peerRows(samples) {
+  const p = samples.project;
+  const q = samples.peer;
+  const rows = [];
+  // lower: smaller is better (ratio ≤ max); higher: bigger is better (ratio ≥ min).
+  const add = (figure, unit, pick, { lower = true, max, min } = {}) => {
+    const a = med(p, pick);
+    const b = med(q, pick);
+    const ratio = a / b;
+    let result = "";
+    if (max !== undefined) result = ratio <= max ? "PASS" : "MISS";
+    if (min !== undefined) result = ratio >= min ? "PASS" : "MISS";
+    const target = max !== undefined ? `≤ ${max}× peer` : min !== undefined ? `≥ ${min}× peer` : "";
+    rows.push({ figure, unit, project: a, peer: b, ratio, target, result, lower });
+  };
+  for (const shape of Object.keys(SHAPES)) {
+    add(`unloaded create→completed p50, ${shape} (polling)`, "ms", (r) => r[`unloaded_${shape}`].p50, { max: 1.0 });
+    add(`unloaded create→completed p95, ${shape} (polling)`, "ms", (r) => r[`unloaded_${shape}`].p95);
+  }
+  add("server CPU per run, unloaded (static_v1)", "ms", (r) => r.unloaded_static_v1.cpu_per_run_ms, { max: 1.0 });
+  add("server CPU per run, under load", "ms", (r) => r.load.cpu_per_run_ms, { max: 1.0 });
+  add("completed runs/s, closed-loop clients", "runs/s", (r) => r.load.runs_per_s, { lower: false, min: 1.0 });
+  add("burst: all terminal", "ms", (r) => r.burst.all_terminal_ms);
+  add("burst: runs/s", "runs/s", (r) => r.burst.runs_per_s, { lower: false, min: 1.0 });
+  add("fresh start → ready", "ms", (r) => r.start_ms, { max: 2.0 });
+  // The project's SSE-observed completion against its own polling p50.
+  const sse = med(p, (r) => r.sse_static_v1.p50);
+  const poll = med(p, (r) => r.unloaded_static_v1.p50);
+  rows.push({
+    figure: "project: SSE-observed p50 ÷ its polling p50 (static_v1)", unit: "ms", project: sse, peer: null, ratio: sse / poll,
+    target: "≤ 1.2× own polling", result: sse / poll <= 1.2 ? "PASS" : "MISS", lower: true,
+  });
+  return rows;
+}
+
+/** Renders the peer rows as a fixed-width table. */
+export function renderPeerTable(rows) {
+  const fmt = (v) => (v === null || v === undefined ? "" : v >= 100 ? v.toFixed(0) : v.toFixed(1));
+  const head = ["figure", "unit", "project", "peer", "ratio", "target", "result"];
+  const body = rows.map((r) => [r.figure, r.unit, fmt(r.project), fmt(r.peer), `${r.ratio.toFixed(2)}×`, r.target, r.result]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const line = (cells) => cells.map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
+  const pass = rows.filter((r) => r.result === "PASS").length;
+  const miss = rows.filter((r) => r.result === "MISS").length;
+  return [line(head), line(widths.map((w) => "-".repeat(w))), ...body.map(line), "", `peer targets: ${pass} PASS, ${miss} MISS`].join("\n");
+}
+
+/** The section's knobs from the environment (BENCH_REPEAT, BENCH_PEER_*). */
+export function peerConfig(env) {
+  const int = (name, def) => {
+    const n = Number(env[name] ?? def);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
+    return n;
+  };
+  return {
+    repeat: int("BENCH_REPEAT", 3),
+    runs: int("BENCH_PEER_RUNS", 20),
+    clients: int("BENCH_PEER_CLIENTS", 20),
+    loadS: int("BENCH_PEER_LOAD_S", 20),
+    burst: int("BENCH_PEER_BURST", 200),
+  };
+}
