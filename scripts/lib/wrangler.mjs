@@ -6,7 +6,8 @@
  * `stop()` takes workerd down with it.
  */
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -84,6 +85,32 @@ export function applyLocalMigrations({ persistTo, stdio = "pipe" } = {}) {
       );
     });
   });
+}
+
+/** Fingerprint of the migrations folder: every top-level .sql file's name and content. */
+function migrationsFingerprint() {
+  const dir = resolve(ROOT, "migrations");
+  const h = createHash("sha256");
+  for (const name of readdirSync(dir).filter((n) => n.endsWith(".sql")).sort()) h.update(name).update("\0").update(readFileSync(resolve(dir, name)));
+  return h.digest("hex");
+}
+
+/**
+ * Applies the local D1 migrations only when the migrations folder changed since the last apply
+ * into this state (a stamp file beside the state, written after a successful apply), so a warm
+ * `npm start` spends nothing before wrangler starts. Returns whether it applied.
+ * @param {{ persistTo?: string, stdio?: "inherit" | "pipe" }} [options]
+ */
+export async function applyLocalMigrationsIfChanged({ persistTo, stdio } = {}) {
+  const state = persistTo ?? resolve(ROOT, ".wrangler", "state");
+  const stamp = resolve(state, "clarity-migrations.sha256");
+  const d1 = resolve(state, "v3", "d1");
+  const fingerprint = migrationsFingerprint();
+  if (existsSync(d1) && existsSync(stamp) && readFileSync(stamp, "utf8").trim() === fingerprint) return false;
+  await applyLocalMigrations({ persistTo, stdio });
+  mkdirSync(state, { recursive: true });
+  writeFileSync(stamp, `${fingerprint}\n`);
+  return true;
 }
 
 /** Resolves to a TCP port that was free on `host` a moment ago. */
