@@ -5,18 +5,21 @@
  *     JWT_SECRET / STREAM_TOKEN_SECRET and the security-plane secrets (webhook signing secrets,
  *     secrets keyring) if it does not exist yet; an existing file is kept and only gains the
  *     security-plane keys it lacks.
- *  2. Applies the D1 migrations to the local database (.wrangler/state).
- *  3. Runs `wrangler dev` in the foreground on 127.0.0.1:$PORT (default 8787), offline,
- *     forwarding SIGINT/SIGTERM, and exits with wrangler's exit code.
+ *  2. Applies the D1 migrations to the local database (.wrangler/state) when the migrations
+ *     folder changed since the last apply (a warm start spends nothing before the server).
+ *  3. Runs wrangler's local dev server (what `wrangler dev` runs, through its programmatic API
+ *     with the inspector off: scripts/lib/dev-server.mjs) on 127.0.0.1:$PORT (default 8787),
+ *     offline, quiet (warnings and errors; VERBOSE=1 or LOG_LEVEL=info for the access log), and
+ *     prints one ready line. Ctrl-C stops it.
  *  4. Runs the build watchdog every WATCHDOG_PERIOD_SECONDS (default 60, as the production cron;
  *     0 turns it off) through wrangler's --test-scheduled route (scripts/lib/watchdog-ticker.mjs).
  */
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { startWatchdogTicker } from "./lib/watchdog-ticker.mjs";
-import { ROOT, WRANGLER_BIN, applyLocalMigrations, devArgs, wranglerEnv } from "./lib/wrangler.mjs";
+import { startDevServer } from "./lib/dev-server.mjs";
+import { ROOT, WRANGLER_BIN, applyLocalMigrationsIfChanged } from "./lib/wrangler.mjs";
 
 const DEV_VARS = resolve(ROOT, ".dev.vars");
 const IP = "127.0.0.1";
@@ -78,33 +81,24 @@ if (!existsSync(WRANGLER_BIN)) {
 
 if (ensureDevVars()) process.stdout.write("Created .dev.vars with generated local development secrets.\n");
 
-process.stdout.write("Applying local D1 migrations…\n");
 try {
-  await applyLocalMigrations();
+  if (await applyLocalMigrationsIfChanged()) process.stdout.write("Applied the local D1 migrations.\n");
 } catch (err) {
   process.stderr.write(`error: ${err.message}\n`);
   process.exit(1);
 }
 
 const url = `http://${IP}:${PORT}`;
-process.stdout.write(
-  [
-    "",
-    `  Clarity control plane (local dev): ${url}`,
-    `  health:        curl ${url}/health`,
-    "  mint a token:  npm run --silent token -- operator",
-    "  stop:          Ctrl-C",
-    "",
-    "",
-  ].join("\n"),
-);
-
-// --test-scheduled: the watchdog ticker's route (wrangler dev fires no crons itself).
-const child = spawn(WRANGLER_BIN, devArgs({ port: PORT, ip: IP, extraArgs: ["--test-scheduled"] }), {
-  cwd: ROOT,
-  env: wranglerEnv(),
-  stdio: "inherit",
-});
+// Quiet by default: warnings and errors only, from wrangler and from the worker's own log (one JSON
+// line per request at `info`). VERBOSE=1 (or LOG_LEVEL=info|debug) brings the access log back.
+const logLevel = process.env.LOG_LEVEL ?? (process.env.VERBOSE === "1" ? "info" : "warn");
+let server;
+try {
+  server = await startDevServer({ port: Number(PORT), ip: IP, vars: { LOG_LEVEL: logLevel }, logLevel: logLevel === "debug" ? "debug" : logLevel === "info" ? "info" : "warn" });
+} catch (err) {
+  process.stderr.write(`error: could not start the local control plane: ${err?.message ?? err}\n`);
+  process.exit(1);
+}
 
 // The production cron, locally: the build watchdog every minute (a failed trigger is retried).
 let watchdogWarned = false;
@@ -121,34 +115,17 @@ const watchdog =
       })
     : null;
 
-let forwarded = null;
+process.stdout.write(`Clarity control plane ready: dashboard ${url}/ · token: npm run --silent token -- operator · Ctrl-C stops\n`);
+
+let stopping = null;
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   process.on(signal, () => {
-    // Ctrl-C in a terminal already reaches wrangler (same process group); forwarding is for
-    // signals sent to this process alone (e.g. `kill <pid>`). A second signal escalates.
-    if (forwarded) {
-      try {
-        child.kill("SIGKILL");
-      } catch {}
-      return;
-    }
-    forwarded = signal;
-    try {
-      child.kill(signal);
-    } catch {}
+    // A second signal does not wait for the clean shutdown.
+    if (stopping) process.exit(130);
+    stopping = (async () => {
+      watchdog?.stop();
+      await server.dispose().catch(() => {});
+      process.exit(0);
+    })();
   });
 }
-
-child.on("error", (err) => {
-  process.stderr.write(`error: could not start wrangler: ${err.message}\n`);
-  process.exit(1);
-});
-
-child.on("exit", (code, signal) => {
-  watchdog?.stop();
-  if (code !== null) process.exit(code);
-  // Killed by a signal: a deliberate stop is a clean exit; otherwise use the shell convention.
-  if (forwarded && signal === forwarded) process.exit(0);
-  const num = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1, SIGKILL: 9 }[signal] ?? 1;
-  process.exit(128 + num);
-});
