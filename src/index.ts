@@ -23,7 +23,7 @@ export default {
    * through wrangler's --test-scheduled route, see scripts/lib/watchdog-ticker.mjs). Awaited, so
    * the invocation ends when every stale build has been re-armed.
    */
-  async scheduled(_controller, env) {
+  async scheduled(_controller, env, _ctx) {
     await runWatchdog(env);
   },
 } satisfies ExportedHandler<Env>;
