@@ -57,7 +57,10 @@ export async function mount(ctx) {
     selectedNode = nodeId;
     applyFilters();
   });
-  const timeline = h("ol", { class: "timeline", id: "timeline", role: "log", "aria-label": "Build events", tabindex: "0" });
+  // The list keeps its list semantics; the scrolling box around it is the polite live region
+  // (role=log) announcing new lines without moving focus, and a Tab stop for scrolling by keyboard.
+  const timeline = h("ol", { class: "timeline-list", id: "timeline" });
+  const timelineLog = h("div", { class: "timeline", id: "timeline-log", role: "log", "aria-live": "polite", "aria-labelledby": "tl-h", tabindex: "0" }, timeline);
   const shown = h("p", { class: "muted", id: "timeline-count" });
   const nodeFilter = h("span", { id: "node-filter" });
   /** @type {Record<string, HTMLInputElement>} */
@@ -110,7 +113,7 @@ export async function mount(ctx) {
       { class: "card", "aria-labelledby": "tl-h" },
       h("div", { class: "card-head" }, h("h2", { id: "tl-h" }, "Event timeline"), shown),
       h("div", { class: "timeline-tools" }, filterSet, nodeFilter),
-      timeline,
+      timelineLog,
     ),
     h("section", { class: "card", "aria-labelledby": "dec-h" }, h("h2", { id: "dec-h" }, "Gate and replan decisions"), decisionsSlot),
   );
@@ -212,7 +215,7 @@ export async function mount(ctx) {
 
   /** @param {import("../api.js").BuildEvent} e */
   function appendLine(e) {
-    const atBottom = timeline.scrollHeight - timeline.scrollTop - timeline.clientHeight < 40;
+    const atBottom = timelineLog.scrollHeight - timelineLog.scrollTop - timelineLog.clientHeight < 40;
     const cat = categoryOf(e.event_type);
     const node = typeof e.payload?.node_id === "string" ? e.payload.node_id : "";
     const li = h(
@@ -225,7 +228,7 @@ export async function mount(ctx) {
     );
     li.hidden = !(catBoxes[cat]?.checked ?? true) || (selectedNode !== null && node !== selectedNode);
     timeline.append(li);
-    if (atBottom) timeline.scrollTop = timeline.scrollHeight;
+    if (atBottom) timelineLog.scrollTop = timelineLog.scrollHeight;
   }
 
   /** @param {string} nodeId */
