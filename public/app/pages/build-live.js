@@ -139,9 +139,22 @@ export async function mount(ctx) {
     );
   }
 
+  /** The actions the control buttons were last rendered for. */
+  let renderedActions = "";
   function renderStatus() {
-    replace(statusBadge, badge(status || "pending"), h("span", { class: "visually-hidden" }, " build status"));
+    // A polite live region: only a real change is put in it (and announced).
+    if (statusBadge.dataset.status !== (status || "pending")) {
+      statusBadge.dataset.status = status || "pending";
+      replace(statusBadge, badge(status || "pending"), h("span", { class: "visually-hidden" }, " build status"));
+    }
     const actions = CONTROLS[status] ?? [];
+    // The same actions stay the same buttons (a status replay re-renders often; a screen reader or
+    // keyboard user on one keeps their place).
+    if (actions.join() === renderedActions) {
+      renderNotices();
+      return;
+    }
+    renderedActions = actions.join();
     const buttons = {
       resume: h("button", { type: "button", class: "btn btn-primary", "data-action": "resume", onclick: (/** @type {Event} */ e) => act(e, "resume") }, "Resume build"),
       reduce: h("button", { type: "button", class: "btn", "data-action": "reduce", onclick: (/** @type {Event} */ e) => act(e, "reduce") }, "Reduce scope"),
@@ -158,7 +171,12 @@ export async function mount(ctx) {
     renderNotices();
   }
 
+  /** What the notices were last rendered from: an alert re-inserted unchanged would be announced again. */
+  let renderedNotices = "";
   function renderNotices() {
+    const key = JSON.stringify([fallback, status, failureReason]);
+    if (key === renderedNotices) return;
+    renderedNotices = key;
     replace(
       notices,
       fallback ? notice("warn", h("strong", null, "Fallback applied. "), `The DAG switched from ${fallback.from} to the deterministic plan: ${fallback.reason}.`) : null,
