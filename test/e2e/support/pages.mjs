@@ -8,7 +8,7 @@
 import { apiAs } from "./browser.mjs";
 
 /**
- * @typedef {{ api: Awaited<ReturnType<typeof apiAs>>, token: string, running: string, completed: string, failed: string, campaign: string,
+ * @typedef {{ api: Awaited<ReturnType<typeof apiAs>>, token: string, running: string, completed: string, failed: string, campaign: string, secret: string,
  *   events: { completed: number, failed: number } }} PageData
  * @typedef {import("playwright-core").Page} Page
  */
@@ -93,7 +93,7 @@ export const PAGES = [
       await page.locator("#slo .objective").first().waitFor();
     },
   },
-  { name: "program ops", hash: () => "#/program", ready: (page) => page.locator("#secrets td", { hasText: "A11Y_SECRET" }).waitFor() },
+  { name: "program ops", hash: () => "#/program", ready: (page, d) => page.locator("#secrets td", { hasText: d.secret }).waitFor() },
   { name: "not found", hash: () => "#/no-such-page", ready: (page) => page.getByRole("heading", { level: 1, name: "Not found" }).waitFor() },
   // Pages the open issues add (findings, trends, audit, repository bindings) get one line each here.
 ];
@@ -120,7 +120,8 @@ export async function arrangePageData(baseUrl) {
   // Several suites arrange data on the same control plane: names get a suffix.
   const suffix = String(Date.now() % 1_000_000);
   await api.call("POST", "/v1/program/policy-profiles", { name: `Guard ${suffix}`, blocked_commands: ["rm -rf"], restricted_paths: [] });
-  await api.call("POST", "/v1/program/secrets", { name: `A11Y_SECRET_${suffix}`, value: "not-shown-anywhere" });
+  const secret = `A11Y_SECRET_${suffix}`;
+  await api.call("POST", "/v1/program/secrets", { name: secret, value: "not-shown-anywhere" });
   await api.waitForStatus(completed.build_id, ["completed"]);
   await api.waitForStatus(failed.build_id, ["failed"]);
   const events = { completed: (await api.events(completed.build_id)).length, failed: (await api.events(failed.build_id)).length };
@@ -132,6 +133,7 @@ export async function arrangePageData(baseUrl) {
     completed: completed.build_id,
     failed: failed.build_id,
     campaign: campaign.campaign_id,
+    secret,
     release: async () => {
       await api.call("POST", `/v1/builds/${running.build_id}/abort`, { reason: "accessibility suite done" }).catch(() => undefined);
     },
