@@ -33,6 +33,22 @@ const VARIANTS = /** @type {const} */ ([
   { name: "phone, dark", viewport: PHONE, colorScheme: "dark" },
 ]);
 
+test("the sweep's harness: it reports a control Tab skips and a focus stop without an indicator", async () => {
+  const { page, context } = await openPage(browser);
+  await page.goto(`${baseUrl}/#/sign-in`);
+  await page.getByRole("button", { name: "Sign in with a development token" }).waitFor();
+  await page.evaluate(() => {
+    const skipped = Object.assign(document.createElement("button"), { type: "button", tabIndex: -1, textContent: "Planted skipped" });
+    const bare = Object.assign(document.createElement("button"), { type: "button", textContent: "Planted bare" });
+    bare.style.outline = "none"; // CSSOM, which the CSP allows: beats :focus-visible
+    document.querySelector("main")?.append(skipped, bare);
+  });
+  const sweep = await tabSweep(page);
+  expect(sweep.unreached).toEqual(['button "Planted skipped"']);
+  expect(sweep.noIndicator).toEqual(['button "Planted bare"']);
+  await context.close();
+});
+
 for (const variant of VARIANTS) {
   describe(`Tab through every page (${variant.name})`, () => {
     /** @type {import("playwright-core").BrowserContext} */
