@@ -241,7 +241,7 @@ describe("live view controls", () => {
     // history that fills in the node card: wait for the card, not just for the status.
     await nodeCard(page, "scanner").filter({ hasText: "POLICY_GATE: FAIL runner_execution_failed" }).waitFor();
     expect(await nodeCard(page, "scanner").getAttribute("data-status")).toBe("failed");
-    expect(await page.locator("#controls button").allTextContents()).toEqual(["Resume build", "Abort build", "Reduce scope", "Create checkpoint"]);
+    await expect.poll(() => page.locator("#controls button").allTextContents()).toEqual(["Resume build", "Abort build", "Reduce scope", "Create checkpoint"]);
     // The stream of a failed build stays open (it is resumable).
     await page.locator("#stream-state", { hasText: /^Live$/ }).waitFor();
     await page.getByRole("button", { name: "Resume build" }).click();
