@@ -4,11 +4,11 @@
  * support/pages.mjs with real data, at laptop and phone widths, in the light and the dark scheme.
  * A serious or critical violation fails; moderate and minor ones are printed. The engine runs in
  * the page under the dashboard's real CSP (support/axe.mjs). The project's own structure rules
- * (one h1, banner and main landmarks, unique ids, ARIA references that resolve) run on the same
- * visit (support/audit.mjs).
+ * (one h1, banner and main landmarks, unique ids, ARIA references that resolve) and a text-contrast
+ * backstop for what axe leaves for review run on the same visit (support/audit.mjs).
  */
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
-import { auditStructure } from "./support/audit.mjs";
+import { auditContrast, auditStructure } from "./support/audit.mjs";
 import { AXE_VERSION, BLOCKING, formatViolation, runAxe } from "./support/axe.mjs";
 import { LAPTOP, launchBrowser, PHONE } from "./support/browser.mjs";
 import { arrangePageData, openState, PAGES } from "./support/pages.mjs";
@@ -70,6 +70,7 @@ for (const variant of VARIANTS) {
         const { page, errors } = await openState(context, baseUrl, state, data);
         const violations = await runAxe(page);
         const structure = await page.evaluate(auditStructure);
+        const contrast = await page.evaluate(auditContrast);
         await page.close();
         const where = `${state.name} (${variant.name})`;
         const minor = violations.filter((v) => !BLOCKING.has(v.impact));
@@ -77,6 +78,7 @@ for (const variant of VARIANTS) {
         const blocking = violations.filter((v) => BLOCKING.has(v.impact)).map((v) => formatViolation(where, v));
         expect(blocking, blocking.join("\n")).toEqual([]);
         expect(structure).toEqual([]);
+        expect(contrast, "text contrast (backstop for what axe leaves for review)").toEqual([]);
         expect(errors).toEqual([]);
       });
     }

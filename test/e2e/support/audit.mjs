@@ -3,7 +3,8 @@
  * The project's own structure rules, run in the page with `page.evaluate` next to axe-core
  * (support/axe.mjs, which owns names, roles, contrast and the rest of WCAG 2.1 A/AA): one h1, the
  * banner and main landmarks, html[lang], unique ids, ARIA references that resolve, decorative SVGs
- * hidden. Text contrast is axe's `color-contrast` rule (the hand-written check it replaced is gone).
+ * hidden. And a text-contrast backstop (`auditContrast`): axe's `color-contrast` rule leaves text it
+ * cannot resolve for review (under the DAG's SVG edge overlay, say), which this check still measures.
  */
 
 /** @returns {string[]} problems */
@@ -45,4 +46,78 @@ export function auditStructure() {
     if (el.getAttribute("aria-hidden") !== "true" && !el.getAttribute("aria-label") && !el.querySelector("title")) problems.push("svg without aria-hidden or a name");
   }
   return problems;
+}
+
+/**
+ * WCAG 2.x text contrast (4.5:1, 3:1 for large text) of every visible text node against its
+ * composited background, including ancestor opacity.
+ * @returns {string[]} contrast failures
+ */
+export function auditContrast() {
+  /** @typedef {{ r: number, g: number, b: number, a: number }} RGBA */
+  /** @param {string} c @returns {RGBA | null} */
+  const parse = (c) => {
+    const m = /^rgba?\(([^)]+)\)$/.exec(c.trim());
+    if (!m || !m[1]) return null;
+    const p = m[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+    return { r: p[0] ?? 0, g: p[1] ?? 0, b: p[2] ?? 0, a: p.length > 3 ? (p[3] ?? 1) : 1 };
+  };
+  /** @param {RGBA} fg @param {RGBA} bg @returns {RGBA} */
+  const over = (fg, bg) => ({ r: fg.r * fg.a + bg.r * (1 - fg.a), g: fg.g * fg.a + bg.g * (1 - fg.a), b: fg.b * fg.a + bg.b * (1 - fg.a), a: 1 });
+  /** @param {RGBA} c */
+  const lum = (c) => {
+    /** @param {number} v */
+    const f = (v) => {
+      const s = v / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    };
+    return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
+  };
+  /** @param {Element} el */
+  const background = (el) => {
+    /** @type {RGBA[]} */
+    const layers = [];
+    for (let e = /** @type {Element | null} */ (el); e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c && c.a > 0) {
+        layers.push(c);
+        if (c.a >= 1) break;
+      }
+    }
+    const dark = matchMedia("(prefers-color-scheme: dark)").matches;
+    let bg = dark ? { r: 18, g: 18, b: 18, a: 1 } : { r: 255, g: 255, b: 255, a: 1 };
+    for (const layer of layers.reverse()) bg = over(layer, bg);
+    return bg;
+  };
+  /** @param {Element} el */
+  const opacity = (el) => {
+    let o = 1;
+    for (let e = /** @type {Element | null} */ (el); e; e = e.parentElement) o *= Number(getComputedStyle(e).opacity);
+    return o;
+  };
+  /** @type {string[]} */
+  const failures = [];
+  const seen = new Set();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const text = walker.currentNode;
+    const el = text.parentElement;
+    if (!el || seen.has(el) || (text.textContent ?? "").trim() === "") continue;
+    seen.add(el);
+    const rect = el.getBoundingClientRect();
+    const st = getComputedStyle(el);
+    if (rect.width <= 1 || rect.height <= 1 || st.visibility === "hidden" || el.closest("[hidden], .visually-hidden, option, [disabled], [aria-disabled=true]")) continue;
+    const fg = parse(st.color);
+    if (!fg) continue;
+    fg.a *= opacity(el);
+    const bg = background(el);
+    const c1 = lum(over(fg, bg));
+    const c2 = lum(bg);
+    const ratio = (Math.max(c1, c2) + 0.05) / (Math.min(c1, c2) + 0.05);
+    const size = Number.parseFloat(st.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(st.fontWeight) >= 700);
+    const need = large ? 3 : 4.5;
+    if (ratio < need) failures.push(`${ratio.toFixed(2)}:1 < ${need}:1 "${(text.textContent ?? "").trim().slice(0, 40)}" <${el.tagName.toLowerCase()} class="${el.className}">`);
+  }
+  return failures;
 }
