@@ -133,19 +133,8 @@ export class DagView {
     if (!card || !node) return;
     card.dataset.status = v.status;
     const statusLabel = v.status === "retrying" ? "retry scheduled" : v.status;
-    card.setAttribute(
-      "aria-label",
-      [
-        `${node.title} (${node.node_id})`,
-        statusLabel,
-        v.attempt > 1 ? `attempt ${v.attempt}` : "",
-        node.gate ? `gate ${node.gate}${v.gate ? ` ${v.gate.status}: ${v.gate.reason}` : ""}` : "",
-        v.status === "failed" && v.error ? `error: ${v.error}` : "",
-        node.depends_on.length ? `depends on ${node.depends_on.join(", ")}` : "",
-      ]
-        .filter(Boolean)
-        .join(", "),
-    );
+    // The card's name is its visible text (title, id, state, agent, gate …), so what a voice-control
+    // user sees is what they can say (WCAG 2.5.3); the dependencies are its description (`title`).
     replace(
       card,
       h("span", { class: "n-title" }, node.title),
@@ -160,7 +149,7 @@ export class DagView {
       ),
       v.gate ? h("span", { class: "n-gate" }, `${v.gate.gate}: `, badge(v.gate.status), ` ${v.gate.reason}`) : null,
       v.status === "failed" && v.error ? h("span", { class: "n-error" }, v.error) : null,
-      node.depends_on.length ? h("span", { class: "n-deps", "aria-hidden": "true" }, `after ${node.depends_on.join(", ")}`) : null,
+      node.depends_on.length ? h("span", { class: "n-deps" }, `after ${node.depends_on.join(", ")}`) : null,
     );
     this.drawEdgeStates();
   }

@@ -203,17 +203,68 @@ export function dl(rows) {
  * @param {{ captionHidden?: boolean, class?: string }} [opts]
  */
 export function table(caption, headers, rows, opts = {}) {
-  return h(
-    "div",
-    { class: "table-wrap" },
+  const captionId = uid("cap");
+  return scrollable(
     h(
-      "table",
-      { class: `data ${opts.class ?? ""}`.trim() },
-      h("caption", { class: opts.captionHidden ? "visually-hidden" : null }, caption),
-      h("thead", null, h("tr", null, headers.map((t) => h("th", { scope: "col" }, t)))),
-      h("tbody", null, rows.map((cells) => h("tr", null, cells.map((c, i) => h("td", { "data-label": headers[i] ?? "" }, c))))),
+      "div",
+      { class: "table-wrap" },
+      h(
+        "table",
+        { class: `data ${opts.class ?? ""}`.trim() },
+        h("caption", { id: captionId, class: opts.captionHidden ? "visually-hidden" : null }, caption),
+        h("thead", null, h("tr", null, headers.map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", null, rows.map((cells) => h("tr", null, cells.map((c, i) => h("td", { "data-label": headers[i] ?? "" }, c))))),
+      ),
     ),
+    captionId,
   );
+}
+
+/** Elements `overflowWatch` has seen in the document (so a removed one can be let go). */
+const laidOut = new WeakSet();
+/** Every overflow container `scrollable()` watches, re-checked whenever it or its content resizes. */
+const overflowWatch = new ResizeObserver((entries) => {
+  for (const { target } of entries) {
+    if (!target.isConnected) {
+      if (laidOut.has(target)) overflowWatch.unobserve(target); // the page re-rendered it away
+      continue;
+    }
+    laidOut.add(target);
+    const wrap = target instanceof HTMLElement && target.dataset.scroll !== undefined ? target : target.parentElement;
+    if (wrap) syncScrollable(wrap);
+  }
+});
+
+/** @param {HTMLElement} wrap */
+function syncScrollable(wrap) {
+  const scrolls = wrap.scrollWidth > wrap.clientWidth + 1 || wrap.scrollHeight > wrap.clientHeight + 1;
+  if (scrolls === (wrap.getAttribute("tabindex") === "0")) return;
+  if (scrolls) {
+    // While it scrolls (a wide table on a phone) the container is a named region in the Tab order,
+    // so keyboard users can scroll it with the arrow keys (WCAG 2.1.1).
+    wrap.setAttribute("tabindex", "0");
+    wrap.setAttribute("role", "region");
+    wrap.setAttribute("aria-labelledby", wrap.dataset.scroll ?? "");
+  } else {
+    wrap.removeAttribute("tabindex");
+    wrap.removeAttribute("role");
+    wrap.removeAttribute("aria-labelledby");
+  }
+}
+
+/**
+ * Makes an overflow container keyboard-scrollable exactly while its content overflows it: then it
+ * is a focusable region named by `labelledBy` (an element id); otherwise it is plain and no Tab stop.
+ * @template {HTMLElement} E
+ * @param {E} wrap
+ * @param {string} labelledBy
+ * @returns {E}
+ */
+export function scrollable(wrap, labelledBy) {
+  wrap.dataset.scroll = labelledBy;
+  overflowWatch.observe(wrap);
+  if (wrap.firstElementChild) overflowWatch.observe(wrap.firstElementChild);
+  return wrap;
 }
 
 /**

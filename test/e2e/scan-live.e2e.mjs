@@ -237,11 +237,13 @@ describe("live view controls", () => {
     });
     await waitForStatus(page, "Failed");
     await page.getByRole("alert").filter({ hasText: "Build failed." }).waitFor();
+    // The badge and notice can come from the build snapshot before the stream has replayed the
+    // history that fills in the node card: wait for the card, not just for the status.
+    await nodeCard(page, "scanner").filter({ hasText: "POLICY_GATE: FAIL runner_execution_failed" }).waitFor();
     expect(await nodeCard(page, "scanner").getAttribute("data-status")).toBe("failed");
-    expect(await nodeCard(page, "scanner").textContent()).toContain("POLICY_GATE: FAIL runner_execution_failed");
-    expect(await page.locator("#controls button").allTextContents()).toEqual(["Resume build", "Abort build", "Reduce scope", "Create checkpoint"]);
+    await expect.poll(() => page.locator("#controls button").allTextContents()).toEqual(["Resume build", "Abort build", "Reduce scope", "Create checkpoint"]);
     // The stream of a failed build stays open (it is resumable).
-    expect(await page.locator("#stream-state").textContent()).toBe("Live");
+    await page.locator("#stream-state", { hasText: /^Live$/ }).waitFor();
     await page.getByRole("button", { name: "Resume build" }).click();
     await waitForStatus(page, "Completed");
     expect(await nodeCard(page, "scanner").textContent()).toContain("attempt 2");

@@ -66,6 +66,10 @@ test("a 401 from any call sends the user back to sign-in, then back to the page"
   await signIn(page, baseUrl);
   await page.goto(`${baseUrl}/#/release`);
   await page.getByRole("heading", { level: 1, name: "Release readiness" }).waitFor();
+  // Let the page's own first loads finish (campaigns, report, SLO): one of them answering 401 after
+  // the token is spoilt would leave for sign-in before the click below and detach its button.
+  await page.locator("#slo .objective").first().waitFor();
+  await page.waitForLoadState("networkidle");
   // The session token stops being valid (expired, revoked, rotated secret…).
   await page.evaluate(() => sessionStorage.setItem("clarity.token", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.invalid-signature"));
   await page.getByRole("button", { name: "Refresh", exact: true }).click();

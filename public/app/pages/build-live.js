@@ -57,7 +57,10 @@ export async function mount(ctx) {
     selectedNode = nodeId;
     applyFilters();
   });
-  const timeline = h("ol", { class: "timeline", id: "timeline", role: "log", "aria-label": "Build events", tabindex: "0" });
+  // The list keeps its list semantics; the scrolling box around it is the polite live region
+  // (role=log) announcing new lines without moving focus, and a Tab stop for scrolling by keyboard.
+  const timeline = h("ol", { class: "timeline-list", id: "timeline" });
+  const timelineLog = h("div", { class: "timeline", id: "timeline-log", role: "log", "aria-live": "polite", "aria-labelledby": "tl-h", tabindex: "0" }, timeline);
   const shown = h("p", { class: "muted", id: "timeline-count" });
   const nodeFilter = h("span", { id: "node-filter" });
   /** @type {Record<string, HTMLInputElement>} */
@@ -110,7 +113,7 @@ export async function mount(ctx) {
       { class: "card", "aria-labelledby": "tl-h" },
       h("div", { class: "card-head" }, h("h2", { id: "tl-h" }, "Event timeline"), shown),
       h("div", { class: "timeline-tools" }, filterSet, nodeFilter),
-      timeline,
+      timelineLog,
     ),
     h("section", { class: "card", "aria-labelledby": "dec-h" }, h("h2", { id: "dec-h" }, "Gate and replan decisions"), decisionsSlot),
   );
@@ -136,9 +139,22 @@ export async function mount(ctx) {
     );
   }
 
+  /** The actions the control buttons were last rendered for. */
+  let renderedActions = "";
   function renderStatus() {
-    replace(statusBadge, badge(status || "pending"), h("span", { class: "visually-hidden" }, " build status"));
+    // A polite live region: only a real change is put in it (and announced).
+    if (statusBadge.dataset.status !== (status || "pending")) {
+      statusBadge.dataset.status = status || "pending";
+      replace(statusBadge, badge(status || "pending"), h("span", { class: "visually-hidden" }, " build status"));
+    }
     const actions = CONTROLS[status] ?? [];
+    // The same actions stay the same buttons (a status replay re-renders often; a screen reader or
+    // keyboard user on one keeps their place).
+    if (actions.join() === renderedActions) {
+      renderNotices();
+      return;
+    }
+    renderedActions = actions.join();
     const buttons = {
       resume: h("button", { type: "button", class: "btn btn-primary", "data-action": "resume", onclick: (/** @type {Event} */ e) => act(e, "resume") }, "Resume build"),
       reduce: h("button", { type: "button", class: "btn", "data-action": "reduce", onclick: (/** @type {Event} */ e) => act(e, "reduce") }, "Reduce scope"),
@@ -155,7 +171,12 @@ export async function mount(ctx) {
     renderNotices();
   }
 
+  /** What the notices were last rendered from: an alert re-inserted unchanged would be announced again. */
+  let renderedNotices = "";
   function renderNotices() {
+    const key = JSON.stringify([fallback, status, failureReason]);
+    if (key === renderedNotices) return;
+    renderedNotices = key;
     replace(
       notices,
       fallback ? notice("warn", h("strong", null, "Fallback applied. "), `The DAG switched from ${fallback.from} to the deterministic plan: ${fallback.reason}.`) : null,
@@ -212,7 +233,7 @@ export async function mount(ctx) {
 
   /** @param {import("../api.js").BuildEvent} e */
   function appendLine(e) {
-    const atBottom = timeline.scrollHeight - timeline.scrollTop - timeline.clientHeight < 40;
+    const atBottom = timelineLog.scrollHeight - timelineLog.scrollTop - timelineLog.clientHeight < 40;
     const cat = categoryOf(e.event_type);
     const node = typeof e.payload?.node_id === "string" ? e.payload.node_id : "";
     const li = h(
@@ -225,7 +246,7 @@ export async function mount(ctx) {
     );
     li.hidden = !(catBoxes[cat]?.checked ?? true) || (selectedNode !== null && node !== selectedNode);
     timeline.append(li);
-    if (atBottom) timeline.scrollTop = timeline.scrollHeight;
+    if (atBottom) timelineLog.scrollTop = timelineLog.scrollHeight;
   }
 
   /** @param {string} nodeId */

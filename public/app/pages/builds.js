@@ -49,8 +49,8 @@ export async function mount(ctx) {
   limitSelect.id = "builds-limit";
 
   const refreshButton = h("button", { type: "button", class: "btn btn-small" }, "Refresh");
-  const updated = h("span", { class: "muted", "aria-live": "off" });
-  const results = h("div", { id: "builds-results" });
+  const updated = h("span", { class: "muted", id: "builds-updated", "aria-live": "off" });
+  const results = h("div", { id: "builds-results", tabindex: "-1" });
   const pager = h("nav", { class: "pager", "aria-label": "Build pages" });
 
   ctx.main.append(
@@ -94,6 +94,9 @@ export async function mount(ctx) {
       return;
     }
     if (stopped) return;
+    // A self-refresh replaces the rows: a keyboard user on a link keeps their place (same href).
+    const focused = document.activeElement;
+    const keep = focused instanceof HTMLAnchorElement && (results.contains(focused) || pager.contains(focused)) ? focused.getAttribute("href") : null;
     updated.textContent = `Updated ${new Date().toLocaleTimeString()}`;
     if (page.items.length === 0) {
       replace(
@@ -155,6 +158,11 @@ export async function mount(ctx) {
           )
         : null,
     );
+    if (keep !== null && !results.contains(document.activeElement) && !pager.contains(document.activeElement)) {
+      const again = [...results.querySelectorAll("a[href]"), ...pager.querySelectorAll("a[href]")].find((a) => a.getAttribute("href") === keep);
+      if (again instanceof HTMLElement) again.focus({ preventScroll: true });
+      else results.focus({ preventScroll: true });
+    }
     if (page.items.some((b) => ACTIVE.has(b.status)) && !stopped) timer = setTimeout(() => void load(), REFRESH_MS);
   }
 

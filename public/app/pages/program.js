@@ -169,7 +169,7 @@ export async function mount(ctx) {
             ["Name", "Value", "Digest · key", "Created", ""],
             page.items.map((s) => [
               s.name,
-              h("span", { class: "mono", "aria-label": "masked value" }, s.masked_value),
+              h("span", { class: "mono" }, h("span", { "aria-hidden": "true" }, s.masked_value), h("span", { class: "visually-hidden" }, "masked")),
               h("span", null, h("span", { class: "mono" }, s.cipher_digest), h("span", { class: "muted" }, ` · v${s.key_version}`)),
               timeAgo(s.created_at),
               h(

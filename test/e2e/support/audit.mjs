@@ -1,9 +1,10 @@
 // @ts-check
 /**
- * In-page accessibility checks, run with `page.evaluate`: every visible form control and button
- * has an accessible name, one h1 and the landmarks exist, ids are unique and ARIA references
- * resolve; and WCAG 2.x text contrast (4.5:1, 3:1 for large text) of every visible text node
- * against its composited background, including ancestor opacity.
+ * The project's own structure rules, run in the page with `page.evaluate` next to axe-core
+ * (support/axe.mjs, which owns names, roles, contrast and the rest of WCAG 2.1 A/AA): one h1, the
+ * banner and main landmarks, html[lang], unique ids, ARIA references that resolve, decorative SVGs
+ * hidden. And a text-contrast backstop (`auditContrast`): axe's `color-contrast` rule leaves text it
+ * cannot resolve for review (under the DAG's SVG edge overlay, say), which this check still measures.
  */
 
 /** @returns {string[]} problems */
@@ -47,7 +48,11 @@ export function auditStructure() {
   return problems;
 }
 
-/** @returns {string[]} contrast failures */
+/**
+ * WCAG 2.x text contrast (4.5:1, 3:1 for large text) of every visible text node against its
+ * composited background, including ancestor opacity.
+ * @returns {string[]} contrast failures
+ */
 export function auditContrast() {
   /** @typedef {{ r: number, g: number, b: number, a: number }} RGBA */
   /** @param {string} c @returns {RGBA | null} */
