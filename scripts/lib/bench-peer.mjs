@@ -15,6 +15,9 @@
  *   start      fresh start → ready: everything that runs at start (the project: migrations and
  *              wrangler; the peer: wrangler) until GET /health answers 200.
  *
+ * Both servers run as `npm start` runs the project: wrangler's dev server with the inspector off
+ * (scripts/lib/dev-server.mjs), each in a process group of its own.
+ *
  * The DAG shapes come from the project's own planner (POST /v1/builds/preview-dag), so the peer
  * runs exactly the levels a build runs.
  */
@@ -170,11 +173,11 @@ async function startSide(name, dir, secret) {
   if (name === "project") {
     await applyLocalMigrations({ persistTo });
     server = await startWranglerDev({
-      port, persistTo, envFile, logLevel: "warn",
+      port, persistTo, envFile, logLevel: "warn", inspector: false,
       vars: { ENVIRONMENT: "test", JWT_SECRET: secret, STREAM_TOKEN_SECRET: randomBytes(24).toString("hex"), RATE_LIMIT_WRITES_PER_MINUTE: "1000000" },
     });
   } else {
-    server = await startWranglerDev({ port, persistTo, envFile, logLevel: "warn", extraArgs: ["--config", PEER_CONFIG] });
+    server = await startWranglerDev({ port, persistTo, envFile, logLevel: "warn", inspector: false, extraArgs: ["--config", PEER_CONFIG] });
   }
   return { server, start_ms: performance.now() - t0 };
 }

@@ -14,14 +14,14 @@ import { ROOT, OFFLINE_ENV } from "./wrangler.mjs";
 
 /**
  * @param {{ port: number, ip?: string, persistTo?: string, envFiles?: string[], vars?: Record<string, string>,
- *           logLevel?: "debug"|"info"|"log"|"warn"|"error"|"none", testScheduled?: boolean }} options
+ *           logLevel?: "debug"|"info"|"log"|"warn"|"error"|"none", testScheduled?: boolean, config?: string }} options
  * @returns {Promise<{ url: string, dispose: () => Promise<void> }>}
  */
-export async function startDevServer({ port, ip = "127.0.0.1", persistTo, envFiles, vars = {}, logLevel = "warn", testScheduled = true }) {
+export async function startDevServer({ port, ip = "127.0.0.1", persistTo, envFiles, vars = {}, logLevel = "warn", testScheduled = true, config }) {
   Object.assign(process.env, OFFLINE_ENV);
   const { unstable_startWorker } = await import("wrangler");
   const worker = await unstable_startWorker({
-    config: resolve(ROOT, "wrangler.toml"),
+    config: config ?? resolve(ROOT, "wrangler.toml"),
     ...(envFiles ? { envFiles } : {}),
     bindings: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, { type: "plain_text", value: v }])),
     dev: {

@@ -140,6 +140,18 @@ export function devArgs({ port, ip = "127.0.0.1", persistTo, envFile, vars = {},
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** The options of scripts/lib/dev-server-child.mjs from startWranglerDev's (CLI-shaped) ones. */
+function childOptions({ port, ip, persistTo, envFile, vars, logLevel, extraArgs }) {
+  let config;
+  let testScheduled = false;
+  for (let i = 0; i < extraArgs.length; i++) {
+    if (extraArgs[i] === "--config") config = extraArgs[++i];
+    else if (extraArgs[i] === "--test-scheduled") testScheduled = true;
+    else throw new Error(`startWranglerDev({ inspector: false }): unsupported argument ${extraArgs[i]}`);
+  }
+  return { port, ip, persistTo, envFiles: envFile ? [envFile] : undefined, vars, logLevel: logLevel ?? "info", testScheduled, config };
+}
+
 /** Sends `signal` to the whole process group of `child` (falls back to the child alone). */
 function killGroup(child, signal) {
   try {
@@ -191,11 +203,14 @@ function groupAlive(pgid) {
  * Starts `wrangler dev` in the background (own process group) and waits for
  * `GET http://ip:port/health` to return 200.
  * @param {{ port: number, ip?: string, persistTo?: string, envFile?: string, vars?: Record<string,string>,
- *           logLevel?: string, timeoutMs?: number, echo?: boolean, extraArgs?: string[] }} options
+ *           logLevel?: string, timeoutMs?: number, echo?: boolean, extraArgs?: string[], inspector?: boolean }} options
  *   envFile: load secrets from this dotenv file instead of the project's .dev.vars / .env
  *   (pass an empty file to isolate from the developer's local secrets).
  *   echo: also copy wrangler's output to this process's stderr (default false; it is always
  *   captured, and its tail is included in start-up errors).
+ *   inspector: false runs the same dev server as `npm start` does — wrangler's programmatic API
+ *   with the inspector off (scripts/lib/dev-server.mjs), in a child Node process of its own;
+ *   extraArgs may then hold only `--config <path>` and `--test-scheduled`.
  * @returns {Promise<{ url: string, pid: number, child: import("node:child_process").ChildProcess,
  *                     output: () => string, stop: () => Promise<void>, crash: () => Promise<void>,
  *                     exited: Promise<{ code: number|null, signal: string|null }> }>}
@@ -212,12 +227,15 @@ export async function startWranglerDev({
   timeoutMs = 60_000,
   echo = false,
   extraArgs = [],
+  inspector = true,
 }) {
   assertWrangler();
   if (!port) throw new Error("startWranglerDev: port is required (use freePort())");
-  const args = devArgs({ port, ip, persistTo, envFile, vars, logLevel, extraArgs });
+  const [cmd, args] = inspector
+    ? [WRANGLER_BIN, devArgs({ port, ip, persistTo, envFile, vars, logLevel, extraArgs })]
+    : [process.execPath, [resolve(ROOT, "scripts", "lib", "dev-server-child.mjs"), JSON.stringify(childOptions({ port, ip, persistTo, envFile, vars, logLevel, extraArgs }))]];
   const out = tailBuffer(16_000);
-  const child = spawn(WRANGLER_BIN, args, {
+  const child = spawn(cmd, args, {
     cwd: ROOT,
     env: wranglerEnv(),
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,6 +1,6 @@
 /**
- * Crash safety end to end (issue 18): `wrangler dev` (as `npm start` runs it: --test-scheduled
- * and the watchdog ticker) is killed with SIGKILL to its whole process group (a) at several
+ * Crash safety end to end (issue 18): wrangler's dev server as `npm start` runs it (inspector
+ * off, the --test-scheduled route and the watchdog ticker) is killed with SIGKILL to its whole process group (a) at several
  * points while creates are in flight and (b) while builds are mid-run, then started again on the
  * same state. Every build that exists afterwards must reach a terminal state within two lease
  * TTLs plus one watchdog period (plus the work it still had to do), with events contiguous from
@@ -44,7 +44,7 @@ let server: Server | null = null;
 async function start(faults?: Record<string, unknown>): Promise<Server> {
   const port = await freePort();
   const dev = await startWranglerDev({
-    port, persistTo, envFile, logLevel: "warn", extraArgs: ["--test-scheduled"],
+    port, persistTo, envFile, logLevel: "warn", extraArgs: ["--test-scheduled"], inspector: false, // as npm start runs it
     vars: {
       ENVIRONMENT: "test", JWT_SECRET: jwtSecret, STREAM_TOKEN_SECRET: randomBytes(24).toString("hex"),
       RUNTIME_LEASE_TTL_SECONDS: String(LEASE_TTL_S), RATE_LIMIT_ENABLED: "false", PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
