@@ -5,8 +5,9 @@
  *     JWT_SECRET / STREAM_TOKEN_SECRET and the security-plane secrets (webhook signing secrets,
  *     secrets keyring) if it does not exist yet; an existing file is kept and only gains the
  *     security-plane keys it lacks.
- *  2. Applies the D1 migrations to the local database (.wrangler/state) when the migrations
- *     folder changed since the last apply (a warm start spends nothing before the server).
+ *  2. Hands the D1 migrations to the worker, which applies the new ones to the local database
+ *     (.wrangler/state) before its first request (src/dev/dev-migrations.ts): no separate
+ *     migrations process before the server.
  *  3. Runs wrangler's local dev server (what `wrangler dev` runs, through its programmatic API
  *     with the inspector off: scripts/lib/dev-server.mjs) on 127.0.0.1:$PORT (default 8787),
  *     offline, quiet (warnings and errors; VERBOSE=1 or LOG_LEVEL=info for the access log), and
@@ -19,7 +20,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { startWatchdogTicker } from "./lib/watchdog-ticker.mjs";
 import { startDevServer } from "./lib/dev-server.mjs";
-import { ROOT, WRANGLER_BIN, applyLocalMigrationsIfChanged } from "./lib/wrangler.mjs";
+import { ROOT, WRANGLER_BIN } from "./lib/wrangler.mjs";
 
 const DEV_VARS = resolve(ROOT, ".dev.vars");
 const IP = "127.0.0.1";
@@ -81,20 +82,13 @@ if (!existsSync(WRANGLER_BIN)) {
 
 if (ensureDevVars()) process.stdout.write("Created .dev.vars with generated local development secrets.\n");
 
-try {
-  if (await applyLocalMigrationsIfChanged()) process.stdout.write("Applied the local D1 migrations.\n");
-} catch (err) {
-  process.stderr.write(`error: ${err.message}\n`);
-  process.exit(1);
-}
-
 const url = `http://${IP}:${PORT}`;
 // Quiet by default: warnings and errors only, from wrangler and from the worker's own log (one JSON
 // line per request at `info`). VERBOSE=1 (or LOG_LEVEL=info|debug) brings the access log back.
 const logLevel = process.env.LOG_LEVEL ?? (process.env.VERBOSE === "1" ? "info" : "warn");
 let server;
 try {
-  server = await startDevServer({ port: Number(PORT), ip: IP, vars: { LOG_LEVEL: logLevel }, logLevel: logLevel === "debug" ? "debug" : logLevel === "info" ? "info" : "warn" });
+  server = await startDevServer({ port: Number(PORT), ip: IP, migrations: true, vars: { LOG_LEVEL: logLevel }, logLevel: logLevel === "debug" ? "debug" : logLevel === "info" ? "info" : "warn" });
 } catch (err) {
   process.stderr.write(`error: could not start the local control plane: ${err?.message ?? err}\n`);
   process.exit(1);

@@ -2,6 +2,7 @@
  * Worker entry: the HTTP app, and every Durable Object class the runtime must see.
  */
 import { createApp } from "./app";
+import { devMigrations } from "./dev/dev-migrations";
 import { runWatchdog } from "./builds/watchdog";
 import { onBuildFinished } from "./builds/build-hooks";
 import { ingestFinishedBuild } from "./program/campaigns.service";
@@ -17,7 +18,11 @@ export { ReplayGuard } from "./security/replay-guard.do";
 const app = createApp();
 
 export default {
-  fetch: app.fetch,
+  fetch(request: Request, env: Env, ctx: ExecutionContext) {
+    // Local development only: the launcher's migrations, applied before the first request (src/dev).
+    const migrating = devMigrations(env);
+    return migrating ? migrating.then(() => app.fetch(request, env, ctx)) : app.fetch(request, env, ctx);
+  },
   /**
    * Cron: the build watchdog (every minute in production; `npm start` triggers it every minute
    * through wrangler's --test-scheduled route, see scripts/lib/watchdog-ticker.mjs). Awaited, so

@@ -12,8 +12,9 @@
  *   load       completed runs/s with CLIENTS closed-loop clients (create, poll until terminal) for
  *              LOAD_S seconds;
  *   burst      BURST runs created at once → time until all are terminal (polling), runs/s;
- *   start      fresh start → ready: everything that runs at start (the project: migrations and
- *              wrangler; the peer: wrangler) until GET /health answers 200.
+ *   start      fresh start → ready: everything that runs at start (the project: wrangler and its
+ *              migrations, applied by the worker as under `npm start`; the peer: wrangler) until
+ *              GET /health answers 200.
  *
  * Both servers run as `npm start` runs the project: wrangler's dev server with the inspector off
  * (scripts/lib/dev-server.mjs), each in a process group of its own.
@@ -28,7 +29,7 @@ import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { SignJWT } from "jose";
 import { BenchError, expectStatus, http, median, percentile, readSse, sleep } from "./bench-load.mjs";
-import { ROOT, applyLocalMigrations, freePort, startWranglerDev } from "./wrangler.mjs";
+import { ROOT, freePort, startWranglerDev } from "./wrangler.mjs";
 
 const TERMINAL_PROJECT = new Set(["completed", "failed", "aborted"]);
 const TERMINAL_PEER = new Set(["complete", "errored", "terminated"]);
@@ -171,9 +172,8 @@ async function startSide(name, dir, secret) {
   const t0 = performance.now();
   let server;
   if (name === "project") {
-    await applyLocalMigrations({ persistTo });
     server = await startWranglerDev({
-      port, persistTo, envFile, logLevel: "warn", inspector: false,
+      port, persistTo, envFile, logLevel: "warn", inspector: false, extraArgs: ["--dev-migrations"],
       vars: { ENVIRONMENT: "test", JWT_SECRET: secret, STREAM_TOKEN_SECRET: randomBytes(24).toString("hex"), RATE_LIMIT_WRITES_PER_MINUTE: "1000000" },
     });
   } else {

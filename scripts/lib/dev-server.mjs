@@ -9,21 +9,27 @@
  * local dev server"). Everything else is what the CLI does: same config, `.dev.vars`, local
  * D1/KV/DO state, the proxy on `ip:port`, and `--test-scheduled`'s `/__scheduled` route.
  */
+import { readFileSync, readdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { ROOT, OFFLINE_ENV } from "./wrangler.mjs";
 
 /**
  * @param {{ port: number, ip?: string, persistTo?: string, envFiles?: string[], vars?: Record<string, string>,
- *           logLevel?: "debug"|"info"|"log"|"warn"|"error"|"none", testScheduled?: boolean, config?: string }} options
+ *           logLevel?: "debug"|"info"|"log"|"warn"|"error"|"none", testScheduled?: boolean, config?: string,
+ *           migrations?: boolean }} options
+ *   migrations: hand migrations/ to the worker as its DEV_MIGRATIONS binding, which it applies
+ *   before its first request (src/dev/dev-migrations.ts) — no separate migrations process.
  * @returns {Promise<{ url: string, dispose: () => Promise<void> }>}
  */
-export async function startDevServer({ port, ip = "127.0.0.1", persistTo, envFiles, vars = {}, logLevel = "warn", testScheduled = true, config }) {
+export async function startDevServer({ port, ip = "127.0.0.1", persistTo, envFiles, vars = {}, logLevel = "warn", testScheduled = true, config, migrations = false }) {
   Object.assign(process.env, OFFLINE_ENV);
-  const { unstable_startWorker } = await import("wrangler");
+  const { unstable_startWorker, unstable_splitSqlQuery } = await import("wrangler");
+  const bindings = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, { type: "plain_text", value: v }]));
+  if (migrations) bindings.DEV_MIGRATIONS = { type: "json", value: readMigrations(unstable_splitSqlQuery) };
   const worker = await unstable_startWorker({
     config: config ?? resolve(ROOT, "wrangler.toml"),
     ...(envFiles ? { envFiles } : {}),
-    bindings: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, { type: "plain_text", value: v }])),
+    bindings,
     dev: {
       remote: false,
       server: { hostname: ip, port },
@@ -34,5 +40,23 @@ export async function startDevServer({ port, ip = "127.0.0.1", persistTo, envFil
     },
   });
   await worker.ready;
-  return { url: `http://${ip}:${port}`, dispose: () => worker.dispose() };
+  const url = `http://${ip}:${port}`;
+  // Ready means migrated: the first request applies them (and a failure is an error here, not later).
+  if (migrations) {
+    const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(60_000) });
+    if (res.status !== 200) {
+      await worker.dispose();
+      throw new Error(`the worker could not apply the D1 migrations (GET /health ${res.status}: ${(await res.text()).slice(0, 500)})`);
+    }
+  }
+  return { url, dispose: () => worker.dispose() };
+}
+
+/** migrations/*.sql in order, split into statements as the test pool's readD1Migrations does. */
+function readMigrations(split) {
+  const dir = resolve(ROOT, "migrations");
+  return readdirSync(dir)
+    .filter((n) => n.endsWith(".sql"))
+    .sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10))
+    .map((name) => ({ name, queries: split(readFileSync(resolve(dir, name), "utf8")) }));
 }

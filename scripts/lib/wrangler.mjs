@@ -6,8 +6,7 @@
  * `stop()` takes workerd down with it.
  */
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -87,32 +86,6 @@ export function applyLocalMigrations({ persistTo, stdio = "pipe" } = {}) {
   });
 }
 
-/** Fingerprint of the migrations folder: every top-level .sql file's name and content. */
-function migrationsFingerprint() {
-  const dir = resolve(ROOT, "migrations");
-  const h = createHash("sha256");
-  for (const name of readdirSync(dir).filter((n) => n.endsWith(".sql")).sort()) h.update(name).update("\0").update(readFileSync(resolve(dir, name)));
-  return h.digest("hex");
-}
-
-/**
- * Applies the local D1 migrations only when the migrations folder changed since the last apply
- * into this state (a stamp file beside the state, written after a successful apply), so a warm
- * `npm start` spends nothing before wrangler starts. Returns whether it applied.
- * @param {{ persistTo?: string, stdio?: "inherit" | "pipe" }} [options]
- */
-export async function applyLocalMigrationsIfChanged({ persistTo, stdio } = {}) {
-  const state = persistTo ?? resolve(ROOT, ".wrangler", "state");
-  const stamp = resolve(state, "clarity-migrations.sha256");
-  const d1 = resolve(state, "v3", "d1");
-  const fingerprint = migrationsFingerprint();
-  if (existsSync(d1) && existsSync(stamp) && readFileSync(stamp, "utf8").trim() === fingerprint) return false;
-  await applyLocalMigrations({ persistTo, stdio });
-  mkdirSync(state, { recursive: true });
-  writeFileSync(stamp, `${fingerprint}\n`);
-  return true;
-}
-
 /** Resolves to a TCP port that was free on `host` a moment ago. */
 export function freePort(host = "127.0.0.1") {
   return new Promise((resolvePromise, reject) => {
@@ -144,12 +117,14 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function childOptions({ port, ip, persistTo, envFile, vars, logLevel, extraArgs }) {
   let config;
   let testScheduled = false;
+  let migrations = false;
   for (let i = 0; i < extraArgs.length; i++) {
     if (extraArgs[i] === "--config") config = extraArgs[++i];
     else if (extraArgs[i] === "--test-scheduled") testScheduled = true;
+    else if (extraArgs[i] === "--dev-migrations") migrations = true;
     else throw new Error(`startWranglerDev({ inspector: false }): unsupported argument ${extraArgs[i]}`);
   }
-  return { port, ip, persistTo, envFiles: envFile ? [envFile] : undefined, vars, logLevel: logLevel ?? "info", testScheduled, config };
+  return { port, ip, persistTo, envFiles: envFile ? [envFile] : undefined, vars, logLevel: logLevel ?? "info", testScheduled, config, migrations };
 }
 
 /** Sends `signal` to the whole process group of `child` (falls back to the child alone). */
@@ -210,7 +185,8 @@ function groupAlive(pgid) {
  *   captured, and its tail is included in start-up errors).
  *   inspector: false runs the same dev server as `npm start` does — wrangler's programmatic API
  *   with the inspector off (scripts/lib/dev-server.mjs), in a child Node process of its own;
- *   extraArgs may then hold only `--config <path>` and `--test-scheduled`.
+ *   extraArgs may then hold only `--config <path>`, `--test-scheduled` and `--dev-migrations` (the
+ *   worker applies migrations/ itself before its first request, as under `npm start`).
  * @returns {Promise<{ url: string, pid: number, child: import("node:child_process").ChildProcess,
  *                     output: () => string, stop: () => Promise<void>, crash: () => Promise<void>,
  *                     exited: Promise<{ code: number|null, signal: string|null }> }>}

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error plain ESM helper scripts without type declarations
 import { startWatchdogTicker, triggerScheduled } from "../../scripts/lib/watchdog-ticker.mjs";
 // @ts-expect-error plain ESM helper scripts without type declarations
-import { applyLocalMigrations, freePort, startWranglerDev } from "../../scripts/lib/wrangler.mjs";
+import { freePort, startWranglerDev } from "../../scripts/lib/wrangler.mjs";
 
 const LEASE_TTL_S = 5;
 const WATCHDOG_PERIOD_MS = 2_000;
@@ -44,7 +44,7 @@ let server: Server | null = null;
 async function start(faults?: Record<string, unknown>): Promise<Server> {
   const port = await freePort();
   const dev = await startWranglerDev({
-    port, persistTo, envFile, logLevel: "warn", extraArgs: ["--test-scheduled"], inspector: false, // as npm start runs it
+    port, persistTo, envFile, logLevel: "warn", extraArgs: ["--test-scheduled", "--dev-migrations"], inspector: false, // as npm start runs it
     vars: {
       ENVIRONMENT: "test", JWT_SECRET: jwtSecret, STREAM_TOKEN_SECRET: randomBytes(24).toString("hex"),
       RUNTIME_LEASE_TTL_SECONDS: String(LEASE_TTL_S), RATE_LIMIT_ENABLED: "false", PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
@@ -171,7 +171,6 @@ beforeAll(async () => {
   persistTo = join(tmp, "state");
   envFile = join(tmp, "empty.env");
   writeFileSync(envFile, "# settings come from --var\n");
-  await applyLocalMigrations({ persistTo });
   token = await new SignJWT({ roles: ["admin"] }).setProtectedHeader({ alg: "HS256" }).setSubject("crash-admin")
     .setAudience("authenticated").setExpirationTime("1h").sign(new TextEncoder().encode(jwtSecret));
   server = await start();
@@ -262,7 +261,7 @@ describe("the scheduled handler under wrangler dev (npm start's watchdog)", () =
     const saved = { persistTo, server };
     persistTo = join(own, "state");
     try {
-      await applyLocalMigrations({ persistTo });
+
       let s = (server = await start());
       s.ticker.stop(); // this test triggers the watchdog by hand
       const id = await createSurely(s, 1_500);
