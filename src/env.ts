@@ -38,6 +38,8 @@ declare global {
        * wrangler.toml: any ENVIRONMENT other than development/test refuses the configuration.
        */
       FAULT_INJECTION?: string;
+      /** Development-only opt-in: also read roles/capabilities from user-editable `user_metadata`. */
+      AUTH_TRUST_USER_METADATA?: string;
       /** Minimum structured-log level (src/ops/log.ts); optional var, unset = info. */
       LOG_LEVEL?: string;
       /** Test-only binding: migrations read by the vitest pool. */
@@ -86,6 +88,8 @@ const ConfigShape = {
     JWT_AUDIENCE: z.string().min(1).default("authenticated"),
     JWT_ISSUER: z.string().min(1).optional(),
     ENFORCE_CAPABILITY_AUTH: flag.default(true),
+    /** Read roles/capabilities from user-editable `user_metadata` too (development only; issue 17). */
+    AUTH_TRUST_USER_METADATA: flag.default(false),
     TENANT_CLAIM: z.string().min(1).default("org_id"),
     STREAM_TOKEN_SECRET: z.string().min(16).optional(),
     RUNTIME_NODE_PARALLELISM: intVar(4, 1, 64),
@@ -138,6 +142,10 @@ export const ConfigSchema = z
   .refine((c) => c.ENFORCE_CAPABILITY_AUTH || c.ENVIRONMENT === "development", {
     message: "ENFORCE_CAPABILITY_AUTH may only be false when ENVIRONMENT=development",
     path: ["ENFORCE_CAPABILITY_AUTH"],
+  })
+  .refine((c) => !c.AUTH_TRUST_USER_METADATA || c.ENVIRONMENT === "development", {
+    message: "AUTH_TRUST_USER_METADATA may only be true when ENVIRONMENT=development (end users can edit user_metadata)",
+    path: ["AUTH_TRUST_USER_METADATA"],
   })
   .refine((c) => c.JWT_SECRET !== undefined || c.JWT_JWKS_URL !== undefined, {
     message: "configure JWT_SECRET and/or JWT_JWKS_URL",

@@ -159,7 +159,7 @@ async function verifyUncached(token: string, config: Config): Promise<{ value: P
   const claims = payload as Record<string, unknown>;
   const tenantClaim = claims[config.TENANT_CLAIM];
   const tenantId = typeof tenantClaim === "string" && tenantClaim.trim() !== "" ? tenantClaim : sub;
-  const { roles, capabilities } = deriveAccess(claims);
+  const { roles, capabilities } = deriveAccess(claims, { trustUserMetadata: config.AUTH_TRUST_USER_METADATA });
   // Shared by every request that presents this token (the cache above): immutable.
   Object.freeze(roles);
   Object.freeze(capabilities);
