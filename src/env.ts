@@ -16,6 +16,9 @@ declare global {
       /** JWKS endpoint for RS256/ES256 user JWTs (Clerk, Auth0, Cloudflare Access). */
       JWT_JWKS_URL?: string;
       JWT_ISSUER?: string;
+      /** Pinned issuer of JWKS tokens (required when both key sources are configured). */
+      JWT_JWKS_ISSUER?: string;
+      JWT_MAX_LIFETIME_SECONDS?: string;
       /** Signs the short-lived build-scoped SSE stream tokens. */
       STREAM_TOKEN_SECRET?: string;
       /** Runner service base URL and its Standard Webhooks secrets (whsec_…, first signs, any verifies). */
@@ -86,7 +89,12 @@ const ConfigShape = {
     JWT_SECRET: z.string().min(16).optional(),
     JWT_JWKS_URL: z.url().optional(),
     JWT_AUDIENCE: z.string().min(1).default("authenticated"),
+    /** Pinned `iss` of HS256 tokens (and of JWKS tokens when only JWKS is configured). */
     JWT_ISSUER: z.string().min(1).optional(),
+    /** Pinned `iss` of JWKS (RS256/ES256) tokens; required with JWT_SECRET + JWT_JWKS_URL (issue 17). */
+    JWT_JWKS_ISSUER: z.string().min(1).optional(),
+    /** Longest accepted user-token lifetime (`exp` − `iat`, and `exp` − now); `exp` is required. */
+    JWT_MAX_LIFETIME_SECONDS: intVar(86_400, 60, 30 * 86_400),
     ENFORCE_CAPABILITY_AUTH: flag.default(true),
     /** Read roles/capabilities from user-editable `user_metadata` too (development only; issue 17). */
     AUTH_TRUST_USER_METADATA: flag.default(false),
@@ -150,6 +158,14 @@ export const ConfigSchema = z
   .refine((c) => c.JWT_SECRET !== undefined || c.JWT_JWKS_URL !== undefined, {
     message: "configure JWT_SECRET and/or JWT_JWKS_URL",
     path: ["JWT_SECRET"],
+  })
+  .refine((c) => c.JWT_SECRET === undefined || c.JWT_JWKS_URL === undefined || (c.JWT_ISSUER !== undefined && c.JWT_JWKS_ISSUER !== undefined && c.JWT_ISSUER !== c.JWT_JWKS_ISSUER), {
+    message: "with both JWT_SECRET and JWT_JWKS_URL, set distinct JWT_ISSUER (HS256) and JWT_JWKS_ISSUER (JWKS) so the two never share a subject namespace",
+    path: ["JWT_JWKS_ISSUER"],
+  })
+  .refine((c) => !(c.JWT_ISSUER ?? "").includes("|") && !(c.JWT_JWKS_ISSUER ?? "").includes("|"), {
+    message: "JWT issuers must not contain '|'",
+    path: ["JWT_ISSUER"],
   })
   .refine((c) => c.FAULT_INJECTION === undefined || c.ENVIRONMENT === "development" || c.ENVIRONMENT === "test", {
     message: "FAULT_INJECTION may only be set when ENVIRONMENT is development or test",
