@@ -34,6 +34,26 @@ export const requestId = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
+/**
+ * A path whose percent-encoding does not decode (a lone `%`, `%zz`, a truncated or invalid UTF-8
+ * sequence) is 400 `malformed_path` before anything else reads it: route parameters, the stream
+ * token route and the logs all decode the path (issue 17 item 9).
+ */
+export const wellFormedPath = createMiddleware<AppEnv>(async (c, next) => {
+  const url = c.req.url;
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  const end = url.search(/[?#]/);
+  const rawPath = start < 0 ? "/" : url.slice(start, end < 0 ? undefined : end);
+  if (rawPath.includes("%")) {
+    try {
+      decodeURIComponent(rawPath);
+    } catch {
+      throw new AppError("malformed_path", "The request path has an invalid percent-encoding.");
+    }
+  }
+  await next();
+});
+
 const context = createMiddleware<AppEnv>(async (c, next) => {
   c.set("config", loadConfig(c.env));
   c.set("db", drizzle(c.env.DB));
@@ -47,6 +67,7 @@ export function createApp() {
   app.use("*", corsPolicy);
   // Access log with the request id, and the request-path metrics (src/ops).
   app.use("*", observeRequests);
+  app.use("*", wellFormedPath);
   app.onError(onError);
   app.notFound((c) => onError(new AppError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`), c));
 

@@ -154,6 +154,7 @@ function operation(route: ServedRoute, doc: RouteDoc, reg: Registries): Json {
   if (capabilities.length > 0) codes.add("capabilities_missing").add("insufficient_capability");
   if (validations.length > 0) codes.add("validation_failed");
   if (validations.some((v) => v.target === "json")) codes.add("malformed_json");
+  if (route.path.includes("/:")) codes.add("malformed_path");
   if (rateLimited) codes.add("rate_limited");
   if (idempotent) for (const c of ["idempotency_key_invalid", "idempotency_key_in_flight", "idempotency_key_reused", "coordination_unavailable"] as const) codes.add(c);
   codes.add("internal");

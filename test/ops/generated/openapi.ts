@@ -2861,7 +2861,7 @@ export interface components {
              * @description Stable machine code; each maps to one HTTP status.
              * @enum {string}
              */
-            code: "malformed_json" | "validation_failed" | "invalid_dag" | "unauthenticated" | "token_expired" | "capabilities_missing" | "insufficient_capability" | "build_not_found" | "build_access_denied" | "not_found" | "method_not_allowed" | "lease_lost" | "build_conflict" | "build_abort_conflict" | "build_resume_conflict" | "invalid_replan" | "dag_node_not_found" | "task_run_not_found" | "task_run_conflict" | "runtime_tick_conflict" | "runtime_not_found" | "stream_token_unavailable" | "coordination_unavailable" | "payload_too_large" | "rate_limited" | "webhook_headers_missing" | "timestamp_invalid" | "webhook_timestamp_invalid" | "webhook_signature_invalid" | "webhook_replay_detected" | "webhook_rejected" | "webhook_delivery_not_found" | "secret_not_found" | "secret_name_conflict" | "secrets_unavailable" | "idempotency_key_invalid" | "idempotency_key_in_flight" | "idempotency_key_reused" | "invalid_idempotency_request" | "campaign_not_found" | "campaign_run_not_found" | "campaign_run_conflict" | "campaign_run_limit_exceeded" | "campaign_execution_in_progress" | "campaign_plan_invalid" | "policy_profile_not_found" | "checklist_not_found" | "rollback_drill_not_found" | "go_live_decision_not_found" | "planner_policy_not_found" | "build_dead_lettered" | "dead_letter_not_found" | "internal";
+            code: "malformed_json" | "malformed_path" | "validation_failed" | "invalid_dag" | "unauthenticated" | "token_expired" | "capabilities_missing" | "insufficient_capability" | "build_not_found" | "build_access_denied" | "not_found" | "method_not_allowed" | "lease_lost" | "build_conflict" | "build_abort_conflict" | "build_resume_conflict" | "invalid_replan" | "dag_node_not_found" | "task_run_not_found" | "task_run_conflict" | "runtime_tick_conflict" | "runtime_not_found" | "stream_token_unavailable" | "coordination_unavailable" | "payload_too_large" | "rate_limited" | "webhook_headers_missing" | "timestamp_invalid" | "webhook_timestamp_invalid" | "webhook_signature_invalid" | "webhook_replay_detected" | "webhook_rejected" | "webhook_delivery_not_found" | "secret_not_found" | "secret_name_conflict" | "secrets_unavailable" | "idempotency_key_invalid" | "idempotency_key_in_flight" | "idempotency_key_reused" | "invalid_idempotency_request" | "campaign_not_found" | "campaign_run_not_found" | "campaign_run_conflict" | "campaign_run_limit_exceeded" | "campaign_execution_in_progress" | "campaign_plan_invalid" | "policy_profile_not_found" | "checklist_not_found" | "rollback_drill_not_found" | "go_live_decision_not_found" | "planner_policy_not_found" | "build_dead_lettered" | "dead_letter_not_found" | "internal";
             detail?: string;
             /** @description Field errors of `validation_failed`. */
             errors?: {
@@ -3760,6 +3760,15 @@ export interface operations {
                     "application/json": components["schemas"]["BuildRun"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -3845,7 +3854,7 @@ export interface operations {
                     "application/json": components["schemas"]["BuildRun"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3954,6 +3963,15 @@ export interface operations {
                     "application/json": components["schemas"]["CheckpointPage"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -4039,7 +4057,7 @@ export interface operations {
                     "application/json": components["schemas"]["Checkpoint"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4148,6 +4166,15 @@ export interface operations {
                     "application/json": components["schemas"]["DebtItemPage"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -4233,7 +4260,7 @@ export interface operations {
                     "application/json": components["schemas"]["DebtItem"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4345,6 +4372,15 @@ export interface operations {
                     "text/event-stream": string;
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -4424,6 +4460,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BuildEventPage"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -4507,7 +4552,7 @@ export interface operations {
                     "application/json": components["schemas"]["StreamToken"];
                 };
             };
-            /** @description Problem: `idempotency_key_invalid` */
+            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4617,6 +4662,15 @@ export interface operations {
                     "application/json": components["schemas"]["FindingPage"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -4697,6 +4751,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GateDecisionPage"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -4785,7 +4848,7 @@ export interface operations {
                     "application/json": components["schemas"]["GateDecision"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4894,6 +4957,15 @@ export interface operations {
                     "application/json": components["schemas"]["PolicyViolationPage"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -4979,7 +5051,7 @@ export interface operations {
                     "application/json": components["schemas"]["PolicyViolation"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5088,6 +5160,15 @@ export interface operations {
                     "application/json": components["schemas"]["ReplanDecisionPage"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -5173,7 +5254,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReplanDecision"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5279,6 +5360,15 @@ export interface operations {
                     "application/json": components["schemas"]["ReplanSuggestion"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -5374,7 +5464,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReplanDecision"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5480,6 +5570,15 @@ export interface operations {
                     "application/json": components["schemas"]["BuildReport"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -5565,7 +5664,7 @@ export interface operations {
                     "application/json": components["schemas"]["BuildRun"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5674,7 +5773,7 @@ export interface operations {
                     "application/json": components["schemas"]["RuntimeSession"];
                 };
             };
-            /** @description Problem: `idempotency_key_invalid` */
+            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5785,6 +5884,15 @@ export interface operations {
                     "application/json": components["schemas"]["RunnerLogPage"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -5866,6 +5974,15 @@ export interface operations {
                     "application/json": components["schemas"]["RuntimeMetricPage"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -5944,6 +6061,15 @@ export interface operations {
                     "application/json": components["schemas"]["RuntimeSession"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -6020,6 +6146,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TelemetrySummary"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -6103,7 +6238,7 @@ export interface operations {
                     "application/json": components["schemas"]["TickResult"];
                 };
             };
-            /** @description Problem: `idempotency_key_invalid` */
+            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6209,6 +6344,15 @@ export interface operations {
                     "application/json": components["schemas"]["WorkerHealth"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -6290,6 +6434,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskRunPage"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -6377,7 +6530,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRun"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6484,6 +6637,15 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRun"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -6570,7 +6732,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRun"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6969,6 +7131,15 @@ export interface operations {
                     "application/json": components["schemas"]["DeadLetter"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -7050,7 +7221,7 @@ export interface operations {
                     "application/json": components["schemas"]["RedriveResult"];
                 };
             };
-            /** @description Problem: `idempotency_key_invalid` */
+            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7429,6 +7600,15 @@ export interface operations {
                     "application/json": components["schemas"]["PlannerPolicy"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -7510,7 +7690,7 @@ export interface operations {
                     "application/json": components["schemas"]["PlannerPolicy"];
                 };
             };
-            /** @description Problem: `idempotency_key_invalid` */
+            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7847,6 +8027,15 @@ export interface operations {
                     "application/json": components["schemas"]["Campaign"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -7933,7 +8122,7 @@ export interface operations {
                     "application/json": components["schemas"]["CampaignExecution"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8039,6 +8228,15 @@ export interface operations {
                     "application/json": components["schemas"]["CampaignReport"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -8118,6 +8316,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CampaignRunPage"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -8216,7 +8423,7 @@ export interface operations {
                     "application/json": components["schemas"]["RunAccepted"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8321,6 +8528,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CampaignRun"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -8512,6 +8728,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReleaseChecklist"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -8712,6 +8937,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GoLiveDecision"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -9187,6 +9421,15 @@ export interface operations {
                     "application/json": components["schemas"]["PolicyProfile"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -9376,6 +9619,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RollbackDrill"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -9629,6 +9881,15 @@ export interface operations {
                     "application/json": components["schemas"]["SecretMetadata"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -9704,6 +9965,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
@@ -9786,7 +10056,7 @@ export interface operations {
                     "application/json": components["schemas"]["SecretMetadata"];
                 };
             };
-            /** @description Problem: `idempotency_key_invalid` */
+            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10121,6 +10391,15 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDelivery"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -10394,6 +10673,15 @@ export interface operations {
                     "application/json": components["schemas"]["Campaign"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -10473,6 +10761,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CampaignReport"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -10577,7 +10874,7 @@ export interface operations {
                     "application/json": components["schemas"]["RunAccepted"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11085,6 +11382,15 @@ export interface operations {
                     "application/json": components["schemas"]["SecretMetadata"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -11549,6 +11855,15 @@ export interface operations {
                     "application/json": components["schemas"]["ReleaseChecklist"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -11747,6 +12062,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RollbackDrill"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -11956,6 +12280,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GoLiveDecision"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
