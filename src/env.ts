@@ -19,6 +19,7 @@ declare global {
       /** Pinned issuer of JWKS tokens (required when both key sources are configured). */
       JWT_JWKS_ISSUER?: string;
       JWT_MAX_LIFETIME_SECONDS?: string;
+      BUILD_MAX_DAG_NODES?: string;
       /** Signs the short-lived build-scoped SSE stream tokens. */
       STREAM_TOKEN_SECRET?: string;
       /** Runner service base URL and its Standard Webhooks secrets (whsec_…, first signs, any verifies). */
@@ -101,6 +102,8 @@ const ConfigShape = {
     TENANT_CLAIM: z.string().min(1).default("org_id"),
     STREAM_TOKEN_SECRET: z.string().min(16).optional(),
     RUNTIME_NODE_PARALLELISM: intVar(4, 1, 64),
+    /** Most nodes a build's DAG may reach through MODIFY_DAG replans (422 invalid_replan above; issue 17). */
+    BUILD_MAX_DAG_NODES: intVar(300, 10, 10_000),
     RUNTIME_LEASE_TTL_SECONDS: intVar(20, 5, 600),
     RUNTIME_WATCHDOG_STALE_SECONDS: intVar(45, 10, 3600),
     RUNNER_URL: z.url().optional(),
