@@ -16,6 +16,7 @@ import { planningRoutes } from "./planning/planning.routes";
 import { programRoutes } from "./program/program.routes";
 import { authenticateRequest } from "./security/auth.middleware";
 import { corsPolicy, securityHeaders } from "./security/http-headers.middleware";
+import { bodyLimit } from "./security/body-limit.middleware";
 import { idempotency } from "./security/idempotency.middleware";
 import { rateLimit } from "./security/rate-limit.middleware";
 import { securityRoutes } from "./security/security.routes";
@@ -77,10 +78,11 @@ export function createApp() {
   app.get("/docs", (c) => c.html(renderReference(openApiDocument(app))));
   app.use("/metrics", context, authenticateRequest, rateLimit);
   app.route("/", metricsRoutes);
-  // Order matters (DESIGN §2): context → auth → (rate limit → idempotency) → routes.
+  // Order matters (DESIGN §2): context → auth → (rate limit → body cap → idempotency) → routes.
   app.use("/v1/*", context);
   app.use("/v1/*", authenticateRequest);
   app.use("/v1/*", rateLimit);
+  app.use("/v1/*", bodyLimit);
   app.use("/v1/*", idempotency);
   app.route("/v1/builds", buildRoutes);
   app.route("/v1/planner", planningRoutes);

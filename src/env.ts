@@ -20,6 +20,7 @@ declare global {
       JWT_JWKS_ISSUER?: string;
       JWT_MAX_LIFETIME_SECONDS?: string;
       BUILD_MAX_DAG_NODES?: string;
+      MAX_REQUEST_BODY_BYTES?: string;
       /** Signs the short-lived build-scoped SSE stream tokens. */
       STREAM_TOKEN_SECRET?: string;
       /** Runner service base URL and its Standard Webhooks secrets (whsec_…, first signs, any verifies). */
@@ -122,6 +123,8 @@ const ConfigShape = {
     WEBHOOK_TENANT_ID: z.string().min(1).max(256).optional(),
     WEBHOOK_REPLAY_WINDOW_SECONDS: intVar(600, 1, 86_400).transform((v) => Math.max(60, v)),
     WEBHOOK_MAX_BODY_BYTES: intVar(1_048_576, 1024, 1_400_000),
+    /** Body cap of every other mutating /v1 request (413 above; issue 17). */
+    MAX_REQUEST_BODY_BYTES: intVar(1_048_576, 1024, 100 * 1_048_576),
     IDEMPOTENCY_TTL_SECONDS: intVar(86_400, 1, 604_800).transform((v) => Math.max(60, v)),
     IDEMPOTENCY_LOCK_SECONDS: intVar(60, 5, 3600),
     REPLAY_GUARD_SHARDS: intVar(64, 1, 1024),
