@@ -18,7 +18,7 @@ import { authenticateRequest } from "./security/auth.middleware";
 import { corsPolicy, securityHeaders } from "./security/http-headers.middleware";
 import { bodyLimit } from "./security/body-limit.middleware";
 import { idempotency } from "./security/idempotency.middleware";
-import { rateLimit } from "./security/rate-limit.middleware";
+import { limitUnauthenticated, rateLimit } from "./security/rate-limit.middleware";
 import { securityRoutes } from "./security/security.routes";
 import { observeRequests } from "./ops/observe.middleware";
 import { openApiDocument } from "./ops/openapi.document";
@@ -76,10 +76,11 @@ export function createApp() {
   // The API describes itself (public): generated from the routes' own schemas (src/ops/openapi.document.ts).
   app.get("/openapi.json", (c) => c.json(openApiDocument(app)));
   app.get("/docs", (c) => c.html(renderReference(openApiDocument(app))));
-  app.use("/metrics", context, authenticateRequest, rateLimit);
+  app.use("/metrics", context, limitUnauthenticated, authenticateRequest, rateLimit);
   app.route("/", metricsRoutes);
-  // Order matters (DESIGN §2): context → auth → (rate limit → body cap → idempotency) → routes.
+  // Order matters (DESIGN §2): context → (unauthenticated limit →) auth → (rate limit → body cap → idempotency) → routes.
   app.use("/v1/*", context);
+  app.use("/v1/*", limitUnauthenticated);
   app.use("/v1/*", authenticateRequest);
   app.use("/v1/*", rateLimit);
   app.use("/v1/*", bodyLimit);

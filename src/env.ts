@@ -21,6 +21,8 @@ declare global {
       JWT_MAX_LIFETIME_SECONDS?: string;
       BUILD_MAX_DAG_NODES?: string;
       MAX_REQUEST_BODY_BYTES?: string;
+      RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE?: string;
+      RATE_LIMIT_WRITE_FAILURE_MODE?: string;
       /** Signs the short-lived build-scoped SSE stream tokens. */
       STREAM_TOKEN_SECRET?: string;
       /** Runner service base URL and its Standard Webhooks secrets (whsec_…, first signs, any verifies). */
@@ -133,6 +135,10 @@ const ConfigShape = {
     RATE_LIMIT_WRITES_PER_MINUTE: intVar(3000, 0, 1_000_000),
     RATE_LIMIT_READS_PER_MINUTE: intVar(0, 0, 1_000_000),
     RATE_LIMIT_RULES: RateLimitRulesSchema.optional(),
+    /** Requests without valid credentials per client address per minute (0 = unlimited; issue 17). */
+    RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: intVar(300, 0, 1_000_000),
+    /** Writes when the limiter is unreachable: `closed` (503) or `open`; unset = closed in production. */
+    RATE_LIMIT_WRITE_FAILURE_MODE: z.enum(["open", "closed"]).optional(),
     CORS_ALLOWED_ORIGINS: CorsOriginsSchema.optional(),
     // Program plane SLO objectives (src/program/slo.service.ts; README "Configuration").
     SLO_BUILD_SUCCESS_TARGET: z.coerce.number().gt(0).lt(1).default(0.95),

@@ -7711,7 +7711,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                version: number;
+                version: string;
             };
             cookie?: never;
         };
@@ -7801,7 +7801,7 @@ export interface operations {
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
-                version: number;
+                version: string;
             };
             cookie?: never;
         };
