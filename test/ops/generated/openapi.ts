@@ -685,8 +685,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Dead-lettered builds of the tenant
-         * @description Builds whose runtime ticks kept failing (RUNTIME_DEAD_LETTER_AFTER_FAILURES consecutive alarm failures), newest first. `state=open` (default), `redriven` or `all`.
+         * Dead-lettered builds the caller may see
+         * @description Builds whose runtime ticks kept failing (RUNTIME_DEAD_LETTER_AFTER_FAILURES consecutive alarm failures), newest first. `state=open` (default), `redriven` or `all`. Scoped like builds: the caller's own builds, or the whole tenant's for a tenant admin (`*`).
          *
          *     Requires capability `program.runtime.write` (or `*`).
          */
@@ -751,7 +751,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Re-drive up to `limit` open dead letters of the tenant (after an outage)
+         * Re-drive up to `limit` open dead letters the caller may see (after an outage)
          * @description Requires capability `program.runtime.write` (or `*`).
          */
         post: operations["redriveDeadLetters"];
@@ -7266,7 +7266,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            /** @description Problem: `build_access_denied`, `capabilities_missing`, `insufficient_capability` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7356,7 +7356,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            /** @description Problem: `build_access_denied`, `capabilities_missing`, `insufficient_capability` */
             403: {
                 headers: {
                     [name: string]: unknown;
