@@ -23,6 +23,7 @@ declare global {
       MAX_REQUEST_BODY_BYTES?: string;
       RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE?: string;
       RATE_LIMIT_WRITE_FAILURE_MODE?: string;
+      PLANNER_MODEL_CALLS_PER_MINUTE?: string;
       /** Signs the short-lived build-scoped SSE stream tokens. */
       STREAM_TOKEN_SECRET?: string;
       /** Runner service base URL and its Standard Webhooks secrets (whsec_…, first signs, any verifies). */
@@ -145,7 +146,10 @@ const ConfigShape = {
     SLO_COMPLETION_LATENCY_TARGET: z.coerce.number().gt(0).lt(1).default(0.95),
     SLO_COMPLETION_LATENCY_SECONDS: intVar(900, 1, 86_400),
     // Planner policy layer: optional model-backed planner (src/planning; README "Configuration").
+    /** https outside development (refused below; issue 17). */
     PLANNER_MODEL_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** Model calls per tenant per minute; over it the policy's own plan is used (0 = unlimited). */
+    PLANNER_MODEL_CALLS_PER_MINUTE: intVar(30, 0, 100_000),
     PLANNER_MODEL_NAME: z.string().min(1).max(200).optional(),
     PLANNER_MODEL_API_KEY: z.string().min(1).optional(),
     PLANNER_MODEL_TIMEOUT_MS: intVar(8000, 100, 60_000),
@@ -182,6 +186,10 @@ export const ConfigSchema = z
   .refine((c) => c.FAULT_INJECTION === undefined || c.ENVIRONMENT === "development" || c.ENVIRONMENT === "test", {
     message: "FAULT_INJECTION may only be set when ENVIRONMENT is development or test",
     path: ["FAULT_INJECTION"],
+  })
+  .refine((c) => c.PLANNER_MODEL_URL === undefined || c.PLANNER_MODEL_URL.startsWith("https://") || c.ENVIRONMENT === "development", {
+    message: "PLANNER_MODEL_URL must be https unless ENVIRONMENT=development (the prompt carries repository details and the API key)",
+    path: ["PLANNER_MODEL_URL"],
   })
   .refine((c) => c.PLANNER_MODEL_URL === undefined || c.PLANNER_MODEL_NAME !== undefined, {
     message: "PLANNER_MODEL_URL needs PLANNER_MODEL_NAME",
