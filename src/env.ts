@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import type { Principal } from "./security/principal";
-import { CorsOriginsSchema, KeyringSchema, RateLimitRulesSchema, StandardWebhookSecretsSchema } from "./security/security.config";
+import { CorsOriginsSchema, KeyringSchema, RateLimitRulesSchema, StandardWebhookSecretsSchema, WebhookTenantSecretsSchema } from "./security/security.config";
 
 declare global {
   namespace Cloudflare {
@@ -24,6 +24,9 @@ declare global {
       RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE?: string;
       RATE_LIMIT_WRITE_FAILURE_MODE?: string;
       PLANNER_MODEL_CALLS_PER_MINUTE?: string;
+      /** Per-tenant Standard Webhooks secrets (secret): JSON {"<tenant>": "whsec_… whsec_…"}. */
+      WEBHOOK_TENANT_SECRETS?: string;
+      DEPLOYMENT_ADMIN_TENANT?: string;
       /** Signs the short-lived build-scoped SSE stream tokens. */
       STREAM_TOKEN_SECRET?: string;
       /** Runner service base URL and its Standard Webhooks secrets (whsec_…, first signs, any verifies). */
@@ -124,6 +127,10 @@ const ConfigShape = {
     PLATFORM_WEBHOOK_SIGNING_SECRET: z.string().min(16).optional(),
     STANDARD_WEBHOOK_SECRETS: StandardWebhookSecretsSchema.optional(),
     WEBHOOK_TENANT_ID: z.string().min(1).max(256).optional(),
+    /** Per-tenant Standard Webhooks secrets (secret, JSON tenant → whsec_…; issue 17). */
+    WEBHOOK_TENANT_SECRETS: WebhookTenantSecretsSchema.optional(),
+    /** Tenant whose admins (`*`) are deployment administrators: they see tenant-less deliveries. */
+    DEPLOYMENT_ADMIN_TENANT: z.string().min(1).max(256).optional(),
     WEBHOOK_REPLAY_WINDOW_SECONDS: intVar(600, 1, 86_400).transform((v) => Math.max(60, v)),
     WEBHOOK_MAX_BODY_BYTES: intVar(1_048_576, 1024, 1_400_000),
     /** Body cap of every other mutating /v1 request (413 above; issue 17). */

@@ -317,7 +317,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     responses: ok(R.WebhookAccepted),
     errors: ["webhook_headers_missing", "timestamp_invalid", "webhook_timestamp_invalid", "webhook_signature_invalid", "webhook_rejected", "webhook_replay_detected", "payload_too_large", "coordination_unavailable"],
   },
-  "GET /v1/program/webhook/deliveries": { operationId: "listWebhookDeliveries", tag: "webhooks", summary: "Accepted deliveries, newest first", responses: ok(R.WebhookDeliveryPage) },
+  "GET /v1/program/webhook/deliveries": { operationId: "listWebhookDeliveries", tag: "webhooks", summary: "Accepted deliveries, newest first", description: "The caller's tenant's deliveries; tenant-less ones (deployment-wide secrets without WEBHOOK_TENANT_ID) only for deployment administrators (admins of DEPLOYMENT_ADMIN_TENANT).", responses: ok(R.WebhookDeliveryPage) },
   "GET /v1/program/webhook/deliveries/:delivery_id": {
     operationId: "getWebhookDelivery",
     tag: "webhooks",

@@ -1294,7 +1294,9 @@ export interface paths {
         };
         /**
          * Accepted deliveries, newest first
-         * @description Requires capability `program.webhook.ingest` (or `*`).
+         * @description The caller's tenant's deliveries; tenant-less ones (deployment-wide secrets without WEBHOOK_TENANT_ID) only for deployment administrators (admins of DEPLOYMENT_ADMIN_TENANT).
+         *
+         *     Requires capability `program.webhook.ingest` (or `*`).
          */
         get: operations["listWebhookDeliveries"];
         put?: never;
