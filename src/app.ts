@@ -16,8 +16,9 @@ import { planningRoutes } from "./planning/planning.routes";
 import { programRoutes } from "./program/program.routes";
 import { authenticateRequest } from "./security/auth.middleware";
 import { corsPolicy, securityHeaders } from "./security/http-headers.middleware";
+import { bodyLimit } from "./security/body-limit.middleware";
 import { idempotency } from "./security/idempotency.middleware";
-import { rateLimit } from "./security/rate-limit.middleware";
+import { limitUnauthenticated, rateLimit } from "./security/rate-limit.middleware";
 import { securityRoutes } from "./security/security.routes";
 import { observeRequests } from "./ops/observe.middleware";
 import { openApiDocument } from "./ops/openapi.document";
@@ -34,6 +35,26 @@ export const requestId = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
+/**
+ * A path whose percent-encoding does not decode (a lone `%`, `%zz`, a truncated or invalid UTF-8
+ * sequence) is 400 `malformed_path` before anything else reads it: route parameters, the stream
+ * token route and the logs all decode the path (issue 17 item 9).
+ */
+export const wellFormedPath = createMiddleware<AppEnv>(async (c, next) => {
+  const url = c.req.url;
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  const end = url.search(/[?#]/);
+  const rawPath = start < 0 ? "/" : url.slice(start, end < 0 ? undefined : end);
+  if (rawPath.includes("%")) {
+    try {
+      decodeURIComponent(rawPath);
+    } catch {
+      throw new AppError("malformed_path", "The request path has an invalid percent-encoding.");
+    }
+  }
+  await next();
+});
+
 const context = createMiddleware<AppEnv>(async (c, next) => {
   c.set("config", loadConfig(c.env));
   c.set("db", drizzle(c.env.DB));
@@ -47,6 +68,7 @@ export function createApp() {
   app.use("*", corsPolicy);
   // Access log with the request id, and the request-path metrics (src/ops).
   app.use("*", observeRequests);
+  app.use("*", wellFormedPath);
   app.onError(onError);
   app.notFound((c) => onError(new AppError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`), c));
 
@@ -54,12 +76,14 @@ export function createApp() {
   // The API describes itself (public): generated from the routes' own schemas (src/ops/openapi.document.ts).
   app.get("/openapi.json", (c) => c.json(openApiDocument(app)));
   app.get("/docs", (c) => c.html(renderReference(openApiDocument(app))));
-  app.use("/metrics", context, authenticateRequest, rateLimit);
+  app.use("/metrics", context, limitUnauthenticated, authenticateRequest, rateLimit);
   app.route("/", metricsRoutes);
-  // Order matters (DESIGN §2): context → auth → (rate limit → idempotency) → routes.
+  // Order matters (DESIGN §2): context → (unauthenticated limit →) auth → (rate limit → body cap → idempotency) → routes.
   app.use("/v1/*", context);
+  app.use("/v1/*", limitUnauthenticated);
   app.use("/v1/*", authenticateRequest);
   app.use("/v1/*", rateLimit);
+  app.use("/v1/*", bodyLimit);
   app.use("/v1/*", idempotency);
   app.route("/v1/builds", buildRoutes);
   app.route("/v1/planner", planningRoutes);

@@ -10,6 +10,7 @@ import { logLine } from "./ops/log";
 /** Closed set of machine codes; each maps to exactly one HTTP status in `codeToStatus`. */
 export const ERROR_CODES = [
   "malformed_json", // body is not parseable JSON
+  "malformed_path", // the URL path has an invalid percent-encoding (not UTF-8 once decoded)
   "validation_failed", // body/query/path failed its schema
   "invalid_dag", // DAG planning rejected the graph
   "unauthenticated", // no/invalid bearer token
@@ -72,6 +73,7 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export function codeToStatus(code: ErrorCode): number {
   switch (code) {
     case "malformed_json":
+    case "malformed_path":
       return 400;
     case "unauthenticated":
     case "token_expired":

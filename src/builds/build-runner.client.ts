@@ -39,9 +39,10 @@ export const ControlActionSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("debt"), node_id: z.string().min(1), summary: z.string(), severity: z.string() }),
   z.object({ type: z.literal("violation"), code: z.string().min(1), message: z.string(), source: z.string(), blocking: z.boolean() }),
   z.object({ type: z.literal("gate"), gate: z.enum(GATE_TYPES), status: z.enum(GATE_DECISION_STATUSES), reason: z.string(), node_id: z.string().nullable() }),
-  z.object({ type: z.literal("replan"), action: z.enum(REPLAN_ACTIONS), reason: z.string(), replacement_nodes: z.array(DagNodeSchema) }),
+  // max_dag_nodes: the deployment's BUILD_MAX_DAG_NODES, sent by the route (the DO reads no config for it).
+  z.object({ type: z.literal("replan"), action: z.enum(REPLAN_ACTIONS), reason: z.string(), replacement_nodes: z.array(DagNodeSchema), max_dag_nodes: z.number().int().positive().optional() }),
   z.object({ type: z.literal("suggest") }),
-  z.object({ type: z.literal("apply_suggestion"), reason }),
+  z.object({ type: z.literal("apply_suggestion"), reason, max_dag_nodes: z.number().int().positive().optional() }),
   z.object({ type: z.literal("start_task"), node_id: z.string().min(1) }),
   z.object({ type: z.literal("complete_task"), task_run_id: z.string().min(1), status: z.enum(TASK_STATUSES), error: z.string().nullable() }),
   z.object({ type: z.literal("bootstrap") }),

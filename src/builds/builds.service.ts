@@ -69,9 +69,11 @@ export async function createBuild(deps: Deps, body: BuildCreateRequest) {
 }
 
 /**
- * Loads a build row the caller may see (SPEC §5: 404 before 403). Visible = created by the
- * caller, or the caller is an admin (`*`) of the build's tenant. Anything else that exists is
- * 403 `build_access_denied`, as the reference does.
+ * Loads a build row the caller may see (SPEC §5: 404 before 403). Visible = the build is in the
+ * caller's tenant AND (created by the caller OR the caller is an admin (`*`) of that tenant). A
+ * build of another tenant is 404 `build_not_found` (it does not exist for the caller, even with the
+ * creator's `sub`; issue 17 item 2); one of the same tenant created by someone else is 403
+ * `build_access_denied`, as the reference does.
  */
 export async function authorizeBuild(deps: Pick<Deps, "db" | "principal">, buildId: string): Promise<repo.BuildRow> {
   const row = await repo.getBuildRow(deps.db, buildId);
@@ -80,8 +82,8 @@ export async function authorizeBuild(deps: Pick<Deps, "db" | "principal">, build
 }
 
 function assertVisible(p: Principal, build: { createdBy: string; tenantId: string } | null): void {
-  if (!build) throw new AppError("build_not_found", "Build not found.");
-  const visible = build.createdBy === p.sub || (isTenantAdmin(p) && build.tenantId === p.tenantId);
+  if (!build || build.tenantId !== p.tenantId) throw new AppError("build_not_found", "Build not found.");
+  const visible = build.createdBy === p.sub || isTenantAdmin(p);
   if (!visible) {
     throw new AppError("build_access_denied", "You do not have access to this build.");
   }

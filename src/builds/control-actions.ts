@@ -64,8 +64,13 @@ export function gateDecision(d: Draft, gate: GateType, input: { status: GateDeci
   return row;
 }
 
+/** Default cap on a build's total DAG size after MODIFY_DAG replans (BUILD_MAX_DAG_NODES; issue 17 item 6). */
+export const DEFAULT_MAX_DAG_NODES = 300;
+
 /** Validates appended nodes against the current DAG without mutating anything. */
-function validateModifyDag(d: Draft, nodes: DagNode[]): void {
+function validateModifyDag(d: Draft, nodes: DagNode[], maxNodes: number): void {
+  const total = d.state.nodes.length + nodes.length;
+  if (total > maxNodes) throw new AppError("invalid_replan", `dag_node_limit_exceeded:${total}>${maxNodes}`);
   const existing = new Set(d.state.nodes.map((n) => n.node_id));
   for (const n of nodes) if (existing.has(n.node_id)) throw new AppError("invalid_replan", `duplicate_replan_node_id:${n.node_id}`);
   const levels = tryComputeLevels([...d.state.nodes, ...nodes]);
@@ -73,10 +78,10 @@ function validateModifyDag(d: Draft, nodes: DagNode[]): void {
 }
 
 /** Manual replan (SPEC §4.10.4), MODIFY_DAG validated before it mutates (quirk 5). */
-export function replan(d: Draft, input: { action: ReplanAction; reason: string; replacement_nodes: DagNode[] }, source = "manual"): ReplanRow {
+export function replan(d: Draft, input: { action: ReplanAction; reason: string; replacement_nodes: DagNode[]; max_dag_nodes?: number | undefined }, source = "manual"): ReplanRow {
   const s = d.state;
   if (input.action === "MODIFY_DAG" && input.replacement_nodes.length > 0) {
-    validateModifyDag(d, input.replacement_nodes);
+    validateModifyDag(d, input.replacement_nodes, input.max_dag_nodes ?? DEFAULT_MAX_DAG_NODES);
     const dag: DagNode[] = [...s.nodes.map(({ node_id, title, agent, depends_on, gate, status }) => ({ node_id, title, agent, depends_on, gate, status })),
       ...input.replacement_nodes.map((n) => ({ ...n, status: "pending" as TaskStatus }))];
     const levels = d.replaceDag(dag, s.nodes);
@@ -139,9 +144,9 @@ export function recordSuggestion(d: Draft): ReplanSuggestion {
   return suggestion;
 }
 
-export function applySuggestion(d: Draft, reason: string | null | undefined): ReplanRow {
+export function applySuggestion(d: Draft, reason: string | null | undefined, maxDagNodes?: number): ReplanRow {
   const suggestion = recordSuggestion(d);
-  return replan(d, { action: suggestion.action, reason: reason?.trim() || suggestion.reason, replacement_nodes: suggestion.replacement_nodes }, "debt_triage");
+  return replan(d, { action: suggestion.action, reason: reason?.trim() || suggestion.reason, replacement_nodes: suggestion.replacement_nodes, max_dag_nodes: maxDagNodes }, "debt_triage");
 }
 
 export function startTask(d: Draft, nodeId: string): TaskRunState {
@@ -203,7 +208,7 @@ export function applyControl(d: Draft, action: ControlInput, opts: { workerEnabl
     case "suggest":
       return recordSuggestion(d);
     case "apply_suggestion":
-      return applySuggestion(d, action.reason);
+      return applySuggestion(d, action.reason, action.max_dag_nodes);
     case "start_task":
       return startTask(d, action.node_id);
     case "complete_task":

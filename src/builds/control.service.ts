@@ -67,7 +67,7 @@ export async function decideGate(deps: Deps, buildId: string, gate: GateRow["gat
 }
 
 export async function replanBuild(deps: Deps, buildId: string, input: Omit<Extract<ControlAction, { type: "replan" }>, "type">) {
-  return replanDto(await act<ReplanRow>(deps, buildId, { type: "replan", ...input }));
+  return replanDto(await act<ReplanRow>(deps, buildId, { type: "replan", ...input, max_dag_nodes: deps.config.BUILD_MAX_DAG_NODES }));
 }
 
 export async function suggestReplan(deps: Deps, buildId: string): Promise<ReplanSuggestion> {
@@ -75,7 +75,7 @@ export async function suggestReplan(deps: Deps, buildId: string): Promise<Replan
 }
 
 export async function applyReplanSuggestion(deps: Deps, buildId: string, reason: string | null | undefined) {
-  return replanDto(await act<ReplanRow>(deps, buildId, { type: "apply_suggestion", reason }));
+  return replanDto(await act<ReplanRow>(deps, buildId, { type: "apply_suggestion", reason, max_dag_nodes: deps.config.BUILD_MAX_DAG_NODES }));
 }
 
 export async function startTask(deps: Deps, buildId: string, nodeId: string) {

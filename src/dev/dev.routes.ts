@@ -1,7 +1,9 @@
 /**
  * /v1/dev: local-development helpers behind the dashboard's one-click sign-in. Every route is
  * 404 `not_found` (exactly like an unknown route) unless ENVIRONMENT=development, JWT_SECRET is
- * set and the request was addressed to a loopback host (a DNS-rebinding page cannot mint).
+ * set, the request was addressed to exactly `127.0.0.1`, `localhost` or `[::1]` (a DNS-rebinding
+ * page cannot mint) and the connection came from loopback. Never served cross-origin (the CORS
+ * policy excludes /v1/dev).
  * Tokens are minted exactly like scripts/token.mjs. Public path (no JWT): see public-paths.ts.
  */
 import { Hono } from "hono";
@@ -27,18 +29,34 @@ export const DevTokenRequest = z
   })
   .default({ role: "operator" });
 
-const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
+/** The only host names the endpoint answers to (issue 17 item 10: no `*.localhost`, no 127.x.y.z). */
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+/** Connection addresses that are this machine. */
+const LOOPBACK_ADDRESSES = new Set(["127.0.0.1", "::1", "::ffff:127.0.0.1"]);
 
-/** Whether `hostname` (of the request URL) names this machine. */
+/** Whether `hostname` (of the request URL, i.e. the Host header) is exactly a loopback name. */
 export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.toLowerCase();
-  return LOOPBACK_HOSTS.has(h) || h.endsWith(".localhost") || /^127(?:\.\d{1,3}){3}$/.test(h);
+  return LOOPBACK_HOSTS.has(hostname.toLowerCase());
+}
+
+/**
+ * Whether the connection came from this machine, where the runtime says: workerd under
+ * `wrangler dev` sets `cf-connecting-ip` to the peer's address (a client cannot override it). No
+ * address known (a direct in-process call) → the Host check alone decides.
+ */
+export function isLoopbackPeer(address: string | undefined): boolean {
+  return address === undefined || LOOPBACK_ADDRESSES.has(address.trim().toLowerCase());
 }
 
 /** Hides the group (404 not_found) outside local development. */
 const developmentOnly = createMiddleware<AppEnv>(async (c, next) => {
   const cfg = c.var.config;
-  if (cfg.ENVIRONMENT !== "development" || cfg.JWT_SECRET === undefined || !isLoopbackHost(new URL(c.req.url).hostname)) {
+  if (
+    cfg.ENVIRONMENT !== "development" ||
+    cfg.JWT_SECRET === undefined ||
+    !isLoopbackHost(new URL(c.req.url).hostname) ||
+    !isLoopbackPeer(c.req.header("cf-connecting-ip"))
+  ) {
     throw new AppError("not_found", `No route for ${c.req.method} ${c.req.path}.`);
   }
   await next();

@@ -15,12 +15,13 @@ function flatten(r: { row: typeof opsDeadLetters.$inferSelect; buildStatus: stri
   return { ...r.row, buildStatus: r.buildStatus };
 }
 
-/** A tenant's dead letters newest first, keyset on (dead_lettered_at, build_id). */
+/** A tenant's dead letters (one creator's when `createdBy` is set) newest first, keyset on (dead_lettered_at, build_id). */
 export async function listDeadLetters(
   db: Db,
-  q: { tenantId: string; state?: string; limit: number; after?: { at: string; buildId: string } },
+  q: { tenantId: string; createdBy?: string | null; state?: string; limit: number; after?: { at: string; buildId: string } },
 ): Promise<DeadLetterRow[]> {
   const conds: SQL[] = [eq(opsDeadLetters.tenantId, q.tenantId)];
+  if (q.createdBy != null) conds.push(eq(opsDeadLetters.createdBy, q.createdBy));
   if (q.state) conds.push(eq(opsDeadLetters.state, q.state));
   if (q.after) {
     const c = or(lt(opsDeadLetters.deadLetteredAt, q.after.at), and(eq(opsDeadLetters.deadLetteredAt, q.after.at), lt(opsDeadLetters.buildId, q.after.buildId)));
@@ -46,8 +47,10 @@ export async function getDeadLetter(db: Db, tenantId: string, buildId: string): 
   return r ? flatten(r) : null;
 }
 
-export async function countOpen(db: Db, tenantId: string): Promise<number> {
-  const rows = await db.select({ n: count() }).from(opsDeadLetters).where(and(eq(opsDeadLetters.tenantId, tenantId), eq(opsDeadLetters.state, "open")));
+export async function countOpen(db: Db, tenantId: string, createdBy: string | null = null): Promise<number> {
+  const conds: SQL[] = [eq(opsDeadLetters.tenantId, tenantId), eq(opsDeadLetters.state, "open")];
+  if (createdBy !== null) conds.push(eq(opsDeadLetters.createdBy, createdBy));
+  const rows = await db.select({ n: count() }).from(opsDeadLetters).where(and(...conds));
   return rows[0]?.n ?? 0;
 }
 

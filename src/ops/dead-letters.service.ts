@@ -1,13 +1,14 @@
 /**
- * Dead letters, the operator side (GET/POST /v1/ops/dead-letters…): tenant-scoped listing and
- * re-drive. A re-drive goes through the build's runner (it owns the failure count and the tick
+ * Dead letters, the operator side (GET/POST /v1/ops/dead-letters…): listing and re-drive scoped
+ * like builds (issue 17 item 12) — the caller's own builds' dead letters, a tenant admin's the
+ * whole tenant's; another tenant's is 404, another member's 403 `build_access_denied`. A re-drive goes through the build's runner (it owns the failure count and the tick
  * loop); the runner marks the record `redriven`. Services throw AppError; handlers stay thin.
  */
 import { buildRunner, unwrap } from "../builds/build-runner.client";
 import type { Config, Db } from "../env";
 import { AppError } from "../errors";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
-import type { Principal } from "../security/principal";
+import { type Principal, isTenantAdmin } from "../security/principal";
 import * as repo from "./dead-letters.repo";
 import type { DeadLetter, DeadLetterListQuery } from "./ops.schemas";
 
@@ -30,6 +31,7 @@ export async function listDeadLetters(deps: Pick<OpsDeps, "db" | "principal">, q
   const after = q.cursor ? decodeCursor(q.cursor, 2) : undefined;
   const rows = await repo.listDeadLetters(deps.db, {
     tenantId: deps.principal.tenantId,
+    createdBy: creatorScope(deps.principal),
     state: q.state === "all" ? undefined : q.state,
     limit: q.limit + 1,
     after: after ? { at: after[0] as string, buildId: after[1] as string } : undefined,
@@ -39,9 +41,16 @@ export async function listDeadLetters(deps: Pick<OpsDeps, "db" | "principal">, q
   return { items: items.map(dto), next_cursor: rows.length > q.limit && last ? encodeCursor(last.deadLetteredAt, last.buildId) : null };
 }
 
+/** Whose dead letters the caller sees: its own, or (tenant admin) everyone's in the tenant (null). */
+function creatorScope(p: Principal): string | null {
+  return isTenantAdmin(p) ? null : p.sub;
+}
+
 async function load(deps: Pick<OpsDeps, "db" | "principal">, buildId: string): Promise<repo.DeadLetterRow> {
   const row = await repo.getDeadLetter(deps.db, deps.principal.tenantId, buildId);
   if (!row) throw new AppError("dead_letter_not_found", "No dead letter for this build.");
+  const scope = creatorScope(deps.principal);
+  if (scope !== null && row.createdBy !== scope) throw new AppError("build_access_denied", "You do not have access to this build.");
   return row;
 }
 
@@ -56,13 +65,14 @@ export async function redrive(deps: OpsDeps, buildId: string) {
   return { dead_letter: dto(await load(deps, buildId)), was_dead_lettered: out.was_dead_lettered };
 }
 
-/** Re-drives up to `limit` open dead letters of the tenant, oldest-listed first (e.g. after an outage). */
+/** Re-drives up to `limit` open dead letters the caller sees (tenant admin: the tenant's), newest first (e.g. after an outage). */
 export async function redriveAll(deps: OpsDeps, limit: number) {
-  const open = await repo.listDeadLetters(deps.db, { tenantId: deps.principal.tenantId, state: "open", limit });
+  const createdBy = creatorScope(deps.principal);
+  const open = await repo.listDeadLetters(deps.db, { tenantId: deps.principal.tenantId, createdBy, state: "open", limit });
   const redriven: string[] = [];
   for (const row of open) {
     unwrap(await buildRunner(deps.env, row.buildId).redrive(deps.principal.sub));
     redriven.push(row.buildId);
   }
-  return { redriven, remaining: await repo.countOpen(deps.db, deps.principal.tenantId) };
+  return { redriven, remaining: await repo.countOpen(deps.db, deps.principal.tenantId, createdBy) };
 }

@@ -90,8 +90,8 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   "GET /v1/ops/dead-letters": {
     operationId: "listDeadLetters",
     tag: "ops",
-    summary: "Dead-lettered builds of the tenant",
-    description: "Builds whose runtime ticks kept failing (RUNTIME_DEAD_LETTER_AFTER_FAILURES consecutive alarm failures), newest first. `state=open` (default), `redriven` or `all`.",
+    summary: "Dead-lettered builds the caller may see",
+    description: "Builds whose runtime ticks kept failing (RUNTIME_DEAD_LETTER_AFTER_FAILURES consecutive alarm failures), newest first. `state=open` (default), `redriven` or `all`. Scoped like builds: the caller's own builds, or the whole tenant's for a tenant admin (`*`).",
     responses: ok(R.DeadLetterPage),
   },
   "GET /v1/ops/dead-letters/:build_id": {
@@ -99,7 +99,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     tag: "ops",
     summary: "One dead letter",
     responses: ok(R.DeadLetter),
-    errors: ["dead_letter_not_found"],
+    errors: ["dead_letter_not_found", "build_access_denied"],
   },
   "POST /v1/ops/dead-letters/:build_id/redrive": {
     operationId: "redriveDeadLetter",
@@ -107,12 +107,12 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     summary: "Re-drive a dead-lettered build",
     description: "Clears the build's failure count and re-arms its tick loop now; the record becomes `redriven`. Idempotent: re-driving a live build only re-arms it.",
     responses: ok(R.RedriveResult),
-    errors: ["dead_letter_not_found", "build_not_found"],
+    errors: ["dead_letter_not_found", "build_access_denied", "build_not_found"],
   },
   "POST /v1/ops/dead-letters/redrive": {
     operationId: "redriveDeadLetters",
     tag: "ops",
-    summary: "Re-drive up to `limit` open dead letters of the tenant (after an outage)",
+    summary: "Re-drive up to `limit` open dead letters the caller may see (after an outage)",
     responses: ok(R.RedriveAllResult),
   },
 
@@ -317,7 +317,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     responses: ok(R.WebhookAccepted),
     errors: ["webhook_headers_missing", "timestamp_invalid", "webhook_timestamp_invalid", "webhook_signature_invalid", "webhook_rejected", "webhook_replay_detected", "payload_too_large", "coordination_unavailable"],
   },
-  "GET /v1/program/webhook/deliveries": { operationId: "listWebhookDeliveries", tag: "webhooks", summary: "Accepted deliveries, newest first", responses: ok(R.WebhookDeliveryPage) },
+  "GET /v1/program/webhook/deliveries": { operationId: "listWebhookDeliveries", tag: "webhooks", summary: "Accepted deliveries, newest first", description: "The caller's tenant's deliveries; tenant-less ones (deployment-wide secrets without WEBHOOK_TENANT_ID) only for deployment administrators (admins of DEPLOYMENT_ADMIN_TENANT).", responses: ok(R.WebhookDeliveryPage) },
   "GET /v1/program/webhook/deliveries/:delivery_id": {
     operationId: "getWebhookDelivery",
     tag: "webhooks",

@@ -153,7 +153,8 @@ function operation(route: ServedRoute, doc: RouteDoc, reg: Registries): Json {
   if (auth === "bearer" || auth === "bearer_or_stream_token") codes.add("unauthenticated").add("token_expired");
   if (capabilities.length > 0) codes.add("capabilities_missing").add("insufficient_capability");
   if (validations.length > 0) codes.add("validation_failed");
-  if (validations.some((v) => v.target === "json")) codes.add("malformed_json");
+  if (validations.some((v) => v.target === "json")) codes.add("malformed_json").add("payload_too_large");
+  if (route.path.includes("/:")) codes.add("malformed_path");
   if (rateLimited) codes.add("rate_limited");
   if (idempotent) for (const c of ["idempotency_key_invalid", "idempotency_key_in_flight", "idempotency_key_reused", "coordination_unavailable"] as const) codes.add(c);
   codes.add("internal");

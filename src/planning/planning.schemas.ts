@@ -241,7 +241,17 @@ export const PolicyCreateRequest = z.object({
 });
 export type PolicyCreateRequest = z.infer<typeof PolicyCreateRequest>;
 
-export const PolicyVersionParam = z.object({ version: z.coerce.number().int().min(1).max(1_000_000) });
+/**
+ * A policy version in a path: canonical decimal only (`1`, `42`), so `01`, `0x1`, `1e0`, `+1` or
+ * ` 1` are 422 rather than other spellings of the same resource (issue 17 item 4).
+ */
+export const PolicyVersionParam = z.object({
+  version: z
+    .string()
+    .regex(/^[1-9][0-9]{0,6}$/, "version must be a positive integer in canonical decimal form")
+    .transform((v) => Number(v))
+    .pipe(z.number().int().min(1).max(1_000_000)),
+});
 
 export const PolicyListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(20),

@@ -12,6 +12,8 @@ import { isoTimestamp } from "../lib/ids";
 import type { Principal } from "../security/principal";
 import { summariseHistory, type HistorySummary } from "./history";
 import { type ModelOutcome, POLICY_PROFILE_ALIASES, type PolicyPlanInput, type PolicyRef, basePlan, planWithPolicy } from "./policy-engine";
+import { withTimeout } from "../lib/timeout";
+import { RATE_LIMIT_PERIOD_MS } from "../security/rate-limit";
 import { proposeBlueprint } from "./planning.model";
 import * as repo from "./planning.repo";
 import { PlannerPolicyDocument, type PolicyCreateRequest, type PolicyListQuery, type RepoSignals, builtinPolicyDocument } from "./planning.schemas";
@@ -20,6 +22,32 @@ export interface PlanningDeps {
   db: Db;
   config: Config;
   principal: Principal;
+}
+
+/** Planning a build also needs the bindings (the model-call budget's limiter). */
+export type PlanDeps = PlanningDeps & { env: Env };
+
+/** RateLimiter bucket of a tenant's model calls (a DO per tenant, see rate-limiter.do.ts). */
+const MODEL_BUDGET_BUCKET = "planner-model";
+const MODEL_BUDGET_TIMEOUT_MS = 1000;
+
+/**
+ * Takes one model call from the tenant's per-minute budget (PLANNER_MODEL_CALLS_PER_MINUTE; issue
+ * 17 item 11). Over budget, or the budget cannot be checked → an `unavailable` outcome, so the
+ * policy's own plan is used: a model call is never made unbudgeted.
+ */
+async function modelBudget(deps: PlanDeps): Promise<ModelOutcome | null> {
+  const limit = deps.config.PLANNER_MODEL_CALLS_PER_MINUTE;
+  if (limit === 0) return null;
+  try {
+    const ns = deps.env.RATE_LIMITER;
+    const stub = ns.get(ns.idFromName(`planner-model:${deps.principal.tenantId}`));
+    const hit = await withTimeout(() => stub.hit({ bucket: MODEL_BUDGET_BUCKET, limit, period_ms: RATE_LIMIT_PERIOD_MS, want: 1 }), MODEL_BUDGET_TIMEOUT_MS, "planner model budget");
+    if (hit.allowed) return null;
+    return { status: "unavailable", reason: "model_budget_exhausted", detail: `the tenant's ${limit} model calls per minute are used up (retry in ${Math.ceil(hit.retry_after_ms / 1000)} s)` };
+  } catch {
+    return { status: "unavailable", reason: "model_budget_unavailable", detail: "the tenant's model-call budget could not be checked" };
+  }
 }
 
 /** What planning reads from a create / preview request. */
@@ -74,12 +102,15 @@ export async function loadHistory(db: Db, tenantId: string, repoUrl: string, win
   return summariseHistory(builds, nodes, runs);
 }
 
-async function askModel(config: Config, input: PolicyPlanInput, repoUrl: string): Promise<ModelOutcome> {
+async function askModel(deps: PlanDeps, input: PolicyPlanInput, repoUrl: string): Promise<ModelOutcome> {
+  const config = deps.config;
   const doc = input.policy.document;
   if (config.PLANNER_MODEL_URL === undefined || config.PLANNER_MODEL_NAME === undefined) return { status: "not_configured" };
   if (!doc.model.enabled) return { status: "disabled" };
   const base = basePlan(input);
   if (base.scan_mode === "deterministic") return { status: "not_configured" }; // the engine records "skipped"
+  const overBudget = await modelBudget(deps);
+  if (overBudget !== null) return overBudget;
   return proposeBlueprint(
     {
       url: config.PLANNER_MODEL_URL,
@@ -99,7 +130,7 @@ async function askModel(config: Config, input: PolicyPlanInput, repoUrl: string)
  * the request selects it (see `policyCandidate`). Never mutates the request.
  * @throws AppError("invalid_dag") from SPEC planning.
  */
-export async function planBuild(deps: PlanningDeps, req: PlanRequest): Promise<PlannedDag> {
+export async function planBuild(deps: PlanDeps, req: PlanRequest): Promise<PlannedDag> {
   const candidate = policyCandidate(req);
   const spec = () => planDag({ objective: req.objective, dag: req.dag, metadata: req.metadata });
   if (candidate === null) return spec();
@@ -109,7 +140,7 @@ export async function planBuild(deps: PlanningDeps, req: PlanRequest): Promise<P
 
   const history = await loadHistory(deps.db, tenantId, req.repo_url, policy.document.history.window);
   const input: PolicyPlanInput = { objective: req.objective, metadata: req.metadata, repoSignals: req.repo_signals ?? null, history, policy };
-  const model = await askModel(deps.config, input, req.repo_url);
+  const model = await askModel(deps, input, req.repo_url);
   return planWithPolicy({ ...input, model });
 }
 

@@ -41,18 +41,25 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
  */
 export function requireCapability(cap: Capability) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    if (c.var.config.ENFORCE_CAPABILITY_AUTH) {
-      const principal = c.get("principal") as Principal | undefined;
-      if (principal === undefined) throw new AppError("unauthenticated", "Missing Bearer token.");
-      if (principal.capabilities.length === 0) {
-        throw new AppError("capabilities_missing", "Capability set missing for this request.");
-      }
-      if (!hasCapability(principal, cap)) {
-        throw new AppError("insufficient_capability", `Missing required capability: ${cap}`);
-      }
-    }
+    assertCapability(c, cap);
     await next();
   });
+}
+
+/**
+ * The check of `requireCapability`, callable before the route runs (the idempotency middleware
+ * checks the matched route's capability before it replays a stored response; issue 17 item 5).
+ */
+export function assertCapability(c: Context<AppEnv>, cap: Capability): void {
+  if (!c.var.config.ENFORCE_CAPABILITY_AUTH) return;
+  const principal = c.get("principal") as Principal | undefined;
+  if (principal === undefined) throw new AppError("unauthenticated", "Missing Bearer token.");
+  if (principal.capabilities.length === 0) {
+    throw new AppError("capabilities_missing", "Capability set missing for this request.");
+  }
+  if (!hasCapability(principal, cap)) {
+    throw new AppError("insufficient_capability", `Missing required capability: ${cap}`);
+  }
 }
 
 const STREAM_ROUTE = /^\/v1\/builds\/([^/]+)\/events$/;

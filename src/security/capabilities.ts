@@ -1,7 +1,11 @@
 /**
- * Roles and capabilities derived from verified JWT claims (SPEC §3.2). Pure functions:
+ * Roles and capabilities derived from verified JWT claims (SPEC §3.2, DESIGN §7). Pure functions:
  * roles are trimmed and lower-cased, explicit capabilities are trimmed and case-sensitive,
- * the effective set is explicit ∪ role-derived. Unknown roles grant nothing.
+ * the effective set is explicit ∪ role-derived. Unknown roles grant nothing. Authorization comes
+ * only from claims the identity provider's server controls (top-level role/permission claims,
+ * organisation claims, `app_metadata`); `user_metadata` — editable by the end user in
+ * Supabase-style providers — is read only under the development-only opt-in
+ * AUTH_TRUST_USER_METADATA (issue 17 item 1; docs/DECISIONS.md).
  */
 import type { Capability } from "./principal";
 
@@ -43,7 +47,10 @@ export const ROLE_CAPABILITIES: Readonly<Record<string, readonly (Capability | t
 
 const ROLE_KEYS = ["role", "roles", "org_role", "org_roles"] as const;
 const CAPABILITY_KEYS = ["capabilities", "permissions", "org_permissions"] as const;
-const METADATA_KEYS = ["app_metadata", "user_metadata"] as const;
+/** Server-controlled metadata claims. */
+const SERVER_METADATA_KEYS = ["app_metadata"] as const;
+/** Plus the user-editable one, only under the development opt-in. */
+const ALL_METADATA_KEYS = ["app_metadata", "user_metadata"] as const;
 const METADATA_ROLE_KEYS = ["role", "roles"] as const;
 const METADATA_CAPABILITY_KEYS = ["capabilities", "permissions"] as const;
 
@@ -67,10 +74,11 @@ function collect(
   claims: Record<string, unknown>,
   topKeys: readonly string[],
   metadataKeys: readonly string[],
+  sources: readonly string[],
 ): string[] {
   const values: string[] = [];
   for (const key of topKeys) values.push(...stringValues(claims[key]));
-  for (const meta of METADATA_KEYS) {
+  for (const meta of sources) {
     const nested = claims[meta];
     if (!isRecord(nested)) continue;
     for (const key of metadataKeys) values.push(...stringValues(nested[key]));
@@ -82,14 +90,21 @@ function sortedUnique(values: Iterable<string>): string[] {
   return [...new Set(values)].sort();
 }
 
+export interface AccessOptions {
+  /** Also read `user_metadata` (development-only opt-in AUTH_TRUST_USER_METADATA). Default false. */
+  trustUserMetadata?: boolean;
+}
+
 /**
  * Derives roles and effective capabilities from verified JWT claims (SPEC §3.2).
  * `roles` keeps recognised and unrecognised roles (lower-cased); `capabilities` is
- * explicit ∪ role-derived. Both are de-duplicated and sorted.
+ * explicit ∪ role-derived. Both are de-duplicated and sorted. `user_metadata` is ignored
+ * unless `opts.trustUserMetadata`.
  */
-export function deriveAccess(claims: Record<string, unknown>): { roles: string[]; capabilities: string[] } {
-  const roles = sortedUnique(collect(claims, ROLE_KEYS, METADATA_ROLE_KEYS).map((r) => r.toLowerCase()));
-  const capabilities = new Set(collect(claims, CAPABILITY_KEYS, METADATA_CAPABILITY_KEYS));
+export function deriveAccess(claims: Record<string, unknown>, opts: AccessOptions = {}): { roles: string[]; capabilities: string[] } {
+  const sources = opts.trustUserMetadata === true ? ALL_METADATA_KEYS : SERVER_METADATA_KEYS;
+  const roles = sortedUnique(collect(claims, ROLE_KEYS, METADATA_ROLE_KEYS, sources).map((r) => r.toLowerCase()));
+  const capabilities = new Set(collect(claims, CAPABILITY_KEYS, METADATA_CAPABILITY_KEYS, sources));
   for (const role of roles) {
     const granted = Object.hasOwn(ROLE_CAPABILITIES, role) ? ROLE_CAPABILITIES[role] : undefined;
     for (const cap of granted ?? []) capabilities.add(cap);

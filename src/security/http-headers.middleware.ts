@@ -46,9 +46,15 @@ function originRules(env: Env): readonly OriginRule[] {
   }
 }
 
+/**
+ * Paths never served cross-origin, whatever CORS_ALLOWED_ORIGINS says: the development token
+ * endpoint mints admin tokens, so a page on another local port must not read one (issue 17).
+ */
+const NO_CORS_PATH = /^\/v1\/dev(?:\/|$)/;
+
 /** CORS: preflights answered here (before authentication), allowed origins echoed, never `*`. */
 export const corsPolicy = createMiddleware<AppEnv>(async (c, next) => {
-  const rules = originRules(c.env);
+  const rules = NO_CORS_PATH.test(c.req.path) ? [] : originRules(c.env);
   return cors({
     origin: (origin) => (origin !== "" && originAllowed(rules, origin) ? origin : null),
     allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],

@@ -8,13 +8,18 @@
  * Outcomes worth retrying (5xx, 429, 401/403, lease_lost) are not stored: the claim is released.
  * The guard unreachable → 503 `coordination_unavailable`, the request is not executed.
  * Signature-authenticated webhook ingest is skipped: its delivery id is its replay key.
+ * The matched route's capability is checked before any lookup (issue 17 item 5): a stored
+ * response is never replayed to a principal the route itself would refuse.
  */
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
+import { matchedRoutes } from "hono/route";
 import type { AppEnv } from "../env";
 import { AppError, problemResponse } from "../errors";
 import { concatBytes, sha256Hex, utf8 } from "../lib/crypto";
-import type { Principal } from "./principal";
+import { middlewareMeta } from "../ops/route-meta";
+import { assertCapability } from "./auth.middleware";
+import type { Capability, Principal } from "./principal";
 import { isPublicApiPath } from "./public-paths";
 import type { StoredResponse } from "./replay-guard";
 import { cacheCompletion, cachedCompletion, guardKey, newClaimToken, replayGuard } from "./replay-guard.client";
@@ -87,6 +92,23 @@ function logWarn(c: Context<AppEnv>, msg: string, err: unknown): void {
   console.warn(JSON.stringify({ level: "warn", msg, request_id: c.var.requestId, error: err instanceof Error ? err.message : String(err) }));
 }
 
+/**
+ * Capabilities the route that will answer this request enforces: the first matched route
+ * registered for the method (not an `app.use` middleware), all handlers of its chain.
+ */
+function routeCapabilities(c: Context<AppEnv>): Capability[] {
+  const routes = matchedRoutes(c).filter((r) => r.method !== "ALL");
+  const first = routes[0];
+  if (first === undefined) return [];
+  const caps: Capability[] = [];
+  for (const r of routes) {
+    if (r.path !== first.path || r.method !== first.method) continue;
+    const meta = middlewareMeta(r.handler);
+    if (meta?.kind === "capability") caps.push(meta.capability);
+  }
+  return caps;
+}
+
 export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   const method = c.req.method;
   const header = c.req.header("idempotency-key");
@@ -94,6 +116,8 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   if ((method !== "POST" && method !== "PATCH") || header === undefined || principal === undefined || isPublicApiPath(method, c.req.path)) {
     return next();
   }
+  // The route's own capability first: its chain runs only after this middleware.
+  for (const cap of routeCapabilities(c)) assertCapability(c, cap);
   const cfg = c.var.config;
   const idemKey = parseIdempotencyKey(header);
   const body = new Uint8Array(await c.req.arrayBuffer());

@@ -72,6 +72,17 @@ function secretKey(secret: string): Uint8Array {
   return new TextEncoder().encode(secret);
 }
 
+/**
+ * The pinned issuer of each key source (issue 17 item 7): HS256 tokens must carry `JWT_ISSUER`,
+ * JWKS tokens `JWT_JWKS_ISSUER` (or `JWT_ISSUER` when JWKS is the only source). With both sources
+ * configured, both are required and distinct (ConfigSchema), so one source can never mint a token
+ * the other's identities answer to.
+ */
+export function pinnedIssuer(config: Config, source: "hs256" | "jwks"): string | undefined {
+  if (source === "hs256") return config.JWT_ISSUER;
+  return config.JWT_JWKS_ISSUER ?? (config.JWT_SECRET === undefined ? config.JWT_ISSUER : undefined);
+}
+
 async function verifyByAlg(token: string, config: Config): Promise<JWTPayload> {
   let alg: unknown;
   try {
@@ -79,23 +90,39 @@ async function verifyByAlg(token: string, config: Config): Promise<JWTPayload> {
   } catch (err) {
     throw invalid("malformed token.", err);
   }
-  const base: JWTVerifyOptions = { audience: config.JWT_AUDIENCE };
-  if (config.JWT_ISSUER !== undefined) base.issuer = config.JWT_ISSUER;
+  // `exp` is required (a token without it would never expire).
+  const base: JWTVerifyOptions = { audience: config.JWT_AUDIENCE, requiredClaims: ["exp"] };
 
   if (alg === "HS256") {
     if (config.JWT_SECRET === undefined) throw invalid("algorithm not accepted.");
-    const { payload } = await jwtVerify(token, secretKey(config.JWT_SECRET), { ...base, algorithms: ["HS256"] });
+    const issuer = pinnedIssuer(config, "hs256");
+    const { payload } = await jwtVerify(token, secretKey(config.JWT_SECRET), { ...base, ...(issuer === undefined ? {} : { issuer }), algorithms: ["HS256"] });
     return payload;
   }
   if (typeof alg === "string" && (JWKS_ALGORITHMS as readonly string[]).includes(alg)) {
     if (config.JWT_JWKS_URL === undefined) throw invalid("algorithm not accepted.");
+    const issuer = pinnedIssuer(config, "jwks");
     const { payload } = await jwtVerify(token, jwksFor(config.JWT_JWKS_URL), {
       ...base,
+      ...(issuer === undefined ? {} : { issuer }),
       algorithms: [alg as JwksAlgorithm],
     });
     return payload;
   }
   throw invalid("algorithm not accepted.");
+}
+
+/** Tolerated clock difference for the lifetime check. */
+const LIFETIME_SKEW_SECONDS = 60;
+
+/** Refuses a token whose lifetime exceeds JWT_MAX_LIFETIME_SECONDS (by `iat`, and from now). */
+function assertLifetime(payload: JWTPayload, config: Config): void {
+  const exp = payload.exp as number; // required by verifyByAlg
+  const now = Math.floor(Date.now() / 1000);
+  const max = config.JWT_MAX_LIFETIME_SECONDS;
+  if (exp - now > max + LIFETIME_SKEW_SECONDS || (typeof payload.iat === "number" && exp - payload.iat > max)) {
+    throw invalid(`token lifetime exceeds ${max} seconds.`);
+  }
 }
 
 /**
@@ -130,8 +157,8 @@ function rememberPrincipal(token: string, config: Config, principal: Principal, 
  * Verifies a user bearer token and returns its Principal (from this isolate's cache of
  * verified tokens when it has it).
  * Throws AppError `token_expired` for an expired token and `unauthenticated` for any other
- * failure (bad signature/audience/issuer, unsupported alg, no `sub`, local-dev token outside
- * development). Tenant = string claim `config.TENANT_CLAIM` if non-empty, else `sub`.
+ * failure (bad signature/audience/issuer, unsupported alg, no `sub`, no `exp`, a lifetime above
+ * JWT_MAX_LIFETIME_SECONDS, local-dev token outside development). Tenant = string claim `config.TENANT_CLAIM` if non-empty, else `sub`.
  */
 export async function verifyUserToken(token: string, config: Config): Promise<Principal> {
   const now = Date.now();
@@ -149,17 +176,21 @@ async function verifyUncached(token: string, config: Config): Promise<{ value: P
   } catch (err) {
     throw mapJoseError(err);
   }
+  assertLifetime(payload, config);
   if (payload.iss === LOCAL_DEV_ISSUER && config.ENVIRONMENT !== "development") {
     throw invalid("local development tokens are not accepted here.");
   }
-  const sub = payload.sub;
-  if (typeof sub !== "string" || sub.trim() === "") {
+  const rawSub = payload.sub;
+  if (typeof rawSub !== "string" || rawSub.trim() === "") {
     throw new AppError("unauthenticated", "Token has no subject.");
   }
+  // Two key sources: identities are `<iss>|<sub>` (each source's issuer is pinned and distinct),
+  // so a subject of one identity provider never names a user of the other. One source: `sub`.
+  const sub = config.JWT_SECRET !== undefined && config.JWT_JWKS_URL !== undefined ? `${String(payload.iss)}|${rawSub}` : rawSub;
   const claims = payload as Record<string, unknown>;
   const tenantClaim = claims[config.TENANT_CLAIM];
   const tenantId = typeof tenantClaim === "string" && tenantClaim.trim() !== "" ? tenantClaim : sub;
-  const { roles, capabilities } = deriveAccess(claims);
+  const { roles, capabilities } = deriveAccess(claims, { trustUserMetadata: config.AUTH_TRUST_USER_METADATA });
   // Shared by every request that presents this token (the cache above): immutable.
   Object.freeze(roles);
   Object.freeze(capabilities);

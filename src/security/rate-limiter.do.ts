@@ -18,10 +18,22 @@ export class RateLimiter extends DurableObject<Env> {
     const input = HitInputSchema.parse(raw);
     const now = Date.now();
     const { bucket, result } = takeToken(this.buckets.get(input.bucket), input, now);
+    // Re-inserted: the map's order is least recently used first.
+    this.buckets.delete(input.bucket);
     this.buckets.set(input.bucket, { ...bucket, period_ms: input.period_ms });
     if (this.buckets.size > MAX_BUCKETS) {
       for (const [name, b] of this.buckets) if (isIdle(b, b.period_ms, now)) this.buckets.delete(name);
+      // Still over (every bucket active): a hard bound, least recently used first.
+      for (const name of this.buckets.keys()) {
+        if (this.buckets.size <= MAX_BUCKETS) break;
+        this.buckets.delete(name);
+      }
     }
     return result;
+  }
+
+  /** Number of buckets held (tests: the map is bounded). */
+  async size(): Promise<number> {
+    return this.buckets.size;
   }
 }

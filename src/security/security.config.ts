@@ -96,3 +96,20 @@ export const RateLimitRulesSchema = jsonObject("RATE_LIMIT_RULES").pipe(
     z.number().int().min(0).max(1_000_000),
   ),
 );
+
+/**
+ * `WEBHOOK_TENANT_SECRETS` (secret): JSON `{"<tenant id>": "whsec_… [whsec_…]", …}` — per-tenant
+ * Standard Webhooks secrets; a delivery verified by a tenant's secret belongs to that tenant.
+ */
+export const WebhookTenantSecretsSchema = jsonObject("WEBHOOK_TENANT_SECRETS").transform((obj, ctx): Array<{ tenantId: string; secrets: Uint8Array[] }> => {
+  const out: Array<{ tenantId: string; secrets: Uint8Array[] }> = [];
+  for (const [tenantId, value] of Object.entries(obj)) {
+    const parsed = typeof value === "string" && tenantId.length > 0 && tenantId.length <= 256 ? StandardWebhookSecretsSchema.safeParse(value) : null;
+    if (!parsed?.success) {
+      ctx.addIssue({ code: "custom", message: "WEBHOOK_TENANT_SECRETS maps tenant ids (1–256 chars) to whsec_ secrets" });
+      return z.NEVER;
+    }
+    out.push({ tenantId, secrets: parsed.data });
+  }
+  return out;
+});

@@ -33,15 +33,19 @@ export async function insertDeliveries(d1: D1Database, rows: readonly DeliveryRo
   return rows.map((r) => inserted.has(r.deliveryId));
 }
 
-/** Deliveries visible to `tenantId`: deployment-global ones (tenant null) and the tenant's own. */
-function visibleTo(tenantId: string) {
-  return or(isNull(webhookDeliveries.tenantId), eq(webhookDeliveries.tenantId, tenantId));
+/**
+ * Deliveries visible to `tenantId`: the tenant's own, plus the tenant-less (deployment) ones when
+ * the caller is a deployment administrator (issue 17 item 3).
+ */
+function visibleTo(tenantId: string, deploymentAdmin: boolean) {
+  const own = eq(webhookDeliveries.tenantId, tenantId);
+  return deploymentAdmin ? or(isNull(webhookDeliveries.tenantId), own) : own;
 }
 
 /** Newest first, keyset-paged on (received_at, delivery_id). */
 export async function listDeliveries(
   db: Db,
-  q: { tenantId: string; scheme?: string; limit: number; after?: { receivedAt: string; deliveryId: string } },
+  q: { tenantId: string; deploymentAdmin: boolean; scheme?: string; limit: number; after?: { receivedAt: string; deliveryId: string } },
 ): Promise<DeliveryRow[]> {
   const t = webhookDeliveries;
   const keyset = q.after
@@ -50,12 +54,12 @@ export async function listDeliveries(
   return db
     .select()
     .from(t)
-    .where(and(visibleTo(q.tenantId), q.scheme ? eq(t.scheme, q.scheme) : undefined, keyset))
+    .where(and(visibleTo(q.tenantId, q.deploymentAdmin), q.scheme ? eq(t.scheme, q.scheme) : undefined, keyset))
     .orderBy(desc(t.receivedAt), desc(t.deliveryId))
     .limit(q.limit)
     .all();
 }
 
-export async function getDelivery(db: Db, tenantId: string, deliveryId: string): Promise<DeliveryRow | undefined> {
-  return db.select().from(webhookDeliveries).where(and(eq(webhookDeliveries.deliveryId, deliveryId), visibleTo(tenantId))).get();
+export async function getDelivery(db: Db, tenantId: string, deploymentAdmin: boolean, deliveryId: string): Promise<DeliveryRow | undefined> {
+  return db.select().from(webhookDeliveries).where(and(eq(webhookDeliveries.deliveryId, deliveryId), visibleTo(tenantId, deploymentAdmin))).get();
 }

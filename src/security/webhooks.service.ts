@@ -11,7 +11,8 @@
  * replayed (kept 2 × window + 60 s: a timestamp may be up to one window in the future); the claim is not completed,
  * which would cost a second guard round trip per delivery for no decision (issue 9 profile).
  * Guard unreachable → 503, nothing stored.
- * Deliveries belong to WEBHOOK_TENANT_ID when set, else to the deployment (tenant null).
+ * Deliveries belong to the tenant whose WEBHOOK_TENANT_SECRETS secret signed them, else to
+ * WEBHOOK_TENANT_ID when set, else to no tenant — visible only to deployment administrators.
  */
 import type { Config, Db } from "../env";
 import { AppError } from "../errors";
@@ -19,7 +20,7 @@ import { sha256Hex, toBase64 } from "../lib/crypto";
 import { withoutParams } from "../lib/db-errors";
 import { isoTimestamp, newId } from "../lib/ids";
 import { decodeCursor, encodeCursor } from "../lib/cursor";
-import type { Principal } from "./principal";
+import { type Principal, isTenantAdmin } from "./principal";
 import { guardKey, knownReplay, newClaimToken, rememberReplay, replayGuard } from "./replay-guard.client";
 import { logLine } from "../ops/log";
 import type { StoreResult } from "./delivery-writer";
@@ -42,16 +43,32 @@ function replayDetected(): AppError {
   return new AppError("webhook_replay_detected", "nonce_replay_detected");
 }
 
-async function verifySignature(config: Config, h: WebhookHeaders, body: Uint8Array): Promise<void> {
+/**
+ * Verifies the signature and answers the tenant the delivery belongs to: the tenant whose
+ * WEBHOOK_TENANT_SECRETS secret verified it, else (deployment-wide secrets) WEBHOOK_TENANT_ID or
+ * null — a tenant-less delivery, visible only to deployment administrators.
+ */
+async function verifySignature(config: Config, h: WebhookHeaders, body: Uint8Array): Promise<string | null> {
   let ok: boolean;
   if (h.scheme === "platform") {
     if (config.PLATFORM_WEBHOOK_SIGNING_SECRET === undefined) throw new AppError("webhook_rejected", "The X-Platform signature scheme is not configured.");
     ok = await verifyPlatformSignature(config.PLATFORM_WEBHOOK_SIGNING_SECRET, h, body);
   } else {
-    if (config.STANDARD_WEBHOOK_SECRETS === undefined) throw new AppError("webhook_rejected", "Standard Webhooks are not configured.");
-    ok = await verifyStandardSignature(config.STANDARD_WEBHOOK_SECRETS, h, body);
+    if (config.STANDARD_WEBHOOK_SECRETS === undefined && config.WEBHOOK_TENANT_SECRETS === undefined) {
+      throw new AppError("webhook_rejected", "Standard Webhooks are not configured.");
+    }
+    for (const { tenantId, secrets } of config.WEBHOOK_TENANT_SECRETS ?? []) {
+      if (await verifyStandardSignature(secrets, h, body)) return tenantId;
+    }
+    ok = config.STANDARD_WEBHOOK_SECRETS !== undefined && (await verifyStandardSignature(config.STANDARD_WEBHOOK_SECRETS, h, body));
   }
   if (!ok) throw new AppError("webhook_signature_invalid", "signature_invalid");
+  return config.WEBHOOK_TENANT_ID ?? null;
+}
+
+/** Deployment administrators: admins (`*`) of DEPLOYMENT_ADMIN_TENANT. They alone see tenant-less deliveries. */
+export function isDeploymentAdmin(config: Config, principal: Principal): boolean {
+  return config.DEPLOYMENT_ADMIN_TENANT !== undefined && principal.tenantId === config.DEPLOYMENT_ADMIN_TENANT && isTenantAdmin(principal);
 }
 
 function encodeBody(body: Uint8Array): { text: string; encoding: "utf8" | "base64" } {
@@ -73,7 +90,7 @@ export async function ingestWebhook(deps: IngestDeps, req: Request) {
   const window = cfg.WEBHOOK_REPLAY_WINDOW_SECONDS;
   assertInWindow(h.timestamp, Math.floor(Date.now() / 1000), window);
   const body = await readBodyCapped(req, cfg.WEBHOOK_MAX_BODY_BYTES);
-  await verifySignature(cfg, h, body);
+  const tenantId = await verifySignature(cfg, h, body);
 
   const key = await guardKey("webhook", h.scheme, h.id);
   if (await knownReplay(deps.env, key)) throw replayDetected();
@@ -95,7 +112,7 @@ export async function ingestWebhook(deps: IngestDeps, req: Request) {
     deliveryId: newId(),
     scheme: h.scheme,
     externalId: h.id,
-    tenantId: cfg.WEBHOOK_TENANT_ID ?? null,
+    tenantId,
     signedAt: h.timestamp,
     receivedAt: isoTimestamp(Date.now()),
     contentType: req.headers.get("content-type")?.slice(0, 255) ?? null,
@@ -154,13 +171,13 @@ function deliveryItem(r: repo.DeliveryRow) {
 }
 
 /** Accepted deliveries visible to the caller's tenant, newest first. */
-export async function listDeliveries(deps: { db: Db; principal: Principal }, q: ListDeliveriesQuery) {
+export async function listDeliveries(deps: { db: Db; config: Config; principal: Principal }, q: ListDeliveriesQuery) {
   let after: { receivedAt: string; deliveryId: string } | undefined;
   if (q.cursor !== undefined) {
     const [receivedAt, deliveryId] = decodeCursor(q.cursor, 2) as [string, string];
     after = { receivedAt, deliveryId };
   }
-  const rows = await repo.listDeliveries(deps.db, { tenantId: deps.principal.tenantId, scheme: q.scheme, limit: q.limit + 1, after });
+  const rows = await repo.listDeliveries(deps.db, { tenantId: deps.principal.tenantId, deploymentAdmin: isDeploymentAdmin(deps.config, deps.principal), scheme: q.scheme, limit: q.limit + 1, after });
   const page = rows.slice(0, q.limit);
   const last = page[page.length - 1];
   return {
@@ -170,8 +187,8 @@ export async function listDeliveries(deps: { db: Db; principal: Principal }, q: 
 }
 
 /** One delivery with its stored body. */
-export async function getDelivery(deps: { db: Db; principal: Principal }, deliveryId: string) {
-  const row = await repo.getDelivery(deps.db, deps.principal.tenantId, deliveryId);
+export async function getDelivery(deps: { db: Db; config: Config; principal: Principal }, deliveryId: string) {
+  const row = await repo.getDelivery(deps.db, deps.principal.tenantId, isDeploymentAdmin(deps.config, deps.principal), deliveryId);
   if (!row) throw new AppError("webhook_delivery_not_found", "Webhook delivery not found.");
   return { ...deliveryItem(row), body: row.body, body_encoding: row.bodyEncoding };
 }

@@ -80,11 +80,12 @@ describe("GET /v1/builds/:id/events (SSE)", () => {
   });
 
   it("answers 401/404/403 as problem+json before the stream starts", async () => {
-    const owner = await caller({ sub: "user_sse_owner" });
+    // Same tenant: another member's build is 403 (another tenant's would be 404, issue 17 item 2).
+    const owner = await caller({ sub: "user_sse_owner", org_id: "org_sse" });
     const created = await createBuild(owner, { metadata: { simulated_duration_ms: 0 } });
     const anon = await raw(`/v1/builds/${created.build_id}/events`);
     expect(anon.status).toBe(401);
-    const stranger = await caller({ sub: "user_sse_stranger" });
+    const stranger = await caller({ sub: "user_sse_stranger", org_id: "org_sse" });
     const forbidden = await stranger.request("GET", `/v1/builds/${created.build_id}/events`);
     expect(forbidden.status).toBe(403);
     expect(forbidden.body.code).toBe("build_access_denied");

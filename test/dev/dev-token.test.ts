@@ -101,8 +101,8 @@ describe("outside local development", () => {
     await expectNotFound(await call("/v1/dev/token", postJson({ role: "admin" }), { host: "192.168.1.20:8787" }));
   });
 
-  it("answers on every loopback spelling", async () => {
-    for (const host of ["localhost:8787", "127.0.0.1:8787", "[::1]:8787", "127.0.0.2"]) {
+  it("answers on exactly the loopback names 127.0.0.1, localhost and [::1] (issue 17 item 10)", async () => {
+    for (const host of ["localhost:8787", "127.0.0.1:8787", "[::1]:8787", "LOCALHOST"]) {
       expect((await call("/v1/dev/token", {}, { host })).status).toBe(200);
     }
   });

@@ -139,6 +139,26 @@ function paramArb(name: string): fc.Arbitrary<string> {
   );
 }
 
+/**
+ * Path encodings (issue 17 item 9): a param (or a literal segment) spelled with valid, malformed
+ * and tricky percent-encodings — truncated UTF-8 sequences, lone `%`, bad hex digits, overlong
+ * forms, encoded surrogates, encoded slashes and dots, mixed case hex.
+ */
+const BAD_ESCAPES = ["%", "%Z", "%ZZ", "%G0", "%0", "%E0%A4%A", "%E0%A4", "%C3", "%C3%28", "%ED%A0%80", "%F8%88%80%80%80", "%FF", "%C0%AF", "%E0%80%AF", "%F4%90%80%80", "%%41", "%u0041"];
+const OK_ESCAPES = ["%2F", "%2f", "%2E%2E", "%20", "%00", "%E2%82%AC", "%F0%9F%98%80", "%41", "%7E", "%25"];
+const pathPieceArb = fc
+  .array(fc.oneof(fc.constantFrom(...BAD_ESCAPES), fc.constantFrom(...OK_ESCAPES), unicodeString(4).map(pct), fc.constantFrom("a", "1", "-", ".")), { minLength: 1, maxLength: 4 })
+  .map((parts) => parts.join(""));
+/** Whether a raw path decodes (what the server must accept rather than answer 400 malformed_path). */
+const decodes = (raw: string) => {
+  try {
+    decodeURIComponent(raw);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 const QUERY_KEYS = ["limit", "cursor", "status", "severity", "scheme", "node_id", "metric", "gate", "stream_token", "window", "repo", "version"];
 const queryArb = fc.array(
   fc.tuple(
@@ -339,6 +359,38 @@ beforeAll(async () => {
   baseline = await quiesce();
 }, 60_000);
 
+/** A route with one param or literal segment replaced by a path-encoding piece (valid or not). */
+function encodedPathArb(route: Route): fc.Arbitrary<{ method: string; path: string; headers: Record<string, string>; body: string | undefined }> {
+  const segments = route.path.split("/").slice(1);
+  return fc
+    .record({ index: fc.nat({ max: Math.max(0, segments.length - 1) }), piece: pathPieceArb, auth: fc.constantFrom(`Bearer ${tokens.admin}`, undefined) })
+    .map(({ index, piece, auth }) => {
+      const path = `/${segments.map((seg, i) => (i === index ? piece : seg.startsWith(":") ? (seeded[seg.slice(1)] ?? crypto.randomUUID()) : seg)).join("/")}`;
+      const headers: Record<string, string> = auth === undefined ? {} : { authorization: auth };
+      const body = route.method === "GET" ? undefined : "{}";
+      if (body !== undefined) headers["content-type"] = "application/json";
+      return { method: route.method, path, headers, body };
+    });
+}
+
+async function checkEncoded(req: FuzzRequest): Promise<void> {
+  const res = await send(req);
+  statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+  const what = describeReq(req);
+  const type = res.headers.get("content-type") ?? "";
+  const text = type.startsWith("text/event-stream") ? (await res.body?.cancel(), "") : await res.text();
+  expect(res.status, `5xx for ${what}: ${text.slice(0, 400)}`).toBeLessThan(500);
+  if (!decodes(req.path)) {
+    expect(res.status, `malformed path not 400 for ${what}: ${text.slice(0, 200)}`).toBe(400);
+    expect((JSON.parse(text) as { code: string }).code).toBe("malformed_path");
+  }
+  if (res.status >= 400) expect(type, `error without problem+json for ${what}`).toBe("application/problem+json");
+  const after = await d1Fingerprint(env.DB);
+  if (after === baseline) return;
+  if (res.status >= 400) expect.fail(`partial write: ${res.status} ${text.slice(0, 200)} changed D1 for ${what}`);
+  baseline = await quiesce();
+}
+
 afterAll(() => console.log(`fuzz: responses by status ${JSON.stringify(statuses)}`));
 
 describe("fuzz: the route table", () => {
@@ -350,6 +402,16 @@ describe("fuzz: the route table", () => {
 
   it("seeds an entity for the common path params", () => {
     for (const name of ["id", "task_run_id", "secret_id", "campaign_id", "delivery_id"]) expect(seeded[name], name).toBeTruthy();
+  });
+});
+
+describe("fuzz: path encodings (every route, 0 5xx; a malformed one is 400 malformed_path)", () => {
+  it.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))("%s", async (key, route) => {
+    await fc.assert(fc.asyncProperty(encodedPathArb(route), checkEncoded), {
+      numRuns: 8,
+      seed: SEED + 17 + [...key].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) | 0, 0),
+      endOnFailure: true,
+    });
   });
 });
 

@@ -119,7 +119,7 @@ describe("dead letters", () => {
     expect((await waitForStatus(operator, b.build_id)).status).toBe("completed");
   });
 
-  it("is tenant-scoped and needs program.runtime.write", async () => {
+  it("is scoped like builds (tenant, then creator or tenant admin) and needs program.runtime.write", async () => {
     const owner = await caller({ sub: "dl-owner", org_id: "dead-letter-scope-org" });
     const build = await poisonedBuild(owner);
     await driveUntilDeadLettered(build.build_id);
@@ -135,10 +135,19 @@ describe("dead letters", () => {
     const denied = await viewer.request("GET", "/v1/ops/dead-letters");
     expect([denied.status, denied.body.code]).toEqual([403, "insufficient_capability"]);
 
-    // A teammate operator of the same tenant (not the creator) may re-drive it.
+    // Issue 17 item 12: a teammate operator of the same tenant (not the creator) neither sees nor
+    // re-drives it — as with builds (403 for the same tenant); a tenant admin does.
     const teammate = await caller({ sub: "dl-teammate", org_id: "dead-letter-scope-org" });
-    expect((await teammate.request("GET", "/v1/ops/dead-letters")).body.items.map((x: any) => x.build_id)).toEqual([build.build_id]);
-    expect((await teammate.request("POST", `/v1/ops/dead-letters/${build.build_id}/redrive`)).status).toBe(200);
+    expect((await teammate.request("GET", "/v1/ops/dead-letters?state=all")).body.items).toEqual([]);
+    const peek = await teammate.request("GET", `/v1/ops/dead-letters/${build.build_id}`);
+    expect([peek.status, peek.body.code]).toEqual([403, "build_access_denied"]);
+    const push = await teammate.request("POST", `/v1/ops/dead-letters/${build.build_id}/redrive`);
+    expect([push.status, push.body.code]).toEqual([403, "build_access_denied"]);
+    const bulk = await teammate.request("POST", "/v1/ops/dead-letters/redrive?limit=10");
+    expect([bulk.status, bulk.body.redriven, bulk.body.remaining]).toEqual([200, [], 0]);
+    const admin = await caller({ sub: "dl-admin", org_id: "dead-letter-scope-org", roles: ["admin"] });
+    expect((await admin.request("GET", "/v1/ops/dead-letters")).body.items.map((x: any) => x.build_id)).toEqual([build.build_id]);
+    expect((await admin.request("POST", `/v1/ops/dead-letters/${build.build_id}/redrive`)).status).toBe(200);
     expect((await waitForStatus(owner, build.build_id)).status).toBe("completed");
   });
 

@@ -24,6 +24,8 @@ export const FAKE_MODEL_NAME = "fake-planner";
 export function modelEnv(overrides: Record<string, string> = {}): Env {
   return {
     ...env,
+    // The fake server speaks http on loopback: allowed only under ENVIRONMENT=development (issue 17).
+    ENVIRONMENT: "development",
     PLANNER_MODEL_URL: inject("plannerModelUrl"),
     PLANNER_MODEL_NAME: FAKE_MODEL_NAME,
     PLANNER_MODEL_API_KEY: FAKE_MODEL_KEY,

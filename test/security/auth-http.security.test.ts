@@ -93,8 +93,11 @@ describe("ownership", () => {
     const build = await createBuild(owner, { metadata: { simulated_duration_ms: 0 } });
     const admin = await caller({ sub: "admin_2", org_id: "org_2", roles: ["admin"] });
     expect((await admin.request("GET", `/v1/builds/${build.build_id}`)).status).toBe(200);
+    // Another tenant's build does not exist for the caller (issue 17 item 2): 404, never 403.
     const outsider = await caller({ sub: "admin_3", org_id: "org_3", roles: ["admin"] });
-    expect((await outsider.request("GET", `/v1/builds/${build.build_id}`)).status).toBe(403);
+    const res = await outsider.request("GET", `/v1/builds/${build.build_id}`);
+    expect(res.status).toBe(404);
+    expect(res.body.code).toBe("build_not_found");
   });
 });
 

@@ -1,5 +1,6 @@
 /**
- * deriveAccess (SPEC §3.2): role table, claim sources (top-level and app/user metadata),
+ * deriveAccess (SPEC §3.2): role table, claim sources (top-level and app_metadata; user_metadata
+ * only under the development opt-in),
  * role normalisation, case-sensitive explicit capabilities, unknown roles and sorting.
  */
 import { describe, expect, it } from "vitest";
@@ -66,10 +67,25 @@ describe("deriveAccess claim sources", () => {
     ["org_roles", { org_roles: ["viewer"] }],
     ["app_metadata.role", { app_metadata: { role: "viewer" } }],
     ["app_metadata.roles", { app_metadata: { roles: ["viewer"] } }],
-    ["user_metadata.role", { user_metadata: { role: "viewer" } }],
-    ["user_metadata.roles", { user_metadata: { roles: "viewer" } }],
   ])("reads roles from %s", (_name, claims) => {
     expect(deriveAccess(claims)).toEqual({ roles: ["viewer"], capabilities: VIEWER });
+  });
+
+  // Issue 17 item 1: end users can edit user_metadata (Supabase-style providers).
+  it.each([
+    ["user_metadata.role", { user_metadata: { role: "admin" } }],
+    ["user_metadata.roles", { user_metadata: { roles: ["admin"] } }],
+    ["user_metadata.capabilities", { user_metadata: { capabilities: ["*"] } }],
+    ["user_metadata.permissions", { user_metadata: { permissions: "program.secrets.write" } }],
+  ])("ignores %s by default (user-editable)", (_name, claims) => {
+    expect(deriveAccess(claims)).toEqual({ roles: [], capabilities: [] });
+  });
+
+  it.each([
+    ["user_metadata.role", { user_metadata: { role: "viewer" } }],
+    ["user_metadata.roles", { user_metadata: { roles: "viewer" } }],
+  ])("reads roles from %s only under the development opt-in", (_name, claims) => {
+    expect(deriveAccess(claims, { trustUserMetadata: true })).toEqual({ roles: ["viewer"], capabilities: VIEWER });
   });
 
   it.each([
@@ -78,19 +94,27 @@ describe("deriveAccess claim sources", () => {
     ["org_permissions", { org_permissions: ["program.secrets.write"] }],
     ["app_metadata.capabilities", { app_metadata: { capabilities: ["program.secrets.write"] } }],
     ["app_metadata.permissions", { app_metadata: { permissions: ["program.secrets.write"] } }],
-    ["user_metadata.capabilities", { user_metadata: { capabilities: ["program.secrets.write"] } }],
-    ["user_metadata.permissions", { user_metadata: { permissions: "program.secrets.write" } }],
   ])("reads explicit capabilities from %s", (_name, claims) => {
     expect(deriveAccess(claims)).toEqual({ roles: [], capabilities: ["program.secrets.write"] });
   });
 
+  it.each([
+    ["user_metadata.capabilities", { user_metadata: { capabilities: ["program.secrets.write"] } }],
+    ["user_metadata.permissions", { user_metadata: { permissions: "program.secrets.write" } }],
+  ])("reads explicit capabilities from %s only under the development opt-in", (_name, claims) => {
+    expect(deriveAccess(claims, { trustUserMetadata: true })).toEqual({ roles: [], capabilities: ["program.secrets.write"] });
+  });
+
   it("unions roles from every source and explicit with role capabilities", () => {
-    const access = deriveAccess({
-      role: "viewer",
-      app_metadata: { roles: ["security"] },
-      user_metadata: { capabilities: ["custom.cap"] },
-      permissions: ["program.release.write"],
-    });
+    const access = deriveAccess(
+      {
+        role: "viewer",
+        app_metadata: { roles: ["security"] },
+        user_metadata: { capabilities: ["custom.cap"] },
+        permissions: ["program.release.write"],
+      },
+      { trustUserMetadata: true },
+    );
     expect(access.roles).toEqual(["security", "viewer"]);
     expect(access.capabilities).toEqual(
       [...new Set([...VIEWER, ...SECURITY, "custom.cap", "program.release.write"])].sort(),

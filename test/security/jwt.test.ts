@@ -93,12 +93,21 @@ describe("verifyUserToken (HS256)", () => {
     expect(principal.capabilities).toEqual([]);
   });
 
-  it("accepts an audience array that includes the configured audience; exp is optional", async () => {
+  it("accepts an audience array that includes the configured audience", async () => {
     const token = await new SignJWT({ sub: "user_e" })
       .setProtectedHeader({ alg: "HS256" })
       .setAudience(["other", "authenticated"])
+      .setExpirationTime("1h")
       .sign(new TextEncoder().encode(SECRET));
     expect((await verifyUserToken(token, config())).sub).toBe("user_e");
+  });
+
+  it("a token without exp → unauthenticated (issue 17 item 7: exp is required)", async () => {
+    const token = await new SignJWT({ sub: "user_e2" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setAudience("authenticated")
+      .sign(new TextEncoder().encode(SECRET));
+    await expectAppError(verifyUserToken(token, config()), "unauthenticated", '"exp" claim check failed.');
   });
 
   it("expired → token_expired", async () => {
@@ -219,7 +228,8 @@ describe("verifyUserToken (JWKS)", () => {
     const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg, use: "sig" };
     const url = uniqueJwksUrl();
     const fetchSpy = await serveJwks(url, [jwk]);
-    const cfg = config({ JWT_JWKS_URL: url });
+    // JWKS as the only source (with both sources, subjects are qualified by issuer: token-lifetime.security.test.ts).
+    const cfg = config({ JWT_SECRET: undefined, JWT_JWKS_URL: url });
 
     const sign = (sub: string) =>
       new SignJWT({ sub, org_id: "org_j", roles: ["viewer"] })

@@ -174,10 +174,11 @@ describe("POST /v1/program/webhook/ingest — reference X-Platform scheme (SPEC 
     const data = new Uint8Array([...prefix, ...bytes]);
     const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, data));
     const hex = [...mac].map((b) => b.toString(16).padStart(2, "0")).join("");
-    const res = await ingest(bytes as unknown as string, { "x-platform-nonce": nonce, "x-platform-timestamp": String(ts), "x-platform-signature": hex });
+    // Owned by a tenant (issue 17 item 3: a tenant-less delivery is visible to deployment administrators only).
+    const res = await fetchWith({ WEBHOOK_TENANT_ID: "org_b64" }, INGEST, { method: "POST", headers: { "x-platform-nonce": nonce, "x-platform-timestamp": String(ts), "x-platform-signature": hex }, body: bytes });
     expect(res.status).toBe(200);
     const { delivery_id } = (await res.json()) as { delivery_id: string };
-    const admin = await caller({ roles: ["admin"] });
+    const admin = await caller({ roles: ["admin"], org_id: "org_b64" });
     const got = await admin.request("GET", `/v1/program/webhook/deliveries/${delivery_id}`);
     expect(got.body).toMatchObject({ body: "//4AQQ==", body_encoding: "base64", body_bytes: 4 });
   });
@@ -223,10 +224,11 @@ describe("GET /v1/program/webhook/deliveries (operators)", () => {
     for (let i = 0; i < 3; i++) {
       const payload = body(i);
       const h = standardHeaders(payload);
-      expect((await ingest(payload, h)).status).toBe(200);
+      // Owned by a tenant (issue 17 item 3: tenant-less deliveries are listed to deployment administrators only).
+      expect((await fetchWith({ WEBHOOK_TENANT_ID: "org_list" }, INGEST, { method: "POST", headers: h, body: payload })).status).toBe(200);
       ids.push(h["webhook-id"]);
     }
-    const security = await caller({ roles: ["security"] });
+    const security = await caller({ roles: ["security"], org_id: "org_list" });
     const first = await security.request("GET", "/v1/program/webhook/deliveries?limit=2&scheme=standard");
     expect(first.status).toBe(200);
     expect(first.body.items).toHaveLength(2);

@@ -685,8 +685,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Dead-lettered builds of the tenant
-         * @description Builds whose runtime ticks kept failing (RUNTIME_DEAD_LETTER_AFTER_FAILURES consecutive alarm failures), newest first. `state=open` (default), `redriven` or `all`.
+         * Dead-lettered builds the caller may see
+         * @description Builds whose runtime ticks kept failing (RUNTIME_DEAD_LETTER_AFTER_FAILURES consecutive alarm failures), newest first. `state=open` (default), `redriven` or `all`. Scoped like builds: the caller's own builds, or the whole tenant's for a tenant admin (`*`).
          *
          *     Requires capability `program.runtime.write` (or `*`).
          */
@@ -751,7 +751,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Re-drive up to `limit` open dead letters of the tenant (after an outage)
+         * Re-drive up to `limit` open dead letters the caller may see (after an outage)
          * @description Requires capability `program.runtime.write` (or `*`).
          */
         post: operations["redriveDeadLetters"];
@@ -1294,7 +1294,9 @@ export interface paths {
         };
         /**
          * Accepted deliveries, newest first
-         * @description Requires capability `program.webhook.ingest` (or `*`).
+         * @description The caller's tenant's deliveries; tenant-less ones (deployment-wide secrets without WEBHOOK_TENANT_ID) only for deployment administrators (admins of DEPLOYMENT_ADMIN_TENANT).
+         *
+         *     Requires capability `program.webhook.ingest` (or `*`).
          */
         get: operations["listWebhookDeliveries"];
         put?: never;
@@ -2861,7 +2863,7 @@ export interface components {
              * @description Stable machine code; each maps to one HTTP status.
              * @enum {string}
              */
-            code: "malformed_json" | "validation_failed" | "invalid_dag" | "unauthenticated" | "token_expired" | "capabilities_missing" | "insufficient_capability" | "build_not_found" | "build_access_denied" | "not_found" | "method_not_allowed" | "lease_lost" | "build_conflict" | "build_abort_conflict" | "build_resume_conflict" | "invalid_replan" | "dag_node_not_found" | "task_run_not_found" | "task_run_conflict" | "runtime_tick_conflict" | "runtime_not_found" | "stream_token_unavailable" | "coordination_unavailable" | "payload_too_large" | "rate_limited" | "webhook_headers_missing" | "timestamp_invalid" | "webhook_timestamp_invalid" | "webhook_signature_invalid" | "webhook_replay_detected" | "webhook_rejected" | "webhook_delivery_not_found" | "secret_not_found" | "secret_name_conflict" | "secrets_unavailable" | "idempotency_key_invalid" | "idempotency_key_in_flight" | "idempotency_key_reused" | "invalid_idempotency_request" | "campaign_not_found" | "campaign_run_not_found" | "campaign_run_conflict" | "campaign_run_limit_exceeded" | "campaign_execution_in_progress" | "campaign_plan_invalid" | "policy_profile_not_found" | "checklist_not_found" | "rollback_drill_not_found" | "go_live_decision_not_found" | "planner_policy_not_found" | "build_dead_lettered" | "dead_letter_not_found" | "internal";
+            code: "malformed_json" | "malformed_path" | "validation_failed" | "invalid_dag" | "unauthenticated" | "token_expired" | "capabilities_missing" | "insufficient_capability" | "build_not_found" | "build_access_denied" | "not_found" | "method_not_allowed" | "lease_lost" | "build_conflict" | "build_abort_conflict" | "build_resume_conflict" | "invalid_replan" | "dag_node_not_found" | "task_run_not_found" | "task_run_conflict" | "runtime_tick_conflict" | "runtime_not_found" | "stream_token_unavailable" | "coordination_unavailable" | "payload_too_large" | "rate_limited" | "webhook_headers_missing" | "timestamp_invalid" | "webhook_timestamp_invalid" | "webhook_signature_invalid" | "webhook_replay_detected" | "webhook_rejected" | "webhook_delivery_not_found" | "secret_not_found" | "secret_name_conflict" | "secrets_unavailable" | "idempotency_key_invalid" | "idempotency_key_in_flight" | "idempotency_key_reused" | "invalid_idempotency_request" | "campaign_not_found" | "campaign_run_not_found" | "campaign_run_conflict" | "campaign_run_limit_exceeded" | "campaign_execution_in_progress" | "campaign_plan_invalid" | "policy_profile_not_found" | "checklist_not_found" | "rollback_drill_not_found" | "go_live_decision_not_found" | "planner_policy_not_found" | "build_dead_lettered" | "dead_letter_not_found" | "internal";
             detail?: string;
             /** @description Field errors of `validation_failed`. */
             errors?: {
@@ -3700,6 +3702,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `invalid_dag`, `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -3758,6 +3769,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BuildRun"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -3845,7 +3865,7 @@ export interface operations {
                     "application/json": components["schemas"]["BuildRun"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3885,6 +3905,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3952,6 +3981,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CheckpointPage"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -4039,7 +4077,7 @@ export interface operations {
                     "application/json": components["schemas"]["Checkpoint"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4079,6 +4117,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4146,6 +4193,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DebtItemPage"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -4233,7 +4289,7 @@ export interface operations {
                     "application/json": components["schemas"]["DebtItem"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4273,6 +4329,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4343,6 +4408,15 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": string;
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -4426,6 +4500,15 @@ export interface operations {
                     "application/json": components["schemas"]["BuildEventPage"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -4507,7 +4590,7 @@ export interface operations {
                     "application/json": components["schemas"]["StreamToken"];
                 };
             };
-            /** @description Problem: `idempotency_key_invalid` */
+            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4617,6 +4700,15 @@ export interface operations {
                     "application/json": components["schemas"]["FindingPage"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -4697,6 +4789,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GateDecisionPage"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -4785,7 +4886,7 @@ export interface operations {
                     "application/json": components["schemas"]["GateDecision"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4825,6 +4926,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4892,6 +5002,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PolicyViolationPage"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -4979,7 +5098,7 @@ export interface operations {
                     "application/json": components["schemas"]["PolicyViolation"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5019,6 +5138,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5086,6 +5214,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReplanDecisionPage"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -5173,7 +5310,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReplanDecision"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5213,6 +5350,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5277,6 +5423,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReplanSuggestion"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -5374,7 +5529,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReplanDecision"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5414,6 +5569,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5478,6 +5642,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BuildReport"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -5565,7 +5738,7 @@ export interface operations {
                     "application/json": components["schemas"]["BuildRun"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5605,6 +5778,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5674,7 +5856,7 @@ export interface operations {
                     "application/json": components["schemas"]["RuntimeSession"];
                 };
             };
-            /** @description Problem: `idempotency_key_invalid` */
+            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5785,6 +5967,15 @@ export interface operations {
                     "application/json": components["schemas"]["RunnerLogPage"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -5866,6 +6057,15 @@ export interface operations {
                     "application/json": components["schemas"]["RuntimeMetricPage"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -5944,6 +6144,15 @@ export interface operations {
                     "application/json": components["schemas"]["RuntimeSession"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -6020,6 +6229,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TelemetrySummary"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -6103,7 +6321,7 @@ export interface operations {
                     "application/json": components["schemas"]["TickResult"];
                 };
             };
-            /** @description Problem: `idempotency_key_invalid` */
+            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6209,6 +6427,15 @@ export interface operations {
                     "application/json": components["schemas"]["WorkerHealth"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -6290,6 +6517,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskRunPage"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -6377,7 +6613,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRun"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6417,6 +6653,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6482,6 +6727,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskRun"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -6570,7 +6824,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRun"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6610,6 +6864,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6712,6 +6975,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6847,6 +7119,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed` */
             422: {
                 headers: {
@@ -6969,6 +7250,15 @@ export interface operations {
                     "application/json": components["schemas"]["DeadLetter"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -6978,7 +7268,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            /** @description Problem: `build_access_denied`, `capabilities_missing`, `insufficient_capability` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7050,7 +7340,7 @@ export interface operations {
                     "application/json": components["schemas"]["RedriveResult"];
                 };
             };
-            /** @description Problem: `idempotency_key_invalid` */
+            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7068,7 +7358,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            /** @description Problem: `build_access_denied`, `capabilities_missing`, `insufficient_capability` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7369,6 +7659,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -7414,7 +7713,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                version: number;
+                version: string;
             };
             cookie?: never;
         };
@@ -7427,6 +7726,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PlannerPolicy"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -7495,7 +7803,7 @@ export interface operations {
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
-                version: number;
+                version: string;
             };
             cookie?: never;
         };
@@ -7510,7 +7818,7 @@ export interface operations {
                     "application/json": components["schemas"]["PlannerPolicy"];
                 };
             };
-            /** @description Problem: `idempotency_key_invalid` */
+            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7787,6 +8095,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -7845,6 +8162,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Campaign"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -7933,7 +8259,7 @@ export interface operations {
                     "application/json": components["schemas"]["CampaignExecution"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7973,6 +8299,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -8037,6 +8372,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CampaignReport"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -8118,6 +8462,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CampaignRunPage"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -8216,7 +8569,7 @@ export interface operations {
                     "application/json": components["schemas"]["RunAccepted"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8256,6 +8609,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -8321,6 +8683,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CampaignRun"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -8454,6 +8825,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -8512,6 +8892,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReleaseChecklist"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -8654,6 +9043,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -8712,6 +9110,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GoLiveDecision"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -8843,6 +9250,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `invalid_idempotency_request`, `idempotency_key_reused`, `validation_failed` */
             422: {
                 headers: {
@@ -8948,6 +9364,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -9127,6 +9552,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -9185,6 +9619,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PolicyProfile"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -9318,6 +9761,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -9376,6 +9828,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RollbackDrill"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -9569,6 +10030,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -9627,6 +10097,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SecretMetadata"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -9704,6 +10183,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
@@ -9786,7 +10274,7 @@ export interface operations {
                     "application/json": components["schemas"]["SecretMetadata"];
                 };
             };
-            /** @description Problem: `idempotency_key_invalid` */
+            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10121,6 +10609,15 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDelivery"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -10331,6 +10828,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -10392,6 +10898,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Campaign"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -10473,6 +10988,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CampaignReport"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -10577,7 +11101,7 @@ export interface operations {
                     "application/json": components["schemas"]["RunAccepted"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10617,6 +11141,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -10737,6 +11270,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -10837,6 +11379,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -11022,6 +11573,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -11083,6 +11643,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SecretMetadata"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -11306,6 +11875,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `invalid_idempotency_request`, `idempotency_key_reused`, `validation_failed` */
             422: {
                 headers: {
@@ -11486,6 +12064,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -11547,6 +12134,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReleaseChecklist"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -11686,6 +12282,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -11747,6 +12352,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RollbackDrill"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -11895,6 +12509,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -11956,6 +12579,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GoLiveDecision"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -12213,6 +12845,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -12300,6 +12941,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
