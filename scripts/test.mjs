@@ -116,6 +116,8 @@ vitestSuite("workers", null);
 // The same worker with the development/test-only fault hook on (30% node failures, throwing
 // ticks, redelivered alarms): test/faults/*injection*.test.ts.
 vitestSuite("faults", "vitest.faults.config.ts");
+// The http runner adapter with a configured runner (RUNNER_URL; outbound fetch stubbed).
+vitestSuite("http-runner", "vitest.http-runner.config.ts");
 // Node-side suites against `wrangler dev` on loopback (reference runner end to end).
 vitestSuite("node", "vitest.node.config.ts");
 // Browser suite: the dashboard in headless Chromium (Debian's, via playwright-core) against

@@ -41,7 +41,7 @@ async function work(d, opts) {
   const job = (async () => {
     switch (d.agent) {
       case "scanner": return scanner(repo);
-      case "builder": return builder(repo, limitMs, d.command);
+      case "builder": return builder(repo, limitMs);
       case "security": return security(repo);
       case "planner": return planner(d.prior_findings ?? []);
       default: return { status: "completed", summary: `No work defined for agent ${d.agent}`, findings: [], logs_excerpt: "", exit_code: 0 };

@@ -85,10 +85,9 @@ async function exists(p) {
   try { await stat(p); return true; } catch { return false; }
 }
 
-export async function builder(root, timeoutMs, override) {
+export async function builder(root, timeoutMs) {
   let cmd = null;
-  if (override) cmd = ["sh", ["-c", override]];
-  else if (await exists(join(root, "package.json"))) {
+  if (await exists(join(root, "package.json"))) {
     const pkg = JSON.parse(await readFile(join(root, "package.json"), "utf8"));
     if (pkg.scripts?.test) cmd = ["npm", ["test", "--silent"]];
   } else if ((await exists(join(root, "pyproject.toml"))) || (await exists(join(root, "requirements.txt")))) cmd = ["python3", ["-m", "pytest", "-q"]];

@@ -17,8 +17,8 @@ import {
 } from "./builds.types";
 import { computeLevels } from "./levels";
 import { deterministicDag } from "./planner";
-import { type PolicyDenial, precheckNode } from "./execution-policy";
-import { type FindingInput, type NodeFaults, type RunnerResult, runnerOverride, simulateNode, simulatedDurationMs, withNodeFault } from "./simulated-runner";
+import { type PolicyDenial, precheckNode, runnerCommand } from "./execution-policy";
+import { type FindingInput, type NodeFaults, type RunnerResult, SIMULATED, runnerOverride, simulateNode, simulatedDurationMs, withNodeFault } from "./simulated-runner";
 import { isoTimestamp, newId, parseTimestamp } from "../lib/ids";
 
 export interface NodeState extends DagNode {
@@ -407,7 +407,11 @@ export interface TickOptions {
 
 export const DEFAULT_HTTP_LIMITS = { defaultTimeoutMs: 600_000, heartbeatTimeoutMs: 60_000 };
 
-/** The adapter a build's nodes run on: `metadata.runner_kind: "http"` → the runner service, else simulated. */
+/**
+ * The adapter a build's nodes run on: `metadata.runner_kind: "http"` → the runner service, else
+ * simulated. Creation resolves and stores the kind (`resolveRunnerKind`): http whenever a runner
+ * is configured, unless the build asks for `simulated`.
+ */
 export function adapterOf(metadata: Record<string, unknown>): "http" | "simulated" {
   return typeof metadata.runner_kind === "string" && metadata.runner_kind.trim().toLowerCase() === "http" ? "http" : "simulated";
 }
@@ -559,7 +563,7 @@ function outcomeOf(
       if (!due) return null;
       // A node whose simulated work outlasts its planner-set timeout fails at the timeout.
       if (simulatedDurationMs(s.metadata, run.node_id) > nodeTimeoutMs(s.metadata, run.node_id, Number.POSITIVE_INFINITY)) {
-        return { result: { ...httpFailure(run, agent, now, "node_timeout"), runner: "simulated" }, denial: null };
+        return { result: { ...httpFailure(run, agent, now, "node_timeout"), runner: SIMULATED, workspace_id: `simulated-${s.build_id}` }, denial: null };
       }
       const result = simulateNode({ buildId: s.build_id, metadata: s.metadata, nodeId: run.node_id, agent, attempt: run.attempt });
       return { result: opts.faults ? withNodeFault(result, opts.faults, s.build_id, run.node_id, run.attempt) : result, denial: null };
@@ -598,24 +602,20 @@ function findingRow(f: FindingInput, run: TaskRunState, seq: number, ts: string)
   };
 }
 
-/** The runner kind that would execute the node (SPEC: metadata.runner_kind, override runner, "openhands"). */
-export function resolvedRunner(metadata: Record<string, unknown>, nodeId: string): string {
-  const kind = metadata.runner_kind;
-  const override = runnerOverride(metadata, nodeId).runner;
-  const value = typeof kind === "string" && kind.trim() ? kind : typeof override === "string" && override.trim() ? override : "openhands";
-  return value.trim().toLowerCase();
-}
-
+/**
+ * The pre-check of a node: the runner-side command of its agent on the http adapter; simulated
+ * runs execute nothing, so only the capability rules apply to them.
+ */
 function precheck(s: BuildState, nodeId: string, agent: string): PolicyDenial | null {
-  return precheckNode({ metadata: s.metadata, nodeId, agent, runnerKind: resolvedRunner(s.metadata, nodeId) });
+  return precheckNode({ metadata: s.metadata, nodeId, command: adapterOf(s.metadata) === "http" ? runnerCommand(agent) : null });
 }
 
 function policyResult(s: BuildState, nodeId: string, agent: string, denial: PolicyDenial): RunnerResult {
-  const runner = resolvedRunner(s.metadata, nodeId);
+  const runner = adapterOf(s.metadata);
   const override = runnerOverride(s.metadata, nodeId);
   return {
     status: "failed", error: denial.message, duration_ms: 1, runner,
-    workspace_id: typeof override.workspace_id === "string" ? override.workspace_id : typeof s.metadata.workspace_id === "string" ? s.metadata.workspace_id : `daytona-${s.build_id}`,
+    workspace_id: typeof override.workspace_id === "string" ? override.workspace_id : typeof s.metadata.workspace_id === "string" ? s.metadata.workspace_id : `${runner}-${s.build_id}`,
     message: denial.message,
     metadata: {
       exit_code: 1, agent, execution_mode: "policy_precheck", command: denial.command,

@@ -10,7 +10,6 @@ import { resolveSecretValue } from "../security/secrets.service";
 import { allFindings } from "./builds.repo";
 import type { BuildState, TaskRunState } from "./run-machine";
 import { type Dispatch, signStandardWebhook } from "./runner-protocol";
-import { runnerOverride } from "./simulated-runner";
 
 /** A dispatch that cannot be sent; its message becomes the run's error. */
 export class DispatchError extends Error {}
@@ -37,7 +36,6 @@ export async function buildDispatch(env: Env, config: Config, state: BuildState 
     }
   }
   const prior = node.agent === "planner" ? await allFindings(db, state.build_id, 500) : [];
-  const command = runnerOverride(state.metadata, node.node_id).command;
   return {
     build_id: state.build_id,
     task_run_id: run.task_run_id,
@@ -50,7 +48,6 @@ export async function buildDispatch(env: Env, config: Config, state: BuildState 
     deadline: run.due_at ?? isoTimestamp(parseTimestamp(run.started_at) + config.RUNNER_NODE_TIMEOUT_SECONDS * 1000),
     heartbeat_interval_seconds: Math.max(1, Math.floor(config.RUNNER_HEARTBEAT_TIMEOUT_SECONDS / 3)),
     callback_url: new URL("/v1/runner/callback", config.PUBLIC_BASE_URL).toString(),
-    command: typeof command === "string" && command.trim() ? command : null,
     secrets,
     prior_findings: prior.map((f) => ({ node_id: f.nodeId, severity: f.severity, category: f.category, title: f.title, file: f.file })),
   };

@@ -20,7 +20,6 @@ export interface Dispatch {
   deadline: string;
   heartbeat_interval_seconds: number;
   callback_url: string;
-  command: string | null;
   /** Secrets the node may use, decrypted only for this dispatch (metadata.node_secrets). */
   secrets: Record<string, string>;
   /** Findings of earlier nodes of the build (for the planner role). */

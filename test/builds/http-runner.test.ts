@@ -178,3 +178,44 @@ describe("http runner adapter", () => {
     expect(done.task_runs[0].error).toBe("secret_unavailable:MISSING:secret_not_found");
   });
 });
+
+describe("real by default (issue 15 item 1)", () => {
+  it("with a runner configured, a build that names no runner kind goes to the runner", async () => {
+    const c = await caller({ sub: "http_default" });
+    const b = await createBuild(c, { repo_url: "file:///work/repo", dag: DAG });
+    expect(b.metadata.runner_kind).toBe("http");
+    const d1 = await dispatched("scan");
+    expect(d1.body).toMatchObject({ build_id: b.build_id, agent: "scanner" });
+    // The dispatch carries no command: the runner runs only its own analysers.
+    expect("command" in d1.body).toBe(false);
+  });
+
+  it("a build that asks for simulated is simulated, labelled so, and never dispatched", async () => {
+    const c = await caller({ sub: "http_sim" });
+    const b = await createBuild(c, { repo_url: "file:///work/repo", dag: DAG, metadata: { runner_kind: "simulated", simulated_duration_ms: 0 } });
+    const done = await waitForStatus(c, b.build_id);
+    expect(done.status).toBe("completed");
+    expect(sent.filter((s) => s.body.build_id === b.build_id)).toEqual([]);
+    const results = (await eventsOf(c, b.build_id)).filter((e) => e.event_type === "RUNNER_RESULT");
+    expect(results.map((e) => e.payload.runner)).toEqual(["simulated", "simulated"]);
+  });
+
+  it("the pre-check inspects the runner's own command: a blocked `npm test` fails the builder before any dispatch", async () => {
+    const c = await caller({ sub: "http_policy" });
+    const dag = [{ node_id: "build", title: "Build", agent: "builder" }];
+    const b = await createBuild(c, { repo_url: "file:///work/repo", dag, metadata: { policy_blocked_commands: ["npm test"] } });
+    const done = await waitForStatus(c, b.build_id);
+    expect(done.status).toBe("failed");
+    expect(done.policy_violations.map((v: any) => [v.code, v.source])).toEqual([["blocked_command", "execution_policy"]]);
+    expect(sent.filter((s) => s.body.build_id === b.build_id)).toEqual([]);
+    const logs = (await c.request("GET", `/v1/builds/${b.build_id}/runtime/logs`)).body.items;
+    expect(logs[0]).toMatchObject({ runner: "http", metadata: { execution_mode: "policy_precheck", command: "npm test" } });
+  });
+
+  it("a command in build metadata is refused with 422 build_command_refused", async () => {
+    const c = await caller({ sub: "http_cmd" });
+    const res = await c.request("POST", "/v1/builds", { repo_url: "file:///work/repo", dag: DAG, metadata: { runner_results: { scan: { command: "cat .dev.vars" } } } });
+    expect([res.status, res.body.code]).toEqual([422, "build_command_refused"]);
+    expect(sent).toEqual([]);
+  });
+});
