@@ -18,6 +18,7 @@ import {
 import { computeLevels } from "./levels";
 import { deterministicDag } from "./planner";
 import { type PolicyDenial, precheckNode, runnerCommand } from "./execution-policy";
+import { encodeDetail } from "./findings";
 import { type FindingInput, type NodeFaults, type RunnerResult, SIMULATED, runnerOverride, simulateNode, simulatedDurationMs, withNodeFault } from "./simulated-runner";
 import { isoTimestamp, newId, parseTimestamp } from "../lib/ids";
 
@@ -598,7 +599,7 @@ function findingRow(f: FindingInput, run: TaskRunState, seq: number, ts: string)
   const severity = f.severity.trim().toLowerCase() in SEVERITY_RANKS ? f.severity.trim().toLowerCase() : "info";
   return {
     finding_id: newId(), node_id: run.node_id, task_run_id: run.task_run_id, severity, severity_rank: SEVERITY_RANKS[severity] ?? 0,
-    category: f.category, title: f.title, detail: f.detail ?? "", file: f.file ?? null, line: f.line ?? null, event_seq: seq, created_at: ts,
+    category: f.category, title: f.title, detail: encodeDetail(f), file: f.file ?? null, line: f.line ?? null, event_seq: seq, created_at: ts,
   };
 }
 

@@ -8,32 +8,45 @@ import { z } from "zod";
 import { concatBytes, hmacSha256, toBase64, utf8 } from "../lib/crypto";
 import type { RunnerResult } from "./simulated-runner";
 
-export interface Dispatch {
-  build_id: string;
-  task_run_id: string;
-  node_id: string;
-  attempt: number;
-  agent: string;
-  title: string;
-  objective: string;
-  repo_url: string;
-  deadline: string;
-  heartbeat_interval_seconds: number;
-  callback_url: string;
-  /** Secrets the node may use, decrypted only for this dispatch (metadata.node_secrets). */
-  secrets: Record<string, string>;
-  /** Findings of earlier nodes of the build (for the planner role). */
-  prior_findings: Array<{ node_id: string; severity: string; category: string; title: string; file: string | null }>;
-}
 
-const Finding = z.object({
+/**
+ * A finding as a runner reports it (issue 15): the tool and rule that produced it, where it is
+ * (file, 1-based line and column, end line) and a snippet whose secret values are masked by the
+ * runner. The control plane stores and serves these fields (`findings.ts`).
+ */
+export const RunnerFinding = z.object({
+  rule_id: z.string().min(1).max(200).optional(),
+  tool: z.string().min(1).max(64).optional(),
   severity: z.string().min(1).max(16),
   category: z.string().min(1).max(64),
   title: z.string().min(1).max(300),
   detail: z.string().max(4000).optional(),
   file: z.string().max(1000).nullish(),
   line: z.number().int().min(0).nullish(),
+  end_line: z.number().int().min(0).nullish(),
+  column: z.number().int().min(0).nullish(),
+  snippet: z.string().max(1000).nullish(),
 });
+export type RunnerFinding = z.infer<typeof RunnerFinding>;
+const Finding = RunnerFinding;
+
+/** The signed work order the BuildRunner posts to `${RUNNER_URL}/dispatch` (never a command). */
+export const DispatchSchema = z.object({
+  build_id: z.uuid(),
+  task_run_id: z.string().min(1).max(200),
+  node_id: z.string().min(1).max(200),
+  attempt: z.number().int().min(1),
+  agent: z.string().min(1).max(64),
+  title: z.string().max(500),
+  objective: z.string().max(10_000),
+  repo_url: z.string().max(2000),
+  deadline: z.string(),
+  heartbeat_interval_seconds: z.number().int().min(1).max(3600),
+  callback_url: z.url(),
+  secrets: z.record(z.string(), z.string()),
+  prior_findings: z.array(z.object({ node_id: z.string(), severity: z.string(), category: z.string(), title: z.string(), file: z.string().nullable() })),
+});
+export type Dispatch = z.infer<typeof DispatchSchema>;
 
 /** A runner's message for one task run attempt. */
 export const RunnerMessage = z.discriminatedUnion("type", [

@@ -9,6 +9,12 @@ import type { TaskStatus } from "./builds.types";
 
 /** A finding a runner reports (issue 7); severity is normalised on ingest. */
 export interface FindingInput {
+  rule_id?: string;
+  tool?: string;
+  end_line?: number | null;
+  column?: number | null;
+  /** A line of the file with any secret value masked by the runner. */
+  snippet?: string | null;
   severity: string;
   category: string;
   title: string;

@@ -253,12 +253,17 @@ export const Finding = z.object({
   build_id: z.uuid(),
   node_id: z.string(),
   task_run_id: z.string(),
+  rule_id: z.string().nullable().describe("The rule that fired (e.g. `aws/AWSAccessKeyID`, `js-exec-user-input`); null for findings without one."),
+  tool: z.string().nullable().describe("The tool that produced the finding (secretlint, ast-grep, dependencies, inventory, builder)."),
   severity: z.enum(["critical", "high", "medium", "low", "info"]),
   category: z.string(),
   title: z.string(),
   detail: z.string(),
   file: z.string().nullable(),
   line: int.nullable(),
+  end_line: int.nullable(),
+  column: int.nullable().describe("1-based column of the start, when known."),
+  snippet: z.string().nullable().describe("The line with any secret value masked."),
   created_at: ts,
 });
 export const FindingPage = z.object({ items: z.array(Finding), next_cursor: seqCursor });

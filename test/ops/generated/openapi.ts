@@ -2502,18 +2502,27 @@ export interface components {
             /** Format: uuid */
             build_id: string;
             category: string;
+            /** @description 1-based column of the start, when known. */
+            column: number | null;
             /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
             created_at: string;
             detail: string;
+            end_line: number | null;
             file: string | null;
             /** Format: uuid */
             finding_id: string;
             line: number | null;
             node_id: string;
+            /** @description The rule that fired (e.g. `aws/AWSAccessKeyID`, `js-exec-user-input`); null for findings without one. */
+            rule_id: string | null;
             /** @enum {string} */
             severity: "critical" | "high" | "medium" | "low" | "info";
+            /** @description The line with any secret value masked. */
+            snippet: string | null;
             task_run_id: string;
             title: string;
+            /** @description The tool that produced the finding (secretlint, ast-grep, dependencies, inventory, builder). */
+            tool: string | null;
         };
         FindingPage: {
             items: components["schemas"]["Finding"][];
