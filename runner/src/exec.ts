@@ -6,7 +6,10 @@ import { spawn } from "node:child_process";
 
 export interface ExecResult {
   code: number;
+  /** stdout and stderr interleaved, capped. */
   output: string;
+  /** stdout alone (for machine-readable output), capped. */
+  stdout: string;
   timedOut: boolean;
   truncated: boolean;
 }
@@ -15,6 +18,7 @@ export function execCapped(cmd: string, args: string[], opts: { cwd?: string; en
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     const chunks: Buffer[] = [];
+    const outChunks: Buffer[] = [];
     let bytes = 0;
     let timedOut = false;
     let truncated = false;
@@ -34,7 +38,10 @@ export function execCapped(cmd: string, args: string[], opts: { cwd?: string; en
         killGroup();
       }
     };
-    child.stdout.on("data", add);
+    child.stdout.on("data", (d: Buffer) => {
+      if (!truncated) outChunks.push(d);
+      add(d);
+    });
     child.stderr.on("data", add);
     const timer = setTimeout(() => {
       timedOut = true;
@@ -43,7 +50,8 @@ export function execCapped(cmd: string, args: string[], opts: { cwd?: string; en
     const done = (code: number, extra = "") => {
       clearTimeout(timer);
       const output = Buffer.concat(chunks).subarray(0, opts.maxBytes).toString("utf8") + extra;
-      resolve({ code, output, timedOut, truncated });
+      const stdout = Buffer.concat(outChunks).subarray(0, opts.maxBytes).toString("utf8");
+      resolve({ code, output, stdout, timedOut, truncated });
     };
     child.on("error", (err) => done(127, String(err.message)));
     child.on("close", (code, signal) => done(code ?? (signal ? 128 + 9 : 1)));

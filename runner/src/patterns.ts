@@ -36,7 +36,7 @@ export async function scanPatterns(root: string, rulesDir: string, timeoutMs: nu
   if (r.timedOut || r.truncated) throw new Error(r.timedOut ? "ast-grep timed out" : "ast-grep output too large");
   let matches: SgMatch[];
   try {
-    matches = JSON.parse(r.output) as SgMatch[];
+    matches = JSON.parse(r.stdout) as SgMatch[];
   } catch {
     throw new Error(`ast-grep failed (exit ${r.code}): ${r.output.slice(0, 200)}`);
   }

@@ -22,7 +22,7 @@ export interface RoleContext {
   rulesDir: string;
   /** The checked-out repository, or null for roles that need none (planner). */
   repo: string | null;
-  /** The workspace directory (the sandbox's only writable path). */
+  /** The directory the sandbox mounts as /work, its only writable path (the clone). */
   workspace: string | null;
   limitMs: number;
 }

@@ -36,7 +36,7 @@ export async function work(cfg: RunnerConfig, rulesDir: string, d: Dispatch): Pr
         return failed(`Repository unavailable: ${reason}`, `repo_unavailable: ${reason}`);
       }
     }
-    const ctx: RoleContext = { cfg, rulesDir, repo: ws?.repo ?? null, workspace: ws?.dir ?? null, limitMs };
+    const ctx: RoleContext = { cfg, rulesDir, repo: ws?.repo ?? null, workspace: ws?.repo ?? null, limitMs };
     const job = (async (): Promise<RoleResult> => {
       switch (d.agent) {
         case "scanner": return scanner(ctx);
