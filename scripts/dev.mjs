@@ -8,6 +8,10 @@
  *  2. Applies the D1 migrations to the local database (.wrangler/state).
  *  3. Runs `wrangler dev` in the foreground on 127.0.0.1:$PORT (default 8787), offline,
  *     forwarding SIGINT/SIGTERM, and exits with wrangler's exit code.
+ *  4. Starts the local runner service beside it (`startLocalRunner`, issue 15): builds are real
+ *     by default, so `npm start` then a New scan of a local repository scans it. Ctrl-C stops
+ *     both; NO_RUNNER=1 starts the control plane alone (builds are then simulated only if
+ *     RUNNER_URL is removed from .dev.vars).
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -89,11 +93,44 @@ process.stdout.write(
     `  Clarity control plane (local dev): ${url}`,
     `  health:        curl ${url}/health`,
     "  mint a token:  npm run --silent token -- operator",
+    "  runner:        started beside it (scans local repositories under the OS tmpdir and this checkout)",
     "  stop:          Ctrl-C",
     "",
     "",
   ].join("\n"),
 );
+
+// ---- local runner (issue 15; self-contained so other changes to this file merge cleanly) ----
+/**
+ * Starts `npm run runner` (runner/, bundled by scripts/runner.mjs) as a child process with the
+ * port and the shared secret of .dev.vars, and stops it when this process exits. Repository
+ * roots default to the OS temporary directory and this checkout (RUNNER_REPO_ROOTS overrides).
+ */
+function startLocalRunner() {
+  if (process.env.NO_RUNNER === "1") return null;
+  const vars = readFileSync(DEV_VARS, "utf8");
+  const pick = (k) => new RegExp(`^\\s*${k}\\s*=\\s*["']?([^"'\\n]+)`, "m").exec(vars)?.[1]?.trim();
+  const runnerUrl = new URL(pick("RUNNER_URL") ?? "http://127.0.0.1:8788");
+  const secret = pick("RUNNER_SHARED_SECRETS")?.split(/[\s,]+/)[0];
+  const runner = spawn(process.execPath, [resolve(ROOT, "scripts", "runner.mjs")], {
+    cwd: ROOT,
+    stdio: "inherit",
+    env: { ...process.env, RUNNER_ENVIRONMENT: "development", RUNNER_HOST: runnerUrl.hostname, RUNNER_PORT: runnerUrl.port || "8788", ...(secret ? { RUNNER_SHARED_SECRET: secret } : {}) },
+  });
+  runner.on("exit", (code, signal) => {
+    if (!stopping) process.stderr.write(`[runner] exited (${signal ?? code}); builds will fail with runner_unreachable until it runs again (npm run runner).\n`);
+  });
+  const stop = () => {
+    try {
+      runner.kill("SIGTERM");
+    } catch {}
+  };
+  process.on("exit", stop);
+  return runner;
+}
+let stopping = false;
+const localRunner = startLocalRunner();
+// --------------------------------------------------------------------------------------------
 
 const child = spawn(WRANGLER_BIN, devArgs({ port: PORT, ip: IP }), {
   cwd: ROOT,
@@ -113,8 +150,12 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
       return;
     }
     forwarded = signal;
+    stopping = true;
     try {
       child.kill(signal);
+    } catch {}
+    try {
+      localRunner?.kill(signal);
     } catch {}
   });
 }

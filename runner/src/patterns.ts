@@ -3,6 +3,7 @@
  * in runner/rules (JS/TS and Python; each rule has a firing and a silent fixture in
  * rule-tests/). `ast-grep scan --json` only parses files; nothing of the repository runs.
  */
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { execCapped } from "./exec";
@@ -14,9 +15,23 @@ const CATEGORY: Record<string, string> = {
   "js-tls-verification-disabled": "insecure-transport", "py-yaml-unsafe-load": "deserialization",
 };
 
-/** The ast-grep binary of the installed @ast-grep/cli package. */
+/**
+ * The ast-grep binary: the platform package's (an optional dependency of @ast-grep/cli, present
+ * after `npm ci` even when install scripts are blocked), else @ast-grep/cli's own copy (which its
+ * postinstall script puts there).
+ */
 export function astGrepBinary(): string {
-  return join(dirname(createRequire(import.meta.url).resolve("@ast-grep/cli/package.json")), "ast-grep");
+  const require = createRequire(import.meta.url);
+  const platform = `@ast-grep/cli-${process.platform}-${process.arch}${process.platform === "linux" ? "-gnu" : process.platform === "win32" ? "-msvc" : ""}`;
+  for (const pkg of [platform, "@ast-grep/cli"]) {
+    try {
+      const bin = join(dirname(require.resolve(`${pkg}/package.json`)), process.platform === "win32" ? "ast-grep.exe" : "ast-grep");
+      if (existsSync(bin)) return bin;
+    } catch {
+      // not installed: try the next
+    }
+  }
+  throw new Error("ast-grep binary not found (npm ci installs @ast-grep/cli and its platform package)");
 }
 
 interface SgMatch {
