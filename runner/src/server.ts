@@ -93,7 +93,9 @@ export function startRunner(cfg: RunnerConfig, opts: { rulesDir: string; log?: L
     active.add(runKey);
     reply(202, { accepted: true });
     const base = { build_id: d.build_id, task_run_id: d.task_run_id, attempt: d.attempt };
-    const send = (m: Parameters<typeof report>[2]) => report(key, d.callback_url, m).catch((e: Error) => log(`callback failed: ${e.message}`));
+    // Callbacks are signed with this run's own key (never the shared secret).
+    const cbKey = new Uint8Array(Buffer.from(d.callback_token.slice("cbk_".length), "base64"));
+    const send = (m: Parameters<typeof report>[2]) => report(cbKey, d.callback_url, m).catch((e: Error) => log(`callback failed: ${e.message}`));
     const hb = setInterval(() => void send({ type: "heartbeat", ...base }), d.heartbeat_interval_seconds * 1000);
     const started = Date.now();
     try {

@@ -1,8 +1,12 @@
 /**
  * The runner protocol (issue 7, DESIGN §5): what the BuildRunner sends to a runner service and
  * what the runner reports back. Both directions are signed Standard Webhooks
- * (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`) with the
- * shared `RUNNER_SHARED_SECRETS`; the first secret signs, any verifies (rotation).
+ * (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`). A dispatch
+ * is signed with the shared `RUNNER_SHARED_SECRETS` (the first signs, any verifies). Callbacks are
+ * signed with the dispatch's own `callback_token` (issue 15 item 5): a key derived from a
+ * control-plane-only secret and bound to (build, task run, attempt), so a runner can report only
+ * on the runs it was sent, and the shared secret alone forges nothing. The control plane claims
+ * each callback's `webhook-id` in the ReplayGuard (a replayed delivery is refused).
  */
 import { z } from "zod";
 import { concatBytes, hmacSha256, toBase64, utf8 } from "../lib/crypto";
@@ -43,6 +47,8 @@ export const DispatchSchema = z.object({
   deadline: z.string(),
   heartbeat_interval_seconds: z.number().int().min(1).max(3600),
   callback_url: z.url(),
+  /** `cbk_<base64>`: the key this run's callbacks are signed with (see `callbackKey`). */
+  callback_token: z.string().startsWith("cbk_"),
   secrets: z.record(z.string(), z.string()),
   prior_findings: z.array(z.object({ node_id: z.string(), severity: z.string(), category: z.string(), title: z.string(), file: z.string().nullable() })),
 });
@@ -84,3 +90,15 @@ export async function signStandardWebhook(key: Uint8Array, id: string, body: str
   const mac = await hmacSha256(key, concatBytes(utf8(`${id}.${ts}.`), utf8(body)));
   return { "webhook-id": id, "webhook-timestamp": ts, "webhook-signature": `v1,${toBase64(mac)}` };
 }
+
+/**
+ * The callback key of one task run attempt: HMAC-SHA256(base, label ‖ build ‖ run ‖ attempt).
+ * `base` is a secret only the control plane holds (RUNNER_CALLBACK_SECRET, else the stream-token
+ * or JWT secret; `callbackBases` in runner.routes.ts).
+ */
+export function callbackKey(base: Uint8Array, buildId: string, taskRunId: string, attempt: number): Promise<Uint8Array> {
+  return hmacSha256(base, utf8(`clarity.runner-callback.v1|${buildId}|${taskRunId}|${attempt}`));
+}
+
+/** The dispatch's `callback_token` for a callback key, and back. */
+export const callbackToken = (key: Uint8Array): string => `cbk_${toBase64(key)}`;
