@@ -18,8 +18,10 @@ export function workersPool(extra: Record<string, string> = {}) {
         // Security plane test secrets (test/security/helpers.ts reads them from env).
         SECRETS_KEYRING: JSON.stringify({ "1": "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=" }),
         PLATFORM_WEBHOOK_SIGNING_SECRET: "test-platform-webhook-secret-0123456789",
-        // Runner protocol (issue 7). No RUNNER_URL here: without a runner, builds are simulated
-        // (issue 15); the http adapter's suite (vitest.http-runner.config.ts) adds one.
+        // Runner protocol (issue 7). No runner here (empty = unset, and it keeps the RUNNER_URL of a
+        // developer's .dev.vars out): builds are simulated (issue 15); the http adapter's suite
+        // (vitest.http-runner.config.ts) sets one.
+        RUNNER_URL: "",
         PUBLIC_BASE_URL: "http://127.0.0.1:8787", // pinned: a developer's .dev.vars must not leak in
         RUNNER_SHARED_SECRETS: "whsec_cnVubmVyLXRlc3Qtc2VjcmV0LTAxMjM0NTY3ODlhYmNkZWY=",
         CORS_ALLOWED_ORIGINS: "", // keep a developer's .dev.vars CORS setting out of the tests

@@ -1774,7 +1774,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Runner report (ack, heartbeat, result), Standard Webhooks signature with RUNNER_SHARED_SECRETS
+         * Runner report (ack, heartbeat, result), Standard Webhooks signature with the dispatch's callback_token
          * @description Authenticated by its signature headers, not a user JWT.
          */
         post: operations["runnerCallback"];
@@ -3709,7 +3709,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `invalid_dag`, `validation_failed`, `idempotency_key_reused` */
+            /** @description Problem: `invalid_dag`, `build_command_refused`, `runner_not_configured`, `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6727,7 +6727,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `invalid_dag`, `validation_failed`, `idempotency_key_reused` */
+            /** @description Problem: `invalid_dag`, `build_command_refused`, `runner_not_configured`, `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -12119,7 +12119,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `lease_lost`, `build_dead_lettered` */
+            /** @description Problem: `webhook_replay_detected`, `lease_lost`, `build_dead_lettered` */
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
@@ -12159,6 +12159,15 @@ export interface operations {
             };
             /** @description Problem: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `coordination_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
