@@ -651,6 +651,9 @@ function applyResult(d: Draft, run: TaskRunState, result: RunnerResult, denial: 
   }
   if (result.status === "failed") {
     d.finishTask(run, "failed", result.error ?? result.message, "runtime_tick", finishedAt);
+    // A real run that fails its node's gate says so and why (issue 15: a failing test suite is a
+    // TEST_GATE FAIL with the runner's reason); the replanner's decision follows as before.
+    if (running && node?.gate && run.runner_kind === "http") d.gate(node.gate, "FAIL", `runner_failed:${(result.error ?? result.message).slice(0, 300)}`, node.node_id, "runtime_tick");
     if (!running || !node) return;
     handleFailure(d, node, run, rand);
     return;

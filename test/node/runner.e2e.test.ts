@@ -141,6 +141,7 @@ describe("real scans (runner service)", () => {
     expect(runs, JSON.stringify(build.task_runs.map((t: any) => t.error))).toEqual(expect.arrayContaining([["scanner", "completed"], ["security", "completed"], ["builder", "failed"]]));
     const builderRun = build.task_runs.find((t: any) => t.node_id === "builder");
     expect(builderRun.error).toBe("tests_failed: exit code 1");
+    expect(build.gate_history.filter((g: any) => g.gate === "TEST_GATE").map((g: any) => [g.status, g.reason, g.node_id])).toEqual([["FAIL", "runner_failed:tests_failed: exit code 1", "builder"]]);
 
     const findings = (await call("GET", `/v1/builds/${build.build_id}/findings?limit=500`)).body.items;
     const got = findings.map((f: any) => [f.rule_id, f.file, f.line]).sort((a: any, b: any) => String(a[0]).localeCompare(String(b[0])));
