@@ -28,6 +28,8 @@ export const RunnerConfigSchema = z.object({
   RUNNER_MAX_REPO_MB: int(200, 1, 100_000),
   RUNNER_TEST_TIMEOUT_SECONDS: int(300, 1, 86_400),
   RUNNER_OUTPUT_CAP_BYTES: int(1_048_576, 1024, 64 * 1_048_576),
+  /** Extra CA bundle for https clones (a private Git host, GitHub Enterprise); empty = system CAs. */
+  RUNNER_GIT_CA_FILE: z.string().optional(),
   /** The bubblewrap binary; missing → builder runs are skipped with `sandbox_unavailable`. */
   RUNNER_BWRAP: z.string().default("/usr/bin/bwrap"),
 });

@@ -49,10 +49,10 @@ export async function localSource(repoUrl: string, roots: readonly string[]): Pr
 }
 
 /** A git environment with nothing inherited: no global/system config, no prompts, no hooks. */
-function gitEnv(home: string, extra: Record<string, string> = {}): Record<string, string> {
+function gitEnv(home: string, caFile: string | undefined, extra: Record<string, string> = {}): Record<string, string> {
   return {
     PATH: "/usr/local/bin:/usr/bin:/bin", HOME: home, GIT_TERMINAL_PROMPT: "0", GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null",
-    GIT_ASKPASS: "/bin/false", SSH_ASKPASS: "/bin/false", LANG: "C", ...extra,
+    GIT_ASKPASS: "/bin/false", SSH_ASKPASS: "/bin/false", LANG: "C", ...(caFile ? { GIT_SSL_CAINFO: caFile } : {}), ...extra,
   };
 }
 
@@ -107,7 +107,7 @@ export async function obtainRepository(cfg: RunnerConfig, repoUrl: string, secre
       throw new RepoUnavailable("unsupported repository URL (https://, file:// or an absolute path under RUNNER_REPO_ROOTS)");
     }
     const r = await execCapped("git", [...args, "--", source, ws.repo], {
-      env: gitEnv(dir, extra), timeoutMs: cfg.RUNNER_CLONE_TIMEOUT_SECONDS * 1000, maxBytes: 64 * 1024,
+      env: gitEnv(dir, cfg.RUNNER_GIT_CA_FILE, extra), timeoutMs: cfg.RUNNER_CLONE_TIMEOUT_SECONDS * 1000, maxBytes: 64 * 1024,
     });
     if (r.timedOut) throw new RepoUnavailable(`clone exceeded ${cfg.RUNNER_CLONE_TIMEOUT_SECONDS} s`);
     if (r.code !== 0) {
