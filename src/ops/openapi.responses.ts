@@ -272,6 +272,7 @@ export const BuildReport = z.object({
   build_id: z.uuid(),
   status: z.enum(BUILD_STATUSES),
   repo_url: z.string(),
+  execution: z.enum(["real", "simulated"]).describe("`real`: the nodes ran on the runner service; `simulated`: nothing was executed (issue 15)."),
   findings_total: int,
   by_severity: z.record(z.string(), int),
   by_node: z.record(z.string(), int),

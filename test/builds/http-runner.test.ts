@@ -112,7 +112,7 @@ describe("http runner adapter", () => {
     expect(all.items).toHaveLength(1);
     expect(all.next_cursor).not.toBeNull();
     const rep = (await c.request("GET", `/v1/builds/${b.build_id}/report`)).body;
-    expect(rep).toMatchObject({ status: "completed", findings_total: 2, by_severity: { high: 1, low: 1, critical: 0 }, by_node: { scan: 2 }, remediation_plan: "1. rotate the .env secret" });
+    expect(rep).toMatchObject({ status: "completed", findings_total: 2, by_severity: { high: 1, low: 1, critical: 0 }, by_node: { scan: 2 }, remediation_plan: "1. rotate the .env secret", execution: "real" });
     expect(rep.top_findings[0].severity).toBe("high");
   });
 

@@ -193,6 +193,7 @@ describe("simulated results say simulated (issue 15 item 1)", () => {
     expect(logs.map((l: any) => l.metadata.execution_mode)).toEqual(logs.map(() => "simulated"));
     const report = (await c.request("GET", `/v1/builds/${b.build_id}/report`)).body;
     expect(report.remediation_plan).toBe("simulated planner: nothing executed");
+    expect(report.execution).toBe("simulated");
     const text = JSON.stringify({ results, logs, report });
     expect(text).not.toMatch(/openhands|daytona/i);
   });

@@ -1898,6 +1898,11 @@ export interface components {
             by_severity: {
                 [key: string]: number;
             };
+            /**
+             * @description `real`: the nodes ran on the runner service; `simulated`: nothing was executed (issue 15).
+             * @enum {string}
+             */
+            execution: "real" | "simulated";
             findings_total: number;
             nodes: {
                 agent: string;
