@@ -374,7 +374,8 @@ export function createBuild(input: CreateInput, now: number): Draft {
     metadata: { ...input.metadata, dag_levels: levels, level_cursor: 0 },
     created_at: ts, updated_at: ts, nodes, task_runs: [], debt_items: [], policy_violations: [], next_seq: 1,
     runtime: {
-      runtime_id: input.runtime_id, status: "bootstrapped", sandbox_profile: "daytona-default", created_at: ts, updated_at: ts,
+      // The sandbox the nodes run in: the runner's bubblewrap profile, or none (simulated; issue 15).
+      runtime_id: input.runtime_id, status: "bootstrapped", sandbox_profile: adapterOf(input.metadata) === "http" ? "runner-bubblewrap" : "simulated", created_at: ts, updated_at: ts,
       metadata: { repo_url: input.repo_url, objective: input.objective, dag_nodes: nodes.map((n) => n.node_id), level_count: levels.length },
     },
   };

@@ -199,6 +199,7 @@ describe("real by default (issue 15 item 1)", () => {
     expect(d1.body).toMatchObject({ build_id: b.build_id, agent: "scanner" });
     // The dispatch carries no command: the runner runs only its own analysers.
     expect("command" in d1.body).toBe(false);
+    expect((await c.request("POST", `/v1/builds/${b.build_id}/runtime/bootstrap`)).body.sandbox_profile).toBe("runner-bubblewrap");
   });
 
   it("a build that asks for simulated is simulated, labelled so, and never dispatched", async () => {

@@ -90,7 +90,7 @@ describe("runtime endpoints (SPEC §5.2)", () => {
     await waitForStatus(c, b.build_id);
     const boot = await c.request("POST", `/v1/builds/${b.build_id}/runtime/bootstrap`);
     expect(boot.status).toBe(200);
-    expect(boot.body).toMatchObject({ build_id: b.build_id, status: "completed", sandbox_profile: "daytona-default" });
+    expect(boot.body).toMatchObject({ build_id: b.build_id, status: "completed", sandbox_profile: "simulated" });
     expect(boot.body.metadata).toMatchObject({ runtime_worker_enabled: true, runtime_client_tick_fallback_enabled: false, runtime_watchdog_nudge_enabled: true, runtime_watchdog_stale_seconds: 45, level_count: 4 });
     const again = await c.request("POST", `/v1/builds/${b.build_id}/runtime/bootstrap`);
     expect(again.body.runtime_id).toBe(boot.body.runtime_id);
