@@ -61,6 +61,9 @@ export async function work(cfg: RunnerConfig, rulesDir: string, d: Dispatch): Pr
 export function startRunner(cfg: RunnerConfig, opts: { rulesDir: string; log?: Log }): Promise<RunnerHandle> {
   const key = keyOf(cfg.RUNNER_SHARED_SECRET);
   const active = new Set<string>();
+  // Dispatch delivery ids seen within the signature window: a replayed or re-sent dispatch is
+  // acknowledged again (idempotent for the control plane) but never runs twice.
+  const seen = new Map<string, number>();
   const log = opts.log ?? (() => {});
   const server = createServer(async (req, res) => {
     const reply = (status: number, body: unknown) => {
@@ -79,6 +82,11 @@ export function startRunner(cfg: RunnerConfig, opts: { rulesDir: string; log?: L
     const body = Buffer.concat(chunks).toString("utf8");
     const bad = await verifyDispatch(key, req.headers, body);
     if (bad) return reply(401, { error: bad });
+    const now = Date.now();
+    for (const [id, until] of seen) if (until < now) seen.delete(id);
+    const deliveryId = String(req.headers["webhook-id"]);
+    if (seen.has(deliveryId)) return reply(202, { accepted: true, duplicate: true });
+    seen.set(deliveryId, now + 2 * 300_000);
     let parsed: unknown;
     try {
       parsed = JSON.parse(body);

@@ -141,3 +141,47 @@ describe("repositories", () => {
     expect(readdirSync(join(tmp, "work"))).toEqual([]);
   });
 });
+
+describe("dispatch endpoint", () => {
+  it("refuses unsigned or wrongly signed dispatches, validates the body, and never runs a re-sent dispatch twice", async () => {
+    const { startRunner } = await import("../src/server");
+    const { signStandardWebhook } = await import("../../src/builds/runner-protocol");
+    const secret = `whsec_${Buffer.from("runner-unit-test-secret-0123456789").toString("base64")}`;
+    const key = new Uint8Array(Buffer.from(secret.slice(6), "base64"));
+    const cfg = loadRunnerConfig({ RUNNER_SHARED_SECRET: secret, RUNNER_PORT: "0", RUNNER_REPO_ROOTS: tmp, RUNNER_WORK_DIR: join(tmp, "work-d") }, "/nonexistent");
+    const reports: unknown[] = [];
+    const cb = (await import("node:http")).createServer(async (req, res) => {
+      let body = "";
+      for await (const c of req) body += c;
+      reports.push(JSON.parse(body));
+      res.writeHead(202).end("{}");
+    });
+    await new Promise<void>((r) => cb.listen(0, "127.0.0.1", () => r()));
+    const cbPort = (cb.address() as { port: number }).port;
+    const h = await startRunner(cfg, { rulesDir: RULES });
+    try {
+      const dispatch = {
+        build_id: crypto.randomUUID(), task_run_id: "tr-1", node_id: "plan", attempt: 1, agent: "planner", title: "Plan", objective: "x",
+        repo_url: "file:///nowhere", deadline: new Date(Date.now() + 60_000).toISOString(), heartbeat_interval_seconds: 30,
+        callback_url: `http://127.0.0.1:${cbPort}/v1/runner/callback`, callback_token: `cbk_${Buffer.alloc(32, 1).toString("base64")}`, secrets: {}, prior_findings: [],
+      };
+      const post = async (body: string, k: Uint8Array, id = "dispatch_tr-1") =>
+        fetch(`http://127.0.0.1:${h.port}/dispatch`, { method: "POST", headers: { ...(await signStandardWebhook(k, id, body)), "content-type": "application/json" }, body });
+      expect((await fetch(`http://127.0.0.1:${h.port}/dispatch`, { method: "POST", body: "{}" })).status).toBe(401);
+      expect((await post(JSON.stringify(dispatch), new Uint8Array(32))).status).toBe(401);
+      expect((await post(JSON.stringify({ ...dispatch, command: undefined, callback_token: "nope" }), key, "d-bad")).status).toBe(422);
+      const first = await post(JSON.stringify(dispatch), key);
+      expect([first.status, await first.json()]).toEqual([202, { accepted: true }]);
+      const again = await post(JSON.stringify(dispatch), key);
+      expect([again.status, await again.json()]).toEqual([202, { accepted: true, duplicate: true }]);
+      const deadline = Date.now() + 10_000;
+      while (!reports.some((r) => (r as { type: string }).type === "result") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      // The re-sent dispatch was answered `duplicate` before any work: one ack, one result.
+      expect(reports.filter((r) => (r as { type: string }).type === "result")).toHaveLength(1);
+      expect(reports.filter((r) => (r as { type: string }).type === "ack")).toHaveLength(1);
+    } finally {
+      await h.close();
+      await new Promise((r) => cb.close(r));
+    }
+  });
+});
