@@ -14,7 +14,9 @@ export interface ExecResult {
   truncated: boolean;
 }
 
-export function execCapped(cmd: string, args: string[], opts: { cwd?: string; env: Record<string, string>; timeoutMs: number; maxBytes: number }): Promise<ExecResult> {
+export function execCapped(
+  cmd: string, args: string[], opts: { cwd?: string; env: Record<string, string>; timeoutMs: number; maxBytes: number; signal?: AbortSignal },
+): Promise<ExecResult> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     const chunks: Buffer[] = [];
@@ -47,6 +49,7 @@ export function execCapped(cmd: string, args: string[], opts: { cwd?: string; en
       timedOut = true;
       killGroup();
     }, opts.timeoutMs);
+    opts.signal?.addEventListener("abort", killGroup, { once: true });
     const done = (code: number, extra = "") => {
       clearTimeout(timer);
       const output = Buffer.concat(chunks).subarray(0, opts.maxBytes).toString("utf8") + extra;

@@ -59,11 +59,13 @@ function gitEnv(home: string, caFile: string | undefined, extra: Record<string, 
 async function dirBytes(dir: string, cap: number): Promise<number> {
   let total = 0;
   const walk = async (d: string): Promise<void> => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
+    // git creates and renames files while a clone runs: a vanished entry is skipped.
+    const entries = await readdir(d, { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
       if (total > cap) return;
       const p = join(d, e.name);
       if (e.isDirectory()) await walk(p);
-      else if (e.isFile()) total += (await stat(p)).size;
+      else if (e.isFile()) total += (await stat(p).catch(() => ({ size: 0 }))).size;
     }
   };
   await walk(dir);
@@ -106,16 +108,27 @@ export async function obtainRepository(cfg: RunnerConfig, repoUrl: string, secre
     } else {
       throw new RepoUnavailable("unsupported repository URL (https://, file:// or an absolute path under RUNNER_REPO_ROOTS)");
     }
-    const r = await execCapped("git", [...args, "--", source, ws.repo], {
-      env: gitEnv(dir, cfg.RUNNER_GIT_CA_FILE, extra), timeoutMs: cfg.RUNNER_CLONE_TIMEOUT_SECONDS * 1000, maxBytes: 64 * 1024,
-    });
+    const cap = cfg.RUNNER_MAX_REPO_MB * 1_048_576;
+    // The size cap holds while git writes too: a watcher stops the clone once the workspace is over it.
+    const tooLarge = new AbortController();
+    const watcher = setInterval(() => {
+      void dirBytes(dir, cap).then((n) => n > cap && tooLarge.abort(), () => undefined);
+    }, 500);
+    let r: Awaited<ReturnType<typeof execCapped>>;
+    try {
+      r = await execCapped("git", [...args, "--", source, ws.repo], {
+        env: gitEnv(dir, cfg.RUNNER_GIT_CA_FILE, extra), timeoutMs: cfg.RUNNER_CLONE_TIMEOUT_SECONDS * 1000, maxBytes: 64 * 1024, signal: tooLarge.signal,
+      });
+    } finally {
+      clearInterval(watcher);
+    }
+    if (tooLarge.signal.aborted) throw new RepoUnavailable(`repository larger than ${cfg.RUNNER_MAX_REPO_MB} MB`);
     if (r.timedOut) throw new RepoUnavailable(`clone exceeded ${cfg.RUNNER_CLONE_TIMEOUT_SECONDS} s`);
     if (r.code !== 0) {
       // git's message may echo the URL (never the header); keep the first line, minus any userinfo.
       const line = r.output.split("\n").find((l) => l.trim()) ?? `git exit ${r.code}`;
       throw new RepoUnavailable(`clone failed: ${line.replace(/\/\/[^@/\s]+@/g, "//").slice(0, 200)}`);
     }
-    const cap = cfg.RUNNER_MAX_REPO_MB * 1_048_576;
     if ((await dirBytes(ws.repo, cap)) > cap) throw new RepoUnavailable(`repository larger than ${cfg.RUNNER_MAX_REPO_MB} MB`);
     await rm(join(ws.repo, ".git"), { recursive: true, force: true });
     return ws;

@@ -139,6 +139,13 @@ describe("repositories", () => {
     await expect(obtainRepository(cfg, "ssh://git@example.invalid/x.git", {}, "run-2")).rejects.toThrow(RepoUnavailable);
     await expect(obtainRepository(cfg, "/etc", {}, "run-3")).rejects.toThrow("path is outside RUNNER_REPO_ROOTS");
     expect(readdirSync(join(tmp, "work"))).toEqual([]);
+    // Over the size cap: refused, and the partial clone is gone.
+    writeFileSync(join(src, "big.bin"), Buffer.from(Array.from({ length: 3 * 1_048_576 }, (_, i) => (i * 7919) % 251)));
+    git("add", "-A");
+    git("commit", "-qm", "big");
+    const small = loadRunnerConfig({ RUNNER_SHARED_SECRET: "whsec_AAAA", RUNNER_REPO_ROOTS: tmp, RUNNER_WORK_DIR: join(tmp, "work"), RUNNER_MAX_REPO_MB: "1" }, "/nonexistent");
+    await expect(obtainRepository(small, `file://${src}`, {}, "run-4")).rejects.toThrow(new RepoUnavailable("repository larger than 1 MB"));
+    expect(readdirSync(join(tmp, "work"))).toEqual([]);
   });
 });
 
