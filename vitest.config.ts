@@ -18,8 +18,10 @@ export function workersPool(extra: Record<string, string> = {}) {
         // Security plane test secrets (test/security/helpers.ts reads them from env).
         SECRETS_KEYRING: JSON.stringify({ "1": "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=" }),
         PLATFORM_WEBHOOK_SIGNING_SECRET: "test-platform-webhook-secret-0123456789",
-        // Runner protocol (issue 7): the http adapter posts here (tests stub fetch).
-        RUNNER_URL: "http://runner.test",
+        // Runner protocol (issue 7). No runner here (empty = unset, and it keeps the RUNNER_URL of a
+        // developer's .dev.vars out): builds are simulated (issue 15); the http adapter's suite
+        // (vitest.http-runner.config.ts) sets one.
+        RUNNER_URL: "",
         PUBLIC_BASE_URL: "http://127.0.0.1:8787", // pinned: a developer's .dev.vars must not leak in
         RUNNER_SHARED_SECRETS: "whsec_cnVubmVyLXRlc3Qtc2VjcmV0LTAxMjM0NTY3ODlhYmNkZWY=",
         CORS_ALLOWED_ORIGINS: "", // keep a developer's .dev.vars CORS setting out of the tests
@@ -36,7 +38,8 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     // Node-side suites (reference runner, browser) have their own configs.
     // The fault runs need the FAULT_INJECTION hook on: they run in vitest.faults.config.ts only.
-    exclude: ["test/node/**", "test/e2e/**", "test/faults/**/*injection*.test.ts", "**/node_modules/**"],
+    // The http adapter's suite needs a configured runner: it runs in vitest.http-runner.config.ts.
+    exclude: ["test/node/**", "test/e2e/**", "test/faults/**/*injection*.test.ts", "test/builds/http-runner*.test.ts", "**/node_modules/**"],
     setupFiles: ["./test/setup.ts"],
     // Fake OpenAI-compatible model server on 127.0.0.1 (Node side) for the planner tests: inject("plannerModelUrl").
     globalSetup: ["./test/planning/fake-model-server.mjs"],

@@ -14,7 +14,12 @@
  *     prints one ready line. Ctrl-C stops it.
  *  4. Runs the build watchdog every WATCHDOG_PERIOD_SECONDS (default 60, as the production cron;
  *     0 turns it off) through wrangler's --test-scheduled route (scripts/lib/watchdog-ticker.mjs).
+ *  5. Starts the local runner service beside it (`startLocalRunner`, issue 15): builds are real
+ *     by default, so `npm start` then a New scan of a local repository scans it. Ctrl-C stops
+ *     both; NO_RUNNER=1 starts the control plane alone (builds are then simulated only if
+ *     RUNNER_URL is removed from .dev.vars).
  */
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -82,6 +87,37 @@ if (!existsSync(WRANGLER_BIN)) {
 
 if (ensureDevVars()) process.stdout.write("Created .dev.vars with generated local development secrets.\n");
 
+// ---- local runner (issue 15) ----
+/**
+ * Starts `npm run runner` (runner/, bundled by scripts/runner.mjs) as a child process with the
+ * port and the shared secret of .dev.vars, and stops it when this process exits. Repository
+ * roots default to the OS temporary directory and this checkout (RUNNER_REPO_ROOTS overrides).
+ */
+function startLocalRunner() {
+  if (process.env.NO_RUNNER === "1") return null;
+  const vars = readFileSync(DEV_VARS, "utf8");
+  const pick = (k) => new RegExp(`^\\s*${k}\\s*=\\s*["']?([^"'\\n]+)`, "m").exec(vars)?.[1]?.trim();
+  const runnerUrl = new URL(pick("RUNNER_URL") ?? "http://127.0.0.1:8788");
+  const secret = pick("RUNNER_SHARED_SECRETS")?.split(/[\s,]+/)[0];
+  const runner = spawn(process.execPath, [resolve(ROOT, "scripts", "runner.mjs")], {
+    cwd: ROOT,
+    stdio: "inherit",
+    env: { ...process.env, RUNNER_ENVIRONMENT: "development", RUNNER_HOST: runnerUrl.hostname, RUNNER_PORT: runnerUrl.port || "8788", ...(secret ? { RUNNER_SHARED_SECRET: secret } : {}) },
+  });
+  runner.on("exit", (code, signal) => {
+    if (!stopping) process.stderr.write(`[runner] exited (${signal ?? code}); builds will fail with runner_unreachable until it runs again (npm run runner).\n`);
+  });
+  process.on("exit", () => {
+    try {
+      runner.kill("SIGTERM");
+    } catch {}
+  });
+  return { runner, url: runnerUrl.origin };
+}
+// ----------------------------------
+
+let stopping = null;
+const localRunner = startLocalRunner();
 const url = `http://${IP}:${PORT}`;
 // Quiet by default: warnings and errors only, from wrangler and from the worker's own log (one JSON
 // line per request at `info`). VERBOSE=1 (or LOG_LEVEL=info|debug) brings the access log back.
@@ -109,15 +145,18 @@ const watchdog =
       })
     : null;
 
-process.stdout.write(`Clarity control plane ready: dashboard ${url}/ · token: npm run --silent token -- operator · Ctrl-C stops\n`);
+const runnerNote = localRunner ? `runner ${localRunner.url}` : "no runner (NO_RUNNER=1)";
+process.stdout.write(`Clarity control plane ready: dashboard ${url}/ · ${runnerNote} · token: npm run --silent token -- operator · Ctrl-C stops\n`);
 
-let stopping = null;
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   process.on(signal, () => {
     // A second signal does not wait for the clean shutdown.
     if (stopping) process.exit(130);
     stopping = (async () => {
       watchdog?.stop();
+      try {
+        localRunner?.runner.kill(signal);
+      } catch {}
       await server.dispose().catch(() => {});
       process.exit(0);
     })();

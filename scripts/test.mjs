@@ -48,14 +48,16 @@ function hashDir(dir) {
   return h.digest("hex");
 }
 
-check("typecheck (src, test, test/node, dashboard, test/e2e)", () => {
+check("typecheck (src, test, test/node, dashboard, test/e2e, runner)", () => {
   const a = run(bin("tsc"), ["--noEmit", "-p", "tsconfig.json"], { capture: true });
   const b = run(bin("tsc"), ["--noEmit", "-p", "test/tsconfig.json"], { capture: true });
   const n = run(bin("tsc"), ["--noEmit", "-p", "test/node/tsconfig.json"], { capture: true });
   // The dashboard's plain ES modules (public/app) and its browser suite, through their JSDoc types.
   const d = run(bin("tsc"), ["--noEmit", "-p", "tsconfig.dashboard.json"], { capture: true });
   const e = run(bin("tsc"), ["--noEmit", "-p", "test/e2e/tsconfig.json"], { capture: true });
-  return [a, b, n, d, e].every((r) => r.status === 0) ? null : [a, b, n, d, e].map((r) => r.stdout).join("");
+  // The runner service (runner/, Node) with the protocol module it shares with the control plane.
+  const r = run(bin("tsc"), ["--noEmit", "-p", "runner/tsconfig.json"], { capture: true });
+  return [a, b, n, d, e, r].every((x) => x.status === 0) ? null : [a, b, n, d, e, r].map((x) => x.stdout).join("");
 });
 
 check("migrations match src/db/schema.ts (drizzle-kit generate adds nothing)", () => {
@@ -116,6 +118,8 @@ vitestSuite("workers", null);
 // The same worker with the development/test-only fault hook on (30% node failures, throwing
 // ticks, redelivered alarms): test/faults/*injection*.test.ts.
 vitestSuite("faults", "vitest.faults.config.ts");
+// The http runner adapter with a configured runner (RUNNER_URL; outbound fetch stubbed).
+vitestSuite("http-runner", "vitest.http-runner.config.ts");
 // Node-side suites against `wrangler dev` on loopback (reference runner end to end).
 vitestSuite("node", "vitest.node.config.ts");
 // Browser suite: the dashboard in headless Chromium (Debian's, via playwright-core) against

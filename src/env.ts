@@ -32,6 +32,8 @@ declare global {
       /** Runner service base URL and its Standard Webhooks secrets (whsec_…, first signs, any verifies). */
       RUNNER_URL?: string;
       RUNNER_SHARED_SECRETS?: string;
+      /** Derives the per-dispatch callback keys (secret; control plane only). Optional: else STREAM_TOKEN_SECRET / JWT_SECRET. */
+      RUNNER_CALLBACK_SECRET?: string;
       /** Secrets keyring (secret): JSON {"<version>": "<base64 32 bytes>"}; the highest version is newest. */
       SECRETS_KEYRING?: string;
       /** Reference-scheme webhook HMAC key (secret, X-Platform-* headers, SPEC §6.4). */
@@ -122,6 +124,7 @@ const ConfigShape = {
     RUNTIME_WATCHDOG_STALE_SECONDS: intVar(45, 10, 3600),
     RUNNER_URL: z.url().optional(),
     RUNNER_SHARED_SECRETS: StandardWebhookSecretsSchema.optional(),
+    RUNNER_CALLBACK_SECRET: z.string().min(16).optional(),
     PUBLIC_BASE_URL: z.url().default("http://127.0.0.1:8787"),
     RUNNER_NODE_TIMEOUT_SECONDS: intVar(600, 1, 86_400),
     RUNNER_HEARTBEAT_TIMEOUT_SECONDS: intVar(60, 1, 3600),

@@ -13,6 +13,8 @@ export const ERROR_CODES = [
   "malformed_path", // the URL path has an invalid percent-encoding (not UTF-8 once decoded)
   "validation_failed", // body/query/path failed its schema
   "invalid_dag", // DAG planning rejected the graph
+  "build_command_refused", // build metadata names a command to run; runners run only their own commands
+  "runner_not_configured", // the build asks for the http runner but this deployment has none (RUNNER_URL)
   "unauthenticated", // no/invalid bearer token
   "token_expired", // bearer token past exp
   "capabilities_missing", // token carries no capability at all
@@ -99,6 +101,8 @@ export function codeToStatus(code: ErrorCode): number {
       return 409;
     case "validation_failed":
     case "invalid_dag":
+    case "build_command_refused":
+    case "runner_not_configured":
     case "invalid_replan":
       return 422;
     case "stream_token_unavailable":

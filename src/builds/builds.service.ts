@@ -7,12 +7,13 @@ import type { Config, Db } from "../env";
 import { AppError } from "../errors";
 import { decodeCursor, page } from "../lib/cursor";
 import { newId } from "../lib/ids";
-import { type Principal, isTenantAdmin } from "../security/principal";
+import { type Principal, hasCapability, isTenantAdmin } from "../security/principal";
 import { issueStreamToken } from "../security/stream-token";
 import { type RpcResult, buildRunner, unwrap } from "./build-runner.client";
 import * as repo from "./builds.repo";
 import type { BuildCreateRequest, ListBuildsQuery } from "./builds.schemas";
 import type { BuildStatus, PlannedDag } from "./builds.types";
+import { commandInMetadata } from "./execution-policy";
 import { planDag } from "./planner";
 import type { TaskRunState } from "./run-machine";
 import { planBuild } from "../planning/planning.service";
@@ -35,7 +36,7 @@ export function previewDag(body: BuildCreateRequest) {
 
 /** The response of preview-dag: SPEC §4.4 planning, or the planner policy layer when selected. */
 export async function previewPlan(deps: Deps, body: BuildCreateRequest) {
-  return previewResponse(await planBuild(deps, body));
+  return previewResponse(await planBuild(deps, withRunnerKind(deps.config, body, deps.principal)));
 }
 
 function previewResponse(plan: PlannedDag) {
@@ -50,7 +51,39 @@ function previewResponse(plan: PlannedDag) {
   };
 }
 
-export async function createBuild(deps: Deps, body: BuildCreateRequest) {
+/**
+ * The creation request with its runner resolved (issue 15 items 1 and 3): metadata that names a
+ * command is refused (422 `build_command_refused`); `runner_kind` is `http` whenever a runner is
+ * configured (RUNNER_URL and RUNNER_SHARED_SECRETS) unless the build asks for `simulated`, and
+ * `simulated` otherwise; asking for `http` without a runner is 422 `runner_not_configured`.
+ */
+export function withRunnerKind(config: Config, body: BuildCreateRequest, principal?: Principal): BuildCreateRequest {
+  const at = commandInMetadata(body.metadata);
+  if (at) {
+    throw new AppError("build_command_refused", `Builds never carry a command to run (${at}); the runner runs only its own analysers and the repository's tests.`);
+  }
+  const configured = config.RUNNER_URL !== undefined && (config.RUNNER_SHARED_SECRETS?.length ?? 0) > 0;
+  const asked = body.metadata.runner_kind;
+  let kind: "http" | "simulated";
+  if (asked === undefined || asked === null) kind = configured ? "http" : "simulated";
+  else if (typeof asked === "string" && ["http", "simulated"].includes(asked.trim().toLowerCase())) kind = asked.trim().toLowerCase() as "http" | "simulated";
+  else {
+    throw new AppError("validation_failed", "metadata.runner_kind must be \"http\" or \"simulated\".", {
+      errors: [{ path: "metadata.runner_kind", message: "expected \"http\" or \"simulated\"" }],
+    });
+  }
+  if (kind === "http" && !configured) throw new AppError("runner_not_configured", "This deployment has no runner (RUNNER_URL); omit runner_kind or ask for \"simulated\".");
+  // Naming tenant secrets for a runner hands their plaintext to it: that is reading them (issue 15 item 5).
+  const ns = body.metadata.node_secrets;
+  const namesSecrets = ns !== null && typeof ns === "object" && Object.values(ns as Record<string, unknown>).some((v) => Array.isArray(v) && v.length > 0);
+  if (namesSecrets && principal && config.ENFORCE_CAPABILITY_AUTH && !hasCapability(principal, "program.secrets.read")) {
+    throw new AppError("insufficient_capability", "metadata.node_secrets needs the program.secrets.read capability.");
+  }
+  return { ...body, metadata: { ...body.metadata, runner_kind: kind } };
+}
+
+export async function createBuild(deps: Deps, input: BuildCreateRequest) {
+  const body = withRunnerKind(deps.config, input, deps.principal);
   const plan = await planBuild(deps, body);
   const buildId = newId();
   unwrap(

@@ -3,6 +3,7 @@
  * control action on the build's runner; every read is a D1 query mapped to the SPEC shapes.
  * Other domains use `recordPolicyViolation` and `createCheckpoint` from here.
  */
+import { decodeDetail } from "./findings";
 import type { Db } from "../env";
 import { AppError } from "../errors";
 import { parseTimestamp } from "../lib/ids";
@@ -261,10 +262,14 @@ export async function nudgeTick(deps: Deps, buildId: string) {
 
 // ---- findings (issue 7) --------------------------------------------------------------------------
 
-const findingDto = (f: Awaited<ReturnType<typeof repo.allFindings>>[number]) => ({
-  finding_id: f.findingId, build_id: f.buildId, node_id: f.nodeId, task_run_id: f.taskRunId, severity: f.severity,
-  category: f.category, title: f.title, detail: f.detail, file: f.file, line: f.line, created_at: f.createdAt,
-});
+const findingDto = (f: Awaited<ReturnType<typeof repo.allFindings>>[number]) => {
+  const d = decodeDetail(f.detail);
+  return {
+    finding_id: f.findingId, build_id: f.buildId, node_id: f.nodeId, task_run_id: f.taskRunId, rule_id: d.rule_id, tool: d.tool, severity: f.severity,
+    category: f.category, title: f.title, detail: d.detail, file: f.file, line: f.line, end_line: d.end_line, column: d.column, snippet: d.snippet,
+    created_at: f.createdAt,
+  };
+};
 
 /** Findings newest first; `severity` filters one level; keyset cursor. */
 export async function listFindings(deps: Reader, buildId: string, q: { severity?: string; limit: number; cursor?: number }) {
@@ -291,6 +296,7 @@ export async function buildReport(deps: Pick<Deps, "env" | "db" | "principal">, 
     build_id: buildId,
     status: build.status,
     repo_url: build.repo_url,
+    execution: build.metadata.runner_kind === "http" ? ("real" as const) : ("simulated" as const),
     findings_total: all.length,
     by_severity: bySeverity,
     by_node: byNode,

@@ -11,33 +11,93 @@ export interface PolicyDenial {
   details: Record<string, unknown>;
 }
 
-const BUILTIN_BLOCKED: ReadonlyArray<RegExp> = [
-  /\bgit\s+reset\s+--hard\b/i,
-  /\bgit\s+clean\s+-[a-z]*f[a-z]*/i,
-  /\brm\s+-(?:[a-z]*r[a-z]*f|[a-z]*f[a-z]*r)[a-z]*\b/i,
-  /\bmkfs\./i,
-  /\bdd\s+if=\S*\s+of=\/dev\//i,
-  /\bshutdown\b/i,
-  /\breboot\b/i,
-  /\bpoweroff\b/i,
+/**
+ * A built-in blocked-command rule. Every test runs in time linear in the command's length (issue
+ * 15 item 7): commands can be large (a 256 KiB build metadata value), and a pattern that
+ * backtracks quadratically — the old `rm -(?:[a-z]*r[a-z]*f|…)` took minutes on `rm -rrrr…` — is a
+ * denial of service on the tick. Each regex below has no nested or adjacent overlapping
+ * quantifiers; `rm`'s "flags contain both r and f" is checked in code instead of by alternation.
+ */
+interface BlockedRule {
+  rule: string;
+  test(command: string): boolean;
+}
+
+const re = (rule: string, pattern: RegExp): BlockedRule => ({ rule, test: (c) => pattern.test(c) });
+
+const BUILTIN_BLOCKED: ReadonlyArray<BlockedRule> = [
+  re("git reset --hard", /\bgit\s+reset\s+--hard\b/i),
+  re("git clean -f", /\bgit\s+clean\s+-[a-z]*f/i),
+  {
+    rule: "rm -rf",
+    test(command) {
+      // One linear pass over every `rm -<letters>` cluster (a word boundary after the letters,
+      // as the SPEC's regex had); blocked when a cluster holds both r and f in any order.
+      for (const m of command.matchAll(/\brm\s+-([a-z]+)\b/gi)) {
+        const flags = m[1]!.toLowerCase();
+        if (flags.includes("r") && flags.includes("f")) return true;
+      }
+      return false;
+    },
+  },
+  re("mkfs.", /\bmkfs\./i),
+  re("dd of=/dev/", /\bdd\s+if=\S*\s+of=\/dev\//i),
+  re("shutdown", /\bshutdown\b/i),
+  re("reboot", /\breboot\b/i),
+  re("poweroff", /\bpoweroff\b/i),
 ];
+
+/** The built-in rule a command trips, or null (linear time). */
+export function builtinBlockedRule(command: string): string | null {
+  return BUILTIN_BLOCKED.find((r) => r.test(command))?.rule ?? null;
+}
 
 const DEFAULT_BLOCKED_ROOTS = [".git", ".env", ".ssh", "/root", "/etc"];
 const CONTROL_TOKENS = new Set(["&&", "||", "|", ";", "(", ")", "{", "}"]);
 export const DEFAULT_WORKSPACE_ROOT = "/home/daytona/repo";
 
-/** Default per-agent commands of the shell runner (SPEC §4.8.3 `daytona_shell`). */
-export function defaultAgentCommand(agent: string): string {
+/**
+ * The command the runner service runs for a node of `agent` (runner-side configuration, never
+ * build input; DESIGN §5): what the pre-check inspects for runs on the http adapter. The scanner,
+ * security and planner roles run in-process analysers (no shell); the builder runs the
+ * repository's own tests, detected by the runner (shown as the npm form). Simulated runs execute
+ * nothing, so they have no planned command.
+ */
+export function runnerCommand(agent: string): string | null {
   switch (agent) {
     case "scanner":
-      return "find . -maxdepth 3 -type f -not -path './.git/*'";
+      return "inventory";
+    case "security":
+      return "secretlint && ast-grep scan && dependency-audit";
     case "builder":
       return "npm test";
-    case "security":
-      return "grep -RInE 'password|secret|token|api[_-]?key' . --exclude-dir=.git";
     default:
-      return `echo ${agent}`;
+      return null;
   }
+}
+
+/** Metadata keys that would name a command to run: refused at build creation (issue 15 item 3). */
+const COMMAND_KEYS = ["command", "commands", "cmd", "script", "shell"];
+
+/**
+ * Where build metadata names a command (`command`, `commands`, … at the top level, in a
+ * `runner_results.<node>` override or a `node_policy.<node>`), as a JSON path, else null. A build
+ * never carries a command to run: the runner's commands are its own configuration.
+ */
+export function commandInMetadata(metadata: Record<string, unknown>): string | null {
+  const hit = (obj: Record<string, unknown>, at: string): string | null => {
+    const key = COMMAND_KEYS.find((k) => obj[k] !== undefined && obj[k] !== null);
+    return key === undefined ? null : `${at}${key}`;
+  };
+  const top = hit(metadata, "metadata.");
+  if (top) return top;
+  for (const group of ["runner_results", "node_policy"]) {
+    for (const [nodeId, value] of Object.entries(record(metadata[group]))) {
+      const found = hit(record(value), `metadata.${group}.${nodeId}.`);
+      if (found) return found;
+    }
+  }
+  return null;
 }
 
 function strings(value: unknown): string[] {
@@ -113,8 +173,11 @@ function under(path: string, root: string): boolean {
   return path === r || path.startsWith(`${r}/`);
 }
 
-/** Returns the denial, or null when the node may run. */
-export function precheckNode(input: { metadata: Record<string, unknown>; nodeId: string; agent: string; runnerKind: string }): PolicyDenial | null {
+/**
+ * Returns the denial, or null when the node may run. `command` is the runner-side command the
+ * node would run (`runnerCommand`), null when it runs none; every step is linear in its length.
+ */
+export function precheckNode(input: { metadata: Record<string, unknown>; nodeId: string; command: string | null }): PolicyDenial | null {
   const { metadata, nodeId } = input;
   const nodePolicy = record(record(metadata.node_policy)[nodeId]);
   const required = new Set([
@@ -122,9 +185,7 @@ export function precheckNode(input: { metadata: Record<string, unknown>; nodeId:
     ...strings(record(metadata.node_required_capabilities)[nodeId]),
     ...strings(nodePolicy.required_capabilities),
   ]);
-  const override = record(record(metadata.runner_results)[nodeId]);
-  const overrideCommand = typeof override.command === "string" && override.command.trim() !== "" ? override.command : null;
-  const command = overrideCommand ?? (input.runnerKind === "daytona_shell" ? defaultAgentCommand(input.agent) : null);
+  const command = input.command !== null && input.command.trim() !== "" ? input.command : null;
 
   if (required.size > 0) {
     const available = new Set(strings(metadata.executor_capabilities ?? metadata.capabilities));
@@ -135,8 +196,8 @@ export function precheckNode(input: { metadata: Record<string, unknown>; nodeId:
   }
   if (command === null) return null;
 
-  const builtin = BUILTIN_BLOCKED.find((re) => re.test(command));
-  if (builtin) return { code: "blocked_command", message: "Command blocked by execution policy.", command, details: { rule: builtin.source } };
+  const builtin = builtinBlockedRule(command);
+  if (builtin) return { code: "blocked_command", message: "Command blocked by execution policy.", command, details: { rule: builtin } };
   const lowered = command.toLowerCase();
   const custom = [...strings(nodePolicy.blocked_commands), ...strings(metadata.policy_blocked_commands)].find((t) => lowered.includes(t.toLowerCase()));
   if (custom) return { code: "blocked_command", message: "Command blocked by custom node policy.", command, details: { term: custom } };

@@ -17,8 +17,9 @@ import {
 } from "./builds.types";
 import { computeLevels } from "./levels";
 import { deterministicDag } from "./planner";
-import { type PolicyDenial, precheckNode } from "./execution-policy";
-import { type FindingInput, type NodeFaults, type RunnerResult, runnerOverride, simulateNode, simulatedDurationMs, withNodeFault } from "./simulated-runner";
+import { type PolicyDenial, precheckNode, runnerCommand } from "./execution-policy";
+import { encodeDetail } from "./findings";
+import { type FindingInput, type NodeFaults, type RunnerResult, SIMULATED, runnerOverride, simulateNode, simulatedDurationMs, withNodeFault } from "./simulated-runner";
 import { isoTimestamp, newId, parseTimestamp } from "../lib/ids";
 
 export interface NodeState extends DagNode {
@@ -373,7 +374,8 @@ export function createBuild(input: CreateInput, now: number): Draft {
     metadata: { ...input.metadata, dag_levels: levels, level_cursor: 0 },
     created_at: ts, updated_at: ts, nodes, task_runs: [], debt_items: [], policy_violations: [], next_seq: 1,
     runtime: {
-      runtime_id: input.runtime_id, status: "bootstrapped", sandbox_profile: "daytona-default", created_at: ts, updated_at: ts,
+      // The sandbox the nodes run in: the runner's bubblewrap profile, or none (simulated; issue 15).
+      runtime_id: input.runtime_id, status: "bootstrapped", sandbox_profile: adapterOf(input.metadata) === "http" ? "runner-bubblewrap" : "simulated", created_at: ts, updated_at: ts,
       metadata: { repo_url: input.repo_url, objective: input.objective, dag_nodes: nodes.map((n) => n.node_id), level_count: levels.length },
     },
   };
@@ -407,7 +409,11 @@ export interface TickOptions {
 
 export const DEFAULT_HTTP_LIMITS = { defaultTimeoutMs: 600_000, heartbeatTimeoutMs: 60_000 };
 
-/** The adapter a build's nodes run on: `metadata.runner_kind: "http"` → the runner service, else simulated. */
+/**
+ * The adapter a build's nodes run on: `metadata.runner_kind: "http"` → the runner service, else
+ * simulated. Creation resolves and stores the kind (`resolveRunnerKind`): http whenever a runner
+ * is configured, unless the build asks for `simulated`.
+ */
 export function adapterOf(metadata: Record<string, unknown>): "http" | "simulated" {
   return typeof metadata.runner_kind === "string" && metadata.runner_kind.trim().toLowerCase() === "http" ? "http" : "simulated";
 }
@@ -559,7 +565,7 @@ function outcomeOf(
       if (!due) return null;
       // A node whose simulated work outlasts its planner-set timeout fails at the timeout.
       if (simulatedDurationMs(s.metadata, run.node_id) > nodeTimeoutMs(s.metadata, run.node_id, Number.POSITIVE_INFINITY)) {
-        return { result: { ...httpFailure(run, agent, now, "node_timeout"), runner: "simulated" }, denial: null };
+        return { result: { ...httpFailure(run, agent, now, "node_timeout"), runner: SIMULATED, workspace_id: `simulated-${s.build_id}` }, denial: null };
       }
       const result = simulateNode({ buildId: s.build_id, metadata: s.metadata, nodeId: run.node_id, agent, attempt: run.attempt });
       return { result: opts.faults ? withNodeFault(result, opts.faults, s.build_id, run.node_id, run.attempt) : result, denial: null };
@@ -594,28 +600,24 @@ function findingRow(f: FindingInput, run: TaskRunState, seq: number, ts: string)
   const severity = f.severity.trim().toLowerCase() in SEVERITY_RANKS ? f.severity.trim().toLowerCase() : "info";
   return {
     finding_id: newId(), node_id: run.node_id, task_run_id: run.task_run_id, severity, severity_rank: SEVERITY_RANKS[severity] ?? 0,
-    category: f.category, title: f.title, detail: f.detail ?? "", file: f.file ?? null, line: f.line ?? null, event_seq: seq, created_at: ts,
+    category: f.category, title: f.title, detail: encodeDetail(f), file: f.file ?? null, line: f.line ?? null, event_seq: seq, created_at: ts,
   };
 }
 
-/** The runner kind that would execute the node (SPEC: metadata.runner_kind, override runner, "openhands"). */
-export function resolvedRunner(metadata: Record<string, unknown>, nodeId: string): string {
-  const kind = metadata.runner_kind;
-  const override = runnerOverride(metadata, nodeId).runner;
-  const value = typeof kind === "string" && kind.trim() ? kind : typeof override === "string" && override.trim() ? override : "openhands";
-  return value.trim().toLowerCase();
-}
-
+/**
+ * The pre-check of a node: the runner-side command of its agent on the http adapter; simulated
+ * runs execute nothing, so only the capability rules apply to them.
+ */
 function precheck(s: BuildState, nodeId: string, agent: string): PolicyDenial | null {
-  return precheckNode({ metadata: s.metadata, nodeId, agent, runnerKind: resolvedRunner(s.metadata, nodeId) });
+  return precheckNode({ metadata: s.metadata, nodeId, command: adapterOf(s.metadata) === "http" ? runnerCommand(agent) : null });
 }
 
 function policyResult(s: BuildState, nodeId: string, agent: string, denial: PolicyDenial): RunnerResult {
-  const runner = resolvedRunner(s.metadata, nodeId);
+  const runner = adapterOf(s.metadata);
   const override = runnerOverride(s.metadata, nodeId);
   return {
     status: "failed", error: denial.message, duration_ms: 1, runner,
-    workspace_id: typeof override.workspace_id === "string" ? override.workspace_id : typeof s.metadata.workspace_id === "string" ? s.metadata.workspace_id : `daytona-${s.build_id}`,
+    workspace_id: typeof override.workspace_id === "string" ? override.workspace_id : typeof s.metadata.workspace_id === "string" ? s.metadata.workspace_id : `${runner}-${s.build_id}`,
     message: denial.message,
     metadata: {
       exit_code: 1, agent, execution_mode: "policy_precheck", command: denial.command,
@@ -650,6 +652,9 @@ function applyResult(d: Draft, run: TaskRunState, result: RunnerResult, denial: 
   }
   if (result.status === "failed") {
     d.finishTask(run, "failed", result.error ?? result.message, "runtime_tick", finishedAt);
+    // A real run that fails its node's gate says so and why (issue 15: a failing test suite is a
+    // TEST_GATE FAIL with the runner's reason); the replanner's decision follows as before.
+    if (running && node?.gate && run.runner_kind === "http") d.gate(node.gate, "FAIL", `runner_failed:${(result.error ?? result.message).slice(0, 300)}`, node.node_id, "runtime_tick");
     if (!running || !node) return;
     handleFailure(d, node, run, rand);
     return;

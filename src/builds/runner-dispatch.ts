@@ -9,8 +9,8 @@ import { isoTimestamp, parseTimestamp } from "../lib/ids";
 import { resolveSecretValue } from "../security/secrets.service";
 import { allFindings } from "./builds.repo";
 import type { BuildState, TaskRunState } from "./run-machine";
-import { type Dispatch, signStandardWebhook } from "./runner-protocol";
-import { runnerOverride } from "./simulated-runner";
+import { utf8 } from "../lib/crypto";
+import { type Dispatch, callbackKey, callbackToken, signStandardWebhook } from "./runner-protocol";
 
 /** A dispatch that cannot be sent; its message becomes the run's error. */
 export class DispatchError extends Error {}
@@ -21,6 +21,21 @@ function nodeSecretNames(metadata: Record<string, unknown>, nodeId: string): str
   const map = metadata.node_secrets;
   const list = map !== null && typeof map === "object" ? (map as Record<string, unknown>)[nodeId] : undefined;
   return Array.isArray(list) ? list.filter((x): x is string => typeof x === "string" && x.trim() !== "") : [];
+}
+
+/**
+ * The secret callback keys derive from: RUNNER_CALLBACK_SECRET, else the stream-token or JWT
+ * secret (held by the control plane only, never by a runner); the first shared runner secret only
+ * when none of them is configured (JWKS-only deployments should set RUNNER_CALLBACK_SECRET).
+ */
+export function callbackBase(config: Config): Uint8Array | null {
+  const own = config.RUNNER_CALLBACK_SECRET ?? config.STREAM_TOKEN_SECRET ?? config.JWT_SECRET;
+  return own !== undefined ? utf8(own) : (config.RUNNER_SHARED_SECRETS?.[0] ?? null);
+}
+
+/** Plain http:// to the runner is for local development and tests only. */
+export function insecureRunnerUrl(config: Config): boolean {
+  return config.RUNNER_URL !== undefined && new URL(config.RUNNER_URL).protocol !== "https:" && config.ENVIRONMENT !== "development" && config.ENVIRONMENT !== "test";
 }
 
 export async function buildDispatch(env: Env, config: Config, state: BuildState | null, run: TaskRunState): Promise<Dispatch> {
@@ -37,7 +52,8 @@ export async function buildDispatch(env: Env, config: Config, state: BuildState 
     }
   }
   const prior = node.agent === "planner" ? await allFindings(db, state.build_id, 500) : [];
-  const command = runnerOverride(state.metadata, node.node_id).command;
+  const base = callbackBase(config);
+  if (!base) throw new DispatchError("runner_not_configured");
   return {
     build_id: state.build_id,
     task_run_id: run.task_run_id,
@@ -50,7 +66,7 @@ export async function buildDispatch(env: Env, config: Config, state: BuildState 
     deadline: run.due_at ?? isoTimestamp(parseTimestamp(run.started_at) + config.RUNNER_NODE_TIMEOUT_SECONDS * 1000),
     heartbeat_interval_seconds: Math.max(1, Math.floor(config.RUNNER_HEARTBEAT_TIMEOUT_SECONDS / 3)),
     callback_url: new URL("/v1/runner/callback", config.PUBLIC_BASE_URL).toString(),
-    command: typeof command === "string" && command.trim() ? command : null,
+    callback_token: callbackToken(await callbackKey(base, state.build_id, run.task_run_id, run.attempt)),
     secrets,
     prior_findings: prior.map((f) => ({ node_id: f.nodeId, severity: f.severity, category: f.category, title: f.title, file: f.file })),
   };
@@ -60,6 +76,8 @@ export async function buildDispatch(env: Env, config: Config, state: BuildState 
 export async function sendDispatch(config: Config, payload: Dispatch): Promise<Response> {
   const key = config.RUNNER_SHARED_SECRETS?.[0];
   if (!config.RUNNER_URL || !key) throw new DispatchError("runner_not_configured");
+  // Outside development a dispatch (which carries decrypted secrets) never travels in clear text.
+  if (insecureRunnerUrl(config)) throw new DispatchError("runner_url_insecure");
   const body = JSON.stringify(payload);
   const headers = await signStandardWebhook(key, `dispatch_${payload.task_run_id}`, body);
   try {

@@ -1,40 +1,58 @@
 /**
  * The runner protocol (issue 7, DESIGN §5): what the BuildRunner sends to a runner service and
  * what the runner reports back. Both directions are signed Standard Webhooks
- * (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`) with the
- * shared `RUNNER_SHARED_SECRETS`; the first secret signs, any verifies (rotation).
+ * (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`). A dispatch
+ * is signed with the shared `RUNNER_SHARED_SECRETS` (the first signs, any verifies). Callbacks are
+ * signed with the dispatch's own `callback_token` (issue 15 item 5): a key derived from a
+ * control-plane-only secret and bound to (build, task run, attempt), so a runner can report only
+ * on the runs it was sent, and the shared secret alone forges nothing. The control plane claims
+ * each callback's `webhook-id` in the ReplayGuard (a replayed delivery is refused).
  */
 import { z } from "zod";
 import { concatBytes, hmacSha256, toBase64, utf8 } from "../lib/crypto";
 import type { RunnerResult } from "./simulated-runner";
 
-export interface Dispatch {
-  build_id: string;
-  task_run_id: string;
-  node_id: string;
-  attempt: number;
-  agent: string;
-  title: string;
-  objective: string;
-  repo_url: string;
-  deadline: string;
-  heartbeat_interval_seconds: number;
-  callback_url: string;
-  command: string | null;
-  /** Secrets the node may use, decrypted only for this dispatch (metadata.node_secrets). */
-  secrets: Record<string, string>;
-  /** Findings of earlier nodes of the build (for the planner role). */
-  prior_findings: Array<{ node_id: string; severity: string; category: string; title: string; file: string | null }>;
-}
 
-const Finding = z.object({
+/**
+ * A finding as a runner reports it (issue 15): the tool and rule that produced it, where it is
+ * (file, 1-based line and column, end line) and a snippet whose secret values are masked by the
+ * runner. The control plane stores and serves these fields (`findings.ts`).
+ */
+export const RunnerFinding = z.object({
+  rule_id: z.string().min(1).max(200).optional(),
+  tool: z.string().min(1).max(64).optional(),
   severity: z.string().min(1).max(16),
   category: z.string().min(1).max(64),
   title: z.string().min(1).max(300),
   detail: z.string().max(4000).optional(),
   file: z.string().max(1000).nullish(),
   line: z.number().int().min(0).nullish(),
+  end_line: z.number().int().min(0).nullish(),
+  column: z.number().int().min(0).nullish(),
+  snippet: z.string().max(1000).nullish(),
 });
+export type RunnerFinding = z.infer<typeof RunnerFinding>;
+const Finding = RunnerFinding;
+
+/** The signed work order the BuildRunner posts to `${RUNNER_URL}/dispatch` (never a command). */
+export const DispatchSchema = z.object({
+  build_id: z.uuid(),
+  task_run_id: z.string().min(1).max(200),
+  node_id: z.string().min(1).max(200),
+  attempt: z.number().int().min(1),
+  agent: z.string().min(1).max(64),
+  title: z.string().max(500),
+  objective: z.string().max(10_000),
+  repo_url: z.string().max(2000),
+  deadline: z.string(),
+  heartbeat_interval_seconds: z.number().int().min(1).max(3600),
+  callback_url: z.url(),
+  /** `cbk_<base64>`: the key this run's callbacks are signed with (see `callbackKey`). */
+  callback_token: z.string().startsWith("cbk_"),
+  secrets: z.record(z.string(), z.string()),
+  prior_findings: z.array(z.object({ node_id: z.string(), severity: z.string(), category: z.string(), title: z.string(), file: z.string().nullable() })),
+});
+export type Dispatch = z.infer<typeof DispatchSchema>;
 
 /** A runner's message for one task run attempt. */
 export const RunnerMessage = z.discriminatedUnion("type", [
@@ -72,3 +90,15 @@ export async function signStandardWebhook(key: Uint8Array, id: string, body: str
   const mac = await hmacSha256(key, concatBytes(utf8(`${id}.${ts}.`), utf8(body)));
   return { "webhook-id": id, "webhook-timestamp": ts, "webhook-signature": `v1,${toBase64(mac)}` };
 }
+
+/**
+ * The callback key of one task run attempt: HMAC-SHA256(base, label ‖ build ‖ run ‖ attempt).
+ * `base` is a secret only the control plane holds (RUNNER_CALLBACK_SECRET, else the stream-token
+ * or JWT secret; `callbackBases` in runner.routes.ts).
+ */
+export function callbackKey(base: Uint8Array, buildId: string, taskRunId: string, attempt: number): Promise<Uint8Array> {
+  return hmacSha256(base, utf8(`clarity.runner-callback.v1|${buildId}|${taskRunId}|${attempt}`));
+}
+
+/** The dispatch's `callback_token` for a callback key, and back. */
+export const callbackToken = (key: Uint8Array): string => `cbk_${toBase64(key)}`;

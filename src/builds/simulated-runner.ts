@@ -9,6 +9,12 @@ import type { TaskStatus } from "./builds.types";
 
 /** A finding a runner reports (issue 7); severity is normalised on ingest. */
 export interface FindingInput {
+  rule_id?: string;
+  tool?: string;
+  end_line?: number | null;
+  column?: number | null;
+  /** A line of the file with any secret value masked by the runner. */
+  snippet?: string | null;
   severity: string;
   category: string;
   title: string;
@@ -58,11 +64,13 @@ export function runnerOverride(metadata: Record<string, unknown>, nodeId: string
   return asRecord(asRecord(metadata.runner_results)[nodeId]);
 }
 
-/** Label of the runner (SPEC: metadata.runner_kind, else the override's runner, else "openhands"). */
-export function runnerLabel(metadata: Record<string, unknown>, nodeId: string): string {
-  const override = runnerOverride(metadata, nodeId);
-  return (nonEmptyString(override.runner) ?? nonEmptyString(metadata.runner_kind) ?? "openhands").toLowerCase();
-}
+/**
+ * The label of every simulated result (events, runner logs, the `runner` metric label, reports,
+ * the dashboard; issue 15 item 1). DESIGN §5 replaces SPEC §4.8.3's borrowed label (the override
+ * `runner`, `metadata.runner_kind`, else "openhands"): a simulated result never carries the name
+ * of a real runner.
+ */
+export const SIMULATED = "simulated";
 
 /** How long the simulated node takes: override, else build-level `simulated_duration_ms`, else 250. */
 export function simulatedDurationMs(metadata: Record<string, unknown>, nodeId: string): number {
@@ -86,15 +94,15 @@ export function simulateNode(input: {
   const rawStatus = idx >= 0 && idx < seq.length ? seq[idx] : override.status;
   const rawError = idx >= 0 && idx < errSeq.length ? errSeq[idx] : override.error;
   const status = normaliseRunnerStatus(rawStatus);
-  const runner = nonEmptyString(override.runner) ?? nonEmptyString(metadata.runner_kind) ?? "openhands";
+  const runner = SIMULATED;
   const exitOverride = finiteNumber(override.exit_code);
   return {
     status,
     error: status === "failed" && rawError !== undefined && rawError !== null && rawError !== "" ? String(rawError) : null,
     duration_ms: simulatedDurationMs(metadata, nodeId),
     runner,
-    workspace_id: nonEmptyString(override.workspace_id) ?? nonEmptyString(metadata.workspace_id) ?? `daytona-${input.buildId}`,
-    message: nonEmptyString(override.message) ?? `${runner} executed ${nodeId}`,
+    workspace_id: nonEmptyString(override.workspace_id) ?? nonEmptyString(metadata.workspace_id) ?? `simulated-${input.buildId}`,
+    message: nonEmptyString(override.message) ?? `simulated ${nodeId}: nothing executed`,
     metadata: { exit_code: exitOverride ?? (status === "failed" ? 1 : 0), agent: input.agent, execution_mode: "simulated" },
   };
 }

@@ -12,7 +12,7 @@ export interface EventLike {
 }
 
 const GATE_EVENTS = new Set(["MERGE_GATE", "TEST_GATE", "POLICY_GATE"]);
-const RUNNERS = new Set(["http", "openhands", "simulated"]);
+const RUNNERS = new Set(["http", "simulated"]);
 const NODE_STATUSES = new Set(["completed", "failed", "skipped"]);
 const BUILD_STATUSES = new Set(["pending", "running", "paused", "completed", "failed", "aborted"]);
 

@@ -123,7 +123,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     summary: "Plan (SPEC §4.4) and start a build",
     requestName: "BuildCreateRequest",
     responses: created(R.BuildRun),
-    errors: ["invalid_dag"],
+    errors: ["invalid_dag", "build_command_refused", "runner_not_configured"],
   },
   "POST /v1/builds/preview-dag": {
     operationId: "previewDag",
@@ -131,7 +131,7 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     summary: "The plan only; nothing is stored",
     requestName: "BuildCreateRequest",
     responses: ok(R.DagPreview),
-    errors: ["invalid_dag"],
+    errors: ["invalid_dag", "build_command_refused", "runner_not_configured"],
   },
   "GET /v1/builds": { operationId: "listBuilds", tag: "builds", summary: "The caller's builds (tenant admins: the tenant's), newest first", responses: ok(R.BuildPage) },
   "GET /v1/builds/:id": { operationId: "getBuild", tag: "builds", summary: "A build run", responses: ok(R.BuildRun), errors: BUILD },
@@ -251,9 +251,9 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     operationId: "runnerCallback",
     tag: "runner",
     auth: "signature",
-    summary: "Runner report (ack, heartbeat, result), Standard Webhooks signature with RUNNER_SHARED_SECRETS",
+    summary: "Runner report (ack, heartbeat, result), Standard Webhooks signature with the dispatch's callback_token",
     responses: { 202: { description: "Accepted", schema: R.RunnerCallbackAccepted } },
-    errors: ["webhook_rejected", "webhook_headers_missing", "timestamp_invalid", "webhook_timestamp_invalid", "webhook_signature_invalid", "payload_too_large", "malformed_json", "validation_failed", "build_not_found", "lease_lost", "build_dead_lettered"],
+    errors: ["webhook_rejected", "webhook_headers_missing", "timestamp_invalid", "webhook_timestamp_invalid", "webhook_signature_invalid", "webhook_replay_detected", "coordination_unavailable", "payload_too_large", "malformed_json", "validation_failed", "build_not_found", "lease_lost", "build_dead_lettered"],
   },
 
   // ---- validation helpers ----------------------------------------------------------------------

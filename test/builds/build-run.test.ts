@@ -46,8 +46,8 @@ describe("a static_v1 build created over HTTP", () => {
       dag_nodes: ["scanner", "builder", "security", "planner"],
     });
     const runner = events.find((e) => e.event_type === "RUNNER_RESULT");
-    expect(runner.payload).toMatchObject({ node_id: "scanner", runner: "openhands", status: "completed", duration_ms: 250, error: null });
-    expect(runner.payload.workspace_id).toBe(`daytona-${created.build_id}`);
+    expect(runner.payload).toMatchObject({ node_id: "scanner", runner: "simulated", status: "completed", duration_ms: 250, error: null });
+    expect(runner.payload.workspace_id).toBe(`simulated-${created.build_id}`);
   });
 
   it("returns 201 with Location and lists the build with task counts", async () => {

@@ -44,9 +44,17 @@ async function dispatched(nodeId: string, attempt = 1, timeoutMs = 5000): Promis
   }
 }
 
-async function report(msg: Record<string, unknown>, opts: { key?: Uint8Array; tamper?: boolean } = {}) {
+/** The callback keys the dispatches carried, by "task_run_id#attempt". */
+function keyFor(msg: Record<string, unknown>): Uint8Array {
+  const d = sent.find((s) => s.body.task_run_id === msg.task_run_id && s.body.attempt === msg.attempt);
+  if (!d) throw new Error(`no dispatch for ${String(msg.task_run_id)}#${String(msg.attempt)}`);
+  return fromBase64(d.body.callback_token.slice("cbk_".length))!;
+}
+
+/** A callback signed with the run's own key from its dispatch (or `opts.key`). */
+async function report(msg: Record<string, unknown>, opts: { key?: Uint8Array; tamper?: boolean; id?: string } = {}) {
   const body = JSON.stringify(msg);
-  const headers = await signStandardWebhook(opts.key ?? KEY, `cb_${crypto.randomUUID()}`, body);
+  const headers = await signStandardWebhook(opts.key ?? keyFor(msg), opts.id ?? `cb_${crypto.randomUUID()}`, body);
   return raw("/v1/runner/callback", { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: opts.tamper ? body.replace("completed", "failed") : body });
 }
 
@@ -104,7 +112,7 @@ describe("http runner adapter", () => {
     expect(all.items).toHaveLength(1);
     expect(all.next_cursor).not.toBeNull();
     const rep = (await c.request("GET", `/v1/builds/${b.build_id}/report`)).body;
-    expect(rep).toMatchObject({ status: "completed", findings_total: 2, by_severity: { high: 1, low: 1, critical: 0 }, by_node: { scan: 2 }, remediation_plan: "1. rotate the .env secret" });
+    expect(rep).toMatchObject({ status: "completed", findings_total: 2, by_severity: { high: 1, low: 1, critical: 0 }, by_node: { scan: 2 }, remediation_plan: "1. rotate the .env secret", execution: "real" });
     expect(rep.top_findings[0].severity).toBe("high");
   });
 
@@ -121,6 +129,9 @@ describe("http runner adapter", () => {
     expect(((await wrong.json()) as any).code).toBe("webhook_signature_invalid");
     const tampered = await report(msg, { tamper: true });
     expect(tampered.status).toBe(401);
+    // The shared runner secret does not sign callbacks: only the run's own key does.
+    const shared = await report(msg, { key: KEY });
+    expect([shared.status, ((await shared.json()) as any).code]).toEqual([401, "webhook_signature_invalid"]);
     expect((await c.request("GET", `/v1/builds/${b.build_id}`)).body.task_runs.map((t: any) => t.status)).toEqual(["running"]);
   });
 
@@ -172,9 +183,103 @@ describe("http runner adapter", () => {
   });
 
   it("a secret that does not exist fails the dispatch with a clear error", async () => {
-    const c = await caller({ sub: "http_nosecret" });
-    const b = await start(c, { node_secrets: { scan: ["MISSING"] } });
-    const done = await waitForStatus(c, b.build_id);
+    const sec = await caller({ sub: "http_nosecret", roles: ["security", "operator"] });
+    const b = await start(sec, { node_secrets: { scan: ["MISSING"] } });
+    const done = await waitForStatus(sec, b.build_id);
     expect(done.task_runs[0].error).toBe("secret_unavailable:MISSING:secret_not_found");
+  });
+});
+
+describe("real by default (issue 15 item 1)", () => {
+  it("with a runner configured, a build that names no runner kind goes to the runner", async () => {
+    const c = await caller({ sub: "http_default" });
+    const b = await createBuild(c, { repo_url: "file:///work/repo", dag: DAG });
+    expect(b.metadata.runner_kind).toBe("http");
+    const d1 = await dispatched("scan");
+    expect(d1.body).toMatchObject({ build_id: b.build_id, agent: "scanner" });
+    // The dispatch carries no command: the runner runs only its own analysers.
+    expect("command" in d1.body).toBe(false);
+    expect((await c.request("POST", `/v1/builds/${b.build_id}/runtime/bootstrap`)).body.sandbox_profile).toBe("runner-bubblewrap");
+  });
+
+  it("a build that asks for simulated is simulated, labelled so, and never dispatched", async () => {
+    const c = await caller({ sub: "http_sim" });
+    const b = await createBuild(c, { repo_url: "file:///work/repo", dag: DAG, metadata: { runner_kind: "simulated", simulated_duration_ms: 0 } });
+    const done = await waitForStatus(c, b.build_id);
+    expect(done.status).toBe("completed");
+    expect(sent.filter((s) => s.body.build_id === b.build_id)).toEqual([]);
+    const results = (await eventsOf(c, b.build_id)).filter((e) => e.event_type === "RUNNER_RESULT");
+    expect(results.map((e) => e.payload.runner)).toEqual(["simulated", "simulated"]);
+  });
+
+  it("the pre-check inspects the runner's own command: a blocked `npm test` fails the builder before any dispatch", async () => {
+    const c = await caller({ sub: "http_policy" });
+    const dag = [{ node_id: "build", title: "Build", agent: "builder" }];
+    const b = await createBuild(c, { repo_url: "file:///work/repo", dag, metadata: { policy_blocked_commands: ["npm test"] } });
+    const done = await waitForStatus(c, b.build_id);
+    expect(done.status).toBe("failed");
+    expect(done.policy_violations.map((v: any) => [v.code, v.source])).toEqual([["blocked_command", "execution_policy"]]);
+    expect(sent.filter((s) => s.body.build_id === b.build_id)).toEqual([]);
+    const logs = (await c.request("GET", `/v1/builds/${b.build_id}/runtime/logs`)).body.items;
+    expect(logs[0]).toMatchObject({ runner: "http", metadata: { execution_mode: "policy_precheck", command: "npm test" } });
+  });
+
+  it("a command in build metadata is refused with 422 build_command_refused", async () => {
+    const c = await caller({ sub: "http_cmd" });
+    const res = await c.request("POST", "/v1/builds", { repo_url: "file:///work/repo", dag: DAG, metadata: { runner_results: { scan: { command: "cat .dev.vars" } } } });
+    expect([res.status, res.body.code]).toEqual([422, "build_command_refused"]);
+    expect(sent).toEqual([]);
+  });
+});
+
+describe("callbacks bound to the dispatch (issue 15 item 5)", () => {
+  it("a callback signed with another run's key is refused; a replayed delivery id is 409", async () => {
+    const c = await caller({ sub: "http_bound" });
+    const a = await start(c);
+    const b = await start(c);
+    const of = async (buildId: string) => {
+      for (let i = 0; i < 500; i++) {
+        const hit = sent.find((s) => s.body.build_id === buildId);
+        if (hit) return hit;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error(`no dispatch for ${buildId}`);
+    };
+    const da = await of(a.build_id);
+    const db = await of(b.build_id);
+    expect(da.body.callback_token).toMatch(/^cbk_/);
+    expect(da.body.callback_token).not.toBe(db.body.callback_token);
+    // Build b's key cannot report on build a's run (nor a later attempt of the same run).
+    const msgA = { type: "heartbeat", build_id: a.build_id, task_run_id: da.body.task_run_id, attempt: 1 };
+    const crossed = await report(msgA, { key: keyFor({ task_run_id: db.body.task_run_id, attempt: 1 }) });
+    expect([crossed.status, ((await crossed.json()) as any).code]).toEqual([401, "webhook_signature_invalid"]);
+    const otherAttempt = await report({ ...msgA, attempt: 2 }, { key: keyFor(msgA) });
+    expect(otherAttempt.status).toBe(401);
+    const id = `cb_${crypto.randomUUID()}`;
+    expect((await report(msgA, { id })).status).toBe(202);
+    const replayed = await report(msgA, { id });
+    expect([replayed.status, ((await replayed.json()) as any).code]).toEqual([409, "webhook_replay_detected"]);
+  });
+
+  it("naming tenant secrets for a node needs program.secrets.read: 403 insufficient_capability, nothing created", async () => {
+    const c = await caller({ sub: "http_nosecretcap" }); // operator: runtime.write, no secrets.read
+    const before = (await c.request("GET", "/v1/builds?limit=100")).body.items.length;
+    const res = await c.request("POST", "/v1/builds", { repo_url: "file:///work/repo", dag: DAG, metadata: { node_secrets: { scan: ["GITHUB_TOKEN"] } } });
+    expect([res.status, res.body.code]).toEqual([403, "insufficient_capability"]);
+    expect((await c.request("GET", "/v1/builds?limit=100")).body.items.length).toBe(before);
+    expect(sent).toEqual([]);
+  });
+});
+
+describe("dispatch transport", () => {
+  it("plain http:// to the runner is refused outside development and test", async () => {
+    const { insecureRunnerUrl, sendDispatch, DispatchError } = await import("../../src/builds/runner-dispatch");
+    const base = { RUNNER_URL: "http://runner.example", RUNNER_SHARED_SECRETS: [KEY] } as any;
+    expect(insecureRunnerUrl({ ...base, ENVIRONMENT: "production" })).toBe(true);
+    expect(insecureRunnerUrl({ ...base, ENVIRONMENT: "staging" })).toBe(true);
+    expect(insecureRunnerUrl({ ...base, ENVIRONMENT: "development" })).toBe(false);
+    expect(insecureRunnerUrl({ ...base, RUNNER_URL: "https://runner.example", ENVIRONMENT: "production" })).toBe(false);
+    await expect(sendDispatch({ ...base, ENVIRONMENT: "production" }, {} as any)).rejects.toThrow(new DispatchError("runner_url_insecure"));
+    expect(sent).toEqual([]);
   });
 });

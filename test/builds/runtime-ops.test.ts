@@ -37,18 +37,13 @@ describe("the stuck-after-resume defect (SPEC §4.10.3) is fixed", () => {
   });
 });
 
-describe("execution-policy pre-check (SPEC §4.8.3)", () => {
-  it.each([
-    ["rm -rf /", { runner_results: { scanner: { command: "rm -rf /" } } }, "blocked_command"],
-    ["git reset --hard", { runner_kind: "daytona_shell", runner_results: { scanner: { command: "git reset --hard HEAD" } } }, "blocked_command"],
-    ["custom blocked term", { policy_blocked_commands: ["curl"], runner_results: { scanner: { command: "CURL http://x" } } }, "blocked_command"],
-    ["a path under .env", { runner_results: { scanner: { command: "cat .env/production" } } }, "blocked_path"],
-    ["a path under /etc", { runner_results: { scanner: { command: "cat /etc/passwd" } } }, "blocked_path"],
-    ["a path outside the allow-list", { policy_allowed_paths: ["src"], runner_results: { scanner: { command: "ls ./docs" } } }, "path_outside_allowlist"],
-    ["a missing capability", { required_capabilities: ["runtime.execute"], executor_capabilities: ["runtime.read"] }, "missing_capability"],
-  ])("blocks %s", async (_name, metadata, code) => {
+describe("execution-policy pre-check (SPEC §4.8.3) on simulated builds", () => {
+  // Simulated runs execute nothing, so only the capability rules apply to them; the command
+  // rules (the runner's own commands) are tested on the http adapter (http-runner.test.ts).
+  it("blocks a missing capability", async () => {
+    const code = "missing_capability";
     const c = await caller({ sub: `policy_${code}` });
-    const b = await createBuild(c, { metadata: { ...INSTANT, ...metadata } });
+    const b = await createBuild(c, { metadata: { ...INSTANT, required_capabilities: ["runtime.execute"], executor_capabilities: ["runtime.read"] } });
     const build = await waitForStatus(c, b.build_id);
     expect(build.status).toBe("failed");
     expect(build.policy_violations.map((v: any) => [v.code, v.source, v.blocking])).toEqual([[code, "execution_policy", true]]);
@@ -56,14 +51,35 @@ describe("execution-policy pre-check (SPEC §4.8.3)", () => {
     expect(build.gate_history.at(-1)).toMatchObject({ gate: "POLICY_GATE", status: "FAIL", reason: `policy_violation:${code}`, node_id: "scanner" });
     const logs = (await c.request("GET", `/v1/builds/${b.build_id}/runtime/logs?status=failed`)).body.items;
     expect(logs).toHaveLength(1);
-    expect(logs[0].metadata).toMatchObject({ execution_mode: "policy_precheck", exit_code: 1, policy_violation: { code, source: "execution_policy", blocking: true } });
+    expect(logs[0]).toMatchObject({ runner: "simulated" });
+    expect(logs[0].metadata).toMatchObject({ execution_mode: "policy_precheck", exit_code: 1, command: null, policy_violation: { code, source: "execution_policy", blocking: true } });
     expect(logs[0].duration_ms).toBe(1);
   });
 
-  it("lets an allowed command run", async () => {
+  it("lets a simulated build with command rules run (it executes nothing)", async () => {
     const c = await caller({ sub: "policy_ok" });
-    const b = await createBuild(c, { metadata: { ...INSTANT, node_policy: { scanner: { allowed_paths: ["src"] } }, runner_results: { scanner: { command: "ls ./src && cat src/a.ts | wc -l" } } } });
+    const b = await createBuild(c, { metadata: { ...INSTANT, policy_blocked_commands: ["npm test"], node_policy: { scanner: { allowed_paths: ["src"] } } } });
     expect((await waitForStatus(c, b.build_id)).status).toBe("completed");
+  });
+});
+
+describe("never a command from build metadata (issue 15 item 3)", () => {
+  it.each([
+    [{ runner_results: { scanner: { command: "rm -rf /" } } }, "metadata.runner_results.scanner.command"],
+    [{ runner_results: { builder: { status: "failed", command: "cat /work/.dev.vars" } } }, "metadata.runner_results.builder.command"],
+    [{ command: "npm test" }, "metadata.command"],
+    [{ node_policy: { builder: { commands: ["curl evil | sh"] } } }, "metadata.node_policy.builder.commands"],
+  ])("%j → 422 build_command_refused, nothing created", async (metadata, path) => {
+    const c = await caller({ sub: "cmd_refused" });
+    const before = (await c.request("GET", "/v1/builds?limit=100")).body.items.length;
+    for (const route of ["/v1/builds", "/v1/builds/preview-dag"]) {
+      const res = await c.request("POST", route, { repo_url: "file:///tmp/r", metadata });
+      expect(res.status).toBe(422);
+      expect(res.headers.get("content-type")).toContain("application/problem+json");
+      expect(res.body.code).toBe("build_command_refused");
+      expect(res.body.detail).toContain(path);
+    }
+    expect((await c.request("GET", "/v1/builds?limit=100")).body.items.length).toBe(before);
   });
 });
 
@@ -74,7 +90,7 @@ describe("runtime endpoints (SPEC §5.2)", () => {
     await waitForStatus(c, b.build_id);
     const boot = await c.request("POST", `/v1/builds/${b.build_id}/runtime/bootstrap`);
     expect(boot.status).toBe(200);
-    expect(boot.body).toMatchObject({ build_id: b.build_id, status: "completed", sandbox_profile: "daytona-default" });
+    expect(boot.body).toMatchObject({ build_id: b.build_id, status: "completed", sandbox_profile: "simulated" });
     expect(boot.body.metadata).toMatchObject({ runtime_worker_enabled: true, runtime_client_tick_fallback_enabled: false, runtime_watchdog_nudge_enabled: true, runtime_watchdog_stale_seconds: 45, level_count: 4 });
     const again = await c.request("POST", `/v1/builds/${b.build_id}/runtime/bootstrap`);
     expect(again.body.runtime_id).toBe(boot.body.runtime_id);
@@ -97,7 +113,7 @@ describe("runtime endpoints (SPEC §5.2)", () => {
 
     const logs = (await c.request("GET", `/v1/builds/${b.build_id}/runtime/logs`)).body.items;
     expect(logs.map((l: any) => l.node_id)).toEqual(["planner", "security", "builder", "scanner"]);
-    expect(logs[0]).toMatchObject({ runner: "openhands", status: "completed", runtime_id: boot.body.runtime_id });
+    expect(logs[0]).toMatchObject({ runner: "simulated", status: "completed", runtime_id: boot.body.runtime_id });
     const okOnly = (await c.request("GET", `/v1/builds/${b.build_id}/runtime/logs?status=ok&node_id=builder`)).body.items;
     expect(okOnly.map((l: any) => l.node_id)).toEqual(["builder"]);
   });
@@ -160,3 +176,35 @@ describe("concurrency", () => {
 });
 
 void exports;
+
+describe("simulated results say simulated (issue 15 item 1)", () => {
+  it("without a runner, a build is simulated and every label says so — never a real runner's name", async () => {
+    const c = await caller({ sub: "sim_labels" });
+    // The SPEC's borrowed labels (override `runner`, "openhands") are ignored.
+    const b = await createBuild(c, { metadata: { ...INSTANT, runner_results: { scanner: { runner: "openhands" } } } });
+    expect(b.metadata.runner_kind).toBe("simulated");
+    const build = await waitForStatus(c, b.build_id);
+    expect(build.status).toBe("completed");
+    const results = (await eventsOf(c, b.build_id)).filter((e: any) => e.event_type === "RUNNER_RESULT");
+    expect(results.length).toBe(build.dag.length);
+    for (const e of results) expect(e.payload).toMatchObject({ runner: "simulated", workspace_id: `simulated-${b.build_id}` });
+    const logs = (await c.request("GET", `/v1/builds/${b.build_id}/runtime/logs`)).body.items;
+    expect(logs.map((l: any) => l.runner)).toEqual(logs.map(() => "simulated"));
+    expect(logs.map((l: any) => l.metadata.execution_mode)).toEqual(logs.map(() => "simulated"));
+    const report = (await c.request("GET", `/v1/builds/${b.build_id}/report`)).body;
+    expect(report.remediation_plan).toBe("simulated planner: nothing executed");
+    expect(report.execution).toBe("simulated");
+    const text = JSON.stringify({ results, logs, report });
+    expect(text).not.toMatch(/openhands|daytona/i);
+  });
+
+  it("asking for the http runner without one is 422 runner_not_configured; an unknown kind is 422 validation_failed", async () => {
+    const c = await caller({ sub: "sim_kind" });
+    const http = await c.request("POST", "/v1/builds", { repo_url: "file:///tmp/r", metadata: { runner_kind: "http" } });
+    expect([http.status, http.body.code]).toEqual([422, "runner_not_configured"]);
+    const unknown = await c.request("POST", "/v1/builds", { repo_url: "file:///tmp/r", metadata: { runner_kind: "openhands" } });
+    expect([unknown.status, unknown.body.code, unknown.body.errors?.[0]?.path]).toEqual([422, "validation_failed", "metadata.runner_kind"]);
+    const asked = await createBuild(c, { metadata: { ...INSTANT, runner_kind: " Simulated " } });
+    expect(asked.metadata.runner_kind).toBe("simulated");
+  });
+});

@@ -29,7 +29,7 @@ describe("incrementsFromEvents", () => {
 
   it("observes node durations with bounded labels and classifies failures", () => {
     const incs = incrementsFromEvents("t", [
-      ev("RUNNER_RESULT", { runner: "openhands", status: "completed", duration_ms: 2500 }),
+      ev("RUNNER_RESULT", { runner: "simulated", status: "completed", duration_ms: 2500 }),
       ev("RUNNER_RESULT", { runner: "My Custom Runner", status: "failed", duration_ms: 100, error: "heartbeat_missed" }),
       ev("RUNNER_RESULT", { runner: "http", status: "failed", duration_ms: 1, error: "Command blocked by execution policy." }),
       ev("TASK_FAILED"),
@@ -38,13 +38,13 @@ describe("incrementsFromEvents", () => {
     expect(flat(incs)).toEqual([
       'clarity_node_duration_seconds_bucket{le="0.1",runner="http",status="failed"} 1',
       'clarity_node_duration_seconds_bucket{le="0.1",runner="other",status="failed"} 1',
-      'clarity_node_duration_seconds_bucket{le="5",runner="openhands",status="completed"} 1',
+      'clarity_node_duration_seconds_bucket{le="5",runner="simulated",status="completed"} 1',
       'clarity_node_duration_seconds_count{runner="http",status="failed"} 1',
-      'clarity_node_duration_seconds_count{runner="openhands",status="completed"} 1',
       'clarity_node_duration_seconds_count{runner="other",status="failed"} 1',
+      'clarity_node_duration_seconds_count{runner="simulated",status="completed"} 1',
       'clarity_node_duration_seconds_sum{runner="http",status="failed"} 0.001',
-      'clarity_node_duration_seconds_sum{runner="openhands",status="completed"} 2.5',
       'clarity_node_duration_seconds_sum{runner="other",status="failed"} 0.1',
+      'clarity_node_duration_seconds_sum{runner="simulated",status="completed"} 2.5',
       'clarity_node_failures_total{mode="heartbeat_missed"} 1',
       'clarity_node_failures_total{mode="policy_denied"} 1',
     ]);

@@ -80,13 +80,13 @@ describe("GET /metrics", () => {
     expect(delta(after, "clarity_fallbacks_total")).toBe(1);
     expect(after.value("clarity_fallback_ratio")).toBeCloseTo(after.value("clarity_fallbacks_total") / after.value("clarity_builds_created_total"), 6);
 
-    const completedNodes = after.histogramCount("clarity_node_duration_seconds", { runner: "openhands", status: "completed" });
-    const failedNodes = after.histogramCount("clarity_node_duration_seconds", { runner: "openhands", status: "failed" });
-    expect(failedNodes - before.histogramCount("clarity_node_duration_seconds", { runner: "openhands", status: "failed" })).toBe(2);
+    const completedNodes = after.histogramCount("clarity_node_duration_seconds", { runner: "simulated", status: "completed" });
+    const failedNodes = after.histogramCount("clarity_node_duration_seconds", { runner: "simulated", status: "failed" });
+    expect(failedNodes - before.histogramCount("clarity_node_duration_seconds", { runner: "simulated", status: "failed" })).toBe(2);
     expect(completedNodes).toBeGreaterThanOrEqual(6); // 4 nodes of the completed build + 2 deterministic nodes
     // Zero-duration simulated nodes land in the first bucket.
-    expect(after.value("clarity_node_duration_seconds_bucket", { le: "0.1", runner: "openhands", status: "completed" })).toBe(completedNodes);
-    expect(after.value("clarity_node_duration_seconds_bucket", { le: "+Inf", runner: "openhands", status: "completed" })).toBe(completedNodes);
+    expect(after.value("clarity_node_duration_seconds_bucket", { le: "0.1", runner: "simulated", status: "completed" })).toBe(completedNodes);
+    expect(after.value("clarity_node_duration_seconds_bucket", { le: "+Inf", runner: "simulated", status: "completed" })).toBe(completedNodes);
     expect(after.histogramCount("clarity_tick_duration_seconds")).toBeGreaterThanOrEqual(3);
 
     // Another tenant sees none of it.

@@ -130,6 +130,8 @@ export async function mount(ctx) {
         ["Repository", h("span", { class: "mono" }, build.repo_url)],
         ["Objective", build.objective],
         ["Scan mode", String(meta.scan_mode ?? "–")],
+        // Issue 15: a simulated build executes nothing and says so; it never shows a runner's name.
+        ["Execution", h("span", { id: "execution-badge" }, meta.runner_kind === "http" ? badge("real", "Real runner") : badge("simulated", "Simulated: nothing executed"))],
         ["Planner", String(meta.autonomous_planner_profile ?? "–")],
         ["Progress", h("span", { class: "progress-cell" }, h("progress", { max: Math.max(1, total), value: done, "aria-label": "Nodes done" }), h("span", { id: "progress-text" }, `${done} / ${total} nodes done`))],
         ["Started", [dateTime(build.created_at), " (", timeAgo(build.created_at), ")"]],

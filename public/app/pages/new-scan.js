@@ -71,7 +71,7 @@ export async function mount(ctx) {
       "fieldset",
       null,
       h("legend", null, "1. Repository"),
-      field("Repository URL", repo, "Any Git URL the runner can reach."),
+      field("Repository URL", repo, "An https:// Git URL, or a local git repository (file:// URL or absolute path) under the runner's roots."),
       h("div", { role: "radiogroup", "aria-labelledby": "origin-l", class: "field" }, h("span", { id: "origin-l", class: "label" }, "Project origin"), h("div", { class: "checks" }, h("label", { class: "check" }, originOwn, "Inspired by me"), h("label", { class: "check" }, originExt, "External project"))),
     ),
     h(

@@ -685,8 +685,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Dead-lettered builds the caller may see
-         * @description Builds whose runtime ticks kept failing (RUNTIME_DEAD_LETTER_AFTER_FAILURES consecutive alarm failures), newest first. `state=open` (default), `redriven` or `all`. Scoped like builds: the caller's own builds, or the whole tenant's for a tenant admin (`*`).
+         * Dead-lettered builds of the tenant
+         * @description Builds whose runtime ticks kept failing (RUNTIME_DEAD_LETTER_AFTER_FAILURES consecutive alarm failures), newest first. `state=open` (default), `redriven` or `all`.
          *
          *     Requires capability `program.runtime.write` (or `*`).
          */
@@ -751,7 +751,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Re-drive up to `limit` open dead letters the caller may see (after an outage)
+         * Re-drive up to `limit` open dead letters of the tenant (after an outage)
          * @description Requires capability `program.runtime.write` (or `*`).
          */
         post: operations["redriveDeadLetters"];
@@ -1294,9 +1294,7 @@ export interface paths {
         };
         /**
          * Accepted deliveries, newest first
-         * @description The caller's tenant's deliveries; tenant-less ones (deployment-wide secrets without WEBHOOK_TENANT_ID) only for deployment administrators (admins of DEPLOYMENT_ADMIN_TENANT).
-         *
-         *     Requires capability `program.webhook.ingest` (or `*`).
+         * @description Requires capability `program.webhook.ingest` (or `*`).
          */
         get: operations["listWebhookDeliveries"];
         put?: never;
@@ -1776,7 +1774,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Runner report (ack, heartbeat, result), Standard Webhooks signature with RUNNER_SHARED_SECRETS
+         * Runner report (ack, heartbeat, result), Standard Webhooks signature with the dispatch's callback_token
          * @description Authenticated by its signature headers, not a user JWT.
          */
         post: operations["runnerCallback"];
@@ -1900,6 +1898,11 @@ export interface components {
             by_severity: {
                 [key: string]: number;
             };
+            /**
+             * @description `real`: the nodes ran on the runner service; `simulated`: nothing was executed (issue 15).
+             * @enum {string}
+             */
+            execution: "real" | "simulated";
             findings_total: number;
             nodes: {
                 agent: string;
@@ -2504,18 +2507,27 @@ export interface components {
             /** Format: uuid */
             build_id: string;
             category: string;
+            /** @description 1-based column of the start, when known. */
+            column: number | null;
             /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
             created_at: string;
             detail: string;
+            end_line: number | null;
             file: string | null;
             /** Format: uuid */
             finding_id: string;
             line: number | null;
             node_id: string;
+            /** @description The rule that fired (e.g. `aws/AWSAccessKeyID`, `js-exec-user-input`); null for findings without one. */
+            rule_id: string | null;
             /** @enum {string} */
             severity: "critical" | "high" | "medium" | "low" | "info";
+            /** @description The line with any secret value masked. */
+            snippet: string | null;
             task_run_id: string;
             title: string;
+            /** @description The tool that produced the finding (secretlint, ast-grep, dependencies, inventory, builder). */
+            tool: string | null;
         };
         FindingPage: {
             items: components["schemas"]["Finding"][];
@@ -2863,7 +2875,7 @@ export interface components {
              * @description Stable machine code; each maps to one HTTP status.
              * @enum {string}
              */
-            code: "malformed_json" | "malformed_path" | "validation_failed" | "invalid_dag" | "unauthenticated" | "token_expired" | "capabilities_missing" | "insufficient_capability" | "build_not_found" | "build_access_denied" | "not_found" | "method_not_allowed" | "lease_lost" | "build_conflict" | "build_abort_conflict" | "build_resume_conflict" | "invalid_replan" | "dag_node_not_found" | "task_run_not_found" | "task_run_conflict" | "runtime_tick_conflict" | "runtime_not_found" | "stream_token_unavailable" | "coordination_unavailable" | "payload_too_large" | "rate_limited" | "webhook_headers_missing" | "timestamp_invalid" | "webhook_timestamp_invalid" | "webhook_signature_invalid" | "webhook_replay_detected" | "webhook_rejected" | "webhook_delivery_not_found" | "secret_not_found" | "secret_name_conflict" | "secrets_unavailable" | "idempotency_key_invalid" | "idempotency_key_in_flight" | "idempotency_key_reused" | "invalid_idempotency_request" | "campaign_not_found" | "campaign_run_not_found" | "campaign_run_conflict" | "campaign_run_limit_exceeded" | "campaign_execution_in_progress" | "campaign_plan_invalid" | "policy_profile_not_found" | "checklist_not_found" | "rollback_drill_not_found" | "go_live_decision_not_found" | "planner_policy_not_found" | "build_dead_lettered" | "dead_letter_not_found" | "internal";
+            code: "malformed_json" | "validation_failed" | "invalid_dag" | "build_command_refused" | "runner_not_configured" | "unauthenticated" | "token_expired" | "capabilities_missing" | "insufficient_capability" | "build_not_found" | "build_access_denied" | "not_found" | "method_not_allowed" | "lease_lost" | "build_conflict" | "build_abort_conflict" | "build_resume_conflict" | "invalid_replan" | "dag_node_not_found" | "task_run_not_found" | "task_run_conflict" | "runtime_tick_conflict" | "runtime_not_found" | "stream_token_unavailable" | "coordination_unavailable" | "payload_too_large" | "rate_limited" | "webhook_headers_missing" | "timestamp_invalid" | "webhook_timestamp_invalid" | "webhook_signature_invalid" | "webhook_replay_detected" | "webhook_rejected" | "webhook_delivery_not_found" | "secret_not_found" | "secret_name_conflict" | "secrets_unavailable" | "idempotency_key_invalid" | "idempotency_key_in_flight" | "idempotency_key_reused" | "invalid_idempotency_request" | "campaign_not_found" | "campaign_run_not_found" | "campaign_run_conflict" | "campaign_run_limit_exceeded" | "campaign_execution_in_progress" | "campaign_plan_invalid" | "policy_profile_not_found" | "checklist_not_found" | "rollback_drill_not_found" | "go_live_decision_not_found" | "planner_policy_not_found" | "build_dead_lettered" | "dead_letter_not_found" | "internal";
             detail?: string;
             /** @description Field errors of `validation_failed`. */
             errors?: {
@@ -3702,16 +3714,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `invalid_dag`, `validation_failed`, `idempotency_key_reused` */
+            /** @description Problem: `invalid_dag`, `build_command_refused`, `runner_not_configured`, `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3769,15 +3772,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BuildRun"];
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -3865,7 +3859,7 @@ export interface operations {
                     "application/json": components["schemas"]["BuildRun"];
                 };
             };
-            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3905,15 +3899,6 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3981,15 +3966,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CheckpointPage"];
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -4077,7 +4053,7 @@ export interface operations {
                     "application/json": components["schemas"]["Checkpoint"];
                 };
             };
-            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4117,15 +4093,6 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4193,15 +4160,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DebtItemPage"];
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -4289,7 +4247,7 @@ export interface operations {
                     "application/json": components["schemas"]["DebtItem"];
                 };
             };
-            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4329,15 +4287,6 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4408,15 +4357,6 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": string;
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -4500,15 +4440,6 @@ export interface operations {
                     "application/json": components["schemas"]["BuildEventPage"];
                 };
             };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -4590,7 +4521,7 @@ export interface operations {
                     "application/json": components["schemas"]["StreamToken"];
                 };
             };
-            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
+            /** @description Problem: `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4700,15 +4631,6 @@ export interface operations {
                     "application/json": components["schemas"]["FindingPage"];
                 };
             };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -4789,15 +4711,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GateDecisionPage"];
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -4886,7 +4799,7 @@ export interface operations {
                     "application/json": components["schemas"]["GateDecision"];
                 };
             };
-            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4926,15 +4839,6 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5002,15 +4906,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PolicyViolationPage"];
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -5098,7 +4993,7 @@ export interface operations {
                     "application/json": components["schemas"]["PolicyViolation"];
                 };
             };
-            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5138,15 +5033,6 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5214,15 +5100,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReplanDecisionPage"];
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -5310,7 +5187,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReplanDecision"];
                 };
             };
-            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5350,15 +5227,6 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5423,15 +5291,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReplanSuggestion"];
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -5529,7 +5388,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReplanDecision"];
                 };
             };
-            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5569,15 +5428,6 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5642,15 +5492,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BuildReport"];
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -5738,7 +5579,7 @@ export interface operations {
                     "application/json": components["schemas"]["BuildRun"];
                 };
             };
-            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5778,15 +5619,6 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5856,7 +5688,7 @@ export interface operations {
                     "application/json": components["schemas"]["RuntimeSession"];
                 };
             };
-            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
+            /** @description Problem: `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5967,15 +5799,6 @@ export interface operations {
                     "application/json": components["schemas"]["RunnerLogPage"];
                 };
             };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -6057,15 +5880,6 @@ export interface operations {
                     "application/json": components["schemas"]["RuntimeMetricPage"];
                 };
             };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -6144,15 +5958,6 @@ export interface operations {
                     "application/json": components["schemas"]["RuntimeSession"];
                 };
             };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -6229,15 +6034,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TelemetrySummary"];
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -6321,7 +6117,7 @@ export interface operations {
                     "application/json": components["schemas"]["TickResult"];
                 };
             };
-            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
+            /** @description Problem: `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6427,15 +6223,6 @@ export interface operations {
                     "application/json": components["schemas"]["WorkerHealth"];
                 };
             };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -6517,15 +6304,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskRunPage"];
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -6613,7 +6391,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRun"];
                 };
             };
-            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6653,15 +6431,6 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6727,15 +6496,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskRun"];
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -6824,7 +6584,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRun"];
                 };
             };
-            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6864,15 +6624,6 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6981,16 +6732,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `invalid_dag`, `validation_failed`, `idempotency_key_reused` */
+            /** @description Problem: `invalid_dag`, `build_command_refused`, `runner_not_configured`, `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7112,15 +6854,6 @@ export interface operations {
             };
             /** @description Problem: `not_found` */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `payload_too_large` */
-            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7250,15 +6983,6 @@ export interface operations {
                     "application/json": components["schemas"]["DeadLetter"];
                 };
             };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -7268,7 +6992,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `build_access_denied`, `capabilities_missing`, `insufficient_capability` */
+            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7340,7 +7064,7 @@ export interface operations {
                     "application/json": components["schemas"]["RedriveResult"];
                 };
             };
-            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
+            /** @description Problem: `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7358,7 +7082,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `build_access_denied`, `capabilities_missing`, `insufficient_capability` */
+            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7659,15 +7383,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -7713,7 +7428,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                version: string;
+                version: number;
             };
             cookie?: never;
         };
@@ -7726,15 +7441,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PlannerPolicy"];
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -7803,7 +7509,7 @@ export interface operations {
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
-                version: string;
+                version: number;
             };
             cookie?: never;
         };
@@ -7818,7 +7524,7 @@ export interface operations {
                     "application/json": components["schemas"]["PlannerPolicy"];
                 };
             };
-            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
+            /** @description Problem: `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8095,15 +7801,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -8162,15 +7859,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Campaign"];
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -8259,7 +7947,7 @@ export interface operations {
                     "application/json": components["schemas"]["CampaignExecution"];
                 };
             };
-            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8299,15 +7987,6 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -8372,15 +8051,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CampaignReport"];
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -8462,15 +8132,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CampaignRunPage"];
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -8569,7 +8230,7 @@ export interface operations {
                     "application/json": components["schemas"]["RunAccepted"];
                 };
             };
-            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8609,15 +8270,6 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -8683,15 +8335,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CampaignRun"];
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -8825,15 +8468,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -8892,15 +8526,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReleaseChecklist"];
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -9043,15 +8668,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -9110,15 +8726,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GoLiveDecision"];
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -9250,15 +8857,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `invalid_idempotency_request`, `idempotency_key_reused`, `validation_failed` */
             422: {
                 headers: {
@@ -9364,15 +8962,6 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -9552,15 +9141,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -9619,15 +9199,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PolicyProfile"];
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -9761,15 +9332,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -9828,15 +9390,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RollbackDrill"];
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -10030,15 +9583,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -10097,15 +9641,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SecretMetadata"];
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -10183,15 +9718,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
@@ -10274,7 +9800,7 @@ export interface operations {
                     "application/json": components["schemas"]["SecretMetadata"];
                 };
             };
-            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
+            /** @description Problem: `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10609,15 +10135,6 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDelivery"];
                 };
             };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -10828,15 +10345,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -10898,15 +10406,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Campaign"];
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -10988,15 +10487,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CampaignReport"];
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -11101,7 +10591,7 @@ export interface operations {
                     "application/json": components["schemas"]["RunAccepted"];
                 };
             };
-            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -11141,15 +10631,6 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -11270,15 +10751,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -11379,15 +10851,6 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -11573,15 +11036,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -11643,15 +11097,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SecretMetadata"];
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -11875,15 +11320,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `invalid_idempotency_request`, `idempotency_key_reused`, `validation_failed` */
             422: {
                 headers: {
@@ -12064,15 +11500,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -12134,15 +11561,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReleaseChecklist"];
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -12282,15 +11700,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -12352,15 +11761,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RollbackDrill"];
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -12509,15 +11909,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -12579,15 +11970,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GoLiveDecision"];
-                };
-            };
-            /** @description Problem: `malformed_path` */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -12742,7 +12124,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `lease_lost`, `build_dead_lettered` */
+            /** @description Problem: `webhook_replay_detected`, `lease_lost`, `build_dead_lettered` */
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
@@ -12782,6 +12164,15 @@ export interface operations {
             };
             /** @description Problem: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `coordination_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12839,15 +12230,6 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -12941,15 +12323,6 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Problem: `payload_too_large` */
-            413: {
-                headers: {
                     [name: string]: unknown;
                 };
                 content: {
