@@ -7,6 +7,7 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, inject, test } from "vitest";
 import { apiAs } from "./support/browser.mjs";
+import { DEPLOYMENT_ADMIN_SUB } from "./support/server.mjs";
 
 const baseUrl = /** @type {string} */ (inject("baseUrl"));
 const webhookSecret = /** @type {string} */ (inject("platformWebhookSecret"));
@@ -138,12 +139,14 @@ describe("security plane and development sign-in", () => {
     const signature = createHmac("sha256", webhookSecret).update(`${ts}.${nonce}.{}`).digest("hex");
     const ingest = await fetch(`${baseUrl}/v1/program/webhook/ingest`, { method: "POST", headers: { "x-platform-nonce": nonce, "x-platform-timestamp": ts, "x-platform-signature": signature }, body: "{}" });
     expect(ingest.status).toBe(200);
-    const deliveries = await admin.call("GET", "/v1/program/webhook/deliveries");
+    // A tenant-less delivery (deployment-wide secret): listed for deployment administrators (issue 17).
+    const deployment = await apiAs(baseUrl, "admin", DEPLOYMENT_ADMIN_SUB);
+    const deliveries = await deployment.call("GET", "/v1/program/webhook/deliveries");
     expectShape(deliveries, { items: "array", next_cursor: "string|null" }, "deliveries");
     const delivery = deliveries.items.find((/** @type {{ external_id: string }} */ d) => d.external_id === nonce);
     const DELIVERY = { delivery_id: "string", scheme: "string", external_id: "string", signed_at: "number", received_at: "string", content_type: "string|null", body_digest: "string", body_bytes: "number" };
     expectShape(delivery, DELIVERY, "delivery");
-    expectShape(await admin.call("GET", `/v1/program/webhook/deliveries/${delivery.delivery_id}`), { ...DELIVERY, body: "string", body_encoding: "string" }, "delivery detail");
+    expectShape(await deployment.call("GET", `/v1/program/webhook/deliveries/${delivery.delivery_id}`), { ...DELIVERY, body: "string", body_encoding: "string" }, "delivery detail");
 
     const build = await api.call("POST", "/v1/builds", { repo_url: "https://github.com/acme/shapes", metadata: { simulated_duration_ms: 0 } });
     expectShape(await api.call("POST", "/v1/program/idempotent-checkpoints", { build_id: build.build_id, idempotency_key: randomUUID(), reason: "shapes" }), { checkpoint_id: "string", status: "string", reason: "string", replayed: "boolean" }, "idempotent checkpoint");

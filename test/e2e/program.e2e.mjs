@@ -8,6 +8,7 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, inject, test } from "vitest";
 import { apiAs, launchBrowser, openPage, useToken } from "./support/browser.mjs";
+import { DEPLOYMENT_ADMIN_SUB } from "./support/server.mjs";
 
 const baseUrl = /** @type {string} */ (inject("baseUrl"));
 const webhookSecret = /** @type {string} */ (inject("platformWebhookSecret"));
@@ -119,11 +120,22 @@ test("admin: secrets are stored and listed masked only; webhook deliveries are l
     body,
   });
   expect(res.status).toBe(200);
-  await page.getByRole("button", { name: "Refresh", exact: true }).click();
-  await page.locator("#deliveries td", { hasText: nonce }).waitFor();
-  await page.getByRole("button", { name: `View delivery ${nonce}` }).click();
-  await page.locator("#delivery-detail pre", { hasText: "deploy.finished" }).waitFor();
-  expect(await page.evaluate(() => document.activeElement?.id)).toBe("delivery-detail");
+  // Signed with the deployment-wide secret, it belongs to no tenant: this tenant's admin does not
+  // see it, a deployment administrator does (issue 17).
+  const own = await admin.call("GET", "/v1/program/webhook/deliveries");
+  expect(own.items.some((/** @type {{ external_id: string }} */ d) => d.external_id === nonce)).toBe(false);
   expect(errors).toEqual([]);
   await context.close();
+
+  const deployment = await apiAs(baseUrl, "admin", DEPLOYMENT_ADMIN_SUB);
+  const ops = await openPage(browser);
+  await useToken(ops.context, deployment.token);
+  await ops.page.goto(`${baseUrl}/#/program`);
+  await ops.page.getByRole("heading", { level: 1, name: "Program ops" }).waitFor();
+  await ops.page.locator("#deliveries td", { hasText: nonce }).waitFor();
+  await ops.page.getByRole("button", { name: `View delivery ${nonce}` }).click();
+  await ops.page.locator("#delivery-detail pre", { hasText: "deploy.finished" }).waitFor();
+  expect(await ops.page.evaluate(() => document.activeElement?.id)).toBe("delivery-detail");
+  expect(ops.errors).toEqual([]);
+  await ops.context.close();
 });

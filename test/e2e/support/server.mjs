@@ -17,6 +17,9 @@ const hex = (n = 24) => randomBytes(n).toString("hex");
  * @returns {Promise<{ url: string, secrets: { jwt: string, platformWebhook: string }, output: () => string,
  *   exited: Promise<{ code: number | null, signal: string | null }>, stop: () => Promise<void> }>}
  */
+/** The sub (= tenant, no org claim) of the e2e deployment's administrators (DEPLOYMENT_ADMIN_TENANT). */
+export const DEPLOYMENT_ADMIN_SUB = "e2e-deployment-admin";
+
 export async function startControlPlane() {
   const dir = mkdtempSync(join(os.tmpdir(), "clarity-e2e-"));
   const persistTo = join(dir, "state");
@@ -37,6 +40,9 @@ export async function startControlPlane() {
         STREAM_TOKEN_SECRET: hex(),
         SECRETS_KEYRING: JSON.stringify({ 1: randomBytes(32).toString("base64") }),
         PLATFORM_WEBHOOK_SIGNING_SECRET: secrets.platformWebhook,
+        // Deliveries signed with the deployment-wide secrets belong to no tenant: only admins of
+        // this tenant see them (issue 17). Suites view deliveries as DEPLOYMENT_ADMIN_SUB.
+        DEPLOYMENT_ADMIN_TENANT: DEPLOYMENT_ADMIN_SUB,
       },
     });
     return {

@@ -685,8 +685,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Dead-lettered builds of the tenant
-         * @description Builds whose runtime ticks kept failing (RUNTIME_DEAD_LETTER_AFTER_FAILURES consecutive alarm failures), newest first. `state=open` (default), `redriven` or `all`.
+         * Dead-lettered builds the caller may see
+         * @description Builds whose runtime ticks kept failing (RUNTIME_DEAD_LETTER_AFTER_FAILURES consecutive alarm failures), newest first. `state=open` (default), `redriven` or `all`. Scoped like builds: the caller's own builds, or the whole tenant's for a tenant admin (`*`).
          *
          *     Requires capability `program.runtime.write` (or `*`).
          */
@@ -751,7 +751,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Re-drive up to `limit` open dead letters of the tenant (after an outage)
+         * Re-drive up to `limit` open dead letters the caller may see (after an outage)
          * @description Requires capability `program.runtime.write` (or `*`).
          */
         post: operations["redriveDeadLetters"];
@@ -1294,7 +1294,9 @@ export interface paths {
         };
         /**
          * Accepted deliveries, newest first
-         * @description Requires capability `program.webhook.ingest` (or `*`).
+         * @description The caller's tenant's deliveries; tenant-less ones (deployment-wide secrets without WEBHOOK_TENANT_ID) only for deployment administrators (admins of DEPLOYMENT_ADMIN_TENANT).
+         *
+         *     Requires capability `program.webhook.ingest` (or `*`).
          */
         get: operations["listWebhookDeliveries"];
         put?: never;
@@ -2875,7 +2877,7 @@ export interface components {
              * @description Stable machine code; each maps to one HTTP status.
              * @enum {string}
              */
-            code: "malformed_json" | "validation_failed" | "invalid_dag" | "build_command_refused" | "runner_not_configured" | "unauthenticated" | "token_expired" | "capabilities_missing" | "insufficient_capability" | "build_not_found" | "build_access_denied" | "not_found" | "method_not_allowed" | "lease_lost" | "build_conflict" | "build_abort_conflict" | "build_resume_conflict" | "invalid_replan" | "dag_node_not_found" | "task_run_not_found" | "task_run_conflict" | "runtime_tick_conflict" | "runtime_not_found" | "stream_token_unavailable" | "coordination_unavailable" | "payload_too_large" | "rate_limited" | "webhook_headers_missing" | "timestamp_invalid" | "webhook_timestamp_invalid" | "webhook_signature_invalid" | "webhook_replay_detected" | "webhook_rejected" | "webhook_delivery_not_found" | "secret_not_found" | "secret_name_conflict" | "secrets_unavailable" | "idempotency_key_invalid" | "idempotency_key_in_flight" | "idempotency_key_reused" | "invalid_idempotency_request" | "campaign_not_found" | "campaign_run_not_found" | "campaign_run_conflict" | "campaign_run_limit_exceeded" | "campaign_execution_in_progress" | "campaign_plan_invalid" | "policy_profile_not_found" | "checklist_not_found" | "rollback_drill_not_found" | "go_live_decision_not_found" | "planner_policy_not_found" | "build_dead_lettered" | "dead_letter_not_found" | "internal";
+            code: "malformed_json" | "malformed_path" | "validation_failed" | "invalid_dag" | "build_command_refused" | "runner_not_configured" | "unauthenticated" | "token_expired" | "capabilities_missing" | "insufficient_capability" | "build_not_found" | "build_access_denied" | "not_found" | "method_not_allowed" | "lease_lost" | "build_conflict" | "build_abort_conflict" | "build_resume_conflict" | "invalid_replan" | "dag_node_not_found" | "task_run_not_found" | "task_run_conflict" | "runtime_tick_conflict" | "runtime_not_found" | "stream_token_unavailable" | "coordination_unavailable" | "payload_too_large" | "rate_limited" | "webhook_headers_missing" | "timestamp_invalid" | "webhook_timestamp_invalid" | "webhook_signature_invalid" | "webhook_replay_detected" | "webhook_rejected" | "webhook_delivery_not_found" | "secret_not_found" | "secret_name_conflict" | "secrets_unavailable" | "idempotency_key_invalid" | "idempotency_key_in_flight" | "idempotency_key_reused" | "invalid_idempotency_request" | "campaign_not_found" | "campaign_run_not_found" | "campaign_run_conflict" | "campaign_run_limit_exceeded" | "campaign_execution_in_progress" | "campaign_plan_invalid" | "policy_profile_not_found" | "checklist_not_found" | "rollback_drill_not_found" | "go_live_decision_not_found" | "planner_policy_not_found" | "build_dead_lettered" | "dead_letter_not_found" | "internal";
             detail?: string;
             /** @description Field errors of `validation_failed`. */
             errors?: {
@@ -3714,6 +3716,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `invalid_dag`, `build_command_refused`, `runner_not_configured`, `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -3772,6 +3783,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BuildRun"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -3859,7 +3879,7 @@ export interface operations {
                     "application/json": components["schemas"]["BuildRun"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3899,6 +3919,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3966,6 +3995,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CheckpointPage"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -4053,7 +4091,7 @@ export interface operations {
                     "application/json": components["schemas"]["Checkpoint"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4093,6 +4131,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4160,6 +4207,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DebtItemPage"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -4247,7 +4303,7 @@ export interface operations {
                     "application/json": components["schemas"]["DebtItem"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4287,6 +4343,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4357,6 +4422,15 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": string;
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -4440,6 +4514,15 @@ export interface operations {
                     "application/json": components["schemas"]["BuildEventPage"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -4521,7 +4604,7 @@ export interface operations {
                     "application/json": components["schemas"]["StreamToken"];
                 };
             };
-            /** @description Problem: `idempotency_key_invalid` */
+            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4631,6 +4714,15 @@ export interface operations {
                     "application/json": components["schemas"]["FindingPage"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -4711,6 +4803,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GateDecisionPage"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -4799,7 +4900,7 @@ export interface operations {
                     "application/json": components["schemas"]["GateDecision"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4839,6 +4940,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4906,6 +5016,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PolicyViolationPage"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -4993,7 +5112,7 @@ export interface operations {
                     "application/json": components["schemas"]["PolicyViolation"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5033,6 +5152,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5100,6 +5228,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReplanDecisionPage"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -5187,7 +5324,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReplanDecision"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5227,6 +5364,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5291,6 +5437,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReplanSuggestion"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -5388,7 +5543,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReplanDecision"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5428,6 +5583,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5492,6 +5656,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BuildReport"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -5579,7 +5752,7 @@ export interface operations {
                     "application/json": components["schemas"]["BuildRun"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5619,6 +5792,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5688,7 +5870,7 @@ export interface operations {
                     "application/json": components["schemas"]["RuntimeSession"];
                 };
             };
-            /** @description Problem: `idempotency_key_invalid` */
+            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5799,6 +5981,15 @@ export interface operations {
                     "application/json": components["schemas"]["RunnerLogPage"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -5880,6 +6071,15 @@ export interface operations {
                     "application/json": components["schemas"]["RuntimeMetricPage"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -5958,6 +6158,15 @@ export interface operations {
                     "application/json": components["schemas"]["RuntimeSession"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -6034,6 +6243,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TelemetrySummary"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -6117,7 +6335,7 @@ export interface operations {
                     "application/json": components["schemas"]["TickResult"];
                 };
             };
-            /** @description Problem: `idempotency_key_invalid` */
+            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6223,6 +6441,15 @@ export interface operations {
                     "application/json": components["schemas"]["WorkerHealth"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -6304,6 +6531,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskRunPage"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -6391,7 +6627,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRun"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6431,6 +6667,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6496,6 +6741,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskRun"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -6584,7 +6838,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRun"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6624,6 +6878,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6726,6 +6989,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6861,6 +7133,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed` */
             422: {
                 headers: {
@@ -6983,6 +7264,15 @@ export interface operations {
                     "application/json": components["schemas"]["DeadLetter"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -6992,7 +7282,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            /** @description Problem: `build_access_denied`, `capabilities_missing`, `insufficient_capability` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7064,7 +7354,7 @@ export interface operations {
                     "application/json": components["schemas"]["RedriveResult"];
                 };
             };
-            /** @description Problem: `idempotency_key_invalid` */
+            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7082,7 +7372,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            /** @description Problem: `build_access_denied`, `capabilities_missing`, `insufficient_capability` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7383,6 +7673,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -7428,7 +7727,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                version: number;
+                version: string;
             };
             cookie?: never;
         };
@@ -7441,6 +7740,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PlannerPolicy"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -7509,7 +7817,7 @@ export interface operations {
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
-                version: number;
+                version: string;
             };
             cookie?: never;
         };
@@ -7524,7 +7832,7 @@ export interface operations {
                     "application/json": components["schemas"]["PlannerPolicy"];
                 };
             };
-            /** @description Problem: `idempotency_key_invalid` */
+            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7801,6 +8109,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -7859,6 +8176,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Campaign"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -7947,7 +8273,7 @@ export interface operations {
                     "application/json": components["schemas"]["CampaignExecution"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7987,6 +8313,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -8051,6 +8386,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CampaignReport"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -8132,6 +8476,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CampaignRunPage"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -8230,7 +8583,7 @@ export interface operations {
                     "application/json": components["schemas"]["RunAccepted"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8270,6 +8623,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -8335,6 +8697,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CampaignRun"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -8468,6 +8839,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -8526,6 +8906,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReleaseChecklist"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -8668,6 +9057,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -8726,6 +9124,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GoLiveDecision"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -8857,6 +9264,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `invalid_idempotency_request`, `idempotency_key_reused`, `validation_failed` */
             422: {
                 headers: {
@@ -8962,6 +9378,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -9141,6 +9566,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -9199,6 +9633,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PolicyProfile"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -9332,6 +9775,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -9390,6 +9842,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RollbackDrill"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -9583,6 +10044,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -9641,6 +10111,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SecretMetadata"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -9718,6 +10197,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
@@ -9800,7 +10288,7 @@ export interface operations {
                     "application/json": components["schemas"]["SecretMetadata"];
                 };
             };
-            /** @description Problem: `idempotency_key_invalid` */
+            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10135,6 +10623,15 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDelivery"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -10345,6 +10842,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -10406,6 +10912,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Campaign"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -10487,6 +11002,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CampaignReport"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -10591,7 +11115,7 @@ export interface operations {
                     "application/json": components["schemas"]["RunAccepted"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10631,6 +11155,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -10751,6 +11284,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -10851,6 +11393,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -11036,6 +11587,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -11097,6 +11657,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SecretMetadata"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -11320,6 +11889,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `invalid_idempotency_request`, `idempotency_key_reused`, `validation_failed` */
             422: {
                 headers: {
@@ -11500,6 +12078,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -11561,6 +12148,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReleaseChecklist"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -11700,6 +12296,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -11761,6 +12366,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RollbackDrill"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -11909,6 +12523,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -11970,6 +12593,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GoLiveDecision"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -12236,6 +12868,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -12323,6 +12964,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
