@@ -4,9 +4,10 @@
  * an SSE reader, and the RSS of the workerd process behind `wrangler dev`.
  */
 import { createHmac, randomUUID } from "node:crypto";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import autocannon from "autocannon";
+import { groupProcesses } from "./wrangler.mjs";
 
 export class BenchError extends Error {}
 
@@ -151,19 +152,7 @@ export async function readSse(res, { onEvent, slowMs = 0, deadlineMs = 60_000, u
 
 /** PIDs of the workerd processes in process group `pgid` (the wrangler dev child's group). */
 export function workerdPids(pgid) {
-  const pids = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      const pgrp = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
-      if (pgrp === pgid && comm.startsWith("workerd")) pids.push(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return pids;
+  return groupProcesses(pgid).filter((p) => p.comm.startsWith("workerd")).map((p) => p.pid);
 }
 
 /** Resident set size in bytes, summed over `pids` (Linux /proc). */

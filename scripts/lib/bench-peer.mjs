@@ -23,13 +23,13 @@
  * runs exactly the levels a build runs.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { SignJWT } from "jose";
 import { BenchError, expectStatus, http, median, percentile, readSse, sleep } from "./bench-load.mjs";
-import { ROOT, freePort, startWranglerDev } from "./wrangler.mjs";
+import { ROOT, freePort, groupProcesses, startWranglerDev } from "./wrangler.mjs";
 
 const TERMINAL_PROJECT = new Set(["completed", "failed", "aborted"]);
 const TERMINAL_PEER = new Set(["complete", "errored", "terminated"]);
@@ -39,23 +39,10 @@ const SHAPES = {
   adaptive: { autonomous_planner_profile: "adaptive_parallel_v1", project_intake: INTAKE },
 };
 const PEER_CONFIG = resolve(ROOT, "bench", "peer-workflows", "wrangler.toml");
-const CLK_TCK_MS = 10; // Linux USER_HZ = 100
 
-/** CPU ms (user + system) of every live process in process group `pgid`. */
+/** CPU ms (user + system) of every process in process group `pgid`. */
 function groupCpuMs(pgid) {
-  let ticks = 0;
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-    } catch {
-      continue;
-    }
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(f[2]) === pgid) ticks += Number(f[11]) + Number(f[12]);
-  }
-  return ticks * CLK_TCK_MS;
+  return groupProcesses(pgid).reduce((sum, p) => sum + p.cpuMs, 0);
 }
 
 /** One side of the comparison: how to create a run and read whether it is terminal. */

@@ -142,6 +142,31 @@ function killGroup(child, signal) {
 }
 
 /**
+ * The processes of process group `pgid` as Linux /proc shows them: pid, command name, state
+ * (`Z`/`X`: exited, not yet reaped) and CPU time (user + system, ms). Throws without /proc.
+ * @param {number} pgid
+ * @returns {{ pid: number, comm: string, state: string, cpuMs: number }[]}
+ */
+export function groupProcesses(pgid) {
+  const out = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited meanwhile
+    }
+    // "pid (comm) state ppid pgrp …" — comm may contain spaces/parens, so split after the last ")".
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(f[2]) !== pgid) continue;
+    // utime and stime are fields 14 and 15, in clock ticks (USER_HZ = 100 on Linux).
+    out.push({ pid: Number(entry), comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), state: f[0], cpuMs: (Number(f[11]) + Number(f[12])) * 10 });
+  }
+  return out;
+}
+
+/**
  * Whether any live (non-zombie) process is left in process group `pgid`. On Linux this reads
  * /proc, so exited-but-unreaped members (e.g. workerd reparented to an init that does not
  * reap) do not count; elsewhere it falls back to `kill(-pgid, 0)`.
@@ -149,19 +174,7 @@ function killGroup(child, signal) {
 function groupAlive(pgid) {
   if (process.platform === "linux") {
     try {
-      for (const entry of readdirSync("/proc")) {
-        if (!/^\d+$/.test(entry)) continue;
-        let stat;
-        try {
-          stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-        } catch {
-          continue; // exited meanwhile
-        }
-        // "pid (comm) state ppid pgrp …" — comm may contain spaces/parens, so split after the last ")".
-        const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        if (Number(pgrp) === pgid && state !== "Z" && state !== "X") return true;
-      }
-      return false;
+      return groupProcesses(pgid).some((p) => p.state !== "Z" && p.state !== "X");
     } catch {
       // /proc unavailable: fall through
     }
