@@ -3,7 +3,7 @@
  * audited actions, and the INSERT statement every domain adds to the D1 batch that commits the
  * change it records. Pure builders — nothing here runs a statement on its own.
  */
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db } from "../env";
 import { isoTimestamp } from "../lib/ids";
@@ -82,8 +82,10 @@ function values(e: AuditEntry): [string, string, string, string, string, string,
  * it in the batch changed a row (SQLite `changes()`), so a conditional write that matched nothing
  * leaves no audit row.
  */
-export function auditStatement(db: Db, e: AuditEntry, opts: { ifChanged?: boolean } = {}) {
-  const [a, b, c, d, f, g, h, i, j, k] = values(e);
+export function auditStatement(db: Db, e: AuditEntry, opts: { ifChanged?: boolean; targetId?: SQL } = {}) {
+  const [a, b, c, d, f, g0, h, i, j, k] = values(e);
+  // A target id only the batch knows (e.g. a version number computed by an INSERT before it).
+  const g = opts.targetId ?? g0;
   const where = opts.ifChanged ? sql` WHERE changes() > 0` : sql``;
   return db.run(sql`${sql.raw(INSERT)} SELECT ${a}, ${b}, ${c}, ${d}, ${f}, ${g}, ${h}, ${i}, ${j}, ${k}${where}`);
 }
