@@ -8,6 +8,7 @@ import { z } from "zod";
 import type { Db } from "../env";
 import { isoTimestamp } from "../lib/ids";
 import type { Principal } from "../security/principal";
+import { auditLog } from "./audit.tables";
 
 /** Every action the audit log records. */
 export const AUDIT_ACTIONS = [
@@ -87,7 +88,8 @@ export function auditStatement(db: Db, e: AuditEntry, opts: { ifChanged?: boolea
   // A target id only the batch knows (e.g. a version number computed by an INSERT before it).
   const g = opts.targetId ?? g0;
   const where = opts.ifChanged ? sql` WHERE changes() > 0` : sql``;
-  return db.run(sql`${sql.raw(INSERT)} SELECT ${a}, ${b}, ${c}, ${d}, ${f}, ${g}, ${h}, ${i}, ${j}, ${k}${where}`);
+  // Columns in table order (audit.tables.ts), `seq` NULL so SQLite assigns it.
+  return db.insert(auditLog).select(sql`SELECT NULL, ${a}, ${b}, ${c}, ${d}, ${f}, ${g}, ${h}, ${i}, ${j}, ${k}${where}`);
 }
 
 /** The same INSERT as a plain D1 statement (for batches built on the binding). */
