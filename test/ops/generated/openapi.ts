@@ -73,6 +73,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's audit log (tenant admins only)
+         * @description Append-only record of every state-changing action (build control actions, secrets create/rotate/delete, planner policy writes and activations, policy profile writes, release checklist/drill writes and go/no-go decisions, dead-letter re-drives, development token mints): actor, action, target, request id, outcome, time. Each entry is written in the same D1 batch as the change it records. Newest first; filters `actor` (sub), `action`, `target` (`<target_type>` or `<target_type>:<target_id>`). Requires a tenant administrator (`*`), whatever ENFORCE_CAPABILITY_AUTH says. No route writes, changes or deletes an entry.
+         */
+        get: operations["listAuditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/builds": {
         parameters: {
             query?: never;
@@ -685,8 +705,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Dead-lettered builds of the tenant
-         * @description Builds whose runtime ticks kept failing (RUNTIME_DEAD_LETTER_AFTER_FAILURES consecutive alarm failures), newest first. `state=open` (default), `redriven` or `all`.
+         * Dead-lettered builds the caller may see
+         * @description Builds whose runtime ticks kept failing (RUNTIME_DEAD_LETTER_AFTER_FAILURES consecutive alarm failures), newest first. `state=open` (default), `redriven` or `all`. Scoped like builds: the caller's own builds, or the whole tenant's for a tenant admin (`*`).
          *
          *     Requires capability `program.runtime.write` (or `*`).
          */
@@ -751,7 +771,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Re-drive up to `limit` open dead letters of the tenant (after an outage)
+         * Re-drive up to `limit` open dead letters the caller may see (after an outage)
          * @description Requires capability `program.runtime.write` (or `*`).
          */
         post: operations["redriveDeadLetters"];
@@ -1294,7 +1314,9 @@ export interface paths {
         };
         /**
          * Accepted deliveries, newest first
-         * @description Requires capability `program.webhook.ingest` (or `*`).
+         * @description The caller's tenant's deliveries; tenant-less ones (deployment-wide secrets without WEBHOOK_TENANT_ID) only for deployment administrators (admins of DEPLOYMENT_ADMIN_TENANT).
+         *
+         *     Requires capability `program.webhook.ingest` (or `*`).
          */
         get: operations["listWebhookDeliveries"];
         put?: never;
@@ -1822,6 +1844,37 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description One append-only audit log entry (issue 17 item 13). */
+        AuditEntry: {
+            /** @enum {string} */
+            action: "build.abort" | "build.resume" | "build.checkpoint" | "build.debt" | "build.violation" | "build.gate" | "build.replan" | "build.apply_suggestion" | "build.start_task" | "build.complete_task" | "build.bootstrap" | "secret.create" | "secret.rotate" | "secret.delete" | "policy.write" | "policy.activate" | "release.checklist_write" | "release.drill_write" | "release.go_no_go" | "dead_letter.redrive" | "dev_token.mint";
+            actor: {
+                roles: string[];
+                sub: string;
+            };
+            created_at: string;
+            /** @description Small non-secret facts (a reason, a key version, a decision); never a secret value. */
+            detail: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description Only committed changes are recorded.
+             * @enum {string}
+             */
+            outcome: "success";
+            /** @description The `x-request-id` of the request that made the change. */
+            request_id: string;
+            /** @description Position in the tenant's log; newer entries have larger values. */
+            seq: number;
+            target_id: string;
+            /** @description e.g. `build`, `secret`, `planner_policy`, `policy_profile`, `release`, `dev_token`. */
+            target_type: string;
+            tenant_id: string;
+        };
+        AuditPage: {
+            items: components["schemas"]["AuditEntry"][];
+            next_cursor: string | null;
+        };
         BenchmarkPlan: {
             run_count: number;
             runs: {
@@ -2875,7 +2928,7 @@ export interface components {
              * @description Stable machine code; each maps to one HTTP status.
              * @enum {string}
              */
-            code: "malformed_json" | "validation_failed" | "invalid_dag" | "build_command_refused" | "runner_not_configured" | "unauthenticated" | "token_expired" | "capabilities_missing" | "insufficient_capability" | "build_not_found" | "build_access_denied" | "not_found" | "method_not_allowed" | "lease_lost" | "build_conflict" | "build_abort_conflict" | "build_resume_conflict" | "invalid_replan" | "dag_node_not_found" | "task_run_not_found" | "task_run_conflict" | "runtime_tick_conflict" | "runtime_not_found" | "stream_token_unavailable" | "coordination_unavailable" | "payload_too_large" | "rate_limited" | "webhook_headers_missing" | "timestamp_invalid" | "webhook_timestamp_invalid" | "webhook_signature_invalid" | "webhook_replay_detected" | "webhook_rejected" | "webhook_delivery_not_found" | "secret_not_found" | "secret_name_conflict" | "secrets_unavailable" | "idempotency_key_invalid" | "idempotency_key_in_flight" | "idempotency_key_reused" | "invalid_idempotency_request" | "campaign_not_found" | "campaign_run_not_found" | "campaign_run_conflict" | "campaign_run_limit_exceeded" | "campaign_execution_in_progress" | "campaign_plan_invalid" | "policy_profile_not_found" | "checklist_not_found" | "rollback_drill_not_found" | "go_live_decision_not_found" | "planner_policy_not_found" | "build_dead_lettered" | "dead_letter_not_found" | "internal";
+            code: "malformed_json" | "malformed_path" | "validation_failed" | "invalid_dag" | "build_command_refused" | "runner_not_configured" | "unauthenticated" | "token_expired" | "capabilities_missing" | "insufficient_capability" | "build_not_found" | "build_access_denied" | "not_found" | "method_not_allowed" | "lease_lost" | "build_conflict" | "build_abort_conflict" | "build_resume_conflict" | "invalid_replan" | "dag_node_not_found" | "task_run_not_found" | "task_run_conflict" | "runtime_tick_conflict" | "runtime_not_found" | "stream_token_unavailable" | "coordination_unavailable" | "payload_too_large" | "rate_limited" | "webhook_headers_missing" | "timestamp_invalid" | "webhook_timestamp_invalid" | "webhook_signature_invalid" | "webhook_replay_detected" | "webhook_rejected" | "webhook_delivery_not_found" | "secret_not_found" | "secret_name_conflict" | "secrets_unavailable" | "idempotency_key_invalid" | "idempotency_key_in_flight" | "idempotency_key_reused" | "invalid_idempotency_request" | "campaign_not_found" | "campaign_run_not_found" | "campaign_run_conflict" | "campaign_run_limit_exceeded" | "campaign_execution_in_progress" | "campaign_plan_invalid" | "policy_profile_not_found" | "checklist_not_found" | "rollback_drill_not_found" | "go_live_decision_not_found" | "planner_policy_not_found" | "build_dead_lettered" | "dead_letter_not_found" | "internal";
             detail?: string;
             /** @description Field errors of `validation_failed`. */
             errors?: {
@@ -3580,6 +3633,79 @@ export interface operations {
             default: components["responses"]["Problem"];
         };
     };
+    listAuditLog: {
+        parameters: {
+            query?: {
+                action?: "build.abort" | "build.resume" | "build.checkpoint" | "build.debt" | "build.violation" | "build.gate" | "build.replan" | "build.apply_suggestion" | "build.start_task" | "build.complete_task" | "build.bootstrap" | "secret.create" | "secret.rotate" | "secret.delete" | "policy.write" | "policy.activate" | "release.checklist_write" | "release.drill_write" | "release.go_no_go" | "dead_letter.redrive" | "dev_token.mint";
+                actor?: string;
+                cursor?: string;
+                limit?: number;
+                target?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Problem: `unauthenticated`, `token_expired` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `insufficient_capability` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
     listBuilds: {
         parameters: {
             query?: {
@@ -3714,6 +3840,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `invalid_dag`, `build_command_refused`, `runner_not_configured`, `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -3772,6 +3907,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BuildRun"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -3859,7 +4003,7 @@ export interface operations {
                     "application/json": components["schemas"]["BuildRun"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3899,6 +4043,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -3966,6 +4119,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CheckpointPage"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -4053,7 +4215,7 @@ export interface operations {
                     "application/json": components["schemas"]["Checkpoint"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4093,6 +4255,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4160,6 +4331,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DebtItemPage"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -4247,7 +4427,7 @@ export interface operations {
                     "application/json": components["schemas"]["DebtItem"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4287,6 +4467,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4357,6 +4546,15 @@ export interface operations {
                 };
                 content: {
                     "text/event-stream": string;
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -4440,6 +4638,15 @@ export interface operations {
                     "application/json": components["schemas"]["BuildEventPage"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -4521,7 +4728,7 @@ export interface operations {
                     "application/json": components["schemas"]["StreamToken"];
                 };
             };
-            /** @description Problem: `idempotency_key_invalid` */
+            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4631,6 +4838,15 @@ export interface operations {
                     "application/json": components["schemas"]["FindingPage"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -4711,6 +4927,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GateDecisionPage"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -4799,7 +5024,7 @@ export interface operations {
                     "application/json": components["schemas"]["GateDecision"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4839,6 +5064,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -4906,6 +5140,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PolicyViolationPage"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -4993,7 +5236,7 @@ export interface operations {
                     "application/json": components["schemas"]["PolicyViolation"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5033,6 +5276,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5100,6 +5352,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReplanDecisionPage"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -5187,7 +5448,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReplanDecision"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5227,6 +5488,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5291,6 +5561,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReplanSuggestion"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -5388,7 +5667,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReplanDecision"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5428,6 +5707,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5492,6 +5780,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BuildReport"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -5579,7 +5876,7 @@ export interface operations {
                     "application/json": components["schemas"]["BuildRun"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5619,6 +5916,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -5688,7 +5994,7 @@ export interface operations {
                     "application/json": components["schemas"]["RuntimeSession"];
                 };
             };
-            /** @description Problem: `idempotency_key_invalid` */
+            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5799,6 +6105,15 @@ export interface operations {
                     "application/json": components["schemas"]["RunnerLogPage"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -5880,6 +6195,15 @@ export interface operations {
                     "application/json": components["schemas"]["RuntimeMetricPage"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -5958,6 +6282,15 @@ export interface operations {
                     "application/json": components["schemas"]["RuntimeSession"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -6034,6 +6367,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TelemetrySummary"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -6117,7 +6459,7 @@ export interface operations {
                     "application/json": components["schemas"]["TickResult"];
                 };
             };
-            /** @description Problem: `idempotency_key_invalid` */
+            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6223,6 +6565,15 @@ export interface operations {
                     "application/json": components["schemas"]["WorkerHealth"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -6304,6 +6655,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskRunPage"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -6391,7 +6751,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRun"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6431,6 +6791,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6496,6 +6865,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskRun"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -6584,7 +6962,7 @@ export interface operations {
                     "application/json": components["schemas"]["TaskRun"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6624,6 +7002,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6726,6 +7113,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -6861,6 +7257,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed` */
             422: {
                 headers: {
@@ -6983,6 +7388,15 @@ export interface operations {
                     "application/json": components["schemas"]["DeadLetter"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -6992,7 +7406,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            /** @description Problem: `build_access_denied`, `capabilities_missing`, `insufficient_capability` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7064,7 +7478,7 @@ export interface operations {
                     "application/json": components["schemas"]["RedriveResult"];
                 };
             };
-            /** @description Problem: `idempotency_key_invalid` */
+            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7082,7 +7496,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            /** @description Problem: `build_access_denied`, `capabilities_missing`, `insufficient_capability` */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7383,6 +7797,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -7428,7 +7851,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                version: number;
+                version: string;
             };
             cookie?: never;
         };
@@ -7441,6 +7864,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PlannerPolicy"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -7509,7 +7941,7 @@ export interface operations {
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
             };
             path: {
-                version: number;
+                version: string;
             };
             cookie?: never;
         };
@@ -7524,7 +7956,7 @@ export interface operations {
                     "application/json": components["schemas"]["PlannerPolicy"];
                 };
             };
-            /** @description Problem: `idempotency_key_invalid` */
+            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7801,6 +8233,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -7859,6 +8300,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Campaign"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -7947,7 +8397,7 @@ export interface operations {
                     "application/json": components["schemas"]["CampaignExecution"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7987,6 +8437,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -8051,6 +8510,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CampaignReport"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -8132,6 +8600,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CampaignRunPage"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -8230,7 +8707,7 @@ export interface operations {
                     "application/json": components["schemas"]["RunAccepted"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8270,6 +8747,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -8335,6 +8821,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CampaignRun"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -8468,6 +8963,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -8526,6 +9030,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReleaseChecklist"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -8668,6 +9181,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -8726,6 +9248,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GoLiveDecision"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -8857,6 +9388,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `invalid_idempotency_request`, `idempotency_key_reused`, `validation_failed` */
             422: {
                 headers: {
@@ -8962,6 +9502,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -9141,6 +9690,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -9199,6 +9757,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PolicyProfile"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -9332,6 +9899,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -9390,6 +9966,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RollbackDrill"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -9583,6 +10168,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -9641,6 +10235,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SecretMetadata"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -9718,6 +10321,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
@@ -9800,7 +10412,7 @@ export interface operations {
                     "application/json": components["schemas"]["SecretMetadata"];
                 };
             };
-            /** @description Problem: `idempotency_key_invalid` */
+            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10135,6 +10747,15 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookDelivery"];
                 };
             };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `unauthenticated`, `token_expired` */
             401: {
                 headers: {
@@ -10345,6 +10966,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -10406,6 +11036,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Campaign"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -10487,6 +11126,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CampaignReport"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -10591,7 +11239,7 @@ export interface operations {
                     "application/json": components["schemas"]["RunAccepted"];
                 };
             };
-            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            /** @description Problem: `malformed_json`, `malformed_path`, `idempotency_key_invalid` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10631,6 +11279,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -10751,6 +11408,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -10851,6 +11517,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -11036,6 +11711,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -11097,6 +11781,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SecretMetadata"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -11320,6 +12013,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `invalid_idempotency_request`, `idempotency_key_reused`, `validation_failed` */
             422: {
                 headers: {
@@ -11500,6 +12202,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -11561,6 +12272,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReleaseChecklist"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -11700,6 +12420,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -11761,6 +12490,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RollbackDrill"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -11909,6 +12647,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -11970,6 +12717,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GoLiveDecision"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `unauthenticated`, `token_expired` */
@@ -12236,6 +12992,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem: `validation_failed`, `idempotency_key_reused` */
             422: {
                 headers: {
@@ -12323,6 +13088,15 @@ export interface operations {
             409: {
                 headers: {
                     "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
