@@ -24,6 +24,7 @@ import { observeRequests } from "./ops/observe.middleware";
 import { openApiDocument } from "./ops/openapi.document";
 import { renderReference } from "./ops/openapi.reference";
 import { metricsRoutes, opsRoutes } from "./ops/ops.routes";
+import { auditRoutes } from "./audit/audit.routes";
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -94,6 +95,7 @@ export function createApp() {
   app.route("/v1/program", securityRoutes);
   app.route("/v1/program", programRoutes);
   app.route("/v1/ops", opsRoutes);
+  app.route("/v1/audit", auditRoutes);
   return app;
 }
 

@@ -111,6 +111,10 @@ import { getToken } from "./auth.js";
  * `signed_at` is the signed webhook timestamp in unix seconds.
  */
 /** @typedef {WebhookDelivery & { body: string, body_encoding: "utf8" | "base64" }} WebhookDeliveryDetail */
+/**
+ * @typedef {{ seq: number, tenant_id: string, actor: { sub: string, roles: string[] }, action: string, target_type: string,
+ *   target_id: string, request_id: string, outcome: string, detail: Record<string, unknown>, created_at: string }} AuditEntry
+ */
 /** @typedef {{ checkpoint_id: string, status: BuildStatus, reason: string, replayed: boolean }} IdempotentCheckpointResult */
 
 // ---- shapes: development sign-in (src/dev) ---------------------------------------------------------
@@ -273,6 +277,11 @@ export const security = {
   delivery: (id) => request("GET", `/v1/program/webhook/deliveries/${enc(id)}`),
   /** @param {{ build_id: string, idempotency_key: string, reason: string }} body @returns {Promise<IdempotentCheckpointResult>} */
   idempotentCheckpoint: (body) => request("POST", "/v1/program/idempotent-checkpoints", { body }),
+};
+
+export const audit = {
+  /** The tenant's audit log (tenant admins only). @param {{ limit?: number, cursor?: string | null, actor?: string, action?: string, target?: string }} [q] @returns {Promise<Page<AuditEntry>>} */
+  list: (q = {}) => request("GET", "/v1/audit", { query: q }),
 };
 
 export const dev = {

@@ -18,7 +18,8 @@ import { type ControlAction, ControlActionSchema, type CreateInputRpc, CreateInp
 import { type BuildView, applyDraft, viewFromRow } from "./build-view";
 import { StaleLeaseError, acquireLease, commitDraft, countFindings, getBuildRow, getBuildView, listEvents, loadBuildState, writeLease } from "./builds.repo";
 import { CommitFaults } from "./commit-faults";
-import { applyControl } from "./control-actions";
+import { applyControl, controlAudit } from "./control-actions";
+import { type AuditActor, AuditActorSchema } from "../audit/audit";
 import { EventStreamHub } from "./event-stream";
 import { type BuildState, Draft, type TaskRunState, type TickReport, agentOf, createBuild, httpFailure, runningRuns, tick } from "./run-machine";
 import { DispatchError, buildDispatch, sendDispatch } from "./runner-dispatch";
@@ -215,10 +216,16 @@ export class BuildRunner extends DurableObject<Env> {
   }
 
   /** An operator control action (abort, resume, replan, gates, …) applied atomically. */
-  async control(raw: ControlAction): Promise<RpcResult<unknown>> {
+  async control(raw: ControlAction, rawActor?: AuditActor): Promise<RpcResult<unknown>> {
     const action = ControlActionSchema.parse(raw);
+    const actor = rawActor === undefined ? undefined : AuditActorSchema.parse(rawActor);
     const workerEnabled = true;
-    return this.mutex.run(() => this.withState((d) => ({ value: applyControl(d, action, { workerEnabled }), next_wake_at: Date.now() })));
+    return this.mutex.run(() => this.withState((d) => {
+      const value = applyControl(d, action, { workerEnabled });
+      // An action that changed the build is audited in the same fenced batch (src/audit).
+      if (actor !== undefined && d.changed) d.audit.push(controlAudit(actor, action, d.state.build_id));
+      return { value, next_wake_at: Date.now() };
+    }));
   }
 
   /**
@@ -238,8 +245,9 @@ export class BuildRunner extends DurableObject<Env> {
   }
 
   /** Operator re-drive of a dead-lettered build (src/ops): clears the failure count and re-arms the tick. */
-  async redrive(by: string): Promise<RpcResult<RedriveOutcome>> {
-    const out = await redriveRunner({ storage: this.ctx.storage, d1: this.env.DB, config: this.config }, by);
+  async redrive(by: string, rawActor?: AuditActor): Promise<RpcResult<RedriveOutcome>> {
+    const actor = rawActor === undefined ? undefined : AuditActorSchema.parse(rawActor);
+    const out = await redriveRunner({ storage: this.ctx.storage, d1: this.env.DB, config: this.config }, by, actor);
     return out ? { ok: true, value: out } : { ok: false, code: "build_not_found" };
   }
 

@@ -14,6 +14,7 @@ import { type BuildEvent, type BuildState, type Draft, type TaskRunState, doneNo
 import { incrementsFromEvents } from "../ops/metrics.events";
 import { counterUpserts } from "../ops/metrics.store";
 import { opsDeadLetters } from "../ops/ops.tables";
+import { auditStatement } from "../audit/audit";
 
 export class StaleLeaseError extends Error {
   constructor() {
@@ -208,6 +209,8 @@ export async function commitDraft(db: Db, d: Draft, lease: LeaseWrite, opts: { c
     workspaceId: r.workspace_id, status: r.status, message: r.message, startedAt: r.started_at, finishedAt: r.finished_at,
     durationMs: r.duration_ms, error: r.error, metadata: r.metadata, eventSeq: r.event_seq,
   })));
+  // The audit entry of an operator action commits with the change it records (src/audit).
+  for (const a of d.audit) stmts.push(auditStatement(db, { ...a, at: d.ts }));
   // Metrics are a projection of these events, written in the same fenced batch (src/ops/metrics.events.ts).
   stmts.push(...counterUpserts(db, incrementsFromEvents(s.tenant_id, d.events, opts), d.ts));
   try {

@@ -127,5 +127,5 @@ export const buildRoutes = new Hono<AppEnv>()
   .post("/:id/runtime/tick", write, validate("param", BuildIdParam), async (c) => c.json(await ctl.nudgeTick(deps(c), c.req.valid("param").id)));
 
 function deps(c: { env: Env; var: AppEnv["Variables"] }): service.Deps {
-  return { env: c.env, db: c.var.db, config: c.var.config, principal: c.var.principal };
+  return { env: c.env, db: c.var.db, config: c.var.config, principal: c.var.principal, requestId: c.var.requestId };
 }

@@ -24,6 +24,8 @@ export interface Deps {
   db: Db;
   config: Config;
   principal: Principal;
+  /** The request's id, for the audit log (src/audit). */
+  requestId?: string;
 }
 
 /**

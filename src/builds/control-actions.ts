@@ -3,6 +3,7 @@
  * Draft and either records its effects or throws an AppError before changing anything (no side
  * effects before a rejection — quirks 2, 4, 5 fixed). The BuildRunner DO applies them.
  */
+import type { AuditActor, AuditEntry } from "../audit/audit";
 import { AppError } from "../errors";
 import type { ControlAction } from "./build-runner.client";
 import type { DagNode, GateDecisionStatus, GateType, ReplanAction, TaskStatus } from "./builds.types";
@@ -217,5 +218,34 @@ export function applyControl(d: Draft, action: ControlInput, opts: { workerEnabl
       return bootstrap(d, opts.workerEnabled ?? true);
     case "assert_tickable":
       return assertTickable(d);
+  }
+}
+
+/** The audit log entry of an operator control action (src/audit): small, non-secret facts only. */
+export function controlAudit(actor: AuditActor, a: ControlAction, buildId: string): AuditEntry {
+  const base = { actor, target_type: "build", target_id: buildId };
+  switch (a.type) {
+    case "abort":
+    case "resume":
+    case "checkpoint":
+      return { ...base, action: `build.${a.type}`, detail: { reason: a.reason ?? null } };
+    case "apply_suggestion":
+      return { ...base, action: "build.apply_suggestion", detail: { reason: a.reason ?? null } };
+    case "debt":
+      return { ...base, action: "build.debt", detail: { node_id: a.node_id, severity: a.severity } };
+    case "violation":
+      return { ...base, action: "build.violation", detail: { code: a.code, source: a.source, blocking: a.blocking } };
+    case "gate":
+      return { ...base, action: "build.gate", detail: { gate: a.gate, status: a.status, node_id: a.node_id } };
+    case "replan":
+      return { ...base, action: "build.replan", detail: { replan_action: a.action, reason: a.reason } };
+    case "start_task":
+      return { ...base, action: "build.start_task", detail: { node_id: a.node_id } };
+    case "complete_task":
+      return { ...base, action: "build.complete_task", detail: { task_run_id: a.task_run_id, status: a.status } };
+    case "bootstrap":
+      return { ...base, action: "build.bootstrap", detail: {} };
+    case "suggest":
+      throw new Error("suggest is a read; it is not audited");
   }
 }

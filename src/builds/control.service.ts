@@ -3,6 +3,7 @@
  * control action on the build's runner; every read is a D1 query mapped to the SPEC shapes.
  * Other domains use `recordPolicyViolation` and `createCheckpoint` from here.
  */
+import { actorOf } from "../audit/audit";
 import { decodeDetail } from "./findings";
 import type { Db } from "../env";
 import { AppError } from "../errors";
@@ -21,7 +22,9 @@ type Reader = Pick<Deps, "db" | "principal">;
 /** Authorises, then applies one control action on the build's runner; returns what it produced. */
 async function act<T>(deps: Deps, buildId: string, action: ControlAction): Promise<T> {
   await authorizeBuild(deps, buildId);
-  const res = unwrap(await buildRunner(deps.env, buildId).control(action)) as { value: T };
+  // A read (`suggest`) carries no actor: only changes are audited.
+  const actor = action.type === "suggest" ? undefined : actorOf(deps);
+  const res = unwrap(await buildRunner(deps.env, buildId).control(action, actor)) as { value: T };
   return res.value;
 }
 

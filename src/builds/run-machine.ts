@@ -4,6 +4,7 @@
  * on the loaded state, apply operations, then persist `draft` as one D1 batch. Every operation
  * appends events with consecutive `seq` and records which rows changed.
  */
+import type { AuditEntry } from "../audit/audit";
 import {
   type BuildStatus,
   type DagNode,
@@ -178,6 +179,8 @@ export class Draft {
   readonly violations: ViolationRow[] = [];
   readonly metrics: MetricRow[] = [];
   readonly findings: FindingRow[] = [];
+  /** Audit log entries of the operator action this draft applies (src/audit), committed in its batch. */
+  readonly audit: AuditEntry[] = [];
   sessionTouched = false;
   readonly touchedNodes = new Set<string>();
   readonly newRuns = new Set<string>();
@@ -190,7 +193,7 @@ export class Draft {
   }
 
   get changed(): boolean {
-    return this.findings.length > 0 || this.events.length > 0 || this.touchedNodes.size > 0 || this.touchedRuns.size > 0 || this.nodesReplaced || this.sessionTouched || this.metrics.length > 0;
+    return this.audit.length > 0 || this.findings.length > 0 || this.events.length > 0 || this.touchedNodes.size > 0 || this.touchedRuns.size > 0 || this.nodesReplaced || this.sessionTouched || this.metrics.length > 0;
   }
 
   setSession(status: RuntimeSessionState["status"], metadata?: Record<string, unknown>): void {

@@ -11,6 +11,7 @@ import { createMiddleware } from "hono/factory";
 import { SignJWT } from "jose";
 import { z } from "zod";
 import type { AppEnv } from "../env";
+import { auditStatement } from "../audit/audit";
 import { AppError } from "../errors";
 import { isoTimestamp } from "../lib/ids";
 import { LOCAL_DEV_ISSUER } from "../security/jwt";
@@ -82,5 +83,13 @@ export const devRoutes = new Hono<AppEnv>()
       .setIssuedAt(now)
       .setExpirationTime(exp)
       .sign(new TextEncoder().encode(secret));
+    // Audited in the token's tenant (its `sub`: dev tokens carry no tenant claim). The requester is
+    // unauthenticated by design (loopback only), so the actor is `local-dev`.
+    await c.var.db.batch([
+      auditStatement(c.var.db, {
+        actor: { sub: "local-dev", tenant_id: subject, roles: [], request_id: c.var.requestId },
+        action: "dev_token.mint", target_type: "dev_token", target_id: subject, detail: { role, expires_at: isoTimestamp(exp * 1000) },
+      }),
+    ]);
     return c.json({ token, token_type: "Bearer", role, sub: subject, expires_at: isoTimestamp(exp * 1000) });
   });

@@ -7,6 +7,7 @@
  * that succeeds resets the count. Also records the tick metrics (duration, failures).
  * Called only by build-runner.do.ts; it knows the DO's storage, never its run state.
  */
+import { type AuditActor, auditD1Statement } from "../audit/audit";
 import type { Config } from "../env";
 import { isoTimestamp } from "../lib/ids";
 import { configuredLogLevel, logLine, redactString } from "./log";
@@ -144,7 +145,7 @@ export interface RedriveOutcome {
  * Re-drives the build: clears the failure count and the dead flag, re-arms the tick now, and
  * marks the D1 record `redriven` by `by`. Idempotent: re-driving a live build only re-arms it.
  */
-export async function redriveRunner(io: Omit<GuardIo, "background">, by: string): Promise<RedriveOutcome | null> {
+export async function redriveRunner(io: Omit<GuardIo, "background">, by: string, actor?: AuditActor): Promise<RedriveOutcome | null> {
   const buildId = await io.storage.get<string>(BUILD_ID_KEY);
   if (buildId === undefined) return null;
   const h = await health(io.storage);
@@ -167,6 +168,8 @@ export async function redriveRunner(io: Omit<GuardIo, "background">, by: string)
          WHERE build_id = ?3 AND state = 'open'`,
       )
       .bind(ts, by, buildId),
+    // The operator's re-drive, in the audit log (src/audit) with the record it changes.
+    ...(actor === undefined ? [] : [auditD1Statement(io.d1, { actor, action: "dead_letter.redrive", target_type: "build", target_id: buildId, detail: { was_dead_lettered: h.dead }, at: ts })]),
   ]);
   logLine("info", "build_redriven", { build_id: buildId, was_dead_lettered: h.dead, redrives, by }, configuredLogLevel(io.config));
   return { was_dead_lettered: h.dead, redrives };

@@ -4,6 +4,7 @@
  * whole tenant's; another tenant's is 404, another member's 403 `build_access_denied`. A re-drive goes through the build's runner (it owns the failure count and the tick
  * loop); the runner marks the record `redriven`. Services throw AppError; handlers stay thin.
  */
+import { actorOf } from "../audit/audit";
 import { buildRunner, unwrap } from "../builds/build-runner.client";
 import type { Config, Db } from "../env";
 import { AppError } from "../errors";
@@ -17,6 +18,8 @@ export interface OpsDeps {
   db: Db;
   config: Config;
   principal: Principal;
+  /** The request's id, for the audit log (src/audit). */
+  requestId?: string;
 }
 
 function dto(r: repo.DeadLetterRow): DeadLetter {
@@ -61,7 +64,7 @@ export async function getDeadLetter(deps: Pick<OpsDeps, "db" | "principal">, bui
 /** Re-drives one dead-lettered build of the caller's tenant (idempotent). */
 export async function redrive(deps: OpsDeps, buildId: string) {
   await load(deps, buildId);
-  const out = unwrap(await buildRunner(deps.env, buildId).redrive(deps.principal.sub));
+  const out = unwrap(await buildRunner(deps.env, buildId).redrive(deps.principal.sub, actorOf(deps)));
   return { dead_letter: dto(await load(deps, buildId)), was_dead_lettered: out.was_dead_lettered };
 }
 
@@ -71,7 +74,7 @@ export async function redriveAll(deps: OpsDeps, limit: number) {
   const open = await repo.listDeadLetters(deps.db, { tenantId: deps.principal.tenantId, createdBy, state: "open", limit });
   const redriven: string[] = [];
   for (const row of open) {
-    unwrap(await buildRunner(deps.env, row.buildId).redrive(deps.principal.sub));
+    unwrap(await buildRunner(deps.env, row.buildId).redrive(deps.principal.sub, actorOf(deps)));
     redriven.push(row.buildId);
   }
   return { redriven, remaining: await repo.countOpen(deps.db, deps.principal.tenantId, createdBy) };

@@ -11,8 +11,9 @@ import { RUN_STATUSES } from "../program/campaign-report";
 import { PlannerPolicyDocument } from "../planning/planning.schemas";
 import { ERROR_CODES } from "../errors";
 import { DeadLetter, DeadLetterPage, RedriveAllResult, RedriveResult } from "./ops.schemas";
+import { AuditEntry, AuditPage } from "../audit/audit.schemas";
 
-export { DeadLetter, DeadLetterPage, RedriveAllResult, RedriveResult };
+export { DeadLetter, DeadLetterPage, RedriveAllResult, RedriveResult, AuditEntry, AuditPage };
 
 const ts = z.string().describe("ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z.");
 const nts = ts.nullable();
@@ -567,5 +568,5 @@ export const RESPONSE_SCHEMAS = {
   CampaignExecution, PolicyProfile, PolicyProfilePage, PolicyCheckResult, SloSummary, ReleaseChecklist, RollbackDrill, GoLiveDecision,
   SecretRef, SecretRefPage, SecretMetadata, SecretRotation, WebhookAccepted, WebhookDeliverySummary, WebhookDeliveryPage, WebhookDelivery,
   IdempotentCheckpointResult, PlannerPolicy, PlannerPolicyPage, Health, DevTokenInfo, DevToken, DeadLetter, DeadLetterPage, RedriveResult,
-  RedriveAllResult, OpenApiDocument,
+  RedriveAllResult, AuditEntry, AuditPage, OpenApiDocument,
 } as const;

@@ -17,7 +17,7 @@ const read = requireCapability("program.runtime.read");
 const operate = requireCapability("program.runtime.write");
 
 type Vars = { env: Env; var: AppEnv["Variables"] };
-const deps = (c: Vars) => ({ env: c.env, db: c.var.db, config: c.var.config, principal: c.var.principal });
+const deps = (c: Vars) => ({ env: c.env, db: c.var.db, config: c.var.config, principal: c.var.principal, requestId: c.var.requestId });
 
 /** Mounted at the root: `/metrics` (context and authentication are applied by the app). */
 export const metricsRoutes = new Hono<AppEnv>().get("/metrics", read, async (c) =>

@@ -5,6 +5,7 @@
  */
 import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import { buildNodes, builds, taskRuns } from "../db/schema";
+import { type AuditActor, type AuditEntry, auditStatement } from "../audit/audit";
 import type { Db } from "../env";
 import type { HistoryBuildRow, HistoryNodeRow, HistoryRunRow } from "./history";
 import { plannerPolicies, plannerPolicyActive } from "./planning.tables";
@@ -23,15 +24,20 @@ export async function insertPolicy(
   db: Db,
   row: Omit<PolicyRow, "version">,
   activate: boolean,
+  actor: AuditActor,
 ): Promise<number> {
   const nextVersion = sql<number>`(SELECT COALESCE(MAX(${plannerPolicies.version}), 0) + 1 FROM ${plannerPolicies} WHERE ${plannerPolicies.tenantId} = ${row.tenantId})`;
   const insert = db.insert(plannerPolicies).values({ ...row, version: nextVersion }).returning({ version: plannerPolicies.version });
+  const latest = sql<number>`(SELECT MAX(${plannerPolicies.version}) FROM ${plannerPolicies} WHERE ${plannerPolicies.tenantId} = ${row.tenantId})`;
+  // The audit entries name the version the INSERT just took (the tenant's latest inside the batch).
+  const audit = (action: "policy.write" | "policy.activate") =>
+    auditStatement(db, { actor, action, target_type: "planner_policy", target_id: "", at: row.createdAt }, { targetId: sql`CAST(${latest} AS TEXT)` });
   if (!activate) {
-    const [inserted] = await insert;
+    const [rows] = await db.batch([insert, audit("policy.write")]);
+    const inserted = rows[0];
     if (inserted === undefined) throw new Error("planner policy insert returned no row");
     return inserted.version;
   }
-  const latest = sql<number>`(SELECT MAX(${plannerPolicies.version}) FROM ${plannerPolicies} WHERE ${plannerPolicies.tenantId} = ${row.tenantId})`;
   const [inserted] = await db.batch([
     insert,
     db
@@ -41,6 +47,8 @@ export async function insertPolicy(
         target: plannerPolicyActive.tenantId,
         set: { version: sql`excluded.version`, activatedBy: sql`excluded.activated_by`, activatedAt: sql`excluded.activated_at` },
       }),
+    audit("policy.write"),
+    audit("policy.activate"),
   ]);
   const version = inserted[0]?.version;
   if (version === undefined) throw new Error("planner policy insert returned no row");
@@ -55,12 +63,15 @@ export async function getPolicy(db: Db, tenantId: string, version: number): Prom
   return rows[0] ?? null;
 }
 
-/** Points the tenant's active row at `version` (which the caller checked exists). */
-export async function setActive(db: Db, row: ActiveRow): Promise<void> {
-  await db
-    .insert(plannerPolicyActive)
-    .values(row)
-    .onConflictDoUpdate({ target: plannerPolicyActive.tenantId, set: { version: row.version, activatedBy: row.activatedBy, activatedAt: row.activatedAt } });
+/** Points the tenant's active row at `version` (which the caller checked exists), with its audit entry in the same batch. */
+export async function setActive(db: Db, row: ActiveRow, audit: AuditEntry): Promise<void> {
+  await db.batch([
+    db
+      .insert(plannerPolicyActive)
+      .values(row)
+      .onConflictDoUpdate({ target: plannerPolicyActive.tenantId, set: { version: row.version, activatedBy: row.activatedBy, activatedAt: row.activatedAt } }),
+    auditStatement(db, { ...audit, at: row.activatedAt }),
+  ]);
 }
 
 export async function getActive(db: Db, tenantId: string): Promise<{ policy: PolicyRow; active: ActiveRow } | null> {

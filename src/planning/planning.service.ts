@@ -4,6 +4,7 @@
  * /v1/planner/policies. Gathers the inputs (active policy, history, the model's proposal) and
  * hands them to the pure engine. Services throw AppError; handlers stay thin.
  */
+import { actorOf } from "../audit/audit";
 import { DETERMINISTIC_SCAN_MODES, type ClientDagNode, normaliseScanMode, planDag } from "../builds/planner";
 import type { PlannedDag } from "../builds/builds.types";
 import type { Config, Db } from "../env";
@@ -22,6 +23,8 @@ export interface PlanningDeps {
   db: Db;
   config: Config;
   principal: Principal;
+  /** The request's id, for the audit log (src/audit). */
+  requestId?: string;
 }
 
 /** Planning a build also needs the bindings (the model-call budget's limiter). */
@@ -180,7 +183,7 @@ export async function createPolicy(deps: PlanningDeps, body: PolicyCreateRequest
   const tenantId = deps.principal.tenantId;
   const now = isoTimestamp(Date.now());
   const row = { tenantId, description: body.description, document: body.document as Record<string, unknown>, createdBy: deps.principal.sub, createdAt: now };
-  const version = await repo.insertPolicy(deps.db, row, body.activate);
+  const version = await repo.insertPolicy(deps.db, row, body.activate, actorOf(deps));
   const active = await repo.getActiveVersion(deps.db, tenantId);
   return policyDto({ ...row, version }, active);
 }
@@ -216,6 +219,6 @@ export async function activatePolicy(deps: PlanningDeps, version: number) {
   const current = await repo.getActiveVersion(deps.db, tenantId);
   if (current !== null && current.version === version) return policyDto(row, current);
   const active: repo.ActiveRow = { tenantId, version, activatedBy: deps.principal.sub, activatedAt: isoTimestamp(Date.now()) };
-  await repo.setActive(deps.db, active);
+  await repo.setActive(deps.db, active, { actor: actorOf(deps), action: "policy.activate", target_type: "planner_policy", target_id: String(version), detail: { previous_version: current?.version ?? null } });
   return policyDto(row, active);
 }

@@ -20,7 +20,7 @@ import * as repo from "./campaigns.repo";
 import { decodeCursor, page } from "../lib/cursor";
 import type { CampaignCreateRequest, CampaignExecuteRequest, PageQuery, ValidationRunRequest } from "./program.schemas";
 
-export type ProgramDeps = Pick<Deps, "db" | "principal">;
+export type ProgramDeps = Pick<Deps, "db" | "principal" | "requestId">;
 
 /** Upper bound on stored runs per campaign, so a report is bounded work. */
 export const MAX_RUNS_PER_CAMPAIGN = 5000;

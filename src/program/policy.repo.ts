@@ -2,13 +2,15 @@
  * Plain query functions over policy_profiles; tenant-scoped by the caller (policy.service.ts).
  */
 import { and, desc, eq, lt, or } from "drizzle-orm";
+import { type AuditEntry, auditStatement } from "../audit/audit";
 import type { Db } from "../env";
 import { policyProfiles } from "./program.tables";
 
 export type PolicyProfileRow = typeof policyProfiles.$inferSelect;
 
-export async function insertProfile(db: Db, row: PolicyProfileRow): Promise<void> {
-  await db.insert(policyProfiles).values(row);
+/** Inserts a profile and its audit entry in one batch. */
+export async function insertProfile(db: Db, row: PolicyProfileRow, audit: AuditEntry): Promise<void> {
+  await db.batch([db.insert(policyProfiles).values(row), auditStatement(db, { ...audit, at: row.createdAt })]);
 }
 
 export async function getProfile(db: Db, tenantId: string, profileId: string): Promise<PolicyProfileRow | null> {

@@ -5,6 +5,7 @@
  * caller's tenant (else 404 build_not_found, so other tenants' builds are neither touched nor
  * revealed) and be visible to the caller (else 403 build_access_denied). Called by program.routes.ts.
  */
+import { actorOf } from "../audit/audit";
 import { getBuildRow } from "../builds/builds.repo";
 import { type Deps, authorizeBuild } from "../builds/builds.service";
 import { recordPolicyViolation } from "../builds/control.service";
@@ -46,7 +47,7 @@ export async function createProfile(deps: ProgramDeps, body: PolicyProfileCreate
     createdBy: deps.principal.sub,
     createdAt: isoTimestamp(Date.now()),
   };
-  await repo.insertProfile(deps.db, row);
+  await repo.insertProfile(deps.db, row, { actor: actorOf(deps), action: "policy.write", target_type: "policy_profile", target_id: row.profileId, detail: { name: row.name } });
   return profileDto(row);
 }
 

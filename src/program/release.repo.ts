@@ -4,6 +4,7 @@
  * (revision 1) or replaced. Called by release.service.ts.
  */
 import { and, eq, sql } from "drizzle-orm";
+import { type AuditEntry, auditStatement } from "../audit/audit";
 import type { Db } from "../env";
 import { goLiveDecisions, releaseChecklists, rollbackDrills } from "./program.tables";
 
@@ -11,13 +12,16 @@ export type ChecklistRow = typeof releaseChecklists.$inferSelect;
 export type DrillRow = typeof rollbackDrills.$inferSelect;
 export type DecisionRow = typeof goLiveDecisions.$inferSelect;
 
-export async function upsertChecklist(db: Db, row: Omit<ChecklistRow, "revision">): Promise<ChecklistRow> {
+export async function upsertChecklist(db: Db, row: Omit<ChecklistRow, "revision">, audit: AuditEntry): Promise<ChecklistRow> {
   const { tenantId, releaseId, createdAt, ...rest } = row;
-  const rows = await db
-    .insert(releaseChecklists)
-    .values({ ...row, revision: 1 })
-    .onConflictDoUpdate({ target: [releaseChecklists.tenantId, releaseChecklists.releaseId], set: { ...rest, revision: sql`${releaseChecklists.revision} + 1` } })
-    .returning();
+  const [rows] = await db.batch([
+    db
+      .insert(releaseChecklists)
+      .values({ ...row, revision: 1 })
+      .onConflictDoUpdate({ target: [releaseChecklists.tenantId, releaseChecklists.releaseId], set: { ...rest, revision: sql`${releaseChecklists.revision} + 1` } })
+      .returning(),
+    auditStatement(db, { ...audit, at: row.updatedAt }),
+  ]);
   return rows[0] as ChecklistRow;
 }
 
@@ -26,13 +30,16 @@ export async function getChecklist(db: Db, tenantId: string, releaseId: string):
   return rows[0] ?? null;
 }
 
-export async function upsertDrill(db: Db, row: Omit<DrillRow, "revision">): Promise<DrillRow> {
+export async function upsertDrill(db: Db, row: Omit<DrillRow, "revision">, audit: AuditEntry): Promise<DrillRow> {
   const { tenantId, releaseId, createdAt, ...rest } = row;
-  const rows = await db
-    .insert(rollbackDrills)
-    .values({ ...row, revision: 1 })
-    .onConflictDoUpdate({ target: [rollbackDrills.tenantId, rollbackDrills.releaseId], set: { ...rest, revision: sql`${rollbackDrills.revision} + 1` } })
-    .returning();
+  const [rows] = await db.batch([
+    db
+      .insert(rollbackDrills)
+      .values({ ...row, revision: 1 })
+      .onConflictDoUpdate({ target: [rollbackDrills.tenantId, rollbackDrills.releaseId], set: { ...rest, revision: sql`${rollbackDrills.revision} + 1` } })
+      .returning(),
+    auditStatement(db, { ...audit, at: row.updatedAt }),
+  ]);
   return rows[0] as DrillRow;
 }
 
@@ -41,13 +48,16 @@ export async function getDrill(db: Db, tenantId: string, releaseId: string): Pro
   return rows[0] ?? null;
 }
 
-export async function upsertDecision(db: Db, row: Omit<DecisionRow, "revision">): Promise<DecisionRow> {
+export async function upsertDecision(db: Db, row: Omit<DecisionRow, "revision">, audit: AuditEntry): Promise<DecisionRow> {
   const { tenantId, releaseId, createdAt, ...rest } = row;
-  const rows = await db
-    .insert(goLiveDecisions)
-    .values({ ...row, revision: 1 })
-    .onConflictDoUpdate({ target: [goLiveDecisions.tenantId, goLiveDecisions.releaseId], set: { ...rest, revision: sql`${goLiveDecisions.revision} + 1` } })
-    .returning();
+  const [rows] = await db.batch([
+    db
+      .insert(goLiveDecisions)
+      .values({ ...row, revision: 1 })
+      .onConflictDoUpdate({ target: [goLiveDecisions.tenantId, goLiveDecisions.releaseId], set: { ...rest, revision: sql`${goLiveDecisions.revision} + 1` } })
+      .returning(),
+    auditStatement(db, { ...audit, at: row.decidedAt }),
+  ]);
   return rows[0] as DecisionRow;
 }
 

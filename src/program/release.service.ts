@@ -4,6 +4,7 @@
  * drill and, with a `campaign_id`, takes validation readiness from that campaign's report
  * instead of the client's flag. Called by program.routes.ts.
  */
+import { type AuditAction, type AuditEntry, actorOf } from "../audit/audit";
 import { AppError } from "../errors";
 import { isoTimestamp } from "../lib/ids";
 import { getCampaign } from "./campaigns.repo";
@@ -56,6 +57,10 @@ function decisionDto(r: repo.DecisionRow) {
 
 const now = () => isoTimestamp(Date.now());
 
+function releaseAudit(deps: ProgramDeps, action: AuditAction, releaseId: string, detail: Record<string, unknown> = {}): AuditEntry {
+  return { actor: actorOf(deps), action, target_type: "release", target_id: releaseId, detail };
+}
+
 /** Full replace: unspecified items are false (SPEC §6.7). */
 export async function upsertChecklist(deps: ProgramDeps, body: ChecklistRequest): Promise<Upserted<ReturnType<typeof checklistDto>>> {
   const ts = now();
@@ -70,7 +75,7 @@ export async function upsertChecklist(deps: ProgramDeps, body: ChecklistRequest)
     updatedBy: deps.principal.sub,
     createdAt: ts,
     updatedAt: ts,
-  });
+  }, releaseAudit(deps, "release.checklist_write", body.release_id));
   return { created: row.revision === 1, body: checklistDto(row) };
 }
 
@@ -91,7 +96,7 @@ export async function upsertDrill(deps: ProgramDeps, body: RollbackDrillRequest)
     updatedBy: deps.principal.sub,
     createdAt: ts,
     updatedAt: ts,
-  });
+  }, releaseAudit(deps, "release.drill_write", body.release_id, { passed: body.passed }));
   return { created: row.revision === 1, body: drillDto(row) };
 }
 
@@ -145,7 +150,7 @@ export async function makeGoLiveDecision(deps: ProgramDeps, body: GoLiveRequest)
     decidedBy: deps.principal.sub,
     createdAt: ts,
     decidedAt: ts,
-  });
+  }, releaseAudit(deps, "release.go_no_go", body.release_id, { status: outcome.status }));
   return { created: row.revision === 1, body: decisionDto(row) };
 }
 

@@ -1,13 +1,18 @@
 /** D1 access for `secrets` (plain functions, typed rows; every query filters on tenant_id). */
 import { and, count, desc, eq, lt, or } from "drizzle-orm";
+import type { AuditEntry } from "../audit/audit";
+import { auditStatement } from "../audit/audit";
 import type { Db } from "../env";
 import { secrets } from "./security.tables";
 
 export type SecretRow = typeof secrets.$inferSelect;
 
-/** Inserts a secret; false when (tenant_id, name) — or the id — already exists. */
-export async function insertSecret(db: Db, row: SecretRow): Promise<boolean> {
-  const res = await db.insert(secrets).values(row).onConflictDoNothing().run();
+/**
+ * Inserts a secret and its audit entry in one batch; false (and no audit entry) when
+ * (tenant_id, name) — or the id — already exists.
+ */
+export async function insertSecret(db: Db, row: SecretRow, audit: AuditEntry): Promise<boolean> {
+  const [res] = await db.batch([db.insert(secrets).values(row).onConflictDoNothing(), auditStatement(db, audit, { ifChanged: true })]);
   return res.meta.changes === 1;
 }
 
@@ -33,8 +38,12 @@ export async function listSecrets(db: Db, tenantId: string, limit: number, after
     .all();
 }
 
-export async function deleteSecret(db: Db, tenantId: string, secretId: string): Promise<boolean> {
-  const res = await db.delete(secrets).where(and(eq(secrets.tenantId, tenantId), eq(secrets.secretId, secretId))).run();
+/** Deletes a secret and records `audit` in the same batch (only when a row was deleted). */
+export async function deleteSecret(db: Db, tenantId: string, secretId: string, audit: AuditEntry): Promise<boolean> {
+  const [res] = await db.batch([
+    db.delete(secrets).where(and(eq(secrets.tenantId, tenantId), eq(secrets.secretId, secretId))),
+    auditStatement(db, audit, { ifChanged: true }),
+  ]);
   return res.meta.changes === 1;
 }
 

@@ -6,6 +6,7 @@
  * of a tenant with the capability sees the tenant's secrets; other tenants get 404.
  * Plaintext is never stored or logged; errors never carry it.
  */
+import { type AuditEntry, actorOf, auditStatement } from "../audit/audit";
 import type { Config, Db } from "../env";
 import { AppError } from "../errors";
 import { withoutParams } from "../lib/db-errors";
@@ -21,6 +22,12 @@ export interface SecretsDeps {
   db: Db;
   config: Config;
   principal: Principal;
+  /** The request's id, for the audit log. */
+  requestId?: string;
+}
+
+function secretAudit(deps: Pick<SecretsDeps, "principal" | "requestId">, action: "secret.create" | "secret.rotate" | "secret.delete", secretId: string, detail: Record<string, unknown> = {}): AuditEntry {
+  return { actor: actorOf(deps), action, target_type: "secret", target_id: secretId, detail };
 }
 
 function keyringOf(config: Config): Keyring {
@@ -100,7 +107,7 @@ export async function createSecret(deps: SecretsDeps, body: SecretCreateRequest)
   };
   let inserted: boolean;
   try {
-    inserted = await repo.insertSecret(deps.db, row);
+    inserted = await repo.insertSecret(deps.db, row, secretAudit(deps, "secret.create", secretId, { name: body.name, key_version: sealed.key_version }));
   } catch (err) {
     throw new AppError("internal", undefined, { cause: withoutParams(err, "storing a secret failed") });
   }
@@ -130,8 +137,8 @@ export async function getSecretMetadata(deps: Pick<SecretsDeps, "db" | "principa
   return metadataDto(await authorizedRow(deps, secretId));
 }
 
-export async function deleteSecret(deps: Pick<SecretsDeps, "db" | "principal">, secretId: string): Promise<void> {
-  if (!(await repo.deleteSecret(deps.db, deps.principal.tenantId, secretId))) throw new AppError("secret_not_found", "Secret not found.");
+export async function deleteSecret(deps: Pick<SecretsDeps, "db" | "principal" | "requestId">, secretId: string): Promise<void> {
+  if (!(await repo.deleteSecret(deps.db, deps.principal.tenantId, secretId, secretAudit(deps, "secret.delete", secretId)))) throw new AppError("secret_not_found", "Secret not found.");
 }
 
 async function rewrapRows(deps: SecretsDeps, keyring: Keyring, rows: repo.SecretRow[]): Promise<number> {
@@ -145,6 +152,8 @@ async function rewrapRows(deps: SecretsDeps, keyring: Keyring, rows: repo.Secret
       throw cryptoFailure(err, row.secretId);
     }
     statements.push(repo.rewrapStatement(deps.db, row, sealed.wrapped_key, sealed.key_version, now));
+    // Right after its re-wrap: recorded only when the compare-and-set matched.
+    statements.push(auditStatement(deps.db, secretAudit(deps, "secret.rotate", row.secretId, { from_key_version: row.keyVersion, key_version: sealed.key_version }), { ifChanged: true }));
   }
   const [first, ...rest] = statements;
   if (first === undefined) return 0;
@@ -154,7 +163,8 @@ async function rewrapRows(deps: SecretsDeps, keyring: Keyring, rows: repo.Secret
   } catch (err) {
     throw new AppError("internal", undefined, { cause: withoutParams(err, "re-wrapping secrets failed") });
   }
-  return results.reduce((n, r) => n + r.meta.changes, 0);
+  // Every other result is an audit INSERT; count the re-wraps only.
+  return results.reduce((n, r, i) => (i % 2 === 0 ? n + r.meta.changes : n), 0);
 }
 
 /** Re-wraps one secret's data key under the newest key version (no-op when already newest). */

@@ -23,7 +23,7 @@ const webhookOperator = requireCapability("program.webhook.ingest");
 const runtimeWrite = requireCapability("program.runtime.write");
 
 type Vars = { env: Env; var: AppEnv["Variables"] };
-const deps = (c: Vars) => ({ env: c.env, db: c.var.db, config: c.var.config, principal: c.var.principal });
+const deps = (c: Vars) => ({ env: c.env, db: c.var.db, config: c.var.config, principal: c.var.principal, requestId: c.var.requestId });
 
 const createSecret = factory.createHandlers(secretsWrite, validate("json", SecretCreateRequest), async (c) => {
   const ref = await secrets.createSecret(deps(c), c.req.valid("json"));

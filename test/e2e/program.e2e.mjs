@@ -38,6 +38,8 @@ test("operator: policy profile + check with write-back, idempotent checkpoints, 
   expect(await page.locator("#secrets").textContent()).toContain("security, admin");
   expect(await page.getByLabel("Value", { exact: true }).isVisible()).toBe(false);
   await page.locator("#deliveries", { hasText: "program.webhook.ingest" }).waitFor();
+  // The audit log is for tenant administrators: said, not hidden.
+  await page.locator("#audit [role=status]", { hasText: "tenant administrators" }).waitFor();
 
   // Policy profile.
   await page.getByText("New profile").click();
@@ -83,8 +85,9 @@ test("operator: policy profile + check with write-back, idempotent checkpoints, 
   await context.close();
 });
 
-test("admin: secrets are stored and listed masked only; webhook deliveries are listed and viewable", async () => {
-  const admin = await apiAs(baseUrl, "admin", user("admin"));
+test("admin: secrets are stored and listed masked only, their audit entries shown; webhook deliveries are listed and viewable", async () => {
+  const adminSub = user("admin");
+  const admin = await apiAs(baseUrl, "admin", adminSub);
   const { page, context, errors } = await openPage(browser);
   await useToken(context, admin.token);
   await page.goto(`${baseUrl}/#/program`);
@@ -108,6 +111,16 @@ test("admin: secrets are stored and listed masked only; webhook deliveries are l
   await page.getByRole("button", { name: "Delete secret GITHUB_TOKEN" }).click();
   await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
   await page.locator("#secrets", { hasText: "No secrets stored." }).waitFor();
+
+  // The audit log names who stored and deleted it; the action filter narrows it.
+  await page.getByRole("button", { name: "Filter" }).click();
+  await page.locator("#audit td", { hasText: "secret.delete" }).waitFor();
+  await page.locator("#audit td", { hasText: "secret.create" }).waitFor();
+  await page.getByLabel("Action", { exact: true }).fill("secret.delete");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await page.locator("#audit td", { hasText: "secret.create" }).waitFor({ state: "detached" });
+  expect(await page.locator("#audit tbody tr").count()).toBe(1);
+  expect(await page.locator("#audit").textContent()).toContain(adminSub);
 
   // A signed platform webhook delivery (SPEC §6.4) shows up in the list and can be opened.
   const nonce = randomUUID();

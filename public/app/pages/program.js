@@ -2,10 +2,10 @@
 /**
  * Program ops (SPEC §8.5, DESIGN §6–7): policy profiles and the policy check (with write-back to
  * a build), secrets (values masked; the plaintext is sent once and never shown), webhook
- * deliveries, and idempotent checkpoints. Each section loads on its own, so a role that lacks one
+ * deliveries, idempotent checkpoints and the audit log (tenant admins). Each section loads on its own, so a role that lacks one
  * capability still gets the others, with a notice naming what is missing.
  */
-import { builds, program, security } from "../api.js";
+import { audit, builds, program, security } from "../api.js";
 import { badge, busy, confirmDialog, dateTime, dl, field, h, notice, replace, select, shortId, splitList, table, timeAgo } from "../dom.js";
 import { errorNotice, isForbidden } from "../ui.js";
 
@@ -346,12 +346,70 @@ export async function mount(ctx) {
     });
   });
 
+  // ---- audit log (tenant admins) ----------------------------------------------------------------
+  const auActor = h("input", { type: "text", name: "audit_actor", id: "audit-actor", class: "mono", autocomplete: "off", placeholder: "sub" });
+  const auAction = h("input", { type: "text", name: "audit_action", id: "audit-action", class: "mono", autocomplete: "off", placeholder: "build.abort" });
+  const auTarget = h("input", { type: "text", name: "audit_target", id: "audit-target", class: "mono", autocomplete: "off", placeholder: "build:<id> or secret" });
+  const auButton = h("button", { type: "submit", class: "btn btn-small" }, "Filter");
+  const auditSlot = h("div", { id: "audit" });
+  /** @type {import("../api.js").AuditEntry[]} */
+  let auditItems = [];
+  /** @type {string | null} */
+  let auditCursor = null;
+
+  async function loadAudit(more = false) {
+    let page;
+    try {
+      page = await audit.list({
+        limit: 25,
+        actor: auActor.value.trim() || undefined,
+        action: auAction.value.trim() || undefined,
+        target: auTarget.value.trim() || undefined,
+        cursor: more ? auditCursor : undefined,
+      });
+    } catch (err) {
+      replace(auditSlot, isForbidden(err) ? notice("info", "The audit log is for tenant administrators.") : errorNotice(err, "Loading the audit log"));
+      return;
+    }
+    if (stopped) return;
+    auditItems = more ? [...auditItems, ...page.items] : page.items;
+    auditCursor = page.next_cursor === null ? null : String(page.next_cursor);
+    replace(
+      auditSlot,
+      auditItems.length === 0
+        ? h("p", { class: "muted" }, "No audit entries match.")
+        : table(
+            "Audit log",
+            ["When", "Actor", "Action", "Target", "Request"],
+            auditItems.map((e) => [
+              timeAgo(e.created_at),
+              h("span", { class: "mono" }, e.actor.sub),
+              h("span", { class: "mono" }, e.action),
+              h("span", { class: "mono" }, `${e.target_type}:${e.target_type === "build" || e.target_type === "secret" || e.target_type === "policy_profile" ? shortId(e.target_id) : e.target_id}`),
+              h("span", { class: "mono" }, shortId(e.request_id)),
+            ]),
+            { captionHidden: true, class: "cards" },
+          ),
+      auditCursor !== null ? h("div", { class: "pager" }, h("button", { type: "button", class: "btn btn-small", onclick: () => void loadAudit(true) }, "Load more")) : null,
+    );
+  }
+  const auditForm = h(
+    "form",
+    { novalidate: true },
+    h("div", { class: "inline-fields" }, field("Actor", auActor), field("Action", auAction), field("Target", auTarget)),
+    h("div", { class: "actions" }, auButton),
+  );
+  auditForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    void busy(auButton, () => loadAudit());
+  });
+
   // ---- layout -----------------------------------------------------------------------------------
   ctx.main.append(
     h(
       "div",
       { class: "page-head" },
-      h("div", null, h("h1", null, "Program ops"), h("p", { class: "sub" }, "Policy, secrets, webhook deliveries and idempotent checkpoints")),
+      h("div", null, h("h1", null, "Program ops"), h("p", { class: "sub" }, "Policy, secrets, webhook deliveries, idempotent checkpoints and the audit log")),
       h("a", { class: "btn", href: "#/release" }, "Release readiness"),
     ),
     h(
@@ -376,12 +434,14 @@ export async function mount(ctx) {
         deliveryDetail,
       ),
       h("section", { class: "card", "aria-labelledby": "ic-h" }, h("h2", { id: "ic-h" }, "Idempotent checkpoints"), icForm),
+      h("section", { class: "card", "aria-labelledby": "au-h" }, h("h2", { id: "au-h" }, "Audit log"), auditForm, auditSlot),
     ),
   );
 
   void loadProfiles();
   void loadSecrets();
   void loadDeliveries();
+  void loadAudit();
   void builds
     .list({ limit: 20 })
     .then((page) => {

@@ -93,7 +93,14 @@ export const PAGES = [
       await page.locator("#slo .objective").first().waitFor();
     },
   },
-  { name: "program ops", hash: () => "#/program", ready: (page, d) => page.locator("#secrets td", { hasText: d.secret }).waitFor() },
+  {
+    name: "program ops",
+    hash: () => "#/program",
+    ready: async (page, d) => {
+      await page.locator("#secrets td", { hasText: d.secret }).waitFor();
+      await page.locator("#audit td", { hasText: "secret.create" }).first().waitFor();
+    },
+  },
   { name: "not found", hash: () => "#/no-such-page", ready: (page) => page.getByRole("heading", { level: 1, name: "Not found" }).waitFor() },
   // Pages the open issues add (findings, trends, audit, repository bindings) get one line each here.
 ];

@@ -73,6 +73,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's audit log (tenant admins only)
+         * @description Append-only record of every state-changing action (build control actions, secrets create/rotate/delete, planner policy writes and activations, policy profile writes, release checklist/drill writes and go/no-go decisions, dead-letter re-drives, development token mints): actor, action, target, request id, outcome, time. Each entry is written in the same D1 batch as the change it records. Newest first; filters `actor` (sub), `action`, `target` (`<target_type>` or `<target_type>:<target_id>`). Requires a tenant administrator (`*`), whatever ENFORCE_CAPABILITY_AUTH says. No route writes, changes or deletes an entry.
+         */
+        get: operations["listAuditLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/builds": {
         parameters: {
             query?: never;
@@ -1824,6 +1844,37 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description One append-only audit log entry (issue 17 item 13). */
+        AuditEntry: {
+            /** @enum {string} */
+            action: "build.abort" | "build.resume" | "build.checkpoint" | "build.debt" | "build.violation" | "build.gate" | "build.replan" | "build.apply_suggestion" | "build.start_task" | "build.complete_task" | "build.bootstrap" | "secret.create" | "secret.rotate" | "secret.delete" | "policy.write" | "policy.activate" | "release.checklist_write" | "release.drill_write" | "release.go_no_go" | "dead_letter.redrive" | "dev_token.mint";
+            actor: {
+                roles: string[];
+                sub: string;
+            };
+            created_at: string;
+            /** @description Small non-secret facts (a reason, a key version, a decision); never a secret value. */
+            detail: {
+                [key: string]: unknown;
+            };
+            /**
+             * @description Only committed changes are recorded.
+             * @enum {string}
+             */
+            outcome: "success";
+            /** @description The `x-request-id` of the request that made the change. */
+            request_id: string;
+            /** @description Position in the tenant's log; newer entries have larger values. */
+            seq: number;
+            target_id: string;
+            /** @description e.g. `build`, `secret`, `planner_policy`, `policy_profile`, `release`, `dev_token`. */
+            target_type: string;
+            tenant_id: string;
+        };
+        AuditPage: {
+            items: components["schemas"]["AuditEntry"][];
+            next_cursor: string | null;
+        };
         BenchmarkPlan: {
             run_count: number;
             runs: {
@@ -3568,6 +3619,79 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OpenApiDocument"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listAuditLog: {
+        parameters: {
+            query?: {
+                action?: "build.abort" | "build.resume" | "build.checkpoint" | "build.debt" | "build.violation" | "build.gate" | "build.replan" | "build.apply_suggestion" | "build.start_task" | "build.complete_task" | "build.bootstrap" | "secret.create" | "secret.rotate" | "secret.delete" | "policy.write" | "policy.activate" | "release.checklist_write" | "release.drill_write" | "release.go_no_go" | "dead_letter.redrive" | "dev_token.mint";
+                actor?: string;
+                cursor?: string;
+                limit?: number;
+                target?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description Problem: `unauthenticated`, `token_expired` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `insufficient_capability` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Problem: `internal` */
