@@ -278,11 +278,16 @@ const statuses: Record<number, number> = {};
 async function quiesce(): Promise<string> {
   const running = await env.DB.prepare("SELECT build_id FROM builds WHERE status IN ('pending','running','paused')").all<{ build_id: string }>();
   for (const { build_id } of running.results) await buildRunner(env, build_id).control({ type: "abort", reason: "fuzz quiesce" });
+  // Settled = unchanged over three reads 50 ms apart: an alarm tick or a background write already
+  // in flight when the builds were aborted (a lease write, a metric) can land tens of ms later on a
+  // loaded machine, and would then be blamed on the next (rejected) request.
   let prev = await d1Fingerprint(env.DB);
+  let stable = 0;
   for (let i = 0; i < 100; i++) {
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 50));
     const next = await d1Fingerprint(env.DB);
-    if (next === prev) return next;
+    stable = next === prev ? stable + 1 : 0;
+    if (stable === 2) return next;
     prev = next;
   }
   throw new Error("D1 did not settle after a successful request");
