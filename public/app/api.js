@@ -173,18 +173,32 @@ export async function request(method, path, opts = {}) {
   const auth = opts.auth ?? true;
   const token = opts.token ?? getToken();
   if (auth && token) headers.authorization = `Bearer ${token}`;
+  // Reads, and writes carrying an Idempotency-Key, are safe to send again: they are retried when
+  // the answer never comes (REQUEST_DEADLINE_MS), the connection fails, or a proxy answers 503 —
+  // the local dev proxy drops or parks requests under bursts (docs/DECISIONS.md "The local dev server").
+  const retryable = method === "GET" || method === "HEAD" || Object.keys(headers).some((h) => h.toLowerCase() === "idempotency-key");
+  const init = { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), cache: /** @type {RequestCache} */ ("no-store") };
   let res;
-  try {
-    res = await fetch(url, {
-      method,
-      headers,
-      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-      cache: "no-store",
-      signal: opts.signal,
-    });
-  } catch (err) {
-    if (err instanceof DOMException && err.name === "AbortError") throw err;
-    throw new ApiError(0, { detail: "The control plane could not be reached." });
+  for (let attempt = 1; ; attempt++) {
+    const last = !retryable || attempt >= REQUEST_ATTEMPTS;
+    // Only a request that may be sent again gets a deadline: abandoning any other would lose its answer.
+    const signals = [opts.signal, retryable ? AbortSignal.timeout(REQUEST_DEADLINE_MS) : undefined].filter((x) => x !== undefined);
+    try {
+      res = await fetch(url, { ...init, signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0] });
+    } catch (err) {
+      if (opts.signal?.aborted) throw err;
+      if (!last) {
+        await new Promise((r) => setTimeout(r, RETRY_BACKOFF_MS * attempt));
+        continue;
+      }
+      throw new ApiError(0, { detail: "The control plane could not be reached." });
+    }
+    if (res.status === 503 && !last) {
+      await res.body?.cancel();
+      await new Promise((r) => setTimeout(r, RETRY_BACKOFF_MS * attempt));
+      continue;
+    }
+    break;
   }
   if (res.status === 204) return undefined;
   const text = await res.text();
@@ -202,6 +216,12 @@ export async function request(method, path, opts = {}) {
   }
   return body;
 }
+
+/** How long one attempt may wait for an answer before it is abandoned (and retried, when safe). */
+export const REQUEST_DEADLINE_MS = 15_000;
+/** Attempts of a request that is safe to repeat (reads, writes with an Idempotency-Key). */
+const REQUEST_ATTEMPTS = 3;
+const RETRY_BACKOFF_MS = 250;
 
 const enc = encodeURIComponent;
 
