@@ -93,19 +93,22 @@ export class BuildRunner extends DurableObject<Env> {
       }
       await this.faults.stall("before_d1_commit", input.build_id);
       const d = createBuild({ ...input, runtime_id: newId() }, now);
+      let committed = true;
       try {
         await this.commit(d, this.leaseAt(now, 1), { created: true });
       } catch (err) {
-        // A retried create whose first attempt reached D1 (its response lost): the build exists.
+        // A retried create whose first attempt reached D1 (its response lost): the build exists,
+        // as that attempt wrote it — the next tick loads it from D1, not from this draft.
         if (!(await getBuildRow(this.db, input.build_id))) throw err;
-        this.cachedView = null;
-        this.findingsTotal = null;
+        committed = false;
       }
       await this.faults.stall("after_d1_commit", input.build_id);
       await Promise.all([this.ctx.storage.delete(PENDING_CREATE_KEY), this.ctx.storage.setAlarm(now)]);
-      this.state = d.state;
-      this.epoch = 1;
-      this.hub.publish(d.events, false);
+      if (committed) {
+        this.state = d.state;
+        this.epoch = 1;
+        this.hub.publish(d.events, false);
+      }
       return { ok: true, value: { build_id: input.build_id } };
     });
   }
@@ -165,7 +168,8 @@ export class BuildRunner extends DurableObject<Env> {
 
   /** The alarm, guarded: failing ticks are counted and end in dead letters (src/ops/dead-letters.guard.ts). */
   async alarm(): Promise<void> {
-    if (!(await this.mutex.run(() => this.settleCreate()))) return;
+    // Only a create that did not finish leaves the mark (settled under the mutex, as creates run).
+    if ((await this.ctx.storage.get<boolean>(PENDING_CREATE_KEY)) && !(await this.mutex.run(() => this.settleCreate()))) return;
     await guardedAlarm({ storage: this.ctx.storage, d1: this.env.DB, config: this.config, background: (p) => this.ctx.waitUntil(p) }, () => this.tickAlarm());
   }
 
