@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { applyLocalMigrations, freePort, startWranglerDev } from "../../scripts/lib/wrangler.mjs";
-import { apiAs, launchBrowser, openPage, signIn } from "./support/browser.mjs";
+import { apiAs, launchBrowser, openPage, signIn, fillNewScan } from "./support/browser.mjs";
 
 const hex = (n = 24) => randomBytes(n).toString("hex");
 let tmp;
@@ -79,13 +79,7 @@ describe("real scan from the dashboard", () => {
     await signIn(page, cp.url);
     await page.getByRole("navigation", { name: "Primary" }).getByRole("link", { name: "New scan" }).click();
     await page.getByRole("heading", { level: 1, name: "New scan" }).waitFor();
-    await page.getByLabel("Repository URL").fill(`file://${repo}`);
-    await page.getByLabel("Product summary").fill("A small shop");
-    await page.getByLabel("Target users").fill("Shoppers");
-    await page.getByLabel("None", { exact: true }).check();
-    await page.getByLabel("Flows").fill("Checkout");
-    await page.getByLabel("Scale expectation").selectOption("Expected rapid growth");
-    await expect.poll(() => page.getByRole("button", { name: "Start scan" }).isEnabled(), { timeout: 15_000 }).toBe(true);
+    await fillNewScan(page, `file://${repo}`);
     await page.getByRole("button", { name: "Start scan" }).click();
     await page.waitForURL(/#\/builds\/[0-9a-f-]{36}$/);
     const buildId = /** @type {string} */ (page.url().split("/").pop());

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, inject, test } from "vitest";
-import { apiAs, launchBrowser, openPage, useToken } from "./support/browser.mjs";
+import { apiAs, launchBrowser, openPage, useToken, fillNewScan } from "./support/browser.mjs";
 
 const baseUrl = /** @type {string} */ (inject("baseUrl"));
 const RESTARTED = "Your worker restarted mid-request. Please try sending the request again. Only GET or HEAD requests are retried automatically.";
@@ -61,13 +61,7 @@ test("a create whose answer is lost after the server made the build is retried w
   });
   await page.goto(`${baseUrl}/#/builds/new`);
   await page.getByRole("heading", { level: 1, name: "New scan" }).waitFor();
-  await page.getByLabel("Repository URL").fill("https://github.com/acme/once");
-  await page.getByLabel("Product summary").fill("A small shop");
-  await page.getByLabel("Target users").fill("Shoppers");
-  await page.getByLabel("None", { exact: true }).check();
-  await page.getByLabel("Flows").fill("Checkout");
-  await page.getByLabel("Scale expectation").selectOption("Expected rapid growth");
-  await expect.poll(() => page.getByRole("button", { name: "Start scan" }).isEnabled(), { timeout: 15_000 }).toBe(true);
+  await fillNewScan(page, "https://github.com/acme/once");
   await page.getByRole("button", { name: "Start scan" }).click();
   await page.waitForURL(/#\/builds\/[0-9a-f-]{36}$/);
   expect(keys).toHaveLength(2);

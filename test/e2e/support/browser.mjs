@@ -4,6 +4,7 @@
  * browser), sign in through the dashboard, and a small Node-side API client (development tokens
  * from /v1/dev/token) for arranging data and checking what the dashboard shows.
  */
+import { expect } from "vitest";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -136,4 +137,20 @@ export async function apiAs(baseUrl, role = "operator", sub = undefined) {
  */
 export function timelineSeqs(page) {
   return page.$$eval("#timeline li", (lis) => lis.map((li) => Number(/** @type {HTMLElement} */ (li).dataset.seq)));
+}
+
+/**
+ * Fills the New scan form (the page must show it) with `repoUrl` and a minimal intake, and waits
+ * until "Start scan" is enabled (the preview has answered).
+ * @param {import("playwright-core").Page} page
+ * @param {string} repoUrl
+ */
+export async function fillNewScan(page, repoUrl) {
+  await page.getByLabel("Repository URL").fill(repoUrl);
+  await page.getByLabel("Product summary").fill("A small shop");
+  await page.getByLabel("Target users").fill("Shoppers");
+  await page.getByLabel("None", { exact: true }).check();
+  await page.getByLabel("Flows").fill("Checkout");
+  await page.getByLabel("Scale expectation").selectOption("Expected rapid growth");
+  await expect.poll(() => page.getByRole("button", { name: "Start scan" }).isEnabled(), { timeout: 15_000 }).toBe(true);
 }
