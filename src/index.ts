@@ -1,7 +1,7 @@
 /**
  * Worker entry: the HTTP app, and every Durable Object class the runtime must see.
  */
-import { createApp } from "./app";
+import { createApp } from "./http/app";
 import { devMigrations } from "./dev/dev-migrations";
 import { runWatchdog } from "./builds/watchdog";
 import { onBuildFinished } from "./builds/build-hooks";

@@ -18,7 +18,7 @@ export const seededBuildId = (i) => `00000000-0000-4000-8000-${String(i).padStar
 /** The created_at of seeded build `i`, in the API's microsecond format. */
 export const seededCreatedAt = (i) => `${new Date((SEED_EPOCH_S + i) * 1000).toISOString().slice(0, 19)}.000000Z`;
 
-/** The list cursor that continues after seeded build `i`, as src/lib/cursor.ts encodes it (parts joined by U+001F). */
+/** The list cursor that continues after seeded build `i`, as src/kernel/cursor.ts encodes it (parts joined by U+001F). */
 export const cursorAfterSeeded = (i) => Buffer.from(`${seededCreatedAt(i)}\u001f${seededBuildId(i)}`).toString("base64url");
 
 /** SQL inserting `count` completed builds owned by `owner` (tenant = owner). */

@@ -4,8 +4,8 @@
  * the change, in the same D1 batch (src/audit/audit.ts).
  */
 import { Hono } from "hono";
-import type { AppEnv } from "../env";
-import { validate } from "../validation";
+import type { AppEnv } from "../kernel/env";
+import { validate } from "../kernel/validation";
 import { AuditListQuery } from "./audit.schemas";
 import { listAudit } from "./audit.service";
 

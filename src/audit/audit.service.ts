@@ -3,10 +3,10 @@
  * enforced here whatever ENFORCE_CAPABILITY_AUTH says — newest first with a keyset cursor on `seq`.
  */
 import { and, desc, eq, lt, type SQL } from "drizzle-orm";
-import type { Db } from "../env";
-import { AppError } from "../errors";
-import { decodeCursor, page } from "../lib/cursor";
-import { type Principal, isTenantAdmin } from "../security/principal";
+import type { Db } from "../kernel/env";
+import { AppError } from "../kernel/errors";
+import { decodeCursor, page } from "../kernel/cursor";
+import { type Principal, isTenantAdmin } from "../kernel/principal";
 import { auditLog } from "./audit.tables";
 import type { AuditEntry, AuditListQuery } from "./audit.schemas";
 

@@ -5,9 +5,9 @@
  */
 import { type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
-import type { Db } from "../env";
+import type { Db } from "../kernel/env";
 import { isoTimestamp } from "../lib/ids";
-import type { Principal } from "../security/principal";
+import type { Principal } from "../kernel/principal";
 import { auditLog } from "./audit.tables";
 
 /** Every action the audit log records. */

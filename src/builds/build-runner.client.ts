@@ -3,7 +3,7 @@
  * schemas of its RPC input, and the conversion of expected failures (results) to AppError.
  */
 import { z } from "zod";
-import { AppError, type ErrorCode } from "../errors";
+import { AppError, type ErrorCode } from "../kernel/errors";
 import { GATE_DECISION_STATUSES, GATE_TYPES, REPLAN_ACTIONS, TASK_STATUSES } from "./builds.types";
 
 /** Expected failures cross the RPC boundary as results; bugs are throws. */

@@ -9,8 +9,8 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
-import { type Db, loadConfig } from "../env";
-import { AppError } from "../errors";
+import { type Db, loadConfig } from "../kernel/env";
+import { AppError } from "../kernel/errors";
 import { isoTimestamp, newId, parseTimestamp } from "../lib/ids";
 import { Mutex } from "../lib/mutex";
 import { announceBuildFinished } from "./build-hooks";
@@ -25,10 +25,10 @@ import { type BuildState, Draft, type TaskRunState, type TickReport, agentOf, cr
 import { DispatchError, buildDispatch, sendDispatch } from "./runner-dispatch";
 import { RunnerMessage, resultOfMessage } from "./runner-protocol";
 import { faultRoll } from "./simulated-runner";
-import { configuredLogLevel, logLine } from "../ops/log";
-import { type RedriveOutcome, guardedAlarm, isDeadLettered, markPoisoned, redriveRunner } from "../ops/dead-letters.guard";
+import { configuredLogLevel, logLine } from "../kernel/log";
+import { type RedriveOutcome, guardedAlarm, isDeadLettered, markPoisoned, redriveRunner } from "./dead-letters.guard";
 
-/** Where the runner keeps its build id (also read by src/ops/dead-letters.guard.ts). */
+/** Where the runner keeps its build id (also read by src/builds/dead-letters.guard.ts). */
 const BUILD_ID_KEY = "build_id";
 /** Set from the start of a create until its D1 commit is known to have landed. */
 const PENDING_CREATE_KEY = "create_pending";
@@ -166,7 +166,7 @@ export class BuildRunner extends DurableObject<Env> {
     if (this.findingsTotal !== null) this.findingsTotal += d.findings.length;
   }
 
-  /** The alarm, guarded: failing ticks are counted and end in dead letters (src/ops/dead-letters.guard.ts). */
+  /** The alarm, guarded: failing ticks are counted and end in dead letters (src/builds/dead-letters.guard.ts). */
   async alarm(): Promise<void> {
     // Only a create that did not finish leaves the mark (settled under the mutex, as creates run).
     if ((await this.ctx.storage.get<boolean>(PENDING_CREATE_KEY)) && !(await this.mutex.run(() => this.settleCreate()))) return;

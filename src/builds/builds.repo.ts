@@ -7,7 +7,7 @@ import { and, asc, desc, eq, getTableColumns, gt, inArray, isNull, lt, notExists
 import type { BatchItem } from "drizzle-orm/batch";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import * as t from "../db/schema";
-import type { Db } from "../env";
+import type { Db } from "../kernel/env";
 import { rowsPerStatement } from "../lib/d1-limits";
 import type { BuildStatus, TaskStatus } from "./builds.types";
 import { type BuildEvent, type BuildState, type Draft, type TaskRunState, doneNodeIds } from "./run-machine";

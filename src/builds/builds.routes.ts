@@ -3,9 +3,9 @@
  * input, call one service function and return JSON.
  */
 import { Hono } from "hono";
-import type { AppEnv } from "../env";
-import { requireCapability } from "../ops/route-capability";
-import { validate } from "../validation";
+import type { AppEnv } from "../kernel/env";
+import { requireCapability } from "../security/route-capability";
+import { validate } from "../kernel/validation";
 import {
   BuildCreateRequest, BuildIdParam, CheckpointBody, CompleteTaskBody, DebtBody, EventsHistoryQuery, EventsStreamQuery, GateBody,
   GateListQuery, GateParam, ListBuildsQuery, LogsQuery, MetricsQuery, PageQuery, ReasonBody, ReplanBody, StartTaskBody, TaskListQuery,

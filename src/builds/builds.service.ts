@@ -3,18 +3,18 @@
  * D1 mapped to the SPEC §4.2 shapes, ownership (404 before 403), keyset pages, event history and
  * the live stream. Services throw AppError; handlers stay thin.
  */
-import type { Config, Db } from "../env";
-import { AppError } from "../errors";
-import { decodeCursor, page } from "../lib/cursor";
+import type { Config, Db } from "../kernel/env";
+import { AppError } from "../kernel/errors";
+import { decodeCursor, page } from "../kernel/cursor";
 import { newId } from "../lib/ids";
-import { type Principal, hasCapability, isTenantAdmin } from "../security/principal";
+import { type Principal, hasCapability, isTenantAdmin } from "../kernel/principal";
 import { issueStreamToken } from "../security/stream-token";
 import { type RpcResult, buildRunner, unwrap } from "./build-runner.client";
 import * as repo from "./builds.repo";
 import type { BuildCreateRequest, ListBuildsQuery } from "./builds.schemas";
 import type { BuildStatus, PlannedDag } from "./builds.types";
 import { commandInMetadata } from "./execution-policy";
-import { planDag } from "./planner";
+import { planDag } from "../planning/planner";
 import type { TaskRunState } from "./run-machine";
 import { planBuild } from "../planning/planning.service";
 import { type BuildRunDto, type BuildView, taskRunDto, viewFromRow } from "./build-view";

@@ -1,7 +1,12 @@
 /**
  * Closed enums and core shapes of the build domain (SPEC §4.1–4.2). Pure data; imported by
- * the planner, the run machine, the service and the routes.
+ * the run machine, the service and the routes. The DAG shapes the planner produces live one
+ * layer down, in planning/dag.ts, and are re-exported here.
  */
+import type { TaskStatus } from "../planning/dag";
+
+export { GATE_TYPES, TASK_STATUSES } from "../planning/dag";
+export type { DagNode, GateType, PlannedDag, TaskStatus } from "../planning/dag";
 
 /** Build lifecycle (SPEC §4.6). */
 export const BUILD_STATUSES = [
@@ -14,19 +19,6 @@ export const BUILD_STATUSES = [
 ] as const;
 export type BuildStatus = (typeof BUILD_STATUSES)[number];
 
-/** Task run and DAG node status. */
-export const TASK_STATUSES = [
-  "pending", // not started
-  "running", // dispatched, result outstanding
-  "completed", // succeeded
-  "failed", // failed
-  "skipped", // skipped; counts as done, records no gate
-] as const;
-export type TaskStatus = (typeof TASK_STATUSES)[number];
-
-export const GATE_TYPES = ["MERGE_GATE", "TEST_GATE", "POLICY_GATE"] as const;
-export type GateType = (typeof GATE_TYPES)[number];
-
 export const GATE_DECISION_STATUSES = ["PASS", "FAIL", "BLOCKED"] as const;
 export type GateDecisionStatus = (typeof GATE_DECISION_STATUSES)[number];
 
@@ -35,26 +27,6 @@ export type ReplanAction = (typeof REPLAN_ACTIONS)[number];
 
 export const TRANSITION_SOURCES = ["system", "manual", "runtime", "gate", "policy", "replanner"] as const;
 export type TransitionSource = (typeof TRANSITION_SOURCES)[number];
-
-/** A node of a build's DAG as clients send and receive it. */
-export interface DagNode {
-  node_id: string;
-  title: string;
-  agent: string;
-  depends_on: string[];
-  gate: GateType | null;
-  status: TaskStatus;
-}
-
-/** Result of DAG planning (SPEC §4.4). */
-export interface PlannedDag {
-  dag: DagNode[];
-  scan_mode: string;
-  planner_trace: Record<string, unknown> | null;
-  dag_levels: string[][];
-  /** Metadata after planning: normalised scan_mode/profile, planner_trace, dag_levels, level_cursor. */
-  metadata: Record<string, unknown>;
-}
 
 export function isTerminal(status: BuildStatus): boolean {
   return status === "completed" || status === "aborted";

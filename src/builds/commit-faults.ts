@@ -7,7 +7,7 @@
  * from D1 once it answers again. And a create can be held at one of its steps
  * (`create_stall_at`), so the crash test (test/node/crash.test.ts) kills the server there.
  */
-import type { FaultInjection } from "../env";
+import type { FaultInjection } from "../kernel/env";
 import { faultRoll } from "./simulated-runner";
 
 /** Epoch ms until which the build's runner sees D1 as unreachable (tests set it). */

@@ -4,11 +4,11 @@
  * effects before a rejection — quirks 2, 4, 5 fixed). The BuildRunner DO applies them.
  */
 import type { AuditActor, AuditEntry } from "../audit/audit";
-import { AppError } from "../errors";
+import { AppError } from "../kernel/errors";
 import type { ControlAction } from "./build-runner.client";
 import type { DagNode, GateDecisionStatus, GateType, ReplanAction, TaskStatus } from "./builds.types";
 import { isFinalTaskStatus } from "./builds.types";
-import { tryComputeLevels } from "./levels";
+import { tryComputeLevels } from "../planning/levels";
 import {
   type CheckpointRow, type DebtRow, type Draft, type GateRow, type ReplanRow, type TaskRunState, type ViolationRow,
   activeLevel, doneNodeIds, runningRuns,

@@ -5,8 +5,8 @@
  */
 import { actorOf } from "../audit/audit";
 import { decodeDetail } from "./findings";
-import type { Db } from "../env";
-import { AppError } from "../errors";
+import type { Db } from "../kernel/env";
+import { AppError } from "../kernel/errors";
 import { parseTimestamp } from "../lib/ids";
 import type { ControlAction } from "./build-runner.client";
 import { buildRunner, unwrap } from "./build-runner.client";
@@ -15,7 +15,7 @@ import { type Deps, authorizeBuild, getBuild, taskRunDto } from "./builds.servic
 import type { ReplanSuggestion } from "./control-actions";
 import type { CheckpointRow, DebtRow, GateRow, ReplanRow, TaskRunState, TickReport, ViolationRow } from "./run-machine";
 import { normaliseRunnerStatus } from "./simulated-runner";
-import { openDeadLetterOf } from "../ops/dead-letters.repo";
+import { openDeadLetterOf } from "./dead-letters.repo";
 
 type Reader = Pick<Deps, "db" | "principal">;
 

@@ -16,8 +16,8 @@ import {
   canTransition,
   isDoneTaskStatus,
 } from "./builds.types";
-import { computeLevels } from "./levels";
-import { deterministicDag } from "./planner";
+import { computeLevels } from "../planning/levels";
+import { deterministicDag } from "../planning/planner";
 import { type PolicyDenial, precheckNode, runnerCommand } from "./execution-policy";
 import { encodeDetail } from "./findings";
 import { type FindingInput, type NodeFaults, type RunnerResult, SIMULATED, runnerOverride, simulateNode, simulatedDurationMs, withNodeFault } from "./simulated-runner";

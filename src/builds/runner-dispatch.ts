@@ -3,8 +3,8 @@
  * the BuildRunner outside its critical path (`waitUntil`), never awaited by a tick.
  */
 import { drizzle } from "drizzle-orm/d1";
-import type { Config } from "../env";
-import { AppError } from "../errors";
+import type { Config } from "../kernel/env";
+import { AppError } from "../kernel/errors";
 import { isoTimestamp, parseTimestamp } from "../lib/ids";
 import { resolveSecretValue } from "../security/secrets.service";
 import { allFindings } from "./builds.repo";

@@ -8,10 +8,10 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import type { AppEnv } from "../env";
-import { AppError } from "../errors";
+import type { AppEnv } from "../kernel/env";
+import { AppError } from "../kernel/errors";
 import { assertInWindow, parseWebhookHeaders, readBodyCapped, verifyStandardSignature } from "../security/webhooks.verify";
-import { parseOrThrow } from "../validation";
+import { parseOrThrow } from "../kernel/validation";
 import { buildRunner, unwrap } from "./build-runner.client";
 import { sha256Hex } from "../lib/crypto";
 import { guardKey, newClaimToken, replayGuard } from "../security/replay-guard.client";

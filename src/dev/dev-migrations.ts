@@ -7,7 +7,7 @@
  * agree on what is applied. No deployed worker has the binding; the config refuses it elsewhere.
  */
 import { z } from "zod";
-import { loadConfig } from "../env";
+import { loadConfig } from "../kernel/env";
 
 const Migrations = z.array(z.object({ name: z.string().min(1).max(256), queries: z.array(z.string()) }));
 

@@ -10,12 +10,12 @@ import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { SignJWT } from "jose";
 import { z } from "zod";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../kernel/env";
 import { auditStatement } from "../audit/audit";
-import { AppError } from "../errors";
+import { AppError } from "../kernel/errors";
 import { isoTimestamp } from "../lib/ids";
 import { LOCAL_DEV_ISSUER } from "../security/jwt";
-import { validate } from "../validation";
+import { validate } from "../kernel/validation";
 
 /** Roles a development token may carry (the SPEC §3.2 roles, as scripts/token.mjs). */
 export const DEV_TOKEN_ROLES = ["viewer", "operator", "security", "admin"] as const;

@@ -4,8 +4,8 @@
  * fallback ratio) are added here.
  */
 import { and, count, eq, inArray } from "drizzle-orm";
-import type { Db } from "../env";
-import type { Principal } from "../security/principal";
+import type { Db } from "../kernel/env";
+import type { Principal } from "../kernel/principal";
 import { METRIC_FAMILIES } from "./metrics.catalog";
 import { type ComputedSamples, renderExposition } from "./metrics.exposition";
 import { opsCounters, opsDeadLetters } from "./ops.tables";

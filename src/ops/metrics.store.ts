@@ -5,10 +5,10 @@
  */
 import { sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
-import type { Db } from "../env";
+import type { Db } from "../kernel/env";
 import { isoTimestamp } from "../lib/ids";
 import { type CounterIncrement, encodeLabels, mergeIncrements } from "./metrics.catalog";
-import { logLine } from "./log";
+import { logLine } from "../kernel/log";
 import { opsCounters } from "./ops.tables";
 
 /** One upsert per series: `value = value + increment`. */

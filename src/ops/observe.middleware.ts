@@ -11,10 +11,10 @@ import { drizzle } from "drizzle-orm/d1";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { matchedRoutes } from "hono/route";
-import { type AppEnv, type Config, loadConfig } from "../env";
-import { asAppError } from "../errors";
-import type { Principal } from "../security/principal";
-import { configuredLogLevel, logLine } from "./log";
+import { type AppEnv, type Config, loadConfig } from "../kernel/env";
+import { asAppError } from "../kernel/errors";
+import type { Principal } from "../kernel/principal";
+import { configuredLogLevel, logLine } from "../kernel/log";
 import { type CounterIncrement, counter } from "./metrics.catalog";
 import { recordCounters } from "./metrics.store";
 

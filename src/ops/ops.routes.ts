@@ -1,38 +1,17 @@
 /**
- * Operability routes: GET /metrics (Prometheus text, program.runtime.read) and the dead-letter
- * operator endpoints under /v1/ops (program.runtime.write: listing shows every dead-lettered
- * build of the tenant, and a re-drive restarts a build's tick loop). Handlers read validated
- * input, call one service function and return.
+ * Operability routes: GET /metrics (Prometheus text, program.runtime.read). The dead-letter
+ * endpoints under /v1/ops live with the builds they guard (builds/dead-letters.routes.ts).
  */
 import { Hono } from "hono";
-import type { AppEnv } from "../env";
-import { validate } from "../validation";
-import * as deadLetters from "./dead-letters.service";
+import type { AppEnv } from "../kernel/env";
 import { EXPOSITION_CONTENT_TYPE } from "./metrics.exposition";
 import { renderMetrics } from "./metrics.service";
-import { DeadLetterListQuery, DeadLetterParam, RedriveAllQuery } from "./ops.schemas";
-import { requireCapability } from "./route-capability";
+import { requireCapability } from "../security/route-capability";
 
 const read = requireCapability("program.runtime.read");
-const operate = requireCapability("program.runtime.write");
 
-type Vars = { env: Env; var: AppEnv["Variables"] };
-const deps = (c: Vars) => ({ env: c.env, db: c.var.db, config: c.var.config, principal: c.var.principal, requestId: c.var.requestId });
 
 /** Mounted at the root: `/metrics` (context and authentication are applied by the app). */
 export const metricsRoutes = new Hono<AppEnv>().get("/metrics", read, async (c) =>
   c.body(await renderMetrics(c.var), 200, { "content-type": EXPOSITION_CONTENT_TYPE }),
 );
-
-/** Mounted at /v1/ops. */
-export const opsRoutes = new Hono<AppEnv>()
-  .get("/dead-letters", operate, validate("query", DeadLetterListQuery), async (c) => c.json(await deadLetters.listDeadLetters(c.var, c.req.valid("query"))))
-  .post("/dead-letters/redrive", operate, validate("query", RedriveAllQuery), async (c) =>
-    c.json(await deadLetters.redriveAll(deps(c), c.req.valid("query").limit)),
-  )
-  .get("/dead-letters/:build_id", operate, validate("param", DeadLetterParam), async (c) =>
-    c.json(await deadLetters.getDeadLetter(c.var, c.req.valid("param").build_id)),
-  )
-  .post("/dead-letters/:build_id/redrive", operate, validate("param", DeadLetterParam), async (c) =>
-    c.json(await deadLetters.redrive(deps(c), c.req.valid("param").build_id)),
-  );

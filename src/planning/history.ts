@@ -4,7 +4,7 @@
  * and task runs) and this module turns them into per-node and per-agent failure/retry rates,
  * fallback frequency and durations.
  */
-import { ADAPTIVE_BASE_NODES, DETERMINISTIC_NODES, STATIC_V1_NODES } from "../builds/planner";
+import { ADAPTIVE_BASE_NODES, DETERMINISTIC_NODES, STATIC_V1_NODES } from "./planner";
 import { parseTimestamp } from "../lib/ids";
 
 export interface HistoryBuildRow {

@@ -6,7 +6,7 @@
 import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import { buildNodes, builds, taskRuns } from "../db/schema";
 import { type AuditActor, type AuditEntry, auditStatement } from "../audit/audit";
-import type { Db } from "../env";
+import type { Db } from "../kernel/env";
 import type { HistoryBuildRow, HistoryNodeRow, HistoryRunRow } from "./history";
 import { plannerPolicies, plannerPolicyActive } from "./planning.tables";
 

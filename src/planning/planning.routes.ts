@@ -4,9 +4,9 @@
  * validated input, call one service function and return JSON.
  */
 import { Hono } from "hono";
-import type { AppEnv } from "../env";
-import { requireCapability } from "../ops/route-capability";
-import { validate } from "../validation";
+import type { AppEnv } from "../kernel/env";
+import { requireCapability } from "../security/route-capability";
+import { validate } from "../kernel/validation";
 import { PolicyCreateRequest, PolicyListQuery, PolicyVersionParam } from "./planning.schemas";
 import * as service from "./planning.service";
 

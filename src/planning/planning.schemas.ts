@@ -5,7 +5,7 @@
  * the pure engine (types only) and builds.schemas.ts (`repo_signals`).
  */
 import { z } from "zod";
-import { GATE_TYPES } from "../builds/builds.types";
+import { GATE_TYPES } from "./dag";
 
 export const REPO_SIZES = ["small", "medium", "large"] as const;
 export type RepoSize = (typeof REPO_SIZES)[number];

@@ -5,12 +5,12 @@
  * hands them to the pure engine. Services throw AppError; handlers stay thin.
  */
 import { actorOf } from "../audit/audit";
-import { DETERMINISTIC_SCAN_MODES, type ClientDagNode, normaliseScanMode, planDag } from "../builds/planner";
-import type { PlannedDag } from "../builds/builds.types";
-import type { Config, Db } from "../env";
-import { AppError } from "../errors";
+import { DETERMINISTIC_SCAN_MODES, type ClientDagNode, normaliseScanMode, planDag } from "./planner";
+import type { PlannedDag } from "./dag";
+import type { Config, Db } from "../kernel/env";
+import { AppError } from "../kernel/errors";
 import { isoTimestamp } from "../lib/ids";
-import type { Principal } from "../security/principal";
+import type { Principal } from "../kernel/principal";
 import { summariseHistory, type HistorySummary } from "./history";
 import { type ModelOutcome, POLICY_PROFILE_ALIASES, type PolicyPlanInput, type PolicyRef, basePlan, planWithPolicy } from "./policy-engine";
 import { withTimeout } from "../lib/timeout";

@@ -5,9 +5,9 @@
  * `basePlan` (to know what to ask the model) and `planWithPolicy` (the final plan). Reuses the
  * SPEC §4.4 DAG builders, the blueprint parser and level computation from src/builds.
  */
-import type { DagNode, PlannedDag } from "../builds/builds.types";
-import { computeLevels, tryComputeLevels } from "../builds/levels";
-import { adaptiveDag, deterministicDag, hasSensitiveData, isHighScale, parseBlueprint, selectFlows, staticDag } from "../builds/planner";
+import type { DagNode, PlannedDag } from "./dag";
+import { computeLevels, tryComputeLevels } from "./levels";
+import { adaptiveDag, deterministicDag, hasSensitiveData, isHighScale, parseBlueprint, selectFlows, staticDag } from "./planner";
 import type { HistorySummary, NodeStats } from "./history";
 import type { GuardCondition, PlannerPolicyDocument, RepoSignals, RepoSize } from "./planning.schemas";
 

@@ -5,7 +5,7 @@
  */
 import { and, asc, desc, eq, gt, inArray, lt, or, sql } from "drizzle-orm";
 import { builds } from "../db/schema";
-import type { Db } from "../env";
+import type { Db } from "../kernel/env";
 import { campaignBuilds, campaignExecutions, campaignRuns, campaigns } from "./program.tables";
 
 export type CampaignRow = typeof campaigns.$inferSelect;

@@ -11,13 +11,13 @@ import type { BuildFinished } from "../builds/build-hooks";
 import { getBuildRow } from "../builds/builds.repo";
 import { DEFAULT_OBJECTIVE } from "../builds/builds.schemas";
 import { type Deps, createBuild, previewDag } from "../builds/builds.service";
-import type { Db } from "../env";
-import { AppError } from "../errors";
+import type { Db } from "../kernel/env";
+import { AppError } from "../kernel/errors";
 import { isoTimestamp, newId, parseTimestamp } from "../lib/ids";
-import { hasCapability } from "../security/principal";
+import { hasCapability } from "../kernel/principal";
 import { BETA_DEFAULT, type ReportRun, type RunStatus, UNKNOWN_LANGUAGE, buildReport, planRunId } from "./campaign-report";
 import * as repo from "./campaigns.repo";
-import { decodeCursor, page } from "../lib/cursor";
+import { decodeCursor, page } from "../kernel/cursor";
 import type { CampaignCreateRequest, CampaignExecuteRequest, PageQuery, ValidationRunRequest } from "./program.schemas";
 
 export type ProgramDeps = Pick<Deps, "db" | "principal" | "requestId">;

@@ -3,7 +3,7 @@
  */
 import { and, desc, eq, lt, or } from "drizzle-orm";
 import { type AuditEntry, auditStatement } from "../audit/audit";
-import type { Db } from "../env";
+import type { Db } from "../kernel/env";
 import { policyProfiles } from "./program.tables";
 
 export type PolicyProfileRow = typeof policyProfiles.$inferSelect;

@@ -9,12 +9,12 @@ import { actorOf } from "../audit/audit";
 import { getBuildRow } from "../builds/builds.repo";
 import { type Deps, authorizeBuild } from "../builds/builds.service";
 import { recordPolicyViolation } from "../builds/control.service";
-import { AppError } from "../errors";
+import { AppError } from "../kernel/errors";
 import { isoTimestamp, newId } from "../lib/ids";
 import type { ProgramDeps } from "./campaigns.service";
 import { decidePolicy } from "./policy-decision";
 import * as repo from "./policy.repo";
-import { decodeCursor, page } from "../lib/cursor";
+import { decodeCursor, page } from "../kernel/cursor";
 import type { PageQuery, PolicyCheckRequest, PolicyProfileCreateRequest } from "./program.schemas";
 
 /** The `source` of violations written back by policy-check. */

@@ -5,9 +5,9 @@
  * capability. Handlers read validated input, call one service function and return JSON.
  */
 import { Hono } from "hono";
-import type { AppEnv } from "../env";
-import { requireCapability } from "../ops/route-capability";
-import { validate } from "../validation";
+import type { AppEnv } from "../kernel/env";
+import { requireCapability } from "../security/route-capability";
+import { validate } from "../kernel/validation";
 import * as campaigns from "./campaigns.service";
 import * as policy from "./policy.service";
 import {

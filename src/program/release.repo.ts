@@ -5,7 +5,7 @@
  */
 import { and, eq, sql } from "drizzle-orm";
 import { type AuditEntry, auditStatement } from "../audit/audit";
-import type { Db } from "../env";
+import type { Db } from "../kernel/env";
 import { goLiveDecisions, releaseChecklists, rollbackDrills } from "./program.tables";
 
 export type ChecklistRow = typeof releaseChecklists.$inferSelect;

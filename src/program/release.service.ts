@@ -5,7 +5,7 @@
  * instead of the client's flag. Called by program.routes.ts.
  */
 import { type AuditAction, type AuditEntry, actorOf } from "../audit/audit";
-import { AppError } from "../errors";
+import { AppError } from "../kernel/errors";
 import { isoTimestamp } from "../lib/ids";
 import { getCampaign } from "./campaigns.repo";
 import { type ProgramDeps, computeReport } from "./campaigns.service";

@@ -6,7 +6,7 @@
  */
 import { type SQL, and, desc, eq, sql } from "drizzle-orm";
 import { builds } from "../db/schema";
-import type { Db } from "../env";
+import type { Db } from "../kernel/env";
 
 export interface BuildScope {
   tenantId: string;

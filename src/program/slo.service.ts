@@ -4,9 +4,9 @@
  * error budget remaining, burn rates and alert state (slo-math.ts). Targets come from config.
  * Called by program.routes.ts.
  */
-import type { Config } from "../env";
+import type { Config } from "../kernel/env";
 import { isoTimestamp } from "../lib/ids";
-import { isTenantAdmin } from "../security/principal";
+import { isTenantAdmin } from "../kernel/principal";
 import type { ProgramDeps } from "./campaigns.service";
 import { BUDGET_PERIOD, SLO_WINDOWS, type SloWindowName, type WindowCounts, evaluateObjective, referenceSummary, worstState } from "./slo-math";
 import * as repo from "./slo.repo";

@@ -5,9 +5,9 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../kernel/env";
 import { isoTimestamp } from "../lib/ids";
-import { validate } from "../validation";
+import { validate } from "../kernel/validation";
 import { BETA_DEFAULT, buildReport, planRunId } from "./campaign-report";
 import { ThresholdProfileInput, ValidationRunRequest } from "./program.schemas";
 

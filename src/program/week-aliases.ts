@@ -8,7 +8,7 @@
  * so the whole SPEC table lives in one place (and `mountWeekAliases` works for any route group).
  */
 import type { Hono } from "hono";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../kernel/env";
 import { deprecatedAlias } from "../lib/deprecation";
 
 export interface WeekAlias {

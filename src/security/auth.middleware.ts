@@ -6,10 +6,10 @@
  */
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../env";
-import { AppError } from "../errors";
+import type { AppEnv } from "../kernel/env";
+import { AppError } from "../kernel/errors";
 import { verifyUserToken } from "./jwt";
-import { type Capability, hasCapability, type Principal } from "./principal";
+import { type Capability, hasCapability, type Principal } from "../kernel/principal";
 import { isPublicApiPath } from "./public-paths";
 import { verifyStreamToken } from "./stream-token";
 

@@ -7,7 +7,7 @@
  * (WEBHOOK_MAX_BODY_BYTES, the callback limit). Runs after authentication and rate limiting.
  */
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../kernel/env";
 import { isMutatingMethod } from "./route-key";
 import { readBodyCapped } from "./webhooks.verify";
 

@@ -7,7 +7,7 @@
  * Supabase-style providers — is read only under the development-only opt-in
  * AUTH_TRUST_USER_METADATA (issue 17 item 1; docs/DECISIONS.md).
  */
-import type { Capability } from "./principal";
+import type { Capability } from "../kernel/principal";
 
 /** The wildcard capability: grants every capability check. */
 export const WILDCARD_CAPABILITY = "*";

@@ -10,7 +10,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { withoutParams } from "../lib/db-errors";
-import { logLine } from "../ops/log";
+import { logLine } from "../kernel/log";
 import { DeliveryRowSchema, type StoreResult, takeBatch } from "./delivery-writer";
 import { type DeliveryRow, insertDeliveries } from "./webhooks.repo";
 

@@ -6,9 +6,9 @@
  */
 import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../env";
-import { loadConfig } from "../env";
-import type { OriginRule } from "./security.config";
+import type { AppEnv } from "../kernel/env";
+import { loadConfig } from "../kernel/env";
+import type { OriginRule } from "../kernel/security.config";
 
 /** Headers of every API response (a JSON API: nothing may be framed, sniffed or embedded). */
 export const API_SECURITY_HEADERS: Readonly<Record<string, string>> = {

@@ -14,12 +14,12 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { matchedRoutes } from "hono/route";
-import type { AppEnv } from "../env";
-import { AppError, problemResponse } from "../errors";
+import type { AppEnv } from "../kernel/env";
+import { AppError, problemResponse } from "../kernel/errors";
 import { concatBytes, sha256Hex, utf8 } from "../lib/crypto";
-import { middlewareMeta } from "../ops/route-meta";
+import { middlewareMeta } from "../kernel/route-meta";
 import { assertCapability } from "./auth.middleware";
-import type { Capability, Principal } from "./principal";
+import type { Capability, Principal } from "../kernel/principal";
 import { isPublicApiPath } from "./public-paths";
 import type { StoredResponse } from "./replay-guard";
 import { cacheCompletion, cachedCompletion, guardKey, newClaimToken, replayGuard } from "./replay-guard.client";

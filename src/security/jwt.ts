@@ -6,10 +6,10 @@
  */
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import type { JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from "jose";
-import type { Config } from "../env";
-import { AppError } from "../errors";
+import type { Config } from "../kernel/env";
+import { AppError } from "../kernel/errors";
 import { deriveAccess } from "./capabilities";
-import type { Principal } from "./principal";
+import type { Principal } from "../kernel/principal";
 
 /** Issuer of locally minted development tokens (`npm run token`); accepted only in development. */
 export const LOCAL_DEV_ISSUER = "clarity-local-dev";

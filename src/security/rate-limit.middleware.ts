@@ -11,10 +11,10 @@
  */
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { AppEnv, Config } from "../env";
-import { AppError, problemResponse } from "../errors";
+import type { AppEnv, Config } from "../kernel/env";
+import { AppError, problemResponse } from "../kernel/errors";
 import { withTimeout } from "../lib/timeout";
-import type { Principal } from "./principal";
+import type { Principal } from "../kernel/principal";
 import { isPublicApiPath } from "./public-paths";
 import { type HitResult, RATE_LIMIT_PERIOD_MS, leaseSize, limitFor } from "./rate-limit";
 import { leasedHit } from "./rate-limit.lease";

@@ -4,7 +4,7 @@
  * so a burst of `limit` is allowed and then `limit` per minute. 0 means unlimited.
  */
 import { z } from "zod";
-import type { Config } from "../env";
+import type { Config } from "../kernel/env";
 import { isMutatingMethod } from "./route-key";
 
 export const RATE_LIMIT_PERIOD_MS = 60_000;

@@ -10,8 +10,8 @@
  * There is no flag that could switch the guard off in a deployment.
  */
 import { z } from "zod";
-import type { Config } from "../env";
-import { AppError } from "../errors";
+import type { Config } from "../kernel/env";
+import { AppError } from "../kernel/errors";
 import { sha256Hex } from "../lib/crypto";
 import { cacheKey, kvGet, kvPut } from "../lib/kv-cache";
 import { withTimeout } from "../lib/timeout";

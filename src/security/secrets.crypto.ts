@@ -7,7 +7,7 @@
  * Rotation re-wraps the data key under the newest KEK; the value ciphertext stays the same.
  */
 import { concatBytes, fromBase64Url, sha256Hex, toBase64Url, utf8 } from "../lib/crypto";
-import type { Keyring } from "./security.config";
+import type { Keyring } from "../kernel/security.config";
 
 const IV_BYTES = 12;
 

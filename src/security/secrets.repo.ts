@@ -2,7 +2,7 @@
 import { and, count, desc, eq, lt, or } from "drizzle-orm";
 import type { AuditEntry } from "../audit/audit";
 import { auditStatement } from "../audit/audit";
-import type { Db } from "../env";
+import type { Db } from "../kernel/env";
 import { secrets } from "./security.tables";
 
 export type SecretRow = typeof secrets.$inferSelect;

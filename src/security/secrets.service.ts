@@ -7,16 +7,16 @@
  * Plaintext is never stored or logged; errors never carry it.
  */
 import { type AuditEntry, actorOf, auditStatement } from "../audit/audit";
-import type { Config, Db } from "../env";
-import { AppError } from "../errors";
+import type { Config, Db } from "../kernel/env";
+import { AppError } from "../kernel/errors";
 import { withoutParams } from "../lib/db-errors";
 import { isoTimestamp, newId } from "../lib/ids";
-import { decodeCursor, encodeCursor } from "../lib/cursor";
-import type { Principal } from "./principal";
+import { decodeCursor, encodeCursor } from "../kernel/cursor";
+import type { Principal } from "../kernel/principal";
 import { MissingKeyVersionError, type SecretBinding, cipherDigest, maskValue, openSecret, rewrapSecret, sealSecret } from "./secrets.crypto";
 import * as repo from "./secrets.repo";
 import type { ListSecretsQuery, SecretCreateRequest } from "./secrets.schemas";
-import type { Keyring } from "./security.config";
+import type { Keyring } from "../kernel/security.config";
 
 export interface SecretsDeps {
   db: Db;

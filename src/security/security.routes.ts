@@ -1,16 +1,15 @@
 /**
  * Routes of the security plane, mounted at /v1/program (SPEC §6.3–6.5, §6.9–6.10): secrets,
  * webhook ingest (signature-authenticated; listed in public-paths.ts) and the operators'
- * delivery listing, idempotent checkpoints — each week alias runs the same handlers and is
- * marked deprecated. Handlers read validated input, call one service function, return JSON.
+ * delivery listing — each week alias runs the same handlers and is marked deprecated (the
+ * idempotent checkpoints live with the builds they control: builds/checkpoints.routes.ts). Handlers read validated input, call one service function, return JSON.
  */
 import { Hono } from "hono";
 import { createFactory } from "hono/factory";
-import type { AppEnv } from "../env";
+import type { AppEnv } from "../kernel/env";
 import { deprecatedAlias } from "../lib/deprecation";
-import { validate } from "../validation";
-import { requireCapability } from "../ops/route-capability";
-import { IdempotentCheckpointRequest, idempotentCheckpoint } from "./idempotent-checkpoints.service";
+import { validate } from "../kernel/validation";
+import { requireCapability } from "./route-capability";
 import { ListSecretsQuery, RotateSecretsQuery, SecretCreateRequest, SecretIdParam } from "./secrets.schemas";
 import * as secrets from "./secrets.service";
 import { DeliveryIdParam, ListDeliveriesQuery } from "./webhooks.schemas";
@@ -20,7 +19,6 @@ const factory = createFactory<AppEnv>();
 const secretsRead = requireCapability("program.secrets.read");
 const secretsWrite = requireCapability("program.secrets.write");
 const webhookOperator = requireCapability("program.webhook.ingest");
-const runtimeWrite = requireCapability("program.runtime.write");
 
 type Vars = { env: Env; var: AppEnv["Variables"] };
 const deps = (c: Vars) => ({ env: c.env, db: c.var.db, config: c.var.config, principal: c.var.principal, requestId: c.var.requestId });
@@ -55,15 +53,11 @@ const ingest = factory.createHandlers(async (c) =>
     ),
   ),
 );
-const checkpoint = factory.createHandlers(runtimeWrite, validate("json", IdempotentCheckpointRequest), async (c) =>
-  c.json(await idempotentCheckpoint(deps(c), c.req.valid("json"))),
-);
 
 export const securityRoutes = new Hono<AppEnv>()
   .use("/week10/secrets", deprecatedAlias)
   .use("/week10/secrets/*", deprecatedAlias)
   .use("/week11/webhook/ingest", deprecatedAlias)
-  .use("/week12/idempotent-checkpoints", deprecatedAlias)
   // Secrets (SPEC §6.3)
   .post("/secrets", ...createSecret)
   .post("/week10/secrets", ...createSecret)
@@ -89,7 +83,4 @@ export const securityRoutes = new Hono<AppEnv>()
   )
   .get("/webhook/deliveries/:delivery_id", webhookOperator, validate("param", DeliveryIdParam), async (c) =>
     c.json(await webhooks.getDelivery(deps(c), c.req.valid("param").delivery_id)),
-  )
-  // Idempotent checkpoints (SPEC §6.5)
-  .post("/idempotent-checkpoints", ...checkpoint)
-  .post("/week12/idempotent-checkpoints", ...checkpoint);
+  );

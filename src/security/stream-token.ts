@@ -4,10 +4,10 @@
  * can never be confused with user tokens; verification pins alg/aud/iss and the build id.
  */
 import { SignJWT, jwtVerify } from "jose";
-import type { Config } from "../env";
-import { AppError } from "../errors";
+import type { Config } from "../kernel/env";
+import { AppError } from "../kernel/errors";
 import { mapJoseError } from "./jwt";
-import type { Principal } from "./principal";
+import type { Principal } from "../kernel/principal";
 
 export const STREAM_TOKEN_AUDIENCE = "clarity-build-stream";
 export const STREAM_TOKEN_ISSUER = "clarity-control-plane";

@@ -1,6 +1,6 @@
 /** D1 access for `webhook_deliveries` (plain functions, typed rows). */
 import { and, desc, eq, isNull, lt, or } from "drizzle-orm";
-import type { Db } from "../env";
+import type { Db } from "../kernel/env";
 import { rowsPerStatement } from "../lib/d1-limits";
 import { webhookDeliveries } from "./security.tables";
 

@@ -14,15 +14,15 @@
  * Deliveries belong to the tenant whose WEBHOOK_TENANT_SECRETS secret signed them, else to
  * WEBHOOK_TENANT_ID when set, else to no tenant — visible only to deployment administrators.
  */
-import type { Config, Db } from "../env";
-import { AppError } from "../errors";
+import type { Config, Db } from "../kernel/env";
+import { AppError } from "../kernel/errors";
 import { sha256Hex, toBase64 } from "../lib/crypto";
 import { withoutParams } from "../lib/db-errors";
 import { isoTimestamp, newId } from "../lib/ids";
-import { decodeCursor, encodeCursor } from "../lib/cursor";
-import { type Principal, isTenantAdmin } from "./principal";
+import { decodeCursor, encodeCursor } from "../kernel/cursor";
+import { type Principal, isTenantAdmin } from "../kernel/principal";
 import { guardKey, knownReplay, newClaimToken, rememberReplay, replayGuard } from "./replay-guard.client";
-import { logLine } from "../ops/log";
+import { logLine } from "../kernel/log";
 import type { StoreResult } from "./delivery-writer";
 import * as repo from "./webhooks.repo";
 import type { ListDeliveriesQuery } from "./webhooks.schemas";

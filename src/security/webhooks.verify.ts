@@ -5,7 +5,7 @@
  * reading and signature checks. Signatures are checked with WebCrypto `verify` (constant time);
  * nothing here logs or echoes a signature or secret.
  */
-import { AppError } from "../errors";
+import { AppError } from "../kernel/errors";
 import { concatBytes, fromBase64, fromHex, utf8 } from "../lib/crypto";
 
 export type WebhookScheme = "platform" | "standard";

@@ -7,9 +7,9 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createApp } from "../../src/app";
+import { createApp } from "../../src/http/app";
 import { BuildRunner } from "../../src/builds/build-runner.do";
-import { loadConfig } from "../../src/env";
+import { loadConfig } from "../../src/kernel/env";
 import { caller, createBuild, raw } from "../helpers/api";
 import { authHeaders, tokenFor } from "../helpers/auth";
 import { fetchWith } from "../security/helpers";

@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { BuildRunner } from "../../src/builds/build-runner.do";
 import { buildRunner } from "../../src/builds/build-runner.client";
 import { commitDraft } from "../../src/builds/builds.repo";
-import { deterministicDag } from "../../src/builds/planner";
+import { deterministicDag } from "../../src/planning/planner";
 import { createBuild as createDraft } from "../../src/builds/run-machine";
 import worker from "../../src/index";
 import { isoTimestamp, newId } from "../../src/lib/ids";

@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/env";
+import { loadConfig } from "../../src/kernel/env";
 import { DEFAULT_MAX_DAG_NODES } from "../../src/builds/control-actions";
 import { caller, createBuild } from "../helpers/api";
 

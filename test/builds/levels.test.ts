@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { levelIndex, computeLevels, tryComputeLevels } from "../../src/builds/levels";
-import type { LevelNode } from "../../src/builds/levels";
-import { AppError } from "../../src/errors";
+import { levelIndex, computeLevels, tryComputeLevels } from "../../src/planning/levels";
+import type { LevelNode } from "../../src/planning/levels";
+import { AppError } from "../../src/kernel/errors";
 
 const n = (node_id: string, ...depends_on: string[]): LevelNode => ({ node_id, depends_on });
 

@@ -7,9 +7,9 @@ import {
   normaliseScanMode,
   parseBlueprint,
   planDag,
-} from "../../src/builds/planner";
-import type { ClientDagNode } from "../../src/builds/planner";
-import { AppError } from "../../src/errors";
+} from "../../src/planning/planner";
+import type { ClientDagNode } from "../../src/planning/planner";
+import { AppError } from "../../src/kernel/errors";
 
 type Row = [node_id: string, title: string, agent: string, depends_on: string[], gate: DagNode["gate"]];
 

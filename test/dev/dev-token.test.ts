@@ -5,7 +5,7 @@
 import { env } from "cloudflare:workers";
 import { decodeProtectedHeader, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
-import { createApp } from "../../src/app";
+import { createApp } from "../../src/http/app";
 import { raw } from "../helpers/api";
 
 const app = createApp();

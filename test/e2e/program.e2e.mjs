@@ -52,7 +52,7 @@ test("operator: policy profile + check with write-back, idempotent checkpoints, 
 
   // Policy check: ALLOW, BLOCK by path, BLOCK by command written back to a running build.
   await page.getByLabel("Command", { exact: true }).fill("npm test");
-  await page.getByLabel("Path (optional)").fill("/src/app.ts");
+  await page.getByLabel("Path (optional)").fill("/src/http/app.ts");
   await page.getByRole("button", { name: "Check policy" }).click();
   await page.locator("#policy-action", { hasText: "ALLOW" }).waitFor();
   expect(await page.locator("#policy-result").textContent()).toContain("policy_pass");

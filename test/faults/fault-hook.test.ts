@@ -6,8 +6,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { faultRoll, simulateNode, withNodeFault } from "../../src/builds/simulated-runner";
 import { Draft, createBuild, tick } from "../../src/builds/run-machine";
-import { deterministicDag } from "../../src/builds/planner";
-import { loadConfig } from "../../src/env";
+import { deterministicDag } from "../../src/planning/planner";
+import { loadConfig } from "../../src/kernel/env";
 import { fetchWith } from "../security/helpers";
 
 const FAULTS = JSON.stringify({ node_failure_rate: 0.3, tick_throw_rate: 0.1, redeliver_alarms: true, seed: 3 });

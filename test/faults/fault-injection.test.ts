@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { BuildRunner } from "../../src/builds/build-runner.do";
 import { buildRunner } from "../../src/builds/build-runner.client";
 import { D1_DOWN_UNTIL_KEY } from "../../src/builds/commit-faults";
-import { loadConfig } from "../../src/env";
+import { loadConfig } from "../../src/kernel/env";
 import { type Caller, caller, createBuild } from "../helpers/api";
 
 const faults = env.FAULT_INJECTION ? loadConfig(env).FAULT_INJECTION : undefined;

@@ -39,7 +39,7 @@ export async function caller(opts: Parameters<typeof tokenFor>[0] = {}): Promise
       } catch {
         // not JSON (e.g. SSE)
       }
-      // Every response must be what the OpenAPI document says (src/ops/openapi.document.ts).
+      // Every response must be what the OpenAPI document says (src/http/openapi.document.ts).
       await checkResponse(method, path, res.status, res.headers, parsed);
       return { status: res.status, headers: res.headers, body: parsed as any };
     },

@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import { describe, expect, it, vi } from "vitest";
-import { type AppEnv } from "../../src/env";
-import { AppError, ERROR_CODES, codeToStatus, onError } from "../../src/errors";
-import { requestId } from "../../src/app";
+import { type AppEnv } from "../../src/kernel/env";
+import { AppError, ERROR_CODES, codeToStatus, onError } from "../../src/kernel/errors";
+import { requestId } from "../../src/http/app";
 
 describe("error model", () => {
   it("maps every code to a 4xx/5xx status", () => {

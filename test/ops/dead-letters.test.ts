@@ -10,7 +10,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { BuildRunner } from "../../src/builds/build-runner.do";
 import { runWatchdog } from "../../src/builds/watchdog";
-import { loadConfig } from "../../src/env";
+import { loadConfig } from "../../src/kernel/env";
 import { INSTANT, type Caller, caller, createBuild, waitForStatus } from "../helpers/api";
 import { tokenFor } from "../helpers/auth";
 import { scrape, scrapeUntil } from "./metrics-helpers";

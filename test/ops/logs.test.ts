@@ -7,7 +7,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
-import { logLine, redact, redactString } from "../../src/ops/log";
+import { logLine, redact, redactString } from "../../src/kernel/log";
 import { tokenFor } from "../helpers/auth";
 import { platformHeaders, standardHeaders } from "../security/helpers";
 

@@ -6,11 +6,11 @@
  */
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createApp } from "../../src/app";
+import { createApp } from "../../src/http/app";
 import { BuildCreateRequest } from "../../src/builds/builds.schemas";
-import { ROUTE_DOCS } from "../../src/ops/openapi.catalog";
-import { openApiDocument, openApiPath, servedRoutes } from "../../src/ops/openapi.document";
-import { middlewareMeta } from "../../src/ops/route-meta";
+import { ROUTE_DOCS } from "../../src/http/openapi.catalog";
+import { openApiDocument, openApiPath, servedRoutes } from "../../src/http/openapi.document";
+import { middlewareMeta } from "../../src/kernel/route-meta";
 import { caller, raw } from "../helpers/api";
 import { tokenFor } from "../helpers/auth";
 import { checkResponse, servedDocument } from "../helpers/openapi";

@@ -6,7 +6,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { inject } from "vitest";
-import { createApp } from "../../src/app";
+import { createApp } from "../../src/http/app";
 import type { HistoryBuildRow, HistoryNodeRow, HistoryRunRow } from "../../src/planning/history";
 import type { Caller } from "../helpers/api";
 import { tokenFor, type TokenOptions } from "../helpers/auth";

@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/env";
+import { loadConfig } from "../../src/kernel/env";
 import { callerWithEnv, modelEnv } from "./helpers";
 
 const base = { ...env, FAULT_INJECTION: undefined, PLANNER_MODEL_NAME: "m" } as Env;

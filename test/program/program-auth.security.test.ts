@@ -5,7 +5,7 @@
  * nor overwrite tenant B's campaign, profile, checklist, drill or decision.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { CAPABILITIES } from "../../src/security/principal";
+import { CAPABILITIES } from "../../src/kernel/principal";
 import { PROGRAM_PLANE_WEEK_ALIASES } from "../../src/program/week-aliases";
 import { type Caller, caller } from "../helpers/api";
 import { expectProblem, operator, withCaps } from "./program-helpers";

@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/env";
+import { loadConfig } from "../../src/kernel/env";
 import { raw } from "../helpers/api";
 import { tokenFor } from "../helpers/auth";
 import { fetchWith } from "./helpers";

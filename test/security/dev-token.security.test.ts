@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createApp } from "../../src/app";
+import { createApp } from "../../src/http/app";
 
 const app = createApp();
 // The development setup of scripts/dev.mjs: CORS for any local port.

@@ -8,15 +8,15 @@ import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { SignJWT, exportJWK, generateKeyPair } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { type AppEnv, type Config, loadConfig } from "../../src/env";
-import { AppError, type ErrorCode, onError } from "../../src/errors";
+import { type AppEnv, type Config, loadConfig } from "../../src/kernel/env";
+import { AppError, type ErrorCode, onError } from "../../src/kernel/errors";
 import {
   authenticate,
   authenticateRequest,
   requireCapability,
 } from "../../src/security/auth.middleware";
 import { LOCAL_DEV_ISSUER, verifyUserToken } from "../../src/security/jwt";
-import type { Principal } from "../../src/security/principal";
+import type { Principal } from "../../src/kernel/principal";
 import { issueStreamToken, verifyStreamToken } from "../../src/security/stream-token";
 import { authHeaders, tokenFor } from "../helpers/auth";
 

@@ -6,7 +6,7 @@
  */
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/env";
+import { loadConfig } from "../../src/kernel/env";
 import { writeFailureMode } from "../../src/security/rate-limit.middleware";
 import { tokenFor } from "../helpers/auth";
 import { fetchWith, problemOf, unreachableNamespace } from "./helpers";

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/env";
+import { loadConfig } from "../../src/kernel/env";
 import { type Bucket, type HitResult, LEASE_MS, leaseSize, limitFor, takeToken } from "../../src/security/rate-limit";
 import { leasedHit } from "../../src/security/rate-limit.lease";
 import { canonicalPath, routeKey } from "../../src/security/route-key";

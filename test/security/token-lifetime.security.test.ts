@@ -6,8 +6,8 @@
 import { env } from "cloudflare:workers";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { type Config, loadConfig } from "../../src/env";
-import { AppError } from "../../src/errors";
+import { type Config, loadConfig } from "../../src/kernel/env";
+import { AppError } from "../../src/kernel/errors";
 import { verifyUserToken } from "../../src/security/jwt";
 import { raw } from "../helpers/api";
 

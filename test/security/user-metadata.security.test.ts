@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/env";
+import { loadConfig } from "../../src/kernel/env";
 import { caller, createBuild, INSTANT } from "../helpers/api";
 
 describe("user_metadata grants nothing", () => {

@@ -42,7 +42,7 @@ export async function mount(ctx) {
   const profilesSlot = h("div", { id: "profiles" });
   const profileSelect = h("select", { name: "profile" });
   const checkCommand = h("input", { type: "text", name: "command", class: "mono", autocomplete: "off", placeholder: "npm test" });
-  const checkPath = h("input", { type: "text", name: "path", class: "mono", autocomplete: "off", placeholder: "/src/app.ts" });
+  const checkPath = h("input", { type: "text", name: "path", class: "mono", autocomplete: "off", placeholder: "/src/http/app.ts" });
   const checkBuild = buildSelect("policy_build", "No build (decision only)");
   const checkButton = h("button", { type: "submit", class: "btn btn-primary" }, "Check policy");
   const checkResult = h("div", { id: "policy-result" });

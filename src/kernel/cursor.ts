@@ -2,8 +2,8 @@
  * Opaque keyset cursors of every list (`{items, next_cursor}`, DESIGN §8): base64url of the
  * sort-key parts joined by a separator that cannot occur in them, and the page builder. Pure.
  */
-import { AppError } from "../errors";
-import { fromBase64Url, toBase64Url, utf8 } from "./crypto";
+import { AppError } from "./errors";
+import { fromBase64Url, toBase64Url, utf8 } from "../lib/crypto";
 
 const SEP = "\u001f";
 

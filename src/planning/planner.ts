@@ -5,8 +5,8 @@
  * Deviation from the reference (DESIGN §4, quirk 12): UI scale strings map to high, and flows whose
  * slugs collide are de-duplicated instead of producing duplicate node ids.
  */
-import { GATE_TYPES } from "./builds.types";
-import type { DagNode, GateType, PlannedDag } from "./builds.types";
+import { GATE_TYPES } from "./dag";
+import type { DagNode, GateType, PlannedDag } from "./dag";
 import { computeLevels } from "./levels";
 
 /** A client-supplied node after zod shape validation; optional fields get defaults here. */

@@ -6,7 +6,7 @@
  * an entry without a route, so the catalogue and the app cannot drift apart.
  */
 import type { z } from "zod";
-import type { ErrorCode } from "../errors";
+import type { ErrorCode } from "../kernel/errors";
 import * as R from "./openapi.responses";
 
 export type Auth =

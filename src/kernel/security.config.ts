@@ -1,6 +1,6 @@
 /**
  * zod parsers for the security plane's structured configuration values, used by ConfigSchema
- * (src/env.ts): the secrets keyring, Standard Webhooks secrets, CORS origins and rate-limit
+ * (src/kernel/env.ts): the secrets keyring, Standard Webhooks secrets, CORS origins and rate-limit
  * rules. Issues name the variable, never echo key material.
  */
 import { z } from "zod";

@@ -8,11 +8,11 @@
  * Called only by build-runner.do.ts; it knows the DO's storage, never its run state.
  */
 import { type AuditActor, auditD1Statement } from "../audit/audit";
-import type { Config } from "../env";
+import type { Config } from "../kernel/env";
 import { isoTimestamp } from "../lib/ids";
-import { configuredLogLevel, logLine, redactString } from "./log";
-import { METRIC_FAMILIES, counter, observation } from "./metrics.catalog";
-import { buildCounterStatements } from "./metrics.store";
+import { configuredLogLevel, logLine, redactString } from "../kernel/log";
+import { METRIC_FAMILIES, counter, observation } from "../ops/metrics.catalog";
+import { buildCounterStatements } from "../ops/metrics.store";
 
 /** The DO storage key of the alarm health record. */
 const HEALTH_KEY = "ops:alarm_health";

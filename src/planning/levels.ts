@@ -3,7 +3,7 @@
  * preview, and by the run machine whenever a DAG is replaced (replan, fallback). Failures are
  * the `invalid_dag` messages of SPEC §4.4 step 3.
  */
-import { AppError } from "../errors";
+import { AppError } from "../kernel/errors";
 
 /** The only node fields level computation reads. */
 export interface LevelNode {

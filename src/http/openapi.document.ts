@@ -9,12 +9,12 @@
 import type { Hono } from "hono";
 import { z } from "zod";
 import pkg from "../../package.json";
-import type { AppEnv } from "../env";
-import { type ErrorCode, codeToStatus } from "../errors";
+import type { AppEnv } from "../kernel/env";
+import { type ErrorCode, codeToStatus } from "../kernel/errors";
 import { ALIAS_DEPRECATED_AT, ALIAS_SUNSET, canonicalOfAlias } from "../lib/deprecation";
 import { type Auth, ROUTE_DOCS, type ResponseDoc, type RouteDoc, TAGS } from "./openapi.catalog";
 import { RESPONSE_SCHEMAS } from "./openapi.responses";
-import { type RequestTarget, type ValidationMeta, middlewareMeta } from "./route-meta";
+import { type RequestTarget, type ValidationMeta, middlewareMeta } from "../kernel/route-meta";
 
 type Json = Record<string, unknown>;
 
@@ -212,7 +212,7 @@ const INFO_DESCRIPTION = `Edge control plane for agentic code-scan builds and th
 - **Idempotency**: every mutating POST under /v1 honours \`Idempotency-Key\`.
 - **Rate limits**: per principal and route; 429 \`rate_limited\` with \`Retry-After\`.
 
-Generated from the zod schemas the routes validate with (src/ops/openapi.document.ts).`;
+Generated from the zod schemas the routes validate with (src/http/openapi.document.ts).`;
 
 const cache = new WeakMap<object, Json>();
 
@@ -233,7 +233,7 @@ export function openApiDocument(app: Hono<AppEnv>): Json {
     const key = `${route.method} ${canonicalOfAlias(route.path)}`;
     const doc = ROUTE_DOCS[key];
     if (!doc) {
-      problems.push(`undocumented route ${route.method} ${route.path} (add "${key}" to src/ops/openapi.catalog.ts)`);
+      problems.push(`undocumented route ${route.method} ${route.path} (add "${key}" to src/http/openapi.catalog.ts)`);
       continue;
     }
     used.add(key);

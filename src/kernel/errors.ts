@@ -5,7 +5,7 @@
  */
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { logLine } from "./ops/log";
+import { logLine } from "./log";
 
 /** Closed set of machine codes; each maps to exactly one HTTP status in `codeToStatus`. */
 export const ERROR_CODES = [
@@ -236,7 +236,7 @@ export function onError(err: unknown, c: Context): Response {
   const requestId = (c.get("requestId") as string | undefined) ?? "unknown";
   if (appErr.reportable) {
     const cause = appErr.code === "internal" ? err : appErr.cause;
-    // Redacted (src/ops/log.ts): an error message must not carry a token or key into the logs.
+    // Redacted (src/kernel/log.ts): an error message must not carry a token or key into the logs.
     logLine("error", "request_failed", { request_id: requestId, code: appErr.code, error: cause instanceof Error ? cause : String(cause) });
   }
   return problemResponse(appErr, requestId);

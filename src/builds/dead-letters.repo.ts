@@ -4,8 +4,8 @@
  */
 import { and, count, desc, eq, lt, or, type SQL } from "drizzle-orm";
 import { builds } from "../db/schema";
-import type { Db } from "../env";
-import { opsDeadLetters } from "./ops.tables";
+import type { Db } from "../kernel/env";
+import { opsDeadLetters } from "../ops/ops.tables";
 
 const columns = { row: opsDeadLetters, buildStatus: builds.status };
 

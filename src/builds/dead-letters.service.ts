@@ -5,13 +5,13 @@
  * loop); the runner marks the record `redriven`. Services throw AppError; handlers stay thin.
  */
 import { actorOf } from "../audit/audit";
-import { buildRunner, unwrap } from "../builds/build-runner.client";
-import type { Config, Db } from "../env";
-import { AppError } from "../errors";
-import { decodeCursor, encodeCursor } from "../lib/cursor";
-import { type Principal, isTenantAdmin } from "../security/principal";
+import { buildRunner, unwrap } from "./build-runner.client";
+import type { Config, Db } from "../kernel/env";
+import { AppError } from "../kernel/errors";
+import { decodeCursor, encodeCursor } from "../kernel/cursor";
+import { type Principal, isTenantAdmin } from "../kernel/principal";
 import * as repo from "./dead-letters.repo";
-import type { DeadLetter, DeadLetterListQuery } from "./ops.schemas";
+import type { DeadLetter, DeadLetterListQuery } from "./dead-letters.schemas";
 
 export interface OpsDeps {
   env: Env;

@@ -6,13 +6,13 @@
  * in flight), and a different `reason` under a used key is 422 `idempotency_key_reused`.
  */
 import { z } from "zod";
-import { authorizeBuild, type Deps } from "../builds/builds.service";
-import { createCheckpoint } from "../builds/control.service";
-import { AppError } from "../errors";
+import { authorizeBuild, type Deps } from "./builds.service";
+import { createCheckpoint } from "./control.service";
+import { AppError } from "../kernel/errors";
 import { sha256Hex } from "../lib/crypto";
-import { parseOrThrow } from "../validation";
-import { cacheCompletion, cachedCompletion, guardKey, newClaimToken, replayGuard } from "./replay-guard.client";
-import type { StoredResponse } from "./replay-guard";
+import { parseOrThrow } from "../kernel/validation";
+import { cacheCompletion, cachedCompletion, guardKey, newClaimToken, replayGuard } from "../security/replay-guard.client";
+import type { StoredResponse } from "../security/replay-guard";
 
 export const IdempotentCheckpointRequest = z.object({
   build_id: z.uuid(),

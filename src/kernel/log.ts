@@ -3,7 +3,7 @@
  * every line goes through: values under secret-looking keys are dropped, and bearer tokens,
  * JWTs, `whsec_…` webhook secrets and long base64 key material inside strings are masked. Errors
  * are logged as `Name: message`, redacted, never with their stack. Used by the request log, the
- * metrics writer, the dead-letter guard and `onError` (src/errors.ts).
+ * metrics writer, the dead-letter guard and `onError` (src/kernel/errors.ts).
  */
 
 export type LogLevel = "debug" | "info" | "warn" | "error";

@@ -9,8 +9,8 @@ import { z } from "zod";
 import { BUILD_STATUSES, GATE_DECISION_STATUSES, GATE_TYPES, REPLAN_ACTIONS, TASK_STATUSES } from "../builds/builds.types";
 import { RUN_STATUSES } from "../program/campaign-report";
 import { PlannerPolicyDocument } from "../planning/planning.schemas";
-import { ERROR_CODES } from "../errors";
-import { DeadLetter, DeadLetterPage, RedriveAllResult, RedriveResult } from "./ops.schemas";
+import { ERROR_CODES } from "../kernel/errors";
+import { DeadLetter, DeadLetterPage, RedriveAllResult, RedriveResult } from "../builds/dead-letters.schemas";
 import { AuditEntry, AuditPage } from "../audit/audit.schemas";
 
 export { DeadLetter, DeadLetterPage, RedriveAllResult, RedriveResult, AuditEntry, AuditPage };

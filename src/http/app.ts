@@ -5,26 +5,28 @@
 import { Hono } from "hono";
 import { drizzle } from "drizzle-orm/d1";
 import { createMiddleware } from "hono/factory";
-import { type AppEnv, loadConfig } from "./env";
-import { AppError, onError } from "./errors";
-import { newId } from "./lib/ids";
-import { buildRoutes } from "./builds/builds.routes";
-import { runnerRoutes } from "./builds/runner.routes";
-import { validationRoutes } from "./program/validation.routes";
-import { devRoutes } from "./dev/dev.routes";
-import { planningRoutes } from "./planning/planning.routes";
-import { programRoutes } from "./program/program.routes";
-import { authenticateRequest } from "./security/auth.middleware";
-import { corsPolicy, securityHeaders } from "./security/http-headers.middleware";
-import { bodyLimit } from "./security/body-limit.middleware";
-import { idempotency } from "./security/idempotency.middleware";
-import { limitUnauthenticated, rateLimit } from "./security/rate-limit.middleware";
-import { securityRoutes } from "./security/security.routes";
-import { observeRequests } from "./ops/observe.middleware";
-import { openApiDocument } from "./ops/openapi.document";
-import { renderReference } from "./ops/openapi.reference";
-import { metricsRoutes, opsRoutes } from "./ops/ops.routes";
-import { auditRoutes } from "./audit/audit.routes";
+import { type AppEnv, loadConfig } from "../kernel/env";
+import { AppError, onError } from "../kernel/errors";
+import { newId } from "../lib/ids";
+import { buildRoutes } from "../builds/builds.routes";
+import { runnerRoutes } from "../builds/runner.routes";
+import { validationRoutes } from "../program/validation.routes";
+import { devRoutes } from "../dev/dev.routes";
+import { planningRoutes } from "../planning/planning.routes";
+import { programRoutes } from "../program/program.routes";
+import { authenticateRequest } from "../security/auth.middleware";
+import { corsPolicy, securityHeaders } from "../security/http-headers.middleware";
+import { bodyLimit } from "../security/body-limit.middleware";
+import { idempotency } from "../security/idempotency.middleware";
+import { limitUnauthenticated, rateLimit } from "../security/rate-limit.middleware";
+import { securityRoutes } from "../security/security.routes";
+import { observeRequests } from "../ops/observe.middleware";
+import { openApiDocument } from "./openapi.document";
+import { renderReference } from "./openapi.reference";
+import { checkpointRoutes } from "../builds/checkpoints.routes";
+import { opsRoutes } from "../builds/dead-letters.routes";
+import { metricsRoutes } from "../ops/ops.routes";
+import { auditRoutes } from "../audit/audit.routes";
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -74,7 +76,7 @@ export function createApp() {
   app.notFound((c) => onError(new AppError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`), c));
 
   app.get("/health", (c) => c.json({ status: "healthy" }));
-  // The API describes itself (public): generated from the routes' own schemas (src/ops/openapi.document.ts).
+  // The API describes itself (public): generated from the routes' own schemas (src/http/openapi.document.ts).
   app.get("/openapi.json", (c) => c.json(openApiDocument(app)));
   app.get("/docs", (c) => c.html(renderReference(openApiDocument(app))));
   app.use("/metrics", context, limitUnauthenticated, authenticateRequest, rateLimit);
@@ -93,6 +95,7 @@ export function createApp() {
   // Local development only (404 elsewhere): the dashboard's one-click sign-in.
   app.route("/v1/dev", devRoutes);
   app.route("/v1/program", securityRoutes);
+  app.route("/v1/program", checkpointRoutes);
   app.route("/v1/program", programRoutes);
   app.route("/v1/ops", opsRoutes);
   app.route("/v1/audit", auditRoutes);

@@ -5,8 +5,8 @@
  */
 import { z } from "zod";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
-import type { Principal } from "./security/principal";
-import { CorsOriginsSchema, KeyringSchema, RateLimitRulesSchema, StandardWebhookSecretsSchema, WebhookTenantSecretsSchema } from "./security/security.config";
+import type { Principal } from "./principal";
+import { CorsOriginsSchema, KeyringSchema, RateLimitRulesSchema, StandardWebhookSecretsSchema, WebhookTenantSecretsSchema } from "./security.config";
 
 declare global {
   namespace Cloudflare {
@@ -53,7 +53,7 @@ declare global {
       FAULT_INJECTION?: string;
       /** Development-only opt-in: also read roles/capabilities from user-editable `user_metadata`. */
       AUTH_TRUST_USER_METADATA?: string;
-      /** Minimum structured-log level (src/ops/log.ts); optional var, unset = info. */
+      /** Minimum structured-log level (src/kernel/log.ts); optional var, unset = info. */
       LOG_LEVEL?: string;
       /** Test-only binding: migrations read by the vitest pool. */
       TEST_MIGRATIONS?: unknown;

@@ -7,13 +7,13 @@ import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
 import type { z } from "zod";
 import { AppError, type FieldError } from "./errors";
-import { tagMiddleware } from "./ops/route-meta";
+import { tagMiddleware } from "./route-meta";
 
 export function zodIssues(error: { issues: ReadonlyArray<{ path: readonly PropertyKey[]; message: string }> }): FieldError[] {
   return error.issues.map((i) => ({ path: i.path.length ? i.path.map(String).join(".") : "(root)", message: i.message }));
 }
 
-/** The route's validator for `target`; the schema is also what the OpenAPI document shows (src/ops/route-meta.ts). */
+/** The route's validator for `target`; the schema is also what the OpenAPI document shows (src/kernel/route-meta.ts). */
 export function validate<T extends z.ZodType, Target extends keyof ValidationTargets>(target: Target, schema: T) {
   const mw = zValidator(target, schema, (result) => {
     if (!result.success) {

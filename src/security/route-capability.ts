@@ -4,10 +4,10 @@
  * enforces. Route groups import it from here instead of from the auth middleware.
  */
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../env";
-import { requireCapability as enforceCapability } from "../security/auth.middleware";
-import type { Capability } from "../security/principal";
-import { tagMiddleware } from "./route-meta";
+import type { AppEnv } from "../kernel/env";
+import { requireCapability as enforceCapability } from "./auth.middleware";
+import type { Capability } from "../kernel/principal";
+import { tagMiddleware } from "../kernel/route-meta";
 
 export function requireCapability(cap: Capability): MiddlewareHandler<AppEnv> {
   return tagMiddleware(enforceCapability(cap), { kind: "capability", capability: cap });

@@ -1,0 +1,29 @@
+/**
+ * Idempotent checkpoints (SPEC §6.5), mounted at /v1/program beside the security plane: a
+ * keyed control action on a build, replayed from its first answer. The week alias runs the
+ * same handler and is marked deprecated.
+ */
+import { Hono } from "hono";
+import { createFactory } from "hono/factory";
+import type { AppEnv } from "../kernel/env";
+import { validate } from "../kernel/validation";
+import { deprecatedAlias } from "../lib/deprecation";
+import { requireCapability } from "../security/route-capability";
+import { IdempotentCheckpointRequest, idempotentCheckpoint } from "./idempotent-checkpoints.service";
+
+const factory = createFactory<AppEnv>();
+const runtimeWrite = requireCapability("program.runtime.write");
+
+const checkpoint = factory.createHandlers(runtimeWrite, validate("json", IdempotentCheckpointRequest), async (c) =>
+  c.json(
+    await idempotentCheckpoint(
+      { env: c.env, db: c.var.db, config: c.var.config, principal: c.var.principal, requestId: c.var.requestId },
+      c.req.valid("json"),
+    ),
+  ),
+);
+
+export const checkpointRoutes = new Hono<AppEnv>()
+  .use("/week12/idempotent-checkpoints", deprecatedAlias)
+  .post("/idempotent-checkpoints", ...checkpoint)
+  .post("/week12/idempotent-checkpoints", ...checkpoint);
