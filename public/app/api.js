@@ -69,7 +69,9 @@ import { getToken } from "./auth.js";
  *   plan: { target_count: number, run_count: number, runs: Array<{ repo: string, language: string, run_id: string }> },
  *   summary: ReportSummary, gate: { passed: boolean, reasons: string[], summary: ReportSummary },
  *   rubric: { profile_name: string, passed: boolean, release_ready: boolean, score: number, reasons: string[] },
- *   recommendations: string[], evidence: { runs_from_builds: number, runs_from_clients: number, execution_id: string | null } }} CampaignReport
+ *   recommendations: string[],
+ *   excluded_runs: Array<{ run_id: string, repo: string, execution: "real" | "simulated" | "reported", reason: "simulated_evidence_excluded" }>,
+ *   evidence: { runs_from_builds: number, runs_real: number, runs_simulated: number, runs_from_clients: number, execution_id: string | null } }} CampaignReport
  */
 /**
  * @typedef {{ release_id: string, security_review: boolean, slo_dashboard: boolean, rollback_tested: boolean,

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { BUILD_STATUSES, GATE_DECISION_STATUSES, GATE_TYPES, REPLAN_ACTIONS, TASK_STATUSES } from "../builds/builds.types";
-import { RUN_STATUSES } from "../program/campaign-report";
+import { RUN_EXECUTIONS, RUN_STATUSES, SIMULATED_EVIDENCE_EXCLUDED } from "../program/campaign-report";
 import { PlannerPolicyDocument } from "../planning/planning.schemas";
 import { ERROR_CODES } from "../kernel/errors";
 import { DeadLetter, DeadLetterPage, RedriveAllResult, RedriveResult } from "../builds/dead-letters.schemas";
@@ -327,6 +327,9 @@ const reportShape = {
   gate: z.object({ passed: z.boolean(), reasons: z.array(z.string()), summary: ReportSummary }),
   rubric: z.object({ profile_name: z.string(), passed: z.boolean(), release_ready: z.boolean(), score: z.number(), reasons: z.array(z.string()) }),
   recommendations: z.array(z.string()),
+  excluded_runs: z
+    .array(z.object({ run_id: z.string(), repo: z.string(), execution: z.enum(RUN_EXECUTIONS), reason: z.literal(SIMULATED_EVIDENCE_EXCLUDED) }))
+    .describe("Runs listed but not counted: simulated builds are never evidence."),
 };
 export const ValidationReport = z.object(reportShape).describe("SPEC §6.1 report maths over the runs given.");
 
@@ -374,7 +377,13 @@ export const CampaignRunPage = z.object({ items: z.array(CampaignRun), next_curs
 export const CampaignReport = z.object({
   campaign_id: z.uuid(),
   ...reportShape,
-  evidence: z.object({ runs_from_builds: int, runs_from_clients: int, execution_id: z.uuid().nullable() }),
+  evidence: z.object({
+    runs_from_builds: int,
+    runs_real: int.describe("Runs from builds a real runner executed."),
+    runs_simulated: int.describe("Runs from simulated builds: listed in excluded_runs, never counted."),
+    runs_from_clients: int,
+    execution_id: z.uuid().nullable(),
+  }),
 });
 
 export const CampaignExecution = z.object({
@@ -477,6 +486,7 @@ export const GoLiveDecision = z.object({
     release_ready: z.boolean(),
     score: nnum,
     profile_name: z.string().nullable(),
+    simulated_runs: int.optional().describe("Simulated runs the campaign report listed but did not count."),
   }),
 });
 
