@@ -54,7 +54,11 @@ export interface SarifExportInput {
   tools?: Readonly<Record<string, SarifToolInfo>>;
   /** Rule texts keyed by `${tool}/${rule_id}`. */
   rules?: Readonly<Record<string, SarifRuleInfo>>;
-  /** The tool name of findings without one, and the run of a build without findings. */
+  /**
+   * The control plane: the tool name of findings without one and of the empty run of a build
+   * without findings; its version and page also describe the runner's own tools (all but
+   * secretlint and ast-grep) unless `tools` says otherwise.
+   */
   product?: { name: string } & SarifToolInfo;
 }
 
@@ -163,7 +167,10 @@ export function toSarif(input: SarifExportInput): Log {
 
   const runs: Run[] = [...byTool.keys()].sort().map((tool) => {
     const { current, fixed } = byTool.get(tool) as { current: SarifFinding[]; fixed: SarifFinding[] };
-    const info: SarifToolInfo = { ...KNOWN_TOOLS[tool], ...(tool === product.name ? product : {}), ...input.tools?.[tool] };
+    // A third-party tool has its own page; the runner's own checks (builder, inventory, …) and
+    // findings without a tool are the product's, so they default to its version and page.
+    const own = KNOWN_TOOLS[tool] ?? { version: product.version, informationUri: product.informationUri };
+    const info: SarifToolInfo = { ...own, ...input.tools?.[tool] };
     // Rules: one per id, described by its first finding, at the most severe level it was reported.
     const firstOf = new Map<string, SarifFinding>();
     const worst = new Map<string, Severity>();
