@@ -11,7 +11,7 @@ import * as t from "../db/schema";
 import type { Db } from "../kernel/env";
 import { rowsPerStatement } from "../lib/d1-limits";
 import type { BuildStatus, TaskStatus } from "./builds.types";
-import { type BuildState, type Draft, type TaskRunState, doneNodeIds } from "./run-machine";
+import { type BuildState, type Draft, type TaskRunState, doneNodeIds, engineStateOf, parseRunSettings } from "./run-machine";
 import { incrementsFromEvents } from "../ops/metrics.events";
 import { counterUpserts } from "../ops/metrics.store";
 import { auditStatement } from "../audit/audit";
@@ -54,6 +54,8 @@ export async function loadBuildState(db: Db, buildId: string): Promise<BuildStat
   return {
     build_id: b.buildId, tenant_id: b.tenantId, created_by: b.createdBy, repo_url: b.repoUrl, objective: b.objective,
     status: b.status as BuildStatus, scan_mode: b.scanMode, metadata: b.metadata, created_at: b.createdAt, updated_at: b.updatedAt,
+    // The metadata column holds the planned metadata and the mirror of the engine state.
+    settings: parseRunSettings(b.metadata), engine: engineStateOf(b.metadata),
     nodes: nodes.map((n) => ({
       node_id: n.nodeId, title: n.title, agent: n.agent, depends_on: n.dependsOn, gate: n.gate as never, status: n.status as TaskStatus,
       position: n.position, level: n.level, not_before: n.notBefore,
@@ -233,4 +235,11 @@ export async function writeLease(db: Db, buildId: string, lease: LeaseWrite): Pr
     if (isStaleLease(err)) throw new StaleLeaseError();
     throw err;
   }
+}
+
+/** Takes a fresh lease epoch and loads the build (the first time a runner instance acts); null when the build is gone. */
+export async function loadLeased(db: Db, buildId: string, lease: Omit<LeaseWrite, "epoch">): Promise<{ state: BuildState; epoch: number } | null> {
+  const epoch = await acquireLease(db, buildId, lease.owner, lease.expiresAt ?? lease.heartbeatAt, lease.heartbeatAt);
+  const state = epoch === null ? null : await loadBuildState(db, buildId);
+  return state && epoch !== null ? { state, epoch } : null;
 }

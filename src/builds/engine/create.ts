@@ -4,8 +4,8 @@
 import type { DagNode } from "../builds.types";
 import { isoTimestamp } from "../../lib/ids";
 import { Draft } from "./draft";
-import { type BuildState, toNodeStates } from "./run-state";
-import { adapterOf } from "./run-settings";
+import { type BuildState, engineStateOf, toNodeStates } from "./run-state";
+import { adapterOf, parseRunSettings } from "./run-settings";
 
 export interface CreateInput {
   build_id: string;
@@ -23,14 +23,16 @@ export interface CreateInput {
 export function createBuild(input: CreateInput, now: number): Draft {
   const ts = isoTimestamp(now);
   const { nodes, levels } = toNodeStates(input.dag);
+  const settings = parseRunSettings(input.metadata);
   const state: BuildState = {
     build_id: input.build_id, tenant_id: input.tenant_id, created_by: input.created_by,
     repo_url: input.repo_url, objective: input.objective, status: "pending", scan_mode: input.scan_mode,
     metadata: { ...input.metadata, dag_levels: levels, level_cursor: 0 },
+    settings, engine: { ...engineStateOf(input.metadata), level_cursor: 0 },
     created_at: ts, updated_at: ts, nodes, task_runs: [], debt_items: [], policy_violations: [], next_seq: 1,
     runtime: {
       // The sandbox the nodes run in: the runner's bubblewrap profile, or none (simulated; issue 15).
-      runtime_id: input.runtime_id, status: "bootstrapped", sandbox_profile: adapterOf(input.metadata) === "http" ? "runner-bubblewrap" : "simulated", created_at: ts, updated_at: ts,
+      runtime_id: input.runtime_id, status: "bootstrapped", sandbox_profile: adapterOf(settings) === "http" ? "runner-bubblewrap" : "simulated", created_at: ts, updated_at: ts,
       metadata: { repo_url: input.repo_url, objective: input.objective, dag_nodes: nodes.map((n) => n.node_id), level_count: levels.length },
     },
   };

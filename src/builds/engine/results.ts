@@ -6,11 +6,11 @@
 import { isoTimestamp, newId, parseTimestamp } from "../../lib/ids";
 import type { PolicyDenial } from "../execution-policy";
 import { encodeDetail } from "../../findings/detail-envelope";
-import { type FindingInput, type RunnerResult, runnerOverride } from "../simulated-runner";
+import type { FindingInput, RunnerResult } from "../simulated-runner";
 import type { Draft } from "./draft";
 import { handleFailure } from "./failure";
 import type { BuildState, FindingRow, TaskRunState } from "./run-state";
-import { adapterOf } from "./run-settings";
+import { adapterOf, runnerOverrideOf } from "./run-settings";
 
 /** A failure the control plane decides for an http run (deadline, missed heartbeats, dispatch). */
 export function httpFailure(run: TaskRunState, agent: string, now: number, error: string): RunnerResult {
@@ -31,11 +31,10 @@ function findingRow(f: FindingInput, run: TaskRunState, seq: number, ts: string)
 }
 
 export function policyResult(s: BuildState, nodeId: string, agent: string, denial: PolicyDenial): RunnerResult {
-  const runner = adapterOf(s.metadata);
-  const override = runnerOverride(s.metadata, nodeId);
+  const runner = adapterOf(s.settings);
   return {
     status: "failed", error: denial.message, duration_ms: 1, runner,
-    workspace_id: typeof override.workspace_id === "string" ? override.workspace_id : typeof s.metadata.workspace_id === "string" ? s.metadata.workspace_id : `${runner}-${s.build_id}`,
+    workspace_id: runnerOverrideOf(s.settings, nodeId).workspace_id ?? s.settings.workspace_id ?? `${runner}-${s.build_id}`,
     message: denial.message,
     metadata: {
       exit_code: 1, agent, execution_mode: "policy_precheck", command: denial.command,

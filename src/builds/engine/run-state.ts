@@ -7,6 +7,7 @@ import type { BuildStatus, DagNode, GateDecisionStatus, GateType, ReplanAction, 
 import { isDoneTaskStatus } from "../builds.types";
 import { computeLevels } from "../../planning/levels";
 import type { RunnerResult } from "../simulated-runner";
+import type { RunSettings } from "./run-settings";
 
 export interface NodeState extends DagNode {
   position: number;
@@ -41,7 +42,16 @@ export interface BuildState {
   objective: string;
   status: BuildStatus;
   scan_mode: string;
+  /**
+   * The build's metadata as stored and served (GET /v1/builds/{id}): the planned metadata plus
+   * the mirror of `engine` (`level_cursor`, `dag_levels`, `fallback_*`). Output only: the engine
+   * reads `settings` and `engine`, never this bag.
+   */
   metadata: Record<string, unknown>;
+  /** The metadata parsed once (engine/run-settings.ts): what the engine reads of it. */
+  settings: RunSettings;
+  /** The engine's own progress. */
+  engine: EngineState;
   created_at: string;
   updated_at: string;
   nodes: NodeState[];
@@ -51,6 +61,39 @@ export interface BuildState {
   runtime: RuntimeSessionState;
   /** The seq the next event gets (events start at 1). */
   next_seq: number;
+}
+
+/**
+ * What the engine tracks of its own progress, typed (issue 20). D1 keeps it in the build's
+ * metadata column, where the API has always shown it (`mirrorEngine`); a load reads it back
+ * from there (`engineStateOf`).
+ */
+export interface EngineState {
+  /** The highest level announced with LEVEL_STARTED in the current DAG. */
+  level_cursor: number;
+  /** The one-time deterministic fallback (SPEC §4.9) has been applied. */
+  fallback_applied: boolean;
+}
+
+/**
+ * The engine state of a stored build (its metadata column), or of a new one (its planned
+ * metadata: a client that sends `fallback_applied` turns the fallback off, as it always did).
+ */
+export function engineStateOf(metadata: Record<string, unknown>): EngineState {
+  const cursor = metadata.level_cursor;
+  return { level_cursor: typeof cursor === "number" ? cursor : 0, fallback_applied: Boolean(metadata.fallback_applied) };
+}
+
+/**
+ * Updates the engine state and its mirror in the served metadata, with `extra` served keys
+ * (the DAG's levels, the fallback's facts) in the same write.
+ */
+export function mirrorEngine(s: BuildState, patch: Partial<EngineState>, extra: Record<string, unknown> = {}): void {
+  s.engine = { ...s.engine, ...patch };
+  const served: Record<string, unknown> = { ...extra };
+  if (patch.level_cursor !== undefined) served.level_cursor = patch.level_cursor;
+  if (patch.fallback_applied) served.fallback_applied = true;
+  s.metadata = { ...s.metadata, ...served };
 }
 
 /** SPEC RuntimeSession: bootstrapped at creation, running from the first tick, completed when the build ends. */
@@ -120,8 +163,7 @@ export function dagLevels(state: BuildState): string[][] {
 }
 
 export function levelCursor(state: BuildState): number {
-  const v = state.metadata.level_cursor;
-  return typeof v === "number" ? v : 0;
+  return state.engine.level_cursor;
 }
 
 /** The agent of `nodeId` in the build's current DAG ("unknown" for a node it no longer has). */

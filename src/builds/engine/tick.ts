@@ -8,7 +8,7 @@ import { type PolicyDenial, precheckNode, runnerCommand } from "../execution-pol
 import { type NodeFaults, type RunnerResult, SIMULATED, simulateNode, simulatedDurationMs, withNodeFault } from "../simulated-runner";
 import type { Draft } from "./draft";
 import { applyResult, httpFailure, policyResult } from "./results";
-import { type BuildState, type RunnerKind, type TaskRunState, activeLevel, agentOf, dagLevels, doneNodeIds, levelCursor, runningRuns } from "./run-state";
+import { type BuildState, type RunnerKind, type TaskRunState, activeLevel, agentOf, dagLevels, doneNodeIds, levelCursor, mirrorEngine, runningRuns } from "./run-state";
 import { adapterOf, effectiveParallelism, nodeTimeoutMs } from "./run-settings";
 
 export interface TickOptions {
@@ -84,7 +84,7 @@ export function tick(d: Draft, opts: TickOptions): TickReport {
     // 3. Active level, derived from task state; announce a level the first time it becomes active.
     const level = activeLevel(s);
     if (level !== null && level > levelCursor(s)) {
-      s.metadata = { ...s.metadata, level_cursor: level };
+      mirrorEngine(s, { level_cursor: level });
       d.emit("LEVEL_STARTED", { level, nodes: dagLevels(s)[level] ?? [] });
       levelsStarted.push(level);
     }
@@ -92,16 +92,16 @@ export function tick(d: Draft, opts: TickOptions): TickReport {
     // 4. Dispatch ready nodes of the active level, in DAG order, within the parallelism limit.
     if (level !== null) {
       const inFlight = new Set(runningRuns(s).map((r) => r.node_id));
-      let slots = Math.max(0, effectiveParallelism(s.metadata, opts.parallelism) - inFlight.size);
+      let slots = Math.max(0, effectiveParallelism(s.settings, opts.parallelism) - inFlight.size);
       for (const n of s.nodes) {
         if (slots <= 0) break;
         if (n.level !== level || done.has(n.node_id) || inFlight.has(n.node_id)) continue;
         if (!n.depends_on.every((dep) => done.has(dep))) continue;
         if (n.not_before !== null && parseTimestamp(n.not_before) > d.now) continue;
         // A node the execution policy denies never reaches an adapter: its failure is due at once.
-        const kind: RunnerKind = precheck(s, n.node_id, n.agent) !== null ? "policy" : adapterOf(s.metadata);
+        const kind: RunnerKind = precheck(s, n.node_id, n.agent) !== null ? "policy" : adapterOf(s.settings);
         const dueAt = isoTimestamp(
-          d.now + (kind === "policy" ? 0 : kind === "http" ? nodeTimeoutMs(s.metadata, n.node_id, http.defaultTimeoutMs) : Math.min(simulatedDurationMs(s.metadata, n.node_id), nodeTimeoutMs(s.metadata, n.node_id, Number.POSITIVE_INFINITY))),
+          d.now + (kind === "policy" ? 0 : kind === "http" ? nodeTimeoutMs(s.settings, n.node_id, http.defaultTimeoutMs) : Math.min(simulatedDurationMs(s.settings, n.node_id), nodeTimeoutMs(s.settings, n.node_id, Number.POSITIVE_INFINITY))),
         );
         const run = d.startTask(n.node_id, "runtime_tick", dueAt, kind);
         if (kind === "http") httpDispatches.push(run);
@@ -160,10 +160,10 @@ function outcomeOf(
     case "simulated": {
       if (!due) return null;
       // A node whose simulated work outlasts its planner-set timeout fails at the timeout.
-      if (simulatedDurationMs(s.metadata, run.node_id) > nodeTimeoutMs(s.metadata, run.node_id, Number.POSITIVE_INFINITY)) {
+      if (simulatedDurationMs(s.settings, run.node_id) > nodeTimeoutMs(s.settings, run.node_id, Number.POSITIVE_INFINITY)) {
         return { result: { ...httpFailure(run, agent, now, "node_timeout"), runner: SIMULATED, workspace_id: `simulated-${s.build_id}` }, denial: null };
       }
-      const result = simulateNode({ buildId: s.build_id, metadata: s.metadata, nodeId: run.node_id, agent, attempt: run.attempt });
+      const result = simulateNode({ buildId: s.build_id, settings: s.settings, nodeId: run.node_id, agent, attempt: run.attempt });
       return { result: opts.faults ? withNodeFault(result, opts.faults, s.build_id, run.node_id, run.attempt) : result, denial: null };
     }
   }
@@ -187,5 +187,5 @@ export function nextWakeAt(s: BuildState, heartbeatTimeoutMs = DEFAULT_HTTP_LIMI
  * runs execute nothing, so only the capability rules apply to them.
  */
 function precheck(s: BuildState, nodeId: string, agent: string): PolicyDenial | null {
-  return precheckNode({ metadata: s.metadata, nodeId, command: adapterOf(s.metadata) === "http" ? runnerCommand(agent) : null });
+  return precheckNode({ settings: s.settings, nodeId, command: adapterOf(s.settings) === "http" ? runnerCommand(agent) : null });
 }
