@@ -19,7 +19,7 @@ import { countFindings } from "./builds.repo";
 import { CommitFaults, writeStep } from "./commit-faults";
 import { isDeadLettered } from "./dead-letters.guard";
 import { EventStreamHub } from "./event-stream";
-import { type BuildState, Draft, type TaskRunState, type TickReport } from "./run-machine";
+import { type BuildState, Draft, type TaskRunState, type TickReport, cloneState } from "./run-machine";
 import { type LeaseWrite, StaleLeaseError, loadLeased } from "./run-store";
 import { dispatchRun } from "./runner-dispatch";
 
@@ -82,7 +82,7 @@ export class RunnerSession {
   async step<T extends { next_wake_at: number | null }>(op: (d: Draft) => T, opts: { faulty?: boolean } = {}): Promise<RpcResult<T>> {
     if (!(await this.ensureLoaded())) return { ok: false, code: "build_not_found" };
     const now = Date.now();
-    const d = new Draft(structuredClone(this.state as BuildState), now);
+    const d = new Draft(cloneState(this.state as BuildState), now);
     let value: T;
     try {
       value = op(d);

@@ -96,6 +96,12 @@ export function mirrorEngine(s: BuildState, patch: Partial<EngineState>, extra: 
   s.metadata = { ...s.metadata, ...served };
 }
 
+/** A copy of the state for a Draft; the settings are never mutated (parsed once), so the copy shares them. */
+export function cloneState(s: BuildState): BuildState {
+  const { settings, ...rest } = s;
+  return { ...structuredClone(rest), settings };
+}
+
 /** SPEC RuntimeSession: bootstrapped at creation, running from the first tick, completed when the build ends. */
 export interface RuntimeSessionState {
   runtime_id: string;
