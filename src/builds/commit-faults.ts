@@ -7,7 +7,9 @@
  * from D1 once it answers again. And a create can be held at one of its steps
  * (`create_stall_at`), so the crash test (test/node/crash.test.ts) kills the server there.
  */
-import type { FaultInjection } from "../kernel/env";
+import type { Db, FaultInjection } from "../kernel/env";
+import type { Draft } from "./run-machine";
+import { type LeaseWrite, commitDraft, writeLease } from "./run-store";
 import { faultRoll } from "./simulated-runner";
 
 /** Epoch ms until which the build's runner sees D1 as unreachable (tests set it). */
@@ -49,4 +51,19 @@ export class CommitFaults {
     if (roll < f.commit_throw_rate + f.commit_lost_rate) return "lost";
     return null;
   }
+}
+
+/**
+ * Writes one step of a runner: its draft as one fenced batch, or only the lease when the step
+ * changed nothing. `faulty` steps (alarm ticks, which the runtime retries) go through the hook.
+ */
+export async function writeStep(db: Db, faults: CommitFaults, d: Draft, lease: LeaseWrite, opts: { created?: boolean; faulty?: boolean }): Promise<void> {
+  const id = d.state.build_id;
+  if (!d.changed && !opts.created) {
+    if (!opts.faulty || (await faults.before(id, "lease")) === null) await writeLease(db, id, lease);
+    return;
+  }
+  const fault = opts.faulty ? await faults.before(id, "commit") : null;
+  await commitDraft(db, d, lease, opts);
+  if (fault === "lost") throw new Error("fault_injected:d1_response_lost");
 }

@@ -11,7 +11,7 @@ import { isFinalTaskStatus } from "./builds.types";
 import { tryComputeLevels } from "../planning/levels";
 import {
   type CheckpointRow, type DebtRow, type Draft, type GateRow, type ReplanRow, type TaskRunState, type ViolationRow,
-  activeLevel, doneNodeIds, runningRuns,
+  activeLevel, doneNodeIds, mirrorEngine, runningRuns,
 } from "./run-machine";
 
 /** In-flight runs end when the build is aborted (their results would arrive after BUILD_FINISHED). */
@@ -86,7 +86,7 @@ export function replan(d: Draft, input: { action: ReplanAction; reason: string; 
     const dag: DagNode[] = [...s.nodes.map(({ node_id, title, agent, depends_on, gate, status }) => ({ node_id, title, agent, depends_on, gate, status })),
       ...input.replacement_nodes.map((n) => ({ ...n, status: "pending" as TaskStatus }))];
     const levels = d.replaceDag(dag, s.nodes);
-    s.metadata = { ...s.metadata, dag_levels: levels };
+    mirrorEngine(s, {}, { dag_levels: levels });
   }
   if (input.action === "ABORT" && s.status !== "completed" && s.status !== "aborted") {
     cancelInFlight(d, "build_aborted");

@@ -15,6 +15,7 @@ import { type Deps, authorizeBuild, getBuild, taskRunDto } from "./builds.servic
 import type { ReplanSuggestion } from "./control-actions";
 import type { CheckpointRow, DebtRow, GateRow, ReplanRow, TaskRunState, TickReport, ViolationRow } from "./run-machine";
 import { normaliseRunnerStatus } from "./simulated-runner";
+import { parseRunSettings } from "./engine/run-settings";
 import { openDeadLetterOf } from "./dead-letters.repo";
 
 type Reader = Pick<Deps, "db" | "principal">;
@@ -299,7 +300,7 @@ export async function buildReport(deps: Pick<Deps, "env" | "db" | "principal">, 
     build_id: buildId,
     status: build.status,
     repo_url: build.repo_url,
-    execution: build.metadata.runner_kind === "http" ? ("real" as const) : ("simulated" as const),
+    execution: parseRunSettings(build.metadata).runner_kind === "http" ? ("real" as const) : ("simulated" as const),
     findings_total: all.length,
     by_severity: bySeverity,
     by_node: byNode,

@@ -61,9 +61,9 @@ function errorText(err: unknown): string {
 // runner marks it in its storage at create (`markPoisoned`), so no tick has to read D1 for it.
 const POISON_KEY = "ops:test_poison_ticks";
 
-/** Called by the BuildRunner's create with the build's metadata. */
-export async function markPoisoned(storage: DurableObjectStorage, metadata: Record<string, unknown>): Promise<void> {
-  if (metadata.test_poison_ticks === true) await storage.put(POISON_KEY, true);
+/** Called by the BuildRunner's create with the build's run settings. */
+export async function markPoisoned(storage: DurableObjectStorage, settings: { test_poison_ticks: boolean }): Promise<void> {
+  if (settings.test_poison_ticks) await storage.put(POISON_KEY, true);
 }
 
 async function poisoned(io: GuardIo, h: AlarmHealth): Promise<boolean> {

@@ -4,6 +4,8 @@
  * the DO publishes after each commit; `lastSeq` de-duplicates the hand-over. Heartbeat comments
  * keep proxies from closing the connection; an idle subscriber gets `event: timeout`.
  */
+import type { Db } from "../kernel/env";
+import { getBuildRow, listEvents } from "./builds.repo";
 import type { BuildEvent } from "./run-machine";
 
 export interface StreamOptions {
@@ -31,6 +33,18 @@ const encoder = new TextEncoder();
 
 export function sseFrame(event: BuildEvent): string {
   return `id: ${event.seq}\nevent: ${event.event_type}\ndata: ${JSON.stringify(event)}\n\n`;
+}
+
+/** A build's stored events as a stream's source: pages of 500 for replay, the end after its terminal events. */
+export function d1EventSource(db: Db, buildId: string): Pick<StreamOptions, "loadPage" | "endsAt"> {
+  return {
+    loadPage: (a) => listEvents(db, buildId, a, 500),
+    endsAt: async (seq) => {
+      const row = await getBuildRow(db, buildId);
+      if (!row || (row.status !== "completed" && row.status !== "aborted")) return false;
+      return (await listEvents(db, buildId, seq, 1)).length === 0;
+    },
+  };
 }
 
 export class EventStreamHub {

@@ -1,8 +1,11 @@
 /**
  * Execution-policy pre-check (SPEC §4.8.3), run before any runtime adapter: required
  * capabilities, built-in and custom blocked commands, blocked roots and allow-lists. Pure: a
- * function of the build metadata, the node and the runner kind.
+ * function of the build's run settings, the node and the runner kind.
  */
+import { type NodePolicy, type RunSettings, forNode } from "./engine/run-settings";
+
+const NO_NODE_POLICY: NodePolicy = { required_capabilities: [], blocked_commands: [], blocked_paths: [], allowed_paths: [] };
 
 export interface PolicyDenial {
   code: "missing_capability" | "blocked_command" | "blocked_path" | "path_outside_allowlist";
@@ -100,10 +103,6 @@ export function commandInMetadata(metadata: Record<string, unknown>): string | n
   return null;
 }
 
-function strings(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string" && v.trim() !== "").map((v) => v.trim()) : [];
-}
-
 function record(value: unknown): Record<string, unknown> {
   return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
@@ -177,18 +176,14 @@ function under(path: string, root: string): boolean {
  * Returns the denial, or null when the node may run. `command` is the runner-side command the
  * node would run (`runnerCommand`), null when it runs none; every step is linear in its length.
  */
-export function precheckNode(input: { metadata: Record<string, unknown>; nodeId: string; command: string | null }): PolicyDenial | null {
-  const { metadata, nodeId } = input;
-  const nodePolicy = record(record(metadata.node_policy)[nodeId]);
-  const required = new Set([
-    ...strings(metadata.required_capabilities),
-    ...strings(record(metadata.node_required_capabilities)[nodeId]),
-    ...strings(nodePolicy.required_capabilities),
-  ]);
+export function precheckNode(input: { settings: RunSettings; nodeId: string; command: string | null }): PolicyDenial | null {
+  const { settings: p, nodeId } = input;
+  const nodePolicy = forNode(p.node_policy, nodeId) ?? NO_NODE_POLICY;
+  const required = new Set([...p.required_capabilities, ...(forNode(p.node_required_capabilities, nodeId) ?? []), ...nodePolicy.required_capabilities]);
   const command = input.command !== null && input.command.trim() !== "" ? input.command : null;
 
   if (required.size > 0) {
-    const available = new Set(strings(metadata.executor_capabilities ?? metadata.capabilities));
+    const available = new Set(p.executor_capabilities);
     const missing = [...required].filter((c) => !available.has(c)).sort();
     if (!available.has("*") && missing.length > 0) {
       return { code: "missing_capability", message: `Node '${nodeId}' missing required execution capability.`, command, details: { missing } };
@@ -199,17 +194,17 @@ export function precheckNode(input: { metadata: Record<string, unknown>; nodeId:
   const builtin = builtinBlockedRule(command);
   if (builtin) return { code: "blocked_command", message: "Command blocked by execution policy.", command, details: { rule: builtin } };
   const lowered = command.toLowerCase();
-  const custom = [...strings(nodePolicy.blocked_commands), ...strings(metadata.policy_blocked_commands)].find((t) => lowered.includes(t.toLowerCase()));
+  const custom = [...nodePolicy.blocked_commands, ...p.policy_blocked_commands].find((t) => lowered.includes(t.toLowerCase()));
   if (custom) return { code: "blocked_command", message: "Command blocked by custom node policy.", command, details: { term: custom } };
 
-  const root = typeof metadata.workspace_root === "string" && metadata.workspace_root.trim() ? metadata.workspace_root.trim() : DEFAULT_WORKSPACE_ROOT;
+  const root = p.workspace_root ?? DEFAULT_WORKSPACE_ROOT;
   const paths = referencedPaths(command, root);
-  const blockedRoots = [...strings(nodePolicy.blocked_paths), ...strings(metadata.policy_blocked_paths), ...DEFAULT_BLOCKED_ROOTS].map((p) => resolvePath(p, root));
+  const blockedRoots = [...nodePolicy.blocked_paths, ...p.policy_blocked_paths, ...DEFAULT_BLOCKED_ROOTS].map((p) => resolvePath(p, root));
   for (const p of paths) {
     const hit = blockedRoots.find((b) => under(p, b));
     if (hit) return { code: "blocked_path", message: "Command references a blocked path.", command, details: { path: p, blocked_root: hit } };
   }
-  const allow = [...strings(nodePolicy.allowed_paths), ...strings(metadata.policy_allowed_paths)].map((p) => resolvePath(p, root));
+  const allow = [...nodePolicy.allowed_paths, ...p.policy_allowed_paths].map((p) => resolvePath(p, root));
   if (allow.length > 0) {
     const outside = paths.find((p) => !allow.some((a) => under(p, a)));
     if (outside !== undefined) return { code: "path_outside_allowlist", message: "Command path is outside the node allowlist.", command, details: { path: outside, allowed: allow } };

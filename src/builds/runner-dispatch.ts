@@ -8,7 +8,7 @@ import { AppError } from "../kernel/errors";
 import { isoTimestamp, parseTimestamp } from "../lib/ids";
 import { resolveSecretValue } from "../security/secrets.service";
 import { allFindings } from "./builds.repo";
-import type { BuildState, TaskRunState } from "./run-machine";
+import { type BuildState, type TaskRunState, forNode } from "./run-machine";
 import { utf8 } from "../lib/crypto";
 import { type Dispatch, callbackKey, callbackToken, signStandardWebhook } from "./runner-protocol";
 
@@ -16,12 +16,6 @@ import { type Dispatch, callbackKey, callbackToken, signStandardWebhook } from "
 export class DispatchError extends Error {}
 
 const ACK_TIMEOUT_MS = 10_000;
-
-function nodeSecretNames(metadata: Record<string, unknown>, nodeId: string): string[] {
-  const map = metadata.node_secrets;
-  const list = map !== null && typeof map === "object" ? (map as Record<string, unknown>)[nodeId] : undefined;
-  return Array.isArray(list) ? list.filter((x): x is string => typeof x === "string" && x.trim() !== "") : [];
-}
 
 /**
  * The secret callback keys derive from: RUNNER_CALLBACK_SECRET, else the stream-token or JWT
@@ -44,7 +38,7 @@ export async function buildDispatch(env: Env, config: Config, state: BuildState 
   if (!node) throw new DispatchError("dispatch_node_unknown");
   const db = drizzle(env.DB);
   const secrets: Record<string, string> = {};
-  for (const name of nodeSecretNames(state.metadata, node.node_id)) {
+  for (const name of forNode(state.settings.node_secrets, node.node_id) ?? []) {
     try {
       secrets[name] = await resolveSecretValue({ db, config }, state.tenant_id, { name });
     } catch (err) {
@@ -89,5 +83,19 @@ export async function sendDispatch(config: Config, payload: Dispatch): Promise<R
     });
   } catch {
     throw new DispatchError("runner_unreachable");
+  }
+}
+
+/**
+ * Sends one run to the runner service (signed). The runner acknowledges at once; anything else
+ * (unreachable, non-2xx, no runner configured, a secret that cannot be opened) is the reason the
+ * run failed, which goes through the normal retry/fallback rules. Null: dispatched.
+ */
+export async function dispatchRun(env: Env, config: Config, state: BuildState | null, run: TaskRunState): Promise<string | null> {
+  try {
+    const res = await sendDispatch(config, await buildDispatch(env, config, state, run));
+    return res.ok ? null : `dispatch_rejected:${res.status}`;
+  } catch (err) {
+    return err instanceof DispatchError ? err.message : "dispatch_failed";
   }
 }

@@ -6,6 +6,7 @@
  * tick under at-least-once alarms is deterministic.
  */
 import type { TaskStatus } from "./builds.types";
+import { type RunSettings, runnerOverrideOf } from "./engine/run-settings";
 
 /** A finding a runner reports (issue 7); severity is normalised on ingest. */
 export interface FindingInput {
@@ -34,35 +35,7 @@ export interface RunnerResult {
   metadata: Record<string, unknown>;
 }
 
-const COMPLETED = new Set(["ok", "pass", "success", "completed", "done"]);
-const FAILED = new Set(["fail", "failed", "error", "errored"]);
-const SKIPPED = new Set(["skip", "skipped"]);
-
-/** Status normalisation of SPEC §4.8.3: unknown or missing → completed. */
-export function normaliseRunnerStatus(value: unknown): RunnerResult["status"] {
-  const s = typeof value === "string" ? value.trim().toLowerCase() : "";
-  if (FAILED.has(s)) return "failed";
-  if (SKIPPED.has(s)) return "skipped";
-  if (COMPLETED.has(s)) return "completed";
-  return "completed";
-}
-
-function asRecord(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
-
-function nonEmptyString(value: unknown): string | undefined {
-  return typeof value === "string" && value.trim() !== "" ? value : undefined;
-}
-
-function finiteNumber(value: unknown): number | undefined {
-  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
-}
-
-/** The per-node override object `metadata.runner_results[node_id]`. */
-export function runnerOverride(metadata: Record<string, unknown>, nodeId: string): Record<string, unknown> {
-  return asRecord(asRecord(metadata.runner_results)[nodeId]);
-}
+export { normaliseRunnerStatus } from "./engine/run-settings";
 
 /**
  * The label of every simulated result (events, runner logs, the `runner` metric label, reports,
@@ -73,37 +46,32 @@ export function runnerOverride(metadata: Record<string, unknown>, nodeId: string
 export const SIMULATED = "simulated";
 
 /** How long the simulated node takes: override, else build-level `simulated_duration_ms`, else 250. */
-export function simulatedDurationMs(metadata: Record<string, unknown>, nodeId: string): number {
-  const override = runnerOverride(metadata, nodeId);
-  const d = finiteNumber(override.duration_ms) ?? finiteNumber(metadata.simulated_duration_ms) ?? 250;
-  return Math.max(0, d);
+export function simulatedDurationMs(settings: RunSettings, nodeId: string): number {
+  return Math.max(0, runnerOverrideOf(settings, nodeId).duration_ms ?? settings.simulated_duration_ms ?? 250);
 }
+
+const nonEmpty = (v: string | null | undefined): string | undefined => (typeof v === "string" && v.trim() !== "" ? v : undefined);
 
 export function simulateNode(input: {
   buildId: string;
-  metadata: Record<string, unknown>;
+  settings: RunSettings;
   nodeId: string;
   agent: string;
   attempt: number;
 }): RunnerResult {
-  const { metadata, nodeId } = input;
-  const override = runnerOverride(metadata, nodeId);
-  const seq = Array.isArray(override.status_sequence) ? override.status_sequence : [];
-  const errSeq = Array.isArray(override.error_sequence) ? override.error_sequence : [];
+  const { settings, nodeId } = input;
+  const override = runnerOverrideOf(settings, nodeId);
   const idx = input.attempt - 1;
-  const rawStatus = idx >= 0 && idx < seq.length ? seq[idx] : override.status;
-  const rawError = idx >= 0 && idx < errSeq.length ? errSeq[idx] : override.error;
-  const status = normaliseRunnerStatus(rawStatus);
-  const runner = SIMULATED;
-  const exitOverride = finiteNumber(override.exit_code);
+  const status = idx >= 0 && idx < override.status_sequence.length ? override.status_sequence[idx]! : override.status;
+  const error = idx >= 0 && idx < override.error_sequence.length ? override.error_sequence[idx]! : override.error;
   return {
     status,
-    error: status === "failed" && rawError !== undefined && rawError !== null && rawError !== "" ? String(rawError) : null,
-    duration_ms: simulatedDurationMs(metadata, nodeId),
-    runner,
-    workspace_id: nonEmptyString(override.workspace_id) ?? nonEmptyString(metadata.workspace_id) ?? `simulated-${input.buildId}`,
-    message: nonEmptyString(override.message) ?? `simulated ${nodeId}: nothing executed`,
-    metadata: { exit_code: exitOverride ?? (status === "failed" ? 1 : 0), agent: input.agent, execution_mode: "simulated" },
+    error: status === "failed" ? error : null,
+    duration_ms: simulatedDurationMs(settings, nodeId),
+    runner: SIMULATED,
+    workspace_id: nonEmpty(override.workspace_id) ?? nonEmpty(settings.workspace_id) ?? `simulated-${input.buildId}`,
+    message: override.message ?? `simulated ${nodeId}: nothing executed`,
+    metadata: { exit_code: override.exit_code ?? (status === "failed" ? 1 : 0), agent: input.agent, execution_mode: "simulated" },
   };
 }
 

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { builtinBlockedRule, commandInMetadata, precheckNode, referencedPaths, runnerCommand, shellSplit } from "../../src/builds/execution-policy";
+import { parseRunSettings } from "../../src/builds/engine/run-settings";
 
 const ROOT = "/home/daytona/repo";
-const check = (metadata: Record<string, unknown>, command: string | null = null) => precheckNode({ metadata, nodeId: "n", command })?.code ?? null;
+const check = (metadata: Record<string, unknown>, command: string | null = null) => precheckNode({ settings: parseRunSettings(metadata), nodeId: "n", command })?.code ?? null;
 
 describe("shellSplit / referencedPaths", () => {
   it("splits quotes and control tokens", () => {
@@ -44,8 +45,8 @@ describe("precheckNode", () => {
   });
 
   it("reports the right messages and the rule", () => {
-    expect(precheckNode({ metadata: { required_capabilities: ["x"] }, nodeId: "scan", command: null })?.message).toBe("Node 'scan' missing required execution capability.");
-    const denial = precheckNode({ metadata: {}, nodeId: "n", command: "rm -rf /" });
+    expect(precheckNode({ settings: parseRunSettings({ required_capabilities: ["x"] }), nodeId: "scan", command: null })?.message).toBe("Node 'scan' missing required execution capability.");
+    const denial = precheckNode({ settings: parseRunSettings({}), nodeId: "n", command: "rm -rf /" });
     expect(denial?.message).toBe("Command blocked by execution policy.");
     expect(denial?.details).toEqual({ rule: "rm -rf" });
   });
@@ -77,7 +78,7 @@ describe("built-in rules are linear (issue 15 item 7)", () => {
 
   it("the whole pre-check on a 256 KiB command with many paths", () => {
     const command = fill("cat ", "./src/a/b ", " ./lib/x");
-    const denial = precheckNode({ metadata: { policy_allowed_paths: ["src"] }, nodeId: "n", command });
+    const denial = precheckNode({ settings: parseRunSettings({ policy_allowed_paths: ["src"] }), nodeId: "n", command });
     expect(denial).toMatchObject({ code: "path_outside_allowlist", details: { path: `${ROOT}/lib/x` } });
     expect(referencedPaths(command, ROOT)).toHaveLength(Math.ceil((SIZE - 4) / 10) + 1);
   });

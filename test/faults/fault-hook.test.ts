@@ -5,6 +5,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { faultRoll, simulateNode, withNodeFault } from "../../src/builds/simulated-runner";
+import { parseRunSettings } from "../../src/builds/engine/run-settings";
 import { Draft, createBuild, tick } from "../../src/builds/run-machine";
 import { deterministicDag } from "../../src/planning/planner";
 import { loadConfig } from "../../src/kernel/env";
@@ -21,7 +22,7 @@ describe("faultRoll / withNodeFault", () => {
     let failed = 0;
     const n = 20_000;
     for (let i = 0; i < n; i++) {
-      const ok = simulateNode({ buildId: `build-${i % 97}`, metadata: {}, nodeId: `node-${i}`, agent: "scanner", attempt: 1 + (i % 5) });
+      const ok = simulateNode({ buildId: `build-${i % 97}`, settings: parseRunSettings({}), nodeId: `node-${i}`, agent: "scanner", attempt: 1 + (i % 5) });
       const r = withNodeFault(ok, { node_failure_rate: 0.3, seed: 11 }, `build-${i % 97}`, `node-${i}`, 1 + (i % 5));
       if (r.status === "failed") {
         failed++;
@@ -34,9 +35,9 @@ describe("faultRoll / withNodeFault", () => {
   });
 
   it("leaves a result alone at rate 0 and never turns a failure into a success", () => {
-    const ok = simulateNode({ buildId: "b", metadata: {}, nodeId: "n", agent: "a", attempt: 1 });
+    const ok = simulateNode({ buildId: "b", settings: parseRunSettings({}), nodeId: "n", agent: "a", attempt: 1 });
     expect(withNodeFault(ok, { node_failure_rate: 0, seed: 1 }, "b", "n", 1)).toBe(ok);
-    const failed = simulateNode({ buildId: "b", metadata: { runner_results: { n: { status: "failed", error: "boom" } } }, nodeId: "n", agent: "a", attempt: 1 });
+    const failed = simulateNode({ buildId: "b", settings: parseRunSettings({ runner_results: { n: { status: "failed", error: "boom" } } }), nodeId: "n", agent: "a", attempt: 1 });
     expect(withNodeFault(failed, { node_failure_rate: 1, seed: 1 }, "b", "n", 1)).toBe(failed);
   });
 
