@@ -2633,6 +2633,8 @@ export interface components {
                 profile_name: string | null;
                 release_ready: boolean;
                 score: number | null;
+                /** @description Simulated runs the campaign report listed but did not count. */
+                simulated_runs?: number;
                 /** @enum {string} */
                 source: "campaign" | "asserted";
             };
