@@ -4,6 +4,10 @@
  * Draft, the fault hook's tick roll, and the finish announcement of a draft. The DO
  * (build-runner.do.ts) loads, calls these, persists, publishes and re-arms.
  */
+import { buildFindings } from "../findings/findings.repo";
+import { computeBaseline } from "../findings/findings.service";
+import { fingerprintFindings } from "../findings/fingerprint";
+import type { Db } from "../kernel/env";
 import type { Config } from "../kernel/env";
 import { isoTimestamp, parseTimestamp } from "../lib/ids";
 import type { BuildFinished } from "./build-hooks";
@@ -79,4 +83,29 @@ export function finishOf(d: Draft): Omit<BuildFinished, "findings_total"> | null
     final_status: finished.payload.final_status as BuildFinished["final_status"], metadata: s.metadata, created_at: s.created_at,
     finished_at: finished.timestamp, duration_ms: Math.max(0, parseTimestamp(finished.timestamp) - parseTimestamp(s.created_at)),
   };
+}
+
+/**
+ * Before a draft commits (issue 16): its new findings get their fingerprints (async Web Crypto,
+ * so outside the pure engine), and a draft that finishes the build as completed or failed gets
+ * its baseline — each finding's state against the previous finished scan of the repository and
+ * branch, and the summary — committed in the same batch.
+ */
+export async function prepareFindings(db: Db, d: Draft): Promise<void> {
+  if (d.findings.length > 0) {
+    const printed = await fingerprintFindings(d.findings);
+    d.findings.forEach((f, i) => {
+      f.fingerprint = printed[i]?.fingerprint ?? null;
+    });
+  }
+  const s = d.state;
+  if (!finishOf(d) || (s.status !== "completed" && s.status !== "failed")) return;
+  const stored = await buildFindings(db, s.build_id);
+  const current = [
+    ...stored.map((f) => ({ findingId: f.findingId, fingerprint: f.fingerprint, severity: f.severity })),
+    ...d.findings.map((f) => ({ findingId: f.finding_id, fingerprint: f.fingerprint, severity: f.severity })),
+  ];
+  const subject = { buildId: s.build_id, tenantId: s.tenant_id, repoUrl: s.repo_url, createdAt: s.created_at, real: s.settings.runner_kind === "http" };
+  const { states, summary } = await computeBaseline(db, subject, current);
+  d.baseline = { states, summary };
 }

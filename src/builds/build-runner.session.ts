@@ -90,6 +90,7 @@ export class RunnerSession {
       if (err instanceof AppError) return { ok: false, code: err.code, detail: err.detail };
       throw err;
     }
+    await core.prepareFindings(this.db, d);
     const active = core.isActive(d.state);
     const write = () => writeStep(this.db, this.faults, d, this.leaseAt(now, this.epoch as number, active), opts);
     try {

@@ -4,7 +4,12 @@
  * (see db/schema.ts). Only the BuildRunner DO writes through it; reads for the API are in
  * builds.repo.ts.
  */
-import { and, asc, eq, getTableColumns, sql } from "drizzle-orm";
+import { normaliseSeverity } from "../findings/finding";
+import { stateStatements } from "../findings/findings.repo";
+import { topFindings } from "../findings/gate";
+import { emptyTally } from "./engine/findings-tally";
+import type { FindingTally, TallyFinding } from "./engine/run-state";
+import { and, asc, desc, eq, getTableColumns, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import * as t from "../db/schema";
@@ -39,7 +44,7 @@ export interface LeaseWrite {
 
 /** Loads the full run state of a build, or null when it does not exist. */
 export async function loadBuildState(db: Db, buildId: string): Promise<BuildState | null> {
-  const [builds, nodes, runs, maxSeq, debts, violations, sessions] = await db.batch([
+  const [builds, nodes, runs, maxSeq, debts, violations, sessions, severities, top] = await db.batch([
     db.select().from(t.builds).where(eq(t.builds.buildId, buildId)),
     db.select().from(t.buildNodes).where(eq(t.buildNodes.buildId, buildId)).orderBy(asc(t.buildNodes.position)),
     db.select().from(t.taskRuns).where(eq(t.taskRuns.buildId, buildId)).orderBy(asc(t.taskRuns.eventSeq)),
@@ -47,6 +52,12 @@ export async function loadBuildState(db: Db, buildId: string): Promise<BuildStat
     db.select().from(t.debtItems).where(eq(t.debtItems.buildId, buildId)).orderBy(asc(t.debtItems.eventSeq)),
     db.select().from(t.policyViolations).where(eq(t.policyViolations.buildId, buildId)).orderBy(asc(t.policyViolations.eventSeq)),
     db.select().from(t.runtimeSessions).where(eq(t.runtimeSessions.buildId, buildId)),
+    // The findings tally (engine/findings-tally.ts): counts by severity and the most severe few.
+    db.select({ severity: t.findings.severity, n: sql<number>`count(*)` }).from(t.findings).where(eq(t.findings.buildId, buildId)).groupBy(t.findings.severity),
+    db.select({
+      severity: t.findings.severity, category: t.findings.category, title: t.findings.title, file: t.findings.file, line: t.findings.line,
+      rule_id: t.findings.ruleId, tool: t.findings.tool,
+    }).from(t.findings).where(eq(t.findings.buildId, buildId)).orderBy(desc(t.findings.severityRank), asc(t.findings.eventSeq)).limit(20),
   ]);
   const b = builds[0];
   const rt = sessions[0];
@@ -74,7 +85,15 @@ export async function loadBuildState(db: Db, buildId: string): Promise<BuildStat
       metadata: rt.metadata, created_at: rt.createdAt, updated_at: rt.updatedAt,
     },
     next_seq: (maxSeq[0]?.seq ?? 0) + 1,
+    findings: tallyOf(severities, top),
   };
+}
+
+function tallyOf(severities: { severity: string; n: number }[], top: TallyFinding[]): FindingTally {
+  const tally = emptyTally();
+  for (const r of severities) tally.counts[normaliseSeverity(r.severity)] += r.n;
+  tally.top = topFindings(top, 5);
+  return tally;
 }
 
 /** Takes the lease: a new epoch for this writer. Returns the epoch, or null if the build is gone. */
@@ -201,8 +220,14 @@ export async function commitDraft(db: Db, d: Draft, lease: LeaseWrite, opts: { c
   })));
   pushInserts(db, stmts, t.findings, d.findings.map((f) => ({
     findingId: f.finding_id, buildId: id, nodeId: f.node_id, taskRunId: f.task_run_id, severity: f.severity, severityRank: f.severity_rank,
-    category: f.category, title: f.title, detail: f.detail, file: f.file, line: f.line, eventSeq: f.event_seq, createdAt: f.created_at,
+    category: f.category, title: f.title, detail: f.detail, file: f.file, line: f.line, ruleId: f.rule_id, tool: f.tool, snippet: f.snippet,
+    endLine: f.end_line, columnNumber: f.column, fingerprint: f.fingerprint, eventSeq: f.event_seq, createdAt: f.created_at,
   })));
+  // A finished build's baseline (states of its findings, its summary) commits with the finish.
+  if (d.baseline) {
+    stmts.push(...(stateStatements(db, d.baseline.states) as BatchItem<"sqlite">[]));
+    stmts.push(db.update(t.builds).set({ findingsSummary: d.baseline.summary }).where(eq(t.builds.buildId, id)));
+  }
   pushInserts(db, stmts, t.runtimeMetrics, d.metrics.map((m) => ({
     metricId: m.metric_id, buildId: id, runtimeId: s.runtime.runtime_id, metric: m.metric, value: m.value, tags: m.tags, fields: m.fields, emittedAt: m.emitted_at,
   })));

@@ -70,7 +70,7 @@ export interface BaselineSubject {
  * are gone (`fixed`) and the summary stored on the build. Findings without a fingerprint (rows
  * from before fingerprints) get no state.
  */
-export async function computeBaseline(db: Db, build: BaselineSubject, current: readonly repo.FindingRow[]) {
+export async function computeBaseline(db: Db, build: BaselineSubject, current: readonly BaselineFinding[]) {
   const baselineId = await repo.baselineBuildId(db, build);
   const previous = baselineId ? (await repo.buildFindings(db, baselineId)).filter(hasFingerprint) : null;
   const diff = diffBaseline(current.filter(hasFingerprint), previous);
@@ -79,7 +79,14 @@ export async function computeBaseline(db: Db, build: BaselineSubject, current: r
   return { states, fixed: diff.fixed, baseline_build_id: baselineId, summary: summarize(withStates, diff.fixed, baselineId) };
 }
 
-const hasFingerprint = (f: repo.FindingRow): f is repo.FindingRow & { fingerprint: string } => f.fingerprint !== null;
+/** What a baseline needs of a finding. */
+export interface BaselineFinding {
+  findingId: string;
+  fingerprint: string | null;
+  severity: string;
+}
+
+const hasFingerprint = <F extends { fingerprint: string | null }>(f: F): f is F & { fingerprint: string } => f.fingerprint !== null;
 
 /** The findings of the build compared against that are gone now (from the stored summary's baseline). */
 export async function fixedFindings(db: Db, buildId: string, summary: FindingsSummary | null) {

@@ -88,6 +88,20 @@ export function evaluateGate<F extends ScanFinding & { state?: FindingState | nu
   const inScope = t.scope === "new" ? findings.filter((f) => f.state !== "unchanged") : [...findings];
   const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
   for (const f of inScope) counts[normaliseSeverity(f.severity)]++;
+  return evaluateCounts(counts, inScope, t);
+}
+
+/**
+ * The decision from counts by severity and candidate top findings (the run machine keeps a
+ * tally, not every finding): `candidates` must include the most severe findings counted.
+ */
+export function evaluateCounts<F extends ScanFinding>(
+  counts: Readonly<Record<Severity, number>>,
+  candidates: readonly F[],
+  thresholds: FindingThresholdsInput | FindingThresholds = {},
+): GateDecision<F> {
+  const t = FindingThresholds.parse(thresholds);
+  const total = SEVERITIES.reduce((n, s) => n + (counts[s] ?? 0), 0);
   const breaches: GateDecision["breaches"] = [];
   for (const s of SEVERITIES) {
     const max = t[MAX_KEY[s]];
@@ -95,13 +109,13 @@ export function evaluateGate<F extends ScanFinding & { state?: FindingState | nu
   }
   const verdict: GateVerdict = breaches.length ? "FAIL" : "PASS";
   const breached = new Set(breaches.map((b) => b.severity));
-  const top = topFindings(verdict === "FAIL" ? inScope.filter((f) => breached.has(normaliseSeverity(f.severity))) : inScope, 5);
+  const top = topFindings(verdict === "FAIL" ? candidates.filter((f) => breached.has(normaliseSeverity(f.severity))) : candidates, 5);
   const parts = SEVERITIES.filter((s) => t[MAX_KEY[s]] !== null || counts[s] > 0).map((s) => {
     const max = t[MAX_KEY[s]];
     return `${counts[s]} ${s}${max !== null ? ` (max ${max})` : ""}`;
   });
   const scope = t.scope === "new" ? " new" : "";
-  const what = inScope.length === 0 ? `no${scope} findings` : `${inScope.length}${scope} finding${inScope.length === 1 ? "" : "s"}: ${parts.join(", ")}`;
+  const what = total === 0 ? `no${scope} findings` : `${total}${scope} finding${total === 1 ? "" : "s"}: ${parts.join(", ")}`;
   const reason = `${verdict}: ${what}${top.length ? `; top: ${top.map(describeFinding).join("; ")}` : ""}`;
-  return { verdict, reason, counts, breaches, top, scope: t.scope };
+  return { verdict, reason, counts: { ...counts }, breaches, top, scope: t.scope };
 }

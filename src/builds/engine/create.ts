@@ -1,6 +1,7 @@
 /**
  * Creation of a build run (SPEC §4.7): the initial state and the Draft of its first batch.
  */
+import { emptyTally } from "./findings-tally";
 import type { DagNode } from "../builds.types";
 import { isoTimestamp } from "../../lib/ids";
 import { Draft } from "./draft";
@@ -29,7 +30,7 @@ export function createBuild(input: CreateInput, now: number): Draft {
     repo_url: input.repo_url, objective: input.objective, status: "pending", scan_mode: input.scan_mode,
     metadata: { ...input.metadata, dag_levels: levels, level_cursor: 0 },
     settings, engine: { ...engineStateOf(input.metadata), level_cursor: 0 },
-    created_at: ts, updated_at: ts, nodes, task_runs: [], debt_items: [], policy_violations: [], next_seq: 1,
+    created_at: ts, updated_at: ts, nodes, task_runs: [], debt_items: [], policy_violations: [], next_seq: 1, findings: emptyTally(),
     runtime: {
       // The sandbox the nodes run in: the runner's bubblewrap profile, or none (simulated; issue 15).
       runtime_id: input.runtime_id, status: "bootstrapped", sandbox_profile: adapterOf(settings) === "http" ? "runner-bubblewrap" : "simulated", created_at: ts, updated_at: ts,

@@ -3,6 +3,8 @@
  * written. Operations append events with consecutive `seq`. The BuildRunner opens one on its
  * loaded state, applies a tick or a control action, and commits it as one D1 batch.
  */
+import type { FindingsSummary } from "../../findings/baseline";
+import type { FindingState } from "../../findings/finding";
 import type { AuditEntry } from "../../audit/audit";
 import { type BuildStatus, type DagNode, type GateDecisionStatus, type GateType, type ReplanAction, type TaskStatus, type TransitionSource, canTransition } from "../builds.types";
 import { isoTimestamp, newId } from "../../lib/ids";
@@ -26,6 +28,8 @@ export class Draft {
   readonly violations: ViolationRow[] = [];
   readonly metrics: MetricRow[] = [];
   readonly findings: FindingRow[] = [];
+  /** Set by the runner session when this draft finishes the build (issue 16): committed with it. */
+  baseline: { states: ReadonlyMap<string, FindingState>; summary: FindingsSummary } | null = null;
   /** Audit log entries of the operator action this draft applies (src/audit), committed in its batch. */
   readonly audit: AuditEntry[] = [];
   sessionTouched = false;

@@ -5,10 +5,11 @@
  */
 import { isoTimestamp, newId, parseTimestamp } from "../../lib/ids";
 import type { PolicyDenial } from "../execution-policy";
-import { encodeDetail } from "../../findings/detail-envelope";
+import { SEVERITY_RANK, normaliseSeverity } from "../../findings/finding";
 import type { FindingInput, RunnerResult } from "../simulated-runner";
 import type { Draft } from "./draft";
 import { handleFailure } from "./failure";
+import { policyGate, tallyFinding } from "./findings-tally";
 import type { BuildState, FindingRow, TaskRunState } from "./run-state";
 import { adapterOf, runnerOverrideOf } from "./run-settings";
 
@@ -20,13 +21,13 @@ export function httpFailure(run: TaskRunState, agent: string, now: number, error
   };
 }
 
-const SEVERITY_RANKS: Record<string, number> = { critical: 4, high: 3, medium: 2, low: 1, info: 0 };
-
 function findingRow(f: FindingInput, run: TaskRunState, seq: number, ts: string): FindingRow {
-  const severity = f.severity.trim().toLowerCase() in SEVERITY_RANKS ? f.severity.trim().toLowerCase() : "info";
+  const severity = normaliseSeverity(f.severity);
   return {
-    finding_id: newId(), node_id: run.node_id, task_run_id: run.task_run_id, severity, severity_rank: SEVERITY_RANKS[severity] ?? 0,
-    category: f.category, title: f.title, detail: encodeDetail(f), file: f.file ?? null, line: f.line ?? null, event_seq: seq, created_at: ts,
+    finding_id: newId(), node_id: run.node_id, task_run_id: run.task_run_id, severity, severity_rank: SEVERITY_RANK[severity],
+    category: f.category, title: f.title, detail: f.detail ?? "", file: f.file ?? null, line: f.line ?? null,
+    rule_id: f.rule_id ?? null, tool: f.tool ?? null, snippet: f.snippet ?? null, end_line: f.end_line ?? null, column: f.column ?? null,
+    fingerprint: null, event_seq: seq, created_at: ts,
   };
 }
 
@@ -56,7 +57,11 @@ export function applyResult(d: Draft, run: TaskRunState, result: RunnerResult, d
     workspace_id: result.workspace_id, status: result.status, message: result.message, started_at: run.started_at,
     finished_at: finishedAt, duration_ms: result.duration_ms, error: result.error, metadata: result.metadata, event_seq: ev.seq,
   });
-  for (const f of result.findings ?? []) d.findings.push(findingRow(f, run, ev.seq, d.ts));
+  for (const f of result.findings ?? []) {
+    const row = findingRow(f, run, ev.seq, d.ts);
+    d.findings.push(row);
+    tallyFinding(s.findings, row);
+  }
   const node = s.nodes.find((n) => n.node_id === run.node_id);
   const running = s.status === "running";
 
@@ -78,6 +83,14 @@ export function applyResult(d: Draft, run: TaskRunState, result: RunnerResult, d
   }
   d.finishTask(run, result.status, null, "runtime_tick", finishedAt);
   if (running && node?.gate && result.status === "completed") {
-    d.gate(node.gate, "PASS", "runtime_auto_pass", node.node_id, "runtime_tick");
+    if (node.gate !== "POLICY_GATE") {
+      d.gate(node.gate, "PASS", "runtime_auto_pass", node.node_id, "runtime_tick");
+      return;
+    }
+    // The POLICY_GATE decides from the build's findings (issue 16); a FAIL fails the build, and
+    // only an operator's gate decision with a reason (audited) can waive it before a resume.
+    const decision = policyGate(s);
+    d.gate("POLICY_GATE", decision.verdict, `findings:${decision.reason}`.slice(0, 1000), node.node_id, "runtime_tick");
+    if (decision.verdict === "FAIL" && d.transition("failed", "POLICY_GATE:findings", "gate")) d.finished("failed");
   }
 }

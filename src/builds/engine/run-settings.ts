@@ -7,6 +7,7 @@
  * Parsed at creation and when the runner loads a build from D1; pure.
  */
 import { z } from "zod";
+import { DEFAULT_FINDING_THRESHOLDS, FindingThresholds } from "../../findings/gate";
 import { type RetryPolicy, DEFAULT_RETRY_POLICY } from "./retry-policy";
 
 type Rec = Record<string, unknown>;
@@ -164,6 +165,15 @@ export const RunSettingsSchema = z.object({
   node_secrets: field((v) => byNode(v, (x) => (Array.isArray(x) ? x.filter((s): s is string => typeof s === "string" && s.trim() !== "") : []), "any")),
   /** Development/test seam: every tick of the build throws (dead-letters.guard.ts). */
   test_poison_ticks: field((v) => v === true),
+  /**
+   * The POLICY_GATE's finding thresholds (issue 16; src/findings/gate.ts): any critical or more
+   * than 5 high fail it by default. Malformed thresholds are refused at creation, so a stored
+   * value always parses; the defaults stand in otherwise.
+   */
+  finding_thresholds: field((v) => {
+    const parsed = FindingThresholds.safeParse(v ?? {});
+    return parsed.success ? parsed.data : DEFAULT_FINDING_THRESHOLDS;
+  }),
 });
 
 export type RunSettings = z.infer<typeof RunSettingsSchema>;

@@ -3,6 +3,7 @@
  * nodes, task runs and runtime session, the rows a Draft records, and views derived from them
  * (done nodes, running runs, the active level). Read by every engine module, the repo and the DO.
  */
+import type { Severity } from "../../findings/finding";
 import type { BuildStatus, DagNode, GateDecisionStatus, GateType, ReplanAction, TaskStatus, TransitionSource } from "../builds.types";
 import { isDoneTaskStatus } from "../builds.types";
 import { computeLevels } from "../../planning/levels";
@@ -61,6 +62,7 @@ export interface BuildState {
   runtime: RuntimeSessionState;
   /** The seq the next event gets (events start at 1). */
   next_seq: number;
+  findings: FindingTally;
 }
 
 /**
@@ -125,7 +127,27 @@ export interface GateRow { decision_id: string; gate: GateType; status: GateDeci
 export interface ReplanRow { decision_id: string; action: ReplanAction; reason: string; source: string; replacement_nodes: DagNode[]; event_seq: number; created_at: string }
 export interface DebtRow { debt_id: string; node_id: string; summary: string; severity: string; event_seq: number; created_at: string }
 export interface ViolationRow { violation_id: string; code: string; message: string; source: string; blocking: boolean; event_seq: number; created_at: string }
-export interface FindingRow { finding_id: string; node_id: string; task_run_id: string; severity: string; severity_rank: number; category: string; title: string; detail: string; file: string | null; line: number | null; event_seq: number; created_at: string }
+export interface FindingRow {
+  finding_id: string; node_id: string; task_run_id: string; severity: string; severity_rank: number; category: string; title: string;
+  detail: string; file: string | null; line: number | null; rule_id: string | null; tool: string | null; snippet: string | null;
+  end_line: number | null; column: number | null;
+  /** Set by the runner session before the commit (src/findings/fingerprint.ts is async). */
+  fingerprint: string | null;
+  event_seq: number; created_at: string;
+}
+
+/** A finding as the tally keeps it: what the gate's reason names. */
+export type TallyFinding = Pick<FindingRow, "severity" | "category" | "title" | "file" | "line" | "rule_id" | "tool">;
+
+/**
+ * The build's findings so far, as the POLICY_GATE needs them (issue 16): counts by severity and
+ * the most severe few. Kept with the run state (a load recounts it from D1), so deciding the gate
+ * reads nothing.
+ */
+export interface FindingTally {
+  counts: Record<Severity, number>;
+  top: TallyFinding[];
+}
 export interface MetricRow { metric_id: string; metric: string; value: number; tags: Record<string, string>; fields: Record<string, unknown>; emitted_at: string }
 export interface CheckpointRow { checkpoint_id: string; status: BuildStatus; reason: string; event_cursor: number; created_at: string }
 export interface RunnerLogRow {
