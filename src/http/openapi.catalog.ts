@@ -7,7 +7,17 @@
  */
 import type { z } from "zod";
 import type { ErrorCode } from "../kernel/errors";
-import * as R from "./openapi.responses";
+import * as audit from "../audit/audit.schemas";
+import * as builds from "../builds/builds.schemas";
+import * as deadLetters from "../builds/dead-letters.schemas";
+import * as dev from "../dev/dev.schemas";
+import * as planning from "../planning/planning.schemas";
+import * as program from "../program/program.schemas";
+import * as secrets from "../security/secrets.schemas";
+import * as webhooks from "../security/webhooks.schemas";
+import * as edge from "./http.schemas";
+
+const R = { ...audit, ...builds, ...deadLetters, ...dev, ...planning, ...program, ...secrets, ...webhooks, ...edge };
 
 export type Auth =
   | "bearer" // Authorization: Bearer <user JWT>

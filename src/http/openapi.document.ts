@@ -13,7 +13,7 @@ import type { AppEnv } from "../kernel/env";
 import { type ErrorCode, codeToStatus } from "../kernel/errors";
 import { ALIAS_DEPRECATED_AT, ALIAS_SUNSET, canonicalOfAlias } from "../lib/deprecation";
 import { type Auth, ROUTE_DOCS, type ResponseDoc, type RouteDoc, TAGS } from "./openapi.catalog";
-import { RESPONSE_SCHEMAS } from "./openapi.responses";
+import { responseSchemas } from "../kernel/api-schemas";
 import { type RequestTarget, type ValidationMeta, middlewareMeta } from "../kernel/route-meta";
 
 type Json = Record<string, unknown>;
@@ -90,7 +90,6 @@ function problemResponses(codes: Iterable<ErrorCode>): Json {
 }
 
 interface Registries {
-  responseNames: Map<z.ZodType, string>;
   requests: z.core.$ZodRegistry<{ id: string }>;
   requestNames: Map<z.ZodType, string>;
 }
@@ -103,7 +102,7 @@ function responseObject(r: ResponseDoc, reg: Registries, alias: boolean): Json {
   if (Object.keys(headers).length > 0) out.headers = headers;
   if (r.mediaType) out.content = { [r.mediaType]: { schema: { type: "string" } } };
   else if (r.schema) {
-    const name = reg.responseNames.get(r.schema);
+    const name = responseSchemas.get(r.schema)?.id;
     out.content = { "application/json": { schema: name ? { $ref: SCHEMA_REF(name) } : stripMeta(z.toJSONSchema(r.schema, { ...jsonSchemaOptions, io: "output" })) } };
   }
   return out;
@@ -222,7 +221,6 @@ export function openApiDocument(app: Hono<AppEnv>): Json {
   if (hit) return hit;
   const routes = servedRoutes(app);
   const reg: Registries = {
-    responseNames: new Map(Object.entries(RESPONSE_SCHEMAS).map(([name, s]) => [s as z.ZodType, name])),
     requests: z.registry<{ id: string }>(),
     requestNames: new Map(),
   };
@@ -243,12 +241,10 @@ export function openApiDocument(app: Hono<AppEnv>): Json {
   for (const key of Object.keys(ROUTE_DOCS)) if (!used.has(key)) problems.push(`catalogue entry "${key}" has no route`);
   if (problems.length > 0) throw new Error(`OpenAPI document: ${problems.join("; ")}`);
 
-  const responseRegistry = z.registry<{ id: string }>();
-  for (const [schema, name] of reg.responseNames) responseRegistry.add(schema, { id: name });
-  const responseSchemas = (z.toJSONSchema(responseRegistry, { ...jsonSchemaOptions, io: "output" }) as { schemas: Record<string, unknown> }).schemas;
+  const responses = (z.toJSONSchema(responseSchemas, { ...jsonSchemaOptions, io: "output" }) as { schemas: Record<string, unknown> }).schemas;
   const requestSchemas = (z.toJSONSchema(reg.requests, { ...jsonSchemaOptions, io: "input" }) as { schemas: Record<string, unknown> }).schemas;
   const schemas: Record<string, Json> = {};
-  for (const [name, s] of Object.entries({ ...responseSchemas, ...requestSchemas }).sort(([a], [b]) => a.localeCompare(b))) schemas[name] = stripMeta(s);
+  for (const [name, s] of Object.entries({ ...responses, ...requestSchemas }).sort(([a], [b]) => a.localeCompare(b))) schemas[name] = stripMeta(s);
 
   const sortedPaths: Record<string, Json> = {};
   for (const p of Object.keys(paths).sort()) sortedPaths[p] = paths[p] as Json;
