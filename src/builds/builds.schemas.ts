@@ -7,6 +7,7 @@ import { BUILD_STATUSES, GATE_DECISION_STATUSES, GATE_TYPES, REPLAN_ACTIONS, TAS
 import { DagNodeSchema } from "./build-runner.client";
 import { RepoSignals } from "../planning/planning.schemas";
 import { int, nts, opaqueCursor, record, registerResponses, seqCursor, ts } from "../kernel/api-schemas";
+import type { ErrorCode } from "../kernel/errors";
 
 export const DEFAULT_OBJECTIVE = "Run autonomous code quality orchestration.";
 
@@ -101,6 +102,11 @@ export const FindingsQuery = z.object({
   limit: limit(100, 500),
   cursor: z.coerce.number().int().min(0).optional(),
 });
+
+/** Domain errors of every route under /v1/builds/{id} (documented on the routes). */
+export const BUILD_ERRORS: readonly ErrorCode[] = ["build_not_found", "build_access_denied"];
+/** … and of the routes that act on the build through its runner. */
+export const BUILD_ACTION_ERRORS: readonly ErrorCode[] = [...BUILD_ERRORS, "lease_lost", "build_dead_lettered"];
 
 // ---- responses (SPEC §4.2, §5.1–5.2) -------------------------------------------------------------
 
