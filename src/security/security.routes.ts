@@ -1,6 +1,6 @@
 /**
  * Routes of the security plane, mounted at /v1/program (SPEC §6.3–6.5, §6.9–6.10): secrets,
- * webhook ingest (signature-authenticated; listed in public-paths.ts) and the operators'
+ * webhook ingest (signature-authenticated; `auth: "signature"` on its describeRoute) and the operators'
  * delivery listing — each week alias runs the same handlers and is marked deprecated (the
  * idempotent checkpoints live with the builds they control: builds/checkpoints.routes.ts). Handlers read validated input, call one service function, return JSON.
  */
