@@ -3,6 +3,7 @@
  * share one name; response schemas are named for the OpenAPI document with `registerResponses`.
  */
 import { z } from "zod";
+import { BUILD_CONTROL_ACTIONS } from "./allowed-actions";
 import { BUILD_STATUSES, GATE_DECISION_STATUSES, GATE_TYPES, REPLAN_ACTIONS, TASK_STATUSES } from "./builds.types";
 import { DagNodeSchema } from "./build-runner.client";
 import { RepoSignals } from "../planning/planning.schemas";
@@ -185,6 +186,9 @@ export const BuildRun = z
     gate_history: z.array(GateDecision),
     metadata: record.describe("Build metadata (SPEC §4.3) after planning: scan_mode, dag_levels, planner_trace, runner knobs …"),
     progress: z.object({ nodes_total: int, nodes_done: int }),
+    allowed_actions: z
+      .array(z.enum(BUILD_CONTROL_ACTIONS))
+      .describe("The control actions that change the build in its current status (SPEC §4.10.1; no-ops left out), in display order."),
   })
   .describe("A build with its DAG and history (SPEC §4.2 BuildRun).");
 
