@@ -91,6 +91,13 @@ check("commands in docs/deploy.md and docs/runbooks exist (npm scripts, wrangler
   return r.status === 0 ? null : r.stdout + r.stderr;
 });
 
+// The shipped Prometheus alerts: promtool check/test rules (never skipped: a missing promtool is a
+// failure) and drift against the metrics catalogue, the runbooks and wrangler.toml.
+check("Prometheus alerts (promtool check rules + unit tests; series, labels and runbook anchors exist)", () => {
+  const r = run(process.execPath, ["scripts/check-alerts.mjs"], { capture: true });
+  return r.status === 0 ? null : r.stdout + r.stderr;
+});
+
 /** Runs one vitest suite (config) and adds its counts to the totals. */
 function vitestSuite(label, config) {
   console.log(`\n== ${label} ==`);

@@ -124,6 +124,8 @@ export async function request(method, path, opts = {}) {
   const retryable = method === "GET" || method === "HEAD" || Object.keys(headers).some((h) => h.toLowerCase() === "idempotency-key");
   const init = { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), cache: /** @type {RequestCache} */ ("no-store") };
   let res;
+  const keyed = retryable && method !== "GET" && method !== "HEAD";
+  const inFlightUntil = Date.now() + REQUEST_DEADLINE_MS;
   for (let attempt = 1; ; attempt++) {
     const last = !retryable || attempt >= REQUEST_ATTEMPTS;
     // Only a request that may be sent again gets a deadline: abandoning any other would lose its answer.
@@ -142,6 +144,17 @@ export async function request(method, path, opts = {}) {
       await res.body?.cancel();
       await new Promise((r) => setTimeout(r, RETRY_BACKOFF_MS * attempt));
       continue;
+    }
+    // A keyed write sent again while its first attempt is still being processed (the proxy lost
+    // the connection, not the request): ask again until that attempt's answer is stored.
+    if (keyed && attempt > 1 && res.status === 409 && Date.now() < inFlightUntil) {
+      const problem = await res.clone().json().catch(() => null);
+      if (problem?.code === "idempotency_key_in_flight") {
+        await res.body?.cancel();
+        await new Promise((r) => setTimeout(r, RETRY_BACKOFF_MS * 2));
+        attempt--;
+        continue;
+      }
     }
     break;
   }

@@ -75,6 +75,7 @@ const GO_LIVE_REASONS = /** @type {Record<string, string>} */ ({
   rollback_drill_missing: "No rollback drill recorded",
   rollback_drill_failed: "Rollback drill failed",
   validation_not_release_ready: "Validation campaign is not release ready",
+  simulated_evidence_excluded: "Simulated builds are not evidence",
 });
 
 /** Campaign report reasons / recommendations (SPEC §6.1) in words; unknown codes pass through. */
@@ -91,6 +92,8 @@ const REPORT_PHRASES = /** @type {Record<string, string>} */ ({
   improve_task_success_rate_before_release: "Improve the task success rate before release",
   stabilize_runtime_variance_and_retry_policies: "Stabilise runtime variance and retry policies",
   ready_for_beta_cut: "Ready for the beta cut",
+  simulated_evidence_excluded: "Simulated runs listed, not counted:",
+  run_campaign_builds_on_a_real_runner: "Run the campaign's builds on a real runner",
 });
 
 /**

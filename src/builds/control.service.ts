@@ -4,7 +4,7 @@
  * Other domains use `recordPolicyViolation` and `createCheckpoint` from here.
  */
 import { actorOf } from "../audit/audit";
-import { decodeDetail } from "./findings";
+import { decodeDetail } from "../findings/detail-envelope";
 import type { Db } from "../kernel/env";
 import { AppError } from "../kernel/errors";
 import { parseTimestamp } from "../lib/ids";

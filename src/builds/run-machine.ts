@@ -19,7 +19,7 @@ import {
 import { computeLevels } from "../planning/levels";
 import { deterministicDag } from "../planning/planner";
 import { type PolicyDenial, precheckNode, runnerCommand } from "./execution-policy";
-import { encodeDetail } from "./findings";
+import { encodeDetail } from "../findings/detail-envelope";
 import { type FindingInput, type NodeFaults, type RunnerResult, SIMULATED, runnerOverride, simulateNode, simulatedDurationMs, withNodeFault } from "./simulated-runner";
 import { isoTimestamp, newId, parseTimestamp } from "../lib/ids";
 

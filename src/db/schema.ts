@@ -23,6 +23,8 @@ export const builds = sqliteTable(
     taskFailed: integer("task_failed").notNull().default(0),
     nodeTotal: integer("node_total").notNull().default(0),
     nodeDone: integer("node_done").notNull().default(0),
+    /** Findings counts by severity and baseline state (issue 16, `FindingsSummary` in src/findings/baseline.ts); null until the build finishes. */
+    findingsSummary: text("findings_summary", { mode: "json" }).$type<Record<string, unknown>>(),
     leaseOwner: text("lease_owner"),
     leaseEpoch: integer("lease_epoch").notNull().default(0),
     leaseExpiresAt: text("lease_expires_at"),
@@ -238,10 +240,27 @@ export const findings = sqliteTable(
     detail: text("detail").notNull(),
     file: text("file"),
     line: integer("line"),
+    // Issue 16: the fields runners report (issue 15 kept them in a `detail` JSON envelope) and
+    // the baseline identity. All null on rows written before; `findings.ts` still reads the envelope.
+    ruleId: text("rule_id"),
+    tool: text("tool"),
+    /** The finding's line with secret values masked. */
+    snippet: text("snippet"),
+    endLine: integer("end_line"),
+    columnNumber: integer("column_number"),
+    /** Stable identity across builds (src/findings/fingerprint.ts). */
+    fingerprint: text("fingerprint"),
+    /** `new` | `unchanged` against the previous finished build; null until computed. */
+    state: text("state"),
     eventSeq: integer("event_seq").notNull(),
     createdAt: text("created_at").notNull(),
   },
-  (t) => [index("findings_build_idx").on(t.buildId, t.severityRank, t.eventSeq), index("findings_run_idx").on(t.taskRunId)],
+  (t) => [
+    index("findings_build_idx").on(t.buildId, t.severityRank, t.eventSeq),
+    index("findings_run_idx").on(t.taskRunId),
+    // Baselines look a previous build's findings up by fingerprint.
+    index("findings_build_fingerprint_idx").on(t.buildId, t.fingerprint),
+  ],
 );
 
 /** Runtime session of a build (SPEC §4.2 RuntimeSession), persisted; written by the BuildRunner. */

@@ -5,9 +5,12 @@
  * Deviation from the reference (DESIGN §4, quirk 12): UI scale strings map to high, and flows whose
  * slugs collide are de-duplicated instead of producing duplicate node ids.
  */
-import { GATE_TYPES } from "./dag";
 import type { DagNode, GateType, PlannedDag } from "./dag";
 import { computeLevels } from "./levels";
+import { isRecord, lowerTrim } from "../lib/values";
+import { parseBlueprint } from "./blueprint";
+
+export { parseBlueprint } from "./blueprint";
 
 /** A client-supplied node after zod shape validation; optional fields get defaults here. */
 export interface ClientDagNode {
@@ -120,15 +123,7 @@ export function deterministicDag(): DagNode[] {
   return materialise(DETERMINISTIC_NODES);
 }
 
-function lowerTrim(value: unknown): string | null {
-  if (typeof value !== "string") return null;
-  const v = value.trim().toLowerCase();
-  return v === "" ? null : v;
-}
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /**
  * `lower(trim(metadata.scan_mode))`, or `fallback` when it is absent, not a string or blank.
@@ -265,64 +260,6 @@ export function adaptiveDag(projectIntake: unknown): { dag: DagNode[]; trace: Re
   };
 }
 
-function nonEmptyString(value: unknown): string | null {
-  if (typeof value !== "string") return null;
-  const v = value.trim();
-  return v === "" ? null : v;
-}
-
-function isGateType(value: string): value is GateType {
-  return (GATE_TYPES as readonly string[]).includes(value);
-}
-
-/**
- * Parses `planner_dag_blueprint` (an array, or a JSON string of an array). Returns null when the
- * blueprint is absent or invalid in any way (SPEC §4.4 agentic rules); dependencies are not checked
- * here — a missing one surfaces later as `invalid_dag`.
- */
-export function parseBlueprint(raw: unknown): DagNode[] | null {
-  let value: unknown = raw;
-  if (typeof value === "string") {
-    try {
-      value = JSON.parse(value) as unknown;
-    } catch {
-      return null;
-    }
-  }
-  if (!Array.isArray(value) || value.length === 0) return null;
-
-  const ids = new Set<string>();
-  const dag: DagNode[] = [];
-  for (const entry of value as unknown[]) {
-    if (!isRecord(entry)) return null;
-    const nodeId = nonEmptyString(entry.node_id);
-    const title = nonEmptyString(entry.title);
-    const agent = nonEmptyString(entry.agent);
-    if (nodeId === null || title === null || agent === null) return null;
-    if (ids.has(nodeId)) return null;
-    ids.add(nodeId);
-
-    const dependsOn: string[] = [];
-    if (Array.isArray(entry.depends_on)) {
-      for (const dep of entry.depends_on as unknown[]) {
-        const d = nonEmptyString(dep);
-        if (d === null) return null;
-        dependsOn.push(d);
-      }
-    }
-
-    let gate: GateType | null = null;
-    const rawGate = nonEmptyString(entry.gate);
-    if (rawGate !== null) {
-      const upper = rawGate.toUpperCase();
-      if (!isGateType(upper)) return null;
-      gate = upper;
-    }
-
-    dag.push({ node_id: nodeId, title, agent: agent.toLowerCase(), depends_on: dependsOn, gate, status: "pending" });
-  }
-  return dag;
-}
 
 function normaliseClientNode(node: ClientDagNode): DagNode {
   return {

@@ -18,6 +18,7 @@ import { RATE_LIMIT_PERIOD_MS } from "../security/rate-limit";
 import { proposeBlueprint } from "./planning.model";
 import * as repo from "./planning.repo";
 import { PlannerPolicyDocument, type PolicyCreateRequest, type PolicyListQuery, type RepoSignals, builtinPolicyDocument } from "./planning.schemas";
+import { lowerTrim } from "../lib/values";
 
 export interface PlanningDeps {
   db: Db;
@@ -62,11 +63,6 @@ export interface PlanRequest {
   repo_signals?: RepoSignals | undefined;
 }
 
-function lowerTrim(value: unknown): string | null {
-  if (typeof value !== "string") return null;
-  const v = value.trim().toLowerCase();
-  return v === "" ? null : v;
-}
 
 /**
  * Which planner a request gets. SPEC §4.4 order is kept: a client `dag` or a deterministic

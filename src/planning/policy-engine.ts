@@ -6,187 +6,28 @@
  * SPEC §4.4 DAG builders, the blueprint parser and level computation from src/builds.
  */
 import type { DagNode, PlannedDag } from "./dag";
-import { computeLevels, tryComputeLevels } from "./levels";
-import { adaptiveDag, deterministicDag, hasSensitiveData, isHighScale, parseBlueprint, selectFlows, staticDag } from "./planner";
-import type { HistorySummary, NodeStats } from "./history";
-import type { GuardCondition, PlannerPolicyDocument, RepoSignals, RepoSize } from "./planning.schemas";
+import { computeLevels } from "./levels";
+import { adaptiveDag, deterministicDag, staticDag } from "./planner";
+import type { NodeStats } from "./history";
+import type { PlannerPolicyDocument } from "./planning.schemas";
+import {
+  type BasePlan,
+  type ModelOutcome,
+  type PlanningFacts,
+  type PolicyPlanInput,
+  type TraceEntry,
+  POLICY_PROFILE,
+  conditionHolds,
+  describeStats,
+  pct,
+  planningFacts,
+  statsFor,
+} from "./policy-facts";
+import { validateProposal } from "./policy-proposal";
+import { isRecord, nonNegativeInt } from "../lib/values";
 
-/** The `autonomous_planner_profile` written on policy-planned builds (and accepted as a request). */
-export const POLICY_PROFILE = "policy_v1";
-/** Request values of `autonomous_planner_profile` that select the policy layer. */
-export const POLICY_PROFILE_ALIASES: ReadonlySet<string> = new Set(["policy", POLICY_PROFILE]);
-
-/** What the model-backed planner returned (planning.model.ts), as plain data. */
-export type ModelOutcome =
-  | { status: "not_configured" } // no PLANNER_MODEL_URL on this deployment
-  | { status: "disabled" } // the policy switched the model off
-  | { status: "unavailable"; reason: string; detail: string } // no usable answer (network, HTTP, timeout, not JSON)
-  | { status: "proposed"; model: string; proposal: unknown }; // a parsed JSON value, still to be validated
-
-export interface PolicyRef {
-  /** 0 for the built-in default. */
-  version: number;
-  source: "stored" | "builtin";
-  document: PlannerPolicyDocument;
-}
-
-export interface PolicyPlanInput {
-  objective: string;
-  /** The client's metadata: project_intake and any explicit overrides. */
-  metadata: Record<string, unknown>;
-  repoSignals: RepoSignals | null;
-  history: HistorySummary;
-  policy: PolicyRef;
-}
-
-/** Kinds of decision the engine records, one trace entry each. */
-export type DecisionKind =
-  | "scan_mode" // deterministic pre-selected, or autonomous
-  | "profile" // static_v1 / adaptive_parallel_v1 / model blueprint
-  | "guard_node" // an extra node a guard rule added (or did not)
-  | "model" // what happened to the model proposal
-  | "retry_budget" // node_retry_budgets[node]
-  | "timeout" // node_timeouts_ms[node]
-  | "parallelism" // max_parallelism
-  | "fallback"; // fallback_scan_mode
-
-export interface TraceEntry {
-  decision: DecisionKind;
-  node_id?: string;
-  value: unknown;
-  /** Stable machine reason (docs/planner-policy.md lists them). */
-  reason: string;
-  /** Human explanation with the numbers behind it. */
-  detail: string;
-}
-
-/** Facts derived from the inputs once, shared by every rule. */
-export interface PlanningFacts {
-  flows: number;
-  sensitive_data: boolean;
-  scale_high: boolean;
-  deployment_target: string | null;
-  repo_size: RepoSize | "unknown";
-  repo_size_basis: "declared" | "counts" | "unknown";
-  has_tests: boolean | null;
-  languages: string[];
-  manifests: string[];
-}
-
-export interface BasePlan {
-  facts: PlanningFacts;
-  scan_mode: "autonomous" | "deterministic";
-  profile: "static_v1" | "adaptive_parallel_v1" | "deterministic";
-  dag: DagNode[];
-  base_trace: Record<string, unknown>;
-  /** Guard node ids present in the DAG because a guard rule fired. */
-  guard_nodes: string[];
-  decisions: TraceEntry[];
-}
-
-export type ProposalCheck = { ok: true; dag: DagNode[] } | { ok: false; reason: string; detail: string };
-
-// ---------------------------------------------------------------------------------------------
-// helpers
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function lowerTrim(value: unknown): string | null {
-  if (typeof value !== "string") return null;
-  const v = value.trim().toLowerCase();
-  return v === "" ? null : v;
-}
-
-const pct = (r: number) => `${Math.round(r * 1000) / 10}%`;
-
-function nonNegativeInt(value: unknown): number | null {
-  const v = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : Number.NaN;
-  return Number.isFinite(v) ? Math.max(0, Math.floor(v)) : null;
-}
-
-/** Derives the facts every rule reads. */
-export function planningFacts(metadata: Record<string, unknown>, signals: RepoSignals | null, doc: PlannerPolicyDocument): PlanningFacts {
-  const intake = isRecord(metadata.project_intake) ? metadata.project_intake : {};
-  let size: RepoSize | "unknown" = "unknown";
-  let basis: PlanningFacts["repo_size_basis"] = "unknown";
-  if (signals?.size !== undefined) {
-    size = signals.size;
-    basis = "declared";
-  } else if (signals !== null && (signals.file_count !== undefined || signals.loc !== undefined)) {
-    const t = doc.repo_size;
-    const files = signals.file_count;
-    const loc = signals.loc;
-    basis = "counts";
-    if ((files !== undefined && files >= t.large_min_files) || (loc !== undefined && loc >= t.large_min_loc)) size = "large";
-    else if ((files === undefined || files <= t.small_max_files) && (loc === undefined || loc <= t.small_max_loc)) size = "small";
-    else size = "medium";
-  }
-  return {
-    flows: selectFlows(intake.must_not_break_flows).length,
-    sensitive_data: hasSensitiveData(intake.sensitive_data),
-    scale_high: isHighScale(intake.scale_expectation),
-    deployment_target: lowerTrim(intake.deployment_target),
-    repo_size: size,
-    repo_size_basis: basis,
-    has_tests: signals?.has_tests ?? null,
-    languages: (signals?.languages ?? []).map((l) => l.toLowerCase()),
-    manifests: (signals?.manifests ?? []).map((m) => m.toLowerCase()),
-  };
-}
-
-/** Explains why a guard condition holds, or returns null when it does not. */
-function conditionHolds(c: GuardCondition, f: PlanningFacts): string | null {
-  const why: string[] = [];
-  if (c.scale_high !== undefined) {
-    if (f.scale_high !== c.scale_high) return null;
-    why.push(`intake scale_high=${f.scale_high}`);
-  }
-  if (c.sensitive_data !== undefined) {
-    if (f.sensitive_data !== c.sensitive_data) return null;
-    why.push(`intake sensitive_data=${f.sensitive_data}`);
-  }
-  if (c.deployment_targets !== undefined) {
-    const target = f.deployment_target;
-    const hit = target === null ? undefined : c.deployment_targets.find((t) => target.includes(t));
-    if (hit === undefined) return null;
-    why.push(`deployment_target '${target}' matches '${hit}'`);
-  }
-  if (c.repo_sizes !== undefined) {
-    if (f.repo_size === "unknown" || !c.repo_sizes.includes(f.repo_size)) return null;
-    why.push(`repo size ${f.repo_size}`);
-  }
-  if (c.has_tests !== undefined) {
-    if (f.has_tests !== c.has_tests) return null;
-    why.push(`repo_signals.has_tests=${f.has_tests}`);
-  }
-  if (c.languages_any !== undefined) {
-    const hit = c.languages_any.find((l) => f.languages.includes(l));
-    if (hit === undefined) return null;
-    why.push(`language '${hit}'`);
-  }
-  if (c.manifests_any !== undefined) {
-    const hit = c.manifests_any.find((m) => f.manifests.includes(m));
-    if (hit === undefined) return null;
-    why.push(`manifest '${hit}'`);
-  }
-  return why.join(", ");
-}
-
-/** Node stats with enough samples: per node id first, else per agent; null without. */
-function statsFor(node: DagNode, history: HistorySummary, minBuilds: number): { basis: "node" | "agent"; stats: NodeStats } | null {
-  const own = history.nodes[node.node_id];
-  if (own !== undefined && own.builds >= minBuilds) return { basis: "node", stats: own };
-  const agent = history.agents[node.agent];
-  if (agent !== undefined && agent.builds >= minBuilds) return { basis: "agent", stats: agent };
-  return null;
-}
-
-function describeStats(node: DagNode, s: { basis: "node" | "agent"; stats: NodeStats }): string {
-  const who = s.basis === "node" ? `node '${node.node_id}'` : `agent '${node.agent}'`;
-  return `${who} failed in ${s.stats.failed_builds} of the last ${s.stats.builds} builds that ran it (${pct(s.stats.failure_rate)})`;
-}
+export * from "./policy-facts";
+export { validateProposal } from "./policy-proposal";
 
 // ---------------------------------------------------------------------------------------------
 // step 1: mode, profile and guards
@@ -295,67 +136,6 @@ export function basePlan(input: PolicyPlanInput): BasePlan {
     return { facts, scan_mode: "autonomous", profile, dag: staticDag(), base_trace: { profile: "static_v1" }, guard_nodes: [], decisions };
   }
   return { facts, scan_mode: "autonomous", profile, dag, base_trace: adaptive.trace, guard_nodes: guardNodes, decisions };
-}
-
-// ---------------------------------------------------------------------------------------------
-// step 2: a model proposal
-
-function shapeProblem(raw: unknown): string {
-  if (!Array.isArray(raw)) return "the proposal is not a list of nodes";
-  if (raw.length === 0) return "the proposal has no nodes";
-  const ids = new Set<string>();
-  for (const [i, entry] of (raw as unknown[]).entries()) {
-    if (!isRecord(entry)) return `entry ${i} is not an object`;
-    for (const key of ["node_id", "title", "agent"] as const) {
-      const v = entry[key];
-      if (typeof v !== "string" || v.trim() === "") return `entry ${i} has no ${key}`;
-    }
-    const id = String(entry.node_id).trim();
-    if (ids.has(id)) return `duplicate node id '${id}'`;
-    ids.add(id);
-  }
-  return "a depends_on entry is empty or a gate is not a GateType";
-}
-
-/**
- * Validates a model proposal: the SPEC §4.4 blueprint rules (parseBlueprint), the policy's node
- * limit and allowed agents, levels (cycle / missing or self dependency), a mandatory POLICY_GATE
- * and the guard nodes the policy requires. The first failed rule is the reason.
- */
-export function validateProposal(proposal: unknown, doc: PlannerPolicyDocument, requiredNodes: readonly string[]): ProposalCheck {
-  const dag = parseBlueprint(proposal);
-  if (dag === null) {
-    const raw = typeof proposal === "string" ? safeJson(proposal) : proposal;
-    return { ok: false, reason: "blueprint_invalid", detail: `SPEC §4.4 blueprint rules: ${shapeProblem(raw)}` };
-  }
-  const max = doc.model.max_nodes ?? doc.max_nodes;
-  if (dag.length > max) return { ok: false, reason: "too_many_nodes", detail: `${dag.length} nodes > max ${max}` };
-  const allowed = new Set(doc.allowed_agents);
-  const foreign = dag.find((n) => !allowed.has(n.agent));
-  if (foreign !== undefined) {
-    return { ok: false, reason: "agent_not_allowed", detail: `node '${foreign.node_id}' uses agent '${foreign.agent}'; allowed: ${doc.allowed_agents.join(", ")}` };
-  }
-  const levels = tryComputeLevels(dag);
-  if (!levels.ok) {
-    const reason = levels.message.split(":")[0] ?? levels.message;
-    return { ok: false, reason, detail: `invalid DAG: ${levels.message}` };
-  }
-  if (doc.model.require_policy_gate && !dag.some((n) => n.gate === "POLICY_GATE")) {
-    return { ok: false, reason: "policy_gate_missing", detail: "the policy requires at least one POLICY_GATE node" };
-  }
-  const missing = requiredNodes.filter((id) => !dag.some((n) => n.node_id === id));
-  if (missing.length > 0) {
-    return { ok: false, reason: "required_node_missing", detail: `guard node(s) required by the policy are missing: ${missing.join(", ")}` };
-  }
-  return { ok: true, dag };
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -35,6 +35,17 @@ export const BETA_DEFAULT: Readonly<ThresholdProfile> = Object.freeze({
 export const RUN_STATUSES = ["completed", "failed", "aborted"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
+/**
+ * What a run is evidence of: `real` (a build whose nodes a runner executed), `simulated` (a
+ * build of the simulated adapter: never evidence) or `reported` (ingested by a client that holds
+ * the ingest capability, attesting work done elsewhere).
+ */
+export const RUN_EXECUTIONS = ["real", "simulated", "reported"] as const;
+export type RunExecution = (typeof RUN_EXECUTIONS)[number];
+
+/** The reason a report gives for every run it lists but does not count. */
+export const SIMULATED_EVIDENCE_EXCLUDED = "simulated_evidence_excluded";
+
 export interface ReportRun {
   repo: string;
   language: string;
@@ -42,6 +53,15 @@ export interface ReportRun {
   status: RunStatus;
   duration_ms: number;
   findings_total: number;
+  /** Absent means `reported` (a run a client ingested). */
+  execution?: RunExecution;
+}
+
+export interface ExcludedRun {
+  run_id: string;
+  repo: string;
+  execution: RunExecution;
+  reason: typeof SIMULATED_EVIDENCE_EXCLUDED;
 }
 
 export interface RepoSummary {
@@ -175,6 +195,7 @@ const RECOMMENDATIONS: ReadonlyArray<[prefix: string, rec: (p: ThresholdProfile)
   ["success_rate_below_threshold", () => "improve_task_success_rate_before_release"],
   ["average_success_rate_below_threshold", () => "improve_task_success_rate_before_release"],
   ["duration_variance_above_threshold", () => "stabilize_runtime_variance_and_retry_policies"],
+  [SIMULATED_EVIDENCE_EXCLUDED, () => "run_campaign_builds_on_a_real_runner"],
 ];
 
 export function recommendations(reasons: readonly string[], releaseReady: boolean, p: ThresholdProfile): string[] {
@@ -209,9 +230,29 @@ export function buildPlan(summary: ReportSummary, input: Pick<ReportInput, "plan
   return { target_count: targets.length, run_count: runs.length, runs };
 }
 
+/** Splits runs into evidence and the simulated ones a report lists but never counts. */
+export function partitionEvidence(runs: readonly ReportRun[]): { evidence: ReportRun[]; excluded: ExcludedRun[] } {
+  const evidence: ReportRun[] = [];
+  const excluded: ExcludedRun[] = [];
+  for (const run of runs) {
+    if (run.execution === "simulated") {
+      excluded.push({ run_id: run.run_id, repo: run.repo, execution: run.execution, reason: SIMULATED_EVIDENCE_EXCLUDED });
+    } else {
+      evidence.push(run);
+    }
+  }
+  return { evidence, excluded };
+}
+
+/**
+ * The report. Only evidence counts: simulated runs are listed in `excluded_runs` and add the
+ * reason `simulated_evidence_excluded:<n>`, so a report that saw any simulated run is never
+ * release ready (a GO can never rest on simulated builds).
+ */
 export function buildReport(input: ReportInput) {
   const profile = effectiveProfile(input.profile, input.runsPerRepo);
-  const summary = summarise(input.runs, input.planRepos);
+  const { evidence, excluded } = partitionEvidence(input.runs);
+  const summary = summarise(evidence, input.planRepos);
   const gate = gateReasons(summary, profile);
   const rubricReasons = [...gate];
   if (summary.repo_count < profile.min_repo_count) rubricReasons.push(`repo_count_below_threshold:${summary.repo_count}`);
@@ -219,6 +260,7 @@ export function buildReport(input: ReportInput) {
   if (summary.avg_success_rate < profile.min_average_success_rate) {
     rubricReasons.push(`average_success_rate_below_threshold:${formatFixed(summary.avg_success_rate, 3)}`);
   }
+  if (excluded.length > 0) rubricReasons.push(`${SIMULATED_EVIDENCE_EXCLUDED}:${excluded.length}`);
   const reasons = dedupe(rubricReasons);
   const score = rubricScore(summary, profile);
   const passed = reasons.length === 0;
@@ -231,6 +273,7 @@ export function buildReport(input: ReportInput) {
     gate: { passed: gate.length === 0, reasons: gate, summary },
     rubric: { profile_name: profile.profile_name, passed, release_ready: releaseReady, score, reasons },
     recommendations: recommendations([...gate, ...reasons], releaseReady, profile),
+    excluded_runs: excluded,
   };
 }
 export type CampaignReport = ReturnType<typeof buildReport>;

@@ -6,6 +6,7 @@
 import { and, asc, desc, eq, gt, inArray, lt, or, sql } from "drizzle-orm";
 import { builds } from "../db/schema";
 import type { Db } from "../kernel/env";
+import { D1_MAX_BOUND_PARAMS } from "../lib/d1-limits";
 import { campaignBuilds, campaignExecutions, campaignRuns, campaigns } from "./program.tables";
 
 export type CampaignRow = typeof campaigns.$inferSelect;
@@ -151,4 +152,21 @@ export async function unsyncedFinishedBuilds(db: Db, campaignId: string, executi
         sql`(${campaignRuns.runId} IS NULL OR ${campaignRuns.buildId} IS NOT ${campaignBuilds.buildId} OR ${campaignRuns.observedAt} < ${builds.updatedAt})`,
       ),
     );
+}
+
+/**
+ * The runner adapter of each build (`metadata.runner_kind`: http → `real`, anything else →
+ * `simulated`), for the report's evidence check. Chunked under D1's bound-parameter limit.
+ */
+export async function buildExecutions(db: Db, buildIds: readonly string[]): Promise<Map<string, "real" | "simulated">> {
+  const out = new Map<string, "real" | "simulated">();
+  const step = D1_MAX_BOUND_PARAMS - 1;
+  for (let i = 0; i < buildIds.length; i += step) {
+    const rows = await db
+      .select({ buildId: builds.buildId, kind: sql<string | null>`json_extract(${builds.metadata}, '$.runner_kind')` })
+      .from(builds)
+      .where(inArray(builds.buildId, buildIds.slice(i, i + step)));
+    for (const r of rows) out.set(r.buildId, r.kind === "http" ? "real" : "simulated");
+  }
+  return out;
 }

@@ -168,8 +168,11 @@ export async function computeReport(db: Db, campaign: repo.CampaignRow) {
   const execution = campaign.currentExecutionId ? await repo.getExecution(db, campaign.currentExecutionId) : null;
   const languages: Record<string, string> = {};
   for (const spec of execution?.plan ?? []) languages[spec.repo] ??= spec.language;
+  const executions = await repo.buildExecutions(db, rows.flatMap((r) => (r.buildId ? [r.buildId] : [])));
   const runs: ReportRun[] = rows.map((r) => ({
     repo: r.repo, language: r.language, run_id: r.runId, status: r.status as RunStatus, duration_ms: r.durationMs, findings_total: r.findingsTotal,
+    // A build's run is evidence of what its runner did; a build that is gone is not evidence.
+    execution: r.buildId === null ? "reported" : (executions.get(r.buildId) ?? "simulated"),
   }));
   const report = buildReport({
     runs,
@@ -184,6 +187,8 @@ export async function computeReport(db: Db, campaign: repo.CampaignRow) {
     ...report,
     evidence: {
       runs_from_builds: rows.filter((r) => r.source === "build").length,
+      runs_real: runs.filter((r) => r.execution === "real").length,
+      runs_simulated: runs.filter((r) => r.execution === "simulated").length,
       runs_from_clients: rows.filter((r) => r.source === "manual").length,
       execution_id: campaign.currentExecutionId,
     },

@@ -1,6 +1,7 @@
 /**
  * The go-live decision of SPEC §6.8, pure: reasons accumulate in the reference's exact order
- * (checklist items, drill, validation readiness); GO only without reasons.
+ * (checklist items, drill, validation readiness), then `simulated_evidence_excluded` when the
+ * campaign's report saw simulated runs; GO only without reasons.
  * Called by release.service.ts.
  */
 
@@ -16,6 +17,8 @@ export interface GoLiveInput {
   checklist: ChecklistItems | null;
   drill: { passed: boolean } | null;
   validationReleaseReady: boolean;
+  /** The campaign's report saw simulated runs (listed, never counted as evidence). */
+  simulatedEvidenceExcluded?: boolean;
 }
 
 export interface GoLiveOutcome {
@@ -39,5 +42,6 @@ export function decideGoLive(input: GoLiveInput): GoLiveOutcome {
   if (input.drill === null) reasons.push("rollback_drill_missing");
   else if (!input.drill.passed) reasons.push("rollback_drill_failed");
   if (!input.validationReleaseReady) reasons.push("validation_not_release_ready");
+  if (input.simulatedEvidenceExcluded) reasons.push("simulated_evidence_excluded");
   return { status: reasons.length === 0 ? "GO" : "NO_GO", reasons };
 }

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { BuildMetadata, PolicyViolation } from "../builds/builds.schemas";
-import { BETA_DEFAULT, RUN_STATUSES } from "./campaign-report";
+import { BETA_DEFAULT, RUN_EXECUTIONS, RUN_STATUSES, SIMULATED_EVIDENCE_EXCLUDED } from "./campaign-report";
 import { int, opaqueCursor, registerResponses, ts } from "../kernel/api-schemas";
 
 const limit = (def: number, max: number) => z.coerce.number().int().min(1).max(max).default(def);
@@ -194,6 +194,9 @@ const reportShape = {
   gate: z.object({ passed: z.boolean(), reasons: z.array(z.string()), summary: ReportSummary }),
   rubric: z.object({ profile_name: z.string(), passed: z.boolean(), release_ready: z.boolean(), score: z.number(), reasons: z.array(z.string()) }),
   recommendations: z.array(z.string()),
+  excluded_runs: z
+    .array(z.object({ run_id: z.string(), repo: z.string(), execution: z.enum(RUN_EXECUTIONS), reason: z.literal(SIMULATED_EVIDENCE_EXCLUDED) }))
+    .describe("Runs listed but not counted: simulated builds are never evidence."),
 };
 export const ValidationReport = z.object(reportShape).describe("SPEC §6.1 report maths over the runs given.");
 
@@ -241,7 +244,13 @@ export const CampaignRunPage = z.object({ items: z.array(CampaignRun), next_curs
 export const CampaignReport = z.object({
   campaign_id: z.uuid(),
   ...reportShape,
-  evidence: z.object({ runs_from_builds: int, runs_from_clients: int, execution_id: z.uuid().nullable() }),
+  evidence: z.object({
+    runs_from_builds: int,
+    runs_real: int.describe("Runs from builds a real runner executed."),
+    runs_simulated: int.describe("Runs from simulated builds: listed in excluded_runs, never counted."),
+    runs_from_clients: int,
+    execution_id: z.uuid().nullable(),
+  }),
 });
 
 export const CampaignExecution = z.object({
@@ -344,6 +353,7 @@ export const GoLiveDecision = z.object({
     release_ready: z.boolean(),
     score: nnum,
     profile_name: z.string().nullable(),
+    simulated_runs: int.optional().describe("Simulated runs the campaign report listed but did not count."),
   }),
 });
 

@@ -138,6 +138,8 @@ export interface ValidationEvidence {
   release_ready: boolean;
   score: number | null;
   profile_name: string | null;
+  /** Simulated runs the campaign's report listed and did not count (absent on older decisions). */
+  simulated_runs?: number;
 }
 
 export const goLiveDecisions = sqliteTable(

@@ -108,7 +108,7 @@ export async function getDrill(deps: ProgramDeps, releaseId: string) {
 
 async function validationEvidence(deps: ProgramDeps, body: GoLiveRequest): Promise<ValidationEvidence> {
   if (body.campaign_id === undefined) {
-    return { source: "asserted", campaign_id: null, release_ready: body.validation_release_ready, score: null, profile_name: null };
+    return { source: "asserted", campaign_id: null, release_ready: body.validation_release_ready, score: null, profile_name: null, simulated_runs: 0 };
   }
   const campaign = await getCampaign(deps.db, deps.principal.tenantId, body.campaign_id);
   if (!campaign) throw new AppError("campaign_not_found", "Campaign not found.");
@@ -119,6 +119,7 @@ async function validationEvidence(deps: ProgramDeps, body: GoLiveRequest): Promi
     release_ready: report.rubric.release_ready,
     score: report.rubric.score,
     profile_name: report.rubric.profile_name,
+    simulated_runs: report.excluded_runs.length,
   };
 }
 
@@ -139,6 +140,7 @@ export async function makeGoLiveDecision(deps: ProgramDeps, body: GoLiveRequest)
     },
     drill,
     validationReleaseReady: validation.release_ready,
+    simulatedEvidenceExcluded: (validation.simulated_runs ?? 0) > 0,
   });
   const ts = now();
   const row = await repo.upsertDecision(deps.db, {

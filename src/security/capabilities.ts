@@ -8,6 +8,7 @@
  * AUTH_TRUST_USER_METADATA (issue 17 item 1; docs/DECISIONS.md).
  */
 import type { Capability } from "../kernel/principal";
+import { isRecord } from "../lib/values";
 
 /** The wildcard capability: grants every capability check. */
 export const WILDCARD_CAPABILITY = "*";
@@ -54,9 +55,6 @@ const ALL_METADATA_KEYS = ["app_metadata", "user_metadata"] as const;
 const METADATA_ROLE_KEYS = ["role", "roles"] as const;
 const METADATA_CAPABILITY_KEYS = ["capabilities", "permissions"] as const;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
 
 /** A claim value as a list of trimmed, non-empty strings (string or string array; others ignored). */
 function stringValues(value: unknown): string[] {

@@ -56,6 +56,9 @@ test("campaign create → execute → report, checklist, rollback drill, go/no-g
   expect(reasons.length).toBe(report.rubric.reasons.length);
   expect(reasons.join("\n")).toContain("repo_count_below_threshold:2");
   expect(reasons.join("\n")).toContain("Too few repositories");
+  // This server has no runner: the campaign's builds are simulated, listed and never counted.
+  expect(reasons.join("\n")).toContain("simulated_evidence_excluded:4");
+  await page.locator("#excluded-runs", { hasText: "4 simulated runs are listed but not counted" }).waitFor();
   const recommendations = await page.locator("#report-recommendations li").allTextContents();
   expect(recommendations.join("\n")).toContain("expand_repo_matrix_coverage");
   expect(recommendations.length).toBe(report.recommendations.length);
@@ -75,7 +78,10 @@ test("campaign create → execute → report, checklist, rollback drill, go/no-g
   await page.getByLabel(/From campaign “Beta cut validation”/).check();
   await page.getByRole("button", { name: "Evaluate go/no-go" }).click();
   await page.locator("#decision-status", { hasText: "NO GO" }).waitFor();
-  expect(await page.locator("#decision-reasons li").allTextContents()).toEqual(["Validation campaign is not release ready validation_not_release_ready"]);
+  expect(await page.locator("#decision-reasons li").allTextContents()).toEqual([
+    "Validation campaign is not release ready validation_not_release_ready",
+    "Simulated builds are not evidence simulated_evidence_excluded",
+  ]);
   expect(await page.locator("#decision").textContent()).toContain(`Validation from campaign ${campaign.campaign_id.slice(0, 8)}: not release ready`);
 
   // An unchecked item is a reason; asserted readiness and a full checklist make it GO.

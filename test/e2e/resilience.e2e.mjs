@@ -73,3 +73,42 @@ test("a create whose answer is lost after the server made the build is retried w
   expect(errors).toEqual([]);
   await context.close();
 });
+
+test("a retried create answered 409 idempotency_key_in_flight waits for the first attempt's answer: one build", async () => {
+  const sub = `e2e-resilience-${randomUUID().slice(0, 8)}`;
+  const api = await apiAs(baseUrl, "operator", sub);
+  const { page, context, errors } = await openPage(browser);
+  await useToken(context, api.token);
+  /** @type {string[]} */
+  const keys = [];
+  await page.route(/\/v1\/builds$/, async (route) => {
+    if (route.request().method() !== "POST") return route.continue();
+    keys.push(route.request().headers()["idempotency-key"] ?? "");
+    if (keys.length === 1) {
+      await route.fetch(); // made; the answer is lost on the way back
+      return route.fulfill({ status: 503, contentType: "text/plain", body: RESTARTED });
+    }
+    if (keys.length === 2) {
+      // What the server answers while the first attempt is still being processed.
+      return route.fulfill({
+        status: 409,
+        contentType: "application/problem+json",
+        body: JSON.stringify({ type: "about:blank", title: "idempotency key in flight", status: 409, code: "idempotency_key_in_flight" }),
+      });
+    }
+    return route.continue();
+  });
+  await page.goto(`${baseUrl}/#/builds/new`);
+  await page.getByRole("heading", { level: 1, name: "New scan" }).waitFor();
+  await fillNewScan(page, "https://github.com/acme/in-flight");
+  await page.getByRole("button", { name: "Start scan" }).click();
+  await page.waitForURL(/#\/builds\/[0-9a-f-]{36}$/);
+  expect(keys).toHaveLength(3);
+  expect(new Set(keys).size).toBe(1);
+  const mine = (await api.call("GET", "/v1/builds?limit=50")).items;
+  expect(mine).toHaveLength(1);
+  expect(page.url().endsWith(mine[0].build_id)).toBe(true);
+  expect(await page.locator('[role="alert"]').allTextContents()).toEqual([]);
+  expect(errors).toEqual([]);
+  await context.close();
+});

@@ -17,6 +17,7 @@ export const LAYERS: Record<string, number> = {
   kernel: 1, // config/env, errors, validation, logging, principal, route metadata, cursors
   db: 1, // the drizzle tables of the build entities
   audit: 2, // the append-only audit log every domain writes into its batches
+  findings: 2, // the findings core: fingerprints, baselines, gate from findings, SARIF (pure)
   security: 3, // identity, capabilities, replay, rate limits, secrets, webhooks
   ops: 4, // metrics and the request observer
   planning: 5, // DAG shapes, planner, levels, the planner policy layer

@@ -198,6 +198,38 @@ describe("campaign report (SPEC §6.1)", () => {
   });
 });
 
+describe("evidence: only real and reported runs count (issue 16)", () => {
+  const profile: ThresholdProfile = { ...BETA_DEFAULT, profile_name: "one", min_repo_count: 1, min_total_runs: 3, max_duration_cv: 100 };
+  const tag = (rs: ReportRun[], execution: ReportRun["execution"]) => rs.map((r) => ({ ...r, execution }));
+
+  it("real runs alone are release ready; the same runs simulated are excluded with the reason and never ready", () => {
+    const real = buildReport({ runs: tag(runs("a", ok(3), same(3)), "real"), profile, generatedAt: GEN });
+    expect(real.rubric).toMatchObject({ release_ready: true, score: 100, reasons: [] });
+    expect(real.excluded_runs).toEqual([]);
+
+    const sim = buildReport({ runs: tag(runs("a", ok(3), same(3)), "simulated"), profile, generatedAt: GEN });
+    expect(sim.summary.run_count).toBe(0);
+    expect(sim.excluded_runs).toEqual(["a-1", "a-2", "a-3"].map((run_id) => ({ run_id, repo: "a", execution: "simulated", reason: "simulated_evidence_excluded" })));
+    expect(sim.rubric.reasons).toEqual(["no_repositories_evaluated", "repo_count_below_threshold:0", "total_runs_below_threshold:0", "average_success_rate_below_threshold:0.000", "simulated_evidence_excluded:3"]);
+    expect(sim.rubric.release_ready).toBe(false);
+    expect(sim.recommendations).toContain("run_campaign_builds_on_a_real_runner");
+  });
+
+  it("a mix counts the real and reported runs, lists the simulated ones and is not ready while any is there", () => {
+    const mixed = [
+      ...tag(runs("a", ["completed", "failed", "completed"], same(3)), "real"),
+      ...tag(runs("b", ok(3), same(3)), "simulated").map((r) => ({ ...r, repo: "a", run_id: `sim-${r.run_id}` })),
+      ...runs("c", ok(3), same(3)), // no execution: reported by a client
+    ];
+    const report = buildReport({ runs: mixed, profile, generatedAt: GEN });
+    expect(report.summary.repos.map((r) => [r.repo, r.run_count, r.success_count])).toEqual([["a", 3, 2], ["c", 3, 3]]);
+    expect(report.excluded_runs.map((r) => r.run_id)).toEqual(["sim-b-1", "sim-b-2", "sim-b-3"]);
+    expect(report.rubric.reasons).toContain("simulated_evidence_excluded:3");
+    expect(report.gate.reasons).toEqual(["success_rate_below_threshold:a:0.667"]);
+    expect(report.rubric.release_ready).toBe(false);
+  });
+});
+
 describe("Python-compatible rounding", () => {
   it.each([
     [0.0625, 3, "0.062"],

@@ -108,7 +108,8 @@ describe("POST /v1/program/campaigns/{id}/runs and the report", () => {
     expect(report.rubric.reasons).toEqual([
       "success_rate_below_threshold:a:0.667", "repo_count_below_threshold:2", "total_runs_below_threshold:6", "average_success_rate_below_threshold:0.833",
     ]);
-    expect(report.evidence).toEqual({ runs_from_builds: 0, runs_from_clients: 6, execution_id: null });
+    expect(report.evidence).toEqual({ runs_from_builds: 0, runs_real: 0, runs_simulated: 0, runs_from_clients: 6, execution_id: null });
+    expect(report.excluded_runs).toEqual([]);
 
     const page1 = await c.request("GET", `${path}?limit=4`);
     expect(page1.body.items.map((r: any) => r.run_id)).toEqual(["a1", "a2", "a3", "b1"]);

@@ -95,37 +95,48 @@ describe("go-live decision (SPEC §6.8)", () => {
     expect(missing.body.detail).toBe("Decision not found.");
   });
 
-  it("with campaign_id, validation readiness comes from the campaign's real report, not the client's flag", async () => {
+  it("with campaign_id, validation readiness comes from the campaign's report of real evidence, not the client's flag", async () => {
     const c = await operator("org-golive-campaign");
     await c.request("POST", "/v1/program/checklist", { release_id: "r", ...ALL_TRUE });
     await c.request("POST", "/v1/program/rollback-drills", { release_id: "r", passed: true, duration_minutes: 12 });
-    // A small custom profile so 1 repo × 3 real builds can be release ready (simulated durations vary by a few ms).
+    // A small custom profile so 1 repo × 3 runs can be release ready.
     const profile = { profile_name: "smoke", min_repo_count: 1, min_total_runs: 3, max_duration_cv: 100 };
-    const ready = (await c.request("POST", "/v1/program/campaigns", { name: "good", repos: ["https://github.com/acme/a"], runs_per_repo: 3, threshold_profile: profile })).body;
-    const flaky = (await c.request("POST", "/v1/program/campaigns", { name: "bad", repos: ["https://github.com/acme/a"], runs_per_repo: 3, threshold_profile: profile })).body;
+    const repo = "https://github.com/acme/a";
+    const newCampaign = async (name: string) =>
+      (await c.request("POST", "/v1/program/campaigns", { name, repos: [repo], runs_per_repo: 3, threshold_profile: profile })).body;
+    const ready = await newCampaign("good");
+    const flaky = await newCampaign("bad");
+    const simulated = await newCampaign("simulated");
 
     // Before any evidence: not ready, whatever the client asserts.
     const early = await decide(c, { release_id: "r", campaign_id: ready.campaign_id, validation_release_ready: true });
     expect(early.body).toMatchObject({ status: "NO_GO", reasons: ["validation_not_release_ready"] });
-    expect(early.body.validation).toMatchObject({ source: "campaign", campaign_id: ready.campaign_id, release_ready: false, profile_name: "smoke" });
+    expect(early.body.validation).toMatchObject({ source: "campaign", campaign_id: ready.campaign_id, release_ready: false, profile_name: "smoke", simulated_runs: 0 });
 
-    const execGood = (await c.request("POST", `/v1/program/campaigns/${ready.campaign_id}/execute`, { metadata: { simulated_duration_ms: 0 } })).body;
-    const execBad = (await c.request("POST", `/v1/program/campaigns/${flaky.campaign_id}/execute`, {
-      metadata: { simulated_duration_ms: 0 },
-      run_metadata: { "github.com_acme_a-run-2": { runner_results: { scanner: { status: "failed" } } } },
-    })).body;
-    for (const r of [...execGood.runs, ...execBad.runs]) await waitForStatus(c, r.build_id);
-    await eventually(async () => (await c.request("GET", `/v1/program/campaigns/${ready.campaign_id}/report`)).body.rubric.release_ready, 10_000, "ready report");
-
+    // Evidence reported by a client holding the ingest capability counts; a failed run makes the other campaign not ready.
+    const ingest = (campaignId: string, i: number, status: string) =>
+      c.request("POST", `/v1/program/campaigns/${campaignId}/runs`, { repo, language: "ts", run_id: `run-${i}`, status, duration_ms: 1000 });
+    for (const i of [1, 2, 3]) {
+      expect((await ingest(ready.campaign_id, i, "completed")).status).toBe(201);
+      expect((await ingest(flaky.campaign_id, i, i === 2 ? "failed" : "completed")).status).toBe(201);
+    }
     const go = await decide(c, { release_id: "r", campaign_id: ready.campaign_id, validation_release_ready: false });
     expect(go.body).toMatchObject({ status: "GO", reasons: [] });
-    expect(go.body.validation).toEqual({ source: "campaign", campaign_id: ready.campaign_id, release_ready: true, score: 100, profile_name: "smoke" });
+    expect(go.body.validation).toEqual({ source: "campaign", campaign_id: ready.campaign_id, release_ready: true, score: 100, profile_name: "smoke", simulated_runs: 0 });
 
     const report = (await c.request("GET", `/v1/program/campaigns/${flaky.campaign_id}/report`)).body;
-    expect(report.gate.reasons).toEqual(["success_rate_below_threshold:https://github.com/acme/a:0.667"]);
+    expect(report.gate.reasons).toEqual([`success_rate_below_threshold:${repo}:0.667`]);
     const noGo = await decide(c, { release_id: "r", campaign_id: flaky.campaign_id, validation_release_ready: true });
     expect(noGo.body).toMatchObject({ status: "NO_GO", reasons: ["validation_not_release_ready"] });
     expect(noGo.body.validation).toMatchObject({ source: "campaign", release_ready: false, score: report.rubric.score });
+
+    // A campaign executed with simulated builds only (this pool has no runner) is never evidence.
+    const exec = (await c.request("POST", `/v1/program/campaigns/${simulated.campaign_id}/execute`, { metadata: { simulated_duration_ms: 0 } })).body;
+    for (const r of exec.runs) await waitForStatus(c, r.build_id);
+    await eventually(async () => (await c.request("GET", `/v1/program/campaigns/${simulated.campaign_id}/report`)).body.excluded_runs.length === 3, 10_000, "3 excluded runs");
+    const sim = await decide(c, { release_id: "r", campaign_id: simulated.campaign_id, validation_release_ready: true });
+    expect(sim.body).toMatchObject({ status: "NO_GO", reasons: ["validation_not_release_ready", "simulated_evidence_excluded"] });
+    expect(sim.body.validation).toMatchObject({ source: "campaign", release_ready: false, simulated_runs: 3 });
 
     expectProblem(await c.request("POST", "/v1/program/go-live-decision", { release_id: "r", campaign_id: crypto.randomUUID() }), 404, "campaign_not_found");
   });

@@ -127,6 +127,13 @@ export async function mount(ctx) {
       ),
       h("meter", { min: 0, max: 100, low: 50, high: r.profile.release_ready_min_score, optimum: 100, value: r.rubric.score, "aria-label": "Rubric score" }),
       h("p", { class: "muted" }, `Profile ${r.rubric.profile_name}: release ready at ${r.profile.release_ready_min_score} with no reasons · generated ${dateTime(r.generated_at)}`),
+      r.excluded_runs.length
+        ? h(
+            "div",
+            { id: "excluded-runs" },
+            notice("warn", `${r.excluded_runs.length} simulated ${r.excluded_runs.length === 1 ? "run is" : "runs are"} listed but not counted: simulated builds are never evidence.`),
+          )
+        : null,
       h("h3", null, "Reasons"),
       r.rubric.reasons.length ? h("ul", { class: "reasons", id: "report-reasons" }, r.rubric.reasons.map(reasonItem)) : h("p", null, "None."),
       h("h3", null, "Recommendations"),

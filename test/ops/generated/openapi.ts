@@ -2057,7 +2057,20 @@ export interface components {
                 execution_id: string | null;
                 runs_from_builds: number;
                 runs_from_clients: number;
+                /** @description Runs from builds a real runner executed. */
+                runs_real: number;
+                /** @description Runs from simulated builds: listed in excluded_runs, never counted. */
+                runs_simulated: number;
             };
+            /** @description Runs listed but not counted: simulated builds are never evidence. */
+            excluded_runs: {
+                /** @enum {string} */
+                execution: "real" | "simulated" | "reported";
+                /** @constant */
+                reason: "simulated_evidence_excluded";
+                repo: string;
+                run_id: string;
+            }[];
             gate: {
                 passed: boolean;
                 reasons: string[];
@@ -2622,6 +2635,8 @@ export interface components {
                 profile_name: string | null;
                 release_ready: boolean;
                 score: number | null;
+                /** @description Simulated runs the campaign report listed but did not count. */
+                simulated_runs?: number;
                 /** @enum {string} */
                 source: "campaign" | "asserted";
             };
@@ -3311,6 +3326,15 @@ export interface components {
         };
         /** @description SPEC §6.1 report maths over the runs given. */
         ValidationReport: {
+            /** @description Runs listed but not counted: simulated builds are never evidence. */
+            excluded_runs: {
+                /** @enum {string} */
+                execution: "real" | "simulated" | "reported";
+                /** @constant */
+                reason: "simulated_evidence_excluded";
+                repo: string;
+                run_id: string;
+            }[];
             gate: {
                 passed: boolean;
                 reasons: string[];

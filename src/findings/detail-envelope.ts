@@ -1,10 +1,11 @@
 /**
- * Finding fields beyond the D1 `findings` columns (issue 15): `rule_id`, `tool`, `column`,
- * `end_line` and the masked `snippet` ride in the `detail` column as a versioned JSON envelope
- * until a migration adds columns (schema changes belong to another work stream this session;
- * docs/DECISIONS.md). Plain-text details (older rows, simulated findings) read back unchanged.
+ * The `detail` JSON envelope of issue 15: before migration 0010 gave findings real columns,
+ * `rule_id`, `tool`, `column`, `end_line` and the masked `snippet` rode in `detail`. Rows written
+ * then are still read through `decodeDetail`; plain-text details read back unchanged.
  */
-import type { FindingInput } from "./simulated-runner";
+import type { ScanFinding } from "./finding";
+
+type FindingInput = Pick<ScanFinding, "rule_id" | "tool" | "column" | "end_line" | "snippet" | "detail">;
 
 export interface FindingExtra {
   rule_id: string | null;
