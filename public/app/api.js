@@ -1,128 +1,71 @@
 // @ts-check
 /**
- * The one API client of the dashboard: typed calls for every route it uses, mirroring the
- * worker's real response shapes (src/builds/*.service.ts, src/program/*.service.ts,
- * src/security/*.service.ts, src/dev/dev.routes.ts). Errors are RFC 9457 problems → `ApiError`;
+ * The one API client of the dashboard: typed calls for every route it uses, typed with the
+ * response shapes of the OpenAPI document (generated from the worker's zod schemas). Errors are RFC 9457 problems → `ApiError`;
  * a 401 calls the registered handler (the shell sends the user back to sign-in).
  */
 import { getToken } from "./auth.js";
 
-// ---- shapes: builds (SPEC §4.2, docs/DECISIONS.md "API shapes") -----------------------------------
+// ---- shapes: generated from the OpenAPI document ---------------------------------------------------
+// Every response shape is written once, as the worker's zod schema; docs/openapi.json publishes it and
+// openapi-typescript turns it into test/ops/generated/openapi.ts (npm run openapi:update), which
+// these typedefs import. Only the event payload (free-form per event type) is narrowed here.
 
-/** @typedef {"pending" | "running" | "paused" | "completed" | "failed" | "aborted"} BuildStatus */
-/** @typedef {"pending" | "running" | "completed" | "failed" | "skipped"} TaskStatus */
-/** @typedef {"MERGE_GATE" | "TEST_GATE" | "POLICY_GATE"} GateType */
-/** @typedef {"PASS" | "FAIL" | "BLOCKED"} GateStatus */
-/** @typedef {"CONTINUE" | "MODIFY_DAG" | "REDUCE_SCOPE" | "ABORT"} ReplanAction */
+/** @typedef {import("../../test/ops/generated/openapi").components["schemas"]} Schemas */
+
+/** @typedef {Schemas["BuildRun"]["status"]} BuildStatus */
+/** @typedef {Schemas["TaskRun"]["status"]} TaskStatus */
+/** @typedef {Schemas["GateDecision"]["gate"]} GateType */
+/** @typedef {Schemas["GateDecision"]["status"]} GateStatus */
+/** @typedef {Schemas["ReplanDecision"]["action"]} ReplanAction */
+/** @typedef {Schemas["BuildRun"]["allowed_actions"][number]} BuildControlAction */
 /**
  * @template T
  * @typedef {{ items: T[], next_cursor: string | number | null }} Page
  */
-/** @typedef {{ node_id: string, title: string, agent: string, depends_on: string[], gate: GateType | null, status: TaskStatus }} DagNode */
-/** @typedef {{ task_run_id: string, node_id: string, attempt: number, status: TaskStatus, started_at: string, finished_at: string | null, error: string | null }} TaskRun */
-/** @typedef {{ transition_id: string, from_status: BuildStatus, to_status: BuildStatus, reason: string, source: string, created_at: string }} StatusTransition */
-/** @typedef {{ decision_id: string, build_id: string, gate: GateType, status: GateStatus, reason: string, node_id: string | null, created_at: string }} GateDecision */
-/** @typedef {{ decision_id: string, action: ReplanAction, reason: string, created_at: string, replacement_nodes: DagNode[] }} ReplanDecision */
-/** @typedef {{ debt_id: string, node_id: string, summary: string, severity: string, created_at: string }} DebtItem */
-/** @typedef {{ violation_id: string, code: string, message: string, source: string, blocking: boolean, created_at: string }} PolicyViolation */
-/** @typedef {{ checkpoint_id: string, build_id: string, status: BuildStatus, reason: string, event_cursor: number, created_at: string }} Checkpoint */
-/**
- * @typedef {{
- *   build_id: string, created_by: string, repo_url: string, objective: string, status: BuildStatus,
- *   created_at: string, updated_at: string, dag: DagNode[], task_runs: TaskRun[], replan_history: ReplanDecision[],
- *   debt_items: DebtItem[], policy_violations: PolicyViolation[], state_transitions: StatusTransition[],
- *   gate_history: GateDecision[], metadata: Record<string, unknown>, progress: { nodes_total: number, nodes_done: number }
- * }} BuildRun
- */
-/**
- * @typedef {{
- *   build_id: string, repo_url: string, objective: string, status: BuildStatus, created_at: string, updated_at: string,
- *   task_total: number, task_completed: number, task_failed: number, node_total: number, node_done: number
- * }} BuildSummary
- */
-/**
- * @typedef {{ scan_mode: string, planner_profile: string | null, planner_trace: Record<string, unknown>,
- *   dag: DagNode[], dag_levels: string[][], metadata: Record<string, unknown> }} DagPreview
- */
-/** @typedef {{ repo_url: string, objective?: string, dag?: DagNode[] | null, metadata?: Record<string, unknown> }} BuildCreateRequest */
-/** @typedef {{ seq: number, event_type: string, build_id: string, timestamp: string, payload: Record<string, any> }} BuildEvent */
-/** @typedef {{ token: string, expires_at: string }} StreamToken */
+/** @typedef {Schemas["DagNode"]} DagNode */
+/** @typedef {Schemas["TaskRun"]} TaskRun */
+/** @typedef {Schemas["StateTransition"]} StatusTransition */
+/** @typedef {Schemas["GateDecision"]} GateDecision */
+/** @typedef {Schemas["ReplanDecision"]} ReplanDecision */
+/** @typedef {Schemas["DebtItem"]} DebtItem */
+/** @typedef {Schemas["PolicyViolation"]} PolicyViolation */
+/** @typedef {Schemas["Checkpoint"]} Checkpoint */
+/** @typedef {Schemas["BuildRun"]} BuildRun */
+/** @typedef {Schemas["BuildSummary"]} BuildSummary */
+/** @typedef {Schemas["DagPreview"]} DagPreview */
+/** @typedef {Schemas["BuildCreateRequest"]} BuildCreateRequest */
+/** @typedef {Omit<Schemas["BuildEvent"], "payload"> & { payload: Record<string, any> }} BuildEvent */
+/** @typedef {Schemas["StreamToken"]} StreamToken */
 
-// ---- shapes: program plane (src/program) ----------------------------------------------------------
-
-/**
- * @typedef {{ profile_name: string, min_repo_count: number, min_total_runs: number, min_runs_per_repo: number,
- *   min_success_rate: number, min_average_success_rate: number, max_duration_cv: number, release_ready_min_score: number }} ThresholdProfile
- */
-/**
- * @typedef {{ campaign_id: string, name: string, repos: string[], runs_per_repo: number, threshold_profile: ThresholdProfile,
- *   current_execution_id: string | null, created_by: string, created_at: string, updated_at: string }} Campaign
- */
-/** @typedef {{ campaign_id: string, execution_id: string, run_count: number, runs: Array<{ run_id: string, repo: string, build_id: string }> }} CampaignExecution */
-/**
- * @typedef {{ repo: string, language: string, run_count: number, success_count: number, success_rate: number,
- *   mean_duration_ms: number, duration_stddev_ms: number, duration_cv: number }} RepoSummary
- */
-/** @typedef {{ repo_count: number, run_count: number, avg_success_rate: number, max_duration_cv: number, repos: RepoSummary[] }} ReportSummary */
-/**
- * @typedef {{ campaign_id: string, generated_at: string, profile: ThresholdProfile,
- *   plan: { target_count: number, run_count: number, runs: Array<{ repo: string, language: string, run_id: string }> },
- *   summary: ReportSummary, gate: { passed: boolean, reasons: string[], summary: ReportSummary },
- *   rubric: { profile_name: string, passed: boolean, release_ready: boolean, score: number, reasons: string[] },
- *   recommendations: string[],
- *   excluded_runs: Array<{ run_id: string, repo: string, execution: "real" | "simulated" | "reported", reason: "simulated_evidence_excluded" }>,
- *   evidence: { runs_from_builds: number, runs_real: number, runs_simulated: number, runs_from_clients: number, execution_id: string | null } }} CampaignReport
- */
-/**
- * @typedef {{ release_id: string, security_review: boolean, slo_dashboard: boolean, rollback_tested: boolean,
- *   docs_complete: boolean, runbooks_ready: boolean, updated_by: string, updated_at: string }} Checklist
- */
+// program plane (src/program)
+/** @typedef {Schemas["ThresholdProfile"]} ThresholdProfile */
+/** @typedef {Schemas["Campaign"]} Campaign */
+/** @typedef {Schemas["CampaignExecution"]} CampaignExecution */
+/** @typedef {Schemas["CampaignReport"]} CampaignReport */
+/** @typedef {CampaignReport["summary"]} ReportSummary */
+/** @typedef {ReportSummary["repos"][number]} RepoSummary */
+/** @typedef {Schemas["ReleaseChecklist"]} Checklist */
 /** @typedef {Omit<Checklist, "updated_by" | "updated_at">} ChecklistRequest */
-/** @typedef {{ release_id: string, passed: boolean, duration_minutes: number, issues_found: string[], updated_by: string, updated_at: string }} RollbackDrill */
-/**
- * @typedef {{ source: "asserted" | "campaign", campaign_id: string | null, release_ready: boolean, score: number | null, profile_name: string | null }} ValidationEvidence
- */
-/** @typedef {{ release_id: string, status: "GO" | "NO_GO", reasons: string[], decided_by: string, decided_at: string, validation: ValidationEvidence }} GoLiveDecision */
-/** @typedef {{ valid: number, good: number, bad: number, sli: number | null, burn_rate: number | null }} SloWindow */
-/**
- * @typedef {{ severity: "page" | "ticket", long_window: string, short_window: string, burn_rate_threshold: number,
- *   budget_consumed: number, long_burn_rate: number | null, short_burn_rate: number | null, firing: boolean }} SloAlert
- */
-/** @typedef {"page" | "ticket" | "healthy" | "no_data"} SloState */
-/**
- * @typedef {{ name: string, description: string, target: number, threshold_seconds?: number, budget_period: string,
- *   error_budget_remaining: number | null, windows: Record<string, SloWindow>, alerts: SloAlert[], state: SloState }} SloObjective
- */
-/**
- * @typedef {{ total_builds: number, completed_builds: number, failed_builds: number, aborted_builds: number, running_builds: number,
- *   success_rate: number, mean_cycle_seconds: number, scope: "tenant" | "caller", generated_at: string, state: SloState,
- *   objectives: SloObjective[] }} SloSummary
- */
-/** @typedef {{ profile_id: string, name: string, blocked_commands: string[], restricted_paths: string[], created_by: string, created_at: string }} PolicyProfile */
-/**
- * @typedef {{ action: "ALLOW" | "BLOCK", reason: string, violation_code: string | null, build_id: string | null,
- *   violation: PolicyViolation | null }} PolicyCheckResult
- */
+/** @typedef {Schemas["RollbackDrill"]} RollbackDrill */
+/** @typedef {Schemas["GoLiveDecision"]} GoLiveDecision */
+/** @typedef {GoLiveDecision["validation"]} ValidationEvidence */
+/** @typedef {Schemas["SloSummary"]} SloSummary */
+/** @typedef {SloSummary["state"]} SloState */
+/** @typedef {SloSummary["objectives"][number]} SloObjective */
+/** @typedef {SloObjective["alerts"][number]} SloAlert */
+/** @typedef {NonNullable<SloObjective["windows"][keyof SloObjective["windows"]]>} SloWindow */
+/** @typedef {Schemas["PolicyProfile"]} PolicyProfile */
+/** @typedef {Schemas["PolicyCheckResult"]} PolicyCheckResult */
 
-// ---- shapes: security plane (src/security) ---------------------------------------------------------
-
-/** @typedef {{ secret_id: string, name: string, masked_value: string, cipher_digest: string, key_version: number, created_at: string }} SecretRef */
-/**
- * @typedef {{ delivery_id: string, scheme: "platform" | "standard", external_id: string, tenant_id: string | null,
- *   signed_at: number, received_at: string, content_type: string | null, body_digest: string, body_bytes: number }} WebhookDelivery
- * `signed_at` is the signed webhook timestamp in unix seconds.
- */
-/** @typedef {WebhookDelivery & { body: string, body_encoding: "utf8" | "base64" }} WebhookDeliveryDetail */
-/**
- * @typedef {{ seq: number, tenant_id: string, actor: { sub: string, roles: string[] }, action: string, target_type: string,
- *   target_id: string, request_id: string, outcome: string, detail: Record<string, unknown>, created_at: string }} AuditEntry
- */
-/** @typedef {{ checkpoint_id: string, status: BuildStatus, reason: string, replayed: boolean }} IdempotentCheckpointResult */
-
-// ---- shapes: development sign-in (src/dev) ---------------------------------------------------------
-
-/** @typedef {{ available: true, roles: string[], issuer: string, expires_in: number }} DevTokenInfo */
-/** @typedef {{ token: string, token_type: "Bearer", role: string, sub: string, expires_at: string }} DevToken */
+// security plane (src/security), audit, development sign-in (src/dev)
+/** @typedef {Schemas["SecretRef"]} SecretRef */
+/** @typedef {Schemas["WebhookDeliverySummary"]} WebhookDelivery `signed_at` is the signed webhook timestamp in unix seconds. */
+/** @typedef {Schemas["WebhookDelivery"]} WebhookDeliveryDetail */
+/** @typedef {Schemas["AuditEntry"]} AuditEntry */
+/** @typedef {Schemas["IdempotentCheckpointResult"]} IdempotentCheckpointResult */
+/** @typedef {Schemas["DevTokenInfo"]} DevTokenInfo */
+/** @typedef {Schemas["DevToken"]} DevToken */
 
 // ---- transport ---------------------------------------------------------------------------------
 

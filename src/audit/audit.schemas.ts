@@ -1,5 +1,6 @@
 /** Request and response schemas of GET /v1/audit. A schema and its type share one name. */
 import { z } from "zod";
+import { registerResponses } from "../kernel/api-schemas";
 import { AUDIT_ACTIONS, AUDIT_OUTCOMES } from "./audit";
 
 export const AuditListQuery = z.object({
@@ -31,3 +32,5 @@ export const AuditEntry = z
 export type AuditEntry = z.infer<typeof AuditEntry>;
 
 export const AuditPage = z.object({ items: z.array(AuditEntry), next_cursor: z.string().nullable() });
+
+registerResponses({ AuditEntry, AuditPage });

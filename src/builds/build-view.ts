@@ -6,6 +6,7 @@
  * BuildRunner DO and the build service.
  */
 import type { BuildViewRow } from "./builds.repo";
+import { type BuildControlAction, allowedActions } from "./allowed-actions";
 import type { BuildStatus } from "./builds.types";
 import { type BuildState, type Draft, type TaskRunState, doneNodeIds } from "./run-machine";
 
@@ -34,6 +35,7 @@ export interface BuildRunDto {
   gate_history: GateDto[];
   metadata: Record<string, unknown>;
   progress: { nodes_total: number; nodes_done: number };
+  allowed_actions: BuildControlAction[];
 }
 
 /** The DTO and the tenant it belongs to (for the visibility check; not part of the DTO). */
@@ -69,6 +71,7 @@ export function viewFromRow(row: BuildViewRow): BuildView {
       gate_history: JSON.parse(row.gate_history) as GateDto[],
       metadata: JSON.parse(row.metadata) as Record<string, unknown>,
       progress: { nodes_total: row.node_total, nodes_done: row.node_done },
+      allowed_actions: allowedActions(row.status as BuildStatus),
     },
   };
 }
@@ -116,6 +119,7 @@ export function applyDraft(prior: BuildView | null, d: Draft): BuildView {
       ],
       metadata: structuredClone(s.metadata),
       progress: { nodes_total: s.nodes.length, nodes_done: s.nodes.filter((n) => done.has(n.node_id)).length },
+      allowed_actions: allowedActions(s.status),
     },
   };
 }

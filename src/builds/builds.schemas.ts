@@ -1,10 +1,14 @@
 /**
- * Request schemas of the build routes (SPEC §5.1). A schema and its type share one name.
+ * Request and response schemas of the build routes (SPEC §4.2, §5.1–5.2). A schema and its type
+ * share one name; response schemas are named for the OpenAPI document with `registerResponses`.
  */
 import { z } from "zod";
+import { BUILD_CONTROL_ACTIONS } from "./allowed-actions";
 import { BUILD_STATUSES, GATE_DECISION_STATUSES, GATE_TYPES, REPLAN_ACTIONS, TASK_STATUSES } from "./builds.types";
 import { DagNodeSchema } from "./build-runner.client";
 import { RepoSignals } from "../planning/planning.schemas";
+import { int, nts, opaqueCursor, record, registerResponses, seqCursor, ts } from "../kernel/api-schemas";
+import type { ErrorCode } from "../kernel/errors";
 
 export const DEFAULT_OBJECTIVE = "Run autonomous code quality orchestration.";
 
@@ -99,3 +103,272 @@ export const FindingsQuery = z.object({
   limit: limit(100, 500),
   cursor: z.coerce.number().int().min(0).optional(),
 });
+
+/** Domain errors of every route under /v1/builds/{id} (documented on the routes). */
+export const BUILD_ERRORS: readonly ErrorCode[] = ["build_not_found", "build_access_denied"];
+/** … and of the routes that act on the build through its runner. */
+export const BUILD_ACTION_ERRORS: readonly ErrorCode[] = [...BUILD_ERRORS, "lease_lost", "build_dead_lettered"];
+
+// ---- responses (SPEC §4.2, §5.1–5.2) -------------------------------------------------------------
+
+export const DagNode = z.object({
+  node_id: z.string(),
+  title: z.string(),
+  agent: z.string(),
+  depends_on: z.array(z.string()),
+  gate: z.enum(GATE_TYPES).nullable(),
+  status: z.enum(TASK_STATUSES),
+});
+
+export const TaskRun = z.object({
+  task_run_id: z.string(),
+  node_id: z.string(),
+  attempt: int,
+  status: z.enum(TASK_STATUSES),
+  started_at: ts,
+  finished_at: nts,
+  error: z.string().nullable(),
+});
+
+export const ReplanDecision = z.object({
+  decision_id: z.uuid(),
+  action: z.enum(REPLAN_ACTIONS),
+  reason: z.string(),
+  created_at: ts,
+  replacement_nodes: z.array(DagNode),
+});
+
+export const DebtItem = z.object({ debt_id: z.uuid(), node_id: z.string(), summary: z.string(), severity: z.string(), created_at: ts });
+
+export const PolicyViolation = z.object({
+  violation_id: z.uuid(),
+  code: z.string(),
+  message: z.string(),
+  source: z.string(),
+  blocking: z.boolean(),
+  created_at: ts,
+});
+
+export const StateTransition = z.object({
+  transition_id: z.uuid(),
+  from_status: z.enum(BUILD_STATUSES),
+  to_status: z.enum(BUILD_STATUSES),
+  reason: z.string(),
+  source: z.string(),
+  created_at: ts,
+});
+
+export const GateDecision = z.object({
+  decision_id: z.uuid(),
+  build_id: z.uuid(),
+  gate: z.enum(GATE_TYPES),
+  status: z.enum(GATE_DECISION_STATUSES),
+  reason: z.string(),
+  node_id: z.string().nullable(),
+  created_at: ts,
+});
+
+export const BuildRun = z
+  .object({
+    build_id: z.uuid(),
+    created_by: z.string(),
+    repo_url: z.string(),
+    objective: z.string(),
+    status: z.enum(BUILD_STATUSES),
+    created_at: ts,
+    updated_at: ts,
+    dag: z.array(DagNode),
+    task_runs: z.array(TaskRun),
+    replan_history: z.array(ReplanDecision),
+    debt_items: z.array(DebtItem),
+    policy_violations: z.array(PolicyViolation),
+    state_transitions: z.array(StateTransition),
+    gate_history: z.array(GateDecision),
+    metadata: record.describe("Build metadata (SPEC §4.3) after planning: scan_mode, dag_levels, planner_trace, runner knobs …"),
+    progress: z.object({ nodes_total: int, nodes_done: int }),
+    allowed_actions: z
+      .array(z.enum(BUILD_CONTROL_ACTIONS))
+      .describe("The control actions that change the build in its current status (SPEC §4.10.1; no-ops left out), in display order."),
+  })
+  .describe("A build with its DAG and history (SPEC §4.2 BuildRun).");
+
+export const BuildSummary = z.object({
+  build_id: z.uuid(),
+  repo_url: z.string(),
+  objective: z.string(),
+  status: z.enum(BUILD_STATUSES),
+  created_at: ts,
+  updated_at: ts,
+  task_total: int,
+  task_completed: int,
+  task_failed: int,
+  node_total: int,
+  node_done: int,
+});
+export const BuildPage = z.object({ items: z.array(BuildSummary), next_cursor: opaqueCursor });
+
+export const DagPreview = z.object({
+  scan_mode: z.string(),
+  planner_profile: z.string().nullable(),
+  planner_trace: record,
+  dag: z.array(DagNode),
+  dag_levels: z.array(z.array(z.string())),
+  metadata: record,
+});
+
+export const BuildEvent = z.object({
+  seq: int.describe("Per-build, strictly increasing from 1; the SSE `id`."),
+  event_type: z.string().describe("SPEC §4.12 event catalogue."),
+  build_id: z.uuid(),
+  timestamp: ts,
+  payload: record,
+});
+export const BuildEventPage = z.object({ items: z.array(BuildEvent), next_cursor: seqCursor });
+
+export const StreamToken = z.object({
+  token: z.string().describe("Pass as `?stream_token=` to GET /v1/builds/{id}/events (EventSource cannot send headers)."),
+  expires_at: z.string(),
+});
+
+export const Checkpoint = z.object({
+  checkpoint_id: z.uuid(),
+  build_id: z.uuid(),
+  status: z.enum(BUILD_STATUSES),
+  reason: z.string(),
+  event_cursor: int.describe("Seq of this checkpoint's CHECKPOINT_CREATED event."),
+  created_at: ts,
+});
+
+export const TaskRunPage = z.object({ items: z.array(TaskRun), next_cursor: seqCursor });
+export const GateDecisionPage = z.object({ items: z.array(GateDecision), next_cursor: seqCursor });
+export const ReplanDecisionPage = z.object({ items: z.array(ReplanDecision), next_cursor: seqCursor });
+export const DebtItemPage = z.object({ items: z.array(DebtItem), next_cursor: seqCursor });
+export const PolicyViolationPage = z.object({ items: z.array(PolicyViolation), next_cursor: seqCursor });
+export const CheckpointPage = z.object({ items: z.array(Checkpoint), next_cursor: seqCursor });
+
+export const ReplanSuggestion = z.object({ action: z.enum(REPLAN_ACTIONS), reason: z.string(), replacement_nodes: z.array(DagNode) });
+
+export const RuntimeSession = z.object({
+  runtime_id: z.string(),
+  build_id: z.uuid(),
+  status: z.string(),
+  sandbox_profile: z.string(),
+  created_at: ts,
+  updated_at: ts,
+  metadata: record,
+});
+
+export const WorkerHealth = z.object({
+  build_id: z.uuid(),
+  worker_enabled: z.boolean(),
+  worker_stale: z.boolean(),
+  nudge_allowed: z.boolean(),
+  stale_after_seconds: int,
+  last_runtime_event_at: nts,
+  heartbeat_at: nts,
+  lease_owner: z.string().nullable(),
+  lease_epoch: int,
+  lease_expires_at: nts,
+  lease_expired: z.boolean(),
+  dead_lettered: z.boolean().describe("The build's ticks kept failing and it is dead-lettered: it keeps its status but does not run until re-driven (POST /v1/ops/dead-letters/{build_id}/redrive)."),
+});
+
+export const RuntimeMetric = z.object({
+  metric: z.string(),
+  build_id: z.uuid().nullable(),
+  runtime_id: z.string().nullable(),
+  value: z.number(),
+  tags: z.record(z.string(), z.string()),
+  fields: record,
+  emitted_at: ts,
+});
+export const RuntimeMetricPage = z.object({ items: z.array(RuntimeMetric), next_cursor: z.null() });
+
+export const TelemetrySummary = z.object({
+  build_id: z.uuid(),
+  metric_count: int,
+  bootstrap_count: int,
+  tick_count: int,
+  total_executed_nodes: z.number(),
+  latest_runtime_id: z.string().nullable(),
+  latest_status: z.unknown().describe("`fields.status` of the newest metric, or null."),
+  last_emitted_at: nts,
+});
+
+export const RunnerLog = z.object({
+  log_id: z.uuid(),
+  build_id: z.uuid(),
+  runtime_id: z.string(),
+  node_id: z.string(),
+  task_run_id: z.string(),
+  runner: z.string(),
+  workspace_id: z.string(),
+  status: z.string(),
+  message: z.string(),
+  started_at: ts,
+  finished_at: ts,
+  duration_ms: z.number(),
+  error: z.string().nullable(),
+  metadata: record,
+});
+export const RunnerLogPage = z.object({ items: z.array(RunnerLog), next_cursor: seqCursor });
+
+export const TickResult = z.object({
+  build_id: z.uuid(),
+  runtime_id: z.string(),
+  executed_nodes: z.array(z.string()),
+  dispatched_nodes: z.array(z.string()),
+  pending_nodes: z.array(z.string()),
+  active_level: int.nullable(),
+  level_started: int.nullable(),
+  level_completed: int.nullable(),
+  finished: z.boolean(),
+});
+
+export const Finding = z.object({
+  finding_id: z.uuid(),
+  build_id: z.uuid(),
+  node_id: z.string(),
+  task_run_id: z.string(),
+  rule_id: z.string().nullable().describe("The rule that fired (e.g. `aws/AWSAccessKeyID`, `js-exec-user-input`); null for findings without one."),
+  tool: z.string().nullable().describe("The tool that produced the finding (secretlint, ast-grep, dependencies, inventory, builder)."),
+  severity: z.enum(["critical", "high", "medium", "low", "info"]),
+  category: z.string(),
+  title: z.string(),
+  detail: z.string(),
+  file: z.string().nullable(),
+  line: int.nullable(),
+  end_line: int.nullable(),
+  column: int.nullable().describe("1-based column of the start, when known."),
+  snippet: z.string().nullable().describe("The line with any secret value masked."),
+  created_at: ts,
+});
+export const FindingPage = z.object({ items: z.array(Finding), next_cursor: seqCursor });
+
+export const BuildReport = z.object({
+  build_id: z.uuid(),
+  status: z.enum(BUILD_STATUSES),
+  repo_url: z.string(),
+  execution: z.enum(["real", "simulated"]).describe("`real`: the nodes ran on the runner service; `simulated`: nothing was executed (issue 15)."),
+  findings_total: int,
+  by_severity: z.record(z.string(), int),
+  by_node: z.record(z.string(), int),
+  top_findings: z.array(Finding),
+  nodes: z.array(z.object({ node_id: z.string(), agent: z.string(), status: z.string(), summary: z.string().nullable(), duration_ms: z.number().nullable() })),
+  remediation_plan: z.string().nullable(),
+});
+
+export const RunnerCallbackAccepted = z.object({ accepted: z.boolean().describe("False for a late or duplicate report (ignored).") });
+
+export const IdempotentCheckpointResult = z.object({
+  replayed: z.boolean(),
+  checkpoint_id: z.uuid(),
+  status: z.string(),
+  reason: z.string(),
+});
+
+registerResponses({ DagNode, TaskRun, ReplanDecision, DebtItem, PolicyViolation, StateTransition, GateDecision, BuildRun,
+  BuildSummary, BuildPage, DagPreview, BuildEvent, BuildEventPage, StreamToken, Checkpoint, TaskRunPage, GateDecisionPage,
+  ReplanDecisionPage, DebtItemPage, PolicyViolationPage, CheckpointPage, ReplanSuggestion, RuntimeSession, WorkerHealth,
+  RuntimeMetric, RuntimeMetricPage, TelemetrySummary, RunnerLog, RunnerLogPage, TickResult, Finding, FindingPage, BuildReport,
+  RunnerCallbackAccepted, IdempotentCheckpointResult });

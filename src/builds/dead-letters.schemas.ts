@@ -3,6 +3,7 @@
  * share one name.
  */
 import { z } from "zod";
+import { registerResponses } from "../kernel/api-schemas";
 
 export const DEAD_LETTER_STATES = [
   "open", // the build's ticks kept failing; it does not tick until re-driven
@@ -49,3 +50,5 @@ export const RedriveAllResult = z.object({
   redriven: z.array(z.uuid()).describe("Builds re-driven by this call."),
   remaining: z.number().int().describe("Open dead letters left in the tenant."),
 });
+
+registerResponses({ DeadLetter, DeadLetterPage, RedriveResult, RedriveAllResult });

@@ -17,13 +17,22 @@ import { sha256Hex } from "../lib/crypto";
 import { guardKey, newClaimToken, replayGuard } from "../security/replay-guard.client";
 import { callbackBase } from "./runner-dispatch";
 import { RunnerMessage, callbackKey } from "./runner-protocol";
+import { describeRoute } from "../kernel/route-meta";
+import { RunnerCallbackAccepted } from "./builds.schemas";
 
 const RunIds = z.object({ build_id: z.string().min(1).max(100), task_run_id: z.string().min(1).max(200), attempt: z.number().int().min(1) });
 
 const MAX_CALLBACK_BYTES = 1_048_576;
 const WINDOW_SECONDS = 300;
 
-export const runnerRoutes = new Hono<AppEnv>().post("/callback", async (c) => {
+export const runnerRoutes = new Hono<AppEnv>().post("/callback", describeRoute({
+    operationId: "runnerCallback",
+    tag: "runner",
+    auth: "signature",
+    summary: "Runner report (ack, heartbeat, result), Standard Webhooks signature with the dispatch's callback_token",
+    responses: { 202: { description: "Accepted", schema: RunnerCallbackAccepted } },
+    errors: ["webhook_rejected", "webhook_headers_missing", "timestamp_invalid", "webhook_timestamp_invalid", "webhook_signature_invalid", "webhook_replay_detected", "coordination_unavailable", "payload_too_large", "malformed_json", "validation_failed", "build_not_found", "lease_lost", "build_dead_lettered"],
+  }), async (c) => {
   const config = c.var.config;
   const base = config.RUNNER_SHARED_SECRETS?.length ? callbackBase(config) : null;
   if (!base) throw new AppError("webhook_rejected", "Runner callbacks are not configured.");

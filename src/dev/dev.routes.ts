@@ -4,7 +4,7 @@
  * set, the request was addressed to exactly `127.0.0.1`, `localhost` or `[::1]` (a DNS-rebinding
  * page cannot mint) and the connection came from loopback. Never served cross-origin (the CORS
  * policy excludes /v1/dev).
- * Tokens are minted exactly like scripts/token.mjs. Public path (no JWT): see public-paths.ts.
+ * Tokens are minted exactly like scripts/token.mjs. Public path (no JWT): its describeRoute says `auth: "public"` (security/route-auth.ts).
  */
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
@@ -16,6 +16,8 @@ import { AppError } from "../kernel/errors";
 import { isoTimestamp } from "../lib/ids";
 import { LOCAL_DEV_ISSUER } from "../security/jwt";
 import { validate } from "../kernel/validation";
+import { describeRoute, ok } from "../kernel/route-meta";
+import { DevToken, DevTokenInfo } from "./dev.schemas";
 
 /** Roles a development token may carry (the SPEC §3.2 roles, as scripts/token.mjs). */
 export const DEV_TOKEN_ROLES = ["viewer", "operator", "security", "admin"] as const;
@@ -66,8 +68,22 @@ const developmentOnly = createMiddleware<AppEnv>(async (c, next) => {
 export const devRoutes = new Hono<AppEnv>()
   .use("*", developmentOnly)
   // The dashboard probes this to decide whether to offer the one-click sign-in.
-  .get("/token", (c) => c.json({ available: true, roles: DEV_TOKEN_ROLES, issuer: LOCAL_DEV_ISSUER, expires_in: DEV_TOKEN_TTL_SECONDS }))
-  .post("/token", validate("json", DevTokenRequest), async (c) => {
+  .get("/token", describeRoute({
+    operationId: "devTokenInfo",
+    tag: "development",
+    auth: "public",
+    summary: "Whether one-click sign-in is available",
+    responses: ok(DevTokenInfo),
+    errors: ["not_found"],
+  }), (c) => c.json({ available: true, roles: DEV_TOKEN_ROLES, issuer: LOCAL_DEV_ISSUER, expires_in: DEV_TOKEN_TTL_SECONDS }))
+  .post("/token", describeRoute({
+    operationId: "createDevToken",
+    tag: "development",
+    auth: "public",
+    summary: "Mint a local development token",
+    responses: ok(DevToken),
+    errors: ["not_found"],
+  }), validate("json", DevTokenRequest), async (c) => {
     const { role, sub } = c.req.valid("json");
     const cfg = c.var.config;
     const secret = cfg.JWT_SECRET;

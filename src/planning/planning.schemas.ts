@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { GATE_TYPES } from "./dag";
+import { int, nts, registerResponses, seqCursor } from "../kernel/api-schemas";
 
 export const REPO_SIZES = ["small", "medium", "large"] as const;
 export type RepoSize = (typeof REPO_SIZES)[number];
@@ -259,3 +260,20 @@ export const PolicyListQuery = z.object({
   cursor: z.coerce.number().int().min(1).optional(),
 });
 export type PolicyListQuery = z.infer<typeof PolicyListQuery>;
+
+// ---- responses -----------------------------------------------------------------------------------
+
+export const PlannerPolicy = z.object({
+  version: int.describe("0 = the built-in policy."),
+  source: z.enum(["stored", "builtin"]),
+  description: z.string(),
+  document: PlannerPolicyDocument,
+  active: z.boolean(),
+  activated_at: nts,
+  activated_by: z.string().nullable(),
+  created_by: z.string().nullable(),
+  created_at: nts,
+});
+export const PlannerPolicyPage = z.object({ items: z.array(PlannerPolicy), next_cursor: seqCursor });
+
+registerResponses({ PlannerPolicy, PlannerPolicyPage });

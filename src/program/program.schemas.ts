@@ -1,10 +1,11 @@
 /**
- * Request schemas of the program routes (SPEC §6.1–6.2, §6.7–6.9). A schema and its type share
+ * Request and response schemas of the program routes (SPEC §6.1–6.2, §6.7–6.9). A schema and its type share
  * one name. Strings are trimmed; lists are bounded so every request does bounded work.
  */
 import { z } from "zod";
-import { BuildMetadata } from "../builds/builds.schemas";
-import { BETA_DEFAULT, RUN_STATUSES } from "./campaign-report";
+import { BuildMetadata, PolicyViolation } from "../builds/builds.schemas";
+import { BETA_DEFAULT, RUN_EXECUTIONS, RUN_STATUSES, SIMULATED_EVIDENCE_EXCLUDED } from "./campaign-report";
+import { int, opaqueCursor, registerResponses, ts } from "../kernel/api-schemas";
 
 const limit = (def: number, max: number) => z.coerce.number().int().min(1).max(max).default(def);
 
@@ -149,3 +150,213 @@ export const GoLiveRequest = z.object({
   campaign_id: z.uuid().optional(),
 });
 export type GoLiveRequest = z.infer<typeof GoLiveRequest>;
+
+// ---- responses (SPEC §5.3, §6.1–6.2, §6.6–6.8) ---------------------------------------------------
+
+export const ThresholdProfile = z.object({
+  profile_name: z.string(),
+  min_repo_count: int,
+  min_total_runs: int,
+  min_runs_per_repo: int,
+  min_success_rate: z.number(),
+  min_average_success_rate: z.number(),
+  max_duration_cv: z.number(),
+  release_ready_min_score: z.number(),
+});
+
+const PlanSpec = z.object({ repo: z.string(), language: z.string(), run_id: z.string() });
+export const BenchmarkPlan = z.object({ target_count: int, run_count: int, runs: z.array(PlanSpec) });
+
+const ReportSummary = z.object({
+  repo_count: int,
+  run_count: int,
+  avg_success_rate: z.number(),
+  max_duration_cv: z.number(),
+  repos: z.array(
+    z.object({
+      repo: z.string(),
+      language: z.string(),
+      run_count: int,
+      success_count: int,
+      success_rate: z.number(),
+      mean_duration_ms: z.number(),
+      duration_stddev_ms: z.number(),
+      duration_cv: z.number(),
+    }),
+  ),
+});
+
+const reportShape = {
+  generated_at: ts,
+  profile: ThresholdProfile,
+  plan: BenchmarkPlan,
+  summary: ReportSummary,
+  gate: z.object({ passed: z.boolean(), reasons: z.array(z.string()), summary: ReportSummary }),
+  rubric: z.object({ profile_name: z.string(), passed: z.boolean(), release_ready: z.boolean(), score: z.number(), reasons: z.array(z.string()) }),
+  recommendations: z.array(z.string()),
+  excluded_runs: z
+    .array(z.object({ run_id: z.string(), repo: z.string(), execution: z.enum(RUN_EXECUTIONS), reason: z.literal(SIMULATED_EVIDENCE_EXCLUDED) }))
+    .describe("Runs listed but not counted: simulated builds are never evidence."),
+};
+export const ValidationReport = z.object(reportShape).describe("SPEC §6.1 report maths over the runs given.");
+
+export const PromptContract = z.object({
+  name: z.string(),
+  version: z.string(),
+  owner: z.string(),
+  description: z.string(),
+  input_schema_ref: z.string(),
+  output_schema_ref: z.string(),
+});
+export const PromptContractPage = z.object({ items: z.array(PromptContract), next_cursor: z.null() });
+
+export const Campaign = z.object({
+  campaign_id: z.uuid(),
+  name: z.string(),
+  repos: z.array(z.string()),
+  runs_per_repo: int,
+  threshold_profile: ThresholdProfile,
+  current_execution_id: z.uuid().nullable(),
+  created_by: z.string(),
+  created_at: ts,
+  updated_at: ts,
+});
+export const CampaignPage = z.object({ items: z.array(Campaign), next_cursor: opaqueCursor });
+
+export const RunAccepted = z.object({ status: z.literal("accepted"), run_id: z.string() });
+
+export const CampaignRun = z.object({
+  run_id: z.string(),
+  repo: z.string(),
+  language: z.string(),
+  status: z.enum(RUN_STATUSES),
+  duration_ms: int,
+  findings_total: int,
+  source: z.enum(["build", "manual"]),
+  build_id: z.uuid().nullable(),
+  observed_at: ts,
+  ingested_by: z.string(),
+  created_at: ts,
+  updated_at: ts,
+});
+export const CampaignRunPage = z.object({ items: z.array(CampaignRun), next_cursor: opaqueCursor });
+
+export const CampaignReport = z.object({
+  campaign_id: z.uuid(),
+  ...reportShape,
+  evidence: z.object({
+    runs_from_builds: int,
+    runs_real: int.describe("Runs from builds a real runner executed."),
+    runs_simulated: int.describe("Runs from simulated builds: listed in excluded_runs, never counted."),
+    runs_from_clients: int,
+    execution_id: z.uuid().nullable(),
+  }),
+});
+
+export const CampaignExecution = z.object({
+  campaign_id: z.uuid(),
+  execution_id: z.uuid(),
+  run_count: int,
+  runs: z.array(z.object({ run_id: z.string(), repo: z.string(), build_id: z.uuid() })),
+});
+
+// ---- policy, SLO, release (SPEC §6.2, §6.6–6.8) ------------------------------------------------
+
+export const PolicyProfile = z.object({
+  profile_id: z.uuid(),
+  name: z.string(),
+  blocked_commands: z.array(z.string()),
+  restricted_paths: z.array(z.string()),
+  created_by: z.string(),
+  created_at: ts,
+});
+export const PolicyProfilePage = z.object({ items: z.array(PolicyProfile), next_cursor: opaqueCursor });
+
+export const PolicyCheckResult = z.object({
+  action: z.enum(["ALLOW", "BLOCK"]),
+  reason: z.string(),
+  violation_code: z.enum(["blocked_command", "restricted_path"]).nullable(),
+  build_id: z.uuid().nullable(),
+  violation: PolicyViolation.nullable().describe("The violation written back to the build on a BLOCK with build_id."),
+});
+
+const SLO_WINDOWS = ["5m", "30m", "1h", "6h", "3d", "30d"] as const;
+const SLO_STATES = ["page", "ticket", "healthy", "no_data"] as const;
+const nnum = z.number().nullable();
+
+export const SloSummary = z.object({
+  scope: z.enum(["tenant", "caller"]),
+  generated_at: ts,
+  state: z.enum(SLO_STATES),
+  objectives: z.array(
+    z.object({
+      name: z.string(),
+      description: z.string(),
+      target: z.number(),
+      threshold_seconds: z.number().optional().describe("Latency objective: the completion-time threshold."),
+      budget_period: z.enum(SLO_WINDOWS),
+      error_budget_remaining: nnum,
+      windows: z.record(z.enum(SLO_WINDOWS), z.object({ valid: int, good: int, bad: int, sli: nnum, burn_rate: nnum })),
+      alerts: z.array(
+        z.object({
+          severity: z.enum(["page", "ticket"]),
+          long_window: z.enum(SLO_WINDOWS),
+          short_window: z.enum(SLO_WINDOWS),
+          burn_rate_threshold: z.number(),
+          budget_consumed: z.number(),
+          long_burn_rate: nnum,
+          short_burn_rate: nnum,
+          firing: z.boolean(),
+        }),
+      ),
+      state: z.enum(SLO_STATES),
+    }),
+  ),
+  total_builds: int,
+  completed_builds: int,
+  failed_builds: int,
+  aborted_builds: int,
+  running_builds: int,
+  success_rate: z.number(),
+  mean_cycle_seconds: z.number(),
+});
+
+export const ReleaseChecklist = z.object({
+  release_id: z.string(),
+  security_review: z.boolean(),
+  slo_dashboard: z.boolean(),
+  rollback_tested: z.boolean(),
+  docs_complete: z.boolean(),
+  runbooks_ready: z.boolean(),
+  updated_by: z.string(),
+  updated_at: ts,
+});
+
+export const RollbackDrill = z.object({
+  release_id: z.string(),
+  passed: z.boolean(),
+  duration_minutes: int,
+  issues_found: z.array(z.string()),
+  updated_by: z.string(),
+  updated_at: ts,
+});
+
+export const GoLiveDecision = z.object({
+  release_id: z.string(),
+  status: z.enum(["GO", "NO_GO"]),
+  reasons: z.array(z.string()).describe("SPEC §6.8 order."),
+  decided_by: z.string(),
+  decided_at: ts,
+  validation: z.object({
+    source: z.enum(["campaign", "asserted"]),
+    campaign_id: z.uuid().nullable(),
+    release_ready: z.boolean(),
+    score: nnum,
+    profile_name: z.string().nullable(),
+    simulated_runs: int.optional().describe("Simulated runs the campaign report listed but did not count."),
+  }),
+});
+
+registerResponses({ ThresholdProfile, BenchmarkPlan, ValidationReport, PromptContract, PromptContractPage, Campaign, CampaignPage,
+  RunAccepted, CampaignRun, CampaignRunPage, CampaignReport, CampaignExecution, PolicyProfile, PolicyProfilePage,
+  PolicyCheckResult, SloSummary, ReleaseChecklist, RollbackDrill, GoLiveDecision });

@@ -9,7 +9,10 @@ import type { AppEnv } from "../kernel/env";
 import { isoTimestamp } from "../lib/ids";
 import { validate } from "../kernel/validation";
 import { BETA_DEFAULT, buildReport, planRunId } from "./campaign-report";
-import { ThresholdProfileInput, ValidationRunRequest } from "./program.schemas";
+import {
+  BenchmarkPlan, PromptContractPage, ThresholdProfileInput, ValidationReport, ValidationRunRequest,
+} from "./program.schemas";
+import { describeRoute, ok } from "../kernel/route-meta";
 
 const runs = z.number().int().min(1).max(25).default(3);
 const PlanRequest = z.object({
@@ -31,13 +34,28 @@ export const PROMPT_CONTRACTS = [
 ] as const;
 
 export const validationRoutes = new Hono<AppEnv>()
-  .post("/validation/plan", validate("json", PlanRequest), (c) => {
+  .post("/validation/plan", describeRoute({
+    operationId: "validationPlan",
+    tag: "validation",
+    summary: "Expand targets into run specs",
+    responses: ok(BenchmarkPlan),
+  }), validate("json", PlanRequest), (c) => {
     const body = c.req.valid("json");
     const specs = body.targets.flatMap((t) => Array.from({ length: t.runs > 0 ? t.runs : body.default_runs }, (_, i) => ({ repo: t.repo, language: t.language, run_id: planRunId(t.repo, i + 1) })));
     return c.json({ target_count: body.targets.length, run_count: specs.length, runs: specs });
   })
-  .post("/validation/report", validate("json", ReportRequest), (c) => {
+  .post("/validation/report", describeRoute({
+    operationId: "validationReport",
+    tag: "validation",
+    summary: "Report maths over client-supplied runs",
+    responses: ok(ValidationReport),
+  }), validate("json", ReportRequest), (c) => {
     const body = c.req.valid("json");
     return c.json(buildReport({ runs: body.runs, profile: body.profile ?? BETA_DEFAULT, generatedAt: isoTimestamp(Date.now()) }));
   })
-  .get("/prompt-contracts", (c) => c.json({ items: PROMPT_CONTRACTS, next_cursor: null }));
+  .get("/prompt-contracts", describeRoute({
+    operationId: "listPromptContracts",
+    tag: "validation",
+    summary: "The prompt-contract registry",
+    responses: ok(PromptContractPage),
+  }), (c) => c.json({ items: PROMPT_CONTRACTS, next_cursor: null }));

@@ -10,7 +10,7 @@ import type { AppEnv } from "../kernel/env";
 import { AppError } from "../kernel/errors";
 import { verifyUserToken } from "./jwt";
 import { type Capability, hasCapability, type Principal } from "../kernel/principal";
-import { isPublicApiPath } from "./public-paths";
+import { matchedRouteAuth } from "./route-auth";
 import { verifyStreamToken } from "./stream-token";
 
 const BEARER_RE = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
@@ -62,19 +62,27 @@ export function assertCapability(c: Context<AppEnv>, cap: Capability): void {
   }
 }
 
-const STREAM_ROUTE = /^\/v1\/builds\/([^/]+)\/events$/;
+/** The raw text of the `:name` segment of `pattern` (a matched route) in `path`, if the shapes agree. */
+function patternParam(pattern: string, path: string, name: string): string | undefined {
+  const want = pattern.split("/");
+  const have = path.split("/");
+  if (want.length !== have.length) return undefined;
+  const i = want.indexOf(`:${name}`);
+  return i < 0 ? undefined : have[i];
+}
 
 /**
- * App-level authentication for `/v1/*`: public API paths (signature-authenticated webhooks and
- * callbacks, see public-paths.ts) pass through; `GET /v1/builds/{id}/events?stream_token=` is
- * verified as a build-scoped stream token (EventSource cannot send headers); everything else
- * needs a Bearer user JWT.
+ * App-level authentication for `/v1/*`, from the matched route's `describeRoute` auth: public and
+ * signature-authenticated routes (webhooks, runner callbacks, see route-auth.ts) pass through;
+ * on the `bearer_or_stream_token` route (`GET /v1/builds/{id}/events?stream_token=`) the query
+ * token is verified as a token scoped to that build (EventSource cannot send headers); everything
+ * else needs a Bearer user JWT.
  */
 export const authenticateRequest = createMiddleware<AppEnv>(async (c, next) => {
-  const path = c.req.path;
-  if (isPublicApiPath(c.req.method, path)) return next();
+  const route = matchedRouteAuth(c);
+  if (route?.auth === "signature" || route?.auth === "public") return next();
   const streamToken = c.req.method === "GET" ? c.req.query("stream_token") : undefined;
-  const buildId = streamToken === undefined ? undefined : STREAM_ROUTE.exec(path)?.[1];
+  const buildId = streamToken !== undefined && route?.auth === "bearer_or_stream_token" ? patternParam(route.path, c.req.path, "id") : undefined;
   if (streamToken !== undefined && buildId !== undefined) {
     if (streamToken === "") throw new AppError("unauthenticated", "Invalid token: malformed stream token.");
     c.set("principal", await verifyStreamToken(c.var.config, streamToken, decodeURIComponent(buildId)));

@@ -13,14 +13,13 @@
  */
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { matchedRoutes } from "hono/route";
 import type { AppEnv } from "../kernel/env";
 import { AppError, problemResponse } from "../kernel/errors";
 import { concatBytes, sha256Hex, utf8 } from "../lib/crypto";
-import { middlewareMeta } from "../kernel/route-meta";
+import { matchedRouteMeta } from "../kernel/route-meta";
 import { assertCapability } from "./auth.middleware";
 import type { Capability, Principal } from "../kernel/principal";
-import { isPublicApiPath } from "./public-paths";
+import { isPublicRoute } from "./route-auth";
 import type { StoredResponse } from "./replay-guard";
 import { cacheCompletion, cachedCompletion, guardKey, newClaimToken, replayGuard } from "./replay-guard.client";
 import { canonicalPath } from "./route-key";
@@ -92,28 +91,16 @@ function logWarn(c: Context<AppEnv>, msg: string, err: unknown): void {
   console.warn(JSON.stringify({ level: "warn", msg, request_id: c.var.requestId, error: err instanceof Error ? err.message : String(err) }));
 }
 
-/**
- * Capabilities the route that will answer this request enforces: the first matched route
- * registered for the method (not an `app.use` middleware), all handlers of its chain.
- */
+/** Capabilities the route that will answer this request enforces (its whole handler chain). */
 function routeCapabilities(c: Context<AppEnv>): Capability[] {
-  const routes = matchedRoutes(c).filter((r) => r.method !== "ALL");
-  const first = routes[0];
-  if (first === undefined) return [];
-  const caps: Capability[] = [];
-  for (const r of routes) {
-    if (r.path !== first.path || r.method !== first.method) continue;
-    const meta = middlewareMeta(r.handler);
-    if (meta?.kind === "capability") caps.push(meta.capability);
-  }
-  return caps;
+  return (matchedRouteMeta(c)?.metas ?? []).flatMap((m) => (m.kind === "capability" ? [m.capability] : []));
 }
 
 export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   const method = c.req.method;
   const header = c.req.header("idempotency-key");
   const principal = c.get("principal") as Principal | undefined;
-  if ((method !== "POST" && method !== "PATCH") || header === undefined || principal === undefined || isPublicApiPath(method, c.req.path)) {
+  if ((method !== "POST" && method !== "PATCH") || header === undefined || principal === undefined || isPublicRoute(c)) {
     return next();
   }
   // The route's own capability first: its chain runs only after this middleware.

@@ -15,7 +15,7 @@ import type { AppEnv, Config } from "../kernel/env";
 import { AppError, problemResponse } from "../kernel/errors";
 import { withTimeout } from "../lib/timeout";
 import type { Principal } from "../kernel/principal";
-import { isPublicApiPath } from "./public-paths";
+import { isPublicRoute } from "./route-auth";
 import { type HitResult, RATE_LIMIT_PERIOD_MS, leaseSize, limitFor } from "./rate-limit";
 import { leasedHit } from "./rate-limit.lease";
 import { isMutatingMethod, matchedRouteKey } from "./route-key";
@@ -85,7 +85,7 @@ function presentsCredential(c: Context<AppEnv>): boolean {
 export const limitUnauthenticated = createMiddleware<AppEnv>(async (c, next) => {
   const cfg = c.var.config;
   const limit = cfg.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE;
-  if (!cfg.RATE_LIMIT_ENABLED || limit === 0 || c.req.method === "OPTIONS" || isPublicApiPath(c.req.method, c.req.path)) return next();
+  if (!cfg.RATE_LIMIT_ENABLED || limit === 0 || c.req.method === "OPTIONS" || isPublicRoute(c)) return next();
   const who = rateLimitIdentity(undefined, c.req.header("cf-connecting-ip"));
   if (!presentsCredential(c)) {
     const result = await take(c, who, UNAUTHENTICATED_BUCKET, limit);

@@ -3,7 +3,7 @@
  * (SPEC §6.10) map to their canonical path, so an alias and its canonical route share one
  * bucket and one idempotency scope. `matchedRouteKey` names a request by the route pattern Hono
  * matched (never the raw path text: `/policies/1`, `/01`, `/0x1` are one route; issue 17 item 4);
- * `routeKey` (raw path, UUID segments collapsed to `:id`) remains for callers without a context.
+ * `canonicalPath` names the raw path of a request (idempotency scopes keys by resource).
  */
 import type { Context } from "hono";
 import { matchedRoutes } from "hono/route";
@@ -12,7 +12,6 @@ import { matchedRoutes } from "hono/route";
 export const UNMATCHED_ROUTE = "<unmatched>";
 
 const WEEK_ALIAS_RE = /^\/v1\/program\/week\d+\//;
-const UUID_SEGMENT_RE = /\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?=\/|$)/gi;
 
 /** `/v1/program/week10/secrets` → `/v1/program/secrets`; other paths unchanged (trailing slash dropped). */
 export function canonicalPath(path: string): string {
@@ -22,11 +21,6 @@ export function canonicalPath(path: string): string {
 
 /** Longest route key: a longer path (never a real route) shares the bucket of its prefix. */
 const MAX_ROUTE_KEY_CHARS = 256;
-
-/** `POST /v1/builds/<uuid>/abort` → `POST /v1/builds/:id/abort` (the rate-limit rule key). */
-export function routeKey(method: string, path: string): string {
-  return `${method.toUpperCase()} ${canonicalPath(path).replace(UUID_SEGMENT_RE, "/:id")}`.slice(0, MAX_ROUTE_KEY_CHARS);
-}
 
 export function isMutatingMethod(method: string): boolean {
   const m = method.toUpperCase();

@@ -13,7 +13,7 @@ const DEBT = ["created_at", "debt_id", "node_id", "severity", "summary"];
 const VIOLATION = ["blocking", "code", "created_at", "message", "source", "violation_id"];
 const CHECKPOINT = ["build_id", "checkpoint_id", "created_at", "event_cursor", "reason", "status"];
 const SESSION = ["build_id", "created_at", "metadata", "runtime_id", "sandbox_profile", "status", "updated_at"];
-const BUILD_RUN = ["build_id", "created_at", "created_by", "dag", "debt_items", "gate_history", "metadata", "objective", "policy_violations", "progress", "replan_history", "repo_url", "state_transitions", "status", "task_runs", "updated_at"];
+const BUILD_RUN = ["allowed_actions", "build_id", "created_at", "created_by", "dag", "debt_items", "gate_history", "metadata", "objective", "policy_violations", "progress", "replan_history", "repo_url", "state_transitions", "status", "task_runs", "updated_at"];
 
 describe("SPEC §5.1–5.3 route catalogue", () => {
   it("answers every build, runtime and validation route with its documented shape", async () => {

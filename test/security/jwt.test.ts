@@ -17,6 +17,7 @@ import {
 } from "../../src/security/auth.middleware";
 import { LOCAL_DEV_ISSUER, verifyUserToken } from "../../src/security/jwt";
 import type { Principal } from "../../src/kernel/principal";
+import { describeRoute } from "../../src/kernel/route-meta";
 import { issueStreamToken, verifyStreamToken } from "../../src/security/stream-token";
 import { authHeaders, tokenFor } from "../helpers/auth";
 
@@ -376,7 +377,9 @@ describe("auth middleware", () => {
     }));
     a.get("/me", authenticate, (c) => c.json(c.var.principal));
     a.get("/secrets", authenticate, requireCapability("program.secrets.read"), (c) => c.json({ ok: true }));
-    a.get("/v1/builds/:id/events", authenticateRequest, (c) => c.json(c.var.principal));
+    // The route declares that it takes a stream token (as the real SSE route does, builds.routes.ts).
+    const sse = describeRoute({ operationId: "sse", tag: "builds", summary: "SSE", auth: "bearer_or_stream_token", responses: {} });
+    a.get("/v1/builds/:id/events", sse, authenticateRequest, (c) => c.json(c.var.principal));
     return a;
   }
 

@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/kernel/env";
 import { type Bucket, type HitResult, LEASE_MS, leaseSize, limitFor, takeToken } from "../../src/security/rate-limit";
 import { leasedHit } from "../../src/security/rate-limit.lease";
-import { canonicalPath, routeKey } from "../../src/security/route-key";
+import { Hono } from "hono";
+import { canonicalPath, matchedRouteKey } from "../../src/security/route-key";
 import { tokenFor } from "../helpers/auth";
 import { fetchWith, platformHeaders, problemOf } from "./helpers";
 
@@ -101,10 +102,22 @@ describe("rate-limit policy (pure)", () => {
     expect(limitFor(cfg, "POST", "POST /v1/runner/callback")).toBe(0);
   });
 
-  it("route keys: canonical paths, UUID segments collapsed", () => {
+  it("route keys: the matched route pattern, week aliases canonical, parameters written :id", async () => {
+    const keys: string[] = [];
+    const app = new Hono();
+    app.use("*", async (c, next) => {
+      keys.push(matchedRouteKey(c));
+      await next();
+    });
+    app.post("/v1/builds/:id/abort", (c) => c.body(null, 204));
+    app.post("/v1/program/week10/secrets", (c) => c.body(null, 204));
+    app.get("/v1/planner/policies/:version", (c) => c.body(null, 204));
     const id = crypto.randomUUID();
-    expect(routeKey("post", `/v1/builds/${id}/abort`)).toBe("POST /v1/builds/:id/abort");
-    expect(routeKey("POST", "/v1/program/week10/secrets/")).toBe("POST /v1/program/secrets");
+    for (const [method, path] of [["POST", `/v1/builds/${id}/abort`], ["POST", "/v1/program/week10/secrets"], ["GET", "/v1/planner/policies/0x1"], ["POST", "/v1/nowhere"]]) {
+      await app.request(path as string, { method });
+    }
+    expect(keys).toEqual(["POST /v1/builds/:id/abort", "POST /v1/program/secrets", "GET /v1/planner/policies/:id", "POST <unmatched>"]);
+    expect(canonicalPath("/v1/program/week10/secrets/")).toBe("/v1/program/secrets");
     expect(canonicalPath("/v1/program/week12/idempotent-checkpoints")).toBe("/v1/program/idempotent-checkpoints");
     expect(canonicalPath("/v1/builds")).toBe("/v1/builds");
   });

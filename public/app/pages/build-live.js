@@ -2,8 +2,9 @@
 /**
  * Build live view: the DAG by levels with node states driven by the event stream, an event
  * timeline with filters (category, node), gate / replan decisions, retries and fallback, and the
- * control actions valid for the build's current status (SPEC §4.10.1). The stream reconnects
- * after a drop without repeating lines (events.js).
+ * control actions valid for the build's current status (SPEC §4.10.1: the BuildRun's
+ * `allowed_actions`, never re-derived here). The stream reconnects after a drop without repeating
+ * lines (events.js).
  */
 import { ApiError, builds } from "../api.js";
 import { computeLevels, DagView } from "../dag.js";
@@ -12,16 +13,6 @@ import { BuildEventStream, CATEGORIES, categoryOf, describe, severityOf } from "
 import { errorNotice } from "../ui.js";
 
 export const title = "Build";
-
-/** Control actions offered per status (SPEC §4.10.1, no-op actions left out). */
-const CONTROLS = /** @type {Record<string, string[]>} */ ({
-  pending: ["abort", "checkpoint"],
-  running: ["abort", "reduce", "checkpoint"],
-  paused: ["resume", "abort", "reduce", "checkpoint"],
-  failed: ["resume", "abort", "reduce", "checkpoint"],
-  completed: ["checkpoint"],
-  aborted: ["checkpoint"],
-});
 
 const CONNECTION_LABEL = { connecting: "Connecting", live: "Live", reconnecting: "Reconnecting", ended: "Stream ended" };
 
@@ -149,7 +140,9 @@ export async function mount(ctx) {
       statusBadge.dataset.status = status || "pending";
       replace(statusBadge, badge(status || "pending"), h("span", { class: "visually-hidden" }, " build status"));
     }
-    const actions = CONTROLS[status] ?? [];
+    // The server's list for the status shown; while a streamed status change waits for its
+    // snapshot (fetched at once), no control is offered rather than a stale one.
+    const actions = build && build.status === (status || "pending") ? build.allowed_actions : [];
     // The same actions stay the same buttons (a status replay re-renders often; a screen reader or
     // keyboard user on one keeps their place).
     if (actions.join() === renderedActions) {
@@ -157,14 +150,16 @@ export async function mount(ctx) {
       return;
     }
     renderedActions = actions.join();
+    /** @type {Record<import("../api.js").BuildControlAction, HTMLElement>} */
     const buttons = {
       resume: h("button", { type: "button", class: "btn btn-primary", "data-action": "resume", onclick: (/** @type {Event} */ e) => act(e, "resume") }, "Resume build"),
-      reduce: h("button", { type: "button", class: "btn", "data-action": "reduce", onclick: (/** @type {Event} */ e) => act(e, "reduce") }, "Reduce scope"),
+      // The dashboard's replan is a scope reduction.
+      replan: h("button", { type: "button", class: "btn", "data-action": "reduce", onclick: (/** @type {Event} */ e) => act(e, "reduce") }, "Reduce scope"),
       checkpoint: h("button", { type: "button", class: "btn", "data-action": "checkpoint", onclick: (/** @type {Event} */ e) => act(e, "checkpoint") }, "Create checkpoint"),
       abort: h("button", { type: "button", class: "btn btn-danger", "data-action": "abort", onclick: (/** @type {Event} */ e) => act(e, "abort") }, "Abort build"),
     };
     const hadFocus = controlsSlot.contains(document.activeElement) ? /** @type {HTMLElement} */ (document.activeElement).dataset.action : null;
-    replace(controlsSlot, actions.map((a) => buttons[/** @type {keyof typeof buttons} */ (a)]));
+    replace(controlsSlot, actions.map((a) => buttons[a]));
     if (hadFocus) {
       const again = controlsSlot.querySelector(`[data-action="${hadFocus}"]`);
       if (again instanceof HTMLElement) again.focus();
@@ -282,6 +277,7 @@ export async function mount(ctx) {
       build = fresh;
       if (changed) dagView.render(fresh.dag, nodes, activeLevel);
       renderSummary();
+      renderStatus();
     } catch {
       // the stream keeps the view current; a failed refresh only delays the summary
     }
@@ -299,6 +295,9 @@ export async function mount(ctx) {
         status = p.to_status;
         if (p.to_status === "failed" || p.to_status === "paused") failureReason = `${p.reason}.`;
         renderStatus();
+        // The controls of a live status change come with a fresh snapshot (a replayed one is
+        // older than the snapshot, which already has the later status and its controls).
+        if (build && build.status !== status && e.timestamp > build.updated_at) void refetch();
         break;
       case "LEVEL_STARTED":
         activeLevel = typeof p.level === "number" ? p.level : null;
@@ -379,6 +378,17 @@ export async function mount(ctx) {
   });
 
   // ---- controls --------------------------------------------------------------------------------
+  /**
+   * A control action answers the build as it now is: its controls apply as soon as the stream
+   * shows the same status (the stream stays the one source of the status shown).
+   * @param {import("../api.js").BuildRun} fresh
+   */
+  function adopt(fresh) {
+    if (stopped) return;
+    build = fresh;
+    renderStatus();
+  }
+
   /** @param {Event} e @param {string} action */
   async function act(e, action) {
     const button = /** @type {HTMLButtonElement} */ (e.currentTarget);
@@ -396,10 +406,10 @@ export async function mount(ctx) {
       try {
         let message;
         if (action === "abort") {
-          await builds.abort(id, why || "manual_abort_from_dashboard");
+          adopt(await builds.abort(id, why || "manual_abort_from_dashboard"));
           message = "Abort requested.";
         } else if (action === "resume") {
-          await builds.resume(id, why || "manual_resume_from_dashboard");
+          adopt(await builds.resume(id, why || "manual_resume_from_dashboard"));
           message = "Resume requested.";
         } else if (action === "reduce") {
           const d = await builds.replan(id, { action: "REDUCE_SCOPE", reason: why || "manual_scope_reduction_from_dashboard" });

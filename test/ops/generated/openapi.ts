@@ -1972,6 +1972,8 @@ export interface components {
         };
         /** @description A build with its DAG and history (SPEC §4.2 BuildRun). */
         BuildRun: {
+            /** @description The control actions that change the build in its current status (SPEC §4.10.1; no-ops left out), in display order. */
+            allowed_actions: ("resume" | "abort" | "replan" | "checkpoint")[];
             /** Format: uuid */
             build_id: string;
             /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
