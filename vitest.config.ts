@@ -25,7 +25,8 @@ export function workersPool(extra: Record<string, string> = {}) {
         PUBLIC_BASE_URL: "http://127.0.0.1:8787", // pinned: a developer's .dev.vars must not leak in
         RUNNER_SHARED_SECRETS: "whsec_cnVubmVyLXRlc3Qtc2VjcmV0LTAxMjM0NTY3ODlhYmNkZWY=",
         CORS_ALLOWED_ORIGINS: "", // keep a developer's .dev.vars CORS setting out of the tests
-        STANDARD_WEBHOOK_SECRETS: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_dGVzdC1yb3RhdGVkLXNlY3JldC0wMTIzNDU2Nzg5",
+        STANDARD_WEBHOOK_SECRETS:
+          "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_dGVzdC1yb3RhdGVkLXNlY3JldC0wMTIzNDU2Nzg5",
         ...extra,
       },
     },
@@ -39,7 +40,13 @@ export default defineConfig({
     // Node-side suites (reference runner, browser) have their own configs.
     // The fault runs need the FAULT_INJECTION hook on: they run in vitest.faults.config.ts only.
     // The http adapter's suite needs a configured runner: it runs in vitest.http-runner.config.ts.
-    exclude: ["test/node/**", "test/e2e/**", "test/faults/**/*injection*.test.ts", "test/builds/http-runner*.test.ts", "**/node_modules/**"],
+    exclude: [
+      "test/node/**",
+      "test/e2e/**",
+      "test/faults/**/*injection*.test.ts",
+      "test/builds/http-runner*.test.ts",
+      "**/node_modules/**",
+    ],
     setupFiles: ["./test/setup.ts"],
     // Fake OpenAI-compatible model server on 127.0.0.1 (Node side) for the planner tests: inject("plannerModelUrl").
     globalSetup: ["./test/planning/fake-model-server.mjs"],

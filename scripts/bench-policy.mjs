@@ -18,7 +18,14 @@ const R = Number(process.env.BENCH_REPEAT ?? 5);
 
 /** Bundles the pure policy module and imports it. */
 export async function loadPolicy() {
-  const out = await build({ entryPoints: [join(ROOT, "src/builds/execution-policy.ts")], bundle: true, format: "esm", platform: "neutral", write: false, logLevel: "silent" });
+  const out = await build({
+    entryPoints: [join(ROOT, "src/builds/execution-policy.ts")],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    write: false,
+    logLevel: "silent",
+  });
   const dir = mkdtempSync(join(os.tmpdir(), "bench-policy-"));
   const file = join(dir, "execution-policy.mjs");
   writeFileSync(file, out.outputFiles[0].text);
@@ -29,7 +36,8 @@ export async function loadPolicy() {
   }
 }
 
-const fill = (prefix, unit) => prefix + unit.repeat(Math.ceil((SIZE - prefix.length) / unit.length)).slice(0, SIZE - prefix.length);
+const fill = (prefix, unit) =>
+  prefix + unit.repeat(Math.ceil((SIZE - prefix.length) / unit.length)).slice(0, SIZE - prefix.length);
 
 /** The shapes: each targets one pattern's worst case (and a plain long command as baseline). */
 export const SHAPES = {
@@ -54,7 +62,13 @@ export async function benchPolicy(repeat = R) {
       times.push(performance.now() - t);
     }
     times.sort((a, b) => a - b);
-    rows.push({ name, bytes: command.length, median_ms: times[Math.floor(times.length / 2)], max_ms: times.at(-1), verdict: code ?? "allowed" });
+    rows.push({
+      name,
+      bytes: command.length,
+      median_ms: times[Math.floor(times.length / 2)],
+      max_ms: times.at(-1),
+      verdict: code ?? "allowed",
+    });
   }
   return rows;
 }
@@ -62,5 +76,8 @@ export async function benchPolicy(repeat = R) {
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const rows = await benchPolicy();
   console.log(`execution-policy pre-check, ${SIZE / 1024} KiB commands, median of ${R} runs:`);
-  for (const r of rows) console.log(`  ${r.name.padEnd(22)} ${r.median_ms.toFixed(2).padStart(8)} ms (max ${r.max_ms.toFixed(2)} ms)  → ${r.verdict}`);
+  for (const r of rows)
+    console.log(
+      `  ${r.name.padEnd(22)} ${r.median_ms.toFixed(2).padStart(8)} ms (max ${r.max_ms.toFixed(2)} ms)  → ${r.verdict}`,
+    );
 }

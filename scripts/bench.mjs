@@ -44,7 +44,19 @@ import os from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { SignJWT } from "jose";
-import { BenchError, expectStatus, http, loadRun, median, percentile, readSse, rssSampler, sleep, standardWebhookHeaders, workerdPids } from "./lib/bench-load.mjs";
+import {
+  BenchError,
+  expectStatus,
+  http,
+  loadRun,
+  median,
+  percentile,
+  readSse,
+  rssSampler,
+  sleep,
+  standardWebhookHeaders,
+  workerdPids,
+} from "./lib/bench-load.mjs";
 import { withCpuProfile, withHeapSamples } from "./lib/bench-profile.mjs";
 import { peerConfig, renderPeerTable, runPeerBench } from "./lib/bench-peer.mjs";
 import { renderProfile, renderReport } from "./lib/bench-report.mjs";
@@ -75,7 +87,10 @@ const CFG = {
   sseSubscribers: intEnv("BENCH_SSE_SUBSCRIBERS", 100, 1),
   memoryEvents: intEnv("BENCH_MEMORY_EVENTS", 10_000, 100),
   memoryEventBytes: intEnv("BENCH_MEMORY_EVENT_BYTES", 2000, 10),
-  sections: (process.env.BENCH_SECTIONS ?? ALL_SECTIONS.join(",")).split(",").map((s) => s.trim()).filter(Boolean),
+  sections: (process.env.BENCH_SECTIONS ?? ALL_SECTIONS.join(","))
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean),
 };
 for (const s of CFG.sections) {
   if (!ALL_SECTIONS.includes(s)) {
@@ -126,10 +141,20 @@ async function startServer(persistTo, envFile, { inspector = false } = {}) {
   const t0 = performance.now();
   inspectorPort = inspector ? await freePort() : null;
   server = await startWranglerDev({
-    port, persistTo, envFile, logLevel: "warn", echo: VERBOSE,
-    extraArgs: [...(configPath ? ["--config", configPath] : []), ...(inspectorPort ? ["--inspector-port", String(inspectorPort)] : [])],
+    port,
+    persistTo,
+    envFile,
+    logLevel: "warn",
+    echo: VERBOSE,
+    extraArgs: [
+      ...(configPath ? ["--config", configPath] : []),
+      ...(inspectorPort ? ["--inspector-port", String(inspectorPort)] : []),
+    ],
     vars: {
-      ENVIRONMENT: "test", JWT_SECRET: jwtSecret, STREAM_TOKEN_SECRET: hex(24), STANDARD_WEBHOOK_SECRETS: webhookSecret,
+      ENVIRONMENT: "test",
+      JWT_SECRET: jwtSecret,
+      STREAM_TOKEN_SECRET: hex(24),
+      STANDARD_WEBHOOK_SECRETS: webhookSecret,
       RATE_LIMIT_WRITES_PER_MINUTE: "1000000",
     },
   });
@@ -146,8 +171,16 @@ const tokenCache = new Map();
 /** An operator token for `sub` (its own tenant: no org claim). */
 async function token(sub) {
   if (!tokenCache.has(sub)) {
-    tokenCache.set(sub, await new SignJWT({ roles: ["operator"] }).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setSubject(sub)
-      .setAudience("authenticated").setIssuedAt().setExpirationTime("2h").sign(new TextEncoder().encode(jwtSecret)));
+    tokenCache.set(
+      sub,
+      await new SignJWT({ roles: ["operator"] })
+        .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+        .setSubject(sub)
+        .setAudience("authenticated")
+        .setIssuedAt()
+        .setExpirationTime("2h")
+        .sign(new TextEncoder().encode(jwtSecret)),
+    );
   }
   return tokenCache.get(sub);
 }
@@ -171,7 +204,11 @@ async function waitTerminal(base, tok, id, timeoutMs = 30_000) {
 async function quiesce(base, sub, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const page = expectStatus(await http(base, "GET", "/v1/builds?status=running&limit=1", { token: await token(sub) }), 200, "GET /v1/builds?status=running");
+    const page = expectStatus(
+      await http(base, "GET", "/v1/builds?status=running&limit=1", { token: await token(sub) }),
+      200,
+      "GET /v1/builds?status=running",
+    );
     if (page.items.length === 0) return;
     if (Date.now() > deadline) throw new BenchError(`${sub} still has running builds after ${timeoutMs} ms`);
     await sleep(100);
@@ -182,7 +219,11 @@ async function historyOf(base, tok, id) {
   const items = [];
   let cursor = 0;
   for (;;) {
-    const page = expectStatus(await http(base, "GET", `/v1/builds/${id}/events/history?cursor=${cursor}&limit=2000`, { token: tok }), 200, "history");
+    const page = expectStatus(
+      await http(base, "GET", `/v1/builds/${id}/events/history?cursor=${cursor}&limit=2000`, { token: tok }),
+      200,
+      "history",
+    );
     items.push(...page.items);
     if (page.next_cursor === null) return items;
     cursor = page.next_cursor;
@@ -213,20 +254,34 @@ async function throughput(base, ctx, rep) {
   out.health = await measure(base, { path: "/health" });
   out.get_build = await measure(base, { path: `/v1/builds/${ctx.readBuildId}`, headers: auth(reader) });
   out.list_first = await measure(base, { path: "/v1/builds?limit=20", headers: auth(reader) });
-  out.list_deep = await measure(base, { path: `/v1/builds?limit=20&cursor=${cursorAfterSeeded(CFG.seedBuilds - 1 - CFG.deepOffset)}`, headers: auth(reader) });
+  out.list_deep = await measure(base, {
+    path: `/v1/builds?limit=20&cursor=${cursorAfterSeeded(CFG.seedBuilds - 1 - CFG.deepOffset)}`,
+    headers: auth(reader),
+  });
   const webhookBody = JSON.stringify({ type: "bench.event", data: { repo: REPO, n: 1 } });
   out.webhook = await measure(base, {
-    method: "POST", path: "/v1/program/webhook/ingest",
+    method: "POST",
+    path: "/v1/program/webhook/ingest",
     setup: () => ({ headers: standardWebhookHeaders(webhookSecret, webhookBody), body: webhookBody }),
   });
   const createBody = JSON.stringify({ repo_url: REPO, metadata: { ...PROFILES.static_v1, simulated_duration_ms: 0 } });
-  const idemHeaders = { ...auth(idem), "content-type": "application/json", "idempotency-key": `bench-${rep}-${hex(4)}` };
+  const idemHeaders = {
+    ...auth(idem),
+    "content-type": "application/json",
+    "idempotency-key": `bench-${rep}-${hex(4)}`,
+  };
   const first = await http(base, "POST", "/v1/builds", { headers: idemHeaders, body: createBody });
   expectStatus(first, 201, "POST /v1/builds (first, idempotent)");
   const again = await http(base, "POST", "/v1/builds", { headers: idemHeaders, body: createBody });
-  if (again.status !== 201 || again.headers.get("idempotent-replayed") !== "true") throw new BenchError(`idempotent replay: ${again.status} without Idempotent-Replayed`);
+  if (again.status !== 201 || again.headers.get("idempotent-replayed") !== "true")
+    throw new BenchError(`idempotent replay: ${again.status} without Idempotent-Replayed`);
   out.idem_replay = await measure(base, { method: "POST", path: "/v1/builds", headers: idemHeaders, body: createBody });
-  out.post_build = await measure(base, { method: "POST", path: "/v1/builds", headers: { ...auth(writer), "content-type": "application/json" }, body: createBody });
+  out.post_build = await measure(base, {
+    method: "POST",
+    path: "/v1/builds",
+    headers: { ...auth(writer), "content-type": "application/json" },
+    body: createBody,
+  });
   const t0 = performance.now();
   await quiesce(base, "bench-writer");
   out.post_build.drain_ms = performance.now() - t0;
@@ -249,15 +304,41 @@ async function latency(base) {
       }
       if (b.status !== "completed") throw new BenchError(`${name} build ${b.build_id} ended ${b.status}`);
       if (i < 3) continue; // warm-up
-      runs.push({ createMs, doneMs: performance.now() - t0, serverMs: Date.parse(b.updated_at) - Date.parse(b.created_at), levels: b.metadata.dag_levels.length });
+      runs.push({
+        createMs,
+        doneMs: performance.now() - t0,
+        serverMs: Date.parse(b.updated_at) - Date.parse(b.created_at),
+        levels: b.metadata.dag_levels.length,
+      });
     }
     const done = runs.map((r) => r.doneMs);
     const levels = median(runs.map((r) => r.levels));
     const p50 = percentile(done, 50);
     out[name] = {
-      levels, create_p50: percentile(runs.map((r) => r.createMs), 50), done_p50: p50, done_p95: percentile(done, 95),
-      server_p50: percentile(runs.map((r) => r.serverMs), 50), server_p95: percentile(runs.map((r) => r.serverMs), 95),
-      per_level_ms: levels > 0 ? (p50 - percentile(runs.map((r) => r.createMs), 50)) / levels : null,
+      levels,
+      create_p50: percentile(
+        runs.map((r) => r.createMs),
+        50,
+      ),
+      done_p50: p50,
+      done_p95: percentile(done, 95),
+      server_p50: percentile(
+        runs.map((r) => r.serverMs),
+        50,
+      ),
+      server_p95: percentile(
+        runs.map((r) => r.serverMs),
+        95,
+      ),
+      per_level_ms:
+        levels > 0
+          ? (p50 -
+              percentile(
+                runs.map((r) => r.createMs),
+                50,
+              )) /
+            levels
+          : null,
     };
   }
   return out;
@@ -292,9 +373,13 @@ async function burst(base, rep) {
   const t0Epoch = Date.now();
   const created = await Promise.all(Array.from({ length: CFG.burst }, (_, i) => create(i)));
   const createdMs = performance.now() - t0;
-  if (VERBOSE) console.log(`burst: ${created.length} creates answered in ${createdMs.toFixed(0)} ms (${retries} retried)`);
+  if (VERBOSE)
+    console.log(`burst: ${created.length} creates answered in ${createdMs.toFixed(0)} ms (${retries} retried)`);
   const rejected = created.filter((r) => r.status !== 201);
-  if (rejected.length) throw new BenchError(`burst: ${rejected.length} creates failed, e.g. ${rejected[0].status} ${rejected[0].text.slice(0, 200)}`);
+  if (rejected.length)
+    throw new BenchError(
+      `burst: ${rejected.length} creates failed, e.g. ${rejected[0].status} ${rejected[0].text.slice(0, 200)}`,
+    );
   const ids = new Set(created.map((r) => r.json.build_id));
   const deadline = performance.now() + 120_000;
   let statuses = {};
@@ -310,7 +395,14 @@ async function burst(base, rep) {
         // then drops a request: a poll that takes over 10 s is retried (bounded by the deadline).
         // The figure does not depend on polling: it is the last build's finish time (its
         // updated_at, same machine clock) after the burst started.
-        const page = expectStatus(await http(base, "GET", `/v1/builds?limit=200${cursor ? `&cursor=${cursor}` : ""}`, { token: tok, timeoutMs: 10_000 }), 200, "list");
+        const page = expectStatus(
+          await http(base, "GET", `/v1/builds?limit=200${cursor ? `&cursor=${cursor}` : ""}`, {
+            token: tok,
+            timeoutMs: 10_000,
+          }),
+          200,
+          "list",
+        );
         for (const b of page.items) {
           if (!ids.has(b.build_id)) continue;
           seen[b.status] = (seen[b.status] ?? 0) + 1;
@@ -324,7 +416,9 @@ async function burst(base, rep) {
       continue;
     }
     statuses = seen;
-    const terminal = Object.entries(statuses).filter(([s]) => TERMINAL.has(s)).reduce((n, [, c]) => n + c, 0);
+    const terminal = Object.entries(statuses)
+      .filter(([s]) => TERMINAL.has(s))
+      .reduce((n, [, c]) => n + c, 0);
     if (VERBOSE) console.log(`burst: ${(performance.now() - t0).toFixed(0)} ms ${JSON.stringify(statuses)}`);
     if (terminal === ids.size) {
       detectedMs = performance.now() - t0;
@@ -333,26 +427,44 @@ async function burst(base, rep) {
     }
     await sleep(100);
   }
-  const stuck = ids.size - Object.entries(statuses).filter(([s]) => TERMINAL.has(s)).reduce((n, [, c]) => n + c, 0);
+  const stuck =
+    ids.size -
+    Object.entries(statuses)
+      .filter(([s]) => TERMINAL.has(s))
+      .reduce((n, [, c]) => n + c, 0);
   // Every build's log: seq contiguous from 1, exactly one BUILD_FINISHED.
   let badLogs = 0;
   const list = [...ids];
   for (let i = 0; i < list.length; i += 25) {
-    await Promise.all(list.slice(i, i + 25).map(async (id) => {
-      const ev = await historyOf(base, tok, id);
-      const contiguous = ev.every((e, k) => e.seq === k + 1);
-      if (!contiguous || ev.filter((e) => e.event_type === "BUILD_FINISHED").length !== 1) badLogs++;
-    }));
+    await Promise.all(
+      list.slice(i, i + 25).map(async (id) => {
+        const ev = await historyOf(base, tok, id);
+        const contiguous = ev.every((e, k) => e.seq === k + 1);
+        if (!contiguous || ev.filter((e) => e.event_type === "BUILD_FINISHED").length !== 1) badLogs++;
+      }),
+    );
   }
   return {
-    builds: ids.size, created_ms: createdMs, all_terminal_ms: doneMs, detected_by_polling_ms: detectedMs, builds_per_s: doneMs ? ids.size / (doneMs / 1000) : null,
-    stuck, completed: statuses.completed ?? 0, bad_logs: badLogs, create_retries: retries,
+    builds: ids.size,
+    created_ms: createdMs,
+    all_terminal_ms: doneMs,
+    detected_by_polling_ms: detectedMs,
+    builds_per_s: doneMs ? ids.size / (doneMs / 1000) : null,
+    stuck,
+    completed: statuses.completed ?? 0,
+    bad_logs: badLogs,
+    create_retries: retries,
   };
 }
 
 async function sse(base) {
   const tok = await token("bench-sse");
-  const chain = Array.from({ length: 8 }, (_, i) => ({ node_id: `n${i + 1}`, title: `Step ${i + 1}`, agent: "scanner", depends_on: [`n${i}`] }));
+  const chain = Array.from({ length: 8 }, (_, i) => ({
+    node_id: `n${i + 1}`,
+    title: `Step ${i + 1}`,
+    agent: "scanner",
+    depends_on: [`n${i}`],
+  }));
   const build = await createBuild(base, tok, {
     dag: [{ node_id: "n0", title: "Hold", agent: "scanner", depends_on: [] }, ...chain],
     metadata: { simulated_duration_ms: 25, runner_results: { n0: { duration_ms: 2000 } } },
@@ -360,10 +472,16 @@ async function sse(base) {
   const subs = Array.from({ length: CFG.sseSubscribers }, () => ({ events: [], connected: false }));
   const connectedAt = [];
   const streams = subs.map(async (s) => {
-    const res = await fetch(`${base}/v1/builds/${build.build_id}/events`, { headers: { authorization: `Bearer ${tok}` }, signal: AbortSignal.timeout(60_000) });
+    const res = await fetch(`${base}/v1/builds/${build.build_id}/events`, {
+      headers: { authorization: `Bearer ${tok}` },
+      signal: AbortSignal.timeout(60_000),
+    });
     if (res.status !== 200) throw new BenchError(`SSE subscribe: HTTP ${res.status}`);
     connectedAt.push(Date.now());
-    return readSse(res, { onEvent: (e, at) => s.events.push({ seq: e.seq, emitted: Date.parse(e.timestamp), received: at }), deadlineMs: 60_000 });
+    return readSse(res, {
+      onEvent: (e, at) => s.events.push({ seq: e.seq, emitted: Date.parse(e.timestamp), received: at }),
+      deadlineMs: 60_000,
+    });
   });
   const results = await Promise.all(streams);
   const live = Math.max(...connectedAt);
@@ -372,8 +490,14 @@ async function sse(base) {
   const complete = subs.filter((s) => s.events.map((e) => e.seq).join(",") === expected).length;
   const lat = subs.flatMap((s) => s.events.filter((e) => e.emitted >= live).map((e) => e.received - e.emitted));
   return {
-    subscribers: subs.length, events: history.length, live_events: lat.length / subs.length, complete_subscribers: complete,
-    ended: results.filter((r) => r.ended).length, p50_ms: percentile(lat, 50), p95_ms: percentile(lat, 95), max_ms: lat.length ? Math.max(...lat) : null,
+    subscribers: subs.length,
+    events: history.length,
+    live_events: lat.length / subs.length,
+    complete_subscribers: complete,
+    ended: results.filter((r) => r.ended).length,
+    p50_ms: percentile(lat, 50),
+    p95_ms: percentile(lat, 95),
+    max_ms: lat.length ? Math.max(...lat) : null,
     connect_spread_ms: live - Math.min(...connectedAt),
   };
 }
@@ -386,11 +510,18 @@ async function memory(base, ctx) {
   const out = { events: ctx.memoryEvents, workerd_pids: pids.length };
   // One unmeasured pass of each: JIT, V8 heap and SQLite page cache warm-up is not the log.
   for (let c = 0; ; ) {
-    const page = expectStatus(await http(base, "GET", `/v1/builds/${id}/events/history?cursor=${c}&limit=500`, { token: tok }), 200, "history page");
+    const page = expectStatus(
+      await http(base, "GET", `/v1/builds/${id}/events/history?cursor=${c}&limit=500`, { token: tok }),
+      200,
+      "history page",
+    );
     if (page.next_cursor === null) break;
     c = page.next_cursor;
   }
-  const warm = await readSse(await fetch(`${base}/v1/builds/${id}/events`, { headers: { authorization: `Bearer ${tok}` } }), { deadlineMs: 120_000 });
+  const warm = await readSse(
+    await fetch(`${base}/v1/builds/${id}/events`, { headers: { authorization: `Bearer ${tok}` } }),
+    { deadlineMs: 120_000 },
+  );
   console.log(`memory: warm-up done (${(warm.bytes / 2 ** 20).toFixed(1)} MB streamed, ended ${warm.ended})`);
   await sleep(500);
   // Each phase: workerd RSS sampled from /proc, and the worker isolate's used JS heap (worker and
@@ -398,14 +529,18 @@ async function memory(base, ctx) {
   const phase = async (work) => {
     const rss = rssSampler(pids);
     const t0 = performance.now();
-    const { result, heap } = inspectorPort ? await withHeapSamples(inspectorPort, work) : { result: await work(), heap: null };
+    const { result, heap } = inspectorPort
+      ? await withHeapSamples(inspectorPort, work)
+      : { result: await work(), heap: null };
     return { ...result, ms: performance.now() - t0, rss: rss.stop(), heap };
   };
   out.paging = await phase(async () => {
     let bytes = 0;
     let events = 0;
     for (let cursor = 0; ; ) {
-      const page = await http(base, "GET", `/v1/builds/${id}/events/history?cursor=${cursor}&limit=500`, { token: tok });
+      const page = await http(base, "GET", `/v1/builds/${id}/events/history?cursor=${cursor}&limit=500`, {
+        token: tok,
+      });
       expectStatus(page, 200, "history page");
       bytes += Buffer.byteLength(page.text);
       events += page.json.items.length;
@@ -417,7 +552,10 @@ async function memory(base, ctx) {
   console.log(`memory: paging ${out.paging.events} events in ${out.paging.ms.toFixed(0)} ms`);
   // SSE, a fast reader then a slow one (10 ms pause per chunk): a server that buffered the log for
   // a slow client would show it.
-  for (const [name, slowMs] of [["sse_fast", 0], ["sse_slow", 10]]) {
+  for (const [name, slowMs] of [
+    ["sse_fast", 0],
+    ["sse_slow", 10],
+  ]) {
     await sleep(500);
     out[name] = await phase(async () => {
       let events = 0;
@@ -442,35 +580,88 @@ async function profile(base, ctx) {
   const createBody = JSON.stringify({ repo_url: REPO, metadata: { ...PROFILES.static_v1, simulated_duration_ms: 0 } });
   const hookBody = JSON.stringify({ type: "bench.event", data: { repo: REPO, n: 1 } });
   const replayed = standardWebhookHeaders(webhookSecret, hookBody);
-  expectStatus(await http(base, "POST", "/v1/program/webhook/ingest", { headers: replayed, body: hookBody }), 200, "webhook (replay seed)");
+  expectStatus(
+    await http(base, "POST", "/v1/program/webhook/ingest", { headers: replayed, body: hookBody }),
+    200,
+    "webhook (replay seed)",
+  );
   const wrongSecret = `whsec_${randomBytes(32).toString("base64")}`;
   const ladders = {
     "GET /v1/builds/{id}": [
       ["GET /health (routing, headers)", { path: "/health" }],
-      ["+ bearer rejected (401)", { path: `/v1/builds/${ctx.readBuildId}`, headers: { authorization: "Bearer x.y.z" } }],
-      ["+ JWT verified, the build runner's view of its last commit, 200", { path: `/v1/builds/${ctx.readBuildId}`, headers: auth(reader) }],
-      ["(a build no runner knows: D1 read of the view, 404)", { path: "/v1/builds/00000000-0000-4000-8000-ffffffffffff", headers: auth(reader) }],
+      [
+        "+ bearer rejected (401)",
+        { path: `/v1/builds/${ctx.readBuildId}`, headers: { authorization: "Bearer x.y.z" } },
+      ],
+      [
+        "+ JWT verified, the build runner's view of its last commit, 200",
+        { path: `/v1/builds/${ctx.readBuildId}`, headers: auth(reader) },
+      ],
+      [
+        "(a build no runner knows: D1 read of the view, 404)",
+        { path: "/v1/builds/00000000-0000-4000-8000-ffffffffffff", headers: auth(reader) },
+      ],
     ],
     "POST /v1/builds": [
-      ["POST {} → 422 (JWT, rate limiter DO, validation)", { method: "POST", path: "/v1/builds", headers: { ...auth(writer), ...json }, body: "{}" }],
-      ["+ planning: POST /v1/builds/preview-dag", { method: "POST", path: "/v1/builds/preview-dag", headers: { ...auth(writer), ...json }, body: createBody }],
-      ["+ runner DO created, D1 create batch; tick batch after", { method: "POST", path: "/v1/builds", headers: { ...auth(writer), ...json }, body: createBody }],
+      [
+        "POST {} → 422 (JWT, rate limiter DO, validation)",
+        { method: "POST", path: "/v1/builds", headers: { ...auth(writer), ...json }, body: "{}" },
+      ],
+      [
+        "+ planning: POST /v1/builds/preview-dag",
+        { method: "POST", path: "/v1/builds/preview-dag", headers: { ...auth(writer), ...json }, body: createBody },
+      ],
+      [
+        "+ runner DO created, D1 create batch; tick batch after",
+        { method: "POST", path: "/v1/builds", headers: { ...auth(writer), ...json }, body: createBody },
+      ],
       // The floor of one new Durable Object per build: the same 404 read, on a new id each request.
-      ["(GET of an unknown build: its runner DO asked, D1 read, 404)", { path: "/v1/builds/00000000-0000-4000-8000-ffffffffffff", headers: auth(reader) }],
-      ["(the same on a new id per request: + a new runner DO)", { path: "/v1/builds/x", headers: auth(reader), setup: () => ({ path: `/v1/builds/${randomUUID()}` }) }],
+      [
+        "(GET of an unknown build: its runner DO asked, D1 read, 404)",
+        { path: "/v1/builds/00000000-0000-4000-8000-ffffffffffff", headers: auth(reader) },
+      ],
+      [
+        "(the same on a new id per request: + a new runner DO)",
+        { path: "/v1/builds/x", headers: auth(reader), setup: () => ({ path: `/v1/builds/${randomUUID()}` }) },
+      ],
     ],
     "POST webhook ingest": [
-      ["no signature headers → 400 (IP rate limiter; rejection counter to D1)", { method: "POST", path: "/v1/program/webhook/ingest", headers: json, body: hookBody }],
-      ["+ body read, HMAC → 401 (wrong secret)", { method: "POST", path: "/v1/program/webhook/ingest", setup: () => ({ headers: standardWebhookHeaders(wrongSecret, hookBody), body: hookBody }) }],
-      ["+ SHA-256 key, KV fast reject → 409 (replay)", { method: "POST", path: "/v1/program/webhook/ingest", headers: replayed, body: hookBody }],
-      ["+ ReplayGuard claim, DeliveryWriter group commit → 200 (no counter)", { method: "POST", path: "/v1/program/webhook/ingest", setup: () => ({ headers: standardWebhookHeaders(webhookSecret, hookBody), body: hookBody }) }],
+      [
+        "no signature headers → 400 (IP rate limiter; rejection counter to D1)",
+        { method: "POST", path: "/v1/program/webhook/ingest", headers: json, body: hookBody },
+      ],
+      [
+        "+ body read, HMAC → 401 (wrong secret)",
+        {
+          method: "POST",
+          path: "/v1/program/webhook/ingest",
+          setup: () => ({ headers: standardWebhookHeaders(wrongSecret, hookBody), body: hookBody }),
+        },
+      ],
+      [
+        "+ SHA-256 key, KV fast reject → 409 (replay)",
+        { method: "POST", path: "/v1/program/webhook/ingest", headers: replayed, body: hookBody },
+      ],
+      [
+        "+ ReplayGuard claim, DeliveryWriter group commit → 200 (no counter)",
+        {
+          method: "POST",
+          path: "/v1/program/webhook/ingest",
+          setup: () => ({ headers: standardWebhookHeaders(webhookSecret, hookBody), body: hookBody }),
+        },
+      ],
     ],
   };
   const out = { ladders: {}, cpu: {} };
   for (const [name, steps] of Object.entries(ladders)) {
     out.ladders[name] = [];
     for (const [label, req] of steps) {
-      const r = await loadRun(base, { ...req, connections: CFG.connections, durationS: Math.max(2, Math.min(CFG.durationS, 3)), expect2xx: false });
+      const r = await loadRun(base, {
+        ...req,
+        connections: CFG.connections,
+        durationS: Math.max(2, Math.min(CFG.durationS, 3)),
+        expect2xx: false,
+      });
       out.ladders[name].push({ step: label, rps: r.rps, ms_per_request: 1000 / r.rps, p50: r.p50 });
     }
   }
@@ -490,8 +681,15 @@ async function cpuProfiles(base, ladders) {
     // The full request of the ladder: its last step that is not a side note "(…)".
     const req = steps.findLast(([label]) => !label.startsWith("("))[1];
     try {
-      const run = withCpuProfile(inspectorPort, () => loadRun(base, { ...req, connections: CFG.connections, durationS: 3 }));
-      const { summary } = await Promise.race([run, sleep(60_000).then(() => { throw new BenchError("timed out"); })]);
+      const run = withCpuProfile(inspectorPort, () =>
+        loadRun(base, { ...req, connections: CFG.connections, durationS: 3 }),
+      );
+      const { summary } = await Promise.race([
+        run,
+        sleep(60_000).then(() => {
+          throw new BenchError("timed out");
+        }),
+      ]);
       cpu[name] = summary;
     } catch (err) {
       cpu[name] = { error: `CPU profile unavailable: ${err?.message ?? err}` };
@@ -511,15 +709,22 @@ function environment() {
     wrangler = JSON.parse(readFileSync(resolve(ROOT, "node_modules/wrangler/package.json"), "utf8")).version;
   } catch {}
   return {
-    node: process.version, platform: `${os.platform()} ${os.release()} ${os.arch()}`, cpu_count: os.availableParallelism?.() ?? cpus.length,
-    cpu_model: cpus[0]?.model ?? null, total_mem_mb: Math.round(os.totalmem() / 2 ** 20), load_avg: os.loadavg().map((x) => Number(x.toFixed(2))), wrangler,
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    cpu_count: os.availableParallelism?.() ?? cpus.length,
+    cpu_model: cpus[0]?.model ?? null,
+    total_mem_mb: Math.round(os.totalmem() / 2 ** 20),
+    load_avg: os.loadavg().map((x) => Number(x.toFixed(2))),
+    wrangler,
   };
 }
 
 async function main() {
   const env = environment();
   const started = performance.now();
-  console.log(`bench — node ${env.node}, ${env.cpu_count} CPUs (${env.cpu_model}), load ${env.load_avg.join("/")}, wrangler ${env.wrangler}`);
+  console.log(
+    `bench — node ${env.node}, ${env.cpu_count} CPUs (${env.cpu_model}), load ${env.load_avg.join("/")}, wrangler ${env.wrangler}`,
+  );
   console.log(`config: ${JSON.stringify(CFG)}`);
   tempDir = mkdtempSync(join(os.tmpdir(), "clarity-bench-"));
   const persistTo = join(tempDir, "state");
@@ -541,14 +746,22 @@ async function main() {
     await waitTerminal(base, tok, b.build_id);
     const own = (await historyOf(base, tok, b.build_id)).length;
     await stopServer();
-    await executeLocalSql({ persistTo, dir: tempDir, sql: seedEventsSql(b.build_id, own + 1, CFG.memoryEvents, CFG.memoryEventBytes) });
+    await executeLocalSql({
+      persistTo,
+      dir: tempDir,
+      sql: seedEventsSql(b.build_id, own + 1, CFG.memoryEvents, CFG.memoryEventBytes),
+    });
     ctx.memoryBuildId = b.build_id;
     ctx.memoryEvents = CFG.memoryEvents;
-    console.log(`memory build ${b.build_id}: ${own} real events + ${CFG.memoryEvents - own} padded events of ~${CFG.memoryEventBytes} bytes`);
+    console.log(
+      `memory build ${b.build_id}: ${own} real events + ${CFG.memoryEvents - own} padded events of ~${CFG.memoryEventBytes} bytes`,
+    );
     base = await startServer(persistTo, envFile, { inspector: true });
   }
   if (has("throughput")) {
-    const b = await createBuild(base, await token("bench-reader"), { metadata: { ...PROFILES.static_v1, simulated_duration_ms: 0 } });
+    const b = await createBuild(base, await token("bench-reader"), {
+      metadata: { ...PROFILES.static_v1, simulated_duration_ms: 0 },
+    });
     await waitTerminal(base, await token("bench-reader"), b.build_id);
     ctx.readBuildId = b.build_id;
   }
@@ -568,19 +781,29 @@ async function main() {
     if (has("throughput")) {
       r.throughput = await throughput(base, ctx, rep);
       const t = r.throughput;
-      console.log(`[${rep}/${CFG.repeat}] req/s: health ${t.health.rps.toFixed(0)}, get ${t.get_build.rps.toFixed(0)}, list ${t.list_first.rps.toFixed(0)}/${t.list_deep.rps.toFixed(0)}, post ${t.post_build.rps.toFixed(0)}, webhook ${t.webhook.rps.toFixed(0)}, replay ${t.idem_replay.rps.toFixed(0)}`);
+      console.log(
+        `[${rep}/${CFG.repeat}] req/s: health ${t.health.rps.toFixed(0)}, get ${t.get_build.rps.toFixed(0)}, list ${t.list_first.rps.toFixed(0)}/${t.list_deep.rps.toFixed(0)}, post ${t.post_build.rps.toFixed(0)}, webhook ${t.webhook.rps.toFixed(0)}, replay ${t.idem_replay.rps.toFixed(0)}`,
+      );
     }
     if (has("latency")) {
       r.latency = await latency(base);
-      console.log(`[${rep}/${CFG.repeat}] create→completed p50: ${Object.entries(r.latency).map(([k, v]) => `${k} ${v.done_p50.toFixed(1)} ms`).join(", ")}`);
+      console.log(
+        `[${rep}/${CFG.repeat}] create→completed p50: ${Object.entries(r.latency)
+          .map(([k, v]) => `${k} ${v.done_p50.toFixed(1)} ms`)
+          .join(", ")}`,
+      );
     }
     if (has("burst")) {
       r.burst = await burst(base, rep);
-      console.log(`[${rep}/${CFG.repeat}] burst: ${r.burst.builds} builds terminal in ${r.burst.all_terminal_ms?.toFixed(0)} ms (seen by polling at ${r.burst.detected_by_polling_ms?.toFixed(0)} ms), stuck ${r.burst.stuck}, bad logs ${r.burst.bad_logs}`);
+      console.log(
+        `[${rep}/${CFG.repeat}] burst: ${r.burst.builds} builds terminal in ${r.burst.all_terminal_ms?.toFixed(0)} ms (seen by polling at ${r.burst.detected_by_polling_ms?.toFixed(0)} ms), stuck ${r.burst.stuck}, bad logs ${r.burst.bad_logs}`,
+      );
     }
     if (has("sse")) {
       r.sse = await sse(base);
-      console.log(`[${rep}/${CFG.repeat}] sse: ${r.sse.complete_subscribers}/${r.sse.subscribers} complete, p95 ${r.sse.p95_ms} ms`);
+      console.log(
+        `[${rep}/${CFG.repeat}] sse: ${r.sse.complete_subscribers}/${r.sse.subscribers} complete, p95 ${r.sse.p95_ms} ms`,
+      );
     }
     repeats.push(r);
   }
@@ -599,11 +822,22 @@ async function main() {
   }
   const report = renderReport({ repeats, memory: mem, cfg: CFG });
   console.log(`\n${report.text}`);
-  if (peer) console.log(`\nPeer: this project against the same job as a Cloudflare Workflow (medians; ratio = project ÷ peer)\n\n${renderPeerTable(peer)}`);
+  if (peer)
+    console.log(
+      `\nPeer: this project against the same job as a Cloudflare Workflow (medians; ratio = project ÷ peer)\n\n${renderPeerTable(peer)}`,
+    );
   if (prof) console.log(`\n${renderProfile(prof)}`);
   const results = {
-    generated_at: new Date().toISOString(), environment: env, config: CFG, duration_s: Number(((performance.now() - started) / 1000).toFixed(1)),
-    rows: report.rows, targets: report.targets, peer, memory: mem, profile: prof, repeats,
+    generated_at: new Date().toISOString(),
+    environment: env,
+    config: CFG,
+    duration_s: Number(((performance.now() - started) / 1000).toFixed(1)),
+    rows: report.rows,
+    targets: report.targets,
+    peer,
+    memory: mem,
+    profile: prof,
+    repeats,
   };
   writeFileSync(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nwrote ${RESULTS_FILE} (total ${results.duration_s} s)`);
@@ -629,7 +863,8 @@ try {
   await main();
 } catch (err) {
   exitCode = 1;
-  if (!interrupted) process.stderr.write(`\nbench failed: ${err instanceof BenchError ? err.message : (err?.stack ?? err)}\n`);
+  if (!interrupted)
+    process.stderr.write(`\nbench failed: ${err instanceof BenchError ? err.message : (err?.stack ?? err)}\n`);
 } finally {
   await cleanup();
 }

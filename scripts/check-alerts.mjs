@@ -37,10 +37,16 @@ if (version.error || version.status !== 0) {
   process.exit(1);
 }
 const testFiles = existsSync(join(root, testsDir))
-  ? readdirSync(join(root, testsDir)).filter((f) => f.endsWith(".yml") || f.endsWith(".yaml")).sort().map((f) => `${testsDir}/${f}`)
+  ? readdirSync(join(root, testsDir))
+      .filter((f) => f.endsWith(".yml") || f.endsWith(".yaml"))
+      .sort()
+      .map((f) => `${testsDir}/${f}`)
   : [];
 if (testFiles.length === 0) problems.push(`no promtool unit tests in ${testsDir}/`);
-for (const args of [["check", "rules", rulesFile], ...(testFiles.length > 0 ? [["test", "rules", ...testFiles]] : [])]) {
+for (const args of [
+  ["check", "rules", rulesFile],
+  ...(testFiles.length > 0 ? [["test", "rules", ...testFiles]] : []),
+]) {
   const r = spawnSync(promtool, args, { cwd: root, encoding: "utf8" });
   const out = `${r.stdout ?? ""}${r.stderr ?? ""}`.trim();
   if (r.status !== 0) problems.push(`promtool ${args.join(" ")} failed:\n${out}`);
@@ -59,12 +65,24 @@ function walk(dir, out = []) {
 const srcFiles = walk(join(root, "src")).filter((p) => p.endsWith(".ts"));
 const catalogs = srcFiles.filter((p) => p.endsWith("/metrics.catalog.ts"));
 if (catalogs.length !== 1) {
-  console.error(`expected exactly one metrics.catalog.ts under src/, found ${catalogs.length}: ${catalogs.map((p) => relative(root, p)).join(", ")}`);
+  console.error(
+    `expected exactly one metrics.catalog.ts under src/, found ${catalogs.length}: ${catalogs.map((p) => relative(root, p)).join(", ")}`,
+  );
   process.exit(1);
 }
 const catalogPath = catalogs[0];
-const bundled = await build({ entryPoints: [catalogPath], bundle: true, format: "esm", platform: "neutral", write: false, logLevel: "silent", external: ["cloudflare:*"] });
-const catalog = await import(`data:text/javascript;base64,${Buffer.from(bundled.outputFiles[0].text).toString("base64")}`);
+const bundled = await build({
+  entryPoints: [catalogPath],
+  bundle: true,
+  format: "esm",
+  platform: "neutral",
+  write: false,
+  logLevel: "silent",
+  external: ["cloudflare:*"],
+});
+const catalog = await import(
+  `data:text/javascript;base64,${Buffer.from(bundled.outputFiles[0].text).toString("base64")}`
+);
 if (!catalog.METRIC_FAMILIES) {
   console.error(`${relative(root, catalogPath)} no longer exports METRIC_FAMILIES: update scripts/check-alerts.mjs`);
   process.exit(1);
@@ -78,7 +96,9 @@ const failureModes = new Set(catalog.FAILURE_MODES ?? []);
 const srcText = srcFiles.map((p) => readFileSync(p, "utf8")).join("\n");
 const openapi = JSON.parse(readFileSync(join(root, "docs/openapi.json"), "utf8"));
 const operations = new Set(
-  Object.entries(openapi.paths ?? {}).flatMap(([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`)),
+  Object.entries(openapi.paths ?? {}).flatMap(([path, item]) =>
+    Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`),
+  ),
 );
 
 // --- the rules and tests, as text ---------------------------------------------------------------
@@ -100,14 +120,17 @@ for (const item of items) {
   const name = item.match(/^[ \t]*- alert:[ \t]*(\S+)/)?.[1];
   alerts.push(name);
   const severity = item.match(/^[ \t]+severity:[ \t]*(\S+)[ \t]*$/m)?.[1];
-  if (severity !== "page" && severity !== "ticket") problems.push(`${name}: label severity must be page or ticket (found ${severity ?? "none"})`);
-  for (const a of ["summary", "description", "runbook_url"]) if (!new RegExp(`^[ \\t]+${a}:`, "m").test(item)) problems.push(`${name}: annotation ${a} missing`);
+  if (severity !== "page" && severity !== "ticket")
+    problems.push(`${name}: label severity must be page or ticket (found ${severity ?? "none"})`);
+  for (const a of ["summary", "description", "runbook_url"])
+    if (!new RegExp(`^[ \\t]+${a}:`, "m").test(item)) problems.push(`${name}: annotation ${a} missing`);
   const url = item.match(/^[ \t]+runbook_url:[ \t]*["']?([^\s"']+)/m)?.[1];
   if (url) checkRunbookUrl(name, url);
   // The index in docs/runbooks/README.md lists the alert with the same section.
   const row = indexText.split("\n").find((l) => l.startsWith(`| \`${name}\` |`));
   if (!row) problems.push(`${name}: missing from the alert index in ${indexFile}`);
-  else if (url && !row.includes(`(${url.replace(/^docs\/runbooks\//, "")})`)) problems.push(`${name}: the ${indexFile} index links another section than runbook_url ${url}`);
+  else if (url && !row.includes(`(${url.replace(/^docs\/runbooks\//, "")})`))
+    problems.push(`${name}: the ${indexFile} index links another section than runbook_url ${url}`);
 }
 if (alerts.length === 0) problems.push(`${rulesFile}: no alert found`);
 if (new Set(alerts).size !== alerts.length) problems.push(`${rulesFile}: duplicate alert names`);
@@ -132,7 +155,10 @@ function checkSeries(file, text) {
           : label === "mode"
             ? failureModes.has(v)
             : srcText.includes(`"${v}"`);
-      if (!ok) problems.push(`${file}: ${label}="${v}" is not a value the worker exports (${label === "route" ? "no such operation in docs/openapi.json" : label === "mode" ? "not in FAILURE_MODES" : "no such string in src/"})`);
+      if (!ok)
+        problems.push(
+          `${file}: ${label}="${v}" is not a value the worker exports (${label === "route" ? "no such operation in docs/openapi.json" : label === "mode" ? "not in FAILURE_MODES" : "no such string in src/"})`,
+        );
     }
   }
 }
@@ -140,10 +166,14 @@ checkSeries(rulesFile, rulesText);
 for (const [f, t] of testTexts) checkSeries(f, t);
 
 // SLO error budget: every (1 - X) in the rules is 1 - SLO_BUILD_SUCCESS_TARGET.
-const target = readFileSync(join(root, "wrangler.toml"), "utf8").match(/^SLO_BUILD_SUCCESS_TARGET\s*=\s*"([^"]+)"/m)?.[1];
+const target = readFileSync(join(root, "wrangler.toml"), "utf8").match(
+  /^SLO_BUILD_SUCCESS_TARGET\s*=\s*"([^"]+)"/m,
+)?.[1];
 const budgets = [...new Set([...rulesText.matchAll(/\(1 - ([0-9.]+)\)/g)].map((m) => m[1]))];
 if (budgets.length === 0) problems.push(`${rulesFile}: no (1 - target) error budget found in the SLO rules`);
-for (const b of budgets) if (Number(b) !== Number(target)) problems.push(`${rulesFile}: SLO target ${b} differs from SLO_BUILD_SUCCESS_TARGET=${target} in wrangler.toml`);
+for (const b of budgets)
+  if (Number(b) !== Number(target))
+    problems.push(`${rulesFile}: SLO target ${b} differs from SLO_BUILD_SUCCESS_TARGET=${target} in wrangler.toml`);
 
 // Firing and not-firing unit tests per alert: the text after each `alertname:` up to the next.
 const firing = new Set();
@@ -172,7 +202,10 @@ function anchors(markdown) {
     const h = !fenced && line.match(/^#{1,6}\s+(.*?)\s*#*\s*$/);
     if (!h) continue;
     const text = h[1].replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1").replace(/<[^>]*>/g, "");
-    const base = text.toLowerCase().replace(/[^\p{L}\p{M}\p{N}\p{Pc}\- ]/gu, "").replace(/ /g, "-");
+    const base = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{M}\p{N}\p{Pc}\- ]/gu, "")
+      .replace(/ /g, "-");
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     out.add(n === 0 ? base : `${base}-${n}`);
@@ -184,7 +217,8 @@ function checkRunbookUrl(alert, url) {
   const m = url.match(/^(docs\/runbooks\/[^#]+\.md)#(.+)$/);
   if (!m) return problems.push(`${alert}: runbook_url ${url} is not docs/runbooks/<file>.md#<anchor>`);
   if (!existsSync(join(root, m[1]))) return problems.push(`${alert}: runbook_url ${url}: no file ${m[1]}`);
-  if (!anchors(readFileSync(join(root, m[1]), "utf8")).has(m[2])) problems.push(`${alert}: runbook_url ${url}: no heading with anchor #${m[2]} in ${m[1]}`);
+  if (!anchors(readFileSync(join(root, m[1]), "utf8")).has(m[2]))
+    problems.push(`${alert}: runbook_url ${url}: no heading with anchor #${m[2]} in ${m[1]}`);
 }
 
 if (problems.length > 0) {

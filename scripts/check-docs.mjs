@@ -12,7 +12,12 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
-const files = ["docs/deploy.md", ...readdirSync(join(root, "docs/runbooks")).filter((f) => f.endsWith(".md")).map((f) => `docs/runbooks/${f}`)];
+const files = [
+  "docs/deploy.md",
+  ...readdirSync(join(root, "docs/runbooks"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/runbooks/${f}`),
+];
 const scripts = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scripts ?? {};
 const wrangler = join(root, "node_modules/.bin/wrangler");
 const env = {
@@ -59,7 +64,11 @@ function wranglerCalls(snippet) {
   const calls = [];
   const tokens = tokenize(snippet);
   for (let i = 0; i < tokens.length; i++) {
-    if (tokens[i] !== "wrangler" || (i > 0 && !/^(npx|\$\(|\(|&&|;|\|)$/.test(tokens[i - 1]) && !tokens[i - 1].endsWith("("))) continue;
+    if (
+      tokens[i] !== "wrangler" ||
+      (i > 0 && !/^(npx|\$\(|\(|&&|;|\|)$/.test(tokens[i - 1]) && !tokens[i - 1].endsWith("("))
+    )
+      continue;
     const args = [];
     for (let j = i + 1; j < tokens.length && !SHELL_STOP.test(tokens[j]); j++) args.push(tokens[j].replace(/\)$/, ""));
     calls.push(args);
@@ -86,7 +95,8 @@ function help(path) {
 
 function flagTypes(text) {
   const types = new Map();
-  for (const m of text.matchAll(/(?:^|\s)(--[a-z0-9-]+)\b[^\n[]*\[(string|boolean|number|array|choices:[^\]]*)\]/gm)) types.set(m[1], m[2]);
+  for (const m of text.matchAll(/(?:^|\s)(--[a-z0-9-]+)\b[^\n[]*\[(string|boolean|number|array|choices:[^\]]*)\]/gm))
+    types.set(m[1], m[2]);
   return types;
 }
 
@@ -95,13 +105,18 @@ async function checkWrangler(args) {
   const positionals = (firstFlag === -1 ? args : args.slice(0, firstFlag)).filter((a) => a !== "");
   const { code, text } = await help(positionals);
   const shown = `wrangler ${args.join(" ")}`;
-  if (code !== 0) return `${shown}: \`wrangler ${positionals.join(" ")} --help\` failed (${text.split("\n").find((l) => l.trim()) ?? code})`;
+  if (code !== 0)
+    return `${shown}: \`wrangler ${positionals.join(" ")} --help\` failed (${text.split("\n").find((l) => l.trim()) ?? code})`;
   const usage = text.split("\n").find((l) => l.startsWith("wrangler"));
   if (!usage) return `${shown}: no usage line in its help`;
-  const path = usage.replace(/^wrangler\s*/, "").split(/\s+/).filter((w) => w && !/^[<[]/.test(w) && !w.startsWith("--"));
+  const path = usage
+    .replace(/^wrangler\s*/, "")
+    .split(/\s+/)
+    .filter((w) => w && !/^[<[]/.test(w) && !w.startsWith("--"));
   const slots = usage.match(/[<[][^>\]]*[>\]]/g) ?? [];
   if (path.length === 0) return `${shown}: not a wrangler subcommand`;
-  if (path.some((w, i) => positionals[i] !== w)) return `${shown}: is \`wrangler ${path.join(" ")}\`, not \`wrangler ${positionals.slice(0, path.length).join(" ")}\``;
+  if (path.some((w, i) => positionals[i] !== w))
+    return `${shown}: is \`wrangler ${path.join(" ")}\`, not \`wrangler ${positionals.slice(0, path.length).join(" ")}\``;
   let extra = positionals.length - path.length;
   const types = flagTypes(text);
   const rest = firstFlag === -1 ? [] : args.slice(firstFlag);
@@ -113,11 +128,13 @@ async function checkWrangler(args) {
     }
     if (!token.startsWith("--")) continue; // short flags (-m, -y) are aliases shown in help
     const [flag, value] = token.split("=", 2);
-    if (!new RegExp(`(^|\\s)${flag}\\b`, "m").test(text)) return `${shown}: \`wrangler ${path.join(" ")}\` has no ${flag}`;
+    if (!new RegExp(`(^|\\s)${flag}\\b`, "m").test(text))
+      return `${shown}: \`wrangler ${path.join(" ")}\` has no ${flag}`;
     if (value === undefined && types.get(flag) && types.get(flag) !== "boolean") i++; // its value
   }
   const variadic = slots.some((s) => s.includes(".."));
-  if (!variadic && extra > slots.length) return `${shown}: \`wrangler ${path.join(" ")}\` takes ${slots.length} argument(s) (${slots.join(" ") || "none"})`;
+  if (!variadic && extra > slots.length)
+    return `${shown}: \`wrangler ${path.join(" ")}\` takes ${slots.length} argument(s) (${slots.join(" ") || "none"})`;
   return null;
 }
 
@@ -144,7 +161,8 @@ async function checkAll(sources) {
     }
   }
   // A few at a time: each distinct help is a wrangler start (~1 s); repeats are cached.
-  for (let i = 0; i < wranglerChecks.length; i += 6) await Promise.all(wranglerChecks.slice(i, i + 6).map((check) => check()));
+  for (let i = 0; i < wranglerChecks.length; i += 6)
+    await Promise.all(wranglerChecks.slice(i, i + 6).map((check) => check()));
   return { problems: [...new Set(problems)], commands };
 }
 
@@ -156,19 +174,34 @@ const SELF_TEST = [
   ["`npx wrangler rollback <version-id> extra-arg`", true],
   ["`npm run no-such-script`", true],
   ["```sh\nnode scripts/no-such-file.mjs\n```", true],
-  ["```bash\nnpx wrangler d1 time-travel restore DB --timestamp 2026-05-01T12:00:00Z   # note\nnpm run deploy\n```", false],
-  ["`npx wrangler rollback <version-id> --message \"why\"` and `npm test`", false],
+  [
+    "```bash\nnpx wrangler d1 time-travel restore DB --timestamp 2026-05-01T12:00:00Z   # note\nnpm run deploy\n```",
+    false,
+  ],
+  ['`npx wrangler rollback <version-id> --message "why"` and `npm test`', false],
 ];
-const self = await Promise.all(SELF_TEST.map(async ([text, bad], i) => ({ i, bad, found: (await checkAll([{ file: `self-test-${i}`, text }])).problems })));
+const self = await Promise.all(
+  SELF_TEST.map(async ([text, bad], i) => ({
+    i,
+    bad,
+    found: (await checkAll([{ file: `self-test-${i}`, text }])).problems,
+  })),
+);
 const broken = self.filter((t) => t.bad !== t.found.length > 0);
 if (broken.length > 0) {
-  console.error(`docs:check self-test failed:\n${broken.map((t) => `  case ${t.i} (${t.bad ? "should fail" : "should pass"}): ${t.found.join("; ") || "no problem found"}`).join("\n")}`);
+  console.error(
+    `docs:check self-test failed:\n${broken.map((t) => `  case ${t.i} (${t.bad ? "should fail" : "should pass"}): ${t.found.join("; ") || "no problem found"}`).join("\n")}`,
+  );
   process.exit(1);
 }
 
-const { problems, commands } = await checkAll(files.map((file) => ({ file, text: readFileSync(join(root, file), "utf8") })));
+const { problems, commands } = await checkAll(
+  files.map((file) => ({ file, text: readFileSync(join(root, file), "utf8") })),
+);
 if (problems.length > 0) {
   console.error(`docs:check: ${problems.length} problem(s) in ${files.length} files:\n${problems.join("\n")}`);
   process.exit(1);
 }
-console.log(`docs:check: ${commands} commands in ${files.length} files exist (${helpCache.size} wrangler subcommands checked against wrangler's help; self-test ${SELF_TEST.length} cases)`);
+console.log(
+  `docs:check: ${commands} commands in ${files.length} files exist (${helpCache.size} wrangler subcommands checked against wrangler's help; self-test ${SELF_TEST.length} cases)`,
+);

@@ -53,7 +53,9 @@ function securityDevVars() {
 
 function appendMissingSecurityVars() {
   const text = readFileSync(DEV_VARS, "utf8");
-  const missing = Object.entries(securityDevVars()).filter(([k]) => !new RegExp(`^\\s*(?:export\\s+)?${k}\\s*=`, "m").test(text));
+  const missing = Object.entries(securityDevVars()).filter(
+    ([k]) => !new RegExp(`^\\s*(?:export\\s+)?${k}\\s*=`, "m").test(text),
+  );
   if (missing.length === 0) return false;
   const block = ["", "# Security plane (added by `npm start`)", ...missing.map(([k, v]) => `${k}=${v}`), ""].join("\n");
   writeFileSync(DEV_VARS, `${text.replace(/\n*$/, "\n")}${block}`, { mode: 0o600 });
@@ -102,10 +104,19 @@ function startLocalRunner() {
   const runner = spawn(process.execPath, [resolve(ROOT, "scripts", "runner.mjs")], {
     cwd: ROOT,
     stdio: "inherit",
-    env: { ...process.env, RUNNER_ENVIRONMENT: "development", RUNNER_HOST: runnerUrl.hostname, RUNNER_PORT: runnerUrl.port || "8788", ...(secret ? { RUNNER_SHARED_SECRET: secret } : {}) },
+    env: {
+      ...process.env,
+      RUNNER_ENVIRONMENT: "development",
+      RUNNER_HOST: runnerUrl.hostname,
+      RUNNER_PORT: runnerUrl.port || "8788",
+      ...(secret ? { RUNNER_SHARED_SECRET: secret } : {}),
+    },
   });
   runner.on("exit", (code, signal) => {
-    if (!stopping) process.stderr.write(`[runner] exited (${signal ?? code}); builds will fail with runner_unreachable until it runs again (npm run runner).\n`);
+    if (!stopping)
+      process.stderr.write(
+        `[runner] exited (${signal ?? code}); builds will fail with runner_unreachable until it runs again (npm run runner).\n`,
+      );
   });
   process.on("exit", () => {
     try {
@@ -124,7 +135,13 @@ const url = `http://${IP}:${PORT}`;
 const logLevel = process.env.LOG_LEVEL ?? (process.env.VERBOSE === "1" ? "info" : "warn");
 let server;
 try {
-  server = await startDevServer({ port: Number(PORT), ip: IP, migrations: true, vars: { LOG_LEVEL: logLevel }, logLevel: logLevel === "debug" ? "debug" : logLevel === "info" ? "info" : "warn" });
+  server = await startDevServer({
+    port: Number(PORT),
+    ip: IP,
+    migrations: true,
+    vars: { LOG_LEVEL: logLevel },
+    logLevel: logLevel === "debug" ? "debug" : logLevel === "info" ? "info" : "warn",
+  });
 } catch (err) {
   process.stderr.write(`error: could not start the local control plane: ${err?.message ?? err}\n`);
   process.exit(1);
@@ -140,13 +157,17 @@ const watchdog =
         onError: (err) => {
           if (watchdogWarned) return;
           watchdogWarned = true;
-          process.stderr.write(`warning: the build watchdog could not run (${err instanceof Error ? err.message : err}); retrying every ${WATCHDOG_PERIOD_SECONDS} s\n`);
+          process.stderr.write(
+            `warning: the build watchdog could not run (${err instanceof Error ? err.message : err}); retrying every ${WATCHDOG_PERIOD_SECONDS} s\n`,
+          );
         },
       })
     : null;
 
 const runnerNote = localRunner ? `runner ${localRunner.url}` : "no runner (NO_RUNNER=1)";
-process.stdout.write(`Clarity control plane ready: dashboard ${url}/ · ${runnerNote} · token: npm run --silent token -- operator · Ctrl-C stops\n`);
+process.stdout.write(
+  `Clarity control plane ready: dashboard ${url}/ · ${runnerNote} · token: npm run --silent token -- operator · Ctrl-C stops\n`,
+);
 
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   process.on(signal, () => {

@@ -14,8 +14,15 @@ import { ROOT } from "./lib/wrangler.mjs";
 export async function buildRunnerBundle() {
   const outfile = join(ROOT, "runner", "dist", "runner.mjs");
   await build({
-    entryPoints: [join(ROOT, "runner", "src", "main.ts")], outfile, bundle: true, platform: "node", format: "esm", target: "node20",
-    packages: "external", sourcemap: "inline", logLevel: "warning",
+    entryPoints: [join(ROOT, "runner", "src", "main.ts")],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    packages: "external",
+    sourcemap: "inline",
+    logLevel: "warning",
   });
   return outfile;
 }

@@ -18,7 +18,6 @@ import { parseDevVars } from "./lib/dev-vars.mjs";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const DEV_VARS = resolve(ROOT, ".dev.vars");
 
-
 function fail(message) {
   process.stderr.write(`error: ${message}\n`);
   process.exit(1);
@@ -47,7 +46,9 @@ if (scheme === "standard") {
   const secret = (vars.STANDARD_WEBHOOK_SECRETS ?? "").split(/[\s,]+/).find((s) => s.startsWith("whsec_"));
   if (!secret) fail("STANDARD_WEBHOOK_SECRETS is missing from .dev.vars; run `npm start` once to add it.");
   const id = `msg_${randomUUID()}`;
-  const sig = createHmac("sha256", Buffer.from(secret.slice("whsec_".length), "base64")).update(`${id}.${ts}.${body}`).digest("base64");
+  const sig = createHmac("sha256", Buffer.from(secret.slice("whsec_".length), "base64"))
+    .update(`${id}.${ts}.${body}`)
+    .digest("base64");
   headers = { "webhook-id": id, "webhook-timestamp": String(ts), "webhook-signature": `v1,${sig}` };
 } else {
   const secret = vars.PLATFORM_WEBHOOK_SIGNING_SECRET;
@@ -59,7 +60,11 @@ if (scheme === "standard") {
 
 let res;
 try {
-  res = await fetch(`${url}/v1/program/webhook/ingest`, { method: "POST", headers: { ...headers, "content-type": "application/json" }, body });
+  res = await fetch(`${url}/v1/program/webhook/ingest`, {
+    method: "POST",
+    headers: { ...headers, "content-type": "application/json" },
+    body,
+  });
 } catch (err) {
   fail(`could not reach ${url} (${err.cause?.code ?? err.message}); is \`npm start\` running?`);
 }

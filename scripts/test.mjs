@@ -60,18 +60,31 @@ check("typecheck (src, test, test/node, dashboard, test/e2e, runner)", () => {
   return [a, b, n, d, e, r].every((x) => x.status === 0) ? null : [a, b, n, d, e, r].map((x) => x.stdout).join("");
 });
 
+// One formatter and linter (Biome, biome.json): 120 columns, the recommended rules with the
+// exceptions recorded in docs/DECISIONS.md. `npm run format` fixes what it can.
+check("format and lint (biome ci)", () => {
+  const r = run(bin("biome"), ["ci", "--max-diagnostics=30"], { capture: true });
+  return r.status === 0 ? null : r.stdout + r.stderr;
+});
+
 check("migrations match src/db/schema.ts (drizzle-kit generate adds nothing)", () => {
   const before = hashDir("migrations");
   const r = run(bin("drizzle-kit"), ["generate"], { capture: true });
   if (r.status !== 0) return r.stdout + r.stderr;
-  return hashDir("migrations") === before ? null : "drizzle-kit generated a new migration: commit it (npm run db:generate).";
+  return hashDir("migrations") === before
+    ? null
+    : "drizzle-kit generated a new migration: commit it (npm run db:generate).";
 });
 
 check("worker-configuration.d.ts matches wrangler.toml (wrangler types)", () => {
   // Regenerate in place (imports are relative to the file) and restore the committed copy.
   const file = "worker-configuration.d.ts";
   const committed = readFileSync(file, "utf8");
-  const r = run(bin("wrangler"), ["types", "--include-runtime=false", "--strict-vars=false", "--env-file", "/dev/null"], { capture: true });
+  const r = run(
+    bin("wrangler"),
+    ["types", "--include-runtime=false", "--strict-vars=false", "--env-file", "/dev/null"],
+    { capture: true },
+  );
   const fresh = existsSync(file) ? readFileSync(file, "utf8") : "";
   writeFileSync(file, committed);
   if (r.status !== 0) return r.stdout + r.stderr;
@@ -103,7 +116,13 @@ function vitestSuite(label, config) {
   console.log(`\n== ${label} ==`);
   const report = join(root, `.vitest-report${config ? `-${label}` : ""}.json`);
   rmSync(report, { force: true });
-  const args = ["run", "--reporter=default", "--reporter=json", `--outputFile=${report}`, ...(config ? ["--config", config] : [])];
+  const args = [
+    "run",
+    "--reporter=default",
+    "--reporter=json",
+    `--outputFile=${report}`,
+    ...(config ? ["--config", config] : []),
+  ];
   const vt = run(bin("vitest"), args);
   const before = failed;
   if (existsSync(report)) {
@@ -111,7 +130,9 @@ function vitestSuite(label, config) {
     passed += r.numPassedTests ?? 0;
     failed += (r.numFailedTests ?? 0) + (r.numTotalTests === 0 ? 1 : 0);
     // A suite that fails to load has no failed tests but is still a failure.
-    failed += (r.testResults ?? []).filter((s) => s.status === "failed" && (s.assertionResults ?? []).length === 0).length;
+    failed += (r.testResults ?? []).filter(
+      (s) => s.status === "failed" && (s.assertionResults ?? []).length === 0,
+    ).length;
     rmSync(report, { force: true });
   } else {
     failed++;
@@ -136,7 +157,9 @@ if (existsSync(chromiumPath)) {
   vitestSuite("e2e", "vitest.e2e.config.ts");
 } else {
   failed++;
-  console.log(`\n== e2e ==\nFAILED: Chromium not found at ${chromiumPath}. Install it with \`apt-get install -y chromium\` (.ci/run does) or set CHROMIUM_PATH; the browser suite is never skipped.`);
+  console.log(
+    `\n== e2e ==\nFAILED: Chromium not found at ${chromiumPath}. Install it with \`apt-get install -y chromium\` (.ci/run does) or set CHROMIUM_PATH; the browser suite is never skipped.`,
+  );
 }
 
 console.log(`${passed} passed, ${failed} failed`);

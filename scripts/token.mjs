@@ -22,11 +22,9 @@ function usage(message) {
   process.exit(2);
 }
 
-
 function missingSecret(why) {
   process.stderr.write(
-    `error: ${why}\n` +
-      "Run `npm start` once: it creates .dev.vars with a generated development JWT_SECRET.\n",
+    `error: ${why}\nRun \`npm start\` once: it creates .dev.vars with a generated development JWT_SECRET.\n`,
   );
   process.exit(1);
 }

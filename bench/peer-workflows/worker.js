@@ -14,14 +14,17 @@ export class ScanRun extends WorkflowEntrypoint {
     let done = 0;
     for (const [i, level] of levels.entries()) {
       // A zero-duration node: its result is the step's persisted output.
-      const results = await Promise.all(level.map((node) => step.do(`${i}:${node}`, async () => ({ node, status: "completed", at: Date.now() }))));
+      const results = await Promise.all(
+        level.map((node) => step.do(`${i}:${node}`, async () => ({ node, status: "completed", at: Date.now() }))),
+      );
       done += results.length;
     }
     return { nodes: done };
   }
 }
 
-const json = (body, status = 200) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+const json = (body, status = 200) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 
 export default {
   async fetch(request, env) {
@@ -30,7 +33,11 @@ export default {
     if (url.pathname === "/runs" && request.method === "POST") {
       const body = await request.json().catch(() => null);
       const levels = body?.levels;
-      if (!Array.isArray(levels) || levels.length === 0 || !levels.every((l) => Array.isArray(l) && l.every((n) => typeof n === "string"))) {
+      if (
+        !Array.isArray(levels) ||
+        levels.length === 0 ||
+        !levels.every((l) => Array.isArray(l) && l.every((n) => typeof n === "string"))
+      ) {
         return json({ error: "levels must be a non-empty array of node id arrays" }, 422);
       }
       const id = crypto.randomUUID();

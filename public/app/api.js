@@ -121,15 +121,23 @@ export async function request(method, path, opts = {}) {
   // Reads, and writes carrying an Idempotency-Key, are safe to send again: they are retried when
   // the answer never comes (REQUEST_DEADLINE_MS), the connection fails, or a proxy answers 503 —
   // the local dev proxy drops or parks requests under bursts (docs/DECISIONS.md "The local dev server").
-  const retryable = method === "GET" || method === "HEAD" || Object.keys(headers).some((h) => h.toLowerCase() === "idempotency-key");
-  const init = { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body), cache: /** @type {RequestCache} */ ("no-store") };
+  const retryable =
+    method === "GET" || method === "HEAD" || Object.keys(headers).some((h) => h.toLowerCase() === "idempotency-key");
+  const init = {
+    method,
+    headers,
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    cache: /** @type {RequestCache} */ ("no-store"),
+  };
   let res;
   const keyed = retryable && method !== "GET" && method !== "HEAD";
   const inFlightUntil = Date.now() + REQUEST_DEADLINE_MS;
   for (let attempt = 1; ; attempt++) {
     const last = !retryable || attempt >= REQUEST_ATTEMPTS;
     // Only a request that may be sent again gets a deadline: abandoning any other would lose its answer.
-    const signals = [opts.signal, retryable ? AbortSignal.timeout(REQUEST_DEADLINE_MS) : undefined].filter((x) => x !== undefined);
+    const signals = [opts.signal, retryable ? AbortSignal.timeout(REQUEST_DEADLINE_MS) : undefined].filter(
+      (x) => x !== undefined,
+    );
     try {
       res = await fetch(url, { ...init, signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0] });
     } catch (err) {
@@ -148,7 +156,10 @@ export async function request(method, path, opts = {}) {
     // A keyed write sent again while its first attempt is still being processed (the proxy lost
     // the connection, not the request): ask again until that attempt's answer is stored.
     if (keyed && attempt > 1 && res.status === 409 && Date.now() < inFlightUntil) {
-      const problem = await res.clone().json().catch(() => null);
+      const problem = await res
+        .clone()
+        .json()
+        .catch(() => null);
       if (problem?.code === "idempotency_key_in_flight") {
         await res.body?.cancel();
         await new Promise((r) => setTimeout(r, RETRY_BACKOFF_MS * 2));
@@ -196,7 +207,8 @@ export const builds = {
   create: (body, idempotencyKey) =>
     request("POST", "/v1/builds", { body, headers: idempotencyKey ? { "idempotency-key": idempotencyKey } : {} }),
   /** @param {string} id @param {number} cursor @param {number} [limit] @returns {Promise<Page<BuildEvent>>} */
-  events: (id, cursor, limit = 500) => request("GET", `/v1/builds/${enc(id)}/events/history`, { query: { cursor, limit } }),
+  events: (id, cursor, limit = 500) =>
+    request("GET", `/v1/builds/${enc(id)}/events/history`, { query: { cursor, limit } }),
   /** @param {string} id @returns {Promise<StreamToken>} */
   streamToken: (id) => request("POST", `/v1/builds/${enc(id)}/events/token`),
   /** @param {string} id @param {string} [reason] @returns {Promise<BuildRun>} */

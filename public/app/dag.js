@@ -15,11 +15,16 @@ import { badge, h, replace, svg } from "./dom.js";
  */
 export function computeLevels(dag) {
   const ids = new Set(dag.map((n) => n.node_id));
-  const remaining = new Map(dag.map((n) => [n.node_id, new Set(n.depends_on.filter((d) => ids.has(d) && d !== n.node_id))]));
+  const remaining = new Map(
+    dag.map((n) => [n.node_id, new Set(n.depends_on.filter((d) => ids.has(d) && d !== n.node_id))]),
+  );
   /** @type {string[][]} */
   const levels = [];
   while (remaining.size > 0) {
-    const ready = [...remaining].filter(([, deps]) => deps.size === 0).map(([id]) => id).sort();
+    const ready = [...remaining]
+      .filter(([, deps]) => deps.size === 0)
+      .map(([id]) => id)
+      .sort();
     if (ready.length === 0) {
       levels.push([...remaining.keys()].sort());
       break;
@@ -77,7 +82,11 @@ export class DagView {
       levels.map((ids, i) =>
         h(
           "section",
-          { class: `dag-level${i === activeLevel ? " active" : ""}`, "aria-label": `Level ${i}`, dataset: { level: String(i) } },
+          {
+            class: `dag-level${i === activeLevel ? " active" : ""}`,
+            "aria-label": `Level ${i}`,
+            dataset: { level: String(i) },
+          },
           h("h3", null, `Level ${i}`),
           h(
             "ul",
@@ -87,7 +96,10 @@ export class DagView {
               if (!node) return null;
               const card = this.card(node);
               this.cards.set(id, card);
-              this.update(id, views.get(id) ?? { status: node.status, attempt: 0, retries: 0, error: null, gate: null });
+              this.update(
+                id,
+                views.get(id) ?? { status: node.status, attempt: 0, retries: 0, error: null, gate: null },
+              );
               return h("li", null, card);
             }),
           ),
@@ -145,7 +157,13 @@ export class DagView {
         badge(v.status, statusLabel),
         h("span", { class: "muted" }, node.agent),
         v.attempt > 1 ? h("span", null, `attempt ${v.attempt}`) : null,
-        node.gate ? h("span", { class: "chip" }, h("span", { class: `gate${node.gate === "POLICY_GATE" ? " gate-policy" : ""}` }, node.gate)) : null,
+        node.gate
+          ? h(
+              "span",
+              { class: "chip" },
+              h("span", { class: `gate${node.gate === "POLICY_GATE" ? " gate-policy" : ""}` }, node.gate),
+            )
+          : null,
       ),
       v.gate ? h("span", { class: "n-gate" }, `${v.gate.gate}: `, badge(v.gate.status), ` ${v.gate.reason}`) : null,
       v.status === "failed" && v.error ? h("span", { class: "n-error" }, v.error) : null,
@@ -172,12 +190,19 @@ export class DagView {
     /** @type {Map<string, DOMRect>} */
     const rects = new Map([...this.cards].map(([id, card]) => [id, card.getBoundingClientRect()]));
     /** @type {Array<{ from: string, to: string }>} */
-    const edges = this.dag.flatMap((n) => n.depends_on.filter((d) => rects.has(d) && rects.has(n.node_id)).map((d) => ({ from: d, to: n.node_id })));
+    const edges = this.dag.flatMap((n) =>
+      n.depends_on.filter((d) => rects.has(d) && rects.has(n.node_id)).map((d) => ({ from: d, to: n.node_id })),
+    );
     const along = (/** @type {DOMRect} */ r) => r.top + r.height / 2;
     /** Port offset (0..1) of `edge` among the edges sharing its `end`. @param {"from" | "to"} end */
     const port = (/** @type {{ from: string, to: string }} */ edge, end) => {
       const other = end === "from" ? "to" : "from";
-      const siblings = edges.filter((e) => e[end] === edge[end]).sort((a, b) => along(/** @type {DOMRect} */ (rects.get(a[other]))) - along(/** @type {DOMRect} */ (rects.get(b[other]))));
+      const siblings = edges
+        .filter((e) => e[end] === edge[end])
+        .sort(
+          (a, b) =>
+            along(/** @type {DOMRect} */ (rects.get(a[other]))) - along(/** @type {DOMRect} */ (rects.get(b[other]))),
+        );
       return (siblings.indexOf(edge) + 1) / (siblings.length + 1);
     };
     for (const edge of edges) {
@@ -185,8 +210,10 @@ export class DagView {
       const b = /** @type {DOMRect} */ (rects.get(edge.to));
       const pa = port(edge, "from");
       const pb = port(edge, "to");
-      const x1 = a.right - box.left, y1 = a.top + a.height * pa - box.top;
-      const x2 = b.left - box.left, y2 = b.top + b.height * pb - box.top;
+      const x1 = a.right - box.left,
+        y1 = a.top + a.height * pa - box.top;
+      const x2 = b.left - box.left,
+        y2 = b.top + b.height * pb - box.top;
       const dx = Math.max(12, Math.min(40, (x2 - x1) / 2));
       const d = `M${x1},${y1} C${x1 + dx},${y1} ${x2 - dx},${y2} ${x2},${y2}`;
       this.edges.append(svg("path", { d, "data-from": edge.from, "data-to": edge.to }));

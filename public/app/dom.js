@@ -10,7 +10,17 @@
 /** @typedef {Child | Child[] | Array<Child | Child[]> | Array<Child | Child[] | Array<Child | Child[]>>} Children Nested up to three levels. */
 
 /** Attributes set as DOM properties (not attributes) so that live state is right. */
-const PROPS = new Set(["value", "checked", "disabled", "selected", "hidden", "indeterminate", "open", "readOnly", "required"]);
+const PROPS = new Set([
+  "value",
+  "checked",
+  "disabled",
+  "selected",
+  "hidden",
+  "indeterminate",
+  "open",
+  "readOnly",
+  "required",
+]);
 
 /**
  * Creates an element. `attrs`: `class`, `on<event>` handlers, `dataset`, DOM properties, else attributes.
@@ -27,7 +37,8 @@ export function h(tag, attrs, ...children) {
       if (value === undefined || value === null) continue;
       if (key === "class") el.className = String(value);
       else if (key === "dataset") Object.assign(el.dataset, value);
-      else if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), /** @type {EventListener} */ (value));
+      else if (key.startsWith("on") && typeof value === "function")
+        el.addEventListener(key.slice(2), /** @type {EventListener} */ (value));
       else if (PROPS.has(key)) /** @type {any} */ (el)[key] = value;
       else if (value === false) continue;
       else el.setAttribute(key, value === true ? "" : String(value));
@@ -58,7 +69,10 @@ export function append(parent, children) {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
     if (Array.isArray(child)) append(parent, child);
-    else parent.appendChild(typeof child === "object" ? /** @type {Node} */ (child) : document.createTextNode(String(child)));
+    else
+      parent.appendChild(
+        typeof child === "object" ? /** @type {Node} */ (child) : document.createTextNode(String(child)),
+      );
   }
 }
 
@@ -155,7 +169,11 @@ export function splitList(text) {
 /** Status pill (text, never colour alone). @param {string} status @param {string} [label] */
 export function badge(status, label) {
   const text = label ?? status.replace(/_/g, " ");
-  return h("span", { class: `badge badge-${status.toLowerCase().replace(/[^a-z0-9]+/g, "-")}` }, text.charAt(0).toUpperCase() + text.slice(1));
+  return h(
+    "span",
+    { class: `badge badge-${status.toLowerCase().replace(/[^a-z0-9]+/g, "-")}` },
+    text.charAt(0).toUpperCase() + text.slice(1),
+  );
 }
 
 /**
@@ -187,12 +205,20 @@ export function field(label, control, hint) {
  * @param {string} [selected]
  */
 export function select(attrs, options, selected) {
-  return h("select", attrs, options.map(([value, label]) => h("option", { value, selected: value === selected }, label)));
+  return h(
+    "select",
+    attrs,
+    options.map(([value, label]) => h("option", { value, selected: value === selected }, label)),
+  );
 }
 
 /** A key/value description list. @param {Array<[string, Children]>} rows */
 export function dl(rows) {
-  return h("dl", { class: "kv" }, rows.map(([k, v]) => [h("dt", null, k), h("dd", null, v)]));
+  return h(
+    "dl",
+    { class: "kv" },
+    rows.map(([k, v]) => [h("dt", null, k), h("dd", null, v)]),
+  );
 }
 
 /**
@@ -212,8 +238,26 @@ export function table(caption, headers, rows, opts = {}) {
         "table",
         { class: `data ${opts.class ?? ""}`.trim() },
         h("caption", { id: captionId, class: opts.captionHidden ? "visually-hidden" : null }, caption),
-        h("thead", null, h("tr", null, headers.map((t) => h("th", { scope: "col" }, t)))),
-        h("tbody", null, rows.map((cells) => h("tr", null, cells.map((c, i) => h("td", { "data-label": headers[i] ?? "" }, c))))),
+        h(
+          "thead",
+          null,
+          h(
+            "tr",
+            null,
+            headers.map((t) => h("th", { scope: "col" }, t)),
+          ),
+        ),
+        h(
+          "tbody",
+          null,
+          rows.map((cells) =>
+            h(
+              "tr",
+              null,
+              cells.map((c, i) => h("td", { "data-label": headers[i] ?? "" }, c)),
+            ),
+          ),
+        ),
       ),
     ),
     captionId,
@@ -277,11 +321,21 @@ export function confirmDialog(opts) {
     const opener = /** @type {HTMLElement | null} */ (document.activeElement);
     const titleId = uid("dlg");
     const cancel = h("button", { type: "button", class: "btn", value: "cancel" }, "Cancel");
-    const ok = h("button", { type: "submit", class: `btn ${opts.danger ? "btn-danger" : "btn-primary"}`, value: "ok" }, opts.confirm);
+    const ok = h(
+      "button",
+      { type: "submit", class: `btn ${opts.danger ? "btn-danger" : "btn-primary"}`, value: "ok" },
+      opts.confirm,
+    );
     const dialog = h(
       "dialog",
       { class: "dialog", "aria-labelledby": titleId },
-      h("form", { method: "dialog" }, h("h2", { id: titleId }, opts.title), h("p", null, opts.body), h("div", { class: "actions" }, cancel, ok)),
+      h(
+        "form",
+        { method: "dialog" },
+        h("h2", { id: titleId }, opts.title),
+        h("p", null, opts.body),
+        h("div", { class: "actions" }, cancel, ok),
+      ),
     );
     cancel.addEventListener("click", () => dialog.close("cancel"));
     dialog.addEventListener("close", () => {

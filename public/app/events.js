@@ -11,10 +11,28 @@ import { builds } from "./api.js";
 
 /** Every stored event type (SPEC §4.12); EventSource only dispatches named events we listen to. */
 export const EVENT_TYPES = [
-  "BUILD_STATUS_CHANGED", "BUILD_STARTED", "LEVEL_STARTED", "CHECKPOINT_CREATED", "BUILD_RESUMED", "BUILD_ABORTED",
-  "BUILD_FINISHED", "TASK_STARTED", "TASK_COMPLETED", "TASK_FAILED", "TASK_SKIPPED", "RUNNER_RESULT",
-  "TASK_RETRY_SCHEDULED", "MERGE_GATE", "TEST_GATE", "POLICY_GATE", "REPLAN_DECISION", "REPLAN_SUGGESTED",
-  "DEBT_ITEM_RECORDED", "POLICY_VIOLATION", "FALLBACK_MODE_SWITCHED", "RUNTIME_BOOTSTRAPPED",
+  "BUILD_STATUS_CHANGED",
+  "BUILD_STARTED",
+  "LEVEL_STARTED",
+  "CHECKPOINT_CREATED",
+  "BUILD_RESUMED",
+  "BUILD_ABORTED",
+  "BUILD_FINISHED",
+  "TASK_STARTED",
+  "TASK_COMPLETED",
+  "TASK_FAILED",
+  "TASK_SKIPPED",
+  "RUNNER_RESULT",
+  "TASK_RETRY_SCHEDULED",
+  "MERGE_GATE",
+  "TEST_GATE",
+  "POLICY_GATE",
+  "REPLAN_DECISION",
+  "REPLAN_SUGGESTED",
+  "DEBT_ITEM_RECORDED",
+  "POLICY_VIOLATION",
+  "FALLBACK_MODE_SWITCHED",
+  "RUNTIME_BOOTSTRAPPED",
 ];
 
 /** @typedef {"connecting" | "live" | "reconnecting" | "ended"} StreamState */
@@ -141,7 +159,10 @@ export class BuildEventStream {
     if (event.event_type === "BUILD_FINISHED") {
       const final = event.payload.final_status;
       this.terminal = final === "completed" || final === "aborted";
-    } else if (event.event_type === "BUILD_RESUMED" || (event.event_type === "BUILD_STATUS_CHANGED" && event.payload.to_status === "running")) {
+    } else if (
+      event.event_type === "BUILD_RESUMED" ||
+      (event.event_type === "BUILD_STATUS_CHANGED" && event.payload.to_status === "running")
+    ) {
       this.terminal = false;
     }
     this.handlers.onEvent(event);
@@ -175,10 +196,18 @@ export function categoryOf(type) {
 /** @param {import("./api.js").BuildEvent} e @returns {"error" | "warn" | "ok" | ""} */
 export function severityOf(e) {
   const p = e.payload ?? {};
-  if (e.event_type.includes("FAILED") || p.status === "FAIL" || p.final_status === "failed" || p.to_status === "failed") return "error";
+  if (e.event_type.includes("FAILED") || p.status === "FAIL" || p.final_status === "failed" || p.to_status === "failed")
+    return "error";
   if (e.event_type === "POLICY_VIOLATION" && p.blocking) return "error";
-  if (e.event_type === "TASK_RETRY_SCHEDULED" || e.event_type === "FALLBACK_MODE_SWITCHED" || p.status === "BLOCKED" || p.final_status === "aborted") return "warn";
-  if (e.event_type === "BUILD_ABORTED" || e.event_type === "POLICY_VIOLATION" || e.event_type === "REPLAN_DECISION") return "warn";
+  if (
+    e.event_type === "TASK_RETRY_SCHEDULED" ||
+    e.event_type === "FALLBACK_MODE_SWITCHED" ||
+    p.status === "BLOCKED" ||
+    p.final_status === "aborted"
+  )
+    return "warn";
+  if (e.event_type === "BUILD_ABORTED" || e.event_type === "POLICY_VIOLATION" || e.event_type === "REPLAN_DECISION")
+    return "warn";
   if (e.event_type === "TASK_COMPLETED" || p.status === "PASS" || p.final_status === "completed") return "ok";
   return "";
 }

@@ -62,7 +62,9 @@ function renderChrome(/** @type {string | null} */ active) {
     h(
       "ul",
       null,
-      NAV.map(([key, href, label]) => h("li", null, h("a", { href, "aria-current": key === active ? "page" : null }, label))),
+      NAV.map(([key, href, label]) =>
+        h("li", null, h("a", { href, "aria-current": key === active ? "page" : null }, label)),
+      ),
     ),
   );
   if (!signedIn) {
@@ -74,7 +76,13 @@ function renderChrome(/** @type {string | null} */ active) {
   const r = roles();
   replace(
     session,
-    h("span", { class: "who", title: c?.iss ? `issuer ${c.iss}` : null }, h("span", { class: "visually-hidden" }, "Signed in as "), who, r.length ? h("span", { class: "roles" }, ` · ${r.join(", ")}`) : null),
+    h(
+      "span",
+      { class: "who", title: c?.iss ? `issuer ${c.iss}` : null },
+      h("span", { class: "visually-hidden" }, "Signed in as "),
+      who,
+      r.length ? h("span", { class: "roles" }, ` · ${r.join(", ")}`) : null,
+    ),
     h(
       "button",
       {
@@ -99,7 +107,11 @@ async function route() {
 
   if (!match) {
     renderChrome(null);
-    replace(main, h("h1", { tabindex: "-1" }, "Not found"), h("p", null, h("a", { href: "#/builds" }, "Back to builds")));
+    replace(
+      main,
+      h("h1", { tabindex: "-1" }, "Not found"),
+      h("p", null, h("a", { href: "#/builds" }, "Back to builds")),
+    );
     if (rendered) focusHeading();
     rendered = true;
     return;

@@ -59,7 +59,13 @@ export function errorNotice(err, what) {
     "error",
     h("strong", null, `${lead}${err.title}`),
     err.detail && err.detail !== err.title ? ` — ${err.detail}` : "",
-    err.errors.length > 0 ? h("ul", null, err.errors.map((e) => h("li", null, h("code", null, e.path), `: ${e.message}`))) : null,
+    err.errors.length > 0
+      ? h(
+          "ul",
+          null,
+          err.errors.map((e) => h("li", null, h("code", null, e.path), `: ${e.message}`)),
+        )
+      : null,
     h("span", { class: "problem-meta" }, ` (${err.code}${err.requestId ? `, request ${err.requestId}` : ""})`),
   );
 }
@@ -109,6 +115,10 @@ export function reasonItem(code) {
   const detail = rest === "" ? "" : j < 0 ? ` (${rest})` : ` ${rest.slice(0, j)} (${rest.slice(j + 1)})`;
   let words = GO_LIVE_REASONS[code] ?? REPORT_PHRASES[head];
   const m = /^increase_(total_benchmark_runs|runs_per_repo)_to_at_least_(\d+)$/.exec(code);
-  if (m) words = m[1] === "runs_per_repo" ? `Run each repository at least ${m[2]} times` : `Run at least ${m[2]} benchmark runs in total`;
+  if (m)
+    words =
+      m[1] === "runs_per_repo"
+        ? `Run each repository at least ${m[2]} times`
+        : `Run at least ${m[2]} benchmark runs in total`;
   return h("li", null, words ? `${words}${detail} ` : "", h("code", { class: "reason-code" }, code));
 }

@@ -11,7 +11,12 @@ const int = (def: number, min: number, max: number) => z.coerce.number().int().m
 const list = z
   .string()
   .optional()
-  .transform((v) => (v ?? "").split(/[,:\n]/).map((s) => s.trim()).filter(Boolean));
+  .transform((v) =>
+    (v ?? "")
+      .split(/[,:\n]/)
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 
 export const RunnerConfigSchema = z.object({
   RUNNER_ENVIRONMENT: z.enum(["development", "test", "production"]).default("development"),
@@ -41,7 +46,8 @@ export type RunnerConfig = z.infer<typeof RunnerConfigSchema>;
  */
 export function loadRunnerConfig(env: Record<string, string | undefined>, checkout: string): RunnerConfig {
   const c = RunnerConfigSchema.parse(env);
-  if (c.RUNNER_REPO_ROOTS.length === 0 && c.RUNNER_ENVIRONMENT !== "production") c.RUNNER_REPO_ROOTS = [os.tmpdir(), checkout];
+  if (c.RUNNER_REPO_ROOTS.length === 0 && c.RUNNER_ENVIRONMENT !== "production")
+    c.RUNNER_REPO_ROOTS = [os.tmpdir(), checkout];
   c.RUNNER_REPO_ROOTS = c.RUNNER_REPO_ROOTS.map((r) => resolve(r));
   return c;
 }

@@ -16,12 +16,33 @@ function lineOf(text: string, needle: string): number | null {
   return i === -1 ? null : text.slice(0, i).split("\n").length;
 }
 
-function finding(rule_id: string, severity: string, title: string, file: string, text: string, needle: string, detail: string): RunnerFinding {
+function finding(
+  rule_id: string,
+  severity: string,
+  title: string,
+  file: string,
+  text: string,
+  needle: string,
+  detail: string,
+): RunnerFinding {
   const line = lineOf(text, needle);
-  return { rule_id, tool: "dependencies", severity, category: "supply-chain", title, file, line, snippet: line ? (text.split("\n")[line - 1] ?? "").trim().slice(0, 300) : null, detail };
+  return {
+    rule_id,
+    tool: "dependencies",
+    severity,
+    category: "supply-chain",
+    title,
+    file,
+    line,
+    snippet: line ? (text.split("\n")[line - 1] ?? "").trim().slice(0, 300) : null,
+    detail,
+  };
 }
 
-export async function scanDependencies(root: string, files: readonly string[]): Promise<{ findings: RunnerFinding[]; counts: Record<string, number> }> {
+export async function scanDependencies(
+  root: string,
+  files: readonly string[],
+): Promise<{ findings: RunnerFinding[]; counts: Record<string, number> }> {
   const out: RunnerFinding[] = [];
   const counts: Record<string, number> = {};
   const has = new Set(files);
@@ -37,10 +58,23 @@ export async function scanDependencies(root: string, files: readonly string[]): 
       } catch {
         continue;
       }
-      const locked = ["package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml", "yarn.lock"].some((l) => has.has(dir + l));
+      const locked = ["package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml", "yarn.lock"].some((l) =>
+        has.has(dir + l),
+      );
       const scripts = (pkg.scripts ?? {}) as Record<string, unknown>;
       for (const hook of ["preinstall", "install", "postinstall"]) {
-        if (typeof scripts[hook] === "string") out.push(finding("npm-install-hook", "medium", `The package runs a \`${hook}\` script on install`, file, text, `"${hook}"`, "Install hooks run on every install; prefer explicit build steps."));
+        if (typeof scripts[hook] === "string")
+          out.push(
+            finding(
+              "npm-install-hook",
+              "medium",
+              `The package runs a \`${hook}\` script on install`,
+              file,
+              text,
+              `"${hook}"`,
+              "Install hooks run on every install; prefer explicit build steps.",
+            ),
+          );
       }
       for (const section of ["dependencies", "devDependencies", "optionalDependencies"]) {
         const deps = (pkg[section] ?? {}) as Record<string, unknown>;
@@ -48,9 +82,29 @@ export async function scanDependencies(root: string, files: readonly string[]): 
           if (typeof spec !== "string") continue;
           counts.npm = (counts.npm ?? 0) + 1;
           if (URL_SPEC.test(spec) || (spec.includes("/") && !spec.startsWith("npm:") && !/^[\^~<>=\d]/.test(spec))) {
-            out.push(finding("dependency-from-url", "medium", `Dependency \`${name}\` comes from Git or a URL, not a registry`, file, text, `"${name}"`, "Not reviewable or reproducible like a registry release; pin a published version."));
+            out.push(
+              finding(
+                "dependency-from-url",
+                "medium",
+                `Dependency \`${name}\` comes from Git or a URL, not a registry`,
+                file,
+                text,
+                `"${name}"`,
+                "Not reviewable or reproducible like a registry release; pin a published version.",
+              ),
+            );
           } else if (!locked && UNPINNED_NPM.test(spec.trim())) {
-            out.push(finding("unpinned-dependency", "low", `Dependency \`${name}\` has an unpinned range (${spec}) and there is no lockfile`, file, text, `"${name}"`, "Commit a lockfile or pin exact versions."));
+            out.push(
+              finding(
+                "unpinned-dependency",
+                "low",
+                `Dependency \`${name}\` has an unpinned range (${spec}) and there is no lockfile`,
+                file,
+                text,
+                `"${name}"`,
+                "Commit a lockfile or pin exact versions.",
+              ),
+            );
           }
         }
       }
@@ -66,8 +120,30 @@ export async function scanDependencies(root: string, files: readonly string[]): 
       for (const [key, p] of Object.entries(lock.packages ?? {})) {
         if (key === "") continue;
         const name = key.replace(/^.*node_modules\//, "");
-        if (p.hasInstallScript) out.push(finding("dependency-install-script", "medium", `Dependency \`${name}\` runs an install script`, file, text, `"${key}"`, "Its install script runs code on every install; review it or install with scripts disabled."));
-        if (p.resolved && /^(git\+|git:|ssh:|file:)/.test(p.resolved)) out.push(finding("dependency-from-url", "medium", `Dependency \`${name}\` is resolved from Git or a file`, file, text, `"${key}"`, "Pin a published registry version."));
+        if (p.hasInstallScript)
+          out.push(
+            finding(
+              "dependency-install-script",
+              "medium",
+              `Dependency \`${name}\` runs an install script`,
+              file,
+              text,
+              `"${key}"`,
+              "Its install script runs code on every install; review it or install with scripts disabled.",
+            ),
+          );
+        if (p.resolved && /^(git\+|git:|ssh:|file:)/.test(p.resolved))
+          out.push(
+            finding(
+              "dependency-from-url",
+              "medium",
+              `Dependency \`${name}\` is resolved from Git or a file`,
+              file,
+              text,
+              `"${key}"`,
+              "Pin a published registry version.",
+            ),
+          );
       }
     } else if (/^requirements.*\.txt$/.test(base)) {
       const text = await readText(root, file);
@@ -77,18 +153,64 @@ export async function scanDependencies(root: string, files: readonly string[]): 
         const l = raw.replace(/#.*/, "").trim();
         if (!l || l.startsWith("-")) continue;
         counts.pypi = (counts.pypi ?? 0) + 1;
-        if (/(git\+|https?:\/\/|@\s*file:)/.test(l)) out.push(finding("dependency-from-url", "medium", `Requirement \`${l.slice(0, 80)}\` comes from Git or a URL`, file, text, raw, "Pin a published release with a hash."));
-        else if (!locked && !/==/.test(l)) out.push(finding("unpinned-dependency", "low", `Requirement \`${l.slice(0, 80)}\` is not pinned (==) and there is no lockfile`, file, text, raw, "Pin versions (pip-compile) or use a lockfile."));
+        if (/(git\+|https?:\/\/|@\s*file:)/.test(l))
+          out.push(
+            finding(
+              "dependency-from-url",
+              "medium",
+              `Requirement \`${l.slice(0, 80)}\` comes from Git or a URL`,
+              file,
+              text,
+              raw,
+              "Pin a published release with a hash.",
+            ),
+          );
+        else if (!locked && !/==/.test(l))
+          out.push(
+            finding(
+              "unpinned-dependency",
+              "low",
+              `Requirement \`${l.slice(0, 80)}\` is not pinned (==) and there is no lockfile`,
+              file,
+              text,
+              raw,
+              "Pin versions (pip-compile) or use a lockfile.",
+            ),
+          );
       }
     } else if (base === "pyproject.toml") {
       const text = await readText(root, file);
       if (!text) continue;
-      for (const raw of text.split("\n")) if (/\{\s*git\s*=/.test(raw)) out.push(finding("dependency-from-url", "medium", `Dependency from Git: ${raw.trim().slice(0, 80)}`, file, text, raw, "Pin a published release."));
+      for (const raw of text.split("\n"))
+        if (/\{\s*git\s*=/.test(raw))
+          out.push(
+            finding(
+              "dependency-from-url",
+              "medium",
+              `Dependency from Git: ${raw.trim().slice(0, 80)}`,
+              file,
+              text,
+              raw,
+              "Pin a published release.",
+            ),
+          );
     } else if (base === "go.mod") {
       const text = await readText(root, file);
       if (!text) continue;
       counts.go = (text.match(/^\s*(require\s+)?[a-z0-9.-]+\.[a-z]{2,}\/\S+\s+v\S+/gm) ?? []).length;
-      for (const raw of text.split("\n")) if (/^\s*replace\s+.*=>\s*(\.{1,2}\/|\/)/.test(raw)) out.push(finding("go-local-replace", "low", `A module is replaced by a local path: ${raw.trim().slice(0, 80)}`, file, text, raw, "Local replaces do not build elsewhere; publish and pin the module."));
+      for (const raw of text.split("\n"))
+        if (/^\s*replace\s+.*=>\s*(\.{1,2}\/|\/)/.test(raw))
+          out.push(
+            finding(
+              "go-local-replace",
+              "low",
+              `A module is replaced by a local path: ${raw.trim().slice(0, 80)}`,
+              file,
+              text,
+              raw,
+              "Local replaces do not build elsewhere; publish and pin the module.",
+            ),
+          );
     }
   }
   return { findings: out, counts };

@@ -15,7 +15,9 @@ export interface ExecResult {
 }
 
 export function execCapped(
-  cmd: string, args: string[], opts: { cwd?: string; env: Record<string, string>; timeoutMs: number; maxBytes: number; signal?: AbortSignal },
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env: Record<string, string>; timeoutMs: number; maxBytes: number; signal?: AbortSignal },
 ): Promise<ExecResult> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"], detached: true });

@@ -2,7 +2,18 @@
 import { lstat, readFile, readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
 
-const SKIP_DIRS = new Set([".git", "node_modules", ".venv", "venv", "__pycache__", "dist", "build", ".wrangler", "target", "vendor"]);
+const SKIP_DIRS = new Set([
+  ".git",
+  "node_modules",
+  ".venv",
+  "venv",
+  "__pycache__",
+  "dist",
+  "build",
+  ".wrangler",
+  "target",
+  "vendor",
+]);
 export const MAX_FILES = 20_000;
 export const MAX_TEXT_BYTES = 512 * 1024;
 

@@ -4,9 +4,30 @@ import { listFiles, readText } from "./files";
 import type { RunnerFinding } from "./protocol";
 
 const LANGUAGES: Record<string, string> = {
-  ".ts": "TypeScript", ".tsx": "TypeScript", ".mts": "TypeScript", ".cts": "TypeScript", ".js": "JavaScript", ".mjs": "JavaScript", ".cjs": "JavaScript",
-  ".jsx": "JavaScript", ".py": "Python", ".go": "Go", ".rs": "Rust", ".java": "Java", ".kt": "Kotlin", ".rb": "Ruby", ".php": "PHP", ".cs": "C#",
-  ".c": "C", ".h": "C", ".cpp": "C++", ".swift": "Swift", ".sql": "SQL", ".sh": "Shell", ".html": "HTML", ".css": "CSS",
+  ".ts": "TypeScript",
+  ".tsx": "TypeScript",
+  ".mts": "TypeScript",
+  ".cts": "TypeScript",
+  ".js": "JavaScript",
+  ".mjs": "JavaScript",
+  ".cjs": "JavaScript",
+  ".jsx": "JavaScript",
+  ".py": "Python",
+  ".go": "Go",
+  ".rs": "Rust",
+  ".java": "Java",
+  ".kt": "Kotlin",
+  ".rb": "Ruby",
+  ".php": "PHP",
+  ".cs": "C#",
+  ".c": "C",
+  ".h": "C",
+  ".cpp": "C++",
+  ".swift": "Swift",
+  ".sql": "SQL",
+  ".sh": "Shell",
+  ".html": "HTML",
+  ".css": "CSS",
 };
 
 export interface Inventory {
@@ -30,13 +51,21 @@ export async function inventory(root: string): Promise<{ inventory: Inventory; f
     lines += n;
   }
   const inv = { files: files.length, lines, languages };
-  const top = Object.entries(languages).sort((a, b) => b[1].lines - a[1].lines).map(([l, v]) => `${l} ${v.lines}`).join(", ");
+  const top = Object.entries(languages)
+    .sort((a, b) => b[1].lines - a[1].lines)
+    .map(([l, v]) => `${l} ${v.lines}`)
+    .join(", ");
   return {
     inventory: inv,
     finding: {
-      rule_id: "inventory", tool: "inventory", severity: "info", category: "inventory",
+      rule_id: "inventory",
+      tool: "inventory",
+      severity: "info",
+      category: "inventory",
       title: `${files.length} files, ${lines} lines of code in ${Object.keys(languages).length} languages${top ? ` (${top})` : ""}`,
-      detail: JSON.stringify(inv), file: null, line: null,
+      detail: JSON.stringify(inv),
+      file: null,
+      line: null,
     },
   };
 }

@@ -28,9 +28,16 @@ try {
   cfg = loadRunnerConfig(env, checkout);
 } catch (err) {
   console.error(`[runner] configuration error: ${err instanceof Error ? err.message : String(err)}`);
-  console.error("[runner] RUNNER_SHARED_SECRET (whsec_…) is required; `npm start` writes RUNNER_SHARED_SECRETS into .dev.vars.");
+  console.error(
+    "[runner] RUNNER_SHARED_SECRET (whsec_…) is required; `npm start` writes RUNNER_SHARED_SECRETS into .dev.vars.",
+  );
   process.exit(2);
 }
-const { port } = await startRunner(cfg, { rulesDir: join(runnerDir, "rules"), log: (m) => console.log(`[runner] ${m}`) });
-console.log(`[runner] listening on http://${cfg.RUNNER_HOST}:${port} · repository roots: ${cfg.RUNNER_REPO_ROOTS.join(", ") || "none"}`);
+const { port } = await startRunner(cfg, {
+  rulesDir: join(runnerDir, "rules"),
+  log: (m) => console.log(`[runner] ${m}`),
+});
+console.log(
+  `[runner] listening on http://${cfg.RUNNER_HOST}:${port} · repository roots: ${cfg.RUNNER_REPO_ROOTS.join(", ") || "none"}`,
+);
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(0));

@@ -11,8 +11,10 @@ import type { RunnerFinding } from "./protocol";
 
 const SEVERITY: Record<string, string> = { error: "high", warning: "medium", info: "low", hint: "info" };
 const CATEGORY: Record<string, string> = {
-  "js-exec-user-input": "code-injection", "py-exec-user-input": "code-injection",
-  "js-tls-verification-disabled": "insecure-transport", "py-yaml-unsafe-load": "deserialization",
+  "js-exec-user-input": "code-injection",
+  "py-exec-user-input": "code-injection",
+  "js-tls-verification-disabled": "insecure-transport",
+  "py-yaml-unsafe-load": "deserialization",
 };
 
 /**
@@ -25,7 +27,10 @@ export function astGrepBinary(): string {
   const platform = `@ast-grep/cli-${process.platform}-${process.arch}${process.platform === "linux" ? "-gnu" : process.platform === "win32" ? "-msvc" : ""}`;
   for (const pkg of [platform, "@ast-grep/cli"]) {
     try {
-      const bin = join(dirname(require.resolve(`${pkg}/package.json`)), process.platform === "win32" ? "ast-grep.exe" : "ast-grep");
+      const bin = join(
+        dirname(require.resolve(`${pkg}/package.json`)),
+        process.platform === "win32" ? "ast-grep.exe" : "ast-grep",
+      );
       if (existsSync(bin)) return bin;
     } catch {
       // not installed: try the next
@@ -45,9 +50,16 @@ interface SgMatch {
 }
 
 export async function scanPatterns(root: string, rulesDir: string, timeoutMs: number): Promise<RunnerFinding[]> {
-  const r = await execCapped(astGrepBinary(), ["scan", "--config", join(rulesDir, "sgconfig.yml"), "--json=compact", "."], {
-    cwd: root, env: { PATH: "/usr/bin:/bin", HOME: root }, timeoutMs, maxBytes: 16 * 1_048_576,
-  });
+  const r = await execCapped(
+    astGrepBinary(),
+    ["scan", "--config", join(rulesDir, "sgconfig.yml"), "--json=compact", "."],
+    {
+      cwd: root,
+      env: { PATH: "/usr/bin:/bin", HOME: root },
+      timeoutMs,
+      maxBytes: 16 * 1_048_576,
+    },
+  );
   if (r.timedOut || r.truncated) throw new Error(r.timedOut ? "ast-grep timed out" : "ast-grep output too large");
   let matches: SgMatch[];
   try {
@@ -56,9 +68,16 @@ export async function scanPatterns(root: string, rulesDir: string, timeoutMs: nu
     throw new Error(`ast-grep failed (exit ${r.code}): ${r.output.slice(0, 200)}`);
   }
   return matches.map((m) => ({
-    rule_id: m.ruleId, tool: "ast-grep", severity: SEVERITY[m.severity] ?? "medium", category: CATEGORY[m.ruleId] ?? "code",
-    title: m.message.slice(0, 300), detail: (m.note ?? "").trim().slice(0, 4000), file: m.file,
-    line: m.range.start.line + 1, column: m.range.start.column + 1, end_line: m.range.end.line + 1,
+    rule_id: m.ruleId,
+    tool: "ast-grep",
+    severity: SEVERITY[m.severity] ?? "medium",
+    category: CATEGORY[m.ruleId] ?? "code",
+    title: m.message.slice(0, 300),
+    detail: (m.note ?? "").trim().slice(0, 4000),
+    file: m.file,
+    line: m.range.start.line + 1,
+    column: m.range.start.column + 1,
+    end_line: m.range.end.line + 1,
     snippet: (m.lines.split("\n")[0] ?? "").slice(0, 300),
   }));
 }

@@ -51,8 +51,16 @@ export async function localSource(repoUrl: string, roots: readonly string[]): Pr
 /** A git environment with nothing inherited: no global/system config, no prompts, no hooks. */
 function gitEnv(home: string, caFile: string | undefined, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    PATH: "/usr/local/bin:/usr/bin:/bin", HOME: home, GIT_TERMINAL_PROMPT: "0", GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null",
-    GIT_ASKPASS: "/bin/false", SSH_ASKPASS: "/bin/false", LANG: "C", ...(caFile ? { GIT_SSL_CAINFO: caFile } : {}), ...extra,
+    PATH: "/usr/local/bin:/usr/bin:/bin",
+    HOME: home,
+    GIT_TERMINAL_PROMPT: "0",
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_CONFIG_GLOBAL: "/dev/null",
+    GIT_ASKPASS: "/bin/false",
+    SSH_ASKPASS: "/bin/false",
+    LANG: "C",
+    ...(caFile ? { GIT_SSL_CAINFO: caFile } : {}),
+    ...extra,
   };
 }
 
@@ -79,12 +87,17 @@ export function parseHttpsUrl(repoUrl: string): { url: string; ref: string | nul
   if (u.username || u.password) throw new RepoUnavailable("credentials in the URL are refused; use a GIT_TOKEN secret");
   const ref = u.hash ? decodeURIComponent(u.hash.slice(1)) : null;
   u.hash = "";
-  if (ref !== null && !/^[A-Za-z0-9._\/-]{1,200}$/.test(ref)) throw new RepoUnavailable("invalid ref");
+  if (ref !== null && !/^[A-Za-z0-9._/-]{1,200}$/.test(ref)) throw new RepoUnavailable("invalid ref");
   return { url: u.toString(), ref };
 }
 
 /** Clones the run's repository into a fresh workspace under RUNNER_WORK_DIR. */
-export async function obtainRepository(cfg: RunnerConfig, repoUrl: string, secrets: Record<string, string>, runId: string): Promise<Workspace> {
+export async function obtainRepository(
+  cfg: RunnerConfig,
+  repoUrl: string,
+  secrets: Record<string, string>,
+  runId: string,
+): Promise<Workspace> {
   const { mkdir } = await import("node:fs/promises");
   await mkdir(cfg.RUNNER_WORK_DIR, { recursive: true, mode: 0o700 });
   const dir = await mkdtemp(join(cfg.RUNNER_WORK_DIR, `${runId.replace(/[^A-Za-z0-9_-]/g, "").slice(0, 40)}-`));
@@ -92,32 +105,56 @@ export async function obtainRepository(cfg: RunnerConfig, repoUrl: string, secre
   try {
     let source: string;
     const extra: Record<string, string> = {};
-    const args = ["-c", "core.hooksPath=/dev/null", "-c", "protocol.ext.allow=never", "clone", "--quiet", "--depth", "1", "--no-tags", "--template=", "--single-branch"];
+    const args = [
+      "-c",
+      "core.hooksPath=/dev/null",
+      "-c",
+      "protocol.ext.allow=never",
+      "clone",
+      "--quiet",
+      "--depth",
+      "1",
+      "--no-tags",
+      "--template=",
+      "--single-branch",
+    ];
     if (repoUrl.startsWith("https://")) {
       const { url, ref } = parseHttpsUrl(repoUrl);
       if (ref) args.push("--branch", ref);
       const token = TOKEN_SECRET_NAMES.map((n) => secrets[n]).find((v) => typeof v === "string" && v !== "");
       if (token) {
         const basic = Buffer.from(`x-access-token:${token}`).toString("base64");
-        Object.assign(extra, { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "http.extraHeader", GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` });
+        Object.assign(extra, {
+          GIT_CONFIG_COUNT: "1",
+          GIT_CONFIG_KEY_0: "http.extraHeader",
+          GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
+        });
       }
       source = url;
     } else if (repoUrl.startsWith("file://") || repoUrl.startsWith("/")) {
       const local = await localSource(repoUrl, cfg.RUNNER_REPO_ROOTS);
       source = `file://${local}`;
     } else {
-      throw new RepoUnavailable("unsupported repository URL (https://, file:// or an absolute path under RUNNER_REPO_ROOTS)");
+      throw new RepoUnavailable(
+        "unsupported repository URL (https://, file:// or an absolute path under RUNNER_REPO_ROOTS)",
+      );
     }
     const cap = cfg.RUNNER_MAX_REPO_MB * 1_048_576;
     // The size cap holds while git writes too: a watcher stops the clone once the workspace is over it.
     const tooLarge = new AbortController();
     const watcher = setInterval(() => {
-      void dirBytes(dir, cap).then((n) => n > cap && tooLarge.abort(), () => undefined);
+      void dirBytes(dir, cap).then(
+        (n) => n > cap && tooLarge.abort(),
+        () => undefined,
+      );
     }, 500);
     let r: Awaited<ReturnType<typeof execCapped>>;
     try {
       r = await execCapped("git", [...args, "--", source, ws.repo], {
-        env: gitEnv(dir, cfg.RUNNER_GIT_CA_FILE, extra), timeoutMs: cfg.RUNNER_CLONE_TIMEOUT_SECONDS * 1000, maxBytes: 64 * 1024, signal: tooLarge.signal,
+        env: gitEnv(dir, cfg.RUNNER_GIT_CA_FILE, extra),
+        timeoutMs: cfg.RUNNER_CLONE_TIMEOUT_SECONDS * 1000,
+        maxBytes: 64 * 1024,
+        signal: tooLarge.signal,
       });
     } finally {
       clearInterval(watcher);
@@ -129,7 +166,8 @@ export async function obtainRepository(cfg: RunnerConfig, repoUrl: string, secre
       const line = r.output.split("\n").find((l) => l.trim()) ?? `git exit ${r.code}`;
       throw new RepoUnavailable(`clone failed: ${line.replace(/\/\/[^@/\s]+@/g, "//").slice(0, 200)}`);
     }
-    if ((await dirBytes(ws.repo, cap)) > cap) throw new RepoUnavailable(`repository larger than ${cfg.RUNNER_MAX_REPO_MB} MB`);
+    if ((await dirBytes(ws.repo, cap)) > cap)
+      throw new RepoUnavailable(`repository larger than ${cfg.RUNNER_MAX_REPO_MB} MB`);
     await rm(join(ws.repo, ".git"), { recursive: true, force: true });
     return ws;
   } catch (err) {

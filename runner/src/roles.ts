@@ -31,10 +31,16 @@ export async function scanner(ctx: RoleContext): Promise<RoleResult> {
   const root = ctx.repo!;
   const inv = await inventory(root);
   const deps = await scanDependencies(root, await listFiles(root));
-  const depText = Object.entries(deps.counts).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
+  const depText =
+    Object.entries(deps.counts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ") || "none";
   return {
-    status: "completed", summary: `${inv.finding.title}; dependencies: ${depText}; ${deps.findings.length} dependency findings`,
-    findings: [inv.finding, ...deps.findings], logs_excerpt: "", exit_code: 0,
+    status: "completed",
+    summary: `${inv.finding.title}; dependencies: ${depText}; ${deps.findings.length} dependency findings`,
+    findings: [inv.finding, ...deps.findings],
+    logs_excerpt: "",
+    exit_code: 0,
   };
 }
 
@@ -43,7 +49,13 @@ export async function security(ctx: RoleContext): Promise<RoleResult> {
   const secrets = await scanSecrets(root);
   const patterns = await scanPatterns(root, ctx.rulesDir, Math.max(1000, ctx.limitMs - 1000));
   const findings = [...secrets, ...patterns];
-  return { status: "completed", summary: `${secrets.length} secrets (secretlint), ${patterns.length} code-pattern findings (ast-grep)`, findings, logs_excerpt: "", exit_code: 0 };
+  return {
+    status: "completed",
+    summary: `${secrets.length} secrets (secretlint), ${patterns.length} code-pattern findings (ast-grep)`,
+    findings,
+    logs_excerpt: "",
+    exit_code: 0,
+  };
 }
 
 /** The test command of a repository, detected from its files (never from the dispatch). */
@@ -57,7 +69,8 @@ export function detectTestCommand(root: string): string[] | null {
       // unreadable package.json: fall through to the others
     }
   }
-  if (["pyproject.toml", "requirements.txt", "setup.py", "pytest.ini"].some((f) => existsSync(join(root, f)))) return ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider"];
+  if (["pyproject.toml", "requirements.txt", "setup.py", "pytest.ini"].some((f) => existsSync(join(root, f))))
+    return ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider"];
   if (existsSync(join(root, "go.mod"))) return ["go", "test", "./..."];
   return null;
 }
@@ -66,23 +79,64 @@ export async function builder(ctx: RoleContext): Promise<RoleResult> {
   const root = ctx.repo!;
   const cmd = detectTestCommand(root);
   if (!cmd) {
-    return { status: "skipped", summary: "No test command found (package.json scripts.test, pytest, go test)", findings: [{ rule_id: "no-test-command", tool: "builder", severity: "medium", category: "reliability", title: "No runnable test command" }], logs_excerpt: "", exit_code: 0 };
+    return {
+      status: "skipped",
+      summary: "No test command found (package.json scripts.test, pytest, go test)",
+      findings: [
+        {
+          rule_id: "no-test-command",
+          tool: "builder",
+          severity: "medium",
+          category: "reliability",
+          title: "No runnable test command",
+        },
+      ],
+      logs_excerpt: "",
+      exit_code: 0,
+    };
   }
   const line = cmd.join(" ");
   if (!(await bwrapAvailable(ctx.cfg.RUNNER_BWRAP))) {
-    return { status: "skipped", summary: `Tests not run: no sandbox (bubblewrap not found at ${ctx.cfg.RUNNER_BWRAP})`, error: "sandbox_unavailable", findings: [], logs_excerpt: "", exit_code: null };
+    return {
+      status: "skipped",
+      summary: `Tests not run: no sandbox (bubblewrap not found at ${ctx.cfg.RUNNER_BWRAP})`,
+      error: "sandbox_unavailable",
+      findings: [],
+      logs_excerpt: "",
+      exit_code: null,
+    };
   }
   const timeoutMs = Math.min(ctx.limitMs, ctx.cfg.RUNNER_TEST_TIMEOUT_SECONDS * 1000);
-  const r = await runSandboxed(ctx.cfg.RUNNER_BWRAP, ctx.workspace!, cmd, { timeoutMs, maxBytes: ctx.cfg.RUNNER_OUTPUT_CAP_BYTES });
+  const r = await runSandboxed(ctx.cfg.RUNNER_BWRAP, ctx.workspace!, cmd, {
+    timeoutMs,
+    maxBytes: ctx.cfg.RUNNER_OUTPUT_CAP_BYTES,
+  });
   const ok = r.code === 0 && !r.timedOut && !r.truncated;
   const tail = r.output.slice(-4000);
-  const why = r.timedOut ? `timed out after ${Math.round(timeoutMs / 1000)} s` : r.truncated ? `output above ${ctx.cfg.RUNNER_OUTPUT_CAP_BYTES} bytes` : `exit code ${r.code}`;
-  const findings: RunnerFinding[] = ok ? [] : [{ rule_id: r.timedOut ? "test-suite-timeout" : "test-suite-fails", tool: "builder", severity: "high", category: "reliability", title: `Test suite fails (${line}): ${why}`, detail: r.output.slice(-1500) }];
+  const why = r.timedOut
+    ? `timed out after ${Math.round(timeoutMs / 1000)} s`
+    : r.truncated
+      ? `output above ${ctx.cfg.RUNNER_OUTPUT_CAP_BYTES} bytes`
+      : `exit code ${r.code}`;
+  const findings: RunnerFinding[] = ok
+    ? []
+    : [
+        {
+          rule_id: r.timedOut ? "test-suite-timeout" : "test-suite-fails",
+          tool: "builder",
+          severity: "high",
+          category: "reliability",
+          title: `Test suite fails (${line}): ${why}`,
+          detail: r.output.slice(-1500),
+        },
+      ];
   return {
     status: ok ? "completed" : "failed",
     summary: ok ? `TEST_GATE: tests passed (${line})` : `TEST_GATE: tests failed (${line}): ${why}`,
     error: ok ? null : `tests_failed: ${why}`,
-    findings, logs_excerpt: tail, exit_code: r.code,
+    findings,
+    logs_excerpt: tail,
+    exit_code: r.code,
   };
 }
 
@@ -95,8 +149,17 @@ const ADVICE: Record<string, string> = {
 };
 
 export function planner(prior: Dispatch["prior_findings"]): RoleResult {
-  const actionable = prior.filter((f) => (RANK[f.severity] ?? 0) >= 1).sort((a, b) => (RANK[b.severity] ?? 0) - (RANK[a.severity] ?? 0));
-  if (actionable.length === 0) return { status: "completed", summary: "No actionable findings: nothing to remediate.", findings: [], logs_excerpt: "", exit_code: 0 };
+  const actionable = prior
+    .filter((f) => (RANK[f.severity] ?? 0) >= 1)
+    .sort((a, b) => (RANK[b.severity] ?? 0) - (RANK[a.severity] ?? 0));
+  if (actionable.length === 0)
+    return {
+      status: "completed",
+      summary: "No actionable findings: nothing to remediate.",
+      findings: [],
+      logs_excerpt: "",
+      exit_code: 0,
+    };
   const groups = new Map<string, { severity: string; title: string; category: string; files: string[] }>();
   for (const f of actionable) {
     const key = `${f.severity}|${f.title}`;
@@ -104,6 +167,15 @@ export function planner(prior: Dispatch["prior_findings"]): RoleResult {
     if (f.file) g.files.push(f.file);
     groups.set(key, g);
   }
-  const steps = [...groups.values()].map((g, i) => `${i + 1}. [${g.severity}] ${g.title}${g.files.length ? ` (${[...new Set(g.files)].slice(0, 3).join(", ")})` : ""}: ${ADVICE[g.category] ?? "Review and fix."}`);
-  return { status: "completed", summary: `Remediation plan:\n${steps.join("\n")}`, findings: [], logs_excerpt: "", exit_code: 0 };
+  const steps = [...groups.values()].map(
+    (g, i) =>
+      `${i + 1}. [${g.severity}] ${g.title}${g.files.length ? ` (${[...new Set(g.files)].slice(0, 3).join(", ")})` : ""}: ${ADVICE[g.category] ?? "Review and fix."}`,
+  );
+  return {
+    status: "completed",
+    summary: `Remediation plan:\n${steps.join("\n")}`,
+    findings: [],
+    logs_excerpt: "",
+    exit_code: 0,
+  };
 }

@@ -12,8 +12,14 @@ import { type ExecResult, execCapped } from "./exec";
 
 /** The only environment a sandboxed command sees. */
 export const SANDBOX_ENV: Readonly<Record<string, string>> = {
-  PATH: "/usr/local/bin:/usr/bin:/bin", HOME: "/tmp", TMPDIR: "/tmp", CI: "true", LANG: "C.UTF-8",
-  npm_config_update_notifier: "false", npm_config_cache: "/tmp/.npm", PYTHONDONTWRITEBYTECODE: "1",
+  PATH: "/usr/local/bin:/usr/bin:/bin",
+  HOME: "/tmp",
+  TMPDIR: "/tmp",
+  CI: "true",
+  LANG: "C.UTF-8",
+  npm_config_update_notifier: "false",
+  npm_config_cache: "/tmp/.npm",
+  PYTHONDONTWRITEBYTECODE: "1",
 };
 
 export async function bwrapAvailable(bwrap: string): Promise<boolean> {
@@ -32,17 +38,43 @@ export function bwrapArgs(workspace: string, cmd: string[]): string[] {
   const nodePrefix = dirname(dirname(process.execPath));
   if (!ro.some((p) => nodePrefix === p || nodePrefix.startsWith(`${p}/`)) && nodePrefix !== "/") ro.push(nodePrefix);
   return [
-    "--unshare-all", "--die-with-parent", "--new-session",
-    "--unshare-user", "--uid", "65534", "--gid", "65534",
+    "--unshare-all",
+    "--die-with-parent",
+    "--new-session",
+    "--unshare-user",
+    "--uid",
+    "65534",
+    "--gid",
+    "65534",
     ...ro.flatMap((p) => ["--ro-bind", p, p]),
-    "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-    "--bind", workspace, "/work", "--chdir", "/work",
-    "--clearenv", ...Object.entries(SANDBOX_ENV).flatMap(([k, v]) => ["--setenv", k, v]),
-    "--", ...cmd,
+    "--proc",
+    "/proc",
+    "--dev",
+    "/dev",
+    "--tmpfs",
+    "/tmp",
+    "--bind",
+    workspace,
+    "/work",
+    "--chdir",
+    "/work",
+    "--clearenv",
+    ...Object.entries(SANDBOX_ENV).flatMap(([k, v]) => ["--setenv", k, v]),
+    "--",
+    ...cmd,
   ];
 }
 
-export function runSandboxed(bwrap: string, workspace: string, cmd: string[], limits: { timeoutMs: number; maxBytes: number }): Promise<ExecResult> {
+export function runSandboxed(
+  bwrap: string,
+  workspace: string,
+  cmd: string[],
+  limits: { timeoutMs: number; maxBytes: number },
+): Promise<ExecResult> {
   // bwrap itself starts from an empty environment too: nothing of the runner's reaches it.
-  return execCapped(bwrap, bwrapArgs(workspace, cmd), { env: { PATH: "/usr/bin:/bin" }, timeoutMs: limits.timeoutMs, maxBytes: limits.maxBytes });
+  return execCapped(bwrap, bwrapArgs(workspace, cmd), {
+    env: { PATH: "/usr/bin:/bin" },
+    timeoutMs: limits.timeoutMs,
+    maxBytes: limits.maxBytes,
+  });
 }

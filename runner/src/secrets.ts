@@ -10,7 +10,13 @@ import { listFiles, readText } from "./files";
 import type { RunnerFinding } from "./protocol";
 
 const CONFIG = {
-  rules: [{ id: "@secretlint/secretlint-rule-preset-recommend", rule: preset, rules: [{ id: "@secretlint/secretlint-rule-aws", options: { enableIDScanRule: true } }] }],
+  rules: [
+    {
+      id: "@secretlint/secretlint-rule-preset-recommend",
+      rule: preset,
+      rules: [{ id: "@secretlint/secretlint-rule-aws", options: { enableIDScanRule: true } }],
+    },
+  ],
 };
 const CRITICAL = new Set(["privatekey", "aws", "gcp", "azure"]);
 
@@ -36,10 +42,18 @@ export async function scanSecrets(root: string): Promise<RunnerFinding[]> {
       const short = m.ruleId.replace("@secretlint/secretlint-rule-", "");
       const [start, end] = m.range;
       out.push({
-        rule_id: `${short}/${m.messageId}`, tool: "secretlint", severity: CRITICAL.has(short) ? "critical" : "high", category: "secret",
-        title: m.message.replace(/:\s*\*+.*$/s, "").slice(0, 300), file, line: m.loc.start.line, column: m.loc.start.column + 1,
-        end_line: m.loc.end.line, snippet: maskedLine(content, start, end),
-        detail: "Remove it from the repository and its history, rotate the credential, and load it from a secret store.",
+        rule_id: `${short}/${m.messageId}`,
+        tool: "secretlint",
+        severity: CRITICAL.has(short) ? "critical" : "high",
+        category: "secret",
+        title: m.message.replace(/:\s*\*+.*$/s, "").slice(0, 300),
+        file,
+        line: m.loc.start.line,
+        column: m.loc.start.column + 1,
+        end_line: m.loc.end.line,
+        snippet: maskedLine(content, start, end),
+        detail:
+          "Remove it from the repository and its history, rotate the credential, and load it from a secret store.",
       });
     }
   }

@@ -20,11 +20,21 @@ export interface RunnerHandle {
 
 type Log = (line: string) => void;
 
-const failed = (summary: string, error: string, exit_code = 1): RoleResult => ({ status: "failed", summary, error, findings: [], logs_excerpt: "", exit_code });
+const failed = (summary: string, error: string, exit_code = 1): RoleResult => ({
+  status: "failed",
+  summary,
+  error,
+  findings: [],
+  logs_excerpt: "",
+  exit_code,
+});
 
 /** Does one task run; never throws. Secrets of the dispatch are used for the clone only. */
 export async function work(cfg: RunnerConfig, rulesDir: string, d: Dispatch): Promise<RoleResult> {
-  const limitMs = Math.max(1000, Math.min(Date.parse(d.deadline) - Date.now() - 2000, cfg.RUNNER_MAX_NODE_SECONDS * 1000));
+  const limitMs = Math.max(
+    1000,
+    Math.min(Date.parse(d.deadline) - Date.now() - 2000, cfg.RUNNER_MAX_NODE_SECONDS * 1000),
+  );
   let ws: Workspace | null = null;
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -39,11 +49,22 @@ export async function work(cfg: RunnerConfig, rulesDir: string, d: Dispatch): Pr
     const ctx: RoleContext = { cfg, rulesDir, repo: ws?.repo ?? null, workspace: ws?.repo ?? null, limitMs };
     const job = (async (): Promise<RoleResult> => {
       switch (d.agent) {
-        case "scanner": return scanner(ctx);
-        case "security": return security(ctx);
-        case "builder": return builder(ctx);
-        case "planner": return planner(d.prior_findings);
-        default: return { status: "skipped", summary: `No work defined for agent ${d.agent}`, findings: [], logs_excerpt: "", exit_code: 0 };
+        case "scanner":
+          return scanner(ctx);
+        case "security":
+          return security(ctx);
+        case "builder":
+          return builder(ctx);
+        case "planner":
+          return planner(d.prior_findings);
+        default:
+          return {
+            status: "skipped",
+            summary: `No work defined for agent ${d.agent}`,
+            findings: [],
+            logs_excerpt: "",
+            exit_code: 0,
+          };
       }
     })();
     const limit = new Promise<RoleResult>((r) => {
@@ -94,7 +115,11 @@ export function startRunner(cfg: RunnerConfig, opts: { rulesDir: string; log?: L
       return reply(400, { error: "malformed_json" });
     }
     const p = DispatchSchema.safeParse(parsed);
-    if (!p.success) return reply(422, { error: "invalid_dispatch", issues: p.error.issues.slice(0, 5).map((i) => `${i.path.join(".")}: ${i.message}`) });
+    if (!p.success)
+      return reply(422, {
+        error: "invalid_dispatch",
+        issues: p.error.issues.slice(0, 5).map((i) => `${i.path.join(".")}: ${i.message}`),
+      });
     const d = p.data;
     const runKey = `${d.task_run_id}#${d.attempt}`;
     if (active.has(runKey)) return reply(202, { accepted: true, duplicate: true });
@@ -103,7 +128,8 @@ export function startRunner(cfg: RunnerConfig, opts: { rulesDir: string; log?: L
     const base = { build_id: d.build_id, task_run_id: d.task_run_id, attempt: d.attempt };
     // Callbacks are signed with this run's own key (never the shared secret).
     const cbKey = new Uint8Array(Buffer.from(d.callback_token.slice("cbk_".length), "base64"));
-    const send = (m: Parameters<typeof report>[2]) => report(cbKey, d.callback_url, m).catch((e: Error) => log(`callback failed: ${e.message}`));
+    const send = (m: Parameters<typeof report>[2]) =>
+      report(cbKey, d.callback_url, m).catch((e: Error) => log(`callback failed: ${e.message}`));
     const hb = setInterval(() => void send({ type: "heartbeat", ...base }), d.heartbeat_interval_seconds * 1000);
     const started = Date.now();
     try {
@@ -111,8 +137,16 @@ export function startRunner(cfg: RunnerConfig, opts: { rulesDir: string; log?: L
       const r = await work(cfg, opts.rulesDir, d);
       log(`${d.node_id}#${d.attempt} (${d.agent}) → ${r.status}: ${r.summary.split("\n")[0]}`);
       await send({
-        type: "result", ...base, status: r.status, summary: r.summary.slice(0, 4000), error: r.error ?? null, duration_ms: Date.now() - started,
-        logs_excerpt: r.logs_excerpt.slice(-8000), findings: r.findings.slice(0, 500), workspace_id: `runner-${process.pid}`, exit_code: r.exit_code ?? null,
+        type: "result",
+        ...base,
+        status: r.status,
+        summary: r.summary.slice(0, 4000),
+        error: r.error ?? null,
+        duration_ms: Date.now() - started,
+        logs_excerpt: r.logs_excerpt.slice(-8000),
+        findings: r.findings.slice(0, 500),
+        workspace_id: `runner-${process.pid}`,
+        exit_code: r.exit_code ?? null,
       });
     } finally {
       clearInterval(hb);
@@ -121,7 +155,10 @@ export function startRunner(cfg: RunnerConfig, opts: { rulesDir: string; log?: L
   });
   return new Promise((resolve) => {
     server.listen(cfg.RUNNER_PORT, cfg.RUNNER_HOST, () => {
-      resolve({ port: (server.address() as AddressInfo).port, close: () => new Promise<void>((r) => server.close(() => r())) });
+      resolve({
+        port: (server.address() as AddressInfo).port,
+        close: () => new Promise<void>((r) => server.close(() => r())),
+      });
     });
   });
 }

@@ -43,7 +43,11 @@ describe("ast-grep rules", () => {
       expect(test).toMatch(/^valid:\n\s+- /m);
       expect(test).toMatch(/^invalid:\n\s+- /m);
     }
-    const out = execFileSync(astGrepBinary(), ["test", "--config", join(RULES, "sgconfig.yml"), "--skip-snapshot-tests"], { encoding: "utf8" });
+    const out = execFileSync(
+      astGrepBinary(),
+      ["test", "--config", join(RULES, "sgconfig.yml"), "--skip-snapshot-tests"],
+      { encoding: "utf8" },
+    );
     expect(out).toContain(`test result: ok. ${rules.length} passed; 0 failed;`);
   });
 
@@ -75,7 +79,19 @@ describe("secrets", () => {
 describe("dependencies", () => {
   it("flags URL deps, install hooks and unpinned ranges without a lockfile", async () => {
     const root = join(tmp, "deps");
-    write(root, "package.json", JSON.stringify({ name: "d", scripts: { postinstall: "node x.js" }, dependencies: { a: "^1.0.0", b: "github:org/b", c: "1.2.3" } }, null, 2));
+    write(
+      root,
+      "package.json",
+      JSON.stringify(
+        {
+          name: "d",
+          scripts: { postinstall: "node x.js" },
+          dependencies: { a: "^1.0.0", b: "github:org/b", c: "1.2.3" },
+        },
+        null,
+        2,
+      ),
+    );
     write(root, "py/requirements.txt", "flask==3.0.0\nrequests>=2\ngit+https://example.invalid/x.git#egg=x\n");
     const { findings, counts } = await scanDependencies(root, await listFiles(root));
     expect(findings.map((f) => [f.rule_id, f.file, f.line])).toEqual([
@@ -118,7 +134,10 @@ describe("repositories", () => {
   });
 
   it("https URLs: ref from the fragment, credentials in the URL refused", () => {
-    expect(parseHttpsUrl("https://github.com/acme/app.git#release/1.2")).toEqual({ url: "https://github.com/acme/app.git", ref: "release/1.2" });
+    expect(parseHttpsUrl("https://github.com/acme/app.git#release/1.2")).toEqual({
+      url: "https://github.com/acme/app.git",
+      ref: "release/1.2",
+    });
     expect(() => parseHttpsUrl("https://user:tok@github.com/acme/app")).toThrow("credentials in the URL are refused");
     expect(() => parseHttpsUrl("http://github.com/acme/app")).toThrow("only https://");
   });
@@ -126,25 +145,44 @@ describe("repositories", () => {
   it("clones a local git repository into a fresh workspace and removes it afterwards; other schemes are repo_unavailable", async () => {
     const src = join(tmp, "src-repo");
     write(src, "a.txt", "committed\n");
-    const git = (...a: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.invalid", ...a], { cwd: src, stdio: "pipe" });
+    const git = (...a: string[]) =>
+      execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.invalid", ...a], {
+        cwd: src,
+        stdio: "pipe",
+      });
     git("init", "-q");
     git("add", "-A");
     git("commit", "-qm", "x");
     write(src, "uncommitted.txt", "not scanned\n");
-    const cfg = loadRunnerConfig({ RUNNER_SHARED_SECRET: "whsec_AAAA", RUNNER_REPO_ROOTS: tmp, RUNNER_WORK_DIR: join(tmp, "work") }, "/nonexistent");
+    const cfg = loadRunnerConfig(
+      { RUNNER_SHARED_SECRET: "whsec_AAAA", RUNNER_REPO_ROOTS: tmp, RUNNER_WORK_DIR: join(tmp, "work") },
+      "/nonexistent",
+    );
     const ws = await obtainRepository(cfg, `file://${src}`, {}, "run-1");
     expect(readdirSync(ws.repo).sort()).toEqual(["a.txt"]);
     await ws.dispose();
     expect(readdirSync(join(tmp, "work"))).toEqual([]);
-    await expect(obtainRepository(cfg, "ssh://git@example.invalid/x.git", {}, "run-2")).rejects.toThrow(RepoUnavailable);
+    await expect(obtainRepository(cfg, "ssh://git@example.invalid/x.git", {}, "run-2")).rejects.toThrow(
+      RepoUnavailable,
+    );
     await expect(obtainRepository(cfg, "/etc", {}, "run-3")).rejects.toThrow("path is outside RUNNER_REPO_ROOTS");
     expect(readdirSync(join(tmp, "work"))).toEqual([]);
     // Over the size cap: refused, and the partial clone is gone.
     writeFileSync(join(src, "big.bin"), Buffer.from(Array.from({ length: 3 * 1_048_576 }, (_, i) => (i * 7919) % 251)));
     git("add", "-A");
     git("commit", "-qm", "big");
-    const small = loadRunnerConfig({ RUNNER_SHARED_SECRET: "whsec_AAAA", RUNNER_REPO_ROOTS: tmp, RUNNER_WORK_DIR: join(tmp, "work"), RUNNER_MAX_REPO_MB: "1" }, "/nonexistent");
-    await expect(obtainRepository(small, `file://${src}`, {}, "run-4")).rejects.toThrow(new RepoUnavailable("repository larger than 1 MB"));
+    const small = loadRunnerConfig(
+      {
+        RUNNER_SHARED_SECRET: "whsec_AAAA",
+        RUNNER_REPO_ROOTS: tmp,
+        RUNNER_WORK_DIR: join(tmp, "work"),
+        RUNNER_MAX_REPO_MB: "1",
+      },
+      "/nonexistent",
+    );
+    await expect(obtainRepository(small, `file://${src}`, {}, "run-4")).rejects.toThrow(
+      new RepoUnavailable("repository larger than 1 MB"),
+    );
     expect(readdirSync(join(tmp, "work"))).toEqual([]);
   });
 });
@@ -155,7 +193,10 @@ describe("dispatch endpoint", () => {
     const { signStandardWebhook } = await import("../../src/builds/runner-protocol");
     const secret = `whsec_${Buffer.from("runner-unit-test-secret-0123456789").toString("base64")}`;
     const key = new Uint8Array(Buffer.from(secret.slice(6), "base64"));
-    const cfg = loadRunnerConfig({ RUNNER_SHARED_SECRET: secret, RUNNER_PORT: "0", RUNNER_REPO_ROOTS: tmp, RUNNER_WORK_DIR: join(tmp, "work-d") }, "/nonexistent");
+    const cfg = loadRunnerConfig(
+      { RUNNER_SHARED_SECRET: secret, RUNNER_PORT: "0", RUNNER_REPO_ROOTS: tmp, RUNNER_WORK_DIR: join(tmp, "work-d") },
+      "/nonexistent",
+    );
     const reports: unknown[] = [];
     const cb = (await import("node:http")).createServer(async (req, res) => {
       let body = "";
@@ -168,21 +209,39 @@ describe("dispatch endpoint", () => {
     const h = await startRunner(cfg, { rulesDir: RULES });
     try {
       const dispatch = {
-        build_id: crypto.randomUUID(), task_run_id: "tr-1", node_id: "plan", attempt: 1, agent: "planner", title: "Plan", objective: "x",
-        repo_url: "file:///nowhere", deadline: new Date(Date.now() + 60_000).toISOString(), heartbeat_interval_seconds: 30,
-        callback_url: `http://127.0.0.1:${cbPort}/v1/runner/callback`, callback_token: `cbk_${Buffer.alloc(32, 1).toString("base64")}`, secrets: {}, prior_findings: [],
+        build_id: crypto.randomUUID(),
+        task_run_id: "tr-1",
+        node_id: "plan",
+        attempt: 1,
+        agent: "planner",
+        title: "Plan",
+        objective: "x",
+        repo_url: "file:///nowhere",
+        deadline: new Date(Date.now() + 60_000).toISOString(),
+        heartbeat_interval_seconds: 30,
+        callback_url: `http://127.0.0.1:${cbPort}/v1/runner/callback`,
+        callback_token: `cbk_${Buffer.alloc(32, 1).toString("base64")}`,
+        secrets: {},
+        prior_findings: [],
       };
       const post = async (body: string, k: Uint8Array, id = "dispatch_tr-1") =>
-        fetch(`http://127.0.0.1:${h.port}/dispatch`, { method: "POST", headers: { ...(await signStandardWebhook(k, id, body)), "content-type": "application/json" }, body });
+        fetch(`http://127.0.0.1:${h.port}/dispatch`, {
+          method: "POST",
+          headers: { ...(await signStandardWebhook(k, id, body)), "content-type": "application/json" },
+          body,
+        });
       expect((await fetch(`http://127.0.0.1:${h.port}/dispatch`, { method: "POST", body: "{}" })).status).toBe(401);
       expect((await post(JSON.stringify(dispatch), new Uint8Array(32))).status).toBe(401);
-      expect((await post(JSON.stringify({ ...dispatch, command: undefined, callback_token: "nope" }), key, "d-bad")).status).toBe(422);
+      expect(
+        (await post(JSON.stringify({ ...dispatch, command: undefined, callback_token: "nope" }), key, "d-bad")).status,
+      ).toBe(422);
       const first = await post(JSON.stringify(dispatch), key);
       expect([first.status, await first.json()]).toEqual([202, { accepted: true }]);
       const again = await post(JSON.stringify(dispatch), key);
       expect([again.status, await again.json()]).toEqual([202, { accepted: true, duplicate: true }]);
       const deadline = Date.now() + 10_000;
-      while (!reports.some((r) => (r as { type: string }).type === "result") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while (!reports.some((r) => (r as { type: string }).type === "result") && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
       // The re-sent dispatch was answered `duplicate` before any work: one ack, one result.
       expect(reports.filter((r) => (r as { type: string }).type === "result")).toHaveLength(1);
       expect(reports.filter((r) => (r as { type: string }).type === "ack")).toHaveLength(1);

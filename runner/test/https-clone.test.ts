@@ -20,13 +20,37 @@ const seen: Array<{ url: string; authorization: string | undefined }> = [];
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), "clarity-https-"));
-  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(tmp, "key.pem"), "-out", join(tmp, "cert.pem")], { stdio: "pipe" });
-  server = createServer({ key: readFileSync(join(tmp, "key.pem")), cert: readFileSync(join(tmp, "cert.pem")) }, (req, res) => {
-    seen.push({ url: req.url ?? "", authorization: req.headers.authorization });
-    res.writeHead(404, { "content-type": "text/plain" });
-    res.end("not found");
-  });
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=127.0.0.1",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+      "-keyout",
+      join(tmp, "key.pem"),
+      "-out",
+      join(tmp, "cert.pem"),
+    ],
+    { stdio: "pipe" },
+  );
+  server = createServer(
+    { key: readFileSync(join(tmp, "key.pem")), cert: readFileSync(join(tmp, "cert.pem")) },
+    (req, res) => {
+      seen.push({ url: req.url ?? "", authorization: req.headers.authorization });
+      res.writeHead(404, { "content-type": "text/plain" });
+      res.end("not found");
+    },
+  );
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   port = (server.address() as { port: number }).port;
 });
@@ -38,9 +62,22 @@ afterAll(async () => {
 
 describe("https clone", () => {
   it("sends the token as a header only, and the failure reason never carries it", async () => {
-    const cfg = loadRunnerConfig({ RUNNER_SHARED_SECRET: "whsec_AAAA", RUNNER_WORK_DIR: join(tmp, "work"), RUNNER_GIT_CA_FILE: join(tmp, "cert.pem"), RUNNER_CLONE_TIMEOUT_SECONDS: "20" }, "/nonexistent");
+    const cfg = loadRunnerConfig(
+      {
+        RUNNER_SHARED_SECRET: "whsec_AAAA",
+        RUNNER_WORK_DIR: join(tmp, "work"),
+        RUNNER_GIT_CA_FILE: join(tmp, "cert.pem"),
+        RUNNER_CLONE_TIMEOUT_SECONDS: "20",
+      },
+      "/nonexistent",
+    );
     const token = `ghp_${"Zx9".repeat(12)}`;
-    const err = await obtainRepository(cfg, `https://127.0.0.1:${port}/acme/app.git#main`, { GITHUB_TOKEN: token }, "run-https").catch((e: unknown) => e);
+    const err = await obtainRepository(
+      cfg,
+      `https://127.0.0.1:${port}/acme/app.git#main`,
+      { GITHUB_TOKEN: token },
+      "run-https",
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RepoUnavailable);
     expect((err as Error).message).toMatch(/^clone failed: /);
     expect((err as Error).message).not.toContain(token);

@@ -59,8 +59,17 @@ beforeAll(async () => {
   port = (listener.address() as { port: number }).port;
   workspace = join(tmp, "ws");
   mkdirSync(join(workspace, "repo", "test"), { recursive: true });
-  writeFileSync(join(workspace, "repo", "package.json"), JSON.stringify({ name: "hostile", version: "1.0.0", scripts: { test: "node test/escape.js" } }));
-  writeFileSync(join(workspace, "repo", "test", "escape.js"), hostileScript({ devVars: join(checkout, ".dev.vars"), outside: [join(tmp, "escaped.txt"), join(checkout, "escaped.txt")] }, port));
+  writeFileSync(
+    join(workspace, "repo", "package.json"),
+    JSON.stringify({ name: "hostile", version: "1.0.0", scripts: { test: "node test/escape.js" } }),
+  );
+  writeFileSync(
+    join(workspace, "repo", "test", "escape.js"),
+    hostileScript(
+      { devVars: join(checkout, ".dev.vars"), outside: [join(tmp, "escaped.txt"), join(checkout, "escaped.txt")] },
+      port,
+    ),
+  );
   // The runner's own secrets are in its environment; the sandbox must not pass them on.
   process.env.RUNNER_SHARED_SECRET = SECRET;
   process.env.GITHUB_TOKEN = DEV_VARS_SECRET;
@@ -73,11 +82,18 @@ afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-const cfg = (over: Record<string, string> = {}) => loadRunnerConfig({ RUNNER_SHARED_SECRET: SECRET, RUNNER_REPO_ROOTS: tmpdir(), ...over }, "/nonexistent");
+const cfg = (over: Record<string, string> = {}) =>
+  loadRunnerConfig({ RUNNER_SHARED_SECRET: SECRET, RUNNER_REPO_ROOTS: tmpdir(), ...over }, "/nonexistent");
 
 describe("builder sandbox (bubblewrap)", () => {
   it("every escape attempt fails and nothing secret reaches the result", async () => {
-    const r = await builder({ cfg: cfg(), rulesDir: "", repo: join(workspace, "repo"), workspace: join(workspace, "repo"), limitMs: 60_000 });
+    const r = await builder({
+      cfg: cfg(),
+      rulesDir: "",
+      repo: join(workspace, "repo"),
+      workspace: join(workspace, "repo"),
+      limitMs: 60_000,
+    });
     expect(r.logs_excerpt).toContain("env: blocked");
     expect(r.logs_excerpt).toContain("read .dev.vars: blocked (ENOENT)");
     expect(r.logs_excerpt.match(/write outside: blocked/g)).toHaveLength(2);
@@ -98,11 +114,23 @@ describe("builder sandbox (bubblewrap)", () => {
   it("a test run over its wall-clock limit is killed with its whole process group", async () => {
     const dir = join(tmp, "slow");
     mkdirSync(join(dir, "test"), { recursive: true });
-    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "slow", version: "1.0.0", scripts: { test: "node test/slow.js" } }));
+    writeFileSync(
+      join(dir, "package.json"),
+      JSON.stringify({ name: "slow", version: "1.0.0", scripts: { test: "node test/slow.js" } }),
+    );
     // A detached grandchild that would outlive a plain kill of the direct child.
-    writeFileSync(join(dir, "test", "slow.js"), `require("child_process").spawn("sh", ["-c", "sleep 600"], { detached: true, stdio: "ignore" }); setInterval(() => {}, 1000);\n`);
+    writeFileSync(
+      join(dir, "test", "slow.js"),
+      `require("child_process").spawn("sh", ["-c", "sleep 600"], { detached: true, stdio: "ignore" }); setInterval(() => {}, 1000);\n`,
+    );
     const started = Date.now();
-    const r = await builder({ cfg: cfg({ RUNNER_TEST_TIMEOUT_SECONDS: "2" }), rulesDir: "", repo: dir, workspace: dir, limitMs: 60_000 });
+    const r = await builder({
+      cfg: cfg({ RUNNER_TEST_TIMEOUT_SECONDS: "2" }),
+      rulesDir: "",
+      repo: dir,
+      workspace: dir,
+      limitMs: 60_000,
+    });
     expect(r.status).toBe("failed");
     expect(r.error).toBe("tests_failed: timed out after 2 s");
     expect(r.summary).toBe("TEST_GATE: tests failed (npm test --silent): timed out after 2 s");
@@ -110,7 +138,13 @@ describe("builder sandbox (bubblewrap)", () => {
   });
 
   it("without bubblewrap the builder is skipped with sandbox_unavailable and runs nothing", async () => {
-    const r = await builder({ cfg: cfg({ RUNNER_BWRAP: join(tmp, "no-bwrap") }), rulesDir: "", repo: join(workspace, "repo"), workspace: join(workspace, "repo"), limitMs: 10_000 });
+    const r = await builder({
+      cfg: cfg({ RUNNER_BWRAP: join(tmp, "no-bwrap") }),
+      rulesDir: "",
+      repo: join(workspace, "repo"),
+      workspace: join(workspace, "repo"),
+      limitMs: 10_000,
+    });
     expect(r).toMatchObject({ status: "skipped", error: "sandbox_unavailable" });
   });
 

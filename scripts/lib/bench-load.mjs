@@ -63,7 +63,8 @@ export async function http(base, method, path, { token, body, headers = {}, time
 }
 
 export function expectStatus(res, expected, what) {
-  if (res.status !== expected) throw new BenchError(`${what}: expected HTTP ${expected}, got ${res.status}: ${describeBody(res.text)}`);
+  if (res.status !== expected)
+    throw new BenchError(`${what}: expected HTTP ${expected}, got ${res.status}: ${describeBody(res.text)}`);
   return res.json;
 }
 
@@ -73,7 +74,10 @@ export function expectStatus(res, expected, what) {
  * Returns req/s and latency percentiles; any non-2xx or error fails the run (a figure measured
  * on errors would be meaningless).
  */
-export async function loadRun(base, { method = "GET", path, headers = {}, body, setup, connections, durationS, expect2xx = true }) {
+export async function loadRun(
+  base,
+  { method = "GET", path, headers = {}, body, setup, connections, durationS, expect2xx = true },
+) {
   const requests = [
     {
       method,
@@ -83,7 +87,14 @@ export async function loadRun(base, { method = "GET", path, headers = {}, body, 
       ...(setup ? { setupRequest: (req) => ({ ...req, ...setup(req) }) } : {}),
     },
   ];
-  const result = await autocannon({ url: base, connections, duration: durationS, pipelining: 1, timeout: 20, requests });
+  const result = await autocannon({
+    url: base,
+    connections,
+    duration: durationS,
+    pipelining: 1,
+    timeout: 20,
+    requests,
+  });
   const bad = result.non2xx + result.errors + result.timeouts;
   if (expect2xx && bad > 0) {
     throw new BenchError(
@@ -104,7 +115,12 @@ export async function loadRun(base, { method = "GET", path, headers = {}, body, 
 export function standardWebhookHeaders(secret, body, id = `msg_${randomUUID()}`, ts = Math.floor(Date.now() / 1000)) {
   const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
   const sig = createHmac("sha256", key).update(`${id}.${ts}.${body}`).digest("base64");
-  return { "webhook-id": id, "webhook-timestamp": String(ts), "webhook-signature": `v1,${sig}`, "content-type": "application/json" };
+  return {
+    "webhook-id": id,
+    "webhook-timestamp": String(ts),
+    "webhook-signature": `v1,${sig}`,
+    "content-type": "application/json",
+  };
 }
 
 /**
@@ -152,7 +168,9 @@ export async function readSse(res, { onEvent, slowMs = 0, deadlineMs = 60_000, u
 
 /** PIDs of the workerd processes in process group `pgid` (the wrangler dev child's group). */
 export function workerdPids(pgid) {
-  return groupProcesses(pgid).filter((p) => p.comm.startsWith("workerd")).map((p) => p.pid);
+  return groupProcesses(pgid)
+    .filter((p) => p.comm.startsWith("workerd"))
+    .map((p) => p.pid);
 }
 
 /** Resident set size in bytes, summed over `pids` (Linux /proc). */

@@ -50,12 +50,16 @@ function projectSide(base, token) {
   return {
     name: "project",
     async create(shape) {
-      const res = await http(base, "POST", "/v1/builds", { token, body: { repo_url: "https://github.com/acme/bench", metadata: { ...SHAPES[shape], simulated_duration_ms: 0 } } });
+      const res = await http(base, "POST", "/v1/builds", {
+        token,
+        body: { repo_url: "https://github.com/acme/bench", metadata: { ...SHAPES[shape], simulated_duration_ms: 0 } },
+      });
       return expectStatus(res, 201, "POST /v1/builds").build_id;
     },
     async terminal(id) {
       const b = expectStatus(await http(base, "GET", `/v1/builds/${id}`, { token }), 200, "GET /v1/builds/{id}");
-      if (TERMINAL_PROJECT.has(b.status) && b.status !== "completed") throw new BenchError(`build ${id} ended ${b.status}`);
+      if (TERMINAL_PROJECT.has(b.status) && b.status !== "completed")
+        throw new BenchError(`build ${id} ended ${b.status}`);
       return TERMINAL_PROJECT.has(b.status);
     },
   };
@@ -69,7 +73,8 @@ function peerSide(base, levels) {
     },
     async terminal(id) {
       const r = expectStatus(await http(base, "GET", `/runs/${id}`), 200, "GET /runs/{id}");
-      if (TERMINAL_PEER.has(r.status) && r.status !== "complete") throw new BenchError(`workflow ${id} ended ${r.status}`);
+      if (TERMINAL_PEER.has(r.status) && r.status !== "complete")
+        throw new BenchError(`workflow ${id} ended ${r.status}`);
       return TERMINAL_PEER.has(r.status);
     },
   };
@@ -102,7 +107,10 @@ async function unloadedSse(base, token, shape, runs) {
   const one = async () => {
     const t0 = performance.now();
     const id = await side.create(shape);
-    const res = await fetch(`${base}/v1/builds/${id}/events`, { headers: { authorization: `Bearer ${token}`, accept: "text/event-stream" }, signal: AbortSignal.timeout(30_000) });
+    const res = await fetch(`${base}/v1/builds/${id}/events`, {
+      headers: { authorization: `Bearer ${token}`, accept: "text/event-stream" },
+      signal: AbortSignal.timeout(30_000),
+    });
     if (res.status !== 200) throw new BenchError(`SSE of ${id}: ${res.status}`);
     let finished = false;
     await readSse(res, { deadlineMs: 30_000, until: (e) => (finished = e.event_type === "BUILD_FINISHED") });
@@ -121,14 +129,20 @@ async function load(side, pgid, clients, seconds) {
   const t0 = performance.now();
   const end = t0 + seconds * 1000;
   let completed = 0;
-  await Promise.all(Array.from({ length: clients }, async () => {
-    while (performance.now() < end) {
-      await untilTerminal(side, await side.create("static_v1"), 20);
-      if (performance.now() <= end) completed++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < end) {
+        await untilTerminal(side, await side.create("static_v1"), 20);
+        if (performance.now() <= end) completed++;
+      }
+    }),
+  );
   const elapsed = (performance.now() - t0) / 1000;
-  return { runs_per_s: completed / seconds, cpu_per_run_ms: (groupCpuMs(pgid) - cpu0) / Math.max(1, completed), elapsed_s: elapsed };
+  return {
+    runs_per_s: completed / seconds,
+    cpu_per_run_ms: (groupCpuMs(pgid) - cpu0) / Math.max(1, completed),
+    elapsed_s: elapsed,
+  };
 }
 
 /** `n` runs created at once; time until all are terminal (20 pollers over the open ones). */
@@ -136,17 +150,19 @@ async function burst(side, n) {
   const t0 = performance.now();
   const ids = await Promise.all(Array.from({ length: n }, () => side.create("static_v1")));
   const open = new Set(ids);
-  await Promise.all(Array.from({ length: 20 }, async () => {
-    const deadline = Date.now() + 180_000;
-    while (open.size > 0) {
-      for (const id of [...open]) {
-        if (!open.has(id)) continue;
-        if (await side.terminal(id)) open.delete(id);
+  await Promise.all(
+    Array.from({ length: 20 }, async () => {
+      const deadline = Date.now() + 180_000;
+      while (open.size > 0) {
+        for (const id of [...open]) {
+          if (!open.has(id)) continue;
+          if (await side.terminal(id)) open.delete(id);
+        }
+        if (Date.now() > deadline) throw new BenchError(`${open.size} ${side.name} runs not terminal after 180 s`);
+        await sleep(20);
       }
-      if (Date.now() > deadline) throw new BenchError(`${open.size} ${side.name} runs not terminal after 180 s`);
-      await sleep(20);
-    }
-  }));
+    }),
+  );
   const ms = performance.now() - t0;
   return { all_terminal_ms: ms, runs_per_s: n / (ms / 1000) };
 }
@@ -160,11 +176,28 @@ async function startSide(name, dir, secret) {
   let server;
   if (name === "project") {
     server = await startWranglerDev({
-      port, persistTo, envFile, logLevel: "warn", inspector: false, extraArgs: ["--dev-migrations"],
-      vars: { ENVIRONMENT: "test", JWT_SECRET: secret, STREAM_TOKEN_SECRET: randomBytes(24).toString("hex"), RATE_LIMIT_WRITES_PER_MINUTE: "1000000" },
+      port,
+      persistTo,
+      envFile,
+      logLevel: "warn",
+      inspector: false,
+      extraArgs: ["--dev-migrations"],
+      vars: {
+        ENVIRONMENT: "test",
+        JWT_SECRET: secret,
+        STREAM_TOKEN_SECRET: randomBytes(24).toString("hex"),
+        RATE_LIMIT_WRITES_PER_MINUTE: "1000000",
+      },
     });
   } else {
-    server = await startWranglerDev({ port, persistTo, envFile, logLevel: "warn", inspector: false, extraArgs: ["--config", PEER_CONFIG] });
+    server = await startWranglerDev({
+      port,
+      persistTo,
+      envFile,
+      logLevel: "warn",
+      inspector: false,
+      extraArgs: ["--config", PEER_CONFIG],
+    });
   }
   return { server, start_ms: performance.now() - t0 };
 }
@@ -178,8 +211,13 @@ export async function runPeerBench(cfg) {
   const log = cfg.log ?? ((s) => console.log(s));
   const dir = mkdtempSync(join(os.tmpdir(), "clarity-bench-peer-"));
   const secret = randomBytes(24).toString("hex");
-  const token = await new SignJWT({ roles: ["operator"] }).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setSubject("bench-peer")
-    .setAudience("authenticated").setIssuedAt().setExpirationTime("2h").sign(new TextEncoder().encode(secret));
+  const token = await new SignJWT({ roles: ["operator"] })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setSubject("bench-peer")
+    .setAudience("authenticated")
+    .setIssuedAt()
+    .setExpirationTime("2h")
+    .sign(new TextEncoder().encode(secret));
   const samples = { project: [], peer: [] };
   try {
     // The shapes as the project plans them (node ids per level), from one throw-away server.
@@ -188,7 +226,11 @@ export async function runPeerBench(cfg) {
     try {
       for (const shape of Object.keys(SHAPES)) {
         const body = { repo_url: "https://github.com/acme/bench", metadata: SHAPES[shape] };
-        levels[shape] = expectStatus(await http(plan.url, "POST", "/v1/builds/preview-dag", { token, body }), 200, "preview-dag").dag_levels;
+        levels[shape] = expectStatus(
+          await http(plan.url, "POST", "/v1/builds/preview-dag", { token, body }),
+          200,
+          "preview-dag",
+        ).dag_levels;
       }
     } finally {
       await plan.stop();
@@ -199,14 +241,17 @@ export async function runPeerBench(cfg) {
         try {
           const side = name === "project" ? projectSide(server.url, token) : peerSide(server.url, levels);
           const r = { start_ms };
-          for (const shape of Object.keys(SHAPES)) r[`unloaded_${shape}`] = await unloaded(side, server.pid, shape, cfg.runs);
+          for (const shape of Object.keys(SHAPES))
+            r[`unloaded_${shape}`] = await unloaded(side, server.pid, shape, cfg.runs);
           if (name === "project") r.sse_static_v1 = await unloadedSse(server.url, token, "static_v1", cfg.runs);
           r.load = await load(side, server.pid, cfg.clients, cfg.loadS);
           r.burst = await burst(side, cfg.burst);
           samples[name].push(r);
-          log(`[peer ${rep}/${cfg.repeat}] ${name}: start ${start_ms.toFixed(0)} ms, static_v1 p50 ${r.unloaded_static_v1.p50.toFixed(1)} ms, ` +
-            `cpu/run ${r.unloaded_static_v1.cpu_per_run_ms.toFixed(1)} ms (load ${r.load.cpu_per_run_ms.toFixed(1)}), ` +
-            `${r.load.runs_per_s.toFixed(1)} runs/s, burst ${r.burst.runs_per_s.toFixed(1)} runs/s`);
+          log(
+            `[peer ${rep}/${cfg.repeat}] ${name}: start ${start_ms.toFixed(0)} ms, static_v1 p50 ${r.unloaded_static_v1.p50.toFixed(1)} ms, ` +
+              `cpu/run ${r.unloaded_static_v1.cpu_per_run_ms.toFixed(1)} ms (load ${r.load.cpu_per_run_ms.toFixed(1)}), ` +
+              `${r.load.runs_per_s.toFixed(1)} runs/s, burst ${r.burst.runs_per_s.toFixed(1)} runs/s`,
+          );
         } finally {
           await server.stop();
         }
@@ -250,8 +295,14 @@ export function peerRows(samples) {
   const sse = med(p, (r) => r.sse_static_v1.p50);
   const poll = med(p, (r) => r.unloaded_static_v1.p50);
   rows.push({
-    figure: "project: SSE-observed p50 ÷ its polling p50 (static_v1)", unit: "ms", project: sse, peer: null, ratio: sse / poll,
-    target: "≤ 1.2× own polling", result: sse / poll <= 1.2 ? "PASS" : "MISS", lower: true,
+    figure: "project: SSE-observed p50 ÷ its polling p50 (static_v1)",
+    unit: "ms",
+    project: sse,
+    peer: null,
+    ratio: sse / poll,
+    target: "≤ 1.2× own polling",
+    result: sse / poll <= 1.2 ? "PASS" : "MISS",
+    lower: true,
   });
   return rows;
 }
@@ -260,12 +311,30 @@ export function peerRows(samples) {
 export function renderPeerTable(rows) {
   const fmt = (v) => (v === null || v === undefined ? "" : v >= 100 ? v.toFixed(0) : v.toFixed(1));
   const head = ["figure", "unit", "project", "peer", "ratio", "target", "result"];
-  const body = rows.map((r) => [r.figure, r.unit, fmt(r.project), fmt(r.peer), `${r.ratio.toFixed(2)}×`, r.target, r.result]);
+  const body = rows.map((r) => [
+    r.figure,
+    r.unit,
+    fmt(r.project),
+    fmt(r.peer),
+    `${r.ratio.toFixed(2)}×`,
+    r.target,
+    r.result,
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (cells) => cells.map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd();
+  const line = (cells) =>
+    cells
+      .map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join("  ")
+      .trimEnd();
   const pass = rows.filter((r) => r.result === "PASS").length;
   const miss = rows.filter((r) => r.result === "MISS").length;
-  return [line(head), line(widths.map((w) => "-".repeat(w))), ...body.map(line), "", `peer targets: ${pass} PASS, ${miss} MISS`].join("\n");
+  return [
+    line(head),
+    line(widths.map((w) => "-".repeat(w))),
+    ...body.map(line),
+    "",
+    `peer targets: ${pass} PASS, ${miss} MISS`,
+  ].join("\n");
 }
 
 /** The section's knobs from the environment (BENCH_REPEAT, BENCH_PEER_*). */

@@ -94,7 +94,9 @@ function summarise(profile, top = 12) {
   for (const [id, count] of ticks) {
     const f = byId.get(id).callFrame;
     const file = f.url ? f.url.split("/").pop() : "";
-    const key = f.url ? `${f.functionName || "(anonymous)"} (${file}:${f.lineNumber + 1})` : f.functionName || "(native)";
+    const key = f.url
+      ? `${f.functionName || "(anonymous)"} (${file}:${f.lineNumber + 1})`
+      : f.functionName || "(native)";
     self.set(key, (self.get(key) ?? 0) + count);
   }
   const share = (name) => (self.get(name) ?? 0) / total;

@@ -19,7 +19,8 @@ export const seededBuildId = (i) => `00000000-0000-4000-8000-${String(i).padStar
 export const seededCreatedAt = (i) => `${new Date((SEED_EPOCH_S + i) * 1000).toISOString().slice(0, 19)}.000000Z`;
 
 /** The list cursor that continues after seeded build `i`, as src/kernel/cursor.ts encodes it (parts joined by U+001F). */
-export const cursorAfterSeeded = (i) => Buffer.from(`${seededCreatedAt(i)}\u001f${seededBuildId(i)}`).toString("base64url");
+export const cursorAfterSeeded = (i) =>
+  Buffer.from(`${seededCreatedAt(i)}\u001f${seededBuildId(i)}`).toString("base64url");
 
 /** SQL inserting `count` completed builds owned by `owner` (tenant = owner). */
 export function seedBuildsSql(owner, count) {
@@ -52,10 +53,16 @@ export function executeLocalSql({ persistTo, sql, dir }) {
   const args = ["d1", "execute", "DB", "--local", "--persist-to", persistTo, "--file", file];
   return new Promise((resolvePromise, reject) => {
     let out = "";
-    const child = spawn(WRANGLER_BIN, args, { cwd: ROOT, env: wranglerEnv({ CI: "true" }), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(WRANGLER_BIN, args, {
+      cwd: ROOT,
+      env: wranglerEnv({ CI: "true" }),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     child.stdout.on("data", (d) => (out = (out + d).slice(-4000)));
     child.stderr.on("data", (d) => (out = (out + d).slice(-4000)));
     child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolvePromise() : reject(new Error(`wrangler d1 execute failed (exit ${code}):\n${out}`))));
+    child.on("close", (code) =>
+      code === 0 ? resolvePromise() : reject(new Error(`wrangler d1 execute failed (exit ${code}):\n${out}`)),
+    );
   });
 }

@@ -21,7 +21,17 @@ import { ROOT, OFFLINE_ENV } from "./wrangler.mjs";
  *   before its first request (src/dev/dev-migrations.ts) — no separate migrations process.
  * @returns {Promise<{ url: string, dispose: () => Promise<void> }>}
  */
-export async function startDevServer({ port, ip = "127.0.0.1", persistTo, envFiles, vars = {}, logLevel = "warn", testScheduled = true, config, migrations = false }) {
+export async function startDevServer({
+  port,
+  ip = "127.0.0.1",
+  persistTo,
+  envFiles,
+  vars = {},
+  logLevel = "warn",
+  testScheduled = true,
+  config,
+  migrations = false,
+}) {
   Object.assign(process.env, OFFLINE_ENV);
   const { unstable_startWorker, unstable_splitSqlQuery } = await import("wrangler");
   const bindings = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, { type: "plain_text", value: v }]));
@@ -46,7 +56,9 @@ export async function startDevServer({ port, ip = "127.0.0.1", persistTo, envFil
     const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(60_000) });
     if (res.status !== 200) {
       await worker.dispose();
-      throw new Error(`the worker could not apply the D1 migrations (GET /health ${res.status}: ${(await res.text()).slice(0, 500)})`);
+      throw new Error(
+        `the worker could not apply the D1 migrations (GET /health ${res.status}: ${(await res.text()).slice(0, 500)})`,
+      );
     }
   }
   return { url, dispose: () => worker.dispose() };

@@ -35,7 +35,8 @@ export function startWatchdogTicker({ url, periodMs = 60_000, onError = () => {}
   let timer = null;
   const tick = async () => {
     try {
-      if (!(await triggerScheduled(url, Math.max(1_000, Math.min(periodMs, 30_000))))) onError(new Error("scheduled handler did not answer 200"));
+      if (!(await triggerScheduled(url, Math.max(1_000, Math.min(periodMs, 30_000)))))
+        onError(new Error("scheduled handler did not answer 200"));
     } catch (err) {
       onError(err);
     } finally {

@@ -124,7 +124,17 @@ function childOptions({ port, ip, persistTo, envFile, vars, logLevel, extraArgs 
     else if (extraArgs[i] === "--dev-migrations") migrations = true;
     else throw new Error(`startWranglerDev({ inspector: false }): unsupported argument ${extraArgs[i]}`);
   }
-  return { port, ip, persistTo, envFiles: envFile ? [envFile] : undefined, vars, logLevel: logLevel ?? "info", testScheduled, config, migrations };
+  return {
+    port,
+    ip,
+    persistTo,
+    envFiles: envFile ? [envFile] : undefined,
+    vars,
+    logLevel: logLevel ?? "info",
+    testScheduled,
+    config,
+    migrations,
+  };
 }
 
 /** Sends `signal` to the whole process group of `child` (falls back to the child alone). */
@@ -161,7 +171,12 @@ export function groupProcesses(pgid) {
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     if (Number(f[2]) !== pgid) continue;
     // utime and stime are fields 14 and 15, in clock ticks (USER_HZ = 100 on Linux).
-    out.push({ pid: Number(entry), comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), state: f[0], cpuMs: (Number(f[11]) + Number(f[12])) * 10 });
+    out.push({
+      pid: Number(entry),
+      comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")),
+      state: f[0],
+      cpuMs: (Number(f[11]) + Number(f[12])) * 10,
+    });
   }
   return out;
 }
@@ -222,7 +237,13 @@ export async function startWranglerDev({
   if (!port) throw new Error("startWranglerDev: port is required (use freePort())");
   const [cmd, args] = inspector
     ? [WRANGLER_BIN, devArgs({ port, ip, persistTo, envFile, vars, logLevel, extraArgs })]
-    : [process.execPath, [resolve(ROOT, "scripts", "lib", "dev-server-child.mjs"), JSON.stringify(childOptions({ port, ip, persistTo, envFile, vars, logLevel, extraArgs }))]];
+    : [
+        process.execPath,
+        [
+          resolve(ROOT, "scripts", "lib", "dev-server-child.mjs"),
+          JSON.stringify(childOptions({ port, ip, persistTo, envFile, vars, logLevel, extraArgs })),
+        ],
+      ];
   const out = tailBuffer(16_000);
   const child = spawn(cmd, args, {
     cwd: ROOT,
@@ -281,7 +302,11 @@ export async function startWranglerDev({
   for (;;) {
     if (exited) {
       await stop();
-      const how = exited.error ? exited.error.message : exited.signal ? `signal ${exited.signal}` : `exit ${exited.code}`;
+      const how = exited.error
+        ? exited.error.message
+        : exited.signal
+          ? `signal ${exited.signal}`
+          : `exit ${exited.code}`;
       throw new Error(`wrangler dev exited before becoming healthy (${how}). Output tail:\n${out.value.trim()}`);
     }
     if (Date.now() > deadline) {

@@ -11,7 +11,9 @@ import { listAudit } from "./audit.service";
 import { describeRoute, ok } from "../kernel/route-meta";
 
 /** Mounted at /v1/audit. */
-export const auditRoutes = new Hono<AppEnv>().get("/", describeRoute({
+export const auditRoutes = new Hono<AppEnv>().get(
+  "/",
+  describeRoute({
     operationId: "listAuditLog",
     tag: "ops",
     summary: "The tenant's audit log (tenant admins only)",
@@ -19,4 +21,7 @@ export const auditRoutes = new Hono<AppEnv>().get("/", describeRoute({
       "Append-only record of every state-changing action (build control actions, secrets create/rotate/delete, planner policy writes and activations, policy profile writes, release checklist/drill writes and go/no-go decisions, dead-letter re-drives, development token mints): actor, action, target, request id, outcome, time. Each entry is written in the same D1 batch as the change it records. Newest first; filters `actor` (sub), `action`, `target` (`<target_type>` or `<target_type>:<target_id>`). Requires a tenant administrator (`*`), whatever ENFORCE_CAPABILITY_AUTH says. No route writes, changes or deletes an entry.",
     responses: ok(AuditPage),
     errors: ["insufficient_capability"],
-  }), validate("query", AuditListQuery), async (c) => c.json(await listAudit(c.var, c.req.valid("query"))));
+  }),
+  validate("query", AuditListQuery),
+  async (c) => c.json(await listAudit(c.var, c.req.valid("query"))),
+);

@@ -14,9 +14,16 @@ type Row = typeof auditLog.$inferSelect;
 
 function dto(r: Row): AuditEntry {
   return {
-    seq: r.seq, tenant_id: r.tenantId, actor: { sub: r.actorSub, roles: r.actorRoles }, action: r.action as AuditEntry["action"],
-    target_type: r.targetType, target_id: r.targetId, request_id: r.requestId, outcome: r.outcome as AuditEntry["outcome"],
-    detail: r.detail, created_at: r.createdAt,
+    seq: r.seq,
+    tenant_id: r.tenantId,
+    actor: { sub: r.actorSub, roles: r.actorRoles },
+    action: r.action as AuditEntry["action"],
+    target_type: r.targetType,
+    target_id: r.targetId,
+    request_id: r.requestId,
+    outcome: r.outcome as AuditEntry["outcome"],
+    detail: r.detail,
+    created_at: r.createdAt,
   };
 }
 
@@ -35,10 +42,17 @@ export async function listAudit(deps: { db: Db; principal: Principal }, q: Audit
   if (q.cursor !== undefined) {
     const seq = Number(decodeCursor(q.cursor, 1)[0]);
     if (!Number.isSafeInteger(seq) || seq < 1) {
-      throw new AppError("validation_failed", "Invalid cursor.", { errors: [{ path: "cursor", message: "not a cursor issued by this API" }] });
+      throw new AppError("validation_failed", "Invalid cursor.", {
+        errors: [{ path: "cursor", message: "not a cursor issued by this API" }],
+      });
     }
     conds.push(lt(auditLog.seq, seq));
   }
-  const rows = await deps.db.select().from(auditLog).where(and(...conds)).orderBy(desc(auditLog.seq)).limit(q.limit + 1);
+  const rows = await deps.db
+    .select()
+    .from(auditLog)
+    .where(and(...conds))
+    .orderBy(desc(auditLog.seq))
+    .limit(q.limit + 1);
   return page(rows, q.limit, dto, (r) => [String(r.seq)]);
 }

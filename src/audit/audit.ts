@@ -73,8 +73,16 @@ const INSERT = `INSERT INTO audit_log (tenant_id, actor_sub, actor_roles, action
 
 function values(e: AuditEntry): [string, string, string, string, string, string, string, string, string, string] {
   return [
-    e.actor.tenant_id, e.actor.sub, JSON.stringify(e.actor.roles), e.action, e.target_type, e.target_id, e.actor.request_id,
-    "success", JSON.stringify(e.detail ?? {}), e.at ?? isoTimestamp(Date.now()),
+    e.actor.tenant_id,
+    e.actor.sub,
+    JSON.stringify(e.actor.roles),
+    e.action,
+    e.target_type,
+    e.target_id,
+    e.actor.request_id,
+    "success",
+    JSON.stringify(e.detail ?? {}),
+    e.at ?? isoTimestamp(Date.now()),
   ];
 }
 
@@ -89,7 +97,9 @@ export function auditStatement(db: Db, e: AuditEntry, opts: { ifChanged?: boolea
   const g = opts.targetId ?? g0;
   const where = opts.ifChanged ? sql` WHERE changes() > 0` : sql``;
   // Columns in table order (audit.tables.ts), `seq` NULL so SQLite assigns it.
-  return db.insert(auditLog).select(sql`SELECT NULL, ${a}, ${b}, ${c}, ${d}, ${f}, ${g}, ${h}, ${i}, ${j}, ${k}${where}`);
+  return db
+    .insert(auditLog)
+    .select(sql`SELECT NULL, ${a}, ${b}, ${c}, ${d}, ${f}, ${g}, ${h}, ${i}, ${j}, ${k}${where}`);
 }
 
 /** The same INSERT as a plain D1 statement (for batches built on the binding). */

@@ -34,7 +34,14 @@ export async function announceBuildFinished(env: Env, event: BuildFinished): Pro
     try {
       await hook(env, event);
     } catch (err) {
-      console.error(JSON.stringify({ level: "error", msg: "build_finished_hook_failed", build_id: event.build_id, error: err instanceof Error ? err.message : String(err) }));
+      console.error(
+        JSON.stringify({
+          level: "error",
+          msg: "build_finished_hook_failed",
+          build_id: event.build_id,
+          error: err instanceof Error ? err.message : String(err),
+        }),
+      );
     }
   }
 }

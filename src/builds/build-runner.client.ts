@@ -37,14 +37,37 @@ export const ControlActionSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("resume"), reason }),
   z.object({ type: z.literal("checkpoint"), reason: z.string().min(1).max(1000) }),
   z.object({ type: z.literal("debt"), node_id: z.string().min(1), summary: z.string(), severity: z.string() }),
-  z.object({ type: z.literal("violation"), code: z.string().min(1), message: z.string(), source: z.string(), blocking: z.boolean() }),
-  z.object({ type: z.literal("gate"), gate: z.enum(GATE_TYPES), status: z.enum(GATE_DECISION_STATUSES), reason: z.string(), node_id: z.string().nullable() }),
+  z.object({
+    type: z.literal("violation"),
+    code: z.string().min(1),
+    message: z.string(),
+    source: z.string(),
+    blocking: z.boolean(),
+  }),
+  z.object({
+    type: z.literal("gate"),
+    gate: z.enum(GATE_TYPES),
+    status: z.enum(GATE_DECISION_STATUSES),
+    reason: z.string(),
+    node_id: z.string().nullable(),
+  }),
   // max_dag_nodes: the deployment's BUILD_MAX_DAG_NODES, sent by the route (the DO reads no config for it).
-  z.object({ type: z.literal("replan"), action: z.enum(REPLAN_ACTIONS), reason: z.string(), replacement_nodes: z.array(DagNodeSchema), max_dag_nodes: z.number().int().positive().optional() }),
+  z.object({
+    type: z.literal("replan"),
+    action: z.enum(REPLAN_ACTIONS),
+    reason: z.string(),
+    replacement_nodes: z.array(DagNodeSchema),
+    max_dag_nodes: z.number().int().positive().optional(),
+  }),
   z.object({ type: z.literal("suggest") }),
   z.object({ type: z.literal("apply_suggestion"), reason, max_dag_nodes: z.number().int().positive().optional() }),
   z.object({ type: z.literal("start_task"), node_id: z.string().min(1) }),
-  z.object({ type: z.literal("complete_task"), task_run_id: z.string().min(1), status: z.enum(TASK_STATUSES), error: z.string().nullable() }),
+  z.object({
+    type: z.literal("complete_task"),
+    task_run_id: z.string().min(1),
+    status: z.enum(TASK_STATUSES),
+    error: z.string().nullable(),
+  }),
   z.object({ type: z.literal("bootstrap") }),
 ]);
 export type ControlAction = z.infer<typeof ControlActionSchema>;
@@ -56,6 +79,7 @@ export function buildRunner(env: Env, buildId: string) {
 export function unwrap<T>(result: RpcResult<T>): T {
   if (result.ok) return result.value;
   if (result.code === "build_not_found") throw new AppError("build_not_found", "Build not found.");
-  if (result.code === "lease_lost") throw new AppError("lease_lost", result.detail ?? "The build's runner changed owner; retry the request.");
+  if (result.code === "lease_lost")
+    throw new AppError("lease_lost", result.detail ?? "The build's runner changed owner; retry the request.");
   throw new AppError(result.code, result.detail);
 }

@@ -12,7 +12,16 @@ import type { Config } from "../kernel/env";
 import { isoTimestamp, parseTimestamp } from "../lib/ids";
 import type { BuildFinished } from "./build-hooks";
 import type { LeaseWrite } from "./run-store";
-import { type BuildState, type Draft, type TickOptions, type TickReport, agentOf, httpFailure, runningRuns, tick } from "./run-machine";
+import {
+  type BuildState,
+  type Draft,
+  type TickOptions,
+  type TickReport,
+  agentOf,
+  httpFailure,
+  runningRuns,
+  tick,
+} from "./run-machine";
 import { type RunnerMessage, resultOfMessage } from "./runner-protocol";
 import { faultRoll } from "./simulated-runner";
 
@@ -21,14 +30,22 @@ export function tickOptionsOf(c: Config): TickOptions {
   const f = c.FAULT_INJECTION;
   return {
     parallelism: c.RUNTIME_NODE_PARALLELISM,
-    http: { defaultTimeoutMs: c.RUNNER_NODE_TIMEOUT_SECONDS * 1000, heartbeatTimeoutMs: c.RUNNER_HEARTBEAT_TIMEOUT_SECONDS * 1000 },
+    http: {
+      defaultTimeoutMs: c.RUNNER_NODE_TIMEOUT_SECONDS * 1000,
+      heartbeatTimeoutMs: c.RUNNER_HEARTBEAT_TIMEOUT_SECONDS * 1000,
+    },
     faults: f && f.node_failure_rate > 0 ? { node_failure_rate: f.node_failure_rate, seed: f.seed } : undefined,
   };
 }
 
 /** The lease a write carries: held for the TTL while the build is active, released (null) otherwise. */
 export function leaseAt(owner: string, ttlSeconds: number, now: number, epoch: number, held = true): LeaseWrite {
-  return { owner, epoch, expiresAt: held ? isoTimestamp(now + ttlSeconds * 1000) : null, heartbeatAt: isoTimestamp(now) };
+  return {
+    owner,
+    epoch,
+    expiresAt: held ? isoTimestamp(now + ttlSeconds * 1000) : null,
+    heartbeatAt: isoTimestamp(now),
+  };
 }
 
 /** A build keeps its lease and its alarm while it runs or has a run in flight. */
@@ -47,9 +64,13 @@ export function alarmAt(now: number, wakeAt: number | null, ttlSeconds: number):
  * Messages for a run that is no longer in flight (late, duplicate, other attempt) change nothing
  * and are not accepted; a heartbeat only stamps the run.
  */
-export function applyRunnerMessage(d: Draft, msg: RunnerMessage, opts: TickOptions): TickReport & { accepted: boolean } {
+export function applyRunnerMessage(
+  d: Draft,
+  msg: RunnerMessage,
+  opts: TickOptions,
+): TickReport & { accepted: boolean } {
   const run = d.state.task_runs.find((r) => r.task_run_id === msg.task_run_id);
-  if (!run || run.runner_kind !== "http" || run.status !== "running" || run.attempt !== msg.attempt) {
+  if (run?.runner_kind !== "http" || run.status !== "running" || run.attempt !== msg.attempt) {
     return { ...tick(d, { ...opts, maxRounds: 0 }), accepted: false };
   }
   if (msg.type !== "result") {
@@ -64,8 +85,11 @@ export function applyRunnerMessage(d: Draft, msg: RunnerMessage, opts: TickOptio
 /** A dispatch that failed (`reason`) is the run's failed result, if the run is still in flight. */
 export function applyDispatchFailure(d: Draft, taskRunId: string, reason: string, opts: TickOptions): TickReport {
   const run = d.state.task_runs.find((r) => r.task_run_id === taskRunId);
-  if (!run || run.status !== "running") return tick(d, { ...opts, maxRounds: 0 });
-  return tick(d, { ...opts, reported: new Map([[taskRunId, httpFailure(run, agentOf(d.state, run.node_id), d.now, reason)]]) });
+  if (run?.status !== "running") return tick(d, { ...opts, maxRounds: 0 });
+  return tick(d, {
+    ...opts,
+    reported: new Map([[taskRunId, httpFailure(run, agentOf(d.state, run.node_id), d.now, reason)]]),
+  });
 }
 
 /** The fault hook's roll for the n-th tick of this runner instance: throw inside it (nothing is committed). */
@@ -79,9 +103,15 @@ export function finishOf(d: Draft): Omit<BuildFinished, "findings_total"> | null
   if (!finished) return null;
   const s = d.state;
   return {
-    build_id: s.build_id, tenant_id: s.tenant_id, created_by: s.created_by, repo_url: s.repo_url,
-    final_status: finished.payload.final_status as BuildFinished["final_status"], metadata: s.metadata, created_at: s.created_at,
-    finished_at: finished.timestamp, duration_ms: Math.max(0, parseTimestamp(finished.timestamp) - parseTimestamp(s.created_at)),
+    build_id: s.build_id,
+    tenant_id: s.tenant_id,
+    created_by: s.created_by,
+    repo_url: s.repo_url,
+    final_status: finished.payload.final_status as BuildFinished["final_status"],
+    metadata: s.metadata,
+    created_at: s.created_at,
+    finished_at: finished.timestamp,
+    duration_ms: Math.max(0, parseTimestamp(finished.timestamp) - parseTimestamp(s.created_at)),
   };
 }
 
@@ -105,7 +135,13 @@ export async function prepareFindings(db: Db, d: Draft): Promise<void> {
     ...stored.map((f) => ({ findingId: f.findingId, fingerprint: f.fingerprint, severity: f.severity })),
     ...d.findings.map((f) => ({ findingId: f.finding_id, fingerprint: f.fingerprint, severity: f.severity })),
   ];
-  const subject = { buildId: s.build_id, tenantId: s.tenant_id, repoUrl: s.repo_url, createdAt: s.created_at, real: s.settings.runner_kind === "http" };
+  const subject = {
+    buildId: s.build_id,
+    tenantId: s.tenant_id,
+    repoUrl: s.repo_url,
+    createdAt: s.created_at,
+    real: s.settings.runner_kind === "http",
+  };
   const { states, summary } = await computeBaseline(db, subject, current);
   d.baseline = { states, summary };
 }

@@ -10,7 +10,13 @@
 import { DurableObject } from "cloudflare:workers";
 import { type AuditActor, AuditActorSchema } from "../audit/audit";
 import { newId } from "../lib/ids";
-import { type ControlAction, ControlActionSchema, type CreateInputRpc, CreateInputSchema, type RpcResult } from "./build-runner.client";
+import {
+  type ControlAction,
+  ControlActionSchema,
+  type CreateInputRpc,
+  CreateInputSchema,
+  type RpcResult,
+} from "./build-runner.client";
 import * as core from "./build-runner.core";
 import { RunnerSession } from "./build-runner.session";
 import * as storage from "./build-runner.storage";
@@ -44,7 +50,9 @@ export class BuildRunner extends DurableObject<Env> {
       await run.faults.stall("before_d1_commit", input.build_id);
       let committed = true;
       try {
-        await run.memory.commit(d, true, () => writeStep(run.db, run.faults, d, run.leaseAt(now, 1), { created: true }));
+        await run.memory.commit(d, true, () =>
+          writeStep(run.db, run.faults, d, run.leaseAt(now, 1), { created: true }),
+        );
       } catch (err) {
         // A retried create whose first attempt reached D1 (its response lost): the build exists,
         // as that attempt wrote it — the next tick loads it from D1, not from this draft.
@@ -74,34 +82,50 @@ export class BuildRunner extends DurableObject<Env> {
     // Only a create that did not finish leaves the mark (settled under the mutex, as creates run).
     const settle = () => run.mutex.run(() => storage.settleCreate(this.ctx.storage, run.db, run.config));
     if ((await storage.createPending(this.ctx.storage)) && !(await settle())) return;
-    const io = { storage: this.ctx.storage, d1: this.env.DB, config: run.config, background: (p: Promise<unknown>) => this.ctx.waitUntil(p) };
+    const io = {
+      storage: this.ctx.storage,
+      d1: this.env.DB,
+      config: run.config,
+      background: (p: Promise<unknown>) => this.ctx.waitUntil(p),
+    };
     await guardedAlarm(io, () => this.tickAlarm());
   }
 
   /** The tick loop (alarms are at-least-once; `tick` is idempotent). The fault hook redelivers and throws. */
   private async tickAlarm(): Promise<void> {
     const faults = this.run.config.FAULT_INJECTION;
-    const deliver = () => this.run.ticked(() => this.run.step((d) => {
-      const report = tick(d, core.tickOptionsOf(this.run.config));
-      if (core.tickThrows(faults, d.state.build_id, this.ticks++)) throw new Error("fault_injected:tick_throw");
-      return report;
-    }, { faulty: true }));
+    const deliver = () =>
+      this.run.ticked(() =>
+        this.run.step(
+          (d) => {
+            const report = tick(d, core.tickOptionsOf(this.run.config));
+            if (core.tickThrows(faults, d.state.build_id, this.ticks++)) throw new Error("fault_injected:tick_throw");
+            return report;
+          },
+          { faulty: true },
+        ),
+      );
     const results = await Promise.all(faults?.redeliver_alarms ? [deliver(), deliver()] : [deliver()]);
-    for (const res of results) if (!res.ok && res.code !== "lease_lost" && res.code !== "build_not_found") throw new Error(res.code);
+    for (const res of results)
+      if (!res.ok && res.code !== "lease_lost" && res.code !== "build_not_found") throw new Error(res.code);
   }
 
   /** A safe nudge (POST …/runtime/tick): the alarm's tick, serialised with it; 409 without side effects when not runnable. */
   async nudge(): Promise<RpcResult<TickReport>> {
-    return this.run.ticked(() => this.run.step((d) => {
-      applyControl(d, { type: "assert_tickable" });
-      return tick(d, core.tickOptionsOf(this.run.config));
-    }));
+    return this.run.ticked(() =>
+      this.run.step((d) => {
+        applyControl(d, { type: "assert_tickable" });
+        return tick(d, core.tickOptionsOf(this.run.config));
+      }),
+    );
   }
 
   /** A signed runner message (ack, heartbeat, result) for one task run attempt. */
   async runnerReport(raw: RunnerMessage): Promise<RpcResult<{ accepted: boolean }>> {
     const msg = RunnerMessage.parse(raw);
-    const res = await this.run.ticked(() => this.run.step((d) => core.applyRunnerMessage(d, msg, core.tickOptionsOf(this.run.config))));
+    const res = await this.run.ticked(() =>
+      this.run.step((d) => core.applyRunnerMessage(d, msg, core.tickOptionsOf(this.run.config))),
+    );
     return res.ok ? { ok: true, value: { accepted: res.value.accepted } } : res;
   }
 
@@ -109,11 +133,13 @@ export class BuildRunner extends DurableObject<Env> {
   async control(raw: ControlAction, rawActor?: AuditActor): Promise<RpcResult<unknown>> {
     const action = ControlActionSchema.parse(raw);
     const actor = rawActor === undefined ? undefined : AuditActorSchema.parse(rawActor);
-    return this.run.mutex.run(() => this.run.step((d) => {
-      const value = applyControl(d, action, { workerEnabled: true });
-      if (actor !== undefined && d.changed) d.audit.push(controlAudit(actor, action, d.state.build_id));
-      return { value, next_wake_at: Date.now() };
-    }));
+    return this.run.mutex.run(() =>
+      this.run.step((d) => {
+        const value = applyControl(d, action, { workerEnabled: true });
+        if (actor !== undefined && d.changed) d.audit.push(controlAudit(actor, action, d.state.build_id));
+        return { value, next_wake_at: Date.now() };
+      }),
+    );
   }
 
   /** Watchdog re-arm (build-runner.storage): whether the tick loop had to be scheduled. */
@@ -132,6 +158,11 @@ export class BuildRunner extends DurableObject<Env> {
   async openStream(after: number): Promise<ReadableStream<Uint8Array>> {
     const { SSE_HEARTBEAT_SECONDS: hb, SSE_IDLE_TIMEOUT_SECONDS: idle } = this.run.config;
     const source = d1EventSource(this.run.db, (await storage.storedBuildId(this.ctx.storage)) ?? "");
-    return this.run.hub.open({ after: Math.max(0, Math.floor(after)), heartbeatMs: hb * 1000, idleMs: idle * 1000, ...source });
+    return this.run.hub.open({
+      after: Math.max(0, Math.floor(after)),
+      heartbeatMs: hb * 1000,
+      idleMs: idle * 1000,
+      ...source,
+    });
   }
 }

@@ -35,7 +35,10 @@ export class RunnerSession {
   private drizzleDb: Db | null = null;
   private commitFaults: CommitFaults | null = null;
 
-  constructor(private readonly ctx: DurableObjectState, private readonly env: Env) {}
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly env: Env,
+  ) {}
 
   /** One drizzle instance per DO instance: building it extracts the relational config of every table (bench profile). */
   get db(): Db {
@@ -71,7 +74,9 @@ export class RunnerSession {
   private async dispatch(run: TaskRunState): Promise<void> {
     const reason = await dispatchRun(this.env, this.config, this.state, run);
     if (reason === null) return;
-    await this.ticked(() => this.step((d) => core.applyDispatchFailure(d, run.task_run_id, reason, core.tickOptionsOf(this.config))));
+    await this.ticked(() =>
+      this.step((d) => core.applyDispatchFailure(d, run.task_run_id, reason, core.tickOptionsOf(this.config))),
+    );
   }
 
   /**
@@ -79,7 +84,10 @@ export class RunnerSession {
    * batch, publishes the events, announces a finish and re-arms. AppErrors thrown by `op` are
    * expected failures: nothing is written and they return as results.
    */
-  async step<T extends { next_wake_at: number | null }>(op: (d: Draft) => T, opts: { faulty?: boolean } = {}): Promise<RpcResult<T>> {
+  async step<T extends { next_wake_at: number | null }>(
+    op: (d: Draft) => T,
+    opts: { faulty?: boolean } = {},
+  ): Promise<RpcResult<T>> {
     if (!(await this.ensureLoaded())) return { ok: false, code: "build_not_found" };
     const now = Date.now();
     const d = new Draft(cloneState(this.state as BuildState), now);
@@ -110,8 +118,10 @@ export class RunnerSession {
     this.hub.publish(d.events, d.state.status === "completed" || d.state.status === "aborted");
     const finish = core.finishOf(d);
     const findings = () => this.memory.findingsTotal(() => countFindings(this.db, d.state.build_id));
-    if (finish) this.ctx.waitUntil(findings().then((n) => announceBuildFinished(this.env, { ...finish, findings_total: n })));
-    if (active) await this.ctx.storage.setAlarm(core.alarmAt(now, value.next_wake_at, this.config.RUNTIME_LEASE_TTL_SECONDS));
+    if (finish)
+      this.ctx.waitUntil(findings().then((n) => announceBuildFinished(this.env, { ...finish, findings_total: n })));
+    if (active)
+      await this.ctx.storage.setAlarm(core.alarmAt(now, value.next_wake_at, this.config.RUNTIME_LEASE_TTL_SECONDS));
     else await this.ctx.storage.deleteAlarm();
     return { ok: true, value };
   }

@@ -38,9 +38,17 @@ export async function createStage(storage: DurableObjectStorage): Promise<"done"
 }
 
 /** Stores the id with the pending mark and arms the resolve alarm, durably before D1 hears of the build. */
-export async function markCreatePending(storage: DurableObjectStorage, buildId: string, now: number, settings: RunSettings): Promise<void> {
+export async function markCreatePending(
+  storage: DurableObjectStorage,
+  buildId: string,
+  now: number,
+  settings: RunSettings,
+): Promise<void> {
   // Issued together: one coalesced storage write.
-  await Promise.all([storage.put({ [BUILD_ID_KEY]: buildId, [PENDING_CREATE_KEY]: true }), storage.setAlarm(now + CREATE_RESOLVE_AFTER_MS)]);
+  await Promise.all([
+    storage.put({ [BUILD_ID_KEY]: buildId, [PENDING_CREATE_KEY]: true }),
+    storage.setAlarm(now + CREATE_RESOLVE_AFTER_MS),
+  ]);
   await markPoisoned(storage, settings);
 }
 

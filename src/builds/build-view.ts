@@ -10,13 +10,62 @@ import { type BuildControlAction, allowedActions } from "./allowed-actions";
 import type { BuildStatus } from "./builds.types";
 import { type BuildState, type Draft, type TaskRunState, doneNodeIds } from "./run-machine";
 
-export interface BuildNodeDto { node_id: string; title: string; agent: string; depends_on: string[]; gate: string | null; status: string }
-export interface TaskRunDto { task_run_id: string; node_id: string; attempt: number; status: string; started_at: string; finished_at: string | null; error: string | null }
-export interface ReplanDto { decision_id: string; action: string; reason: string; created_at: string; replacement_nodes: unknown[] }
-export interface DebtDto { debt_id: string; node_id: string; summary: string; severity: string; created_at: string }
-export interface ViolationDto { violation_id: string; code: string; message: string; source: string; blocking: boolean; created_at: string }
-export interface TransitionDto { transition_id: string; from_status: string; to_status: string; reason: string; source: string; created_at: string }
-export interface GateDto { decision_id: string; build_id: string; gate: string; status: string; reason: string; node_id: string | null; created_at: string }
+export interface BuildNodeDto {
+  node_id: string;
+  title: string;
+  agent: string;
+  depends_on: string[];
+  gate: string | null;
+  status: string;
+}
+export interface TaskRunDto {
+  task_run_id: string;
+  node_id: string;
+  attempt: number;
+  status: string;
+  started_at: string;
+  finished_at: string | null;
+  error: string | null;
+}
+export interface ReplanDto {
+  decision_id: string;
+  action: string;
+  reason: string;
+  created_at: string;
+  replacement_nodes: unknown[];
+}
+export interface DebtDto {
+  debt_id: string;
+  node_id: string;
+  summary: string;
+  severity: string;
+  created_at: string;
+}
+export interface ViolationDto {
+  violation_id: string;
+  code: string;
+  message: string;
+  source: string;
+  blocking: boolean;
+  created_at: string;
+}
+export interface TransitionDto {
+  transition_id: string;
+  from_status: string;
+  to_status: string;
+  reason: string;
+  source: string;
+  created_at: string;
+}
+export interface GateDto {
+  decision_id: string;
+  build_id: string;
+  gate: string;
+  status: string;
+  reason: string;
+  node_id: string | null;
+  created_at: string;
+}
 
 export interface BuildRunDto {
   build_id: string;
@@ -45,10 +94,38 @@ export interface BuildView {
 }
 
 /** SPEC TaskRun from a D1 row or from the runner's state. */
-export const taskRunDto = (r: TaskRunState | { taskRunId: string; nodeId: string; attempt: number; status: string; startedAt: string; finishedAt: string | null; error: string | null }): TaskRunDto =>
+export const taskRunDto = (
+  r:
+    | TaskRunState
+    | {
+        taskRunId: string;
+        nodeId: string;
+        attempt: number;
+        status: string;
+        startedAt: string;
+        finishedAt: string | null;
+        error: string | null;
+      },
+): TaskRunDto =>
   "task_run_id" in r
-    ? { task_run_id: r.task_run_id, node_id: r.node_id, attempt: r.attempt, status: r.status, started_at: r.started_at, finished_at: r.finished_at, error: r.error }
-    : { task_run_id: r.taskRunId, node_id: r.nodeId, attempt: r.attempt, status: r.status, started_at: r.startedAt, finished_at: r.finishedAt, error: r.error };
+    ? {
+        task_run_id: r.task_run_id,
+        node_id: r.node_id,
+        attempt: r.attempt,
+        status: r.status,
+        started_at: r.started_at,
+        finished_at: r.finished_at,
+        error: r.error,
+      }
+    : {
+        task_run_id: r.taskRunId,
+        node_id: r.nodeId,
+        attempt: r.attempt,
+        status: r.status,
+        started_at: r.startedAt,
+        finished_at: r.finishedAt,
+        error: r.error,
+      };
 
 /** The view from its D1 row (builds.repo getBuildView). */
 export function viewFromRow(row: BuildViewRow): BuildView {
@@ -76,7 +153,8 @@ export function viewFromRow(row: BuildViewRow): BuildView {
   };
 }
 
-const bySeq = <T extends { event_seq: number }>(rows: readonly T[]) => [...rows].sort((a, b) => a.event_seq - b.event_seq);
+const bySeq = <T extends { event_seq: number }>(rows: readonly T[]) =>
+  [...rows].sort((a, b) => a.event_seq - b.event_seq);
 
 /**
  * The view after `d` was committed on top of `prior` (null: `d` created the build). What the
@@ -97,25 +175,64 @@ export function applyDraft(prior: BuildView | null, d: Draft): BuildView {
       status: s.status,
       created_at: s.created_at,
       updated_at: s.updated_at,
-      dag: [...s.nodes].sort((a, b) => a.position - b.position).map((n) => ({
-        node_id: n.node_id, title: n.title, agent: n.agent, depends_on: [...n.depends_on], gate: n.gate, status: n.status,
-      })),
+      dag: [...s.nodes]
+        .sort((a, b) => a.position - b.position)
+        .map((n) => ({
+          node_id: n.node_id,
+          title: n.title,
+          agent: n.agent,
+          depends_on: [...n.depends_on],
+          gate: n.gate,
+          status: n.status,
+        })),
       task_runs: bySeq(s.task_runs).map(taskRunDto),
       replan_history: [
         ...(p?.replan_history ?? []),
-        ...d.replans.map((r) => ({ decision_id: r.decision_id, action: r.action, reason: r.reason, created_at: r.created_at, replacement_nodes: structuredClone(r.replacement_nodes) })),
+        ...d.replans.map((r) => ({
+          decision_id: r.decision_id,
+          action: r.action,
+          reason: r.reason,
+          created_at: r.created_at,
+          replacement_nodes: structuredClone(r.replacement_nodes),
+        })),
       ],
-      debt_items: bySeq(s.debt_items).map((x) => ({ debt_id: x.debt_id, node_id: x.node_id, summary: x.summary, severity: x.severity, created_at: x.created_at })),
+      debt_items: bySeq(s.debt_items).map((x) => ({
+        debt_id: x.debt_id,
+        node_id: x.node_id,
+        summary: x.summary,
+        severity: x.severity,
+        created_at: x.created_at,
+      })),
       policy_violations: bySeq(s.policy_violations).map((v) => ({
-        violation_id: v.violation_id, code: v.code, message: v.message, source: v.source, blocking: v.blocking, created_at: v.created_at,
+        violation_id: v.violation_id,
+        code: v.code,
+        message: v.message,
+        source: v.source,
+        blocking: v.blocking,
+        created_at: v.created_at,
       })),
       state_transitions: [
         ...(p?.state_transitions ?? []),
-        ...d.transitions.map((t) => ({ transition_id: t.transition_id, from_status: t.from_status, to_status: t.to_status, reason: t.reason, source: t.source, created_at: t.created_at })),
+        ...d.transitions.map((t) => ({
+          transition_id: t.transition_id,
+          from_status: t.from_status,
+          to_status: t.to_status,
+          reason: t.reason,
+          source: t.source,
+          created_at: t.created_at,
+        })),
       ],
       gate_history: [
         ...(p?.gate_history ?? []),
-        ...d.gates.map((g) => ({ decision_id: g.decision_id, build_id: s.build_id, gate: g.gate, status: g.status, reason: g.reason, node_id: g.node_id, created_at: g.created_at })),
+        ...d.gates.map((g) => ({
+          decision_id: g.decision_id,
+          build_id: s.build_id,
+          gate: g.gate,
+          status: g.status,
+          reason: g.reason,
+          node_id: g.node_id,
+          created_at: g.created_at,
+        })),
       ],
       metadata: structuredClone(s.metadata),
       progress: { nodes_total: s.nodes.length, nodes_done: s.nodes.filter((n) => done.has(n.node_id)).length },

@@ -23,8 +23,9 @@ export type BuildRow = typeof t.builds.$inferSelect;
 
 /** A JSON array of `cols` (SQL expressions keyed by DTO field) of one build's rows of `table`, ordered. */
 const jsonRows = (table: string, cols: Record<string, string>, orderBy: string) =>
-  `(SELECT json_group_array(json(j)) FROM (SELECT json_object(${Object.entries(cols).map(([k, v]) => `'${k}', ${v}`).join(", ")}) AS j ` +
-  `FROM ${table} WHERE build_id = b.build_id ORDER BY ${orderBy}))`;
+  `(SELECT json_group_array(json(j)) FROM (SELECT json_object(${Object.entries(cols)
+    .map(([k, v]) => `'${k}', ${v}`)
+    .join(", ")}) AS j ` + `FROM ${table} WHERE build_id = b.build_id ORDER BY ${orderBy}))`;
 
 /**
  * GET /v1/builds/{id} in one statement: the build row and each child collection as a JSON array
@@ -85,17 +86,32 @@ export async function listBuilds(db: Db, q: ListBuildsQuery) {
   if (q.status) conds.push(eq(t.builds.status, q.status));
   // Row-value comparison: SQLite turns it into an index range; the equivalent OR form walks
   // every newer index entry (the bench measured 6.7 ms vs 0.05 ms at 45,000 builds deep).
-  if (q.after) conds.push(sql`(${t.builds.createdAt}, ${t.builds.buildId}) < (${q.after.createdAt}, ${q.after.buildId})`);
-  return db.select().from(t.builds).where(and(...conds)).orderBy(desc(t.builds.createdAt), desc(t.builds.buildId)).limit(q.limit);
+  if (q.after)
+    conds.push(sql`(${t.builds.createdAt}, ${t.builds.buildId}) < (${q.after.createdAt}, ${q.after.buildId})`);
+  return db
+    .select()
+    .from(t.builds)
+    .where(and(...conds))
+    .orderBy(desc(t.builds.createdAt), desc(t.builds.buildId))
+    .limit(q.limit);
 }
 
 /** Events with seq > after, ascending. */
 /** Events with seq > after, ascending, in their API shape (history pages and SSE replay). */
 export async function listEvents(db: Db, buildId: string, after: number, limit: number): Promise<BuildEvent[]> {
-  const rows = await db.select().from(t.buildEvents)
+  const rows = await db
+    .select()
+    .from(t.buildEvents)
     .where(and(eq(t.buildEvents.buildId, buildId), gt(t.buildEvents.seq, after)))
-    .orderBy(asc(t.buildEvents.seq)).limit(limit);
-  return rows.map((e) => ({ seq: e.seq, event_type: e.eventType, build_id: e.buildId, timestamp: e.createdAt, payload: e.payload }));
+    .orderBy(asc(t.buildEvents.seq))
+    .limit(limit);
+  return rows.map((e) => ({
+    seq: e.seq,
+    event_type: e.eventType,
+    build_id: e.buildId,
+    timestamp: e.createdAt,
+    payload: e.payload,
+  }));
 }
 
 export interface SeqPage {
@@ -109,11 +125,19 @@ export async function listTaskRuns(db: Db, buildId: string, q: SeqPage & { nodeI
   if (q.nodeId) conds.push(eq(t.taskRuns.nodeId, q.nodeId));
   if (q.status) conds.push(eq(t.taskRuns.status, q.status));
   if (q.before !== undefined) conds.push(lt(t.taskRuns.eventSeq, q.before));
-  return db.select().from(t.taskRuns).where(and(...conds)).orderBy(desc(t.taskRuns.eventSeq)).limit(q.limit);
+  return db
+    .select()
+    .from(t.taskRuns)
+    .where(and(...conds))
+    .orderBy(desc(t.taskRuns.eventSeq))
+    .limit(q.limit);
 }
 
 export async function getTaskRun(db: Db, buildId: string, taskRunId: string) {
-  const rows = await db.select().from(t.taskRuns).where(and(eq(t.taskRuns.buildId, buildId), eq(t.taskRuns.taskRunId, taskRunId)));
+  const rows = await db
+    .select()
+    .from(t.taskRuns)
+    .where(and(eq(t.taskRuns.buildId, buildId), eq(t.taskRuns.taskRunId, taskRunId)));
   return rows[0] ?? null;
 }
 
@@ -121,32 +145,57 @@ export async function listGates(db: Db, buildId: string, q: SeqPage & { gate?: s
   const conds: SQL[] = [eq(t.gateDecisions.buildId, buildId)];
   if (q.gate) conds.push(eq(t.gateDecisions.gate, q.gate));
   if (q.before !== undefined) conds.push(lt(t.gateDecisions.eventSeq, q.before));
-  return db.select().from(t.gateDecisions).where(and(...conds)).orderBy(desc(t.gateDecisions.eventSeq)).limit(q.limit);
+  return db
+    .select()
+    .from(t.gateDecisions)
+    .where(and(...conds))
+    .orderBy(desc(t.gateDecisions.eventSeq))
+    .limit(q.limit);
 }
 
 export async function listReplans(db: Db, buildId: string, q: SeqPage) {
   const conds: SQL[] = [eq(t.replanDecisions.buildId, buildId)];
   if (q.before !== undefined) conds.push(lt(t.replanDecisions.eventSeq, q.before));
-  return db.select().from(t.replanDecisions).where(and(...conds)).orderBy(desc(t.replanDecisions.eventSeq)).limit(q.limit);
+  return db
+    .select()
+    .from(t.replanDecisions)
+    .where(and(...conds))
+    .orderBy(desc(t.replanDecisions.eventSeq))
+    .limit(q.limit);
 }
 
 export async function listDebts(db: Db, buildId: string, q: SeqPage) {
   const conds: SQL[] = [eq(t.debtItems.buildId, buildId)];
   if (q.before !== undefined) conds.push(lt(t.debtItems.eventSeq, q.before));
-  return db.select().from(t.debtItems).where(and(...conds)).orderBy(desc(t.debtItems.eventSeq)).limit(q.limit);
+  return db
+    .select()
+    .from(t.debtItems)
+    .where(and(...conds))
+    .orderBy(desc(t.debtItems.eventSeq))
+    .limit(q.limit);
 }
 
 export async function listViolations(db: Db, buildId: string, q: SeqPage) {
   const conds: SQL[] = [eq(t.policyViolations.buildId, buildId)];
   if (q.before !== undefined) conds.push(lt(t.policyViolations.eventSeq, q.before));
-  return db.select().from(t.policyViolations).where(and(...conds)).orderBy(desc(t.policyViolations.eventSeq)).limit(q.limit);
+  return db
+    .select()
+    .from(t.policyViolations)
+    .where(and(...conds))
+    .orderBy(desc(t.policyViolations.eventSeq))
+    .limit(q.limit);
 }
 
 /** Checkpoints are chronological (the first is `build_created`). */
 export async function listCheckpoints(db: Db, buildId: string, q: { limit: number; after?: number }) {
   const conds: SQL[] = [eq(t.checkpoints.buildId, buildId)];
   if (q.after !== undefined) conds.push(gt(t.checkpoints.eventCursor, q.after));
-  return db.select().from(t.checkpoints).where(and(...conds)).orderBy(asc(t.checkpoints.eventCursor)).limit(q.limit);
+  return db
+    .select()
+    .from(t.checkpoints)
+    .where(and(...conds))
+    .orderBy(asc(t.checkpoints.eventCursor))
+    .limit(q.limit);
 }
 
 export async function listRunnerLogs(db: Db, buildId: string, q: SeqPage & { nodeId?: string; status?: string }) {
@@ -154,13 +203,23 @@ export async function listRunnerLogs(db: Db, buildId: string, q: SeqPage & { nod
   if (q.nodeId) conds.push(eq(t.runnerLogs.nodeId, q.nodeId));
   if (q.status) conds.push(eq(t.runnerLogs.status, q.status));
   if (q.before !== undefined) conds.push(lt(t.runnerLogs.eventSeq, q.before));
-  return db.select().from(t.runnerLogs).where(and(...conds)).orderBy(desc(t.runnerLogs.eventSeq)).limit(q.limit);
+  return db
+    .select()
+    .from(t.runnerLogs)
+    .where(and(...conds))
+    .orderBy(desc(t.runnerLogs.eventSeq))
+    .limit(q.limit);
 }
 
 export async function listMetrics(db: Db, buildId: string, q: { limit: number; metric?: string }) {
   const conds: SQL[] = [eq(t.runtimeMetrics.buildId, buildId)];
   if (q.metric) conds.push(eq(t.runtimeMetrics.metric, q.metric));
-  return db.select().from(t.runtimeMetrics).where(and(...conds)).orderBy(desc(t.runtimeMetrics.emittedAt), desc(t.runtimeMetrics.metricId)).limit(q.limit);
+  return db
+    .select()
+    .from(t.runtimeMetrics)
+    .where(and(...conds))
+    .orderBy(desc(t.runtimeMetrics.emittedAt), desc(t.runtimeMetrics.metricId))
+    .limit(q.limit);
 }
 
 /** Findings newest first, keyset-paged on SQLite's rowid (insertion order). */
@@ -169,7 +228,12 @@ export async function listFindings(db: Db, buildId: string, q: { severity?: stri
   const conds: SQL[] = [eq(t.findings.buildId, buildId)];
   if (q.severity) conds.push(eq(t.findings.severity, q.severity));
   if (q.before !== undefined) conds.push(sql`${t.findings}.rowid < ${q.before}`);
-  return db.select({ row: t.findings, rowid }).from(t.findings).where(and(...conds)).orderBy(desc(rowid)).limit(q.limit);
+  return db
+    .select({ row: t.findings, rowid })
+    .from(t.findings)
+    .where(and(...conds))
+    .orderBy(desc(rowid))
+    .limit(q.limit);
 }
 
 export async function countFindings(db: Db, buildId: string): Promise<number> {
@@ -179,7 +243,12 @@ export async function countFindings(db: Db, buildId: string): Promise<number> {
 
 /** All findings of a build (report), most severe first. Bounded by what runners report per node. */
 export async function allFindings(db: Db, buildId: string, cap = 5000) {
-  return db.select().from(t.findings).where(eq(t.findings.buildId, buildId)).orderBy(desc(t.findings.severityRank), asc(t.findings.eventSeq)).limit(cap);
+  return db
+    .select()
+    .from(t.findings)
+    .where(eq(t.findings.buildId, buildId))
+    .orderBy(desc(t.findings.severityRank), asc(t.findings.eventSeq))
+    .limit(cap);
 }
 
 export async function getRuntimeSession(db: Db, buildId: string) {
@@ -203,12 +272,20 @@ export async function lastEventAt(db: Db, buildId: string, types: readonly strin
  * Dead-lettered builds (src/ops) are left alone until re-driven, so they never crowd the batch.
  */
 export async function listStaleRunningBuilds(db: Db, now: string, limit: number) {
-  const deadLettered = db.select({ one: sql`1` }).from(opsDeadLetters)
+  const deadLettered = db
+    .select({ one: sql`1` })
+    .from(opsDeadLetters)
     .where(and(eq(opsDeadLetters.buildId, t.builds.buildId), eq(opsDeadLetters.state, "open")));
   return db
     .select({ buildId: t.builds.buildId, leaseExpiresAt: t.builds.leaseExpiresAt })
     .from(t.builds)
-    .where(and(eq(t.builds.status, "running"), or(isNull(t.builds.leaseExpiresAt), lt(t.builds.leaseExpiresAt, now)), notExists(deadLettered)))
+    .where(
+      and(
+        eq(t.builds.status, "running"),
+        or(isNull(t.builds.leaseExpiresAt), lt(t.builds.leaseExpiresAt, now)),
+        notExists(deadLettered),
+      ),
+    )
     .orderBy(asc(t.builds.leaseExpiresAt))
     .limit(limit);
 }

@@ -75,28 +75,56 @@ const reasonBody = z.object({ reason: z.string().max(1000).nullish() }).default(
 export const ReasonBody = reasonBody;
 
 const page200 = { limit: limit(200, 500), cursor: z.coerce.number().int().min(0).optional() };
-export const TaskListQuery = z.object({ node_id: z.string().optional(), status: z.enum(TASK_STATUSES).optional(), ...page200 });
+export const TaskListQuery = z.object({
+  node_id: z.string().optional(),
+  status: z.enum(TASK_STATUSES).optional(),
+  ...page200,
+});
 export const GateListQuery = z.object({ gate: z.enum(GATE_TYPES).optional(), ...page200 });
 export const PageQuery = z.object(page200);
 export const TaskRunParam = z.object({ id: z.uuid(), task_run_id: z.string().min(1).max(128) });
 export const GateParam = z.object({ id: z.uuid(), gate: z.enum(GATE_TYPES) });
 
 export const StartTaskBody = z.object({ node_id: z.string().min(1).max(128) });
-export const CompleteTaskBody = z.object({ status: z.enum(TASK_STATUSES).default("completed"), error: z.string().max(4000).nullish() }).default({ status: "completed" });
+export const CompleteTaskBody = z
+  .object({ status: z.enum(TASK_STATUSES).default("completed"), error: z.string().max(4000).nullish() })
+  .default({ status: "completed" });
 export const GateBody = z
-  .object({ status: z.enum(GATE_DECISION_STATUSES).default("PASS"), reason: z.string().max(1000).default("manual_gate_decision"), node_id: z.string().max(128).nullish() })
+  .object({
+    status: z.enum(GATE_DECISION_STATUSES).default("PASS"),
+    reason: z.string().max(1000).default("manual_gate_decision"),
+    node_id: z.string().max(128).nullish(),
+  })
   .default({ status: "PASS", reason: "manual_gate_decision" });
 export const ReplanBody = z
-  .object({ action: z.enum(REPLAN_ACTIONS).default("CONTINUE"), reason: z.string().max(1000).default("manual_replan"), replacement_nodes: z.array(DagNodeSchema).max(100).default([]) })
+  .object({
+    action: z.enum(REPLAN_ACTIONS).default("CONTINUE"),
+    reason: z.string().max(1000).default("manual_replan"),
+    replacement_nodes: z.array(DagNodeSchema).max(100).default([]),
+  })
   .default({ action: "CONTINUE", reason: "manual_replan", replacement_nodes: [] });
-export const DebtBody = z.object({ node_id: z.string().min(1).max(128), summary: z.string().min(1).max(4000), severity: z.string().min(1).max(32).default("medium") });
-export const ViolationBody = z.object({
-  code: z.string().min(1).max(128), message: z.string().max(4000), source: z.string().max(128).default("policy_engine"), blocking: z.boolean().default(true),
+export const DebtBody = z.object({
+  node_id: z.string().min(1).max(128),
+  summary: z.string().min(1).max(4000),
+  severity: z.string().min(1).max(32).default("medium"),
 });
-export const CheckpointBody = z.object({ reason: z.string().min(1).max(1000).default("manual_checkpoint") }).default({ reason: "manual_checkpoint" });
+export const ViolationBody = z.object({
+  code: z.string().min(1).max(128),
+  message: z.string().max(4000),
+  source: z.string().max(128).default("policy_engine"),
+  blocking: z.boolean().default(true),
+});
+export const CheckpointBody = z
+  .object({ reason: z.string().min(1).max(1000).default("manual_checkpoint") })
+  .default({ reason: "manual_checkpoint" });
 
 export const MetricsQuery = z.object({ metric: z.string().max(64).optional(), limit: limit(200, 1000) });
-export const LogsQuery = z.object({ node_id: z.string().optional(), status: z.string().max(32).optional(), limit: limit(200, 1000), cursor: z.coerce.number().int().min(0).optional() });
+export const LogsQuery = z.object({
+  node_id: z.string().optional(),
+  status: z.string().max(32).optional(),
+  limit: limit(200, 1000),
+  cursor: z.coerce.number().int().min(0).optional(),
+});
 
 export const FindingsQuery = z.object({
   severity: z.enum(["critical", "high", "medium", "low", "info"]).optional(),
@@ -138,7 +166,13 @@ export const ReplanDecision = z.object({
   replacement_nodes: z.array(DagNode),
 });
 
-export const DebtItem = z.object({ debt_id: z.uuid(), node_id: z.string(), summary: z.string(), severity: z.string(), created_at: ts });
+export const DebtItem = z.object({
+  debt_id: z.uuid(),
+  node_id: z.string(),
+  summary: z.string(),
+  severity: z.string(),
+  created_at: ts,
+});
 
 export const PolicyViolation = z.object({
   violation_id: z.uuid(),
@@ -184,11 +218,15 @@ export const BuildRun = z
     policy_violations: z.array(PolicyViolation),
     state_transitions: z.array(StateTransition),
     gate_history: z.array(GateDecision),
-    metadata: record.describe("Build metadata (SPEC §4.3) after planning: scan_mode, dag_levels, planner_trace, runner knobs …"),
+    metadata: record.describe(
+      "Build metadata (SPEC §4.3) after planning: scan_mode, dag_levels, planner_trace, runner knobs …",
+    ),
     progress: z.object({ nodes_total: int, nodes_done: int }),
     allowed_actions: z
       .array(z.enum(BUILD_CONTROL_ACTIONS))
-      .describe("The control actions that change the build in its current status (SPEC §4.10.1; no-ops left out), in display order."),
+      .describe(
+        "The control actions that change the build in its current status (SPEC §4.10.1; no-ops left out), in display order.",
+      ),
   })
   .describe("A build with its DAG and history (SPEC §4.2 BuildRun).");
 
@@ -226,7 +264,9 @@ export const BuildEvent = z.object({
 export const BuildEventPage = z.object({ items: z.array(BuildEvent), next_cursor: seqCursor });
 
 export const StreamToken = z.object({
-  token: z.string().describe("Pass as `?stream_token=` to GET /v1/builds/{id}/events (EventSource cannot send headers)."),
+  token: z
+    .string()
+    .describe("Pass as `?stream_token=` to GET /v1/builds/{id}/events (EventSource cannot send headers)."),
   expires_at: z.string(),
 });
 
@@ -246,7 +286,11 @@ export const DebtItemPage = z.object({ items: z.array(DebtItem), next_cursor: se
 export const PolicyViolationPage = z.object({ items: z.array(PolicyViolation), next_cursor: seqCursor });
 export const CheckpointPage = z.object({ items: z.array(Checkpoint), next_cursor: seqCursor });
 
-export const ReplanSuggestion = z.object({ action: z.enum(REPLAN_ACTIONS), reason: z.string(), replacement_nodes: z.array(DagNode) });
+export const ReplanSuggestion = z.object({
+  action: z.enum(REPLAN_ACTIONS),
+  reason: z.string(),
+  replacement_nodes: z.array(DagNode),
+});
 
 export const RuntimeSession = z.object({
   runtime_id: z.string(),
@@ -270,7 +314,11 @@ export const WorkerHealth = z.object({
   lease_epoch: int,
   lease_expires_at: nts,
   lease_expired: z.boolean(),
-  dead_lettered: z.boolean().describe("The build's ticks kept failing and it is dead-lettered: it keeps its status but does not run until re-driven (POST /v1/ops/dead-letters/{build_id}/redrive)."),
+  dead_lettered: z
+    .boolean()
+    .describe(
+      "The build's ticks kept failing and it is dead-lettered: it keeps its status but does not run until re-driven (POST /v1/ops/dead-letters/{build_id}/redrive).",
+    ),
 });
 
 export const RuntimeMetric = z.object({
@@ -330,8 +378,14 @@ export const Finding = z.object({
   build_id: z.uuid(),
   node_id: z.string(),
   task_run_id: z.string(),
-  rule_id: z.string().nullable().describe("The rule that fired (e.g. `aws/AWSAccessKeyID`, `js-exec-user-input`); null for findings without one."),
-  tool: z.string().nullable().describe("The tool that produced the finding (secretlint, ast-grep, dependencies, inventory, builder)."),
+  rule_id: z
+    .string()
+    .nullable()
+    .describe("The rule that fired (e.g. `aws/AWSAccessKeyID`, `js-exec-user-input`); null for findings without one."),
+  tool: z
+    .string()
+    .nullable()
+    .describe("The tool that produced the finding (secretlint, ast-grep, dependencies, inventory, builder)."),
   severity: z.enum(["critical", "high", "medium", "low", "info"]),
   category: z.string(),
   title: z.string(),
@@ -349,16 +403,28 @@ export const BuildReport = z.object({
   build_id: z.uuid(),
   status: z.enum(BUILD_STATUSES),
   repo_url: z.string(),
-  execution: z.enum(["real", "simulated"]).describe("`real`: the nodes ran on the runner service; `simulated`: nothing was executed (issue 15)."),
+  execution: z
+    .enum(["real", "simulated"])
+    .describe("`real`: the nodes ran on the runner service; `simulated`: nothing was executed (issue 15)."),
   findings_total: int,
   by_severity: z.record(z.string(), int),
   by_node: z.record(z.string(), int),
   top_findings: z.array(Finding),
-  nodes: z.array(z.object({ node_id: z.string(), agent: z.string(), status: z.string(), summary: z.string().nullable(), duration_ms: z.number().nullable() })),
+  nodes: z.array(
+    z.object({
+      node_id: z.string(),
+      agent: z.string(),
+      status: z.string(),
+      summary: z.string().nullable(),
+      duration_ms: z.number().nullable(),
+    }),
+  ),
   remediation_plan: z.string().nullable(),
 });
 
-export const RunnerCallbackAccepted = z.object({ accepted: z.boolean().describe("False for a late or duplicate report (ignored).") });
+export const RunnerCallbackAccepted = z.object({
+  accepted: z.boolean().describe("False for a late or duplicate report (ignored)."),
+});
 
 export const IdempotentCheckpointResult = z.object({
   replayed: z.boolean(),
@@ -367,8 +433,40 @@ export const IdempotentCheckpointResult = z.object({
   reason: z.string(),
 });
 
-registerResponses({ DagNode, TaskRun, ReplanDecision, DebtItem, PolicyViolation, StateTransition, GateDecision, BuildRun,
-  BuildSummary, BuildPage, DagPreview, BuildEvent, BuildEventPage, StreamToken, Checkpoint, TaskRunPage, GateDecisionPage,
-  ReplanDecisionPage, DebtItemPage, PolicyViolationPage, CheckpointPage, ReplanSuggestion, RuntimeSession, WorkerHealth,
-  RuntimeMetric, RuntimeMetricPage, TelemetrySummary, RunnerLog, RunnerLogPage, TickResult, Finding, FindingPage, BuildReport,
-  RunnerCallbackAccepted, IdempotentCheckpointResult });
+registerResponses({
+  DagNode,
+  TaskRun,
+  ReplanDecision,
+  DebtItem,
+  PolicyViolation,
+  StateTransition,
+  GateDecision,
+  BuildRun,
+  BuildSummary,
+  BuildPage,
+  DagPreview,
+  BuildEvent,
+  BuildEventPage,
+  StreamToken,
+  Checkpoint,
+  TaskRunPage,
+  GateDecisionPage,
+  ReplanDecisionPage,
+  DebtItemPage,
+  PolicyViolationPage,
+  CheckpointPage,
+  ReplanSuggestion,
+  RuntimeSession,
+  WorkerHealth,
+  RuntimeMetric,
+  RuntimeMetricPage,
+  TelemetrySummary,
+  RunnerLog,
+  RunnerLogPage,
+  TickResult,
+  Finding,
+  FindingPage,
+  BuildReport,
+  RunnerCallbackAccepted,
+  IdempotentCheckpointResult,
+});

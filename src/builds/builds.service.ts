@@ -12,10 +12,9 @@ import { issueStreamToken } from "../security/stream-token";
 import { type RpcResult, buildRunner, unwrap } from "./build-runner.client";
 import * as repo from "./builds.repo";
 import type { BuildCreateRequest, ListBuildsQuery } from "./builds.schemas";
-import type { BuildStatus, PlannedDag } from "./builds.types";
+import type { PlannedDag } from "./builds.types";
 import { commandInMetadata } from "./execution-policy";
 import { planDag } from "../planning/planner";
-import type { TaskRunState } from "./run-machine";
 import { planBuild } from "../planning/planning.service";
 import { type BuildRunDto, type BuildView, taskRunDto, viewFromRow } from "./build-view";
 
@@ -62,23 +61,39 @@ function previewResponse(plan: PlannedDag) {
 export function withRunnerKind(config: Config, body: BuildCreateRequest, principal?: Principal): BuildCreateRequest {
   const at = commandInMetadata(body.metadata);
   if (at) {
-    throw new AppError("build_command_refused", `Builds never carry a command to run (${at}); the runner runs only its own analysers and the repository's tests.`);
+    throw new AppError(
+      "build_command_refused",
+      `Builds never carry a command to run (${at}); the runner runs only its own analysers and the repository's tests.`,
+    );
   }
   const configured = config.RUNNER_URL !== undefined && (config.RUNNER_SHARED_SECRETS?.length ?? 0) > 0;
   const asked = body.metadata.runner_kind;
   let kind: "http" | "simulated";
   if (asked === undefined || asked === null) kind = configured ? "http" : "simulated";
-  else if (typeof asked === "string" && ["http", "simulated"].includes(asked.trim().toLowerCase())) kind = asked.trim().toLowerCase() as "http" | "simulated";
+  else if (typeof asked === "string" && ["http", "simulated"].includes(asked.trim().toLowerCase()))
+    kind = asked.trim().toLowerCase() as "http" | "simulated";
   else {
-    throw new AppError("validation_failed", "metadata.runner_kind must be \"http\" or \"simulated\".", {
-      errors: [{ path: "metadata.runner_kind", message: "expected \"http\" or \"simulated\"" }],
+    throw new AppError("validation_failed", 'metadata.runner_kind must be "http" or "simulated".', {
+      errors: [{ path: "metadata.runner_kind", message: 'expected "http" or "simulated"' }],
     });
   }
-  if (kind === "http" && !configured) throw new AppError("runner_not_configured", "This deployment has no runner (RUNNER_URL); omit runner_kind or ask for \"simulated\".");
+  if (kind === "http" && !configured)
+    throw new AppError(
+      "runner_not_configured",
+      'This deployment has no runner (RUNNER_URL); omit runner_kind or ask for "simulated".',
+    );
   // Naming tenant secrets for a runner hands their plaintext to it: that is reading them (issue 15 item 5).
   const ns = body.metadata.node_secrets;
-  const namesSecrets = ns !== null && typeof ns === "object" && Object.values(ns as Record<string, unknown>).some((v) => Array.isArray(v) && v.length > 0);
-  if (namesSecrets && principal && config.ENFORCE_CAPABILITY_AUTH && !hasCapability(principal, "program.secrets.read")) {
+  const namesSecrets =
+    ns !== null &&
+    typeof ns === "object" &&
+    Object.values(ns as Record<string, unknown>).some((v) => Array.isArray(v) && v.length > 0);
+  if (
+    namesSecrets &&
+    principal &&
+    config.ENFORCE_CAPABILITY_AUTH &&
+    !hasCapability(principal, "program.secrets.read")
+  ) {
     throw new AppError("insufficient_capability", "metadata.node_secrets needs the program.secrets.read capability.");
   }
   return { ...body, metadata: { ...body.metadata, runner_kind: kind } };
@@ -157,16 +172,29 @@ export async function listBuilds(deps: Pick<Deps, "db" | "principal">, q: ListBu
     rows,
     q.limit,
     (b) => ({
-      build_id: b.buildId, repo_url: b.repoUrl, objective: b.objective, status: b.status, created_at: b.createdAt, updated_at: b.updatedAt,
-      task_total: b.taskTotal, task_completed: b.taskCompleted, task_failed: b.taskFailed,
-      node_total: b.nodeTotal, node_done: b.nodeDone,
+      build_id: b.buildId,
+      repo_url: b.repoUrl,
+      objective: b.objective,
+      status: b.status,
+      created_at: b.createdAt,
+      updated_at: b.updatedAt,
+      task_total: b.taskTotal,
+      task_completed: b.taskCompleted,
+      task_failed: b.taskFailed,
+      node_total: b.nodeTotal,
+      node_done: b.nodeDone,
     }),
     (b) => [b.createdAt, b.buildId],
   );
 }
 
 /** Events with seq > cursor, ascending. `next_cursor` is the last seq when more may follow. */
-export async function eventsHistory(deps: Pick<Deps, "db" | "principal">, buildId: string, cursor: number, limit: number) {
+export async function eventsHistory(
+  deps: Pick<Deps, "db" | "principal">,
+  buildId: string,
+  cursor: number,
+  limit: number,
+) {
   await authorizeBuild(deps, buildId);
   const items = await repo.listEvents(deps.db, buildId, cursor, limit);
   const last = items[items.length - 1];

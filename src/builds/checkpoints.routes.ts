@@ -16,19 +16,30 @@ import { BUILD_ERRORS, IdempotentCheckpointResult } from "./builds.schemas";
 const factory = createFactory<AppEnv>();
 const runtimeWrite = requireCapability("program.runtime.write");
 
-const checkpoint = factory.createHandlers(describeRoute({
-  operationId: "idempotentCheckpoint",
-  tag: "idempotency",
-  summary: "Checkpoint keyed by (build_id, idempotency_key); a repeat replays it",
-  responses: ok(IdempotentCheckpointResult),
-  errors: [...BUILD_ERRORS, "invalid_idempotency_request", "idempotency_key_reused", "idempotency_key_in_flight", "coordination_unavailable", "lease_lost"],
-}), runtimeWrite, validate("json", IdempotentCheckpointRequest), async (c) =>
-  c.json(
-    await idempotentCheckpoint(
-      { env: c.env, db: c.var.db, config: c.var.config, principal: c.var.principal, requestId: c.var.requestId },
-      c.req.valid("json"),
+const checkpoint = factory.createHandlers(
+  describeRoute({
+    operationId: "idempotentCheckpoint",
+    tag: "idempotency",
+    summary: "Checkpoint keyed by (build_id, idempotency_key); a repeat replays it",
+    responses: ok(IdempotentCheckpointResult),
+    errors: [
+      ...BUILD_ERRORS,
+      "invalid_idempotency_request",
+      "idempotency_key_reused",
+      "idempotency_key_in_flight",
+      "coordination_unavailable",
+      "lease_lost",
+    ],
+  }),
+  runtimeWrite,
+  validate("json", IdempotentCheckpointRequest),
+  async (c) =>
+    c.json(
+      await idempotentCheckpoint(
+        { env: c.env, db: c.var.db, config: c.var.config, principal: c.var.principal, requestId: c.var.requestId },
+        c.req.valid("json"),
+      ),
     ),
-  ),
 );
 
 export const checkpointRoutes = new Hono<AppEnv>()

@@ -57,7 +57,13 @@ export class CommitFaults {
  * Writes one step of a runner: its draft as one fenced batch, or only the lease when the step
  * changed nothing. `faulty` steps (alarm ticks, which the runtime retries) go through the hook.
  */
-export async function writeStep(db: Db, faults: CommitFaults, d: Draft, lease: LeaseWrite, opts: { created?: boolean; faulty?: boolean }): Promise<void> {
+export async function writeStep(
+  db: Db,
+  faults: CommitFaults,
+  d: Draft,
+  lease: LeaseWrite,
+  opts: { created?: boolean; faulty?: boolean },
+): Promise<void> {
   const id = d.state.build_id;
   if (!d.changed && !opts.created) {
     if (!opts.faulty || (await faults.before(id, "lease")) === null) await writeLease(db, id, lease);

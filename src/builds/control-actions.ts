@@ -10,8 +10,17 @@ import type { DagNode, GateDecisionStatus, GateType, ReplanAction, TaskStatus } 
 import { isFinalTaskStatus } from "./builds.types";
 import { tryComputeLevels } from "../planning/levels";
 import {
-  type CheckpointRow, type DebtRow, type Draft, type GateRow, type ReplanRow, type TaskRunState, type ViolationRow,
-  activeLevel, doneNodeIds, mirrorEngine, runningRuns,
+  type CheckpointRow,
+  type DebtRow,
+  type Draft,
+  type GateRow,
+  type ReplanRow,
+  type TaskRunState,
+  type ViolationRow,
+  activeLevel,
+  doneNodeIds,
+  mirrorEngine,
+  runningRuns,
 } from "./run-machine";
 
 /** In-flight runs end when the build is aborted (their results would arrive after BUILD_FINISHED). */
@@ -51,12 +60,19 @@ export function addDebt(d: Draft, input: { node_id: string; summary: string; sev
   return d.debt(input.node_id, input.summary, input.severity, "manual");
 }
 
-export function addViolation(d: Draft, input: { code: string; message: string; source: string; blocking: boolean }): ViolationRow {
+export function addViolation(
+  d: Draft,
+  input: { code: string; message: string; source: string; blocking: boolean },
+): ViolationRow {
   return d.violation(input.code, input.message, input.source, input.blocking);
 }
 
 /** Manual gate decision: BLOCKED pauses and FAIL fails a running build (SPEC §4.10.8). */
-export function gateDecision(d: Draft, gate: GateType, input: { status: GateDecisionStatus; reason: string; node_id: string | null }): GateRow {
+export function gateDecision(
+  d: Draft,
+  gate: GateType,
+  input: { status: GateDecisionStatus; reason: string; node_id: string | null },
+): GateRow {
   const row = d.gate(gate, input.status, input.reason, input.node_id, "manual");
   if (d.state.status === "running") {
     if (input.status === "BLOCKED") d.transition("paused", `${gate}:${input.reason}`, "gate");
@@ -73,18 +89,32 @@ function validateModifyDag(d: Draft, nodes: DagNode[], maxNodes: number): void {
   const total = d.state.nodes.length + nodes.length;
   if (total > maxNodes) throw new AppError("invalid_replan", `dag_node_limit_exceeded:${total}>${maxNodes}`);
   const existing = new Set(d.state.nodes.map((n) => n.node_id));
-  for (const n of nodes) if (existing.has(n.node_id)) throw new AppError("invalid_replan", `duplicate_replan_node_id:${n.node_id}`);
+  for (const n of nodes)
+    if (existing.has(n.node_id)) throw new AppError("invalid_replan", `duplicate_replan_node_id:${n.node_id}`);
   const levels = tryComputeLevels([...d.state.nodes, ...nodes]);
   if (!levels.ok) throw new AppError("invalid_replan", levels.message);
 }
 
 /** Manual replan (SPEC §4.10.4), MODIFY_DAG validated before it mutates (quirk 5). */
-export function replan(d: Draft, input: { action: ReplanAction; reason: string; replacement_nodes: DagNode[]; max_dag_nodes?: number | undefined }, source = "manual"): ReplanRow {
+export function replan(
+  d: Draft,
+  input: { action: ReplanAction; reason: string; replacement_nodes: DagNode[]; max_dag_nodes?: number | undefined },
+  source = "manual",
+): ReplanRow {
   const s = d.state;
   if (input.action === "MODIFY_DAG" && input.replacement_nodes.length > 0) {
     validateModifyDag(d, input.replacement_nodes, input.max_dag_nodes ?? DEFAULT_MAX_DAG_NODES);
-    const dag: DagNode[] = [...s.nodes.map(({ node_id, title, agent, depends_on, gate, status }) => ({ node_id, title, agent, depends_on, gate, status })),
-      ...input.replacement_nodes.map((n) => ({ ...n, status: "pending" as TaskStatus }))];
+    const dag: DagNode[] = [
+      ...s.nodes.map(({ node_id, title, agent, depends_on, gate, status }) => ({
+        node_id,
+        title,
+        agent,
+        depends_on,
+        gate,
+        status,
+      })),
+      ...input.replacement_nodes.map((n) => ({ ...n, status: "pending" as TaskStatus })),
+    ];
     const levels = d.replaceDag(dag, s.nodes);
     mirrorEngine(s, {}, { dag_levels: levels });
   }
@@ -110,13 +140,25 @@ export interface ReplanSuggestion {
 export function suggestReplan(d: Draft): ReplanSuggestion {
   const s = d.state;
   const blocking = [...new Set(s.policy_violations.filter((v) => v.blocking).map((v) => v.code))].sort();
-  if (blocking.length > 0) return { action: "ABORT", reason: `blocking_policy_violation:${blocking.join(",")}`, replacement_nodes: [] };
+  if (blocking.length > 0)
+    return { action: "ABORT", reason: `blocking_policy_violation:${blocking.join(",")}`, replacement_nodes: [] };
   const critical = s.debt_items.filter((x) => rank(x.severity) >= 4);
-  if (critical.length > 0) return { action: "REDUCE_SCOPE", reason: `critical_debt_detected:${critical.length}`, replacement_nodes: [] };
+  if (critical.length > 0)
+    return { action: "REDUCE_SCOPE", reason: `critical_debt_detected:${critical.length}`, replacement_nodes: [] };
   const high = s.debt_items.filter((x) => rank(x.severity) >= 3);
-  if (high.length >= 2) return { action: "MODIFY_DAG", reason: `high_severity_debt:${high.length}`, replacement_nodes: remediationNodes(d, high.slice(0, 2)) };
+  if (high.length >= 2)
+    return {
+      action: "MODIFY_DAG",
+      reason: `high_severity_debt:${high.length}`,
+      replacement_nodes: remediationNodes(d, high.slice(0, 2)),
+    };
   const medium = s.debt_items.filter((x) => rank(x.severity) >= 2);
-  if (medium.length >= 3) return { action: "MODIFY_DAG", reason: `medium_severity_debt:${medium.length}`, replacement_nodes: remediationNodes(d, medium.slice(0, 1)) };
+  if (medium.length >= 3)
+    return {
+      action: "MODIFY_DAG",
+      reason: `medium_severity_debt:${medium.length}`,
+      replacement_nodes: remediationNodes(d, medium.slice(0, 1)),
+    };
   return { action: "CONTINUE", reason: "debt_below_triage_threshold", replacement_nodes: [] };
 }
 
@@ -129,8 +171,12 @@ function remediationNodes(d: Draft, items: DebtRow[]): DagNode[] {
     for (let i = 2; taken.has(id); i++) id = `${base}-${i}`;
     taken.add(id);
     out.push({
-      node_id: id, title: `Debt remediation: ${item.node_id}`, agent: "planner",
-      depends_on: d.state.nodes.some((n) => n.node_id === item.node_id) ? [item.node_id] : [], gate: null, status: "pending",
+      node_id: id,
+      title: `Debt remediation: ${item.node_id}`,
+      agent: "planner",
+      depends_on: d.state.nodes.some((n) => n.node_id === item.node_id) ? [item.node_id] : [],
+      gate: null,
+      status: "pending",
     });
   }
   return out;
@@ -140,14 +186,26 @@ function remediationNodes(d: Draft, items: DebtRow[]): DagNode[] {
 export function recordSuggestion(d: Draft): ReplanSuggestion {
   const suggestion = suggestReplan(d);
   d.emit("REPLAN_SUGGESTED", {
-    action: suggestion.action, reason: suggestion.reason, replacement_node_ids: suggestion.replacement_nodes.map((n) => n.node_id), source: "debt_triage",
+    action: suggestion.action,
+    reason: suggestion.reason,
+    replacement_node_ids: suggestion.replacement_nodes.map((n) => n.node_id),
+    source: "debt_triage",
   });
   return suggestion;
 }
 
 export function applySuggestion(d: Draft, reason: string | null | undefined, maxDagNodes?: number): ReplanRow {
   const suggestion = recordSuggestion(d);
-  return replan(d, { action: suggestion.action, reason: reason?.trim() || suggestion.reason, replacement_nodes: suggestion.replacement_nodes, max_dag_nodes: maxDagNodes }, "debt_triage");
+  return replan(
+    d,
+    {
+      action: suggestion.action,
+      reason: reason?.trim() || suggestion.reason,
+      replacement_nodes: suggestion.replacement_nodes,
+      max_dag_nodes: maxDagNodes,
+    },
+    "debt_triage",
+  );
 }
 
 export function startTask(d: Draft, nodeId: string): TaskRunState {
@@ -156,7 +214,11 @@ export function startTask(d: Draft, nodeId: string): TaskRunState {
   return d.startTask(nodeId, "manual", null);
 }
 
-export function completeTask(d: Draft, taskRunId: string, input: { status: TaskStatus; error: string | null }): TaskRunState {
+export function completeTask(
+  d: Draft,
+  taskRunId: string,
+  input: { status: TaskStatus; error: string | null },
+): TaskRunState {
   const run = d.state.task_runs.find((r) => r.task_run_id === taskRunId);
   if (!run) throw new AppError("task_run_not_found", "Task run not found.");
   if (isFinalTaskStatus(run.status)) throw new AppError("task_run_conflict", "task_already_finalized");
@@ -169,7 +231,12 @@ export function completeTask(d: Draft, taskRunId: string, input: { status: TaskS
 export function bootstrap(d: Draft, workerEnabled: boolean): void {
   const r = d.state.runtime;
   d.emit("RUNTIME_BOOTSTRAPPED", { runtime_id: r.runtime_id, status: r.status, runtime_worker_enabled: workerEnabled });
-  d.metric("runtime_bootstrap", 1, { build_id: d.state.build_id }, { runtime_id: r.runtime_id, status: r.status, level_count: new Set(d.state.nodes.map((n) => n.level)).size });
+  d.metric(
+    "runtime_bootstrap",
+    1,
+    { build_id: d.state.build_id },
+    { runtime_id: r.runtime_id, status: r.status, level_count: new Set(d.state.nodes.map((n) => n.level)).size },
+  );
 }
 
 /**
@@ -183,7 +250,10 @@ export function assertTickable(d: Draft): void {
   if (level === null) return;
   const done = doneNodeIds(s);
   const inFlight = new Set(runningRuns(s).map((r) => r.node_id));
-  const ready = s.nodes.some((n) => n.level === level && !done.has(n.node_id) && !inFlight.has(n.node_id) && n.depends_on.every((x) => done.has(x)));
+  const ready = s.nodes.some(
+    (n) =>
+      n.level === level && !done.has(n.node_id) && !inFlight.has(n.node_id) && n.depends_on.every((x) => done.has(x)),
+  );
   if (ready) throw new AppError("runtime_tick_conflict", `cannot_start_task_when_${s.status}`);
 }
 

@@ -29,11 +29,45 @@ async function act<T>(deps: Deps, buildId: string, action: ControlAction): Promi
   return res.value;
 }
 
-const gateDto = (buildId: string, g: GateRow) => ({ decision_id: g.decision_id, build_id: buildId, gate: g.gate, status: g.status, reason: g.reason, node_id: g.node_id, created_at: g.created_at });
-const replanDto = (r: ReplanRow) => ({ decision_id: r.decision_id, action: r.action, reason: r.reason, created_at: r.created_at, replacement_nodes: r.replacement_nodes });
-const debtDto = (d: DebtRow) => ({ debt_id: d.debt_id, node_id: d.node_id, summary: d.summary, severity: d.severity, created_at: d.created_at });
-const violationDto = (v: ViolationRow) => ({ violation_id: v.violation_id, code: v.code, message: v.message, source: v.source, blocking: v.blocking, created_at: v.created_at });
-const checkpointDto = (buildId: string, c: CheckpointRow) => ({ checkpoint_id: c.checkpoint_id, build_id: buildId, status: c.status, reason: c.reason, event_cursor: c.event_cursor, created_at: c.created_at });
+const gateDto = (buildId: string, g: GateRow) => ({
+  decision_id: g.decision_id,
+  build_id: buildId,
+  gate: g.gate,
+  status: g.status,
+  reason: g.reason,
+  node_id: g.node_id,
+  created_at: g.created_at,
+});
+const replanDto = (r: ReplanRow) => ({
+  decision_id: r.decision_id,
+  action: r.action,
+  reason: r.reason,
+  created_at: r.created_at,
+  replacement_nodes: r.replacement_nodes,
+});
+const debtDto = (d: DebtRow) => ({
+  debt_id: d.debt_id,
+  node_id: d.node_id,
+  summary: d.summary,
+  severity: d.severity,
+  created_at: d.created_at,
+});
+const violationDto = (v: ViolationRow) => ({
+  violation_id: v.violation_id,
+  code: v.code,
+  message: v.message,
+  source: v.source,
+  blocking: v.blocking,
+  created_at: v.created_at,
+});
+const checkpointDto = (buildId: string, c: CheckpointRow) => ({
+  checkpoint_id: c.checkpoint_id,
+  build_id: buildId,
+  status: c.status,
+  reason: c.reason,
+  event_cursor: c.event_cursor,
+  created_at: c.created_at,
+});
 
 /** A newest-first page: `next_cursor` is the event seq to pass as `cursor` for older rows. */
 function page<R extends { eventSeq: number }, D>(rows: R[], limit: number, map: (r: R) => D) {
@@ -58,21 +92,40 @@ export async function createCheckpoint(deps: Deps, buildId: string, input: { rea
   return checkpointDto(buildId, await act<CheckpointRow>(deps, buildId, { type: "checkpoint", reason: input.reason }));
 }
 
-export async function recordDebt(deps: Deps, buildId: string, input: { node_id: string; summary: string; severity: string }) {
+export async function recordDebt(
+  deps: Deps,
+  buildId: string,
+  input: { node_id: string; summary: string; severity: string },
+) {
   return debtDto(await act<DebtRow>(deps, buildId, { type: "debt", ...input }));
 }
 
 /** Records a policy violation through the build's runner; a blocking one fails a running build. */
-export async function recordPolicyViolation(deps: Deps, buildId: string, input: { code: string; message: string; source: string; blocking: boolean }) {
+export async function recordPolicyViolation(
+  deps: Deps,
+  buildId: string,
+  input: { code: string; message: string; source: string; blocking: boolean },
+) {
   return violationDto(await act<ViolationRow>(deps, buildId, { type: "violation", ...input }));
 }
 
-export async function decideGate(deps: Deps, buildId: string, gate: GateRow["gate"], input: { status: GateRow["status"]; reason: string; node_id: string | null }) {
+export async function decideGate(
+  deps: Deps,
+  buildId: string,
+  gate: GateRow["gate"],
+  input: { status: GateRow["status"]; reason: string; node_id: string | null },
+) {
   return gateDto(buildId, await act<GateRow>(deps, buildId, { type: "gate", gate, ...input }));
 }
 
-export async function replanBuild(deps: Deps, buildId: string, input: Omit<Extract<ControlAction, { type: "replan" }>, "type">) {
-  return replanDto(await act<ReplanRow>(deps, buildId, { type: "replan", ...input, max_dag_nodes: deps.config.BUILD_MAX_DAG_NODES }));
+export async function replanBuild(
+  deps: Deps,
+  buildId: string,
+  input: Omit<Extract<ControlAction, { type: "replan" }>, "type">,
+) {
+  return replanDto(
+    await act<ReplanRow>(deps, buildId, { type: "replan", ...input, max_dag_nodes: deps.config.BUILD_MAX_DAG_NODES }),
+  );
 }
 
 export async function suggestReplan(deps: Deps, buildId: string): Promise<ReplanSuggestion> {
@@ -80,22 +133,44 @@ export async function suggestReplan(deps: Deps, buildId: string): Promise<Replan
 }
 
 export async function applyReplanSuggestion(deps: Deps, buildId: string, reason: string | null | undefined) {
-  return replanDto(await act<ReplanRow>(deps, buildId, { type: "apply_suggestion", reason, max_dag_nodes: deps.config.BUILD_MAX_DAG_NODES }));
+  return replanDto(
+    await act<ReplanRow>(deps, buildId, {
+      type: "apply_suggestion",
+      reason,
+      max_dag_nodes: deps.config.BUILD_MAX_DAG_NODES,
+    }),
+  );
 }
 
 export async function startTask(deps: Deps, buildId: string, nodeId: string) {
   return taskRunDto(await act<TaskRunState>(deps, buildId, { type: "start_task", node_id: nodeId }));
 }
 
-export async function completeTask(deps: Deps, buildId: string, taskRunId: string, input: { status: TaskRunState["status"]; error: string | null }) {
-  return taskRunDto(await act<TaskRunState>(deps, buildId, { type: "complete_task", task_run_id: taskRunId, ...input }));
+export async function completeTask(
+  deps: Deps,
+  buildId: string,
+  taskRunId: string,
+  input: { status: TaskRunState["status"]; error: string | null },
+) {
+  return taskRunDto(
+    await act<TaskRunState>(deps, buildId, { type: "complete_task", task_run_id: taskRunId, ...input }),
+  );
 }
 
 // ---- reads ---------------------------------------------------------------------------------------
 
-export async function listTasks(deps: Reader, buildId: string, q: { node_id?: string; status?: string; limit: number; cursor?: number }) {
+export async function listTasks(
+  deps: Reader,
+  buildId: string,
+  q: { node_id?: string; status?: string; limit: number; cursor?: number },
+) {
   await authorizeBuild(deps, buildId);
-  const rows = await repo.listTaskRuns(deps.db, buildId, { nodeId: q.node_id, status: q.status, limit: q.limit + 1, before: q.cursor });
+  const rows = await repo.listTaskRuns(deps.db, buildId, {
+    nodeId: q.node_id,
+    status: q.status,
+    limit: q.limit + 1,
+    before: q.cursor,
+  });
   return page(rows, q.limit, taskRunDto);
 }
 
@@ -109,25 +184,52 @@ export async function getTask(deps: Reader, buildId: string, taskRunId: string) 
 export async function listGates(deps: Reader, buildId: string, q: { gate?: string; limit: number; cursor?: number }) {
   await authorizeBuild(deps, buildId);
   const rows = await repo.listGates(deps.db, buildId, { gate: q.gate, limit: q.limit + 1, before: q.cursor });
-  return page(rows, q.limit, (g) => ({ decision_id: g.decisionId, build_id: g.buildId, gate: g.gate, status: g.status, reason: g.reason, node_id: g.nodeId, created_at: g.createdAt }));
+  return page(rows, q.limit, (g) => ({
+    decision_id: g.decisionId,
+    build_id: g.buildId,
+    gate: g.gate,
+    status: g.status,
+    reason: g.reason,
+    node_id: g.nodeId,
+    created_at: g.createdAt,
+  }));
 }
 
 export async function listReplans(deps: Reader, buildId: string, q: { limit: number; cursor?: number }) {
   await authorizeBuild(deps, buildId);
   const rows = await repo.listReplans(deps.db, buildId, { limit: q.limit + 1, before: q.cursor });
-  return page(rows, q.limit, (r) => ({ decision_id: r.decisionId, action: r.action, reason: r.reason, created_at: r.createdAt, replacement_nodes: r.replacementNodes }));
+  return page(rows, q.limit, (r) => ({
+    decision_id: r.decisionId,
+    action: r.action,
+    reason: r.reason,
+    created_at: r.createdAt,
+    replacement_nodes: r.replacementNodes,
+  }));
 }
 
 export async function listDebts(deps: Reader, buildId: string, q: { limit: number; cursor?: number }) {
   await authorizeBuild(deps, buildId);
   const rows = await repo.listDebts(deps.db, buildId, { limit: q.limit + 1, before: q.cursor });
-  return page(rows, q.limit, (d) => ({ debt_id: d.debtId, node_id: d.nodeId, summary: d.summary, severity: d.severity, created_at: d.createdAt }));
+  return page(rows, q.limit, (d) => ({
+    debt_id: d.debtId,
+    node_id: d.nodeId,
+    summary: d.summary,
+    severity: d.severity,
+    created_at: d.createdAt,
+  }));
 }
 
 export async function listViolations(deps: Reader, buildId: string, q: { limit: number; cursor?: number }) {
   await authorizeBuild(deps, buildId);
   const rows = await repo.listViolations(deps.db, buildId, { limit: q.limit + 1, before: q.cursor });
-  return page(rows, q.limit, (v) => ({ violation_id: v.violationId, code: v.code, message: v.message, source: v.source, blocking: v.blocking, created_at: v.createdAt }));
+  return page(rows, q.limit, (v) => ({
+    violation_id: v.violationId,
+    code: v.code,
+    message: v.message,
+    source: v.source,
+    blocking: v.blocking,
+    created_at: v.createdAt,
+  }));
 }
 
 /** Chronological; `next_cursor` is the last event_cursor when more follow. */
@@ -137,17 +239,33 @@ export async function listCheckpoints(deps: Reader, buildId: string, q: { limit:
   const items = rows.slice(0, q.limit);
   const last = items[items.length - 1];
   return {
-    items: items.map((c) => ({ checkpoint_id: c.checkpointId, build_id: c.buildId, status: c.status, reason: c.reason, event_cursor: c.eventCursor, created_at: c.createdAt })),
+    items: items.map((c) => ({
+      checkpoint_id: c.checkpointId,
+      build_id: c.buildId,
+      status: c.status,
+      reason: c.reason,
+      event_cursor: c.eventCursor,
+      created_at: c.createdAt,
+    })),
     next_cursor: rows.length > q.limit && last ? last.eventCursor : null,
   };
 }
 
 // ---- runtime -------------------------------------------------------------------------------------
 
-function sessionDto(buildId: string, s: NonNullable<Awaited<ReturnType<typeof repo.getRuntimeSession>>>, extra: Record<string, unknown> = {}) {
+function sessionDto(
+  buildId: string,
+  s: NonNullable<Awaited<ReturnType<typeof repo.getRuntimeSession>>>,
+  extra: Record<string, unknown> = {},
+) {
   return {
-    runtime_id: s.runtimeId, build_id: buildId, status: s.status, sandbox_profile: s.sandboxProfile,
-    created_at: s.createdAt, updated_at: s.updatedAt, metadata: { ...s.metadata, ...extra },
+    runtime_id: s.runtimeId,
+    build_id: buildId,
+    status: s.status,
+    sandbox_profile: s.sandboxProfile,
+    created_at: s.createdAt,
+    updated_at: s.updatedAt,
+    metadata: { ...s.metadata, ...extra },
   };
 }
 
@@ -175,8 +293,16 @@ export async function runtimeStatus(deps: Reader, buildId: string) {
 
 /** Event types that prove the runner is alive (SPEC §4.11). */
 export const LIVENESS_EVENTS = [
-  "RUNTIME_BOOTSTRAPPED", "LEVEL_STARTED", "TASK_STARTED", "TASK_COMPLETED", "TASK_FAILED", "RUNNER_RESULT",
-  "TASK_RETRY_SCHEDULED", "FALLBACK_MODE_SWITCHED", "BUILD_STATUS_CHANGED", "BUILD_FINISHED",
+  "RUNTIME_BOOTSTRAPPED",
+  "LEVEL_STARTED",
+  "TASK_STARTED",
+  "TASK_COMPLETED",
+  "TASK_FAILED",
+  "RUNNER_RESULT",
+  "TASK_RETRY_SCHEDULED",
+  "FALLBACK_MODE_SWITCHED",
+  "BUILD_STATUS_CHANGED",
+  "BUILD_FINISHED",
 ] as const;
 
 /**
@@ -190,7 +316,11 @@ export async function workerHealth(deps: Deps, buildId: string, now = Date.now()
   // A dead-lettered build (src/ops) keeps its status but does not tick until re-driven.
   const deadLettered = (await openDeadLetterOf(deps.db, buildId)) !== null;
   const running = row.status === "running";
-  const lastSign = Math.max(lastEvent ? parseTimestamp(lastEvent) : 0, row.heartbeatAt ? parseTimestamp(row.heartbeatAt) : 0, parseTimestamp(row.updatedAt));
+  const lastSign = Math.max(
+    lastEvent ? parseTimestamp(lastEvent) : 0,
+    row.heartbeatAt ? parseTimestamp(row.heartbeatAt) : 0,
+    parseTimestamp(row.updatedAt),
+  );
   const leaseExpired = row.leaseExpiresAt === null || parseTimestamp(row.leaseExpiresAt) < now;
   const stale = running && (deadLettered || leaseExpired || now - lastSign >= staleAfter * 1000);
   return {
@@ -210,7 +340,13 @@ export async function workerHealth(deps: Deps, buildId: string, now = Date.now()
 }
 
 const metricDto = (m: Awaited<ReturnType<typeof repo.listMetrics>>[number]) => ({
-  metric: m.metric, build_id: m.buildId, runtime_id: m.metric === "runtime_bootstrap" ? null : m.runtimeId, value: m.value, tags: m.tags, fields: m.fields, emitted_at: m.emittedAt,
+  metric: m.metric,
+  build_id: m.buildId,
+  runtime_id: m.metric === "runtime_bootstrap" ? null : m.runtimeId,
+  value: m.value,
+  tags: m.tags,
+  fields: m.fields,
+  emitted_at: m.emittedAt,
 });
 
 export async function runtimeMetrics(deps: Reader, buildId: string, q: { metric?: string; limit: number }) {
@@ -234,14 +370,34 @@ export async function telemetrySummary(deps: Reader, buildId: string) {
   };
 }
 
-export async function runnerLogs(deps: Reader, buildId: string, q: { node_id?: string; status?: string; limit: number; cursor?: number }) {
+export async function runnerLogs(
+  deps: Reader,
+  buildId: string,
+  q: { node_id?: string; status?: string; limit: number; cursor?: number },
+) {
   await authorizeBuild(deps, buildId);
   const status = q.status === undefined ? undefined : normaliseRunnerStatus(q.status);
-  const rows = await repo.listRunnerLogs(deps.db, buildId, { nodeId: q.node_id, status, limit: q.limit + 1, before: q.cursor });
+  const rows = await repo.listRunnerLogs(deps.db, buildId, {
+    nodeId: q.node_id,
+    status,
+    limit: q.limit + 1,
+    before: q.cursor,
+  });
   return page(rows, q.limit, (l) => ({
-    log_id: l.logId, build_id: l.buildId, runtime_id: l.runtimeId, node_id: l.nodeId, task_run_id: l.taskRunId, runner: l.runner,
-    workspace_id: l.workspaceId, status: l.status, message: l.message, started_at: l.startedAt, finished_at: l.finishedAt,
-    duration_ms: l.durationMs, error: l.error, metadata: l.metadata,
+    log_id: l.logId,
+    build_id: l.buildId,
+    runtime_id: l.runtimeId,
+    node_id: l.nodeId,
+    task_run_id: l.taskRunId,
+    runner: l.runner,
+    workspace_id: l.workspaceId,
+    status: l.status,
+    message: l.message,
+    started_at: l.startedAt,
+    finished_at: l.finishedAt,
+    duration_ms: l.durationMs,
+    error: l.error,
+    metadata: l.metadata,
   }));
 }
 
@@ -269,16 +425,37 @@ export async function nudgeTick(deps: Deps, buildId: string) {
 const findingDto = (f: Awaited<ReturnType<typeof repo.allFindings>>[number]) => {
   const d = decodeDetail(f.detail);
   return {
-    finding_id: f.findingId, build_id: f.buildId, node_id: f.nodeId, task_run_id: f.taskRunId, rule_id: d.rule_id, tool: d.tool, severity: f.severity,
-    category: f.category, title: f.title, detail: d.detail, file: f.file, line: f.line, end_line: d.end_line, column: d.column, snippet: d.snippet,
+    finding_id: f.findingId,
+    build_id: f.buildId,
+    node_id: f.nodeId,
+    task_run_id: f.taskRunId,
+    rule_id: d.rule_id,
+    tool: d.tool,
+    severity: f.severity,
+    category: f.category,
+    title: f.title,
+    detail: d.detail,
+    file: f.file,
+    line: f.line,
+    end_line: d.end_line,
+    column: d.column,
+    snippet: d.snippet,
     created_at: f.createdAt,
   };
 };
 
 /** Findings newest first; `severity` filters one level; keyset cursor. */
-export async function listFindings(deps: Reader, buildId: string, q: { severity?: string; limit: number; cursor?: number }) {
+export async function listFindings(
+  deps: Reader,
+  buildId: string,
+  q: { severity?: string; limit: number; cursor?: number },
+) {
   await authorizeBuild(deps, buildId);
-  const rows = await repo.listFindings(deps.db, buildId, { severity: q.severity, limit: q.limit + 1, before: q.cursor });
+  const rows = await repo.listFindings(deps.db, buildId, {
+    severity: q.severity,
+    limit: q.limit + 1,
+    before: q.cursor,
+  });
   const items = rows.slice(0, q.limit);
   const last = items[items.length - 1];
   return { items: items.map((r) => findingDto(r.row)), next_cursor: rows.length > q.limit && last ? last.rowid : null };
@@ -307,7 +484,13 @@ export async function buildReport(deps: Pick<Deps, "env" | "db" | "principal">, 
     top_findings: all.slice(0, 20).map(findingDto),
     nodes: build.dag.map((n) => {
       const log = logs.find((l) => l.nodeId === n.node_id);
-      return { node_id: n.node_id, agent: n.agent, status: n.status, summary: log?.message ?? null, duration_ms: log?.durationMs ?? null };
+      return {
+        node_id: n.node_id,
+        agent: n.agent,
+        status: n.status,
+        summary: log?.message ?? null,
+        duration_ms: log?.durationMs ?? null,
+      };
     }),
     remediation_plan: plan?.message ?? null,
   };

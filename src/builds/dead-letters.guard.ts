@@ -62,7 +62,10 @@ function errorText(err: unknown): string {
 const POISON_KEY = "ops:test_poison_ticks";
 
 /** Called by the BuildRunner's create with the build's run settings. */
-export async function markPoisoned(storage: DurableObjectStorage, settings: { test_poison_ticks: boolean }): Promise<void> {
+export async function markPoisoned(
+  storage: DurableObjectStorage,
+  settings: { test_poison_ticks: boolean },
+): Promise<void> {
   if (settings.test_poison_ticks) await storage.put(POISON_KEY, true);
 }
 
@@ -74,7 +77,9 @@ async function poisoned(io: GuardIo, h: AlarmHealth): Promise<boolean> {
 
 function background(io: GuardIo, what: string, stmts: D1PreparedStatement[]): void {
   if (stmts.length === 0) return;
-  io.background(io.d1.batch(stmts).catch((err: unknown) => logLine("warn", "metrics_write_failed", { what, error: err })));
+  io.background(
+    io.d1.batch(stmts).catch((err: unknown) => logLine("warn", "metrics_write_failed", { what, error: err })),
+  );
 }
 
 /**
@@ -93,7 +98,8 @@ export async function guardedAlarm(io: GuardIo, tick: () => Promise<void>): Prom
     const now = await health(io.storage);
     const failures = now.failures + 1;
     const error = errorText(err);
-    if (buildId !== undefined) background(io, "tick_failures", buildCounterStatements(io.d1, buildId, [counter("", "tickFailures")]));
+    if (buildId !== undefined)
+      background(io, "tick_failures", buildCounterStatements(io.d1, buildId, [counter("", "tickFailures")]));
     if (buildId !== undefined && failures >= io.config.RUNTIME_DEAD_LETTER_AFTER_FAILURES) {
       if (await deadLetter(io, buildId, now, failures, error)) return;
     }
@@ -104,12 +110,22 @@ export async function guardedAlarm(io: GuardIo, tick: () => Promise<void>): Prom
   const after = await health(io.storage);
   if (after.failures > 0) await io.storage.put(HEALTH_KEY, { ...after, failures: 0, last_error: undefined });
   if (buildId !== undefined) {
-    background(io, "tick_duration", buildCounterStatements(io.d1, buildId, observation("", "tickDuration", (Date.now() - started) / 1000)));
+    background(
+      io,
+      "tick_duration",
+      buildCounterStatements(io.d1, buildId, observation("", "tickDuration", (Date.now() - started) / 1000)),
+    );
   }
 }
 
 /** Records the dead letter in D1, then stops the tick loop. False when D1 could not be written. */
-async function deadLetter(io: GuardIo, buildId: string, h: AlarmHealth, failures: number, error: string): Promise<boolean> {
+async function deadLetter(
+  io: GuardIo,
+  buildId: string,
+  h: AlarmHealth,
+  failures: number,
+  error: string,
+): Promise<boolean> {
   const ts = isoTimestamp(Date.now());
   const reason = "tick_failures_exhausted";
   try {
@@ -145,7 +161,11 @@ export interface RedriveOutcome {
  * Re-drives the build: clears the failure count and the dead flag, re-arms the tick now, and
  * marks the D1 record `redriven` by `by`. Idempotent: re-driving a live build only re-arms it.
  */
-export async function redriveRunner(io: Omit<GuardIo, "background">, by: string, actor?: AuditActor): Promise<RedriveOutcome | null> {
+export async function redriveRunner(
+  io: Omit<GuardIo, "background">,
+  by: string,
+  actor?: AuditActor,
+): Promise<RedriveOutcome | null> {
   const buildId = await io.storage.get<string>(BUILD_ID_KEY);
   if (buildId === undefined) return null;
   const h = await health(io.storage);
@@ -169,8 +189,24 @@ export async function redriveRunner(io: Omit<GuardIo, "background">, by: string,
       )
       .bind(ts, by, buildId),
     // The operator's re-drive, in the audit log (src/audit) with the record it changes.
-    ...(actor === undefined ? [] : [auditD1Statement(io.d1, { actor, action: "dead_letter.redrive", target_type: "build", target_id: buildId, detail: { was_dead_lettered: h.dead }, at: ts })]),
+    ...(actor === undefined
+      ? []
+      : [
+          auditD1Statement(io.d1, {
+            actor,
+            action: "dead_letter.redrive",
+            target_type: "build",
+            target_id: buildId,
+            detail: { was_dead_lettered: h.dead },
+            at: ts,
+          }),
+        ]),
   ]);
-  logLine("info", "build_redriven", { build_id: buildId, was_dead_lettered: h.dead, redrives, by }, configuredLogLevel(io.config));
+  logLine(
+    "info",
+    "build_redriven",
+    { build_id: buildId, was_dead_lettered: h.dead, redrives, by },
+    configuredLogLevel(io.config),
+  );
   return { was_dead_lettered: h.dead, redrives };
 }

@@ -18,13 +18,22 @@ function flatten(r: { row: typeof opsDeadLetters.$inferSelect; buildStatus: stri
 /** A tenant's dead letters (one creator's when `createdBy` is set) newest first, keyset on (dead_lettered_at, build_id). */
 export async function listDeadLetters(
   db: Db,
-  q: { tenantId: string; createdBy?: string | null; state?: string; limit: number; after?: { at: string; buildId: string } },
+  q: {
+    tenantId: string;
+    createdBy?: string | null;
+    state?: string;
+    limit: number;
+    after?: { at: string; buildId: string };
+  },
 ): Promise<DeadLetterRow[]> {
   const conds: SQL[] = [eq(opsDeadLetters.tenantId, q.tenantId)];
   if (q.createdBy != null) conds.push(eq(opsDeadLetters.createdBy, q.createdBy));
   if (q.state) conds.push(eq(opsDeadLetters.state, q.state));
   if (q.after) {
-    const c = or(lt(opsDeadLetters.deadLetteredAt, q.after.at), and(eq(opsDeadLetters.deadLetteredAt, q.after.at), lt(opsDeadLetters.buildId, q.after.buildId)));
+    const c = or(
+      lt(opsDeadLetters.deadLetteredAt, q.after.at),
+      and(eq(opsDeadLetters.deadLetteredAt, q.after.at), lt(opsDeadLetters.buildId, q.after.buildId)),
+    );
     if (c) conds.push(c);
   }
   const rows = await db
@@ -50,12 +59,18 @@ export async function getDeadLetter(db: Db, tenantId: string, buildId: string): 
 export async function countOpen(db: Db, tenantId: string, createdBy: string | null = null): Promise<number> {
   const conds: SQL[] = [eq(opsDeadLetters.tenantId, tenantId), eq(opsDeadLetters.state, "open")];
   if (createdBy !== null) conds.push(eq(opsDeadLetters.createdBy, createdBy));
-  const rows = await db.select({ n: count() }).from(opsDeadLetters).where(and(...conds));
+  const rows = await db
+    .select({ n: count() })
+    .from(opsDeadLetters)
+    .where(and(...conds));
   return rows[0]?.n ?? 0;
 }
 
 /** The open dead letter of a build, if any (any tenant; worker-health has already authorised). */
 export async function openDeadLetterOf(db: Db, buildId: string) {
-  const rows = await db.select().from(opsDeadLetters).where(and(eq(opsDeadLetters.buildId, buildId), eq(opsDeadLetters.state, "open")));
+  const rows = await db
+    .select()
+    .from(opsDeadLetters)
+    .where(and(eq(opsDeadLetters.buildId, buildId), eq(opsDeadLetters.state, "open")));
   return rows[0] ?? null;
 }

@@ -34,7 +34,10 @@ export const DeadLetter = z
     redriven_at: z.string().nullable(),
     redriven_by: z.string().nullable(),
     updated_at: z.string(),
-    build_status: z.string().nullable().describe("The build's current status (SPEC §4.6); a dead-lettered build keeps its status."),
+    build_status: z
+      .string()
+      .nullable()
+      .describe("The build's current status (SPEC §4.6); a dead-lettered build keeps its status."),
   })
   .describe("A build whose runtime ticks kept failing (docs/runbooks/dead-letters.md).");
 export type DeadLetter = z.infer<typeof DeadLetter>;

@@ -24,9 +24,18 @@ export interface OpsDeps {
 
 function dto(r: repo.DeadLetterRow): DeadLetter {
   return {
-    build_id: r.buildId, created_by: r.createdBy, state: r.state as DeadLetter["state"], reason: r.reason, last_error: r.lastError,
-    attempts: r.attempts, dead_lettered_at: r.deadLetteredAt, redrive_count: r.redriveCount, redriven_at: r.redrivenAt,
-    redriven_by: r.redrivenBy, updated_at: r.updatedAt, build_status: r.buildStatus,
+    build_id: r.buildId,
+    created_by: r.createdBy,
+    state: r.state as DeadLetter["state"],
+    reason: r.reason,
+    last_error: r.lastError,
+    attempts: r.attempts,
+    dead_lettered_at: r.deadLetteredAt,
+    redrive_count: r.redriveCount,
+    redriven_at: r.redrivenAt,
+    redriven_by: r.redrivenBy,
+    updated_at: r.updatedAt,
+    build_status: r.buildStatus,
   };
 }
 
@@ -41,7 +50,10 @@ export async function listDeadLetters(deps: Pick<OpsDeps, "db" | "principal">, q
   });
   const items = rows.slice(0, q.limit);
   const last = items[items.length - 1];
-  return { items: items.map(dto), next_cursor: rows.length > q.limit && last ? encodeCursor(last.deadLetteredAt, last.buildId) : null };
+  return {
+    items: items.map(dto),
+    next_cursor: rows.length > q.limit && last ? encodeCursor(last.deadLetteredAt, last.buildId) : null,
+  };
 }
 
 /** Whose dead letters the caller sees: its own, or (tenant admin) everyone's in the tenant (null). */
@@ -53,7 +65,8 @@ async function load(deps: Pick<OpsDeps, "db" | "principal">, buildId: string): P
   const row = await repo.getDeadLetter(deps.db, deps.principal.tenantId, buildId);
   if (!row) throw new AppError("dead_letter_not_found", "No dead letter for this build.");
   const scope = creatorScope(deps.principal);
-  if (scope !== null && row.createdBy !== scope) throw new AppError("build_access_denied", "You do not have access to this build.");
+  if (scope !== null && row.createdBy !== scope)
+    throw new AppError("build_access_denied", "You do not have access to this build.");
   return row;
 }
 
@@ -71,7 +84,12 @@ export async function redrive(deps: OpsDeps, buildId: string) {
 /** Re-drives up to `limit` open dead letters the caller sees (tenant admin: the tenant's), newest first (e.g. after an outage). */
 export async function redriveAll(deps: OpsDeps, limit: number) {
   const createdBy = creatorScope(deps.principal);
-  const open = await repo.listDeadLetters(deps.db, { tenantId: deps.principal.tenantId, createdBy, state: "open", limit });
+  const open = await repo.listDeadLetters(deps.db, {
+    tenantId: deps.principal.tenantId,
+    createdBy,
+    state: "open",
+    limit,
+  });
   const redriven: string[] = [];
   for (const row of open) {
     unwrap(await buildRunner(deps.env, row.buildId).redrive(deps.principal.sub, actorOf(deps)));

@@ -60,7 +60,16 @@ export class EventStreamHub {
     let sub: Subscriber;
     const stream = new ReadableStream<Uint8Array>({
       start: (controller) => {
-        sub = { controller, lastSeq: opts.after, replaying: true, pending: [], lastActivity: Date.now(), idleMs: opts.idleMs, closed: false, opts };
+        sub = {
+          controller,
+          lastSeq: opts.after,
+          replaying: true,
+          pending: [],
+          lastActivity: Date.now(),
+          idleMs: opts.idleMs,
+          closed: false,
+          opts,
+        };
         this.subs.add(sub);
         this.heartbeatMs = opts.heartbeatMs;
         this.ensureTimer();
@@ -111,7 +120,10 @@ export class EventStreamHub {
       this.write(sub, pending);
       if (await opts.endsAt(sub.lastSeq)) this.close(sub);
     } catch {
-      this.send(sub, `event: error\ndata: ${JSON.stringify({ code: "internal", message: "Event replay failed." })}\n\n`);
+      this.send(
+        sub,
+        `event: error\ndata: ${JSON.stringify({ code: "internal", message: "Event replay failed." })}\n\n`,
+      );
       this.close(sub);
     }
   }

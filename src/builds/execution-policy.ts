@@ -5,7 +5,12 @@
  */
 import { type NodePolicy, type RunSettings, forNode } from "./engine/run-settings";
 
-const NO_NODE_POLICY: NodePolicy = { required_capabilities: [], blocked_commands: [], blocked_paths: [], allowed_paths: [] };
+const NO_NODE_POLICY: NodePolicy = {
+  required_capabilities: [],
+  blocked_commands: [],
+  blocked_paths: [],
+  allowed_paths: [],
+};
 
 export interface PolicyDenial {
   code: "missing_capability" | "blocked_command" | "blocked_path" | "path_outside_allowlist";
@@ -154,7 +159,13 @@ export function referencedPaths(command: string, workspaceRoot: string): string[
   const out: string[] = [];
   for (const tok of shellSplit(command)) {
     if (CONTROL_TOKENS.has(tok) || tok.startsWith("-") || tok.includes("://")) continue;
-    const isPath = tok === "." || tok === ".." || tok.startsWith("/") || tok.startsWith("./") || tok.startsWith("../") || tok.includes("/");
+    const isPath =
+      tok === "." ||
+      tok === ".." ||
+      tok.startsWith("/") ||
+      tok.startsWith("./") ||
+      tok.startsWith("../") ||
+      tok.includes("/");
     if (isPath) out.push(resolvePath(tok, workspaceRoot));
   }
   return out;
@@ -176,38 +187,79 @@ function under(path: string, root: string): boolean {
  * Returns the denial, or null when the node may run. `command` is the runner-side command the
  * node would run (`runnerCommand`), null when it runs none; every step is linear in its length.
  */
-export function precheckNode(input: { settings: RunSettings; nodeId: string; command: string | null }): PolicyDenial | null {
+export function precheckNode(input: {
+  settings: RunSettings;
+  nodeId: string;
+  command: string | null;
+}): PolicyDenial | null {
   const { settings: p, nodeId } = input;
   const nodePolicy = forNode(p.node_policy, nodeId) ?? NO_NODE_POLICY;
-  const required = new Set([...p.required_capabilities, ...(forNode(p.node_required_capabilities, nodeId) ?? []), ...nodePolicy.required_capabilities]);
+  const required = new Set([
+    ...p.required_capabilities,
+    ...(forNode(p.node_required_capabilities, nodeId) ?? []),
+    ...nodePolicy.required_capabilities,
+  ]);
   const command = input.command !== null && input.command.trim() !== "" ? input.command : null;
 
   if (required.size > 0) {
     const available = new Set(p.executor_capabilities);
     const missing = [...required].filter((c) => !available.has(c)).sort();
     if (!available.has("*") && missing.length > 0) {
-      return { code: "missing_capability", message: `Node '${nodeId}' missing required execution capability.`, command, details: { missing } };
+      return {
+        code: "missing_capability",
+        message: `Node '${nodeId}' missing required execution capability.`,
+        command,
+        details: { missing },
+      };
     }
   }
   if (command === null) return null;
 
   const builtin = builtinBlockedRule(command);
-  if (builtin) return { code: "blocked_command", message: "Command blocked by execution policy.", command, details: { rule: builtin } };
+  if (builtin)
+    return {
+      code: "blocked_command",
+      message: "Command blocked by execution policy.",
+      command,
+      details: { rule: builtin },
+    };
   const lowered = command.toLowerCase();
-  const custom = [...nodePolicy.blocked_commands, ...p.policy_blocked_commands].find((t) => lowered.includes(t.toLowerCase()));
-  if (custom) return { code: "blocked_command", message: "Command blocked by custom node policy.", command, details: { term: custom } };
+  const custom = [...nodePolicy.blocked_commands, ...p.policy_blocked_commands].find((t) =>
+    lowered.includes(t.toLowerCase()),
+  );
+  if (custom)
+    return {
+      code: "blocked_command",
+      message: "Command blocked by custom node policy.",
+      command,
+      details: { term: custom },
+    };
 
   const root = p.workspace_root ?? DEFAULT_WORKSPACE_ROOT;
   const paths = referencedPaths(command, root);
-  const blockedRoots = [...nodePolicy.blocked_paths, ...p.policy_blocked_paths, ...DEFAULT_BLOCKED_ROOTS].map((p) => resolvePath(p, root));
+  const blockedRoots = [...nodePolicy.blocked_paths, ...p.policy_blocked_paths, ...DEFAULT_BLOCKED_ROOTS].map((p) =>
+    resolvePath(p, root),
+  );
   for (const p of paths) {
     const hit = blockedRoots.find((b) => under(p, b));
-    if (hit) return { code: "blocked_path", message: "Command references a blocked path.", command, details: { path: p, blocked_root: hit } };
+    if (hit)
+      return {
+        code: "blocked_path",
+        message: "Command references a blocked path.",
+        command,
+        details: { path: p, blocked_root: hit },
+      };
   }
   const allow = [...nodePolicy.allowed_paths, ...p.policy_allowed_paths].map((p) => resolvePath(p, root));
   if (allow.length > 0) {
     const outside = paths.find((p) => !allow.some((a) => under(p, a)));
-    if (outside !== undefined) return { code: "path_outside_allowlist", message: "Command path is outside the node allowlist.", command, details: { path: outside, allowed: allow } };
+    if (outside !== undefined)
+      return {
+        code: "path_outside_allowlist",
+        message: "Command path is outside the node allowlist.",
+        command,
+        details: { path: outside, allowed: allow },
+      };
   }
   return null;
 }

@@ -11,7 +11,13 @@ import { createCheckpoint } from "./control.service";
 import { AppError } from "../kernel/errors";
 import { sha256Hex } from "../lib/crypto";
 import { parseOrThrow } from "../kernel/validation";
-import { cacheCompletion, cachedCompletion, guardKey, newClaimToken, replayGuard } from "../security/replay-guard.client";
+import {
+  cacheCompletion,
+  cachedCompletion,
+  guardKey,
+  newClaimToken,
+  replayGuard,
+} from "../security/replay-guard.client";
 import type { StoredResponse } from "../security/replay-guard";
 
 export const IdempotentCheckpointRequest = z.object({
@@ -24,7 +30,10 @@ export type IdempotentCheckpointRequest = z.infer<typeof IdempotentCheckpointReq
 const StoredResult = z.object({ checkpoint_id: z.string(), status: z.string(), reason: z.string() });
 
 function reused(): AppError {
-  return new AppError("idempotency_key_reused", "This idempotency_key was already used for this build with a different payload.");
+  return new AppError(
+    "idempotency_key_reused",
+    "This idempotency_key was already used for this build with a different payload.",
+  );
 }
 
 function replayed(stored: StoredResponse) {
@@ -49,11 +58,15 @@ export async function idempotentCheckpoint(deps: Deps, body: IdempotentCheckpoin
   const claim = await guard.claim(key, token, fingerprint, cfg.IDEMPOTENCY_LOCK_SECONDS * 1000);
   if (claim.outcome === "pending") {
     if (!claim.same_fingerprint) throw reused();
-    throw new AppError("idempotency_key_in_flight", "A checkpoint with this idempotency_key is still being created; retry shortly.");
+    throw new AppError(
+      "idempotency_key_in_flight",
+      "A checkpoint with this idempotency_key is still being created; retry shortly.",
+    );
   }
   if (claim.outcome === "done") {
     if (!claim.same_fingerprint) throw reused();
-    if (claim.response === null) throw new AppError("idempotency_key_in_flight", "The checkpoint for this idempotency_key has no stored result.");
+    if (claim.response === null)
+      throw new AppError("idempotency_key_in_flight", "The checkpoint for this idempotency_key has no stored result.");
     return replayed(claim.response);
   }
 
@@ -70,7 +83,13 @@ export async function idempotentCheckpoint(deps: Deps, body: IdempotentCheckpoin
     await guard.complete(key, token, cfg.IDEMPOTENCY_TTL_SECONDS * 1000, stored);
     await cacheCompletion(deps.env, key, fingerprint, stored, cfg.IDEMPOTENCY_TTL_SECONDS);
   } catch (err) {
-    console.warn(JSON.stringify({ level: "warn", msg: "idempotent_checkpoint_complete_failed", error: err instanceof Error ? err.message : String(err) }));
+    console.warn(
+      JSON.stringify({
+        level: "warn",
+        msg: "idempotent_checkpoint_complete_failed",
+        error: err instanceof Error ? err.message : String(err),
+      }),
+    );
   }
   return { ...result, replayed: false };
 }

@@ -29,10 +29,20 @@ export function callbackBase(config: Config): Uint8Array | null {
 
 /** Plain http:// to the runner is for local development and tests only. */
 export function insecureRunnerUrl(config: Config): boolean {
-  return config.RUNNER_URL !== undefined && new URL(config.RUNNER_URL).protocol !== "https:" && config.ENVIRONMENT !== "development" && config.ENVIRONMENT !== "test";
+  return (
+    config.RUNNER_URL !== undefined &&
+    new URL(config.RUNNER_URL).protocol !== "https:" &&
+    config.ENVIRONMENT !== "development" &&
+    config.ENVIRONMENT !== "test"
+  );
 }
 
-export async function buildDispatch(env: Env, config: Config, state: BuildState | null, run: TaskRunState): Promise<Dispatch> {
+export async function buildDispatch(
+  env: Env,
+  config: Config,
+  state: BuildState | null,
+  run: TaskRunState,
+): Promise<Dispatch> {
   if (!state) throw new DispatchError("dispatch_state_unavailable");
   const node = state.nodes.find((n) => n.node_id === run.node_id);
   if (!node) throw new DispatchError("dispatch_node_unknown");
@@ -62,7 +72,13 @@ export async function buildDispatch(env: Env, config: Config, state: BuildState 
     callback_url: new URL("/v1/runner/callback", config.PUBLIC_BASE_URL).toString(),
     callback_token: callbackToken(await callbackKey(base, state.build_id, run.task_run_id, run.attempt)),
     secrets,
-    prior_findings: prior.map((f) => ({ node_id: f.nodeId, severity: f.severity, category: f.category, title: f.title, file: f.file })),
+    prior_findings: prior.map((f) => ({
+      node_id: f.nodeId,
+      severity: f.severity,
+      category: f.category,
+      title: f.title,
+      file: f.file,
+    })),
   };
 }
 
@@ -91,7 +107,12 @@ export async function sendDispatch(config: Config, payload: Dispatch): Promise<R
  * (unreachable, non-2xx, no runner configured, a secret that cannot be opened) is the reason the
  * run failed, which goes through the normal retry/fallback rules. Null: dispatched.
  */
-export async function dispatchRun(env: Env, config: Config, state: BuildState | null, run: TaskRunState): Promise<string | null> {
+export async function dispatchRun(
+  env: Env,
+  config: Config,
+  state: BuildState | null,
+  run: TaskRunState,
+): Promise<string | null> {
   try {
     const res = await sendDispatch(config, await buildDispatch(env, config, state, run));
     return res.ok ? null : `dispatch_rejected:${res.status}`;

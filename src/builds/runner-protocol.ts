@@ -12,7 +12,6 @@ import { z } from "zod";
 import { concatBytes, hmacSha256, toBase64, utf8 } from "../lib/crypto";
 import type { RunnerResult } from "./simulated-runner";
 
-
 /**
  * A finding as a runner reports it (issue 15): the tool and rule that produced it, where it is
  * (file, 1-based line and column, end line) and a snippet whose secret values are masked by the
@@ -50,13 +49,26 @@ export const DispatchSchema = z.object({
   /** `cbk_<base64>`: the key this run's callbacks are signed with (see `callbackKey`). */
   callback_token: z.string().startsWith("cbk_"),
   secrets: z.record(z.string(), z.string()),
-  prior_findings: z.array(z.object({ node_id: z.string(), severity: z.string(), category: z.string(), title: z.string(), file: z.string().nullable() })),
+  prior_findings: z.array(
+    z.object({
+      node_id: z.string(),
+      severity: z.string(),
+      category: z.string(),
+      title: z.string(),
+      file: z.string().nullable(),
+    }),
+  ),
 });
 export type Dispatch = z.infer<typeof DispatchSchema>;
 
 /** A runner's message for one task run attempt. */
 export const RunnerMessage = z.discriminatedUnion("type", [
-  z.object({ type: z.enum(["ack", "heartbeat"]), build_id: z.uuid(), task_run_id: z.string().min(1), attempt: z.number().int().min(1) }),
+  z.object({
+    type: z.enum(["ack", "heartbeat"]),
+    build_id: z.uuid(),
+    task_run_id: z.string().min(1),
+    attempt: z.number().int().min(1),
+  }),
   z.object({
     type: z.literal("result"),
     build_id: z.uuid(),
@@ -75,17 +87,35 @@ export const RunnerMessage = z.discriminatedUnion("type", [
 export type RunnerMessage = z.infer<typeof RunnerMessage>;
 
 /** The run-machine result of a runner's `result` message for a run of `nodeId` (agent `agent`). */
-export function resultOfMessage(msg: Extract<RunnerMessage, { type: "result" }>, nodeId: string, agent: string): RunnerResult {
+export function resultOfMessage(
+  msg: Extract<RunnerMessage, { type: "result" }>,
+  nodeId: string,
+  agent: string,
+): RunnerResult {
   return {
-    status: msg.status, error: msg.status === "failed" ? (msg.error ?? msg.summary) || "runner_failed" : null, duration_ms: msg.duration_ms,
-    runner: "http", workspace_id: msg.workspace_id, message: msg.summary || `runner ${msg.status} ${nodeId}`,
-    metadata: { exit_code: msg.exit_code ?? (msg.status === "failed" ? 1 : 0), agent, execution_mode: "http", logs_excerpt: msg.logs_excerpt },
+    status: msg.status,
+    error: msg.status === "failed" ? (msg.error ?? msg.summary) || "runner_failed" : null,
+    duration_ms: msg.duration_ms,
+    runner: "http",
+    workspace_id: msg.workspace_id,
+    message: msg.summary || `runner ${msg.status} ${nodeId}`,
+    metadata: {
+      exit_code: msg.exit_code ?? (msg.status === "failed" ? 1 : 0),
+      agent,
+      execution_mode: "http",
+      logs_excerpt: msg.logs_excerpt,
+    },
     findings: msg.findings,
   };
 }
 
 /** Standard Webhooks headers for `body`, signed with `key`. */
-export async function signStandardWebhook(key: Uint8Array, id: string, body: string, nowSeconds = Math.floor(Date.now() / 1000)): Promise<Record<string, string>> {
+export async function signStandardWebhook(
+  key: Uint8Array,
+  id: string,
+  body: string,
+  nowSeconds = Math.floor(Date.now() / 1000),
+): Promise<Record<string, string>> {
   const ts = String(nowSeconds);
   const mac = await hmacSha256(key, concatBytes(utf8(`${id}.${ts}.`), utf8(body)));
   return { "webhook-id": id, "webhook-timestamp": ts, "webhook-signature": `v1,${toBase64(mac)}` };
@@ -96,7 +126,12 @@ export async function signStandardWebhook(key: Uint8Array, id: string, body: str
  * `base` is a secret only the control plane holds (RUNNER_CALLBACK_SECRET, else the stream-token
  * or JWT secret; `callbackBases` in runner.routes.ts).
  */
-export function callbackKey(base: Uint8Array, buildId: string, taskRunId: string, attempt: number): Promise<Uint8Array> {
+export function callbackKey(
+  base: Uint8Array,
+  buildId: string,
+  taskRunId: string,
+  attempt: number,
+): Promise<Uint8Array> {
   return hmacSha256(base, utf8(`clarity.runner-callback.v1|${buildId}|${taskRunId}|${attempt}`));
 }
 

@@ -50,7 +50,8 @@ export function simulatedDurationMs(settings: RunSettings, nodeId: string): numb
   return Math.max(0, runnerOverrideOf(settings, nodeId).duration_ms ?? settings.simulated_duration_ms ?? 250);
 }
 
-const nonEmpty = (v: string | null | undefined): string | undefined => (typeof v === "string" && v.trim() !== "" ? v : undefined);
+const nonEmpty = (v: string | null | undefined): string | undefined =>
+  typeof v === "string" && v.trim() !== "" ? v : undefined;
 
 export function simulateNode(input: {
   buildId: string;
@@ -71,7 +72,11 @@ export function simulateNode(input: {
     runner: SIMULATED,
     workspace_id: nonEmpty(override.workspace_id) ?? nonEmpty(settings.workspace_id) ?? `simulated-${input.buildId}`,
     message: override.message ?? `simulated ${nodeId}: nothing executed`,
-    metadata: { exit_code: override.exit_code ?? (status === "failed" ? 1 : 0), agent: input.agent, execution_mode: "simulated" },
+    metadata: {
+      exit_code: override.exit_code ?? (status === "failed" ? 1 : 0),
+      agent: input.agent,
+      execution_mode: "simulated",
+    },
   };
 }
 
@@ -100,10 +105,20 @@ export interface NodeFaults {
 }
 
 /** The result with an injected failure when this (build, node, attempt) rolls under the rate. */
-export function withNodeFault(result: RunnerResult, faults: NodeFaults, buildId: string, nodeId: string, attempt: number): RunnerResult {
-  if (result.status === "failed" || faultRoll(faults.seed, buildId, nodeId, attempt) >= faults.node_failure_rate) return result;
+export function withNodeFault(
+  result: RunnerResult,
+  faults: NodeFaults,
+  buildId: string,
+  nodeId: string,
+  attempt: number,
+): RunnerResult {
+  if (result.status === "failed" || faultRoll(faults.seed, buildId, nodeId, attempt) >= faults.node_failure_rate)
+    return result;
   return {
-    ...result, status: "failed", error: "fault_injected:node_failure", message: `fault injected into ${nodeId} attempt ${attempt}`,
+    ...result,
+    status: "failed",
+    error: "fault_injected:node_failure",
+    message: `fault injected into ${nodeId} attempt ${attempt}`,
     metadata: { ...result.metadata, exit_code: 1, fault_injected: true },
   };
 }

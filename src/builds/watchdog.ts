@@ -9,7 +9,11 @@ import { isoTimestamp } from "../lib/ids";
 import { buildRunner } from "./build-runner.client";
 import { listStaleRunningBuilds } from "./builds.repo";
 
-export async function runWatchdog(env: Env, now = Date.now(), batch = 500): Promise<{ checked: number; rearmed: number }> {
+export async function runWatchdog(
+  env: Env,
+  now = Date.now(),
+  batch = 500,
+): Promise<{ checked: number; rearmed: number }> {
   const db = drizzle(env.DB);
   const stale = await listStaleRunningBuilds(db, isoTimestamp(now), batch);
   let rearmed = 0;
@@ -18,6 +22,7 @@ export async function runWatchdog(env: Env, now = Date.now(), batch = 500): Prom
       if (await buildRunner(env, b.buildId).wake(b.buildId)) rearmed++;
     }),
   );
-  if (stale.length > 0) console.log(JSON.stringify({ level: "warn", msg: "watchdog_rearm", checked: stale.length, rearmed }));
+  if (stale.length > 0)
+    console.log(JSON.stringify({ level: "warn", msg: "watchdog_rearm", checked: stale.length, rearmed }));
   return { checked: stale.length, rearmed };
 }

@@ -95,7 +95,10 @@ export const buildEvents = sqliteTable(
     payload: text("payload", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
     createdAt: text("created_at").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.buildId, t.seq] }), index("build_events_type_idx").on(t.buildId, t.eventType, t.seq)],
+  (t) => [
+    primaryKey({ columns: [t.buildId, t.seq] }),
+    index("build_events_type_idx").on(t.buildId, t.eventType, t.seq),
+  ],
 );
 
 export const statusTransitions = sqliteTable(

@@ -27,15 +27,23 @@ export function devMigrations(env: Env): Promise<void> | null {
 
 async function apply(env: Env, raw: unknown): Promise<void> {
   const environment = loadConfig(env).ENVIRONMENT;
-  if (environment !== "development" && environment !== "test") throw new Error(`DEV_MIGRATIONS is refused when ENVIRONMENT=${environment}`);
+  if (environment !== "development" && environment !== "test")
+    throw new Error(`DEV_MIGRATIONS is refused when ENVIRONMENT=${environment}`);
   const migrations = Migrations.parse(raw);
   const db = env.DB;
-  await db.prepare(
-    "CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)",
-  ).run();
-  const done = new Set((await db.prepare("SELECT name FROM d1_migrations").all<{ name: string }>()).results.map((r) => r.name));
+  await db
+    .prepare(
+      "CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)",
+    )
+    .run();
+  const done = new Set(
+    (await db.prepare("SELECT name FROM d1_migrations").all<{ name: string }>()).results.map((r) => r.name),
+  );
   for (const m of migrations) {
     if (done.has(m.name)) continue;
-    await db.batch([...m.queries.map((q) => db.prepare(q)), db.prepare("INSERT INTO d1_migrations (name) VALUES (?)").bind(m.name)]);
+    await db.batch([
+      ...m.queries.map((q) => db.prepare(q)),
+      db.prepare("INSERT INTO d1_migrations (name) VALUES (?)").bind(m.name),
+    ]);
   }
 }

@@ -28,7 +28,13 @@ export const DevTokenRequest = z
   .object({
     role: z.enum(DEV_TOKEN_ROLES).default("operator"),
     /** JWT `sub`; defaults to `dev-<role>` like scripts/token.mjs. */
-    sub: z.string().trim().min(1).max(128).regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces").optional(),
+    sub: z
+      .string()
+      .trim()
+      .min(1)
+      .max(128)
+      .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces")
+      .optional(),
   })
   .default({ role: "operator" });
 
@@ -68,44 +74,57 @@ const developmentOnly = createMiddleware<AppEnv>(async (c, next) => {
 export const devRoutes = new Hono<AppEnv>()
   .use("*", developmentOnly)
   // The dashboard probes this to decide whether to offer the one-click sign-in.
-  .get("/token", describeRoute({
-    operationId: "devTokenInfo",
-    tag: "development",
-    auth: "public",
-    summary: "Whether one-click sign-in is available",
-    responses: ok(DevTokenInfo),
-    errors: ["not_found"],
-  }), (c) => c.json({ available: true, roles: DEV_TOKEN_ROLES, issuer: LOCAL_DEV_ISSUER, expires_in: DEV_TOKEN_TTL_SECONDS }))
-  .post("/token", describeRoute({
-    operationId: "createDevToken",
-    tag: "development",
-    auth: "public",
-    summary: "Mint a local development token",
-    responses: ok(DevToken),
-    errors: ["not_found"],
-  }), validate("json", DevTokenRequest), async (c) => {
-    const { role, sub } = c.req.valid("json");
-    const cfg = c.var.config;
-    const secret = cfg.JWT_SECRET;
-    if (secret === undefined) throw new AppError("not_found", `No route for ${c.req.method} ${c.req.path}.`);
-    const subject = sub ?? `dev-${role}`;
-    const now = Math.floor(Date.now() / 1000);
-    const exp = now + DEV_TOKEN_TTL_SECONDS;
-    const token = await new SignJWT({ roles: [role] })
-      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-      .setSubject(subject)
-      .setAudience(cfg.JWT_AUDIENCE)
-      .setIssuer(LOCAL_DEV_ISSUER)
-      .setIssuedAt(now)
-      .setExpirationTime(exp)
-      .sign(new TextEncoder().encode(secret));
-    // Audited in the token's tenant (its `sub`: dev tokens carry no tenant claim). The requester is
-    // unauthenticated by design (loopback only), so the actor is `local-dev`.
-    await c.var.db.batch([
-      auditStatement(c.var.db, {
-        actor: { sub: "local-dev", tenant_id: subject, roles: [], request_id: c.var.requestId },
-        action: "dev_token.mint", target_type: "dev_token", target_id: subject, detail: { role, expires_at: isoTimestamp(exp * 1000) },
-      }),
-    ]);
-    return c.json({ token, token_type: "Bearer", role, sub: subject, expires_at: isoTimestamp(exp * 1000) });
-  });
+  .get(
+    "/token",
+    describeRoute({
+      operationId: "devTokenInfo",
+      tag: "development",
+      auth: "public",
+      summary: "Whether one-click sign-in is available",
+      responses: ok(DevTokenInfo),
+      errors: ["not_found"],
+    }),
+    (c) =>
+      c.json({ available: true, roles: DEV_TOKEN_ROLES, issuer: LOCAL_DEV_ISSUER, expires_in: DEV_TOKEN_TTL_SECONDS }),
+  )
+  .post(
+    "/token",
+    describeRoute({
+      operationId: "createDevToken",
+      tag: "development",
+      auth: "public",
+      summary: "Mint a local development token",
+      responses: ok(DevToken),
+      errors: ["not_found"],
+    }),
+    validate("json", DevTokenRequest),
+    async (c) => {
+      const { role, sub } = c.req.valid("json");
+      const cfg = c.var.config;
+      const secret = cfg.JWT_SECRET;
+      if (secret === undefined) throw new AppError("not_found", `No route for ${c.req.method} ${c.req.path}.`);
+      const subject = sub ?? `dev-${role}`;
+      const now = Math.floor(Date.now() / 1000);
+      const exp = now + DEV_TOKEN_TTL_SECONDS;
+      const token = await new SignJWT({ roles: [role] })
+        .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+        .setSubject(subject)
+        .setAudience(cfg.JWT_AUDIENCE)
+        .setIssuer(LOCAL_DEV_ISSUER)
+        .setIssuedAt(now)
+        .setExpirationTime(exp)
+        .sign(new TextEncoder().encode(secret));
+      // Audited in the token's tenant (its `sub`: dev tokens carry no tenant claim). The requester is
+      // unauthenticated by design (loopback only), so the actor is `local-dev`.
+      await c.var.db.batch([
+        auditStatement(c.var.db, {
+          actor: { sub: "local-dev", tenant_id: subject, roles: [], request_id: c.var.requestId },
+          action: "dev_token.mint",
+          target_type: "dev_token",
+          target_id: subject,
+          detail: { role, expires_at: isoTimestamp(exp * 1000) },
+        }),
+      ]);
+      return c.json({ token, token_type: "Bearer", role, sub: subject, expires_at: isoTimestamp(exp * 1000) });
+    },
+  );

@@ -25,7 +25,10 @@ export interface BaselineDiff<C extends Printed, P extends Printed> {
  * else `new`; previous findings whose fingerprint is gone are `fixed`. `previous` null: no
  * previous finished build (the first scan of the repository and branch).
  */
-export function diffBaseline<C extends Printed, P extends Printed>(current: readonly C[], previous: readonly P[] | null): BaselineDiff<C, P> {
+export function diffBaseline<C extends Printed, P extends Printed>(
+  current: readonly C[],
+  previous: readonly P[] | null,
+): BaselineDiff<C, P> {
   const before = new Set((previous ?? []).map((p) => p.fingerprint));
   const now = new Set(current.map((c) => c.fingerprint));
   const fixed: P[] = [];
@@ -36,7 +39,10 @@ export function diffBaseline<C extends Printed, P extends Printed>(current: read
     fixed.push(p);
   }
   return {
-    findings: current.map((c) => ({ ...c, state: before.has(c.fingerprint) ? ("unchanged" as const) : ("new" as const) })),
+    findings: current.map((c) => ({
+      ...c,
+      state: before.has(c.fingerprint) ? ("unchanged" as const) : ("new" as const),
+    })),
     fixed,
     has_baseline: previous !== null,
   };

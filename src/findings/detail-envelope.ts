@@ -19,7 +19,13 @@ const MARK = "clarity.finding.v1";
 
 /** The `detail` column value for a finding: the envelope when it has structured fields. */
 export function encodeDetail(f: FindingInput): string {
-  const extra = { rule_id: f.rule_id ?? null, tool: f.tool ?? null, column: f.column ?? null, end_line: f.end_line ?? null, snippet: f.snippet ?? null };
+  const extra = {
+    rule_id: f.rule_id ?? null,
+    tool: f.tool ?? null,
+    column: f.column ?? null,
+    end_line: f.end_line ?? null,
+    snippet: f.snippet ?? null,
+  };
   if (Object.values(extra).every((v) => v === null)) return f.detail ?? "";
   return JSON.stringify({ [MARK]: extra, detail: f.detail ?? "" });
 }
@@ -35,7 +41,11 @@ export function decodeDetail(stored: string): { detail: string } & FindingExtra 
     const num = (n: unknown) => (typeof n === "number" ? n : null);
     return {
       detail: typeof v.detail === "string" ? v.detail : "",
-      rule_id: str(x.rule_id), tool: str(x.tool), column: num(x.column), end_line: num(x.end_line), snippet: str(x.snippet),
+      rule_id: str(x.rule_id),
+      tool: str(x.tool),
+      column: num(x.column),
+      end_line: num(x.end_line),
+      snippet: str(x.snippet),
     };
   } catch {
     return { detail: stored, ...none };

@@ -23,7 +23,13 @@ export interface FindingFilters {
  * One page of a build's findings, most severe first, then in report order (`event_seq`, rowid):
  * keyset on (severity_rank desc, rowid asc) — the cursor is the last row's pair.
  */
-export async function findingsPage(db: Db, buildId: string, f: FindingFilters, limit: number, after?: { rank: number; rowid: number }) {
+export async function findingsPage(
+  db: Db,
+  buildId: string,
+  f: FindingFilters,
+  limit: number,
+  after?: { rank: number; rowid: number },
+) {
   const rowid = sql<number>`${findings}.rowid`;
   const conds: SQL[] = [eq(findings.buildId, buildId)];
   if (f.min_severity) conds.push(gte(findings.severityRank, SEVERITY_RANK[f.min_severity]));
@@ -31,7 +37,10 @@ export async function findingsPage(db: Db, buildId: string, f: FindingFilters, l
   if (f.node_id) conds.push(eq(findings.nodeId, f.node_id));
   if (f.rule_id) conds.push(eq(findings.ruleId, f.rule_id));
   if (f.state) conds.push(eq(findings.state, f.state));
-  if (after) conds.push(sql`(${findings.severityRank} < ${after.rank} OR (${findings.severityRank} = ${after.rank} AND ${findings}.rowid > ${after.rowid}))`);
+  if (after)
+    conds.push(
+      sql`(${findings.severityRank} < ${after.rank} OR (${findings.severityRank} = ${after.rank} AND ${findings}.rowid > ${after.rowid}))`,
+    );
   return db
     .select({ row: findings, rowid })
     .from(findings)
@@ -42,7 +51,12 @@ export async function findingsPage(db: Db, buildId: string, f: FindingFilters, l
 
 /** Every finding of a build (bounded), most severe first. */
 export async function buildFindings(db: Db, buildId: string, cap = 5000): Promise<FindingRow[]> {
-  return db.select().from(findings).where(eq(findings.buildId, buildId)).orderBy(desc(findings.severityRank), asc(findings.eventSeq)).limit(cap);
+  return db
+    .select()
+    .from(findings)
+    .where(eq(findings.buildId, buildId))
+    .orderBy(desc(findings.severityRank), asc(findings.eventSeq))
+    .limit(cap);
 }
 
 /**
@@ -81,7 +95,12 @@ export function stateStatements(db: Db, states: ReadonlyMap<string, "new" | "unc
   const step = D1_MAX_BOUND_PARAMS - 1;
   for (const [state, ids] of byState) {
     for (let i = 0; i < ids.length; i += step) {
-      out.push(db.update(findings).set({ state }).where(inArray(findings.findingId, ids.slice(i, i + step))));
+      out.push(
+        db
+          .update(findings)
+          .set({ state })
+          .where(inArray(findings.findingId, ids.slice(i, i + step))),
+      );
     }
   }
   return out;

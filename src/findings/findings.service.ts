@@ -39,12 +39,18 @@ export function findingDto(f: repo.FindingRow) {
 export type FindingDto = ReturnType<typeof findingDto>;
 
 /** A page of a build's findings, most severe first; the cursor is opaque. */
-export async function findingsPage(db: Db, buildId: string, q: repo.FindingFilters & { limit: number; cursor?: string }) {
+export async function findingsPage(
+  db: Db,
+  buildId: string,
+  q: repo.FindingFilters & { limit: number; cursor?: string },
+) {
   let after: { rank: number; rowid: number } | undefined;
   if (q.cursor !== undefined) {
     const [rank, rowid] = decodeCursor(q.cursor, 2).map(Number);
     if (!Number.isInteger(rank) || !Number.isInteger(rowid)) {
-      throw new AppError("validation_failed", "Invalid cursor.", { errors: [{ path: "cursor", message: "not a cursor issued by this API" }] });
+      throw new AppError("validation_failed", "Invalid cursor.", {
+        errors: [{ path: "cursor", message: "not a cursor issued by this API" }],
+      });
     }
     after = { rank: rank!, rowid: rowid! };
   }
@@ -76,7 +82,12 @@ export async function computeBaseline(db: Db, build: BaselineSubject, current: r
   const diff = diffBaseline(current.filter(hasFingerprint), previous);
   const states = new Map<string, FindingState>(diff.findings.map((f) => [f.findingId, f.state]));
   const withStates = current.map((f) => ({ severity: f.severity, state: states.get(f.findingId) ?? null }));
-  return { states, fixed: diff.fixed, baseline_build_id: baselineId, summary: summarize(withStates, diff.fixed, baselineId) };
+  return {
+    states,
+    fixed: diff.fixed,
+    baseline_build_id: baselineId,
+    summary: summarize(withStates, diff.fixed, baselineId),
+  };
 }
 
 /** What a baseline needs of a finding. */
@@ -86,12 +97,16 @@ export interface BaselineFinding {
   severity: string;
 }
 
-const hasFingerprint = <F extends { fingerprint: string | null }>(f: F): f is F & { fingerprint: string } => f.fingerprint !== null;
+const hasFingerprint = <F extends { fingerprint: string | null }>(f: F): f is F & { fingerprint: string } =>
+  f.fingerprint !== null;
 
 /** The findings of the build compared against that are gone now (from the stored summary's baseline). */
 export async function fixedFindings(db: Db, buildId: string, summary: FindingsSummary | null) {
   if (!summary?.baseline_build_id) return [];
-  const [current, previous] = await Promise.all([repo.buildFindings(db, buildId), repo.buildFindings(db, summary.baseline_build_id)]);
+  const [current, previous] = await Promise.all([
+    repo.buildFindings(db, buildId),
+    repo.buildFindings(db, summary.baseline_build_id),
+  ]);
   return diffBaseline(current.filter(hasFingerprint), previous.filter(hasFingerprint)).fixed.map(findingDto);
 }
 
@@ -107,7 +122,12 @@ export async function sarifLog(
   return toSarif({
     findings: all,
     fixed,
-    build: { build_id: build.build_id, repo_url: url, branch: ref ?? undefined, baseline_build_id: build.summary?.baseline_build_id ?? undefined },
+    build: {
+      build_id: build.build_id,
+      repo_url: url,
+      branch: ref ?? undefined,
+      baseline_build_id: build.summary?.baseline_build_id ?? undefined,
+    },
     product,
   });
 }

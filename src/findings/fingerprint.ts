@@ -73,7 +73,12 @@ export function fingerprintKey(f: ScanFinding): readonly [tool: string, rule: st
  * indices assigned within the batch. Sync; `fingerprintFindings` hashes it.
  */
 export function fingerprintMaterials(findings: readonly ScanFinding[]): string[] {
-  const keyed = findings.map((f, i) => ({ i, key: fingerprintKey(f), line: f.line || Number.MAX_SAFE_INTEGER, col: f.column || Number.MAX_SAFE_INTEGER }));
+  const keyed = findings.map((f, i) => ({
+    i,
+    key: fingerprintKey(f),
+    line: f.line || Number.MAX_SAFE_INTEGER,
+    col: f.column || Number.MAX_SAFE_INTEGER,
+  }));
   const groups = new Map<string, typeof keyed>();
   for (const k of keyed) {
     const id = JSON.stringify(k.key);
@@ -100,7 +105,9 @@ export async function fingerprintOf(material: string): Promise<string> {
  * The batch with a `fingerprint` on each finding (same order). Fingerprints are unique within
  * the batch; pass all of a build's findings of one runner result (or of the whole build) at once.
  */
-export async function fingerprintFindings<F extends ScanFinding>(findings: readonly F[]): Promise<FingerprintedFinding<F>[]> {
+export async function fingerprintFindings<F extends ScanFinding>(
+  findings: readonly F[],
+): Promise<FingerprintedFinding<F>[]> {
   const materials = fingerprintMaterials(findings);
   const prints = await Promise.all(materials.map(fingerprintOf));
   return findings.map((f, i) => ({ ...f, fingerprint: prints[i] as string }));

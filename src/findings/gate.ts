@@ -5,7 +5,14 @@
  * the gate, the build report uses `topFindings` for its recommendations.
  */
 import { z } from "zod";
-import { type FindingState, SEVERITIES, SEVERITY_RANK, type ScanFinding, type Severity, normaliseSeverity } from "./finding";
+import {
+  type FindingState,
+  SEVERITIES,
+  SEVERITY_RANK,
+  type ScanFinding,
+  type Severity,
+  normaliseSeverity,
+} from "./finding";
 
 const limit = z.number().int().min(0).nullable();
 
@@ -47,9 +54,16 @@ export interface GateDecision<F extends ScanFinding = ScanFinding> {
   scope: FindingThresholds["scope"];
 }
 
-const MAX_KEY = { critical: "max_critical", high: "max_high", medium: "max_medium", low: "max_low", info: "max_info" } as const satisfies Record<Severity, keyof FindingThresholds>;
+const MAX_KEY = {
+  critical: "max_critical",
+  high: "max_high",
+  medium: "max_medium",
+  low: "max_low",
+  info: "max_info",
+} as const satisfies Record<Severity, keyof FindingThresholds>;
 
-const byPosition = (a: string | null | undefined, b: string | null | undefined) => (a ?? "\uffff").localeCompare(b ?? "\uffff");
+const byPosition = (a: string | null | undefined, b: string | null | undefined) =>
+  (a ?? "\uffff").localeCompare(b ?? "\uffff");
 
 /**
  * The `n` most important findings: most severe first, then by file (findings without a file
@@ -109,13 +123,17 @@ export function evaluateCounts<F extends ScanFinding>(
   }
   const verdict: GateVerdict = breaches.length ? "FAIL" : "PASS";
   const breached = new Set(breaches.map((b) => b.severity));
-  const top = topFindings(verdict === "FAIL" ? candidates.filter((f) => breached.has(normaliseSeverity(f.severity))) : candidates, 5);
+  const top = topFindings(
+    verdict === "FAIL" ? candidates.filter((f) => breached.has(normaliseSeverity(f.severity))) : candidates,
+    5,
+  );
   const parts = SEVERITIES.filter((s) => t[MAX_KEY[s]] !== null || counts[s] > 0).map((s) => {
     const max = t[MAX_KEY[s]];
     return `${counts[s]} ${s}${max !== null ? ` (max ${max})` : ""}`;
   });
   const scope = t.scope === "new" ? " new" : "";
-  const what = total === 0 ? `no${scope} findings` : `${total}${scope} finding${total === 1 ? "" : "s"}: ${parts.join(", ")}`;
+  const what =
+    total === 0 ? `no${scope} findings` : `${total}${scope} finding${total === 1 ? "" : "s"}: ${parts.join(", ")}`;
   const reason = `${verdict}: ${what}${top.length ? `; top: ${top.map(describeFinding).join("; ")}` : ""}`;
   return { verdict, reason, counts: { ...counts }, breaches, top, scope: t.scope };
 }

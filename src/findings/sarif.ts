@@ -6,11 +6,19 @@
  * `toSarif`. `npm test` validates its output with Microsoft's SARIF multitool (test/node).
  */
 import type { ArtifactLocation, Log, Region, ReportingDescriptor, Result, Run, VersionControlDetails } from "sarif";
-import { type FindingState, SEVERITY_RANK, type ScanFinding, type Severity, normaliseSeverity, normalisePath } from "./finding";
+import {
+  type FindingState,
+  SEVERITY_RANK,
+  type ScanFinding,
+  type Severity,
+  normaliseSeverity,
+  normalisePath,
+} from "./finding";
 import { FINGERPRINT_VERSION } from "./fingerprint";
 
 export const SARIF_MEDIA_TYPE = "application/sarif+json";
-export const SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+export const SARIF_SCHEMA_URI =
+  "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 /** The `partialFingerprints` key of `fingerprint.ts`'s fingerprint. */
 export const FINGERPRINT_KEY = `clarityFingerprint/${FINGERPRINT_VERSION}`;
 /** The uriBaseId of every artifact location: the root of the scanned repository. */
@@ -74,7 +82,13 @@ export function sarifLevel(severity: string): "error" | "warning" | "note" {
 }
 
 // GitHub code scanning reads a rule's `security-severity` (CVSS-like 0.0–10.0) for its ranking.
-const SECURITY_SEVERITY: Readonly<Record<Severity, string | null>> = { critical: "9.5", high: "8.0", medium: "5.5", low: "3.0", info: null };
+const SECURITY_SEVERITY: Readonly<Record<Severity, string | null>> = {
+  critical: "9.5",
+  high: "8.0",
+  medium: "5.5",
+  low: "3.0",
+  info: null,
+};
 
 /** Text as a sentence: trimmed, ending with a period (SARIF's message guidance, SARIF2001). */
 function sentence(text: string): string {
@@ -118,7 +132,12 @@ function region(f: ScanFinding): Region | undefined {
   return r;
 }
 
-function result(f: SarifFinding, ruleId: string, ruleIndex: number, baselineState: Result.baselineState | undefined): Result {
+function result(
+  f: SarifFinding,
+  ruleId: string,
+  ruleIndex: number,
+  baselineState: Result.baselineState | undefined,
+): Result {
   const r: Result = { ruleId, ruleIndex, level: sarifLevel(f.severity), message: { text: sentence(f.title) } };
   if (f.file) {
     const artifactLocation: ArtifactLocation = { uri: artifactUri(f.file), uriBaseId: SRCROOT };
@@ -156,12 +175,14 @@ export function toSarif(input: SarifExportInput): Log {
 
   const repoUri = repositoryUri(input.build.repo_url);
   const provenance: VersionControlDetails[] | undefined = repoUri
-    ? [{
-        repositoryUri: repoUri,
-        ...(input.build.commit ? { revisionId: input.build.commit } : {}),
-        ...(input.build.branch ? { branch: input.build.branch } : {}),
-        mappedTo: { uriBaseId: SRCROOT },
-      }]
+    ? [
+        {
+          repositoryUri: repoUri,
+          ...(input.build.commit ? { revisionId: input.build.commit } : {}),
+          ...(input.build.branch ? { branch: input.build.branch } : {}),
+          mappedTo: { uriBaseId: SRCROOT },
+        },
+      ]
     : undefined;
   const hasBaseline = Boolean(input.build.baseline_build_id) || input.findings.some((f) => f.state);
 

@@ -75,27 +75,41 @@ export function createApp() {
   app.use("*", observeRequests);
   app.use("*", wellFormedPath);
   app.onError(onError);
-  app.notFound((c) => onError(new AppError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`), c));
+  app.notFound((c) =>
+    onError(new AppError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`), c),
+  );
 
-  app.get("/health", describeRoute({
-    operationId: "health",
-    tag: "ops",
-    summary: "Liveness",
-    responses: ok(Health),
-  }), (c) => c.json({ status: "healthy" }));
+  app.get(
+    "/health",
+    describeRoute({
+      operationId: "health",
+      tag: "ops",
+      summary: "Liveness",
+      responses: ok(Health),
+    }),
+    (c) => c.json({ status: "healthy" }),
+  );
   // The API describes itself (public): generated from the routes' own schemas (src/http/openapi.document.ts).
-  app.get("/openapi.json", describeRoute({
-    operationId: "openapiDocument",
-    tag: "ops",
-    summary: "This OpenAPI 3.1 document",
-    responses: ok(OpenApiDocument),
-  }), (c) => c.json(openApiDocument(app)));
-  app.get("/docs", describeRoute({
-    operationId: "apiReference",
-    tag: "ops",
-    summary: "API reference (HTML rendered from this document; no script, works offline)",
-    responses: { 200: { description: "HTML page", mediaType: "text/html; charset=utf-8" } },
-  }), (c) => c.html(renderReference(openApiDocument(app))));
+  app.get(
+    "/openapi.json",
+    describeRoute({
+      operationId: "openapiDocument",
+      tag: "ops",
+      summary: "This OpenAPI 3.1 document",
+      responses: ok(OpenApiDocument),
+    }),
+    (c) => c.json(openApiDocument(app)),
+  );
+  app.get(
+    "/docs",
+    describeRoute({
+      operationId: "apiReference",
+      tag: "ops",
+      summary: "API reference (HTML rendered from this document; no script, works offline)",
+      responses: { 200: { description: "HTML page", mediaType: "text/html; charset=utf-8" } },
+    }),
+    (c) => c.html(renderReference(openApiDocument(app))),
+  );
   app.use("/metrics", context, limitUnauthenticated, authenticateRequest, rateLimit);
   app.route("/", metricsRoutes);
   // Order matters (DESIGN §2): context → (unauthenticated limit →) auth → (rate limit → body cap → idempotency) → routes.

@@ -15,7 +15,16 @@ import type { AppEnv } from "../kernel/env";
 import { type ErrorCode, codeToStatus } from "../kernel/errors";
 import { ALIAS_DEPRECATED_AT, ALIAS_SUNSET, canonicalOfAlias } from "../lib/deprecation";
 import { responseSchemas } from "../kernel/api-schemas";
-import { type Auth, type RequestTarget, type ResponseDoc, type RouteDoc, TAGS, type ValidationMeta, middlewareMeta, routeDoc } from "../kernel/route-meta";
+import {
+  type Auth,
+  type RequestTarget,
+  type ResponseDoc,
+  type RouteDoc,
+  TAGS,
+  type ValidationMeta,
+  middlewareMeta,
+  routeDoc,
+} from "../kernel/route-meta";
 
 type Json = Record<string, unknown>;
 
@@ -84,7 +93,9 @@ function problemResponses(codes: Iterable<ErrorCode>): Json {
     out[String(status)] = {
       description: `Problem: ${[...set].map((c) => `\`${c}\``).join(", ")}`,
       content: { "application/problem+json": { schema: PROBLEM_REF } },
-      ...(status === 429 || status === 409 ? { headers: { "Retry-After": { $ref: "#/components/headers/RetryAfter" } } } : {}),
+      ...(status === 429 || status === 409
+        ? { headers: { "Retry-After": { $ref: "#/components/headers/RetryAfter" } } }
+        : {}),
     };
   }
   return out;
@@ -95,7 +106,7 @@ interface Registries {
   requestNames: Map<z.ZodType, string>;
 }
 
-function responseObject(r: ResponseDoc, reg: Registries, alias: boolean): Json {
+function responseObject(r: ResponseDoc, _reg: Registries, alias: boolean): Json {
   const headers: Json = {};
   if (r.location) headers.Location = { $ref: "#/components/headers/Location" };
   if (alias) for (const h of ["Deprecation", "Sunset", "Link"]) headers[h] = { $ref: `#/components/headers/${h}` };
@@ -104,7 +115,13 @@ function responseObject(r: ResponseDoc, reg: Registries, alias: boolean): Json {
   if (r.mediaType) out.content = { [r.mediaType]: { schema: { type: "string" } } };
   else if (r.schema) {
     const name = responseSchemas.get(r.schema)?.id;
-    out.content = { "application/json": { schema: name ? { $ref: SCHEMA_REF(name) } : stripMeta(z.toJSONSchema(r.schema, { ...jsonSchemaOptions, io: "output" })) } };
+    out.content = {
+      "application/json": {
+        schema: name
+          ? { $ref: SCHEMA_REF(name) }
+          : stripMeta(z.toJSONSchema(r.schema, { ...jsonSchemaOptions, io: "output" })),
+      },
+    };
   }
   return out;
 }
@@ -112,7 +129,12 @@ function responseObject(r: ResponseDoc, reg: Registries, alias: boolean): Json {
 function parametersOf(validations: ValidationMeta[], path: string): Json[] {
   const params: Json[] = [];
   const seen = new Set<string>();
-  const place: Partial<Record<RequestTarget, string>> = { param: "path", query: "query", header: "header", cookie: "cookie" };
+  const place: Partial<Record<RequestTarget, string>> = {
+    param: "path",
+    query: "query",
+    header: "header",
+    cookie: "cookie",
+  };
   for (const v of validations) {
     const where = place[v.target];
     if (!where) continue;
@@ -146,7 +168,8 @@ function operation(route: ServedRoute, doc: RouteDoc, reg: Registries): Json {
   const auth = authOf(route.path, doc);
   const alias = isAlias(route.path);
   const mutating = route.method === "POST" || route.method === "PATCH";
-  const idempotent = mutating && route.path.startsWith("/v1/") && (auth === "bearer" || auth === "bearer_or_stream_token");
+  const idempotent =
+    mutating && route.path.startsWith("/v1/") && (auth === "bearer" || auth === "bearer_or_stream_token");
   const rateLimited = route.path.startsWith("/v1/") || route.path === "/metrics";
 
   const codes = new Set<ErrorCode>(doc.errors ?? []);
@@ -156,7 +179,14 @@ function operation(route: ServedRoute, doc: RouteDoc, reg: Registries): Json {
   if (validations.some((v) => v.target === "json")) codes.add("malformed_json").add("payload_too_large");
   if (route.path.includes("/:")) codes.add("malformed_path");
   if (rateLimited) codes.add("rate_limited");
-  if (idempotent) for (const c of ["idempotency_key_invalid", "idempotency_key_in_flight", "idempotency_key_reused", "coordination_unavailable"] as const) codes.add(c);
+  if (idempotent)
+    for (const c of [
+      "idempotency_key_invalid",
+      "idempotency_key_in_flight",
+      "idempotency_key_reused",
+      "coordination_unavailable",
+    ] as const)
+      codes.add(c);
   codes.add("internal");
 
   const parameters = parametersOf(validations, route.path);
@@ -164,7 +194,13 @@ function operation(route: ServedRoute, doc: RouteDoc, reg: Registries): Json {
     parameters.push({ $ref: "#/components/parameters/IdempotencyKey" });
   }
   if (route.path.endsWith("/events") && route.method === "GET") {
-    parameters.push({ name: "Last-Event-ID", in: "header", required: false, description: "Resume after this seq.", schema: { type: "string" } });
+    parameters.push({
+      name: "Last-Event-ID",
+      in: "header",
+      required: false,
+      description: "Resume after this seq.",
+      schema: { type: "string" },
+    });
   }
 
   const body = validations.find((v) => v.target === "json");
@@ -176,7 +212,10 @@ function operation(route: ServedRoute, doc: RouteDoc, reg: Registries): Json {
       reg.requestNames.set(body.schema, name);
       reg.requests.add(body.schema, { id: name });
     }
-    requestBody = { required: !body.schema.safeParse({}).success, content: { "application/json": { schema: { $ref: SCHEMA_REF(name) } } } };
+    requestBody = {
+      required: !body.schema.safeParse({}).success,
+      content: { "application/json": { schema: { $ref: SCHEMA_REF(name) } } },
+    };
   }
 
   const responses: Json = {};
@@ -186,12 +225,18 @@ function operation(route: ServedRoute, doc: RouteDoc, reg: Registries): Json {
 
   const notes: string[] = [];
   if (doc.description) notes.push(doc.description);
-  if (capabilities.length > 0) notes.push(`Requires capability ${capabilities.map((c) => `\`${c}\``).join(" and ")} (or \`*\`).`);
+  if (capabilities.length > 0)
+    notes.push(`Requires capability ${capabilities.map((c) => `\`${c}\``).join(" and ")} (or \`*\`).`);
   if (auth === "signature") notes.push("Authenticated by its signature headers, not a user JWT.");
-  if (alias) notes.push(`Deprecated week alias of \`${route.method} ${openApiPath(canonicalOfAlias(route.path))}\` (SPEC §6.10): same handler, plus Deprecation, Sunset and Link headers.`);
+  if (alias)
+    notes.push(
+      `Deprecated week alias of \`${route.method} ${openApiPath(canonicalOfAlias(route.path))}\` (SPEC §6.10): same handler, plus Deprecation, Sunset and Link headers.`,
+    );
 
   return {
-    operationId: alias ? `${doc.operationId}${pascal(/\/(week\d+)\//.exec(route.path)?.[1] ?? "alias")}` : doc.operationId,
+    operationId: alias
+      ? `${doc.operationId}${pascal(/\/(week\d+)\//.exec(route.path)?.[1] ?? "alias")}`
+      : doc.operationId,
     summary: doc.summary,
     ...(notes.length ? { description: notes.join("\n\n") } : {}),
     tags: [doc.tag],
@@ -230,7 +275,9 @@ export function openApiDocument(app: Hono<AppEnv>): Json {
   for (const route of routes) {
     const doc = routeDoc(route.handlers.map(middlewareMeta).filter((m) => m !== undefined));
     if (!doc) {
-      problems.push(`undocumented route ${route.method} ${route.path} (put describeRoute({...}) first in its handler chain)`);
+      problems.push(
+        `undocumented route ${route.method} ${route.path} (put describeRoute({...}) first in its handler chain)`,
+      );
       continue;
     }
     const p = openApiPath(route.path);
@@ -238,10 +285,15 @@ export function openApiDocument(app: Hono<AppEnv>): Json {
   }
   if (problems.length > 0) throw new Error(`OpenAPI document: ${problems.join("; ")}`);
 
-  const responses = (z.toJSONSchema(responseSchemas, { ...jsonSchemaOptions, io: "output" }) as { schemas: Record<string, unknown> }).schemas;
-  const requestSchemas = (z.toJSONSchema(reg.requests, { ...jsonSchemaOptions, io: "input" }) as { schemas: Record<string, unknown> }).schemas;
+  const responses = (
+    z.toJSONSchema(responseSchemas, { ...jsonSchemaOptions, io: "output" }) as { schemas: Record<string, unknown> }
+  ).schemas;
+  const requestSchemas = (
+    z.toJSONSchema(reg.requests, { ...jsonSchemaOptions, io: "input" }) as { schemas: Record<string, unknown> }
+  ).schemas;
   const schemas: Record<string, Json> = {};
-  for (const [name, s] of Object.entries({ ...responses, ...requestSchemas }).sort(([a], [b]) => a.localeCompare(b))) schemas[name] = stripMeta(s);
+  for (const [name, s] of Object.entries({ ...responses, ...requestSchemas }).sort(([a], [b]) => a.localeCompare(b)))
+    schemas[name] = stripMeta(s);
 
   const sortedPaths: Record<string, Json> = {};
   for (const p of Object.keys(paths).sort()) sortedPaths[p] = paths[p] as Json;
@@ -254,26 +306,45 @@ export function openApiDocument(app: Hono<AppEnv>): Json {
     paths: sortedPaths,
     components: {
       schemas,
-      responses: { Problem: { description: "Problem (RFC 9457)", content: { "application/problem+json": { schema: PROBLEM_REF } } } },
+      responses: {
+        Problem: {
+          description: "Problem (RFC 9457)",
+          content: { "application/problem+json": { schema: PROBLEM_REF } },
+        },
+      },
       parameters: {
         IdempotencyKey: {
           name: "Idempotency-Key",
           in: "header",
           required: false,
-          description: "1–255 printable ASCII (bare or quoted). The first response is stored 24 h and replayed with `Idempotent-Replayed: true`.",
+          description:
+            "1–255 printable ASCII (bare or quoted). The first response is stored 24 h and replayed with `Idempotent-Replayed: true`.",
           schema: { type: "string", minLength: 1, maxLength: 257 },
         },
       },
       headers: {
         Location: { description: "URL of the created or stored resource.", schema: { type: "string" } },
-        RetryAfter: { description: "Seconds to wait before retrying (rate_limited, idempotency_key_in_flight).", schema: { type: "integer" } },
+        RetryAfter: {
+          description: "Seconds to wait before retrying (rate_limited, idempotency_key_in_flight).",
+          schema: { type: "integer" },
+        },
         Deprecation: { description: `Always \`${ALIAS_DEPRECATED_AT}\` (RFC 9745).`, schema: { type: "string" } },
         Sunset: { description: `Always \`${ALIAS_SUNSET}\` (RFC 8594).`, schema: { type: "string" } },
         Link: { description: 'The canonical route: `<…>; rel="successor-version"`.', schema: { type: "string" } },
       },
       securitySchemes: {
-        bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "User JWT (HS256 shared secret, or RS256/ES256 via JWKS)." },
-        streamToken: { type: "apiKey", in: "query", name: "stream_token", description: "Build-scoped 5-minute token from POST /v1/builds/{id}/events/token (SSE only)." },
+        bearerAuth: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "JWT",
+          description: "User JWT (HS256 shared secret, or RS256/ES256 via JWKS).",
+        },
+        streamToken: {
+          type: "apiKey",
+          in: "query",
+          name: "stream_token",
+          description: "Build-scoped 5-minute token from POST /v1/builds/{id}/events/token (SSE only).",
+        },
       },
     },
   };

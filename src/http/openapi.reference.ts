@@ -18,14 +18,21 @@ function escapeHtml(text: string): string {
 
 /** The little markdown the document's texts use: `code` and **bold**, everything else escaped. */
 function md(text: unknown): Html {
-  return raw(escapeHtml(String(text ?? "")).replace(/`([^`]+)`/g, "<code>$1</code>").replace(/\*\*([^*]+)\*\*/g, "<strong>$1</strong>"));
+  return raw(
+    escapeHtml(String(text ?? ""))
+      .replace(/`([^`]+)`/g, "<code>$1</code>")
+      .replace(/\*\*([^*]+)\*\*/g, "<strong>$1</strong>"),
+  );
 }
 
 /** Follows a local `$ref` (`#/components/parameters/…`, `#/components/responses/…`). */
 function deref(doc: Json, value: unknown): Json {
   const ref = (value as Json | undefined)?.$ref;
   if (typeof ref !== "string" || !ref.startsWith("#/")) return (value ?? {}) as Json;
-  return ref.slice(2).split("/").reduce<Json>((node, key) => (node[key] ?? {}) as Json, doc);
+  return ref
+    .slice(2)
+    .split("/")
+    .reduce<Json>((node, key) => (node[key] ?? {}) as Json, doc);
 }
 
 function refName(schema: unknown): string | undefined {
@@ -45,25 +52,37 @@ function anchor(method: string, path: string): string {
 
 function operationHtml(doc: Json, method: string, path: string, op: Json): Html {
   const params = ((op.parameters ?? []) as Json[]).map((p) => deref(doc, p));
-  const body = (((op.requestBody as Json | undefined)?.content as Json | undefined)?.["application/json"] as Json | undefined)?.schema;
-  const responses = Object.entries((op.responses ?? {}) as Record<string, Json>).map(([status, r]) => [status, deref(doc, r)] as const);
+  const body = (
+    ((op.requestBody as Json | undefined)?.content as Json | undefined)?.["application/json"] as Json | undefined
+  )?.schema;
+  const responses = Object.entries((op.responses ?? {}) as Record<string, Json>).map(
+    ([status, r]) => [status, deref(doc, r)] as const,
+  );
   const caps = (op["x-capabilities"] ?? []) as string[];
   return html`<section id="${anchor(method, path)}">
 <h3><code>${method.toUpperCase()} ${path}</code>${op.deprecated ? html` <em>(deprecated)</em>` : ""}</h3>
 <p>${md(op.summary)}</p>
-${op.description ? String(op.description).split("\n\n").map((para) => html`<p>${md(para)}</p>`) : ""}
+${
+  op.description
+    ? String(op.description)
+        .split("\n\n")
+        .map((para) => html`<p>${md(para)}</p>`)
+    : ""
+}
 <p>Auth: ${((op.security ?? []) as Json[]).length === 0 ? "none (public or signed)" : ((op.security ?? []) as Json[]).map((s) => Object.keys(s).join("")).join(" or ")}${caps.length ? html` · capability <code>${caps.join(" + ")}</code>` : ""}</p>
-${params.length
+${
+  params.length
     ? html`<table><caption>Parameters</caption><thead><tr><th>name</th><th>in</th><th>required</th><th>schema</th><th>description</th></tr></thead><tbody>
 ${params.map((p) => html`<tr><td><code>${String(p.name)}</code></td><td>${String(p.in)}</td><td>${p.required ? "yes" : "no"}</td><td><code>${JSON.stringify(p.schema)}</code></td><td>${md(p.description)}</td></tr>`)}
 </tbody></table>`
-    : ""}
+    : ""
+}
 ${body ? html`<p>Request body (<code>application/json</code>): ${schemaLink(body)}</p>` : ""}
 <table><caption>Responses</caption><thead><tr><th>status</th><th>description</th><th>body</th></tr></thead><tbody>
 ${responses.map(([status, r]) => {
-    const content = Object.entries((r.content ?? {}) as Record<string, Json>);
-    return html`<tr><td>${status}</td><td>${md(r.description)}</td><td>${content.map(([type, c]) => html`<code>${type}</code> ${schemaLink(c.schema)} `)}</td></tr>`;
-  })}
+  const content = Object.entries((r.content ?? {}) as Record<string, Json>);
+  return html`<tr><td>${status}</td><td>${md(r.description)}</td><td>${content.map(([type, c]) => html`<code>${type}</code> ${schemaLink(c.schema)} `)}</td></tr>`;
+})}
 </tbody></table>
 </section>`;
 }
@@ -83,8 +102,12 @@ export function renderReference(doc: Json): Html {
 <body>
 <header><h1>${String(info.title)} <small>v${String(info.version)}</small></h1>
 <p>OpenAPI 3.1 document: <a href="/openapi.json"><code>/openapi.json</code></a> · dashboard: <a href="/">/</a></p>
-${String(info.description ?? "").split("\n\n").map((block) =>
-    block.startsWith("- ") ? html`<ul>${block.split("\n").map((line) => html`<li>${md(line.replace(/^- /, ""))}</li>`)}</ul>` : html`<p>${md(block)}</p>`,
+${String(info.description ?? "")
+  .split("\n\n")
+  .map((block) =>
+    block.startsWith("- ")
+      ? html`<ul>${block.split("\n").map((line) => html`<li>${md(line.replace(/^- /, ""))}</li>`)}</ul>`
+      : html`<p>${md(block)}</p>`,
   )}
 <nav><h2>Contents</h2><ul>
 ${tags.map((t) => html`<li><a href="#tag-${String(t.name)}">${String(t.name)}</a> — ${String(t.description ?? "")}</li>`)}
@@ -92,11 +115,11 @@ ${tags.map((t) => html`<li><a href="#tag-${String(t.name)}">${String(t.name)}</a
 </ul></nav></header>
 <main>
 ${tags.map((t) => {
-    const mine = ops.filter((o) => ((o.op.tags ?? []) as string[]).includes(String(t.name)));
-    return html`<article id="tag-${String(t.name)}"><h2>${String(t.name)}</h2><p>${String(t.description ?? "")}</p>
+  const mine = ops.filter((o) => ((o.op.tags ?? []) as string[]).includes(String(t.name)));
+  return html`<article id="tag-${String(t.name)}"><h2>${String(t.name)}</h2><p>${String(t.description ?? "")}</p>
 <ul>${mine.map((o) => html`<li><a href="#${anchor(o.method, o.path)}"><code>${o.method.toUpperCase()} ${o.path}</code></a> — ${md(o.op.summary)}</li>`)}</ul>
 ${mine.map((o) => operationHtml(doc, o.method, o.path, o.op))}</article>`;
-  })}
+})}
 <article id="schemas"><h2>Schemas</h2>
 ${Object.entries(schemas).map(([name, s]) => html`<section id="schema-${name}"><h3><code>${name}</code></h3><pre>${raw(escapeJson(s))}</pre></section>`)}
 </article>

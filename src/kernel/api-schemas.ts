@@ -13,7 +13,10 @@ export const nts = ts.nullable();
 export const record = z.record(z.string(), z.unknown());
 export const int = z.number().int();
 export const seqCursor = int.nullable().describe("Pass as `cursor` for the next page; null on the last page.");
-export const opaqueCursor = z.string().nullable().describe("Opaque; pass as `cursor` for the next page; null on the last page.");
+export const opaqueCursor = z
+  .string()
+  .nullable()
+  .describe("Opaque; pass as `cursor` for the next page; null on the last page.");
 
 /** Named response schemas: the name is the schema's `components.schemas` key. */
 export const responseSchemas = z.registry<{ id: string }>();
@@ -36,7 +39,10 @@ export const Problem = z
     detail: z.string().optional(),
     code: z.enum(ERROR_CODES).describe("Stable machine code; each maps to one HTTP status."),
     request_id: z.string().describe("Also in the `x-request-id` response header; quote it when reporting a problem."),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional().describe("Field errors of `validation_failed`."),
+    errors: z
+      .array(z.object({ path: z.string(), message: z.string() }))
+      .optional()
+      .describe("Field errors of `validation_failed`."),
   })
   .describe("RFC 9457 problem details (`application/problem+json`).");
 

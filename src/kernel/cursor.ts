@@ -22,7 +22,9 @@ export function decodeCursor(cursor: string, arity: number): string[] {
       // fall through
     }
   }
-  throw new AppError("validation_failed", "Invalid cursor.", { errors: [{ path: "cursor", message: "not a cursor issued by this API" }] });
+  throw new AppError("validation_failed", "Invalid cursor.", {
+    errors: [{ path: "cursor", message: "not a cursor issued by this API" }],
+  });
 }
 
 /** Builds a page from `limit + 1` rows; `keyOf` gives the sort key of the last row. */

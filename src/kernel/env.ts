@@ -6,7 +6,13 @@
 import { z } from "zod";
 import type { DrizzleD1Database } from "drizzle-orm/d1";
 import type { Principal } from "./principal";
-import { CorsOriginsSchema, KeyringSchema, RateLimitRulesSchema, StandardWebhookSecretsSchema, WebhookTenantSecretsSchema } from "./security.config";
+import {
+  CorsOriginsSchema,
+  KeyringSchema,
+  RateLimitRulesSchema,
+  StandardWebhookSecretsSchema,
+  WebhookTenantSecretsSchema,
+} from "./security.config";
 
 declare global {
   namespace Cloudflare {
@@ -61,11 +67,8 @@ declare global {
   }
 }
 
-const flag = z
-  .enum(["true", "false", "1", "0"])
-  .transform((v) => v === "true" || v === "1");
-const intVar = (def: number, min: number, max: number) =>
-  z.coerce.number().int().min(min).max(max).default(def);
+const flag = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+const intVar = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 
 /**
  * Fault injection for the reliability harness (issue 9; test/faults): the simulated runner fails
@@ -102,80 +105,80 @@ export const FaultInjectionSchema = z
 export type FaultInjection = z.infer<typeof FaultInjectionSchema>;
 
 const ConfigShape = {
-    ENVIRONMENT: z.enum(["development", "test", "staging", "production"]).default("production"),
-    JWT_SECRET: z.string().min(16).optional(),
-    JWT_JWKS_URL: z.url().optional(),
-    JWT_AUDIENCE: z.string().min(1).default("authenticated"),
-    /** Pinned `iss` of HS256 tokens (and of JWKS tokens when only JWKS is configured). */
-    JWT_ISSUER: z.string().min(1).optional(),
-    /** Pinned `iss` of JWKS (RS256/ES256) tokens; required with JWT_SECRET + JWT_JWKS_URL (issue 17). */
-    JWT_JWKS_ISSUER: z.string().min(1).optional(),
-    /** Longest accepted user-token lifetime (`exp` − `iat`, and `exp` − now); `exp` is required. */
-    JWT_MAX_LIFETIME_SECONDS: intVar(86_400, 60, 30 * 86_400),
-    ENFORCE_CAPABILITY_AUTH: flag.default(true),
-    /** Read roles/capabilities from user-editable `user_metadata` too (development only; issue 17). */
-    AUTH_TRUST_USER_METADATA: flag.default(false),
-    TENANT_CLAIM: z.string().min(1).default("org_id"),
-    STREAM_TOKEN_SECRET: z.string().min(16).optional(),
-    RUNTIME_NODE_PARALLELISM: intVar(4, 1, 64),
-    /** Most nodes a build's DAG may reach through MODIFY_DAG replans (422 invalid_replan above; issue 17). */
-    BUILD_MAX_DAG_NODES: intVar(300, 10, 10_000),
-    RUNTIME_LEASE_TTL_SECONDS: intVar(20, 5, 600),
-    RUNTIME_WATCHDOG_STALE_SECONDS: intVar(45, 10, 3600),
-    RUNNER_URL: z.url().optional(),
-    RUNNER_SHARED_SECRETS: StandardWebhookSecretsSchema.optional(),
-    RUNNER_CALLBACK_SECRET: z.string().min(16).optional(),
-    PUBLIC_BASE_URL: z.url().default("http://127.0.0.1:8787"),
-    RUNNER_NODE_TIMEOUT_SECONDS: intVar(600, 1, 86_400),
-    RUNNER_HEARTBEAT_TIMEOUT_SECONDS: intVar(60, 1, 3600),
-    RUNTIME_WATCHDOG_NUDGE_ENABLED: flag.default(true),
-    RUNTIME_CLIENT_TICK_FALLBACK_ENABLED: flag.default(false),
-    SSE_HEARTBEAT_SECONDS: intVar(15, 1, 300),
-    SSE_IDLE_TIMEOUT_SECONDS: intVar(300, 5, 3600),
-    // Security plane (src/security; README "Configuration").
-    SECRETS_KEYRING: KeyringSchema.optional(),
-    PLATFORM_WEBHOOK_SIGNING_SECRET: z.string().min(16).optional(),
-    STANDARD_WEBHOOK_SECRETS: StandardWebhookSecretsSchema.optional(),
-    WEBHOOK_TENANT_ID: z.string().min(1).max(256).optional(),
-    /** Per-tenant Standard Webhooks secrets (secret, JSON tenant → whsec_…; issue 17). */
-    WEBHOOK_TENANT_SECRETS: WebhookTenantSecretsSchema.optional(),
-    /** Tenant whose admins (`*`) are deployment administrators: they see tenant-less deliveries. */
-    DEPLOYMENT_ADMIN_TENANT: z.string().min(1).max(256).optional(),
-    WEBHOOK_REPLAY_WINDOW_SECONDS: intVar(600, 1, 86_400).transform((v) => Math.max(60, v)),
-    WEBHOOK_MAX_BODY_BYTES: intVar(1_048_576, 1024, 1_400_000),
-    /** Body cap of every other mutating /v1 request (413 above; issue 17). */
-    MAX_REQUEST_BODY_BYTES: intVar(1_048_576, 1024, 100 * 1_048_576),
-    IDEMPOTENCY_TTL_SECONDS: intVar(86_400, 1, 604_800).transform((v) => Math.max(60, v)),
-    IDEMPOTENCY_LOCK_SECONDS: intVar(60, 5, 3600),
-    REPLAY_GUARD_SHARDS: intVar(64, 1, 1024),
-    REPLAY_GUARD_TIMEOUT_MS: intVar(5000, 50, 30_000),
-    RATE_LIMIT_ENABLED: flag.default(true),
-    RATE_LIMIT_WRITES_PER_MINUTE: intVar(3000, 0, 1_000_000),
-    RATE_LIMIT_READS_PER_MINUTE: intVar(0, 0, 1_000_000),
-    RATE_LIMIT_RULES: RateLimitRulesSchema.optional(),
-    /** Requests without valid credentials per client address per minute (0 = unlimited; issue 17). */
-    RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: intVar(300, 0, 1_000_000),
-    /** Writes when the limiter is unreachable: `closed` (503) or `open`; unset = closed in production. */
-    RATE_LIMIT_WRITE_FAILURE_MODE: z.enum(["open", "closed"]).optional(),
-    CORS_ALLOWED_ORIGINS: CorsOriginsSchema.optional(),
-    // Program plane SLO objectives (src/program/slo.service.ts; README "Configuration").
-    SLO_BUILD_SUCCESS_TARGET: z.coerce.number().gt(0).lt(1).default(0.95),
-    SLO_COMPLETION_LATENCY_TARGET: z.coerce.number().gt(0).lt(1).default(0.95),
-    SLO_COMPLETION_LATENCY_SECONDS: intVar(900, 1, 86_400),
-    // Planner policy layer: optional model-backed planner (src/planning; README "Configuration").
-    /** https outside development (refused below; issue 17). */
-    PLANNER_MODEL_URL: z.url({ protocol: /^https?$/ }).optional(),
-    /** Model calls per tenant per minute; over it the policy's own plan is used (0 = unlimited). */
-    PLANNER_MODEL_CALLS_PER_MINUTE: intVar(30, 0, 100_000),
-    PLANNER_MODEL_NAME: z.string().min(1).max(200).optional(),
-    PLANNER_MODEL_API_KEY: z.string().min(1).optional(),
-    PLANNER_MODEL_TIMEOUT_MS: intVar(8000, 100, 60_000),
-    // Reliability harness: development/test only (refused below otherwise).
-    FAULT_INJECTION: FaultInjectionSchema.optional(),
-    // Operability (src/ops; README "Configuration"): dead letters and structured logs.
-    RUNTIME_DEAD_LETTER_AFTER_FAILURES: intVar(8, 2, 100),
-    /** Unset: `info`, or `warn` when ENVIRONMENT=test (test runs print no access log). */
-    LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).optional(),
+  ENVIRONMENT: z.enum(["development", "test", "staging", "production"]).default("production"),
+  JWT_SECRET: z.string().min(16).optional(),
+  JWT_JWKS_URL: z.url().optional(),
+  JWT_AUDIENCE: z.string().min(1).default("authenticated"),
+  /** Pinned `iss` of HS256 tokens (and of JWKS tokens when only JWKS is configured). */
+  JWT_ISSUER: z.string().min(1).optional(),
+  /** Pinned `iss` of JWKS (RS256/ES256) tokens; required with JWT_SECRET + JWT_JWKS_URL (issue 17). */
+  JWT_JWKS_ISSUER: z.string().min(1).optional(),
+  /** Longest accepted user-token lifetime (`exp` − `iat`, and `exp` − now); `exp` is required. */
+  JWT_MAX_LIFETIME_SECONDS: intVar(86_400, 60, 30 * 86_400),
+  ENFORCE_CAPABILITY_AUTH: flag.default(true),
+  /** Read roles/capabilities from user-editable `user_metadata` too (development only; issue 17). */
+  AUTH_TRUST_USER_METADATA: flag.default(false),
+  TENANT_CLAIM: z.string().min(1).default("org_id"),
+  STREAM_TOKEN_SECRET: z.string().min(16).optional(),
+  RUNTIME_NODE_PARALLELISM: intVar(4, 1, 64),
+  /** Most nodes a build's DAG may reach through MODIFY_DAG replans (422 invalid_replan above; issue 17). */
+  BUILD_MAX_DAG_NODES: intVar(300, 10, 10_000),
+  RUNTIME_LEASE_TTL_SECONDS: intVar(20, 5, 600),
+  RUNTIME_WATCHDOG_STALE_SECONDS: intVar(45, 10, 3600),
+  RUNNER_URL: z.url().optional(),
+  RUNNER_SHARED_SECRETS: StandardWebhookSecretsSchema.optional(),
+  RUNNER_CALLBACK_SECRET: z.string().min(16).optional(),
+  PUBLIC_BASE_URL: z.url().default("http://127.0.0.1:8787"),
+  RUNNER_NODE_TIMEOUT_SECONDS: intVar(600, 1, 86_400),
+  RUNNER_HEARTBEAT_TIMEOUT_SECONDS: intVar(60, 1, 3600),
+  RUNTIME_WATCHDOG_NUDGE_ENABLED: flag.default(true),
+  RUNTIME_CLIENT_TICK_FALLBACK_ENABLED: flag.default(false),
+  SSE_HEARTBEAT_SECONDS: intVar(15, 1, 300),
+  SSE_IDLE_TIMEOUT_SECONDS: intVar(300, 5, 3600),
+  // Security plane (src/security; README "Configuration").
+  SECRETS_KEYRING: KeyringSchema.optional(),
+  PLATFORM_WEBHOOK_SIGNING_SECRET: z.string().min(16).optional(),
+  STANDARD_WEBHOOK_SECRETS: StandardWebhookSecretsSchema.optional(),
+  WEBHOOK_TENANT_ID: z.string().min(1).max(256).optional(),
+  /** Per-tenant Standard Webhooks secrets (secret, JSON tenant → whsec_…; issue 17). */
+  WEBHOOK_TENANT_SECRETS: WebhookTenantSecretsSchema.optional(),
+  /** Tenant whose admins (`*`) are deployment administrators: they see tenant-less deliveries. */
+  DEPLOYMENT_ADMIN_TENANT: z.string().min(1).max(256).optional(),
+  WEBHOOK_REPLAY_WINDOW_SECONDS: intVar(600, 1, 86_400).transform((v) => Math.max(60, v)),
+  WEBHOOK_MAX_BODY_BYTES: intVar(1_048_576, 1024, 1_400_000),
+  /** Body cap of every other mutating /v1 request (413 above; issue 17). */
+  MAX_REQUEST_BODY_BYTES: intVar(1_048_576, 1024, 100 * 1_048_576),
+  IDEMPOTENCY_TTL_SECONDS: intVar(86_400, 1, 604_800).transform((v) => Math.max(60, v)),
+  IDEMPOTENCY_LOCK_SECONDS: intVar(60, 5, 3600),
+  REPLAY_GUARD_SHARDS: intVar(64, 1, 1024),
+  REPLAY_GUARD_TIMEOUT_MS: intVar(5000, 50, 30_000),
+  RATE_LIMIT_ENABLED: flag.default(true),
+  RATE_LIMIT_WRITES_PER_MINUTE: intVar(3000, 0, 1_000_000),
+  RATE_LIMIT_READS_PER_MINUTE: intVar(0, 0, 1_000_000),
+  RATE_LIMIT_RULES: RateLimitRulesSchema.optional(),
+  /** Requests without valid credentials per client address per minute (0 = unlimited; issue 17). */
+  RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: intVar(300, 0, 1_000_000),
+  /** Writes when the limiter is unreachable: `closed` (503) or `open`; unset = closed in production. */
+  RATE_LIMIT_WRITE_FAILURE_MODE: z.enum(["open", "closed"]).optional(),
+  CORS_ALLOWED_ORIGINS: CorsOriginsSchema.optional(),
+  // Program plane SLO objectives (src/program/slo.service.ts; README "Configuration").
+  SLO_BUILD_SUCCESS_TARGET: z.coerce.number().gt(0).lt(1).default(0.95),
+  SLO_COMPLETION_LATENCY_TARGET: z.coerce.number().gt(0).lt(1).default(0.95),
+  SLO_COMPLETION_LATENCY_SECONDS: intVar(900, 1, 86_400),
+  // Planner policy layer: optional model-backed planner (src/planning; README "Configuration").
+  /** https outside development (refused below; issue 17). */
+  PLANNER_MODEL_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Model calls per tenant per minute; over it the policy's own plan is used (0 = unlimited). */
+  PLANNER_MODEL_CALLS_PER_MINUTE: intVar(30, 0, 100_000),
+  PLANNER_MODEL_NAME: z.string().min(1).max(200).optional(),
+  PLANNER_MODEL_API_KEY: z.string().min(1).optional(),
+  PLANNER_MODEL_TIMEOUT_MS: intVar(8000, 100, 60_000),
+  // Reliability harness: development/test only (refused below otherwise).
+  FAULT_INJECTION: FaultInjectionSchema.optional(),
+  // Operability (src/ops; README "Configuration"): dead letters and structured logs.
+  RUNTIME_DEAD_LETTER_AFTER_FAILURES: intVar(8, 2, 100),
+  /** Unset: `info`, or `warn` when ENVIRONMENT=test (test runs print no access log). */
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).optional(),
 };
 
 export const ConfigSchema = z
@@ -185,17 +188,25 @@ export const ConfigSchema = z
     path: ["ENFORCE_CAPABILITY_AUTH"],
   })
   .refine((c) => !c.AUTH_TRUST_USER_METADATA || c.ENVIRONMENT === "development", {
-    message: "AUTH_TRUST_USER_METADATA may only be true when ENVIRONMENT=development (end users can edit user_metadata)",
+    message:
+      "AUTH_TRUST_USER_METADATA may only be true when ENVIRONMENT=development (end users can edit user_metadata)",
     path: ["AUTH_TRUST_USER_METADATA"],
   })
   .refine((c) => c.JWT_SECRET !== undefined || c.JWT_JWKS_URL !== undefined, {
     message: "configure JWT_SECRET and/or JWT_JWKS_URL",
     path: ["JWT_SECRET"],
   })
-  .refine((c) => c.JWT_SECRET === undefined || c.JWT_JWKS_URL === undefined || (c.JWT_ISSUER !== undefined && c.JWT_JWKS_ISSUER !== undefined && c.JWT_ISSUER !== c.JWT_JWKS_ISSUER), {
-    message: "with both JWT_SECRET and JWT_JWKS_URL, set distinct JWT_ISSUER (HS256) and JWT_JWKS_ISSUER (JWKS) so the two never share a subject namespace",
-    path: ["JWT_JWKS_ISSUER"],
-  })
+  .refine(
+    (c) =>
+      c.JWT_SECRET === undefined ||
+      c.JWT_JWKS_URL === undefined ||
+      (c.JWT_ISSUER !== undefined && c.JWT_JWKS_ISSUER !== undefined && c.JWT_ISSUER !== c.JWT_JWKS_ISSUER),
+    {
+      message:
+        "with both JWT_SECRET and JWT_JWKS_URL, set distinct JWT_ISSUER (HS256) and JWT_JWKS_ISSUER (JWKS) so the two never share a subject namespace",
+      path: ["JWT_JWKS_ISSUER"],
+    },
+  )
   .refine((c) => !(c.JWT_ISSUER ?? "").includes("|") && !(c.JWT_JWKS_ISSUER ?? "").includes("|"), {
     message: "JWT issuers must not contain '|'",
     path: ["JWT_ISSUER"],
@@ -204,10 +215,17 @@ export const ConfigSchema = z
     message: "FAULT_INJECTION may only be set when ENVIRONMENT is development or test",
     path: ["FAULT_INJECTION"],
   })
-  .refine((c) => c.PLANNER_MODEL_URL === undefined || c.PLANNER_MODEL_URL.startsWith("https://") || c.ENVIRONMENT === "development", {
-    message: "PLANNER_MODEL_URL must be https unless ENVIRONMENT=development (the prompt carries repository details and the API key)",
-    path: ["PLANNER_MODEL_URL"],
-  })
+  .refine(
+    (c) =>
+      c.PLANNER_MODEL_URL === undefined ||
+      c.PLANNER_MODEL_URL.startsWith("https://") ||
+      c.ENVIRONMENT === "development",
+    {
+      message:
+        "PLANNER_MODEL_URL must be https unless ENVIRONMENT=development (the prompt carries repository details and the API key)",
+      path: ["PLANNER_MODEL_URL"],
+    },
+  )
   .refine((c) => c.PLANNER_MODEL_URL === undefined || c.PLANNER_MODEL_NAME !== undefined, {
     message: "PLANNER_MODEL_URL needs PLANNER_MODEL_NAME",
     path: ["PLANNER_MODEL_NAME"],
@@ -227,7 +245,9 @@ export function loadConfig(env: Env): Config {
   }
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new Error(`invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    throw new Error(
+      `invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
   }
   cache.set(env, parsed.data);
   return parsed.data;

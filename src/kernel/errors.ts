@@ -237,7 +237,11 @@ export function onError(err: unknown, c: Context): Response {
   if (appErr.reportable) {
     const cause = appErr.code === "internal" ? err : appErr.cause;
     // Redacted (src/kernel/log.ts): an error message must not carry a token or key into the logs.
-    logLine("error", "request_failed", { request_id: requestId, code: appErr.code, error: cause instanceof Error ? cause : String(cause) });
+    logLine("error", "request_failed", {
+      request_id: requestId,
+      code: appErr.code,
+      error: cause instanceof Error ? cause : String(cause),
+    });
   }
   return problemResponse(appErr, requestId);
 }

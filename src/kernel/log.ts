@@ -11,7 +11,8 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /** Keys whose values are never logged (matched case-insensitively, anywhere in the key). */
-const SECRET_KEY_RE = /authorization|cookie|password|passwd|secret|token|api[_-]?key|signature|keyring|private[_-]?key|credential/i;
+const SECRET_KEY_RE =
+  /authorization|cookie|password|passwd|secret|token|api[_-]?key|signature|keyring|private[_-]?key|credential/i;
 
 const PATTERNS: ReadonlyArray<[RegExp, string]> = [
   [/\bBearer\s+[A-Za-z0-9._~+/=-]+/gi, "Bearer [redacted]"],
@@ -58,7 +59,12 @@ export function logEnabled(level: LogLevel, min: LogLevel = "info"): boolean {
 }
 
 /** Writes one structured line: `{"level","msg",...fields}` with every field redacted. */
-export function logLine(level: LogLevel, msg: string, fields: Record<string, unknown> = {}, min: LogLevel = "info"): void {
+export function logLine(
+  level: LogLevel,
+  msg: string,
+  fields: Record<string, unknown> = {},
+  min: LogLevel = "info",
+): void {
   if (!logEnabled(level, min)) return;
   const line = JSON.stringify({ level, msg, ...(redact(fields) as Record<string, unknown>) });
   if (level === "error") console.error(line);

@@ -65,7 +65,9 @@ export interface RouteDoc {
 }
 
 /** 200 with a JSON body. */
-export const ok = (schema: z.ZodType, description = "OK"): Record<number, ResponseDoc> => ({ 200: { description, schema } });
+export const ok = (schema: z.ZodType, description = "OK"): Record<number, ResponseDoc> => ({
+  200: { description, schema },
+});
 /** 201 with a JSON body (and a Location header unless `location` is false). */
 export const created = (schema: z.ZodType, description = "Created", location = true): Record<number, ResponseDoc> => ({
   201: { description, schema, location },
@@ -117,9 +119,12 @@ export function middlewareMeta(handler: unknown): MiddlewareMeta | undefined {
  * OpenAPI generator refuses a served route without one.
  */
 export function describeRoute(doc: RouteDoc): MiddlewareHandler {
-  return tagMiddleware<MiddlewareHandler>(async (_c, next) => {
-    await next();
-  }, { kind: "doc", doc });
+  return tagMiddleware<MiddlewareHandler>(
+    async (_c, next) => {
+      await next();
+    },
+    { kind: "doc", doc },
+  );
 }
 
 /**

@@ -80,7 +80,7 @@ export const CorsOriginsSchema = z.string().transform((raw, ctx): OriginRule[] =
   const out: OriginRule[] = [];
   for (const item of raw.split(/[\s,]+/).filter((s) => s !== "")) {
     const m = ORIGIN_RE.exec(item.replace(/\/$/, ""));
-    if (!m || !m[1] || !m[2]) {
+    if (!m?.[1] || !m[2]) {
       ctx.addIssue({ code: "custom", message: `not an origin: ${item.slice(0, 100)}` });
       return z.NEVER;
     }
@@ -101,15 +101,23 @@ export const RateLimitRulesSchema = jsonObject("RATE_LIMIT_RULES").pipe(
  * `WEBHOOK_TENANT_SECRETS` (secret): JSON `{"<tenant id>": "whsec_… [whsec_…]", …}` — per-tenant
  * Standard Webhooks secrets; a delivery verified by a tenant's secret belongs to that tenant.
  */
-export const WebhookTenantSecretsSchema = jsonObject("WEBHOOK_TENANT_SECRETS").transform((obj, ctx): Array<{ tenantId: string; secrets: Uint8Array[] }> => {
-  const out: Array<{ tenantId: string; secrets: Uint8Array[] }> = [];
-  for (const [tenantId, value] of Object.entries(obj)) {
-    const parsed = typeof value === "string" && tenantId.length > 0 && tenantId.length <= 256 ? StandardWebhookSecretsSchema.safeParse(value) : null;
-    if (!parsed?.success) {
-      ctx.addIssue({ code: "custom", message: "WEBHOOK_TENANT_SECRETS maps tenant ids (1–256 chars) to whsec_ secrets" });
-      return z.NEVER;
+export const WebhookTenantSecretsSchema = jsonObject("WEBHOOK_TENANT_SECRETS").transform(
+  (obj, ctx): Array<{ tenantId: string; secrets: Uint8Array[] }> => {
+    const out: Array<{ tenantId: string; secrets: Uint8Array[] }> = [];
+    for (const [tenantId, value] of Object.entries(obj)) {
+      const parsed =
+        typeof value === "string" && tenantId.length > 0 && tenantId.length <= 256
+          ? StandardWebhookSecretsSchema.safeParse(value)
+          : null;
+      if (!parsed?.success) {
+        ctx.addIssue({
+          code: "custom",
+          message: "WEBHOOK_TENANT_SECRETS maps tenant ids (1–256 chars) to whsec_ secrets",
+        });
+        return z.NEVER;
+      }
+      out.push({ tenantId, secrets: parsed.data });
     }
-    out.push({ tenantId, secrets: parsed.data });
-  }
-  return out;
-});
+    return out;
+  },
+);

@@ -9,8 +9,13 @@ import type { z } from "zod";
 import { AppError, type FieldError } from "./errors";
 import { tagMiddleware } from "./route-meta";
 
-export function zodIssues(error: { issues: ReadonlyArray<{ path: readonly PropertyKey[]; message: string }> }): FieldError[] {
-  return error.issues.map((i) => ({ path: i.path.length ? i.path.map(String).join(".") : "(root)", message: i.message }));
+export function zodIssues(error: {
+  issues: ReadonlyArray<{ path: readonly PropertyKey[]; message: string }>;
+}): FieldError[] {
+  return error.issues.map((i) => ({
+    path: i.path.length ? i.path.map(String).join(".") : "(root)",
+    message: i.message,
+  }));
 }
 
 /** The route's validator for `target`; the schema is also what the OpenAPI document shows (src/kernel/route-meta.ts). */

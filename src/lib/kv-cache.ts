@@ -19,7 +19,11 @@ function warn(msg: string, key: string, err: unknown): void {
 }
 
 /** Reads and parses a cached JSON value; a miss, an unparsable value or a KV error is `null`. */
-export async function kvGet<T extends z.ZodType>(kv: KVNamespace | undefined, key: string, schema: T): Promise<z.infer<T> | null> {
+export async function kvGet<T extends z.ZodType>(
+  kv: KVNamespace | undefined,
+  key: string,
+  schema: T,
+): Promise<z.infer<T> | null> {
   if (kv === undefined) return null;
   let raw: unknown;
   try {
@@ -38,7 +42,12 @@ export async function kvGet<T extends z.ZodType>(kv: KVNamespace | undefined, ke
 }
 
 /** Writes a JSON value with a TTL (≥ 60 s). Failures are logged and swallowed: it is a cache. */
-export async function kvPut(kv: KVNamespace | undefined, key: string, value: unknown, ttlSeconds: number): Promise<void> {
+export async function kvPut(
+  kv: KVNamespace | undefined,
+  key: string,
+  value: unknown,
+  ttlSeconds: number,
+): Promise<void> {
   if (kv === undefined) return;
   try {
     await kv.put(key, JSON.stringify(value), { expirationTtl: Math.max(KV_MIN_TTL_SECONDS, Math.ceil(ttlSeconds)) });

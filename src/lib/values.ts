@@ -21,6 +21,7 @@ export function lowerTrim(value: unknown): string | null {
 
 /** A finite number (or numeric string) floored and clamped at 0, or null. */
 export function nonNegativeInt(value: unknown): number | null {
-  const v = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : Number.NaN;
+  const v =
+    typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : Number.NaN;
   return Number.isFinite(v) ? Math.max(0, Math.floor(v)) : null;
 }

@@ -44,35 +44,89 @@ export const METRIC_FAMILIES = {
     zeroSeries: STATUSES.map((status) => ({ status })),
   },
   buildsCreated: { name: "clarity_builds_created_total", type: "counter", help: "Builds created.", zeroSeries: [{}] },
-  buildsFinished: { name: "clarity_builds_finished_total", type: "counter", help: "BUILD_FINISHED events by final status (completed, failed, aborted)." },
+  buildsFinished: {
+    name: "clarity_builds_finished_total",
+    type: "counter",
+    help: "BUILD_FINISHED events by final status (completed, failed, aborted).",
+  },
   tickDuration: {
     name: "clarity_tick_duration_seconds",
     type: "histogram",
     help: "Wall time of one BuildRunner alarm tick (load, decide, D1 batch).",
     buckets: TICK_BUCKETS,
   },
-  tickFailures: { name: "clarity_tick_failures_total", type: "counter", help: "Alarm ticks that threw (retried by the runtime; dead-lettered when they keep failing).", zeroSeries: [{}] },
+  tickFailures: {
+    name: "clarity_tick_failures_total",
+    type: "counter",
+    help: "Alarm ticks that threw (retried by the runtime; dead-lettered when they keep failing).",
+    zeroSeries: [{}],
+  },
   nodeDuration: {
     name: "clarity_node_duration_seconds",
     type: "histogram",
     help: "Duration of node executions (RUNNER_RESULT) by runner and status.",
     buckets: NODE_BUCKETS,
   },
-  nodeFailures: { name: "clarity_node_failures_total", type: "counter", help: "Failed node executions by failure mode." },
-  taskRetries: { name: "clarity_task_retries_total", type: "counter", help: "Node retries scheduled (TASK_RETRY_SCHEDULED).", zeroSeries: [{}] },
-  fallbacks: { name: "clarity_fallbacks_total", type: "counter", help: "Deterministic fallbacks applied (FALLBACK_MODE_SWITCHED).", zeroSeries: [{}] },
+  nodeFailures: {
+    name: "clarity_node_failures_total",
+    type: "counter",
+    help: "Failed node executions by failure mode.",
+  },
+  taskRetries: {
+    name: "clarity_task_retries_total",
+    type: "counter",
+    help: "Node retries scheduled (TASK_RETRY_SCHEDULED).",
+    zeroSeries: [{}],
+  },
+  fallbacks: {
+    name: "clarity_fallbacks_total",
+    type: "counter",
+    help: "Deterministic fallbacks applied (FALLBACK_MODE_SWITCHED).",
+    zeroSeries: [{}],
+  },
   fallbackRatio: {
     name: "clarity_fallback_ratio",
     type: "gauge",
     help: "Fallbacks per created build since metrics began (rate over time: rate(clarity_fallbacks_total) / rate(clarity_builds_created_total)).",
   },
-  gateFailures: { name: "clarity_gate_failures_total", type: "counter", help: "Gate decisions with status FAIL by gate." },
-  webhookRejections: { name: "clarity_webhook_rejections_total", type: "counter", help: "Rejected signed deliveries (webhook ingest, runner callbacks) by route and reason (problem code)." },
-  idempotentReplays: { name: "clarity_idempotent_replays_total", type: "counter", help: "Replayed idempotent requests by route: Idempotency-Key replays and idempotent checkpoints answered replayed." },
-  rateLimitHits: { name: "clarity_rate_limit_hits_total", type: "counter", help: "Requests answered 429 rate_limited, by route." },
-  deadLettersOpen: { name: "clarity_dead_letters", type: "gauge", help: "Builds currently dead-lettered (open).", zeroSeries: [{}] },
-  deadLettered: { name: "clarity_dead_lettered_total", type: "counter", help: "Builds moved to dead letters.", zeroSeries: [{}] },
-  deadLetterRedrives: { name: "clarity_dead_letter_redrives_total", type: "counter", help: "Dead-lettered builds re-driven by an operator.", zeroSeries: [{}] },
+  gateFailures: {
+    name: "clarity_gate_failures_total",
+    type: "counter",
+    help: "Gate decisions with status FAIL by gate.",
+  },
+  webhookRejections: {
+    name: "clarity_webhook_rejections_total",
+    type: "counter",
+    help: "Rejected signed deliveries (webhook ingest, runner callbacks) by route and reason (problem code).",
+  },
+  idempotentReplays: {
+    name: "clarity_idempotent_replays_total",
+    type: "counter",
+    help: "Replayed idempotent requests by route: Idempotency-Key replays and idempotent checkpoints answered replayed.",
+  },
+  rateLimitHits: {
+    name: "clarity_rate_limit_hits_total",
+    type: "counter",
+    help: "Requests answered 429 rate_limited, by route.",
+  },
+  deadLettersOpen: {
+    name: "clarity_dead_letters",
+    type: "gauge",
+    help: "Builds currently dead-lettered (open).",
+    zeroSeries: [{}],
+  },
+  deadLettered: {
+    name: "clarity_dead_lettered_total",
+    type: "counter",
+    help: "Builds moved to dead letters.",
+    zeroSeries: [{}],
+  },
+  deadLetterRedrives: {
+    name: "clarity_dead_letter_redrives_total",
+    type: "counter",
+    help: "Dead-lettered builds re-driven by an operator.",
+    zeroSeries: [{}],
+  },
 } as const satisfies Record<string, MetricFamily>;
 
 export type FamilyKey = keyof typeof METRIC_FAMILIES;
@@ -110,7 +164,12 @@ export function counter(tenant: string, family: FamilyKey, labels: Labels = {}, 
 }
 
 /** The three stored series one histogram observation moves (non-cumulative bucket, sum, count). */
-export function observation(tenant: string, family: "tickDuration" | "nodeDuration", seconds: number, labels: Labels = {}): CounterIncrement[] {
+export function observation(
+  tenant: string,
+  family: "tickDuration" | "nodeDuration",
+  seconds: number,
+  labels: Labels = {},
+): CounterIncrement[] {
   const f = METRIC_FAMILIES[family];
   const v = Number.isFinite(seconds) && seconds > 0 ? seconds : 0;
   const bound = f.buckets.find((b) => v <= b) ?? Number.POSITIVE_INFINITY;

@@ -22,7 +22,8 @@ const str = (v: unknown): string => (typeof v === "string" ? v : "");
 export function failureMode(error: string | null | undefined): FailureMode {
   const e = (error ?? "").toLowerCase();
   if (e.startsWith("fault_injected")) return "fault_injected";
-  if (e === "deadline_exceeded" || e === "node_timeout" || e.includes("timeout") || e.includes("timed out")) return "timeout";
+  if (e === "deadline_exceeded" || e === "node_timeout" || e.includes("timeout") || e.includes("timed out"))
+    return "timeout";
   if (e === "heartbeat_missed") return "heartbeat_missed";
   if (e.startsWith("dispatch_")) return "dispatch";
   if (e === "policy_changed") return "policy_denied";
@@ -33,7 +34,11 @@ export function failureMode(error: string | null | undefined): FailureMode {
  * Increments for the events of one batch of `tenant`'s build. `created` marks the batch that
  * inserts the build row (its status starts as `pending` before the first transition).
  */
-export function incrementsFromEvents(tenant: string, events: readonly EventLike[], opts: { created?: boolean } = {}): CounterIncrement[] {
+export function incrementsFromEvents(
+  tenant: string,
+  events: readonly EventLike[],
+  opts: { created?: boolean } = {},
+): CounterIncrement[] {
   const out: CounterIncrement[] = [];
   if (opts.created) {
     out.push(counter(tenant, "builds", { status: "pending" }), counter(tenant, "buildsCreated"));
@@ -52,7 +57,8 @@ export function incrementsFromEvents(tenant: string, events: readonly EventLike[
         break;
       }
       case "BUILD_FINISHED":
-        if (BUILD_STATUSES.has(str(p.final_status))) out.push(counter(tenant, "buildsFinished", { status: str(p.final_status) }));
+        if (BUILD_STATUSES.has(str(p.final_status)))
+          out.push(counter(tenant, "buildsFinished", { status: str(p.final_status) }));
         break;
       case "RUNNER_RESULT": {
         const runner = RUNNERS.has(str(p.runner)) ? str(p.runner) : "other";
@@ -61,14 +67,17 @@ export function incrementsFromEvents(tenant: string, events: readonly EventLike[
         out.push(...observation(tenant, "nodeDuration", ms / 1000, { runner, status }));
         if (status === "failed") {
           lastFailure = out.length;
-          out.push(counter(tenant, "nodeFailures", { mode: failureMode(typeof p.error === "string" ? p.error : null) }));
+          out.push(
+            counter(tenant, "nodeFailures", { mode: failureMode(typeof p.error === "string" ? p.error : null) }),
+          );
         } else {
           lastFailure = null;
         }
         break;
       }
       case "POLICY_VIOLATION": {
-        if (lastFailure !== null && p.source === "execution_policy") out[lastFailure] = counter(tenant, "nodeFailures", { mode: "policy_denied" });
+        if (lastFailure !== null && p.source === "execution_policy")
+          out[lastFailure] = counter(tenant, "nodeFailures", { mode: "policy_denied" });
         lastFailure = null;
         break;
       }
@@ -79,7 +88,8 @@ export function incrementsFromEvents(tenant: string, events: readonly EventLike[
         out.push(counter(tenant, "fallbacks"));
         break;
       default:
-        if (GATE_EVENTS.has(e.event_type) && p.status === "FAIL") out.push(counter(tenant, "gateFailures", { gate: e.event_type }));
+        if (GATE_EVENTS.has(e.event_type) && p.status === "FAIL")
+          out.push(counter(tenant, "gateFailures", { gate: e.event_type }));
     }
   }
   return out;

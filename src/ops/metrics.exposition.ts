@@ -53,7 +53,8 @@ function sample(name: string, labels: string, value: number): string {
 
 function renderSimple(f: MetricFamily, rows: readonly StoredSeries[], computed: ComputedSamples): string[] {
   const values = sumByLabels(rows, f.name);
-  for (const c of computed[f.name] ?? []) values.set(encodeLabels(c.labels), (values.get(encodeLabels(c.labels)) ?? 0) + c.value);
+  for (const c of computed[f.name] ?? [])
+    values.set(encodeLabels(c.labels), (values.get(encodeLabels(c.labels)) ?? 0) + c.value);
   for (const z of f.zeroSeries ?? []) if (!values.has(encodeLabels(z))) values.set(encodeLabels(z), 0);
   return [...values.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([labels, v]) => sample(f.name, labels, v));
 }

@@ -17,13 +17,17 @@ export async function renderMetrics(deps: { db: Db; principal: Principal }): Pro
       .select({ name: opsCounters.name, labels: opsCounters.labels, value: opsCounters.value })
       .from(opsCounters)
       .where(inArray(opsCounters.tenantId, [tenant, ""])),
-    deps.db.select({ n: count() }).from(opsDeadLetters).where(and(eq(opsDeadLetters.tenantId, tenant), eq(opsDeadLetters.state, "open"))),
+    deps.db
+      .select({ n: count() })
+      .from(opsDeadLetters)
+      .where(and(eq(opsDeadLetters.tenantId, tenant), eq(opsDeadLetters.state, "open"))),
   ]);
   const total = (name: string) => rows.filter((r) => r.name === name).reduce((a, r) => a + r.value, 0);
   const created = total(METRIC_FAMILIES.buildsCreated.name);
   const computed: ComputedSamples = {
     [METRIC_FAMILIES.deadLettersOpen.name]: [{ labels: {}, value: open[0]?.n ?? 0 }],
-    [METRIC_FAMILIES.fallbackRatio.name]: created > 0 ? [{ labels: {}, value: total(METRIC_FAMILIES.fallbacks.name) / created }] : [],
+    [METRIC_FAMILIES.fallbackRatio.name]:
+      created > 0 ? [{ labels: {}, value: total(METRIC_FAMILIES.fallbacks.name) / created }] : [],
   };
   return renderExposition(rows, computed);
 }

@@ -12,7 +12,11 @@ import { logLine } from "../kernel/log";
 import { opsCounters } from "./ops.tables";
 
 /** One upsert per series: `value = value + increment`. */
-export function counterUpserts(db: Db, incs: readonly CounterIncrement[], now = isoTimestamp(Date.now())): BatchItem<"sqlite">[] {
+export function counterUpserts(
+  db: Db,
+  incs: readonly CounterIncrement[],
+  now = isoTimestamp(Date.now()),
+): BatchItem<"sqlite">[] {
   return mergeIncrements(incs).map((i) =>
     db
       .insert(opsCounters)
@@ -29,7 +33,12 @@ export function counterUpserts(db: Db, incs: readonly CounterIncrement[], now = 
  * know the tenant, e.g. the alarm guard before the build is loaded). No row, no increment.
  * Plain D1 statements: they run in their own batch, outside any drizzle batch.
  */
-export function buildCounterStatements(d1: D1Database, buildId: string, incs: readonly Omit<CounterIncrement, "tenant">[], now = isoTimestamp(Date.now())): D1PreparedStatement[] {
+export function buildCounterStatements(
+  d1: D1Database,
+  buildId: string,
+  incs: readonly Omit<CounterIncrement, "tenant">[],
+  now = isoTimestamp(Date.now()),
+): D1PreparedStatement[] {
   return mergeIncrements(incs.map((i) => ({ ...i, tenant: "" }))).map((i) =>
     d1
       .prepare(
@@ -73,7 +82,11 @@ async function drain(db: Db): Promise<void> {
  * Queues counter increments and makes sure a drain runs; `background` keeps the request's
  * context alive until the write finished (ctx.waitUntil).
  */
-export function recordCounters(db: Db, incs: readonly CounterIncrement[], background: (p: Promise<unknown>) => void): void {
+export function recordCounters(
+  db: Db,
+  incs: readonly CounterIncrement[],
+  background: (p: Promise<unknown>) => void,
+): void {
   for (const inc of mergeIncrements(incs)) {
     const key = `${inc.tenant}\u0000${inc.name}\u0000${encodeLabels(inc.labels)}`;
     const prev = pending.get(key);

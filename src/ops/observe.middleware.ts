@@ -77,7 +77,8 @@ export const observeRequests = createMiddleware<AppEnv>(async (c, next) => {
   const incs: CounterIncrement[] = [];
   const tenant = principal?.tenantId ?? "";
   if (status === 429 && code === "rate_limited") incs.push(counter(tenant, "rateLimitHits", { route }));
-  if (c.res.headers.get("idempotent-replayed") === "true" || (await replayedCheckpoint(c))) incs.push(counter(tenant, "idempotentReplays", { route }));
+  if (c.res.headers.get("idempotent-replayed") === "true" || (await replayedCheckpoint(c)))
+    incs.push(counter(tenant, "idempotentReplays", { route }));
   if (status >= 400 && SIGNED_ROUTE_RE.test(path)) {
     // Deliveries belong to WEBHOOK_TENANT_ID when set (as accepted ones do); runner callbacks to the deployment.
     const owner = path.includes("/webhook/") ? (config?.WEBHOOK_TENANT_ID ?? "") : "";
@@ -88,7 +89,15 @@ export const observeRequests = createMiddleware<AppEnv>(async (c, next) => {
   logLine(
     status >= 500 ? "warn" : "info",
     "request",
-    { request_id: c.var.requestId, method: c.req.method, route, path, status, duration_ms: Date.now() - started, ...(code ? { code } : {}) },
+    {
+      request_id: c.var.requestId,
+      method: c.req.method,
+      route,
+      path,
+      status,
+      duration_ms: Date.now() - started,
+      ...(code ? { code } : {}),
+    },
     configuredLogLevel(config),
   );
 });

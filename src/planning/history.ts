@@ -61,8 +61,16 @@ export interface HistorySummary {
 }
 
 export const EMPTY_HISTORY: HistorySummary = {
-  builds_considered: 0, completed: 0, failed: 0, aborted: 0, build_failure_rate: 0,
-  fallback_builds: 0, fallback_rate: 0, median_build_duration_ms: null, nodes: {}, agents: {},
+  builds_considered: 0,
+  completed: 0,
+  failed: 0,
+  aborted: 0,
+  build_failure_rate: 0,
+  fallback_builds: 0,
+  fallback_rate: 0,
+  median_build_duration_ms: null,
+  nodes: {},
+  agents: {},
 };
 
 /**
@@ -70,7 +78,10 @@ export const EMPTY_HISTORY: HistorySummary = {
  * original one): the built-in templates' ids. Unknown ids then only count per node, not per agent.
  */
 const TEMPLATE_AGENTS: ReadonlyMap<string, string> = new Map([
-  ...[...STATIC_V1_NODES, ...ADAPTIVE_BASE_NODES, ...DETERMINISTIC_NODES].map((n): [string, string] => [n.node_id, n.agent]),
+  ...[...STATIC_V1_NODES, ...ADAPTIVE_BASE_NODES, ...DETERMINISTIC_NODES].map((n): [string, string] => [
+    n.node_id,
+    n.agent,
+  ]),
   ["data-boundary-review", "security"],
   ["scale-readiness-check", "builder"],
 ]);
@@ -87,7 +98,13 @@ interface Acc {
   durations: number[];
 }
 
-const newAcc = (): Acc => ({ builds: new Set(), failed: new Set(), retried: new Set(), maxAttempt: new Map(), durations: [] });
+const newAcc = (): Acc => ({
+  builds: new Set(),
+  failed: new Set(),
+  retried: new Set(),
+  maxAttempt: new Map(),
+  durations: [],
+});
 
 function ratio(n: number, d: number): number {
   return d === 0 ? 0 : Math.round((n / d) * 10_000) / 10_000;
@@ -107,7 +124,8 @@ function finish(acc: Acc): NodeStats {
     failed_builds: acc.failed.size,
     failure_rate: ratio(acc.failed.size, acc.builds.size),
     retried_builds: acc.retried.size,
-    avg_attempts: attempts.length === 0 ? 0 : Math.round((attempts.reduce((a, b) => a + b, 0) / attempts.length) * 100) / 100,
+    avg_attempts:
+      attempts.length === 0 ? 0 : Math.round((attempts.reduce((a, b) => a + b, 0) / attempts.length) * 100) / 100,
     p95_duration_ms: sorted.length === 0 ? null : percentile(sorted, 0.95),
     max_duration_ms: sorted.length === 0 ? null : (sorted[sorted.length - 1] ?? null),
   };
@@ -125,7 +143,11 @@ function add(acc: Acc, run: HistoryRunRow): void {
 }
 
 /** Summarises the rows of the last finished builds of one repository (pure). */
-export function summariseHistory(builds: readonly HistoryBuildRow[], nodes: readonly HistoryNodeRow[], runs: readonly HistoryRunRow[]): HistorySummary {
+export function summariseHistory(
+  builds: readonly HistoryBuildRow[],
+  nodes: readonly HistoryNodeRow[],
+  runs: readonly HistoryRunRow[],
+): HistorySummary {
   if (builds.length === 0) return { ...EMPTY_HISTORY, nodes: {}, agents: {} };
   const considered = new Set(builds.map((b) => b.buildId));
   const agentOf = new Map<string, string>();

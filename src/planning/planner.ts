@@ -123,8 +123,6 @@ export function deterministicDag(): DagNode[] {
   return materialise(DETERMINISTIC_NODES);
 }
 
-
-
 /**
  * `lower(trim(metadata.scan_mode))`, or `fallback` when it is absent, not a string or blank.
  * With the default fallback this is the scan_mode of a client-supplied DAG (SPEC §4.4 step 1).
@@ -259,7 +257,6 @@ export function adaptiveDag(projectIntake: unknown): { dag: DagNode[]; trace: Re
     },
   };
 }
-
 
 function normaliseClientNode(node: ClientDagNode): DagNode {
   return {

@@ -55,7 +55,13 @@ export function buildMessages(input: ModelPromptInput): Array<{ role: "system" |
       fallback_rate: h.fallback_rate,
       node_failure_rates: Object.fromEntries(Object.entries(h.nodes).map(([k, v]) => [k, v.failure_rate])),
     },
-    baseline_plan: input.base.dag.map(({ node_id, title, agent, depends_on, gate }) => ({ node_id, title, agent, depends_on, gate })),
+    baseline_plan: input.base.dag.map(({ node_id, title, agent, depends_on, gate }) => ({
+      node_id,
+      title,
+      agent,
+      depends_on,
+      gate,
+    })),
   };
   return [
     { role: "system", content: rules.join(" ") },
@@ -97,7 +103,11 @@ function chatContent(body: unknown): string | null {
 }
 
 /** Asks the model for a blueprint. Never throws: failures are `unavailable` outcomes. */
-export async function proposeBlueprint(endpoint: ModelEndpoint, input: ModelPromptInput, fetchImpl: typeof fetch = fetch): Promise<ModelOutcome> {
+export async function proposeBlueprint(
+  endpoint: ModelEndpoint,
+  input: ModelPromptInput,
+  fetchImpl: typeof fetch = fetch,
+): Promise<ModelOutcome> {
   const url = `${endpoint.url.replace(/\/+$/, "")}/chat/completions`;
   const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
   if (endpoint.apiKey !== undefined) headers.authorization = `Bearer ${endpoint.apiKey}`;
@@ -114,7 +124,11 @@ export async function proposeBlueprint(endpoint: ModelEndpoint, input: ModelProm
     if (name === "TimeoutError" || name === "AbortError") {
       return { status: "unavailable", reason: "model_timeout", detail: `no answer within ${endpoint.timeoutMs} ms` };
     }
-    return { status: "unavailable", reason: "model_unreachable", detail: `request failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300) };
+    return {
+      status: "unavailable",
+      reason: "model_unreachable",
+      detail: `request failed: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300),
+    };
   }
   let text: string;
   try {
@@ -124,8 +138,14 @@ export async function proposeBlueprint(endpoint: ModelEndpoint, input: ModelProm
     const reason = name === "TimeoutError" || name === "AbortError" ? "model_timeout" : "model_unreachable";
     return { status: "unavailable", reason, detail: `reading the answer failed within ${endpoint.timeoutMs} ms` };
   }
-  if (!res.ok) return { status: "unavailable", reason: "model_http_error", detail: `HTTP ${res.status} from the model endpoint` };
-  if (text.length > MAX_RESPONSE_CHARS) return { status: "unavailable", reason: "model_response_invalid", detail: `answer larger than ${MAX_RESPONSE_CHARS} characters` };
+  if (!res.ok)
+    return { status: "unavailable", reason: "model_http_error", detail: `HTTP ${res.status} from the model endpoint` };
+  if (text.length > MAX_RESPONSE_CHARS)
+    return {
+      status: "unavailable",
+      reason: "model_response_invalid",
+      detail: `answer larger than ${MAX_RESPONSE_CHARS} characters`,
+    };
   let body: unknown;
   try {
     body = JSON.parse(text) as unknown;
@@ -133,8 +153,14 @@ export async function proposeBlueprint(endpoint: ModelEndpoint, input: ModelProm
     return { status: "unavailable", reason: "model_response_invalid", detail: "the answer is not JSON" };
   }
   const content = chatContent(body);
-  if (content === null) return { status: "unavailable", reason: "model_response_invalid", detail: "no choices[0].message.content in the answer" };
+  if (content === null)
+    return {
+      status: "unavailable",
+      reason: "model_response_invalid",
+      detail: "no choices[0].message.content in the answer",
+    };
   const proposal = extractProposal(content);
-  if (proposal === undefined) return { status: "unavailable", reason: "model_response_invalid", detail: "the message content is not JSON" };
+  if (proposal === undefined)
+    return { status: "unavailable", reason: "model_response_invalid", detail: "the message content is not JSON" };
   return { status: "proposed", model: endpoint.model, proposal };
 }

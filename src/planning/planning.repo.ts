@@ -27,11 +27,18 @@ export async function insertPolicy(
   actor: AuditActor,
 ): Promise<number> {
   const nextVersion = sql<number>`(SELECT COALESCE(MAX(${plannerPolicies.version}), 0) + 1 FROM ${plannerPolicies} WHERE ${plannerPolicies.tenantId} = ${row.tenantId})`;
-  const insert = db.insert(plannerPolicies).values({ ...row, version: nextVersion }).returning({ version: plannerPolicies.version });
+  const insert = db
+    .insert(plannerPolicies)
+    .values({ ...row, version: nextVersion })
+    .returning({ version: plannerPolicies.version });
   const latest = sql<number>`(SELECT MAX(${plannerPolicies.version}) FROM ${plannerPolicies} WHERE ${plannerPolicies.tenantId} = ${row.tenantId})`;
   // The audit entries name the version the INSERT just took (the tenant's latest inside the batch).
   const audit = (action: "policy.write" | "policy.activate") =>
-    auditStatement(db, { actor, action, target_type: "planner_policy", target_id: "", at: row.createdAt }, { targetId: sql`CAST(${latest} AS TEXT)` });
+    auditStatement(
+      db,
+      { actor, action, target_type: "planner_policy", target_id: "", at: row.createdAt },
+      { targetId: sql`CAST(${latest} AS TEXT)` },
+    );
   if (!activate) {
     const [rows] = await db.batch([insert, audit("policy.write")]);
     const inserted = rows[0];
@@ -45,7 +52,11 @@ export async function insertPolicy(
       .values({ tenantId: row.tenantId, version: latest, activatedBy: row.createdBy, activatedAt: row.createdAt })
       .onConflictDoUpdate({
         target: plannerPolicyActive.tenantId,
-        set: { version: sql`excluded.version`, activatedBy: sql`excluded.activated_by`, activatedAt: sql`excluded.activated_at` },
+        set: {
+          version: sql`excluded.version`,
+          activatedBy: sql`excluded.activated_by`,
+          activatedAt: sql`excluded.activated_at`,
+        },
       }),
     audit("policy.write"),
     audit("policy.activate"),
@@ -69,7 +80,10 @@ export async function setActive(db: Db, row: ActiveRow, audit: AuditEntry): Prom
     db
       .insert(plannerPolicyActive)
       .values(row)
-      .onConflictDoUpdate({ target: plannerPolicyActive.tenantId, set: { version: row.version, activatedBy: row.activatedBy, activatedAt: row.activatedAt } }),
+      .onConflictDoUpdate({
+        target: plannerPolicyActive.tenantId,
+        set: { version: row.version, activatedBy: row.activatedBy, activatedAt: row.activatedAt },
+      }),
     auditStatement(db, { ...audit, at: row.activatedAt }),
   ]);
 }
@@ -78,7 +92,13 @@ export async function getActive(db: Db, tenantId: string): Promise<{ policy: Pol
   const rows = await db
     .select({ policy: plannerPolicies, active: plannerPolicyActive })
     .from(plannerPolicyActive)
-    .innerJoin(plannerPolicies, and(eq(plannerPolicies.tenantId, plannerPolicyActive.tenantId), eq(plannerPolicies.version, plannerPolicyActive.version)))
+    .innerJoin(
+      plannerPolicies,
+      and(
+        eq(plannerPolicies.tenantId, plannerPolicyActive.tenantId),
+        eq(plannerPolicies.version, plannerPolicyActive.version),
+      ),
+    )
     .where(eq(plannerPolicyActive.tenantId, tenantId));
   return rows[0] ?? null;
 }
@@ -92,16 +112,32 @@ export async function getActiveVersion(db: Db, tenantId: string): Promise<Active
 export async function listPolicies(db: Db, tenantId: string, limit: number, before?: number): Promise<PolicyRow[]> {
   const conds = [eq(plannerPolicies.tenantId, tenantId)];
   if (before !== undefined) conds.push(lt(plannerPolicies.version, before));
-  return db.select().from(plannerPolicies).where(and(...conds)).orderBy(desc(plannerPolicies.version)).limit(limit);
+  return db
+    .select()
+    .from(plannerPolicies)
+    .where(and(...conds))
+    .orderBy(desc(plannerPolicies.version))
+    .limit(limit);
 }
 
 // ---------------------------------------------------------------------------------------------
 // History (read-only views of the build tables)
 
 /** The last `limit` finished builds of `repoUrl` in the tenant, newest first. */
-export async function recentFinishedBuilds(db: Db, tenantId: string, repoUrl: string, limit: number): Promise<HistoryBuildRow[]> {
+export async function recentFinishedBuilds(
+  db: Db,
+  tenantId: string,
+  repoUrl: string,
+  limit: number,
+): Promise<HistoryBuildRow[]> {
   return db
-    .select({ buildId: builds.buildId, status: builds.status, metadata: builds.metadata, createdAt: builds.createdAt, updatedAt: builds.updatedAt })
+    .select({
+      buildId: builds.buildId,
+      status: builds.status,
+      metadata: builds.metadata,
+      createdAt: builds.createdAt,
+      updatedAt: builds.updatedAt,
+    })
     .from(builds)
     .where(and(eq(builds.tenantId, tenantId), eq(builds.repoUrl, repoUrl), inArray(builds.status, FINISHED)))
     .orderBy(desc(builds.createdAt), desc(builds.buildId))
@@ -110,13 +146,23 @@ export async function recentFinishedBuilds(db: Db, tenantId: string, repoUrl: st
 
 export async function nodesOf(db: Db, buildIds: string[]): Promise<HistoryNodeRow[]> {
   if (buildIds.length === 0) return [];
-  return db.select({ buildId: buildNodes.buildId, nodeId: buildNodes.nodeId, agent: buildNodes.agent }).from(buildNodes).where(inArray(buildNodes.buildId, buildIds));
+  return db
+    .select({ buildId: buildNodes.buildId, nodeId: buildNodes.nodeId, agent: buildNodes.agent })
+    .from(buildNodes)
+    .where(inArray(buildNodes.buildId, buildIds));
 }
 
 export async function runsOf(db: Db, buildIds: string[]): Promise<HistoryRunRow[]> {
   if (buildIds.length === 0) return [];
   return db
-    .select({ buildId: taskRuns.buildId, nodeId: taskRuns.nodeId, attempt: taskRuns.attempt, status: taskRuns.status, startedAt: taskRuns.startedAt, finishedAt: taskRuns.finishedAt })
+    .select({
+      buildId: taskRuns.buildId,
+      nodeId: taskRuns.nodeId,
+      attempt: taskRuns.attempt,
+      status: taskRuns.status,
+      startedAt: taskRuns.startedAt,
+      finishedAt: taskRuns.finishedAt,
+    })
     .from(taskRuns)
     .where(inArray(taskRuns.buildId, buildIds));
 }

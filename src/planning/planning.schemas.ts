@@ -34,8 +34,19 @@ export type RepoSignals = z.infer<typeof RepoSignals>;
 const rate = z.number().min(0).max(1);
 /** A threshold rate, or null to switch the rule off. Rules fire at `observed >= threshold`. */
 const threshold = (def: number | null) => rate.nullable().default(def);
-const agentName = z.string().trim().toLowerCase().min(1).max(64).regex(/^[a-z0-9_-]+$/, "lower-case letters, digits, '-' and '_'");
-const nodeId = z.string().trim().min(1).max(64).regex(/^[a-z0-9][a-z0-9-]*$/, "lower-case letters, digits and '-'");
+const agentName = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9_-]+$/, "lower-case letters, digits, '-' and '_'");
+const nodeId = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9-]*$/, "lower-case letters, digits and '-'");
 const term = z.string().trim().toLowerCase().min(1).max(64);
 
 /** Agents of the built-in DAGs (SPEC §4.4): every policy must allow them. */
@@ -44,7 +55,13 @@ export const DEFAULT_ALLOWED_AGENTS = [...BUILTIN_AGENTS, "verifier", "educator"
 
 /** Node ids of the adaptive base DAG plus its terminal `planner`: guards may not reuse them. */
 export const RESERVED_NODE_IDS: ReadonlySet<string> = new Set([
-  "scanner", "dependency-audit", "architecture-review", "test-baseline", "dynamic-probe", "security-review", "planner",
+  "scanner",
+  "dependency-audit",
+  "architecture-review",
+  "test-baseline",
+  "dynamic-probe",
+  "security-review",
+  "planner",
 ]);
 
 /** All keys must hold (AND); a guard fires when any of its conditions holds (OR). */
@@ -95,7 +112,22 @@ export const DEFAULT_GUARDS: GuardRule[] = [
     gate: "POLICY_GATE",
     depends_on: ["scanner"],
     feeds_planner: true,
-    when: [{ deployment_targets: ["kubernetes", "k8s", "aws", "gcp", "google cloud", "azure", "on-prem", "on_prem", "self-hosted", "self hosted"] }],
+    when: [
+      {
+        deployment_targets: [
+          "kubernetes",
+          "k8s",
+          "aws",
+          "gcp",
+          "google cloud",
+          "azure",
+          "on-prem",
+          "on_prem",
+          "self-hosted",
+          "self hosted",
+        ],
+      },
+    ],
   },
   {
     node_id: "test-gap-review",
@@ -146,7 +178,13 @@ export const PlannerPolicyDocument = z
         default_budget: z.int().min(0).max(10).default(0),
         max_budget: z.int().min(0).max(10).default(3),
         /** First rule (highest min_failure_rate first) whose rate is reached gives the budget. */
-        rules: z.array(RetryRule).max(8).default([{ min_failure_rate: 0.5, budget: 2 }, { min_failure_rate: 0.2, budget: 1 }]),
+        rules: z
+          .array(RetryRule)
+          .max(8)
+          .default([
+            { min_failure_rate: 0.5, budget: 2 },
+            { min_failure_rate: 0.2, budget: 1 },
+          ]),
       })
       .prefault({}),
     fallback: z
@@ -163,7 +201,10 @@ export const PlannerPolicyDocument = z
       .strictObject({
         default_ms: z.int().min(1000).max(86_400_000).default(900_000),
         by_agent: z.record(agentName, z.int().min(1000).max(86_400_000)).default({
-          scanner: 600_000, builder: 1_800_000, security: 900_000, planner: 600_000,
+          scanner: 600_000,
+          builder: 1_800_000,
+          security: 900_000,
+          planner: 600_000,
         }),
         /** With history: timeout = p95 of completed durations × this. */
         history_multiplier: z.number().min(1).max(20).default(3),
@@ -206,7 +247,8 @@ export const PlannerPolicyDocument = z
     const seen = new Set<string>();
     doc.guards.forEach((g, i) => {
       if (!allowed.has(g.agent)) issue(["guards", i, "agent"], `agent '${g.agent}' is not in allowed_agents`);
-      if (RESERVED_NODE_IDS.has(g.node_id)) issue(["guards", i, "node_id"], `'${g.node_id}' is a node of the adaptive base DAG`);
+      if (RESERVED_NODE_IDS.has(g.node_id))
+        issue(["guards", i, "node_id"], `'${g.node_id}' is a node of the adaptive base DAG`);
       if (seen.has(g.node_id)) issue(["guards", i, "node_id"], `duplicate guard node_id '${g.node_id}'`);
       if (g.depends_on.includes("planner") || g.depends_on.includes(g.node_id)) {
         issue(["guards", i, "depends_on"], "a guard cannot depend on 'planner' or on itself");
@@ -219,9 +261,12 @@ export const PlannerPolicyDocument = z
     if (doc.retry.default_budget > doc.retry.max_budget) issue(["retry", "default_budget"], "exceeds retry.max_budget");
     const t = doc.timeouts;
     if (t.min_ms > t.max_ms) issue(["timeouts", "min_ms"], "must not exceed timeouts.max_ms");
-    if (doc.repo_size.small_max_files >= doc.repo_size.large_min_files) issue(["repo_size", "small_max_files"], "must be below large_min_files");
-    if (doc.repo_size.small_max_loc >= doc.repo_size.large_min_loc) issue(["repo_size", "small_max_loc"], "must be below large_min_loc");
-    if (doc.model.max_nodes !== undefined && doc.model.max_nodes > doc.max_nodes) issue(["model", "max_nodes"], "exceeds max_nodes");
+    if (doc.repo_size.small_max_files >= doc.repo_size.large_min_files)
+      issue(["repo_size", "small_max_files"], "must be below large_min_files");
+    if (doc.repo_size.small_max_loc >= doc.repo_size.large_min_loc)
+      issue(["repo_size", "small_max_loc"], "must be below large_min_loc");
+    if (doc.model.max_nodes !== undefined && doc.model.max_nodes > doc.max_nodes)
+      issue(["model", "max_nodes"], "exceeds max_nodes");
   });
 export type PlannerPolicyDocument = z.infer<typeof PlannerPolicyDocument>;
 

@@ -12,12 +12,25 @@ import { AppError } from "../kernel/errors";
 import { isoTimestamp } from "../lib/ids";
 import type { Principal } from "../kernel/principal";
 import { summariseHistory, type HistorySummary } from "./history";
-import { type ModelOutcome, POLICY_PROFILE_ALIASES, type PolicyPlanInput, type PolicyRef, basePlan, planWithPolicy } from "./policy-engine";
+import {
+  type ModelOutcome,
+  POLICY_PROFILE_ALIASES,
+  type PolicyPlanInput,
+  type PolicyRef,
+  basePlan,
+  planWithPolicy,
+} from "./policy-engine";
 import { withTimeout } from "../lib/timeout";
 import { RATE_LIMIT_PERIOD_MS } from "../security/rate-limit";
 import { proposeBlueprint } from "./planning.model";
 import * as repo from "./planning.repo";
-import { PlannerPolicyDocument, type PolicyCreateRequest, type PolicyListQuery, type RepoSignals, builtinPolicyDocument } from "./planning.schemas";
+import {
+  PlannerPolicyDocument,
+  type PolicyCreateRequest,
+  type PolicyListQuery,
+  type RepoSignals,
+  builtinPolicyDocument,
+} from "./planning.schemas";
 import { lowerTrim } from "../lib/values";
 
 export interface PlanningDeps {
@@ -46,11 +59,23 @@ async function modelBudget(deps: PlanDeps): Promise<ModelOutcome | null> {
   try {
     const ns = deps.env.RATE_LIMITER;
     const stub = ns.get(ns.idFromName(`planner-model:${deps.principal.tenantId}`));
-    const hit = await withTimeout(() => stub.hit({ bucket: MODEL_BUDGET_BUCKET, limit, period_ms: RATE_LIMIT_PERIOD_MS, want: 1 }), MODEL_BUDGET_TIMEOUT_MS, "planner model budget");
+    const hit = await withTimeout(
+      () => stub.hit({ bucket: MODEL_BUDGET_BUCKET, limit, period_ms: RATE_LIMIT_PERIOD_MS, want: 1 }),
+      MODEL_BUDGET_TIMEOUT_MS,
+      "planner model budget",
+    );
     if (hit.allowed) return null;
-    return { status: "unavailable", reason: "model_budget_exhausted", detail: `the tenant's ${limit} model calls per minute are used up (retry in ${Math.ceil(hit.retry_after_ms / 1000)} s)` };
+    return {
+      status: "unavailable",
+      reason: "model_budget_exhausted",
+      detail: `the tenant's ${limit} model calls per minute are used up (retry in ${Math.ceil(hit.retry_after_ms / 1000)} s)`,
+    };
   } catch {
-    return { status: "unavailable", reason: "model_budget_unavailable", detail: "the tenant's model-call budget could not be checked" };
+    return {
+      status: "unavailable",
+      reason: "model_budget_unavailable",
+      detail: "the tenant's model-call budget could not be checked",
+    };
   }
 }
 
@@ -62,7 +87,6 @@ export interface PlanRequest {
   metadata: Record<string, unknown>;
   repo_signals?: RepoSignals | undefined;
 }
-
 
 /**
  * Which planner a request gets. SPEC §4.4 order is kept: a client `dag` or a deterministic
@@ -88,7 +112,9 @@ export async function activePolicyRef(db: Db, tenantId: string): Promise<PolicyR
 function storedDocument(row: repo.PolicyRow): PlannerPolicyDocument {
   const parsed = PlannerPolicyDocument.safeParse(row.document);
   if (!parsed.success) {
-    throw new AppError("internal", undefined, { cause: new Error(`stored planner policy v${row.version} no longer parses: ${parsed.error.message}`) });
+    throw new AppError("internal", undefined, {
+      cause: new Error(`stored planner policy v${row.version} no longer parses: ${parsed.error.message}`),
+    });
   }
   return parsed.data;
 }
@@ -104,7 +130,8 @@ export async function loadHistory(db: Db, tenantId: string, repoUrl: string, win
 async function askModel(deps: PlanDeps, input: PolicyPlanInput, repoUrl: string): Promise<ModelOutcome> {
   const config = deps.config;
   const doc = input.policy.document;
-  if (config.PLANNER_MODEL_URL === undefined || config.PLANNER_MODEL_NAME === undefined) return { status: "not_configured" };
+  if (config.PLANNER_MODEL_URL === undefined || config.PLANNER_MODEL_NAME === undefined)
+    return { status: "not_configured" };
   if (!doc.model.enabled) return { status: "disabled" };
   const base = basePlan(input);
   if (base.scan_mode === "deterministic") return { status: "not_configured" }; // the engine records "skipped"
@@ -118,8 +145,13 @@ async function askModel(deps: PlanDeps, input: PolicyPlanInput, repoUrl: string)
       timeoutMs: Math.min(doc.model.timeout_ms, config.PLANNER_MODEL_TIMEOUT_MS),
     },
     {
-      objective: input.objective, repoUrl, intake: input.metadata.project_intake, repoSignals: input.repoSignals,
-      history: input.history, base, policy: doc,
+      objective: input.objective,
+      repoUrl,
+      intake: input.metadata.project_intake,
+      repoSignals: input.repoSignals,
+      history: input.history,
+      base,
+      policy: doc,
     },
   );
 }
@@ -138,7 +170,13 @@ export async function planBuild(deps: PlanDeps, req: PlanRequest): Promise<Plann
   if (candidate === "default" && !policy.document.apply_by_default) return spec();
 
   const history = await loadHistory(deps.db, tenantId, req.repo_url, policy.document.history.window);
-  const input: PolicyPlanInput = { objective: req.objective, metadata: req.metadata, repoSignals: req.repo_signals ?? null, history, policy };
+  const input: PolicyPlanInput = {
+    objective: req.objective,
+    metadata: req.metadata,
+    repoSignals: req.repo_signals ?? null,
+    history,
+    policy,
+  };
   const model = await askModel(deps, input, req.repo_url);
   return planWithPolicy({ ...input, model });
 }
@@ -178,7 +216,13 @@ function builtinDto() {
 export async function createPolicy(deps: PlanningDeps, body: PolicyCreateRequest) {
   const tenantId = deps.principal.tenantId;
   const now = isoTimestamp(Date.now());
-  const row = { tenantId, description: body.description, document: body.document as Record<string, unknown>, createdBy: deps.principal.sub, createdAt: now };
+  const row = {
+    tenantId,
+    description: body.description,
+    document: body.document as Record<string, unknown>,
+    createdBy: deps.principal.sub,
+    createdAt: now,
+  };
   const version = await repo.insertPolicy(deps.db, row, body.activate, actorOf(deps));
   const active = await repo.getActiveVersion(deps.db, tenantId);
   return policyDto({ ...row, version }, active);
@@ -198,10 +242,16 @@ export async function getActivePolicy(deps: PlanningDeps) {
 
 export async function listPolicies(deps: PlanningDeps, q: PolicyListQuery) {
   const tenantId = deps.principal.tenantId;
-  const [rows, active] = await Promise.all([repo.listPolicies(deps.db, tenantId, q.limit + 1, q.cursor), repo.getActiveVersion(deps.db, tenantId)]);
+  const [rows, active] = await Promise.all([
+    repo.listPolicies(deps.db, tenantId, q.limit + 1, q.cursor),
+    repo.getActiveVersion(deps.db, tenantId),
+  ]);
   const page = rows.slice(0, q.limit);
   const last = page[page.length - 1];
-  return { items: page.map((r) => policyDto(r, active)), next_cursor: rows.length > q.limit && last !== undefined ? last.version : null };
+  return {
+    items: page.map((r) => policyDto(r, active)),
+    next_cursor: rows.length > q.limit && last !== undefined ? last.version : null,
+  };
 }
 
 /**
@@ -214,7 +264,18 @@ export async function activatePolicy(deps: PlanningDeps, version: number) {
   if (row === null) throw new AppError("planner_policy_not_found", `Planner policy version ${version} not found.`);
   const current = await repo.getActiveVersion(deps.db, tenantId);
   if (current !== null && current.version === version) return policyDto(row, current);
-  const active: repo.ActiveRow = { tenantId, version, activatedBy: deps.principal.sub, activatedAt: isoTimestamp(Date.now()) };
-  await repo.setActive(deps.db, active, { actor: actorOf(deps), action: "policy.activate", target_type: "planner_policy", target_id: String(version), detail: { previous_version: current?.version ?? null } });
+  const active: repo.ActiveRow = {
+    tenantId,
+    version,
+    activatedBy: deps.principal.sub,
+    activatedAt: isoTimestamp(Date.now()),
+  };
+  await repo.setActive(deps.db, active, {
+    actor: actorOf(deps),
+    action: "policy.activate",
+    target_type: "planner_policy",
+    target_id: String(version),
+    detail: { previous_version: current?.version ?? null },
+  });
   return policyDto(row, active);
 }

@@ -51,14 +51,20 @@ export function basePlan(input: PolicyPlanInput): BasePlan {
       detail: `${h.fallback_builds} of the last ${h.builds_considered} builds fell back to deterministic (${pct(h.fallback_rate)} ≥ ${pct(preselect)}); starting in deterministic mode`,
     });
     return {
-      facts, scan_mode: "deterministic", profile: "deterministic", dag: deterministicDag(),
-      base_trace: { profile: "deterministic_default_v1" }, guard_nodes: [], decisions,
+      facts,
+      scan_mode: "deterministic",
+      profile: "deterministic",
+      dag: deterministicDag(),
+      base_trace: { profile: "deterministic_default_v1" },
+      guard_nodes: [],
+      decisions,
     };
   }
   decisions.push({
     decision: "scan_mode",
     value: "autonomous",
-    reason: h.builds_considered < doc.history.min_builds ? "insufficient_history" : "history_fallback_rate_below_threshold",
+    reason:
+      h.builds_considered < doc.history.min_builds ? "insufficient_history" : "history_fallback_rate_below_threshold",
     detail:
       h.builds_considered < doc.history.min_builds
         ? `${h.builds_considered} earlier build(s) of this repository (< ${doc.history.min_builds}); autonomous by default`
@@ -77,29 +83,65 @@ export function basePlan(input: PolicyPlanInput): BasePlan {
       if (matched !== null) break;
     }
     if (matched === null) {
-      decisions.push({ decision: "guard_node", node_id: guard.node_id, value: "not_triggered", reason: "conditions_not_met", detail: "no condition of this guard holds" });
+      decisions.push({
+        decision: "guard_node",
+        node_id: guard.node_id,
+        value: "not_triggered",
+        reason: "conditions_not_met",
+        detail: "no condition of this guard holds",
+      });
       continue;
     }
     if (dag.some((n) => n.node_id === guard.node_id)) {
       guardNodes.push(guard.node_id);
-      decisions.push({ decision: "guard_node", node_id: guard.node_id, value: "provided_by_base", reason: "condition_matched", detail: `${matched}; the adaptive_parallel_v1 base already contains it` });
+      decisions.push({
+        decision: "guard_node",
+        node_id: guard.node_id,
+        value: "provided_by_base",
+        reason: "condition_matched",
+        detail: `${matched}; the adaptive_parallel_v1 base already contains it`,
+      });
       continue;
     }
     const missing = guard.depends_on.find((d) => !dag.some((n) => n.node_id === d));
     if (missing !== undefined) {
-      decisions.push({ decision: "guard_node", node_id: guard.node_id, value: "skipped", reason: "missing_dependency", detail: `${matched}, but its dependency '${missing}' is not in the plan` });
+      decisions.push({
+        decision: "guard_node",
+        node_id: guard.node_id,
+        value: "skipped",
+        reason: "missing_dependency",
+        detail: `${matched}, but its dependency '${missing}' is not in the plan`,
+      });
       continue;
     }
     if (dag.length >= doc.max_nodes) {
-      decisions.push({ decision: "guard_node", node_id: guard.node_id, value: "skipped", reason: "max_nodes", detail: `${matched}, but the plan already has ${dag.length} nodes (max_nodes ${doc.max_nodes})` });
+      decisions.push({
+        decision: "guard_node",
+        node_id: guard.node_id,
+        value: "skipped",
+        reason: "max_nodes",
+        detail: `${matched}, but the plan already has ${dag.length} nodes (max_nodes ${doc.max_nodes})`,
+      });
       continue;
     }
     dag.splice(dag.length - 1, 0, {
-      node_id: guard.node_id, title: guard.title, agent: guard.agent, depends_on: [...guard.depends_on], gate: guard.gate, status: "pending",
+      node_id: guard.node_id,
+      title: guard.title,
+      agent: guard.agent,
+      depends_on: [...guard.depends_on],
+      gate: guard.gate,
+      status: "pending",
     });
-    if (guard.feeds_planner && planner !== undefined) planner.depends_on = [...new Set([...planner.depends_on, guard.node_id])].sort();
+    if (guard.feeds_planner && planner !== undefined)
+      planner.depends_on = [...new Set([...planner.depends_on, guard.node_id])].sort();
     guardNodes.push(guard.node_id);
-    decisions.push({ decision: "guard_node", node_id: guard.node_id, value: "added", reason: "condition_matched", detail: matched });
+    decisions.push({
+      decision: "guard_node",
+      node_id: guard.node_id,
+      value: "added",
+      reason: "condition_matched",
+      detail: matched,
+    });
   }
 
   const addedGuards = decisions.filter((d) => d.decision === "guard_node" && d.value === "added").length;
@@ -133,9 +175,25 @@ export function basePlan(input: PolicyPlanInput): BasePlan {
   decisions.push({ decision: "profile", value: profile, reason, detail });
 
   if (profile === "static_v1") {
-    return { facts, scan_mode: "autonomous", profile, dag: staticDag(), base_trace: { profile: "static_v1" }, guard_nodes: [], decisions };
+    return {
+      facts,
+      scan_mode: "autonomous",
+      profile,
+      dag: staticDag(),
+      base_trace: { profile: "static_v1" },
+      guard_nodes: [],
+      decisions,
+    };
   }
-  return { facts, scan_mode: "autonomous", profile, dag, base_trace: adaptive.trace, guard_nodes: guardNodes, decisions };
+  return {
+    facts,
+    scan_mode: "autonomous",
+    profile,
+    dag,
+    base_trace: adaptive.trace,
+    guard_nodes: guardNodes,
+    decisions,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -152,15 +210,27 @@ function retryDecisions(dag: DagNode[], input: PolicyPlanInput, decisions: Trace
     const own = nonNegativeInt(client[node.node_id]);
     if (own !== null) {
       out[node.node_id] = own;
-      decisions.push({ decision: "retry_budget", node_id: node.node_id, value: own, reason: "client_override", detail: "metadata.node_retry_budgets from the request" });
+      decisions.push({
+        decision: "retry_budget",
+        node_id: node.node_id,
+        value: own,
+        reason: "client_override",
+        detail: "metadata.node_retry_budgets from the request",
+      });
       continue;
     }
     const s = statsFor(node, input.history, doc.history.min_builds);
-    const baseDetail = clientBase !== null && clientBase >= doc.retry.default_budget ? `max_task_retries ${clientBase} from the request` : `policy default ${doc.retry.default_budget}`;
+    const baseDetail =
+      clientBase !== null && clientBase >= doc.retry.default_budget
+        ? `max_task_retries ${clientBase} from the request`
+        : `policy default ${doc.retry.default_budget}`;
     if (s === null) {
       out[node.node_id] = base;
       decisions.push({
-        decision: "retry_budget", node_id: node.node_id, value: base, reason: "insufficient_history",
+        decision: "retry_budget",
+        node_id: node.node_id,
+        value: base,
+        reason: "insufficient_history",
         detail: `fewer than ${doc.history.min_builds} earlier builds ran this node or agent; ${baseDetail}`,
       });
       continue;
@@ -170,12 +240,21 @@ function retryDecisions(dag: DagNode[], input: PolicyPlanInput, decisions: Trace
       const value = Math.min(rule.budget, doc.retry.max_budget);
       out[node.node_id] = value;
       decisions.push({
-        decision: "retry_budget", node_id: node.node_id, value, reason: s.basis === "node" ? "node_failure_rate" : "agent_failure_rate",
+        decision: "retry_budget",
+        node_id: node.node_id,
+        value,
+        reason: s.basis === "node" ? "node_failure_rate" : "agent_failure_rate",
         detail: `${describeStats(node, s)} ≥ ${pct(rule.min_failure_rate)}: budget ${value}`,
       });
     } else {
       out[node.node_id] = base;
-      decisions.push({ decision: "retry_budget", node_id: node.node_id, value: base, reason: "below_threshold", detail: `${describeStats(node, s)}; ${baseDetail}` });
+      decisions.push({
+        decision: "retry_budget",
+        node_id: node.node_id,
+        value: base,
+        reason: "below_threshold",
+        detail: `${describeStats(node, s)}; ${baseDetail}`,
+      });
     }
   }
   // Client entries for nodes outside this DAG (e.g. the deterministic fallback's) are kept too.
@@ -186,7 +265,12 @@ function retryDecisions(dag: DagNode[], input: PolicyPlanInput, decisions: Trace
   return out;
 }
 
-function timeoutDecisions(dag: DagNode[], input: PolicyPlanInput, facts: PlanningFacts, decisions: TraceEntry[]): Record<string, number> {
+function timeoutDecisions(
+  dag: DagNode[],
+  input: PolicyPlanInput,
+  facts: PlanningFacts,
+  decisions: TraceEntry[],
+): Record<string, number> {
   const t = input.policy.document.timeouts;
   const clamp = (ms: number) => Math.min(t.max_ms, Math.max(t.min_ms, Math.ceil(ms)));
   const client = isRecord(input.metadata.node_timeouts_ms) ? input.metadata.node_timeouts_ms : {};
@@ -195,7 +279,13 @@ function timeoutDecisions(dag: DagNode[], input: PolicyPlanInput, facts: Plannin
     const own = nonNegativeInt(client[node.node_id]);
     if (own !== null && own > 0) {
       out[node.node_id] = own;
-      decisions.push({ decision: "timeout", node_id: node.node_id, value: own, reason: "client_override", detail: "metadata.node_timeouts_ms from the request" });
+      decisions.push({
+        decision: "timeout",
+        node_id: node.node_id,
+        value: own,
+        reason: "client_override",
+        detail: "metadata.node_timeouts_ms from the request",
+      });
       continue;
     }
     const s = statsFor(node, input.history, input.policy.document.history.min_builds);
@@ -203,7 +293,10 @@ function timeoutDecisions(dag: DagNode[], input: PolicyPlanInput, facts: Plannin
       const value = clamp(s.stats.p95_duration_ms * t.history_multiplier);
       const who = s.basis === "node" ? `node '${node.node_id}'` : `agent '${node.agent}'`;
       decisions.push({
-        decision: "timeout", node_id: node.node_id, value, reason: "history_p95",
+        decision: "timeout",
+        node_id: node.node_id,
+        value,
+        reason: "history_p95",
         detail: `p95 of the completed runs of ${who}: ${s.stats.p95_duration_ms} ms × ${t.history_multiplier}, clamped to [${t.min_ms}, ${t.max_ms}]`,
       });
       out[node.node_id] = value;
@@ -214,7 +307,10 @@ function timeoutDecisions(dag: DagNode[], input: PolicyPlanInput, facts: Plannin
     const value = clamp((byAgent ?? t.default_ms) * (large ? t.large_repo_multiplier : 1));
     out[node.node_id] = value;
     decisions.push({
-      decision: "timeout", node_id: node.node_id, value, reason: byAgent !== undefined ? "agent_default" : "policy_default",
+      decision: "timeout",
+      node_id: node.node_id,
+      value,
+      reason: byAgent !== undefined ? "agent_default" : "policy_default",
       detail: `${byAgent !== undefined ? `default for agent '${node.agent}'` : "policy default"} ${byAgent ?? t.default_ms} ms${large ? ` × ${t.large_repo_multiplier} (large repository)` : ""}; no duration history`,
     });
   }
@@ -230,14 +326,24 @@ function parallelismDecision(input: PolicyPlanInput, facts: PlanningFacts, decis
   const h = input.history;
   const client = Number(input.metadata.max_parallelism);
   if (input.metadata.max_parallelism !== undefined && Number.isFinite(client) && client >= 1) {
-    decisions.push({ decision: "parallelism", value: input.metadata.max_parallelism, reason: "client_override", detail: "metadata.max_parallelism from the request" });
+    decisions.push({
+      decision: "parallelism",
+      value: input.metadata.max_parallelism,
+      reason: "client_override",
+      detail: "metadata.max_parallelism from the request",
+    });
     return null;
   }
   const size = facts.repo_size === "unknown" ? "medium" : facts.repo_size;
   let value = p[size];
   let reason = "repo_size";
   let detail = `repository size ${facts.repo_size}${facts.repo_size === "unknown" ? " (treated as medium)" : ""}: ${value}`;
-  if (p.flaky_build_rate !== null && h.builds_considered >= input.policy.document.history.min_builds && h.build_failure_rate >= p.flaky_build_rate && value > p.flaky_max) {
+  if (
+    p.flaky_build_rate !== null &&
+    h.builds_considered >= input.policy.document.history.min_builds &&
+    h.build_failure_rate >= p.flaky_build_rate &&
+    value > p.flaky_max
+  ) {
     value = p.flaky_max;
     reason = "flaky_repo";
     detail = `${h.failed + h.aborted} of the last ${h.builds_considered} builds failed or aborted (${pct(h.build_failure_rate)} ≥ ${pct(p.flaky_build_rate)}): at most ${value} node(s) at once`;
@@ -250,17 +356,27 @@ function fallbackDecision(dag: DagNode[], input: PolicyPlanInput, decisions: Tra
   const doc = input.policy.document;
   const h = input.history;
   if (input.metadata.fallback_scan_mode !== undefined) {
-    decisions.push({ decision: "fallback", value: input.metadata.fallback_scan_mode, reason: "client_override", detail: "metadata.fallback_scan_mode from the request" });
+    decisions.push({
+      decision: "fallback",
+      value: input.metadata.fallback_scan_mode,
+      reason: "client_override",
+      detail: "metadata.fallback_scan_mode from the request",
+    });
     return false;
   }
   const nodeRate = doc.fallback.arm_on_node_failure_rate;
   if (nodeRate !== null) {
     const risky = dag
       .map((node) => ({ node, s: statsFor(node, h, doc.history.min_builds) }))
-      .filter((x): x is { node: DagNode; s: { basis: "node" | "agent"; stats: NodeStats } } => x.s !== null && x.s.stats.failure_rate >= nodeRate);
+      .filter(
+        (x): x is { node: DagNode; s: { basis: "node" | "agent"; stats: NodeStats } } =>
+          x.s !== null && x.s.stats.failure_rate >= nodeRate,
+      );
     if (risky.length > 0) {
       decisions.push({
-        decision: "fallback", value: "deterministic", reason: "node_failure_rate",
+        decision: "fallback",
+        value: "deterministic",
+        reason: "node_failure_rate",
         detail: `${risky.map((r) => describeStats(r.node, r.s)).join("; ")} ≥ ${pct(nodeRate)}: a terminal failure falls back to the deterministic DAG`,
       });
       return true;
@@ -269,39 +385,89 @@ function fallbackDecision(dag: DagNode[], input: PolicyPlanInput, decisions: Tra
   const fbRate = doc.fallback.arm_on_fallback_rate;
   if (fbRate !== null && h.builds_considered >= doc.history.min_builds && h.fallback_rate >= fbRate) {
     decisions.push({
-      decision: "fallback", value: "deterministic", reason: "history_fallback_rate",
+      decision: "fallback",
+      value: "deterministic",
+      reason: "history_fallback_rate",
       detail: `${h.fallback_builds} of the last ${h.builds_considered} builds fell back (${pct(h.fallback_rate)} ≥ ${pct(fbRate)})`,
     });
     return true;
   }
-  decisions.push({ decision: "fallback", value: null, reason: "not_needed", detail: "no planned node or recent fallback rate reaches the policy's thresholds" });
+  decisions.push({
+    decision: "fallback",
+    value: null,
+    reason: "not_needed",
+    detail: "no planned node or recent fallback rate reaches the policy's thresholds",
+  });
   return false;
 }
 
-function modelDecision(base: BasePlan, model: ModelOutcome, doc: PlannerPolicyDocument, decisions: TraceEntry[]): { dag: DagNode[] | null; trace: Record<string, unknown> } {
+function modelDecision(
+  base: BasePlan,
+  model: ModelOutcome,
+  doc: PlannerPolicyDocument,
+  decisions: TraceEntry[],
+): { dag: DagNode[] | null; trace: Record<string, unknown> } {
   if (base.scan_mode === "deterministic") {
-    decisions.push({ decision: "model", value: "skipped", reason: "deterministic_preselected", detail: "the model is not asked when history pre-selects deterministic mode" });
+    decisions.push({
+      decision: "model",
+      value: "skipped",
+      reason: "deterministic_preselected",
+      detail: "the model is not asked when history pre-selects deterministic mode",
+    });
     return { dag: null, trace: { status: "skipped", reason: "deterministic_preselected" } };
   }
   switch (model.status) {
     case "not_configured":
-      decisions.push({ decision: "model", value: "not_configured", reason: "not_configured", detail: "no PLANNER_MODEL_URL on this deployment; the policy's own plan is used" });
+      decisions.push({
+        decision: "model",
+        value: "not_configured",
+        reason: "not_configured",
+        detail: "no PLANNER_MODEL_URL on this deployment; the policy's own plan is used",
+      });
       return { dag: null, trace: { status: "not_configured" } };
     case "disabled":
-      decisions.push({ decision: "model", value: "disabled", reason: "policy_disabled", detail: "the policy sets model.enabled=false" });
+      decisions.push({
+        decision: "model",
+        value: "disabled",
+        reason: "policy_disabled",
+        detail: "the policy sets model.enabled=false",
+      });
       return { dag: null, trace: { status: "disabled" } };
     case "unavailable":
-      decisions.push({ decision: "model", value: "unavailable", reason: model.reason, detail: `${model.detail}; the policy's own plan is used` });
+      decisions.push({
+        decision: "model",
+        value: "unavailable",
+        reason: model.reason,
+        detail: `${model.detail}; the policy's own plan is used`,
+      });
       return { dag: null, trace: { status: "unavailable", reason: model.reason, detail: model.detail } };
     case "proposed": {
       const required = doc.model.require_guard_nodes ? base.guard_nodes : [];
       const check = validateProposal(model.proposal, doc, required);
       if (!check.ok) {
-        decisions.push({ decision: "model", value: "rejected", reason: check.reason, detail: `${check.detail}; the policy's own plan is used` });
-        return { dag: null, trace: { status: "rejected", model: model.model, reason: check.reason, detail: check.detail } };
+        decisions.push({
+          decision: "model",
+          value: "rejected",
+          reason: check.reason,
+          detail: `${check.detail}; the policy's own plan is used`,
+        });
+        return {
+          dag: null,
+          trace: { status: "rejected", model: model.model, reason: check.reason, detail: check.detail },
+        };
       }
-      decisions.push({ decision: "model", value: "accepted", reason: "proposal_valid", detail: `${check.dag.length} nodes from model '${model.model}' passed the SPEC §4.4 and policy rules` });
-      decisions.push({ decision: "profile", value: "model_blueprint", reason: "model_proposal_accepted", detail: "the validated model proposal replaces the policy's DAG" });
+      decisions.push({
+        decision: "model",
+        value: "accepted",
+        reason: "proposal_valid",
+        detail: `${check.dag.length} nodes from model '${model.model}' passed the SPEC §4.4 and policy rules`,
+      });
+      decisions.push({
+        decision: "profile",
+        value: "model_blueprint",
+        reason: "model_proposal_accepted",
+        detail: "the validated model proposal replaces the policy's DAG",
+      });
       return { dag: check.dag, trace: { status: "accepted", model: model.model, node_count: check.dag.length } };
     }
   }
@@ -334,7 +500,12 @@ export function planWithPolicy(input: PolicyPlanInput & { model: ModelOutcome })
   const parallelism = parallelismDecision(input, base.facts, decisions);
   const armFallback = base.scan_mode === "autonomous" ? fallbackDecision(dag, input, decisions) : false;
   if (base.scan_mode === "deterministic") {
-    decisions.push({ decision: "fallback", value: null, reason: "deterministic_preselected", detail: "already deterministic; nothing to fall back to" });
+    decisions.push({
+      decision: "fallback",
+      value: null,
+      reason: "deterministic_preselected",
+      detail: "already deterministic; nothing to fall back to",
+    });
   }
 
   const levels = computeLevels(dag);

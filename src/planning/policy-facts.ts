@@ -86,13 +86,14 @@ export type ProposalCheck = { ok: true; dag: DagNode[] } | { ok: false; reason: 
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-
-
 export const pct = (r: number) => `${Math.round(r * 1000) / 10}%`;
 
-
 /** Derives the facts every rule reads. */
-export function planningFacts(metadata: Record<string, unknown>, signals: RepoSignals | null, doc: PlannerPolicyDocument): PlanningFacts {
+export function planningFacts(
+  metadata: Record<string, unknown>,
+  signals: RepoSignals | null,
+  doc: PlannerPolicyDocument,
+): PlanningFacts {
   const intake = isRecord(metadata.project_intake) ? metadata.project_intake : {};
   let size: RepoSize | "unknown" = "unknown";
   let basis: PlanningFacts["repo_size_basis"] = "unknown";
@@ -104,8 +105,10 @@ export function planningFacts(metadata: Record<string, unknown>, signals: RepoSi
     const files = signals.file_count;
     const loc = signals.loc;
     basis = "counts";
-    if ((files !== undefined && files >= t.large_min_files) || (loc !== undefined && loc >= t.large_min_loc)) size = "large";
-    else if ((files === undefined || files <= t.small_max_files) && (loc === undefined || loc <= t.small_max_loc)) size = "small";
+    if ((files !== undefined && files >= t.large_min_files) || (loc !== undefined && loc >= t.large_min_loc))
+      size = "large";
+    else if ((files === undefined || files <= t.small_max_files) && (loc === undefined || loc <= t.small_max_loc))
+      size = "small";
     else size = "medium";
   }
   return {
@@ -160,7 +163,11 @@ export function conditionHolds(c: GuardCondition, f: PlanningFacts): string | nu
 }
 
 /** Node stats with enough samples: per node id first, else per agent; null without. */
-export function statsFor(node: DagNode, history: HistorySummary, minBuilds: number): { basis: "node" | "agent"; stats: NodeStats } | null {
+export function statsFor(
+  node: DagNode,
+  history: HistorySummary,
+  minBuilds: number,
+): { basis: "node" | "agent"; stats: NodeStats } | null {
   const own = history.nodes[node.node_id];
   if (own !== undefined && own.builds >= minBuilds) return { basis: "node", stats: own };
   const agent = history.agents[node.agent];
@@ -172,4 +179,3 @@ export function describeStats(node: DagNode, s: { basis: "node" | "agent"; stats
   const who = s.basis === "node" ? `node '${node.node_id}'` : `agent '${node.agent}'`;
   return `${who} failed in ${s.stats.failed_builds} of the last ${s.stats.builds} builds that ran it (${pct(s.stats.failure_rate)})`;
 }
-

@@ -33,7 +33,11 @@ function shapeProblem(raw: unknown): string {
  * limit and allowed agents, levels (cycle / missing or self dependency), a mandatory POLICY_GATE
  * and the guard nodes the policy requires. The first failed rule is the reason.
  */
-export function validateProposal(proposal: unknown, doc: PlannerPolicyDocument, requiredNodes: readonly string[]): ProposalCheck {
+export function validateProposal(
+  proposal: unknown,
+  doc: PlannerPolicyDocument,
+  requiredNodes: readonly string[],
+): ProposalCheck {
   const dag = parseBlueprint(proposal);
   if (dag === null) {
     const raw = typeof proposal === "string" ? safeJson(proposal) : proposal;
@@ -44,7 +48,11 @@ export function validateProposal(proposal: unknown, doc: PlannerPolicyDocument, 
   const allowed = new Set(doc.allowed_agents);
   const foreign = dag.find((n) => !allowed.has(n.agent));
   if (foreign !== undefined) {
-    return { ok: false, reason: "agent_not_allowed", detail: `node '${foreign.node_id}' uses agent '${foreign.agent}'; allowed: ${doc.allowed_agents.join(", ")}` };
+    return {
+      ok: false,
+      reason: "agent_not_allowed",
+      detail: `node '${foreign.node_id}' uses agent '${foreign.agent}'; allowed: ${doc.allowed_agents.join(", ")}`,
+    };
   }
   const levels = tryComputeLevels(dag);
   if (!levels.ok) {
@@ -56,7 +64,11 @@ export function validateProposal(proposal: unknown, doc: PlannerPolicyDocument, 
   }
   const missing = requiredNodes.filter((id) => !dag.some((n) => n.node_id === id));
   if (missing.length > 0) {
-    return { ok: false, reason: "required_node_missing", detail: `guard node(s) required by the policy are missing: ${missing.join(", ")}` };
+    return {
+      ok: false,
+      reason: "required_node_missing",
+      detail: `guard node(s) required by the policy are missing: ${missing.join(", ")}`,
+    };
   }
   return { ok: true, dag };
 }
@@ -68,4 +80,3 @@ function safeJson(text: string): unknown {
     return text;
   }
 }
-

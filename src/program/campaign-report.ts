@@ -130,7 +130,8 @@ function mean(xs: readonly number[]): number {
 function summariseRepo(repo: string, runs: readonly ReportRun[]): RepoSummary {
   const durations = runs.map((r) => Math.max(0, r.duration_ms));
   const m = mean(durations);
-  const stddev = durations.length <= 1 ? 0 : Math.sqrt(durations.reduce((acc, d) => acc + (d - m) ** 2, 0) / durations.length);
+  const stddev =
+    durations.length <= 1 ? 0 : Math.sqrt(durations.reduce((acc, d) => acc + (d - m) ** 2, 0) / durations.length);
   const successCount = runs.filter((r) => r.status === "completed").length;
   return {
     repo,
@@ -169,8 +170,10 @@ export function gateReasons(summary: ReportSummary, p: ThresholdProfile): string
   const reasons: string[] = [];
   for (const r of summary.repos) {
     if (r.run_count < p.min_runs_per_repo) reasons.push(`insufficient_runs:${r.repo}:${r.run_count}`);
-    if (r.success_rate < p.min_success_rate) reasons.push(`success_rate_below_threshold:${r.repo}:${formatFixed(r.success_rate, 3)}`);
-    if (r.duration_cv > p.max_duration_cv) reasons.push(`duration_variance_above_threshold:${r.repo}:${formatFixed(r.duration_cv, 3)}`);
+    if (r.success_rate < p.min_success_rate)
+      reasons.push(`success_rate_below_threshold:${r.repo}:${formatFixed(r.success_rate, 3)}`);
+    if (r.duration_cv > p.max_duration_cv)
+      reasons.push(`duration_variance_above_threshold:${r.repo}:${formatFixed(r.duration_cv, 3)}`);
   }
   return reasons;
 }
@@ -180,10 +183,12 @@ function dedupe(xs: readonly string[]): string[] {
 }
 
 export function rubricScore(summary: ReportSummary, p: ThresholdProfile): number {
-  const coverage = 25 * (0.6 * ratio(summary.repo_count, p.min_repo_count) + 0.4 * ratio(summary.run_count, p.min_total_runs));
+  const coverage =
+    25 * (0.6 * ratio(summary.repo_count, p.min_repo_count) + 0.4 * ratio(summary.run_count, p.min_total_runs));
   const success = 50 * ratio(summary.avg_success_rate, p.min_average_success_rate);
   const t = p.max_duration_cv;
-  const stability = summary.max_duration_cv <= t ? 25 : 25 * Math.max(0, 1 - (summary.max_duration_cv - t) / Math.max(t, 0.001));
+  const stability =
+    summary.max_duration_cv <= t ? 25 : 25 * Math.max(0, 1 - (summary.max_duration_cv - t) / Math.max(t, 0.001));
   return roundTo(coverage + success + stability, 2);
 }
 
@@ -215,9 +220,14 @@ export function effectiveProfile(profile: ThresholdProfile, runsPerRepo?: number
   return { ...profile, min_runs_per_repo: Math.max(profile.min_runs_per_repo, runsPerRepo) };
 }
 
-export function buildPlan(summary: ReportSummary, input: Pick<ReportInput, "planRepos" | "runsPerRepo" | "languages">): BenchmarkPlan {
+export function buildPlan(
+  summary: ReportSummary,
+  input: Pick<ReportInput, "planRepos" | "runsPerRepo" | "languages">,
+): BenchmarkPlan {
   const langOf = (repo: string) =>
-    input.languages?.[repo] ?? summary.repos.find((r) => r.repo === repo && r.run_count > 0)?.language ?? UNKNOWN_LANGUAGE;
+    input.languages?.[repo] ??
+    summary.repos.find((r) => r.repo === repo && r.run_count > 0)?.language ??
+    UNKNOWN_LANGUAGE;
   const planRepos = input.planRepos ?? [];
   const targets: Array<[string, number]> =
     planRepos.length > 0
@@ -236,7 +246,12 @@ export function partitionEvidence(runs: readonly ReportRun[]): { evidence: Repor
   const excluded: ExcludedRun[] = [];
   for (const run of runs) {
     if (run.execution === "simulated") {
-      excluded.push({ run_id: run.run_id, repo: run.repo, execution: run.execution, reason: SIMULATED_EVIDENCE_EXCLUDED });
+      excluded.push({
+        run_id: run.run_id,
+        repo: run.repo,
+        execution: run.execution,
+        reason: SIMULATED_EVIDENCE_EXCLUDED,
+      });
     } else {
       evidence.push(run);
     }
@@ -255,7 +270,8 @@ export function buildReport(input: ReportInput) {
   const summary = summarise(evidence, input.planRepos);
   const gate = gateReasons(summary, profile);
   const rubricReasons = [...gate];
-  if (summary.repo_count < profile.min_repo_count) rubricReasons.push(`repo_count_below_threshold:${summary.repo_count}`);
+  if (summary.repo_count < profile.min_repo_count)
+    rubricReasons.push(`repo_count_below_threshold:${summary.repo_count}`);
   if (summary.run_count < profile.min_total_runs) rubricReasons.push(`total_runs_below_threshold:${summary.run_count}`);
   if (summary.avg_success_rate < profile.min_average_success_rate) {
     rubricReasons.push(`average_success_rate_below_threshold:${formatFixed(summary.avg_success_rate, 3)}`);

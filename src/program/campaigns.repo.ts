@@ -18,22 +18,41 @@ export async function insertCampaign(db: Db, row: typeof campaigns.$inferInsert)
 }
 
 export async function getCampaign(db: Db, tenantId: string, campaignId: string): Promise<CampaignRow | null> {
-  const rows = await db.select().from(campaigns).where(and(eq(campaigns.campaignId, campaignId), eq(campaigns.tenantId, tenantId)));
+  const rows = await db
+    .select()
+    .from(campaigns)
+    .where(and(eq(campaigns.campaignId, campaignId), eq(campaigns.tenantId, tenantId)));
   return rows[0] ?? null;
 }
 
 /** Newest first: (created_at, campaign_id) descending. */
-export async function listCampaigns(db: Db, tenantId: string, limit: number, after?: { createdAt: string; campaignId: string }) {
+export async function listCampaigns(
+  db: Db,
+  tenantId: string,
+  limit: number,
+  after?: { createdAt: string; campaignId: string },
+) {
   const conds = [eq(campaigns.tenantId, tenantId)];
   if (after) {
-    const c = or(lt(campaigns.createdAt, after.createdAt), and(eq(campaigns.createdAt, after.createdAt), lt(campaigns.campaignId, after.campaignId)));
+    const c = or(
+      lt(campaigns.createdAt, after.createdAt),
+      and(eq(campaigns.createdAt, after.createdAt), lt(campaigns.campaignId, after.campaignId)),
+    );
     if (c) conds.push(c);
   }
-  return db.select().from(campaigns).where(and(...conds)).orderBy(desc(campaigns.createdAt), desc(campaigns.campaignId)).limit(limit);
+  return db
+    .select()
+    .from(campaigns)
+    .where(and(...conds))
+    .orderBy(desc(campaigns.createdAt), desc(campaigns.campaignId))
+    .limit(limit);
 }
 
 export async function countRuns(db: Db, campaignId: string): Promise<number> {
-  const rows = await db.select({ n: sql<number>`count(*)` }).from(campaignRuns).where(eq(campaignRuns.campaignId, campaignId));
+  const rows = await db
+    .select({ n: sql<number>`count(*)` })
+    .from(campaignRuns)
+    .where(eq(campaignRuns.campaignId, campaignId));
   return rows[0]?.n ?? 0;
 }
 
@@ -45,11 +64,19 @@ export async function listAllRuns(db: Db, campaignId: string): Promise<CampaignR
 export async function listRuns(db: Db, campaignId: string, limit: number, afterRunId?: string) {
   const conds = [eq(campaignRuns.campaignId, campaignId)];
   if (afterRunId !== undefined) conds.push(gt(campaignRuns.runId, afterRunId));
-  return db.select().from(campaignRuns).where(and(...conds)).orderBy(asc(campaignRuns.runId)).limit(limit);
+  return db
+    .select()
+    .from(campaignRuns)
+    .where(and(...conds))
+    .orderBy(asc(campaignRuns.runId))
+    .limit(limit);
 }
 
 export async function getRun(db: Db, campaignId: string, runId: string): Promise<CampaignRunRow | null> {
-  const rows = await db.select().from(campaignRuns).where(and(eq(campaignRuns.campaignId, campaignId), eq(campaignRuns.runId, runId)));
+  const rows = await db
+    .select()
+    .from(campaignRuns)
+    .where(and(eq(campaignRuns.campaignId, campaignId), eq(campaignRuns.runId, runId)));
   return rows[0] ?? null;
 }
 
@@ -57,9 +84,17 @@ type RunValues = Omit<typeof campaignRuns.$inferInsert, "createdAt" | "updatedAt
 
 function replaceSet(values: Omit<RunValues, "now">, now: string) {
   return {
-    repo: values.repo, language: values.language, status: values.status, durationMs: values.durationMs,
-    findingsTotal: values.findingsTotal, source: values.source, buildId: values.buildId ?? null,
-    observedAt: values.observedAt, ingestedBy: values.ingestedBy, updatedAt: now, revision: sql`${campaignRuns.revision} + 1`,
+    repo: values.repo,
+    language: values.language,
+    status: values.status,
+    durationMs: values.durationMs,
+    findingsTotal: values.findingsTotal,
+    source: values.source,
+    buildId: values.buildId ?? null,
+    observedAt: values.observedAt,
+    ingestedBy: values.ingestedBy,
+    updatedAt: now,
+    revision: sql`${campaignRuns.revision} + 1`,
   };
 }
 
@@ -102,7 +137,10 @@ export async function upsertBuildRun(db: Db, v: RunValues): Promise<void> {
 export async function insertExecution(db: Db, row: typeof campaignExecutions.$inferInsert): Promise<void> {
   await db.batch([
     db.insert(campaignExecutions).values(row),
-    db.update(campaigns).set({ currentExecutionId: row.executionId, updatedAt: row.createdAt }).where(eq(campaigns.campaignId, row.campaignId)),
+    db
+      .update(campaigns)
+      .set({ currentExecutionId: row.executionId, updatedAt: row.createdAt })
+      .where(eq(campaigns.campaignId, row.campaignId)),
   ]);
 }
 
@@ -116,11 +154,22 @@ export async function linkBuild(db: Db, row: typeof campaignBuilds.$inferInsert)
 }
 
 /** The build linked to a planned run of an execution. */
-export async function linkedBuildId(db: Db, campaignId: string, executionId: string, runId: string): Promise<string | null> {
+export async function linkedBuildId(
+  db: Db,
+  campaignId: string,
+  executionId: string,
+  runId: string,
+): Promise<string | null> {
   const rows = await db
     .select({ buildId: campaignBuilds.buildId })
     .from(campaignBuilds)
-    .where(and(eq(campaignBuilds.campaignId, campaignId), eq(campaignBuilds.executionId, executionId), eq(campaignBuilds.runId, runId)));
+    .where(
+      and(
+        eq(campaignBuilds.campaignId, campaignId),
+        eq(campaignBuilds.executionId, executionId),
+        eq(campaignBuilds.runId, runId),
+      ),
+    );
   return rows[0]?.buildId ?? null;
 }
 
@@ -130,7 +179,13 @@ export async function unfinishedBuilds(db: Db, campaignId: string, executionId: 
     .select({ buildId: campaignBuilds.buildId })
     .from(campaignBuilds)
     .innerJoin(builds, eq(builds.buildId, campaignBuilds.buildId))
-    .where(and(eq(campaignBuilds.campaignId, campaignId), eq(campaignBuilds.executionId, executionId), inArray(builds.status, ["running", "paused", "pending"])));
+    .where(
+      and(
+        eq(campaignBuilds.campaignId, campaignId),
+        eq(campaignBuilds.executionId, executionId),
+        inArray(builds.status, ["running", "paused", "pending"]),
+      ),
+    );
   return rows.map((r) => r.buildId);
 }
 
@@ -143,7 +198,10 @@ export async function unsyncedFinishedBuilds(db: Db, campaignId: string, executi
     .select({ build: builds, runId: campaignBuilds.runId })
     .from(campaignBuilds)
     .innerJoin(builds, eq(builds.buildId, campaignBuilds.buildId))
-    .leftJoin(campaignRuns, and(eq(campaignRuns.campaignId, campaignBuilds.campaignId), eq(campaignRuns.runId, campaignBuilds.runId)))
+    .leftJoin(
+      campaignRuns,
+      and(eq(campaignRuns.campaignId, campaignBuilds.campaignId), eq(campaignRuns.runId, campaignBuilds.runId)),
+    )
     .where(
       and(
         eq(campaignBuilds.campaignId, campaignId),

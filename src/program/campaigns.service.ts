@@ -15,7 +15,14 @@ import type { Db } from "../kernel/env";
 import { AppError } from "../kernel/errors";
 import { isoTimestamp, newId, parseTimestamp } from "../lib/ids";
 import { hasCapability } from "../kernel/principal";
-import { BETA_DEFAULT, type ReportRun, type RunStatus, UNKNOWN_LANGUAGE, buildReport, planRunId } from "./campaign-report";
+import {
+  BETA_DEFAULT,
+  type ReportRun,
+  type RunStatus,
+  UNKNOWN_LANGUAGE,
+  buildReport,
+  planRunId,
+} from "./campaign-report";
 import * as repo from "./campaigns.repo";
 import { decodeCursor, page } from "../kernel/cursor";
 import type { CampaignCreateRequest, CampaignExecuteRequest, PageQuery, ValidationRunRequest } from "./program.schemas";
@@ -28,7 +35,12 @@ export const MAX_RUNS_PER_CAMPAIGN = 5000;
 export const MAX_EXECUTION_BUILDS = 100;
 
 /** Build metadata keys the system sets on campaign builds (client values are overwritten). */
-export const CAMPAIGN_METADATA_KEYS = ["campaign_id", "campaign_execution_id", "campaign_run_id", "campaign_language"] as const;
+export const CAMPAIGN_METADATA_KEYS = [
+  "campaign_id",
+  "campaign_execution_id",
+  "campaign_run_id",
+  "campaign_language",
+] as const;
 
 const now = () => isoTimestamp(Date.now());
 
@@ -137,7 +149,10 @@ export async function ingestRun(deps: ProgramDeps, campaignId: string, body: Val
     now: ts,
   });
   if (!result) {
-    throw new AppError("campaign_run_conflict", `Run ${body.run_id} was collected from a campaign build and cannot be replaced by a client.`);
+    throw new AppError(
+      "campaign_run_conflict",
+      `Run ${body.run_id} was collected from a campaign build and cannot be replaced by a client.`,
+    );
   }
   return { created: result.created, body: { status: "accepted" as const, run_id: body.run_id } };
 }
@@ -168,9 +183,17 @@ export async function computeReport(db: Db, campaign: repo.CampaignRow) {
   const execution = campaign.currentExecutionId ? await repo.getExecution(db, campaign.currentExecutionId) : null;
   const languages: Record<string, string> = {};
   for (const spec of execution?.plan ?? []) languages[spec.repo] ??= spec.language;
-  const executions = await repo.buildExecutions(db, rows.flatMap((r) => (r.buildId ? [r.buildId] : [])));
+  const executions = await repo.buildExecutions(
+    db,
+    rows.flatMap((r) => (r.buildId ? [r.buildId] : [])),
+  );
   const runs: ReportRun[] = rows.map((r) => ({
-    repo: r.repo, language: r.language, run_id: r.runId, status: r.status as RunStatus, duration_ms: r.durationMs, findings_total: r.findingsTotal,
+    repo: r.repo,
+    language: r.language,
+    run_id: r.runId,
+    status: r.status as RunStatus,
+    duration_ms: r.durationMs,
+    findings_total: r.findingsTotal,
     // A build's run is evidence of what its runner did; a build that is gone is not evidence.
     execution: r.buildId === null ? "reported" : (executions.get(r.buildId) ?? "simulated"),
   }));
@@ -222,19 +245,32 @@ export async function executeCampaign(deps: Deps, campaignId: string, body: Camp
     })),
   );
   if (plan.length > MAX_EXECUTION_BUILDS) {
-    throw new AppError("campaign_plan_invalid", `An execution creates at most ${MAX_EXECUTION_BUILDS} builds; this plan has ${plan.length}.`);
+    throw new AppError(
+      "campaign_plan_invalid",
+      `An execution creates at most ${MAX_EXECUTION_BUILDS} builds; this plan has ${plan.length}.`,
+    );
   }
   const unknown = [
-    ...Object.keys(body.repo_metadata).filter((k) => !campaign.repos.includes(k)).map((k) => ({ path: `repo_metadata.${k}`, message: "not a campaign repo" })),
-    ...Object.keys(body.languages).filter((k) => !campaign.repos.includes(k)).map((k) => ({ path: `languages.${k}`, message: "not a campaign repo" })),
-    ...Object.keys(body.run_metadata).filter((k) => !plan.some((p) => p.run_id === k)).map((k) => ({ path: `run_metadata.${k}`, message: "not a planned run id" })),
+    ...Object.keys(body.repo_metadata)
+      .filter((k) => !campaign.repos.includes(k))
+      .map((k) => ({ path: `repo_metadata.${k}`, message: "not a campaign repo" })),
+    ...Object.keys(body.languages)
+      .filter((k) => !campaign.repos.includes(k))
+      .map((k) => ({ path: `languages.${k}`, message: "not a campaign repo" })),
+    ...Object.keys(body.run_metadata)
+      .filter((k) => !plan.some((p) => p.run_id === k))
+      .map((k) => ({ path: `run_metadata.${k}`, message: "not a planned run id" })),
   ];
-  if (unknown.length > 0) throw new AppError("validation_failed", "Execution overrides name unknown targets.", { errors: unknown });
+  if (unknown.length > 0)
+    throw new AppError("validation_failed", "Execution overrides name unknown targets.", { errors: unknown });
 
   if (campaign.currentExecutionId) {
     const pending = await repo.unfinishedBuilds(deps.db, campaignId, campaign.currentExecutionId);
     if (pending.length > 0) {
-      throw new AppError("campaign_execution_in_progress", `${pending.length} build(s) of the current execution have not finished.`);
+      throw new AppError(
+        "campaign_execution_in_progress",
+        `${pending.length} build(s) of the current execution have not finished.`,
+      );
     }
   }
 
@@ -256,7 +292,12 @@ export async function executeCampaign(deps: Deps, campaignId: string, body: Camp
   for (const r of requests) previewDag(r.body); // throws invalid_dag before anything is stored
 
   await repo.insertExecution(deps.db, {
-    executionId, campaignId, tenantId: campaign.tenantId, plan, createdBy: deps.principal.sub, createdAt: now(),
+    executionId,
+    campaignId,
+    tenantId: campaign.tenantId,
+    plan,
+    createdBy: deps.principal.sub,
+    createdAt: now(),
   });
   const started: Array<{ run_id: string; repo: string; build_id: string }> = [];
   // Bounded concurrency: each create is a Durable Object round trip plus D1 writes.
@@ -266,7 +307,12 @@ export async function executeCampaign(deps: Deps, campaignId: string, body: Camp
       chunk.map(async ({ spec, body: buildBody }) => {
         const build = await createBuild(deps, buildBody);
         await repo.linkBuild(deps.db, {
-          buildId: build.build_id, campaignId, executionId, runId: spec.run_id, tenantId: campaign.tenantId, createdAt: now(),
+          buildId: build.build_id,
+          campaignId,
+          executionId,
+          runId: spec.run_id,
+          tenantId: campaign.tenantId,
+          createdAt: now(),
         });
         return { run_id: spec.run_id, repo: spec.repo, build_id: build.build_id };
       }),
@@ -287,7 +333,13 @@ const CampaignBuildMetadata = z.object({
  * number of calls, in any order, converge on the latest outcome). Only the build linked to a run
  * of the campaign's current execution, in the campaign's tenant, is accepted.
  */
-async function syncBuildRun(db: Db, campaign: repo.CampaignRow, buildId: string, runId: string, hint?: BuildFinished): Promise<void> {
+async function syncBuildRun(
+  db: Db,
+  campaign: repo.CampaignRow,
+  buildId: string,
+  runId: string,
+  hint?: BuildFinished,
+): Promise<void> {
   const build = await getBuildRow(db, buildId);
   if (!build || build.tenantId !== campaign.tenantId) return;
   if (build.status !== "completed" && build.status !== "failed" && build.status !== "aborted") return;
@@ -304,7 +356,9 @@ async function syncBuildRun(db: Db, campaign: repo.CampaignRow, buildId: string,
     repo: spec.repo,
     language: spec.language,
     status: build.status,
-    durationMs: Math.round(fromHint ? hint.duration_ms : Math.max(0, parseTimestamp(build.updatedAt) - parseTimestamp(build.createdAt))),
+    durationMs: Math.round(
+      fromHint ? hint.duration_ms : Math.max(0, parseTimestamp(build.updatedAt) - parseTimestamp(build.createdAt)),
+    ),
     findingsTotal: fromHint ? hint.findings_total : 0,
     source: "build",
     buildId,
@@ -332,8 +386,12 @@ export async function ingestFinishedBuild(env: Env, event: BuildFinished): Promi
   const execution = await repo.getExecution(db, meta.data.campaign_execution_id);
   if (!execution?.plan.some((p) => p.run_id === meta.data.campaign_run_id && p.repo === event.repo_url)) return;
   await repo.linkBuild(db, {
-    buildId: event.build_id, campaignId: campaign.campaignId, executionId: execution.executionId, runId: meta.data.campaign_run_id,
-    tenantId: campaign.tenantId, createdAt: now(),
+    buildId: event.build_id,
+    campaignId: campaign.campaignId,
+    executionId: execution.executionId,
+    runId: meta.data.campaign_run_id,
+    tenantId: campaign.tenantId,
+    createdAt: now(),
   });
   await syncBuildRun(db, campaign, event.build_id, meta.data.campaign_run_id, event);
 }

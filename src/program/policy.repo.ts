@@ -14,16 +14,32 @@ export async function insertProfile(db: Db, row: PolicyProfileRow, audit: AuditE
 }
 
 export async function getProfile(db: Db, tenantId: string, profileId: string): Promise<PolicyProfileRow | null> {
-  const rows = await db.select().from(policyProfiles).where(and(eq(policyProfiles.profileId, profileId), eq(policyProfiles.tenantId, tenantId)));
+  const rows = await db
+    .select()
+    .from(policyProfiles)
+    .where(and(eq(policyProfiles.profileId, profileId), eq(policyProfiles.tenantId, tenantId)));
   return rows[0] ?? null;
 }
 
 /** Newest first: (created_at, profile_id) descending. */
-export async function listProfiles(db: Db, tenantId: string, limit: number, after?: { createdAt: string; profileId: string }) {
+export async function listProfiles(
+  db: Db,
+  tenantId: string,
+  limit: number,
+  after?: { createdAt: string; profileId: string },
+) {
   const conds = [eq(policyProfiles.tenantId, tenantId)];
   if (after) {
-    const c = or(lt(policyProfiles.createdAt, after.createdAt), and(eq(policyProfiles.createdAt, after.createdAt), lt(policyProfiles.profileId, after.profileId)));
+    const c = or(
+      lt(policyProfiles.createdAt, after.createdAt),
+      and(eq(policyProfiles.createdAt, after.createdAt), lt(policyProfiles.profileId, after.profileId)),
+    );
     if (c) conds.push(c);
   }
-  return db.select().from(policyProfiles).where(and(...conds)).orderBy(desc(policyProfiles.createdAt), desc(policyProfiles.profileId)).limit(limit);
+  return db
+    .select()
+    .from(policyProfiles)
+    .where(and(...conds))
+    .orderBy(desc(policyProfiles.createdAt), desc(policyProfiles.profileId))
+    .limit(limit);
 }

@@ -47,7 +47,13 @@ export async function createProfile(deps: ProgramDeps, body: PolicyProfileCreate
     createdBy: deps.principal.sub,
     createdAt: isoTimestamp(Date.now()),
   };
-  await repo.insertProfile(deps.db, row, { actor: actorOf(deps), action: "policy.write", target_type: "policy_profile", target_id: row.profileId, detail: { name: row.name } });
+  await repo.insertProfile(deps.db, row, {
+    actor: actorOf(deps),
+    action: "policy.write",
+    target_type: "policy_profile",
+    target_id: row.profileId,
+    detail: { name: row.name },
+  });
   return profileDto(row);
 }
 
@@ -78,10 +84,19 @@ export async function checkPolicy(deps: Deps, body: PolicyCheckRequest) {
   const buildId = body.build_id ?? null;
   // Checked before deciding, so an unknown build is reported whatever the decision.
   if (buildId !== null) await authorizeWriteBack(deps, buildId);
-  const decision = decidePolicy({ blocked_commands: profile.blockedCommands, restricted_paths: profile.restrictedPaths }, body.command, body.path);
+  const decision = decidePolicy(
+    { blocked_commands: profile.blockedCommands, restricted_paths: profile.restrictedPaths },
+    body.command,
+    body.path,
+  );
   const violation =
     decision.action === "BLOCK" && buildId !== null && decision.violation_code !== null
-      ? await recordPolicyViolation(deps, buildId, { code: decision.violation_code, message: decision.reason, source: POLICY_PROFILE_SOURCE, blocking: true })
+      ? await recordPolicyViolation(deps, buildId, {
+          code: decision.violation_code,
+          message: decision.reason,
+          source: POLICY_PROFILE_SOURCE,
+          blocking: true,
+        })
       : null;
   return { ...decision, build_id: buildId, violation };
 }

@@ -192,10 +192,23 @@ const reportShape = {
   plan: BenchmarkPlan,
   summary: ReportSummary,
   gate: z.object({ passed: z.boolean(), reasons: z.array(z.string()), summary: ReportSummary }),
-  rubric: z.object({ profile_name: z.string(), passed: z.boolean(), release_ready: z.boolean(), score: z.number(), reasons: z.array(z.string()) }),
+  rubric: z.object({
+    profile_name: z.string(),
+    passed: z.boolean(),
+    release_ready: z.boolean(),
+    score: z.number(),
+    reasons: z.array(z.string()),
+  }),
   recommendations: z.array(z.string()),
   excluded_runs: z
-    .array(z.object({ run_id: z.string(), repo: z.string(), execution: z.enum(RUN_EXECUTIONS), reason: z.literal(SIMULATED_EVIDENCE_EXCLUDED) }))
+    .array(
+      z.object({
+        run_id: z.string(),
+        repo: z.string(),
+        execution: z.enum(RUN_EXECUTIONS),
+        reason: z.literal(SIMULATED_EVIDENCE_EXCLUDED),
+      }),
+    )
     .describe("Runs listed but not counted: simulated builds are never evidence."),
 };
 export const ValidationReport = z.object(reportShape).describe("SPEC §6.1 report maths over the runs given.");
@@ -357,6 +370,24 @@ export const GoLiveDecision = z.object({
   }),
 });
 
-registerResponses({ ThresholdProfile, BenchmarkPlan, ValidationReport, PromptContract, PromptContractPage, Campaign, CampaignPage,
-  RunAccepted, CampaignRun, CampaignRunPage, CampaignReport, CampaignExecution, PolicyProfile, PolicyProfilePage,
-  PolicyCheckResult, SloSummary, ReleaseChecklist, RollbackDrill, GoLiveDecision });
+registerResponses({
+  ThresholdProfile,
+  BenchmarkPlan,
+  ValidationReport,
+  PromptContract,
+  PromptContractPage,
+  Campaign,
+  CampaignPage,
+  RunAccepted,
+  CampaignRun,
+  CampaignRunPage,
+  CampaignReport,
+  CampaignExecution,
+  PolicyProfile,
+  PolicyProfilePage,
+  PolicyCheckResult,
+  SloSummary,
+  ReleaseChecklist,
+  RollbackDrill,
+  GoLiveDecision,
+});

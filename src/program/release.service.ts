@@ -57,25 +57,37 @@ function decisionDto(r: repo.DecisionRow) {
 
 const now = () => isoTimestamp(Date.now());
 
-function releaseAudit(deps: ProgramDeps, action: AuditAction, releaseId: string, detail: Record<string, unknown> = {}): AuditEntry {
+function releaseAudit(
+  deps: ProgramDeps,
+  action: AuditAction,
+  releaseId: string,
+  detail: Record<string, unknown> = {},
+): AuditEntry {
   return { actor: actorOf(deps), action, target_type: "release", target_id: releaseId, detail };
 }
 
 /** Full replace: unspecified items are false (SPEC §6.7). */
-export async function upsertChecklist(deps: ProgramDeps, body: ChecklistRequest): Promise<Upserted<ReturnType<typeof checklistDto>>> {
+export async function upsertChecklist(
+  deps: ProgramDeps,
+  body: ChecklistRequest,
+): Promise<Upserted<ReturnType<typeof checklistDto>>> {
   const ts = now();
-  const row = await repo.upsertChecklist(deps.db, {
-    tenantId: deps.principal.tenantId,
-    releaseId: body.release_id,
-    securityReview: body.security_review,
-    sloDashboard: body.slo_dashboard,
-    rollbackTested: body.rollback_tested,
-    docsComplete: body.docs_complete,
-    runbooksReady: body.runbooks_ready,
-    updatedBy: deps.principal.sub,
-    createdAt: ts,
-    updatedAt: ts,
-  }, releaseAudit(deps, "release.checklist_write", body.release_id));
+  const row = await repo.upsertChecklist(
+    deps.db,
+    {
+      tenantId: deps.principal.tenantId,
+      releaseId: body.release_id,
+      securityReview: body.security_review,
+      sloDashboard: body.slo_dashboard,
+      rollbackTested: body.rollback_tested,
+      docsComplete: body.docs_complete,
+      runbooksReady: body.runbooks_ready,
+      updatedBy: deps.principal.sub,
+      createdAt: ts,
+      updatedAt: ts,
+    },
+    releaseAudit(deps, "release.checklist_write", body.release_id),
+  );
   return { created: row.revision === 1, body: checklistDto(row) };
 }
 
@@ -85,18 +97,25 @@ export async function getChecklist(deps: ProgramDeps, releaseId: string) {
   return checklistDto(row);
 }
 
-export async function upsertDrill(deps: ProgramDeps, body: RollbackDrillRequest): Promise<Upserted<ReturnType<typeof drillDto>>> {
+export async function upsertDrill(
+  deps: ProgramDeps,
+  body: RollbackDrillRequest,
+): Promise<Upserted<ReturnType<typeof drillDto>>> {
   const ts = now();
-  const row = await repo.upsertDrill(deps.db, {
-    tenantId: deps.principal.tenantId,
-    releaseId: body.release_id,
-    passed: body.passed,
-    durationMinutes: body.duration_minutes,
-    issuesFound: body.issues_found,
-    updatedBy: deps.principal.sub,
-    createdAt: ts,
-    updatedAt: ts,
-  }, releaseAudit(deps, "release.drill_write", body.release_id, { passed: body.passed }));
+  const row = await repo.upsertDrill(
+    deps.db,
+    {
+      tenantId: deps.principal.tenantId,
+      releaseId: body.release_id,
+      passed: body.passed,
+      durationMinutes: body.duration_minutes,
+      issuesFound: body.issues_found,
+      updatedBy: deps.principal.sub,
+      createdAt: ts,
+      updatedAt: ts,
+    },
+    releaseAudit(deps, "release.drill_write", body.release_id, { passed: body.passed }),
+  );
   return { created: row.revision === 1, body: drillDto(row) };
 }
 
@@ -108,7 +127,14 @@ export async function getDrill(deps: ProgramDeps, releaseId: string) {
 
 async function validationEvidence(deps: ProgramDeps, body: GoLiveRequest): Promise<ValidationEvidence> {
   if (body.campaign_id === undefined) {
-    return { source: "asserted", campaign_id: null, release_ready: body.validation_release_ready, score: null, profile_name: null, simulated_runs: 0 };
+    return {
+      source: "asserted",
+      campaign_id: null,
+      release_ready: body.validation_release_ready,
+      score: null,
+      profile_name: null,
+      simulated_runs: 0,
+    };
   }
   const campaign = await getCampaign(deps.db, deps.principal.tenantId, body.campaign_id);
   if (!campaign) throw new AppError("campaign_not_found", "Campaign not found.");
@@ -124,7 +150,10 @@ async function validationEvidence(deps: ProgramDeps, body: GoLiveRequest): Promi
 }
 
 /** Decides GO/NO_GO from the tenant's records and stores it, replacing the previous decision. */
-export async function makeGoLiveDecision(deps: ProgramDeps, body: GoLiveRequest): Promise<Upserted<ReturnType<typeof decisionDto>>> {
+export async function makeGoLiveDecision(
+  deps: ProgramDeps,
+  body: GoLiveRequest,
+): Promise<Upserted<ReturnType<typeof decisionDto>>> {
   const [checklist, drill, validation] = await Promise.all([
     repo.getChecklist(deps.db, deps.principal.tenantId, body.release_id),
     repo.getDrill(deps.db, deps.principal.tenantId, body.release_id),
@@ -143,16 +172,20 @@ export async function makeGoLiveDecision(deps: ProgramDeps, body: GoLiveRequest)
     simulatedEvidenceExcluded: (validation.simulated_runs ?? 0) > 0,
   });
   const ts = now();
-  const row = await repo.upsertDecision(deps.db, {
-    tenantId: deps.principal.tenantId,
-    releaseId: body.release_id,
-    status: outcome.status,
-    reasons: outcome.reasons,
-    validation,
-    decidedBy: deps.principal.sub,
-    createdAt: ts,
-    decidedAt: ts,
-  }, releaseAudit(deps, "release.go_no_go", body.release_id, { status: outcome.status }));
+  const row = await repo.upsertDecision(
+    deps.db,
+    {
+      tenantId: deps.principal.tenantId,
+      releaseId: body.release_id,
+      status: outcome.status,
+      reasons: outcome.reasons,
+      validation,
+      decidedBy: deps.principal.sub,
+      createdAt: ts,
+      decidedAt: ts,
+    },
+    releaseAudit(deps, "release.go_no_go", body.release_id, { status: outcome.status }),
+  );
   return { created: row.revision === 1, body: decisionDto(row) };
 }
 

@@ -25,7 +25,13 @@ export const BURN_RATE_ALERTS = [
   { severity: "page", long_window: "1h", short_window: "5m", burn_rate_threshold: 14.4, budget_consumed: 0.02 },
   { severity: "page", long_window: "6h", short_window: "30m", burn_rate_threshold: 6, budget_consumed: 0.05 },
   { severity: "ticket", long_window: "3d", short_window: "6h", burn_rate_threshold: 1, budget_consumed: 0.1 },
-] as const satisfies ReadonlyArray<{ severity: "page" | "ticket"; long_window: SloWindowName; short_window: SloWindowName; burn_rate_threshold: number; budget_consumed: number }>;
+] as const satisfies ReadonlyArray<{
+  severity: "page" | "ticket";
+  long_window: SloWindowName;
+  short_window: SloWindowName;
+  burn_rate_threshold: number;
+  budget_consumed: number;
+}>;
 
 /** Alert state of an objective, worst first. */
 export const SLO_STATES = [
@@ -74,7 +80,10 @@ export function evaluateObjective(o: ObjectiveInput) {
         },
       ];
     }),
-  ) as Record<SloWindowName, { valid: number; good: number; bad: number; sli: number | null; burn_rate: number | null }>;
+  ) as Record<
+    SloWindowName,
+    { valid: number; good: number; bad: number; sli: number | null; burn_rate: number | null }
+  >;
 
   // Alerts compare the burn rates as reported (4 decimals), so a rate shown as 1 fires a 1× rule
   // even when 1 − target is not exact in binary.

@@ -8,7 +8,15 @@ import type { Config } from "../kernel/env";
 import { isoTimestamp } from "../lib/ids";
 import { isTenantAdmin } from "../kernel/principal";
 import type { ProgramDeps } from "./campaigns.service";
-import { BUDGET_PERIOD, SLO_WINDOWS, type SloWindowName, type WindowCounts, evaluateObjective, referenceSummary, worstState } from "./slo-math";
+import {
+  BUDGET_PERIOD,
+  SLO_WINDOWS,
+  type SloWindowName,
+  type WindowCounts,
+  evaluateObjective,
+  referenceSummary,
+  worstState,
+} from "./slo-math";
 import * as repo from "./slo.repo";
 
 /** The reference summary covers at most this many of the most recent builds (SPEC §6.6). */
@@ -36,7 +44,8 @@ export async function sloSummary(deps: ProgramDeps & { config: Config }, nowMs =
   const objectives = [
     evaluateObjective({
       name: "build_success",
-      description: "Finished builds that complete (failed and system-aborted builds are bad; operator aborts are excluded).",
+      description:
+        "Finished builds that complete (failed and system-aborted builds are bad; operator aborts are excluded).",
       target: deps.config.SLO_BUILD_SUCCESS_TARGET,
       counts: success,
     }),

@@ -25,17 +25,33 @@ export const PROGRAM_PREFIX = "/v1/program";
 export const PROGRAM_PLANE_WEEK_ALIASES: readonly WeekAlias[] = [
   { method: "POST", alias: "/v1/program/week7/campaigns", canonical: "/v1/program/campaigns" },
   { method: "GET", alias: "/v1/program/week7/campaigns/:campaign_id", canonical: "/v1/program/campaigns/:campaign_id" },
-  { method: "POST", alias: "/v1/program/week8/campaigns/:campaign_id/runs", canonical: "/v1/program/campaigns/:campaign_id/runs" },
-  { method: "GET", alias: "/v1/program/week8/campaigns/:campaign_id/report", canonical: "/v1/program/campaigns/:campaign_id/report" },
+  {
+    method: "POST",
+    alias: "/v1/program/week8/campaigns/:campaign_id/runs",
+    canonical: "/v1/program/campaigns/:campaign_id/runs",
+  },
+  {
+    method: "GET",
+    alias: "/v1/program/week8/campaigns/:campaign_id/report",
+    canonical: "/v1/program/campaigns/:campaign_id/report",
+  },
   { method: "POST", alias: "/v1/program/week9/policy-profiles", canonical: "/v1/program/policy-profiles" },
   { method: "POST", alias: "/v1/program/week9/policy-check", canonical: "/v1/program/policy-check" },
   { method: "GET", alias: "/v1/program/week13/slo-summary", canonical: "/v1/program/slo-summary" },
   { method: "POST", alias: "/v1/program/week14/checklist", canonical: "/v1/program/checklist" },
   { method: "GET", alias: "/v1/program/week14/checklist/:release_id", canonical: "/v1/program/checklist/:release_id" },
   { method: "POST", alias: "/v1/program/week15/rollback-drills", canonical: "/v1/program/rollback-drills" },
-  { method: "GET", alias: "/v1/program/week15/rollback-drills/:release_id", canonical: "/v1/program/rollback-drills/:release_id" },
+  {
+    method: "GET",
+    alias: "/v1/program/week15/rollback-drills/:release_id",
+    canonical: "/v1/program/rollback-drills/:release_id",
+  },
   { method: "POST", alias: "/v1/program/week16/go-live-decision", canonical: "/v1/program/go-live-decision" },
-  { method: "GET", alias: "/v1/program/week16/go-live-decision/:release_id", canonical: "/v1/program/go-live-decision/:release_id" },
+  {
+    method: "GET",
+    alias: "/v1/program/week16/go-live-decision/:release_id",
+    canonical: "/v1/program/go-live-decision/:release_id",
+  },
 ];
 
 /** SPEC §6.10 aliases of security-plane routes; mounted by src/security/security.routes.ts, not here. */
@@ -44,7 +60,11 @@ export const SECURITY_PLANE_WEEK_ALIASES: readonly WeekAlias[] = [
   { method: "GET", alias: "/v1/program/week10/secrets", canonical: "/v1/program/secrets" },
   { method: "GET", alias: "/v1/program/week10/secrets/:secret_id", canonical: "/v1/program/secrets/:secret_id" },
   { method: "POST", alias: "/v1/program/week11/webhook/ingest", canonical: "/v1/program/webhook/ingest" },
-  { method: "POST", alias: "/v1/program/week12/idempotent-checkpoints", canonical: "/v1/program/idempotent-checkpoints" },
+  {
+    method: "POST",
+    alias: "/v1/program/week12/idempotent-checkpoints",
+    canonical: "/v1/program/idempotent-checkpoints",
+  },
 ];
 
 /** All 18 aliases of SPEC §6.10. */
@@ -55,7 +75,11 @@ export const ALL_WEEK_ALIASES: readonly WeekAlias[] = [...PROGRAM_PLANE_WEEK_ALI
  * canonical route, which must already be registered on the same router. Call once, after the
  * canonical routes and before the group is mounted with `app.route`.
  */
-export function mountWeekAliases<R extends Hono<AppEnv>>(router: R, aliases: readonly WeekAlias[], prefix = PROGRAM_PREFIX): R {
+export function mountWeekAliases<R extends Hono<AppEnv>>(
+  router: R,
+  aliases: readonly WeekAlias[],
+  prefix = PROGRAM_PREFIX,
+): R {
   const local = (path: string) => {
     if (!path.startsWith(`${prefix}/`)) throw new Error(`week alias path ${path} is not under ${prefix}`);
     return path.slice(prefix.length);

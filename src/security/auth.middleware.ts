@@ -82,7 +82,10 @@ export const authenticateRequest = createMiddleware<AppEnv>(async (c, next) => {
   const route = matchedRouteAuth(c);
   if (route?.auth === "signature" || route?.auth === "public") return next();
   const streamToken = c.req.method === "GET" ? c.req.query("stream_token") : undefined;
-  const buildId = streamToken !== undefined && route?.auth === "bearer_or_stream_token" ? patternParam(route.path, c.req.path, "id") : undefined;
+  const buildId =
+    streamToken !== undefined && route?.auth === "bearer_or_stream_token"
+      ? patternParam(route.path, c.req.path, "id")
+      : undefined;
   if (streamToken !== undefined && buildId !== undefined) {
     if (streamToken === "") throw new AppError("unauthenticated", "Invalid token: malformed stream token.");
     c.set("principal", await verifyStreamToken(c.var.config, streamToken, decodeURIComponent(buildId)));

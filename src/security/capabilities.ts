@@ -55,7 +55,6 @@ const ALL_METADATA_KEYS = ["app_metadata", "user_metadata"] as const;
 const METADATA_ROLE_KEYS = ["role", "roles"] as const;
 const METADATA_CAPABILITY_KEYS = ["capabilities", "permissions"] as const;
 
-
 /** A claim value as a list of trimmed, non-empty strings (string or string array; others ignored). */
 function stringValues(value: unknown): string[] {
   const raw = typeof value === "string" ? [value] : Array.isArray(value) ? value : [];
@@ -99,7 +98,10 @@ export interface AccessOptions {
  * explicit ∪ role-derived. Both are de-duplicated and sorted. `user_metadata` is ignored
  * unless `opts.trustUserMetadata`.
  */
-export function deriveAccess(claims: Record<string, unknown>, opts: AccessOptions = {}): { roles: string[]; capabilities: string[] } {
+export function deriveAccess(
+  claims: Record<string, unknown>,
+  opts: AccessOptions = {},
+): { roles: string[]; capabilities: string[] } {
   const sources = opts.trustUserMetadata === true ? ALL_METADATA_KEYS : SERVER_METADATA_KEYS;
   const roles = sortedUnique(collect(claims, ROLE_KEYS, METADATA_ROLE_KEYS, sources).map((r) => r.toLowerCase()));
   const capabilities = new Set(collect(claims, CAPABILITY_KEYS, METADATA_CAPABILITY_KEYS, sources));

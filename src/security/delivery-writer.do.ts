@@ -47,7 +47,10 @@ export class DeliveryWriter extends DurableObject<Env> {
   private async write(batch: Queued[]): Promise<void> {
     try {
       this.batches++;
-      const stored = await insertDeliveries(this.env.DB, batch.map((q) => q.row));
+      const stored = await insertDeliveries(
+        this.env.DB,
+        batch.map((q) => q.row),
+      );
       batch.forEach((q, i) => q.resolve({ ok: true, stored: stored[i] === true }));
     } catch (err) {
       if (batch.length > 1) {

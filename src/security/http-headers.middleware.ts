@@ -23,7 +23,17 @@ export const API_SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 
 const ALLOW_HEADERS = ["authorization", "content-type", "idempotency-key", "last-event-id", "x-request-id"];
-const EXPOSE_HEADERS = ["location", "retry-after", "x-request-id", "idempotent-replayed", "deprecation", "sunset", "link", "ratelimit-limit", "ratelimit-remaining"];
+const EXPOSE_HEADERS = [
+  "location",
+  "retry-after",
+  "x-request-id",
+  "idempotent-replayed",
+  "deprecation",
+  "sunset",
+  "link",
+  "ratelimit-limit",
+  "ratelimit-remaining",
+];
 
 /** Whether `origin` (an Origin header value) matches one of the rules. */
 export function originAllowed(rules: readonly OriginRule[], origin: string): boolean {

@@ -49,11 +49,17 @@ export function parseIdempotencyKey(header: string): string {
 }
 
 function invalidKey(): AppError {
-  return new AppError("idempotency_key_invalid", "Idempotency-Key must be 1–255 printable ASCII characters (optionally a quoted string).");
+  return new AppError(
+    "idempotency_key_invalid",
+    "Idempotency-Key must be 1–255 printable ASCII characters (optionally a quoted string).",
+  );
 }
 
 function reused(): AppError {
-  return new AppError("idempotency_key_reused", "This Idempotency-Key was already used with a different request payload.");
+  return new AppError(
+    "idempotency_key_reused",
+    "This Idempotency-Key was already used with a different request payload.",
+  );
 }
 
 /** Whether an outcome is final for the key (stored) or worth a retry (claim released). */
@@ -88,7 +94,14 @@ function background(c: Context<AppEnv>, work: Promise<unknown>): void {
 }
 
 function logWarn(c: Context<AppEnv>, msg: string, err: unknown): void {
-  console.warn(JSON.stringify({ level: "warn", msg, request_id: c.var.requestId, error: err instanceof Error ? err.message : String(err) }));
+  console.warn(
+    JSON.stringify({
+      level: "warn",
+      msg,
+      request_id: c.var.requestId,
+      error: err instanceof Error ? err.message : String(err),
+    }),
+  );
 }
 
 /** Capabilities the route that will answer this request enforces (its whole handler chain). */
@@ -100,7 +113,12 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   const method = c.req.method;
   const header = c.req.header("idempotency-key");
   const principal = c.get("principal") as Principal | undefined;
-  if ((method !== "POST" && method !== "PATCH") || header === undefined || principal === undefined || isPublicRoute(c)) {
+  if (
+    (method !== "POST" && method !== "PATCH") ||
+    header === undefined ||
+    principal === undefined ||
+    isPublicRoute(c)
+  ) {
     return next();
   }
   // The route's own capability first: its chain runs only after this middleware.
@@ -109,7 +127,14 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   const idemKey = parseIdempotencyKey(header);
   const body = new Uint8Array(await c.req.arrayBuffer());
   const fingerprint = await sha256Hex(concatBytes(utf8(`${method} ${new URL(c.req.url).search}\n`), body));
-  const key = await guardKey("idempotency", principal.tenantId, principal.sub, method, canonicalPath(c.req.path), idemKey);
+  const key = await guardKey(
+    "idempotency",
+    principal.tenantId,
+    principal.sub,
+    method,
+    canonicalPath(c.req.path),
+    idemKey,
+  );
 
   const cached = await cachedCompletion(c.env, key);
   if (cached) {
@@ -123,21 +148,31 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   if (claim.outcome === "pending") {
     if (!claim.same_fingerprint) throw reused();
     return problemResponse(
-      new AppError("idempotency_key_in_flight", "A request with this Idempotency-Key is still being processed; retry shortly."),
+      new AppError(
+        "idempotency_key_in_flight",
+        "A request with this Idempotency-Key is still being processed; retry shortly.",
+      ),
       c.var.requestId,
       { "retry-after": "1" },
     );
   }
   if (claim.outcome === "done") {
     if (!claim.same_fingerprint) throw reused();
-    if (claim.response === null) throw new AppError("idempotency_key_in_flight", "The request with this Idempotency-Key completed without a stored response.");
+    if (claim.response === null)
+      throw new AppError(
+        "idempotency_key_in_flight",
+        "The request with this Idempotency-Key completed without a stored response.",
+      );
     return replay(c, claim.response);
   }
 
   try {
     await next();
   } catch (err) {
-    background(c, guard.release(key, token).catch((e: unknown) => logWarn(c, "idempotency_release_failed", e)));
+    background(
+      c,
+      guard.release(key, token).catch((e: unknown) => logWarn(c, "idempotency_release_failed", e)),
+    );
     throw err;
   }
   const res = c.res;
@@ -151,7 +186,11 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     const v = res.headers.get(name);
     if (v !== null) headers[name] = v;
   }
-  const stored: StoredResponse = { status: res.status, headers, body: text.length <= MAX_STORED_BODY_CHARS ? text : null };
+  const stored: StoredResponse = {
+    status: res.status,
+    headers,
+    body: text.length <= MAX_STORED_BODY_CHARS ? text : null,
+  };
   try {
     const done = await guard.complete(key, token, cfg.IDEMPOTENCY_TTL_SECONDS * 1000, stored);
     if (!done.ok) logWarn(c, "idempotency_claim_lost", new Error("the lock expired before the request finished"));
@@ -160,5 +199,6 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
     logWarn(c, "idempotency_complete_failed", err);
     return;
   }
-  if (stored.body !== null) background(c, cacheCompletion(c.env, key, fingerprint, stored, cfg.IDEMPOTENCY_TTL_SECONDS));
+  if (stored.body !== null)
+    background(c, cacheCompletion(c.env, key, fingerprint, stored, cfg.IDEMPOTENCY_TTL_SECONDS));
 });

@@ -96,7 +96,11 @@ async function verifyByAlg(token: string, config: Config): Promise<JWTPayload> {
   if (alg === "HS256") {
     if (config.JWT_SECRET === undefined) throw invalid("algorithm not accepted.");
     const issuer = pinnedIssuer(config, "hs256");
-    const { payload } = await jwtVerify(token, secretKey(config.JWT_SECRET), { ...base, ...(issuer === undefined ? {} : { issuer }), algorithms: ["HS256"] });
+    const { payload } = await jwtVerify(token, secretKey(config.JWT_SECRET), {
+      ...base,
+      ...(issuer === undefined ? {} : { issuer }),
+      algorithms: ["HS256"],
+    });
     return payload;
   }
   if (typeof alg === "string" && (JWKS_ALGORITHMS as readonly string[]).includes(alg)) {
@@ -141,7 +145,13 @@ function cachedPrincipal(token: string, config: Config, now: number): Principal 
   return entry !== undefined && now < entry.until ? entry.principal : null;
 }
 
-function rememberPrincipal(token: string, config: Config, principal: Principal, exp: number | undefined, now: number): void {
+function rememberPrincipal(
+  token: string,
+  config: Config,
+  principal: Principal,
+  exp: number | undefined,
+  now: number,
+): void {
   let byToken = verified.get(config);
   if (!byToken) verified.set(config, (byToken = new Map()));
   if (byToken.size >= VERIFIED_MAX) {
@@ -186,7 +196,8 @@ async function verifyUncached(token: string, config: Config): Promise<{ value: P
   }
   // Two key sources: identities are `<iss>|<sub>` (each source's issuer is pinned and distinct),
   // so a subject of one identity provider never names a user of the other. One source: `sub`.
-  const sub = config.JWT_SECRET !== undefined && config.JWT_JWKS_URL !== undefined ? `${String(payload.iss)}|${rawSub}` : rawSub;
+  const sub =
+    config.JWT_SECRET !== undefined && config.JWT_JWKS_URL !== undefined ? `${String(payload.iss)}|${rawSub}` : rawSub;
   const claims = payload as Record<string, unknown>;
   const tenantClaim = claims[config.TENANT_CLAIM];
   const tenantId = typeof tenantClaim === "string" && tenantClaim.trim() !== "" ? tenantClaim : sub;

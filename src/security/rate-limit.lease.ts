@@ -31,7 +31,12 @@ function evict(now: number): void {
  * (asking for `want` tokens and keeping the extra ones, or for one while a lease request is out).
  * A denial is remembered until its retry-after: the bucket cannot refill sooner.
  */
-export async function leasedHit(key: string, want: number, hit: (want: number) => Promise<HitResult>, clock: () => number = Date.now): Promise<HitResult> {
+export async function leasedHit(
+  key: string,
+  want: number,
+  hit: (want: number) => Promise<HitResult>,
+  clock: () => number = Date.now,
+): Promise<HitResult> {
   const now = clock();
   let lease = leases.get(key);
   if (!lease) {
@@ -43,7 +48,8 @@ export async function leasedHit(key: string, want: number, hit: (want: number) =
     lease.tokens -= 1;
     return { allowed: true, granted: 1, remaining: lease.tokens, retry_after_ms: 0 };
   }
-  if (lease.deniedUntil > now) return { allowed: false, granted: 0, remaining: 0, retry_after_ms: lease.deniedUntil - now };
+  if (lease.deniedUntil > now)
+    return { allowed: false, granted: 0, remaining: 0, retry_after_ms: lease.deniedUntil - now };
   const asLease = want > 1 && !lease.leasing;
   if (asLease) lease.leasing = true;
   let res: HitResult;

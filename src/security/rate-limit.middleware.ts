@@ -30,7 +30,9 @@ export function rateLimitIdentity(principal: Principal | undefined, clientIp: st
 }
 
 /** What happens to a write when the limiter cannot answer. */
-export function writeFailureMode(cfg: Pick<Config, "RATE_LIMIT_WRITE_FAILURE_MODE" | "ENVIRONMENT">): "open" | "closed" {
+export function writeFailureMode(
+  cfg: Pick<Config, "RATE_LIMIT_WRITE_FAILURE_MODE" | "ENVIRONMENT">,
+): "open" | "closed" {
   return cfg.RATE_LIMIT_WRITE_FAILURE_MODE ?? (cfg.ENVIRONMENT === "production" ? "closed" : "open");
 }
 
@@ -40,11 +42,24 @@ async function take(c: Context<AppEnv>, who: string, key: string, limit: number)
     const ns = c.env.RATE_LIMITER;
     return await leasedHit(`${who}\n${key}\n${limit}`, leaseSize(limit), (want) => {
       const stub = ns.get(ns.idFromName(who));
-      return withTimeout(() => stub.hit({ bucket: key, limit, period_ms: RATE_LIMIT_PERIOD_MS, want }), LIMITER_TIMEOUT_MS, "rate limiter");
+      return withTimeout(
+        () => stub.hit({ bucket: key, limit, period_ms: RATE_LIMIT_PERIOD_MS, want }),
+        LIMITER_TIMEOUT_MS,
+        "rate limiter",
+      );
     });
   } catch (err) {
     const closed = isMutatingMethod(c.req.method) && writeFailureMode(c.var.config) === "closed";
-    console.warn(JSON.stringify({ level: "warn", msg: "rate_limiter_unavailable", request_id: c.var.requestId, route: key, fail: closed ? "closed" : "open", error: err instanceof Error ? err.message : String(err) }));
+    console.warn(
+      JSON.stringify({
+        level: "warn",
+        msg: "rate_limiter_unavailable",
+        request_id: c.var.requestId,
+        route: key,
+        fail: closed ? "closed" : "open",
+        error: err instanceof Error ? err.message : String(err),
+      }),
+    );
     if (closed) throw new AppError("coordination_unavailable", "Rate limiter unavailable; retry shortly.");
     return null;
   }
@@ -72,7 +87,9 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 function presentsCredential(c: Context<AppEnv>): boolean {
-  return c.req.header("authorization") !== undefined || (c.req.method === "GET" && c.req.query("stream_token") !== undefined);
+  return (
+    c.req.header("authorization") !== undefined || (c.req.method === "GET" && c.req.query("stream_token") !== undefined)
+  );
 }
 
 /**

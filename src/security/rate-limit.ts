@@ -22,7 +22,11 @@ export const DEFAULT_RATE_LIMIT_RULES: Readonly<Record<string, number>> = {
 };
 
 /** Per-minute limit for a route key; 0 = unlimited. Reads are unlimited unless configured. */
-export function limitFor(config: Pick<Config, "RATE_LIMIT_RULES" | "RATE_LIMIT_WRITES_PER_MINUTE" | "RATE_LIMIT_READS_PER_MINUTE">, method: string, key: string): number {
+export function limitFor(
+  config: Pick<Config, "RATE_LIMIT_RULES" | "RATE_LIMIT_WRITES_PER_MINUTE" | "RATE_LIMIT_READS_PER_MINUTE">,
+  method: string,
+  key: string,
+): number {
   const configured = config.RATE_LIMIT_RULES?.[key];
   if (configured !== undefined) return configured;
   const builtIn = DEFAULT_RATE_LIMIT_RULES[key];
@@ -54,13 +58,20 @@ export interface HitResult {
 }
 
 /** Takes up to `want` (default 1) whole tokens from the bucket (refilled since `updated_ms`); at least one to allow. */
-export function takeToken(bucket: Bucket | undefined, input: Omit<HitInput, "want"> & { want?: number }, now: number): { bucket: Bucket; result: HitResult } {
+export function takeToken(
+  bucket: Bucket | undefined,
+  input: Omit<HitInput, "want"> & { want?: number },
+  now: number,
+): { bucket: Bucket; result: HitResult } {
   const rate = input.limit / input.period_ms;
   const elapsed = bucket === undefined ? Number.POSITIVE_INFINITY : Math.max(0, now - bucket.updated_ms);
   const tokens = Math.min(input.limit, (bucket?.tokens ?? input.limit) + elapsed * rate);
   if (tokens >= 1) {
     const granted = Math.min(Math.max(1, input.want ?? 1), Math.floor(tokens));
-    return { bucket: { tokens: tokens - granted, updated_ms: now }, result: { allowed: true, granted, remaining: Math.floor(tokens - granted), retry_after_ms: 0 } };
+    return {
+      bucket: { tokens: tokens - granted, updated_ms: now },
+      result: { allowed: true, granted, remaining: Math.floor(tokens - granted), retry_after_ms: 0 },
+    };
   }
   return {
     bucket: { tokens, updated_ms: now },

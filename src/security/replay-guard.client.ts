@@ -16,7 +16,13 @@ import { sha256Hex } from "../lib/crypto";
 import { cacheKey, kvGet, kvPut } from "../lib/kv-cache";
 import { withTimeout } from "../lib/timeout";
 import type { ReplayGuard } from "./replay-guard.do";
-import { type ClaimOutcome, type GuardResult, type StoredResponse, StoredResponseSchema, shardOf } from "./replay-guard";
+import {
+  type ClaimOutcome,
+  type GuardResult,
+  type StoredResponse,
+  StoredResponseSchema,
+  shardOf,
+} from "./replay-guard";
 
 export interface ReplayGuardClient {
   claim(key: string, token: string, fingerprint: string, lockMs: number): Promise<ClaimOutcome>;
@@ -34,7 +40,9 @@ export function newClaimToken(): string {
 }
 
 function unavailable(cause: unknown): AppError {
-  return new AppError("coordination_unavailable", "Distributed coordination unavailable in fail-closed mode.", { cause });
+  return new AppError("coordination_unavailable", "Distributed coordination unavailable in fail-closed mode.", {
+    cause,
+  });
 }
 
 function isRetryable(err: unknown): boolean {
@@ -64,8 +72,10 @@ export function replayGuard(env: Env, config: Config): ReplayGuardClient {
     }
   };
   return {
-    claim: (key, token, fingerprint, lockMs) => call<ClaimOutcome>(key, async (s) => await s.claim({ key, token, fingerprint, lock_ms: lockMs })),
-    complete: (key, token, ttlMs, response) => call<GuardResult>(key, async (s) => await s.complete({ key, token, ttl_ms: ttlMs, response })),
+    claim: (key, token, fingerprint, lockMs) =>
+      call<ClaimOutcome>(key, async (s) => await s.claim({ key, token, fingerprint, lock_ms: lockMs })),
+    complete: (key, token, ttlMs, response) =>
+      call<GuardResult>(key, async (s) => await s.complete({ key, token, ttl_ms: ttlMs, response })),
     release: (key, token) => call<GuardResult>(key, async (s) => await s.release({ key, token })),
   };
 }
@@ -91,6 +101,12 @@ export function cachedCompletion(env: Env, key: string): Promise<z.infer<typeof 
   return kvGet(env.CACHE, cacheKey("idem", key), CompletedSchema);
 }
 
-export function cacheCompletion(env: Env, key: string, fingerprint: string, response: StoredResponse, ttlSeconds: number): Promise<void> {
+export function cacheCompletion(
+  env: Env,
+  key: string,
+  fingerprint: string,
+  response: StoredResponse,
+  ttlSeconds: number,
+): Promise<void> {
   return kvPut(env.CACHE, cacheKey("idem", key), { fingerprint, response }, ttlSeconds);
 }

@@ -65,7 +65,9 @@ export class ReplayGuard extends DurableObject<Env> {
   async alarm(): Promise<void> {
     const now = Date.now();
     this.ctx.storage.sql.exec("DELETE FROM claims WHERE expires_at <= ?", now);
-    const next = this.ctx.storage.sql.exec<{ next: number | null }>("SELECT MIN(expires_at) AS next FROM claims").one().next;
+    const next = this.ctx.storage.sql
+      .exec<{ next: number | null }>("SELECT MIN(expires_at) AS next FROM claims")
+      .one().next;
     this.alarmAt = null;
     if (next !== null) await this.setAlarm(Math.max(next, now) + GC_SLACK_MS);
   }
@@ -89,7 +91,12 @@ export class ReplayGuard extends DurableObject<Env> {
       `INSERT INTO claims (key, token, fingerprint, state, response, expires_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT(key) DO UPDATE SET token = excluded.token, fingerprint = excluded.fingerprint,
          state = excluded.state, response = excluded.response, expires_at = excluded.expires_at`,
-      r.key, r.token, r.fingerprint, r.state, r.response === null ? null : JSON.stringify(r.response), r.expires_at,
+      r.key,
+      r.token,
+      r.fingerprint,
+      r.state,
+      r.response === null ? null : JSON.stringify(r.response),
+      r.expires_at,
     );
     // Only this object sets its alarm, so after one read the time is known without asking storage.
     if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();

@@ -69,29 +69,54 @@ function live(record: ClaimRecord | null, now: number): ClaimRecord | null {
 }
 
 /** Decides a claim; `write` is the record to store (null = nothing changes). */
-export function decideClaim(existing: ClaimRecord | null, input: ClaimInput, now: number): { outcome: ClaimOutcome; write: ClaimRecord | null } {
+export function decideClaim(
+  existing: ClaimRecord | null,
+  input: ClaimInput,
+  now: number,
+): { outcome: ClaimOutcome; write: ClaimRecord | null } {
   const current = live(existing, now);
   if (current === null) {
     return {
       outcome: { outcome: "claimed" },
-      write: { key: input.key, token: input.token, fingerprint: input.fingerprint, state: "pending", response: null, expires_at: now + input.lock_ms },
+      write: {
+        key: input.key,
+        token: input.token,
+        fingerprint: input.fingerprint,
+        state: "pending",
+        response: null,
+        expires_at: now + input.lock_ms,
+      },
     };
   }
   const same = current.fingerprint === input.fingerprint;
   if (current.token === input.token) {
     // A retried claim of our own: idempotent.
-    return { outcome: current.state === "pending" ? { outcome: "claimed" } : { outcome: "done", same_fingerprint: same, response: current.response }, write: null };
+    return {
+      outcome:
+        current.state === "pending"
+          ? { outcome: "claimed" }
+          : { outcome: "done", same_fingerprint: same, response: current.response },
+      write: null,
+    };
   }
   if (current.state === "pending") return { outcome: { outcome: "pending", same_fingerprint: same }, write: null };
   return { outcome: { outcome: "done", same_fingerprint: same, response: current.response }, write: null };
 }
 
 /** Marks the caller's pending claim done (idempotent for the same token). */
-export function decideComplete(existing: ClaimRecord | null, input: CompleteInput, now: number): { result: GuardResult; write: ClaimRecord | null } {
+export function decideComplete(
+  existing: ClaimRecord | null,
+  input: CompleteInput,
+  now: number,
+): { result: GuardResult; write: ClaimRecord | null } {
   const current = live(existing, now);
-  if (current === null || current.token !== input.token) return { result: { ok: false, code: "claim_lost" }, write: null };
+  if (current === null || current.token !== input.token)
+    return { result: { ok: false, code: "claim_lost" }, write: null };
   if (current.state === "done") return { result: { ok: true }, write: null };
-  return { result: { ok: true }, write: { ...current, state: "done", response: input.response, expires_at: now + input.ttl_ms } };
+  return {
+    result: { ok: true },
+    write: { ...current, state: "done", response: input.response, expires_at: now + input.ttl_ms },
+  };
 }
 
 /** Whether the caller's pending claim may be dropped (a done record is never released). */

@@ -45,7 +45,11 @@ function aesKey(raw: Uint8Array, usage: "encrypt" | "decrypt"): Promise<CryptoKe
 
 async function gcmEncrypt(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES));
-  const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: aad }, await aesKey(key, "encrypt"), plaintext);
+  const ct = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv, additionalData: aad },
+    await aesKey(key, "encrypt"),
+    plaintext,
+  );
   return toBase64Url(concatBytes(iv, new Uint8Array(ct)));
 }
 
@@ -86,7 +90,9 @@ export async function sealSecret(keyring: Keyring, plaintext: string, b: SecretB
 export async function openSecret(keyring: Keyring, sealed: SealedSecret, b: SecretBinding): Promise<string> {
   const dataKey = await unwrapDataKey(keyring, sealed, b);
   try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(await gcmDecrypt(dataKey, sealed.ciphertext, valueAad(b)));
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(
+      await gcmDecrypt(dataKey, sealed.ciphertext, valueAad(b)),
+    );
   } finally {
     dataKey.fill(0);
   }

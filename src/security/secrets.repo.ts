@@ -12,22 +12,41 @@ export type SecretRow = typeof secrets.$inferSelect;
  * (tenant_id, name) — or the id — already exists.
  */
 export async function insertSecret(db: Db, row: SecretRow, audit: AuditEntry): Promise<boolean> {
-  const [res] = await db.batch([db.insert(secrets).values(row).onConflictDoNothing(), auditStatement(db, audit, { ifChanged: true })]);
+  const [res] = await db.batch([
+    db.insert(secrets).values(row).onConflictDoNothing(),
+    auditStatement(db, audit, { ifChanged: true }),
+  ]);
   return res.meta.changes === 1;
 }
 
 export async function getSecret(db: Db, tenantId: string, secretId: string): Promise<SecretRow | undefined> {
-  return db.select().from(secrets).where(and(eq(secrets.tenantId, tenantId), eq(secrets.secretId, secretId))).get();
+  return db
+    .select()
+    .from(secrets)
+    .where(and(eq(secrets.tenantId, tenantId), eq(secrets.secretId, secretId)))
+    .get();
 }
 
 export async function getSecretByName(db: Db, tenantId: string, name: string): Promise<SecretRow | undefined> {
-  return db.select().from(secrets).where(and(eq(secrets.tenantId, tenantId), eq(secrets.name, name))).get();
+  return db
+    .select()
+    .from(secrets)
+    .where(and(eq(secrets.tenantId, tenantId), eq(secrets.name, name)))
+    .get();
 }
 
 /** Newest first, keyset-paged on (created_at, secret_id). */
-export async function listSecrets(db: Db, tenantId: string, limit: number, after?: { createdAt: string; secretId: string }): Promise<SecretRow[]> {
+export async function listSecrets(
+  db: Db,
+  tenantId: string,
+  limit: number,
+  after?: { createdAt: string; secretId: string },
+): Promise<SecretRow[]> {
   const keyset = after
-    ? or(lt(secrets.createdAt, after.createdAt), and(eq(secrets.createdAt, after.createdAt), lt(secrets.secretId, after.secretId)))
+    ? or(
+        lt(secrets.createdAt, after.createdAt),
+        and(eq(secrets.createdAt, after.createdAt), lt(secrets.secretId, after.secretId)),
+      )
     : undefined;
   return db
     .select()
@@ -59,7 +78,11 @@ export async function listStale(db: Db, tenantId: string, newest: number, limit:
 }
 
 export async function countStale(db: Db, tenantId: string, newest: number): Promise<number> {
-  const row = await db.select({ n: count() }).from(secrets).where(and(eq(secrets.tenantId, tenantId), lt(secrets.keyVersion, newest))).get();
+  const row = await db
+    .select({ n: count() })
+    .from(secrets)
+    .where(and(eq(secrets.tenantId, tenantId), lt(secrets.keyVersion, newest)))
+    .get();
   return row?.n ?? 0;
 }
 
@@ -68,5 +91,11 @@ export function rewrapStatement(db: Db, row: SecretRow, wrappedKey: string, keyV
   return db
     .update(secrets)
     .set({ wrappedKey, keyVersion, rotatedAt: now, updatedAt: now })
-    .where(and(eq(secrets.secretId, row.secretId), eq(secrets.keyVersion, row.keyVersion), eq(secrets.wrappedKey, row.wrappedKey)));
+    .where(
+      and(
+        eq(secrets.secretId, row.secretId),
+        eq(secrets.keyVersion, row.keyVersion),
+        eq(secrets.wrappedKey, row.wrappedKey),
+      ),
+    );
 }

@@ -13,7 +13,15 @@ import { withoutParams } from "../lib/db-errors";
 import { isoTimestamp, newId } from "../lib/ids";
 import { decodeCursor, encodeCursor } from "../kernel/cursor";
 import type { Principal } from "../kernel/principal";
-import { MissingKeyVersionError, type SecretBinding, cipherDigest, maskValue, openSecret, rewrapSecret, sealSecret } from "./secrets.crypto";
+import {
+  MissingKeyVersionError,
+  type SecretBinding,
+  cipherDigest,
+  maskValue,
+  openSecret,
+  rewrapSecret,
+  sealSecret,
+} from "./secrets.crypto";
 import * as repo from "./secrets.repo";
 import type { ListSecretsQuery, SecretCreateRequest } from "./secrets.schemas";
 import type { Keyring } from "../kernel/security.config";
@@ -26,7 +34,12 @@ export interface SecretsDeps {
   requestId?: string;
 }
 
-function secretAudit(deps: Pick<SecretsDeps, "principal" | "requestId">, action: "secret.create" | "secret.rotate" | "secret.delete", secretId: string, detail: Record<string, unknown> = {}): AuditEntry {
+function secretAudit(
+  deps: Pick<SecretsDeps, "principal" | "requestId">,
+  action: "secret.create" | "secret.rotate" | "secret.delete",
+  secretId: string,
+  detail: Record<string, unknown> = {},
+): AuditEntry {
   return { actor: actorOf(deps), action, target_type: "secret", target_id: secretId, detail };
 }
 
@@ -48,7 +61,10 @@ function sealedOf(row: repo.SecretRow) {
 /** Maps crypto failures: a missing key version is an operator problem (503), anything else a bug. */
 function cryptoFailure(err: unknown, secretId: string): AppError {
   if (err instanceof MissingKeyVersionError) {
-    return new AppError("secrets_unavailable", `Secret ${secretId} is wrapped under key version ${err.version}, which is not in SECRETS_KEYRING.`);
+    return new AppError(
+      "secrets_unavailable",
+      `Secret ${secretId} is wrapped under key version ${err.version}, which is not in SECRETS_KEYRING.`,
+    );
   }
   return new AppError("internal", undefined, { cause: new Error(`secret ${secretId} failed to decrypt`) });
 }
@@ -107,7 +123,11 @@ export async function createSecret(deps: SecretsDeps, body: SecretCreateRequest)
   };
   let inserted: boolean;
   try {
-    inserted = await repo.insertSecret(deps.db, row, secretAudit(deps, "secret.create", secretId, { name: body.name, key_version: sealed.key_version }));
+    inserted = await repo.insertSecret(
+      deps.db,
+      row,
+      secretAudit(deps, "secret.create", secretId, { name: body.name, key_version: sealed.key_version }),
+    );
   } catch (err) {
     throw new AppError("internal", undefined, { cause: withoutParams(err, "storing a secret failed") });
   }
@@ -137,8 +157,14 @@ export async function getSecretMetadata(deps: Pick<SecretsDeps, "db" | "principa
   return metadataDto(await authorizedRow(deps, secretId));
 }
 
-export async function deleteSecret(deps: Pick<SecretsDeps, "db" | "principal" | "requestId">, secretId: string): Promise<void> {
-  if (!(await repo.deleteSecret(deps.db, deps.principal.tenantId, secretId, secretAudit(deps, "secret.delete", secretId)))) throw new AppError("secret_not_found", "Secret not found.");
+export async function deleteSecret(
+  deps: Pick<SecretsDeps, "db" | "principal" | "requestId">,
+  secretId: string,
+): Promise<void> {
+  if (
+    !(await repo.deleteSecret(deps.db, deps.principal.tenantId, secretId, secretAudit(deps, "secret.delete", secretId)))
+  )
+    throw new AppError("secret_not_found", "Secret not found.");
 }
 
 async function rewrapRows(deps: SecretsDeps, keyring: Keyring, rows: repo.SecretRow[]): Promise<number> {
@@ -153,7 +179,16 @@ async function rewrapRows(deps: SecretsDeps, keyring: Keyring, rows: repo.Secret
     }
     statements.push(repo.rewrapStatement(deps.db, row, sealed.wrapped_key, sealed.key_version, now));
     // Right after its re-wrap: recorded only when the compare-and-set matched.
-    statements.push(auditStatement(deps.db, secretAudit(deps, "secret.rotate", row.secretId, { from_key_version: row.keyVersion, key_version: sealed.key_version }), { ifChanged: true }));
+    statements.push(
+      auditStatement(
+        deps.db,
+        secretAudit(deps, "secret.rotate", row.secretId, {
+          from_key_version: row.keyVersion,
+          key_version: sealed.key_version,
+        }),
+        { ifChanged: true },
+      ),
+    );
   }
   const [first, ...rest] = statements;
   if (first === undefined) return 0;
@@ -194,7 +229,10 @@ export async function resolveSecretValue(
   ref: { secretId: string } | { name: string },
 ): Promise<string> {
   const keyring = keyringOf(deps.config);
-  const row = "secretId" in ref ? await repo.getSecret(deps.db, tenantId, ref.secretId) : await repo.getSecretByName(deps.db, tenantId, ref.name);
+  const row =
+    "secretId" in ref
+      ? await repo.getSecret(deps.db, tenantId, ref.secretId)
+      : await repo.getSecretByName(deps.db, tenantId, ref.name);
   if (!row) throw new AppError("secret_not_found", "Secret not found.");
   try {
     return await openSecret(keyring, sealedOf(row), binding(row));

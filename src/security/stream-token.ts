@@ -32,7 +32,10 @@ export async function issueStreamToken(
   ttlSeconds = 300,
 ): Promise<{ token: string; expires_at: string }> {
   const key = streamKey(config);
-  const ttl = Math.min(Math.max(Math.floor(Number.isFinite(ttlSeconds) ? ttlSeconds : 300), 1), STREAM_TOKEN_MAX_TTL_SECONDS);
+  const ttl = Math.min(
+    Math.max(Math.floor(Number.isFinite(ttlSeconds) ? ttlSeconds : 300), 1),
+    STREAM_TOKEN_MAX_TTL_SECONDS,
+  );
   const now = Math.floor(Date.now() / 1000);
   const exp = now + ttl;
   const token = await new SignJWT({ tenant: principal.tenantId, build_id: buildId, caps: principal.capabilities })

@@ -13,7 +13,12 @@ export const DeliveryIdParam = z.object({ delivery_id: z.uuid() });
 
 // ---- responses (SPEC §6.4) -----------------------------------------------------------------------
 
-const acceptedBase = { status: z.literal("accepted"), scheme: z.enum(["platform", "standard"]), delivery_id: z.uuid(), timestamp: int };
+const acceptedBase = {
+  status: z.literal("accepted"),
+  scheme: z.enum(["platform", "standard"]),
+  delivery_id: z.uuid(),
+  timestamp: int,
+};
 export const WebhookAccepted = z.union([
   z.object({ ...acceptedBase, nonce: z.string().describe("X-Platform-Nonce of the reference scheme.") }),
   z.object({ ...acceptedBase, webhook_id: z.string().describe("webhook-id of Standard Webhooks.") }),
@@ -32,6 +37,10 @@ const deliveryShape = {
 };
 export const WebhookDeliverySummary = z.object(deliveryShape);
 export const WebhookDeliveryPage = z.object({ items: z.array(WebhookDeliverySummary), next_cursor: opaqueCursor });
-export const WebhookDelivery = z.object({ ...deliveryShape, body: z.string(), body_encoding: z.enum(["utf8", "base64"]) });
+export const WebhookDelivery = z.object({
+  ...deliveryShape,
+  body: z.string(),
+  body_encoding: z.enum(["utf8", "base64"]),
+});
 
 registerResponses({ WebhookAccepted, WebhookDeliverySummary, WebhookDeliveryPage, WebhookDelivery });

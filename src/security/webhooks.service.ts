@@ -26,7 +26,14 @@ import { logLine } from "../kernel/log";
 import type { StoreResult } from "./delivery-writer";
 import * as repo from "./webhooks.repo";
 import type { ListDeliveriesQuery } from "./webhooks.schemas";
-import { type WebhookHeaders, assertInWindow, parseWebhookHeaders, readBodyCapped, verifyPlatformSignature, verifyStandardSignature } from "./webhooks.verify";
+import {
+  type WebhookHeaders,
+  assertInWindow,
+  parseWebhookHeaders,
+  readBodyCapped,
+  verifyPlatformSignature,
+  verifyStandardSignature,
+} from "./webhooks.verify";
 
 export interface IngestDeps {
   env: Env;
@@ -51,7 +58,8 @@ function replayDetected(): AppError {
 async function verifySignature(config: Config, h: WebhookHeaders, body: Uint8Array): Promise<string | null> {
   let ok: boolean;
   if (h.scheme === "platform") {
-    if (config.PLATFORM_WEBHOOK_SIGNING_SECRET === undefined) throw new AppError("webhook_rejected", "The X-Platform signature scheme is not configured.");
+    if (config.PLATFORM_WEBHOOK_SIGNING_SECRET === undefined)
+      throw new AppError("webhook_rejected", "The X-Platform signature scheme is not configured.");
     ok = await verifyPlatformSignature(config.PLATFORM_WEBHOOK_SIGNING_SECRET, h, body);
   } else {
     if (config.STANDARD_WEBHOOK_SECRETS === undefined && config.WEBHOOK_TENANT_SECRETS === undefined) {
@@ -60,7 +68,9 @@ async function verifySignature(config: Config, h: WebhookHeaders, body: Uint8Arr
     for (const { tenantId, secrets } of config.WEBHOOK_TENANT_SECRETS ?? []) {
       if (await verifyStandardSignature(secrets, h, body)) return tenantId;
     }
-    ok = config.STANDARD_WEBHOOK_SECRETS !== undefined && (await verifyStandardSignature(config.STANDARD_WEBHOOK_SECRETS, h, body));
+    ok =
+      config.STANDARD_WEBHOOK_SECRETS !== undefined &&
+      (await verifyStandardSignature(config.STANDARD_WEBHOOK_SECRETS, h, body));
   }
   if (!ok) throw new AppError("webhook_signature_invalid", "signature_invalid");
   return config.WEBHOOK_TENANT_ID ?? null;
@@ -68,7 +78,11 @@ async function verifySignature(config: Config, h: WebhookHeaders, body: Uint8Arr
 
 /** Deployment administrators: admins (`*`) of DEPLOYMENT_ADMIN_TENANT. They alone see tenant-less deliveries. */
 export function isDeploymentAdmin(config: Config, principal: Principal): boolean {
-  return config.DEPLOYMENT_ADMIN_TENANT !== undefined && principal.tenantId === config.DEPLOYMENT_ADMIN_TENANT && isTenantAdmin(principal);
+  return (
+    config.DEPLOYMENT_ADMIN_TENANT !== undefined &&
+    principal.tenantId === config.DEPLOYMENT_ADMIN_TENANT &&
+    isTenantAdmin(principal)
+  );
 }
 
 function encodeBody(body: Uint8Array): { text: string; encoding: "utf8" | "base64" } {
@@ -177,7 +191,13 @@ export async function listDeliveries(deps: { db: Db; config: Config; principal: 
     const [receivedAt, deliveryId] = decodeCursor(q.cursor, 2) as [string, string];
     after = { receivedAt, deliveryId };
   }
-  const rows = await repo.listDeliveries(deps.db, { tenantId: deps.principal.tenantId, deploymentAdmin: isDeploymentAdmin(deps.config, deps.principal), scheme: q.scheme, limit: q.limit + 1, after });
+  const rows = await repo.listDeliveries(deps.db, {
+    tenantId: deps.principal.tenantId,
+    deploymentAdmin: isDeploymentAdmin(deps.config, deps.principal),
+    scheme: q.scheme,
+    limit: q.limit + 1,
+    after,
+  });
   const page = rows.slice(0, q.limit);
   const last = page[page.length - 1];
   return {
@@ -188,7 +208,12 @@ export async function listDeliveries(deps: { db: Db; config: Config; principal: 
 
 /** One delivery with its stored body. */
 export async function getDelivery(deps: { db: Db; config: Config; principal: Principal }, deliveryId: string) {
-  const row = await repo.getDelivery(deps.db, deps.principal.tenantId, isDeploymentAdmin(deps.config, deps.principal), deliveryId);
+  const row = await repo.getDelivery(
+    deps.db,
+    deps.principal.tenantId,
+    isDeploymentAdmin(deps.config, deps.principal),
+    deliveryId,
+  );
   if (!row) throw new AppError("webhook_delivery_not_found", "Webhook delivery not found.");
   return { ...deliveryItem(row), body: row.body, body_encoding: row.bodyEncoding };
 }

@@ -86,7 +86,11 @@ export async function verifyPlatformSignature(secret: string, h: WebhookHeaders,
  * Standard Webhooks: base64(HMAC-SHA256(key, "<id>.<timestamp>." ‖ body)) as `v1,<sig>` entries,
  * space-separated; any entry matching any configured secret verifies (rotation on both sides).
  */
-export async function verifyStandardSignature(keys: readonly Uint8Array[], h: WebhookHeaders, body: Uint8Array): Promise<boolean> {
+export async function verifyStandardSignature(
+  keys: readonly Uint8Array[],
+  h: WebhookHeaders,
+  body: Uint8Array,
+): Promise<boolean> {
   const data = concatBytes(utf8(`${h.id}.${h.timestampText}.`), body);
   const sigs = h.signature
     .split(" ")

@@ -34,16 +34,32 @@ const LONG = { simulated_duration_ms: 60_000 };
 async function auditRows(tenant: string, action: string, targetId?: string): Promise<AuditRow[]> {
   const sql = `SELECT * FROM audit_log WHERE tenant_id = ?1 AND action = ?2${targetId === undefined ? "" : " AND target_id = ?3"} ORDER BY seq`;
   const stmt = env.DB.prepare(sql);
-  const res = await (targetId === undefined ? stmt.bind(tenant, action) : stmt.bind(tenant, action, targetId)).all<AuditRow>();
+  const res = await (targetId === undefined
+    ? stmt.bind(tenant, action)
+    : stmt.bind(tenant, action, targetId)
+  ).all<AuditRow>();
   return res.results;
 }
 
 /** Exactly one entry for (tenant, action, target), with this actor and outcome success. */
-async function expectOne(tenant: string, action: string, target: { type: string; id: string }, actor: { sub: string; roles: string[] }, requestId?: string | null) {
+async function expectOne(
+  tenant: string,
+  action: string,
+  target: { type: string; id: string },
+  actor: { sub: string; roles: string[] },
+  requestId?: string | null,
+) {
   const rows = await auditRows(tenant, action, target.id);
   expect(rows).toHaveLength(1);
   const row = rows[0]!;
-  expect(row).toMatchObject({ tenant_id: tenant, actor_sub: actor.sub, action, target_type: target.type, target_id: target.id, outcome: "success" });
+  expect(row).toMatchObject({
+    tenant_id: tenant,
+    actor_sub: actor.sub,
+    action,
+    target_type: target.type,
+    target_id: target.id,
+    outcome: "success",
+  });
   expect(JSON.parse(row.actor_roles)).toEqual(actor.roles);
   if (requestId) expect(row.request_id).toBe(requestId);
   else expect(row.request_id).not.toBe("unknown");
@@ -61,13 +77,26 @@ describe("audit log: build control actions", () => {
 
     const cp = await c.request("POST", `/v1/builds/${id}/checkpoints`, { reason: "before change" });
     expect(cp.status).toBe(201);
-    expect((await expectOne(org, "build.checkpoint", target, actor, cp.headers.get("x-request-id"))).detail).toEqual({ reason: "before change" });
+    expect((await expectOne(org, "build.checkpoint", target, actor, cp.headers.get("x-request-id"))).detail).toEqual({
+      reason: "before change",
+    });
 
-    const debt = await c.request("POST", `/v1/builds/${id}/debt`, { node_id: "scanner", summary: "todo", severity: "low" });
+    const debt = await c.request("POST", `/v1/builds/${id}/debt`, {
+      node_id: "scanner",
+      summary: "todo",
+      severity: "low",
+    });
     expect(debt.status).toBe(201);
-    expect((await expectOne(org, "build.debt", target, actor, debt.headers.get("x-request-id"))).detail).toEqual({ node_id: "scanner", severity: "low" });
+    expect((await expectOne(org, "build.debt", target, actor, debt.headers.get("x-request-id"))).detail).toEqual({
+      node_id: "scanner",
+      severity: "low",
+    });
 
-    const violation = await c.request("POST", `/v1/builds/${id}/policy-violations`, { code: "NO_SECRETS", message: "m", blocking: false });
+    const violation = await c.request("POST", `/v1/builds/${id}/policy-violations`, {
+      code: "NO_SECRETS",
+      message: "m",
+      blocking: false,
+    });
     expect(violation.status).toBe(201);
     await expectOne(org, "build.violation", target, actor, violation.headers.get("x-request-id"));
 
@@ -77,16 +106,23 @@ describe("audit log: build control actions", () => {
 
     const gate = await c.request("POST", `/v1/builds/${id}/gates/TEST_GATE`, { status: "BLOCKED", reason: "hold" });
     expect(gate.status).toBe(201);
-    expect((await expectOne(org, "build.gate", target, actor, gate.headers.get("x-request-id"))).detail).toMatchObject({ gate: "TEST_GATE", status: "BLOCKED" });
+    expect((await expectOne(org, "build.gate", target, actor, gate.headers.get("x-request-id"))).detail).toMatchObject({
+      gate: "TEST_GATE",
+      status: "BLOCKED",
+    });
     expect((await c.request("GET", `/v1/builds/${id}`)).body.status).toBe("paused");
 
     const resume = await c.request("POST", `/v1/builds/${id}/resume`, { reason: "go on" });
     expect(resume.status).toBe(200);
-    expect((await expectOne(org, "build.resume", target, actor, resume.headers.get("x-request-id"))).detail).toEqual({ reason: "go on" });
+    expect((await expectOne(org, "build.resume", target, actor, resume.headers.get("x-request-id"))).detail).toEqual({
+      reason: "go on",
+    });
 
     const abort = await c.request("POST", `/v1/builds/${id}/abort`, { reason: "stop it" });
     expect(abort.status).toBe(200);
-    expect((await expectOne(org, "build.abort", target, actor, abort.headers.get("x-request-id"))).detail).toEqual({ reason: "stop it" });
+    expect((await expectOne(org, "build.abort", target, actor, abort.headers.get("x-request-id"))).detail).toEqual({
+      reason: "stop it",
+    });
 
     // An idempotent repeat changes nothing and records nothing; a refused action records nothing.
     expect((await c.request("POST", `/v1/builds/${id}/abort`, {})).status).toBe(200);
@@ -101,7 +137,12 @@ describe("audit log: build control actions", () => {
     const admin = await caller({ sub: "boss", roles: ["admin"], org_id: org });
     const build = await createBuild(owner, { metadata: LONG });
     expect((await admin.request("POST", `/v1/builds/${build.build_id}/abort`, {})).status).toBe(200);
-    const row = await expectOne(org, "build.abort", { type: "build", id: build.build_id }, { sub: "boss", roles: ["admin"] });
+    const row = await expectOne(
+      org,
+      "build.abort",
+      { type: "build", id: build.build_id },
+      { sub: "boss", roles: ["admin"] },
+    );
     expect(row.detail).toEqual({ reason: null });
   });
 });
@@ -114,29 +155,61 @@ describe("audit log: secrets", () => {
     const org = uniq("org-audit-secrets");
     const actor = { sub: "sec-user", roles: ["security"] };
     const c = await caller({ ...actor, org_id: org });
-    const created = await c.request("POST", "/v1/program/secrets", { name: "API_TOKEN", value: "super-secret-value-123" });
+    const created = await c.request("POST", "/v1/program/secrets", {
+      name: "API_TOKEN",
+      value: "super-secret-value-123",
+    });
     expect(created.status).toBe(201);
     const id = created.body.secret_id as string;
-    const row = await expectOne(org, "secret.create", { type: "secret", id }, actor, created.headers.get("x-request-id"));
+    const row = await expectOne(
+      org,
+      "secret.create",
+      { type: "secret", id },
+      actor,
+      created.headers.get("x-request-id"),
+    );
     expect(row.detail).toEqual({ name: "API_TOKEN", key_version: 1 });
     // The value never reaches the audit log.
     expect(JSON.stringify(await auditRows(org, "secret.create"))).not.toContain("super-secret");
 
-    expect((await c.request("POST", "/v1/program/secrets", { name: "API_TOKEN", value: "other-value-12345" })).status).toBe(409);
+    expect(
+      (await c.request("POST", "/v1/program/secrets", { name: "API_TOKEN", value: "other-value-12345" })).status,
+    ).toBe(409);
     expect(await auditRows(org, "secret.create")).toHaveLength(1);
 
     const other = await c.request("POST", "/v1/program/secrets", { name: "OTHER", value: "other-value-12345" });
     const token = await tokenFor({ ...actor, org_id: org });
-    const rotate = await fetchWith({ SECRETS_KEYRING: RING_V1_V2 }, `/v1/program/secrets/${id}/rotate`, { method: "POST", headers: authHeaders(token) });
+    const rotate = await fetchWith({ SECRETS_KEYRING: RING_V1_V2 }, `/v1/program/secrets/${id}/rotate`, {
+      method: "POST",
+      headers: authHeaders(token),
+    });
     expect(rotate.status).toBe(200);
-    expect((await expectOne(org, "secret.rotate", { type: "secret", id }, actor, rotate.headers.get("x-request-id"))).detail).toEqual({ from_key_version: 1, key_version: 2 });
+    expect(
+      (await expectOne(org, "secret.rotate", { type: "secret", id }, actor, rotate.headers.get("x-request-id"))).detail,
+    ).toEqual({ from_key_version: 1, key_version: 2 });
     // Rotating again is a no-op (already on the newest version): no second entry.
-    expect((await fetchWith({ SECRETS_KEYRING: RING_V1_V2 }, `/v1/program/secrets/${id}/rotate`, { method: "POST", headers: authHeaders(token) })).status).toBe(200);
+    expect(
+      (
+        await fetchWith({ SECRETS_KEYRING: RING_V1_V2 }, `/v1/program/secrets/${id}/rotate`, {
+          method: "POST",
+          headers: authHeaders(token),
+        })
+      ).status,
+    ).toBe(200);
     expect(await auditRows(org, "secret.rotate", id)).toHaveLength(1);
 
-    const all = await fetchWith({ SECRETS_KEYRING: RING_V1_V2 }, "/v1/program/secrets/rotate", { method: "POST", headers: authHeaders(token) });
+    const all = await fetchWith({ SECRETS_KEYRING: RING_V1_V2 }, "/v1/program/secrets/rotate", {
+      method: "POST",
+      headers: authHeaders(token),
+    });
     expect(await all.json()).toEqual({ key_version: 2, rotated: 1, remaining: 0 });
-    await expectOne(org, "secret.rotate", { type: "secret", id: other.body.secret_id }, actor, all.headers.get("x-request-id"));
+    await expectOne(
+      org,
+      "secret.rotate",
+      { type: "secret", id: other.body.secret_id },
+      actor,
+      all.headers.get("x-request-id"),
+    );
 
     const del = await c.request("DELETE", `/v1/program/secrets/${id}`);
     expect(del.status).toBe(204);
@@ -156,14 +229,40 @@ describe("audit log: policies", () => {
     await expectOne(org, "policy.write", { type: "planner_policy", id: "1" }, actor, first.headers.get("x-request-id"));
     expect(await auditRows(org, "policy.activate")).toHaveLength(0);
 
-    const second = await c.request("POST", "/v1/planner/policies", { description: "two", document: {}, activate: true });
+    const second = await c.request("POST", "/v1/planner/policies", {
+      description: "two",
+      document: {},
+      activate: true,
+    });
     expect([second.status, second.body.version]).toEqual([201, 2]);
-    await expectOne(org, "policy.write", { type: "planner_policy", id: "2" }, actor, second.headers.get("x-request-id"));
-    await expectOne(org, "policy.activate", { type: "planner_policy", id: "2" }, actor, second.headers.get("x-request-id"));
+    await expectOne(
+      org,
+      "policy.write",
+      { type: "planner_policy", id: "2" },
+      actor,
+      second.headers.get("x-request-id"),
+    );
+    await expectOne(
+      org,
+      "policy.activate",
+      { type: "planner_policy", id: "2" },
+      actor,
+      second.headers.get("x-request-id"),
+    );
 
     const act = await c.request("POST", "/v1/planner/policies/1/activate");
     expect(act.status).toBe(200);
-    expect((await expectOne(org, "policy.activate", { type: "planner_policy", id: "1" }, actor, act.headers.get("x-request-id"))).detail).toEqual({ previous_version: 2 });
+    expect(
+      (
+        await expectOne(
+          org,
+          "policy.activate",
+          { type: "planner_policy", id: "1" },
+          actor,
+          act.headers.get("x-request-id"),
+        )
+      ).detail,
+    ).toEqual({ previous_version: 2 });
     // Activating the active version again changes nothing and records nothing.
     expect((await c.request("POST", "/v1/planner/policies/1/activate")).status).toBe(200);
     expect(await auditRows(org, "policy.activate", "1")).toHaveLength(1);
@@ -173,9 +272,23 @@ describe("audit log: policies", () => {
     const org = uniq("org-audit-profile");
     const actor = { sub: "sec-prof", roles: ["security"] };
     const c = await caller({ ...actor, org_id: org });
-    const res = await c.request("POST", "/v1/program/policy-profiles", { name: "strict", blocked_commands: ["rm -rf"], restricted_paths: ["/etc"] });
+    const res = await c.request("POST", "/v1/program/policy-profiles", {
+      name: "strict",
+      blocked_commands: ["rm -rf"],
+      restricted_paths: ["/etc"],
+    });
     expect(res.status).toBe(201);
-    expect((await expectOne(org, "policy.write", { type: "policy_profile", id: res.body.profile_id }, actor, res.headers.get("x-request-id"))).detail).toEqual({ name: "strict" });
+    expect(
+      (
+        await expectOne(
+          org,
+          "policy.write",
+          { type: "policy_profile", id: res.body.profile_id },
+          actor,
+          res.headers.get("x-request-id"),
+        )
+      ).detail,
+    ).toEqual({ name: "strict" });
   });
 });
 
@@ -188,12 +301,23 @@ describe("audit log: release readiness", () => {
     const cl = await c.request("POST", "/v1/program/checklist", { release_id: "v1.2.3", security_review: true });
     expect(cl.status).toBe(201);
     await expectOne(org, "release.checklist_write", target, actor, cl.headers.get("x-request-id"));
-    const drill = await c.request("POST", "/v1/program/rollback-drills", { release_id: "v1.2.3", passed: true, duration_minutes: 5 });
+    const drill = await c.request("POST", "/v1/program/rollback-drills", {
+      release_id: "v1.2.3",
+      passed: true,
+      duration_minutes: 5,
+    });
     expect(drill.status).toBe(201);
-    expect((await expectOne(org, "release.drill_write", target, actor, drill.headers.get("x-request-id"))).detail).toEqual({ passed: true });
-    const go = await c.request("POST", "/v1/program/go-live-decision", { release_id: "v1.2.3", validation_release_ready: true });
+    expect(
+      (await expectOne(org, "release.drill_write", target, actor, drill.headers.get("x-request-id"))).detail,
+    ).toEqual({ passed: true });
+    const go = await c.request("POST", "/v1/program/go-live-decision", {
+      release_id: "v1.2.3",
+      validation_release_ready: true,
+    });
     expect(go.status).toBe(201);
-    expect((await expectOne(org, "release.go_no_go", target, actor, go.headers.get("x-request-id"))).detail).toEqual({ status: go.body.status });
+    expect((await expectOne(org, "release.go_no_go", target, actor, go.headers.get("x-request-id"))).detail).toEqual({
+      status: go.body.status,
+    });
     // A replacement is another change: another entry.
     expect((await c.request("POST", "/v1/program/checklist", { release_id: "v1.2.3" })).status).toBe(200);
     expect(await auditRows(org, "release.checklist_write", "v1.2.3")).toHaveLength(2);
@@ -220,7 +344,13 @@ describe("audit log: dead-letter re-drive", () => {
     expect(dead).toBe(true);
     const res = await c.request("POST", `/v1/ops/dead-letters/${build.build_id}/redrive`);
     expect(res.status).toBe(200);
-    const row = await expectOne(org, "dead_letter.redrive", { type: "build", id: build.build_id }, actor, res.headers.get("x-request-id"));
+    const row = await expectOne(
+      org,
+      "dead_letter.redrive",
+      { type: "build", id: build.build_id },
+      actor,
+      res.headers.get("x-request-id"),
+    );
     expect(row.detail).toEqual({ was_dead_lettered: true });
   });
 });
@@ -235,20 +365,32 @@ describe("audit log: development token mints", () => {
       { ...env, ENVIRONMENT: "development" } as Env,
     );
     expect(res.status).toBe(200);
-    const row = await expectOne(sub, "dev_token.mint", { type: "dev_token", id: sub }, { sub: "local-dev", roles: [] }, res.headers.get("x-request-id"));
+    const row = await expectOne(
+      sub,
+      "dev_token.mint",
+      { type: "dev_token", id: sub },
+      { sub: "local-dev", roles: [] },
+      res.headers.get("x-request-id"),
+    );
     expect(row.detail).toMatchObject({ role: "admin" });
     // The minted admin token reads its own tenant's log, mint included.
     const { token } = (await res.json()) as { token: string };
-    const list = await app.request("http://127.0.0.1:8787/v1/audit", { headers: authHeaders(token) }, { ...env, ENVIRONMENT: "development" } as Env);
+    const list = await app.request("http://127.0.0.1:8787/v1/audit", { headers: authHeaders(token) }, {
+      ...env,
+      ENVIRONMENT: "development",
+    } as Env);
     expect(list.status).toBe(200);
-    expect(((await list.json()) as { items: { action: string }[] }).items.map((i) => i.action)).toEqual(["dev_token.mint"]);
+    expect(((await list.json()) as { items: { action: string }[] }).items.map((i) => i.action)).toEqual([
+      "dev_token.mint",
+    ]);
   });
 });
 
 describe("GET /v1/audit", () => {
   async function seeded(org: string, n: number) {
     const c = await caller({ sub: "seed-op", roles: ["operator"], org_id: org });
-    for (let i = 0; i < n; i++) expect((await c.request("POST", "/v1/program/checklist", { release_id: `r${i}` })).status).toBe(201);
+    for (let i = 0; i < n; i++)
+      expect((await c.request("POST", "/v1/program/checklist", { release_id: `r${i}` })).status).toBe(201);
     return c;
   }
 
@@ -291,8 +433,8 @@ describe("GET /v1/audit", () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res: { status: number; body: { items: { seq: number }[]; next_cursor: string | null } } = await admin.request(
-        "GET", `/v1/audit?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+      const res: { status: number; body: { items: { seq: number }[]; next_cursor: string | null } } =
+        await admin.request("GET", `/v1/audit?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
       expect(res.status).toBe(200);
       expect(res.body.items.length).toBeLessThanOrEqual(2);
       seen.push(...res.body.items.map((i) => i.seq));
@@ -312,13 +454,33 @@ describe("GET /v1/audit", () => {
     const alice = await caller({ sub: "alice", roles: ["operator"], org_id: org });
     const bob = await caller({ sub: "bob", roles: ["operator"], org_id: org });
     expect((await alice.request("POST", "/v1/program/checklist", { release_id: "rel-a" })).status).toBe(201);
-    expect((await bob.request("POST", "/v1/program/rollback-drills", { release_id: "rel-a", passed: false, duration_minutes: 1 })).status).toBe(201);
+    expect(
+      (
+        await bob.request("POST", "/v1/program/rollback-drills", {
+          release_id: "rel-a",
+          passed: false,
+          duration_minutes: 1,
+        })
+      ).status,
+    ).toBe(201);
     expect((await bob.request("POST", "/v1/program/checklist", { release_id: "rel-b" })).status).toBe(201);
     const admin = await caller({ roles: ["admin"], org_id: org });
-    const q = async (qs: string) => (await admin.request("GET", `/v1/audit?${qs}`)).body.items.map((i: any) => `${i.actor.sub} ${i.action} ${i.target_type}:${i.target_id}`);
-    expect(await q("actor=bob")).toEqual(["bob release.checklist_write release:rel-b", "bob release.drill_write release:rel-a"]);
-    expect(await q("action=release.checklist_write")).toEqual(["bob release.checklist_write release:rel-b", "alice release.checklist_write release:rel-a"]);
-    expect(await q("target=release:rel-a")).toEqual(["bob release.drill_write release:rel-a", "alice release.checklist_write release:rel-a"]);
+    const q = async (qs: string) =>
+      (await admin.request("GET", `/v1/audit?${qs}`)).body.items.map(
+        (i: any) => `${i.actor.sub} ${i.action} ${i.target_type}:${i.target_id}`,
+      );
+    expect(await q("actor=bob")).toEqual([
+      "bob release.checklist_write release:rel-b",
+      "bob release.drill_write release:rel-a",
+    ]);
+    expect(await q("action=release.checklist_write")).toEqual([
+      "bob release.checklist_write release:rel-b",
+      "alice release.checklist_write release:rel-a",
+    ]);
+    expect(await q("target=release:rel-a")).toEqual([
+      "bob release.drill_write release:rel-a",
+      "alice release.checklist_write release:rel-a",
+    ]);
     expect(await q("target=release&actor=alice")).toEqual(["alice release.checklist_write release:rel-a"]);
     expect(await q("target=secret")).toEqual([]);
     const bad = await admin.request("GET", "/v1/audit?action=build.explode");
@@ -332,14 +494,30 @@ describe("GET /v1/audit", () => {
     const before = await admin.request("GET", "/v1/audit");
     expect(before.body.items).toHaveLength(1);
     const seq = before.body.items[0].seq;
-    for (const [method, path] of [["POST", "/v1/audit"], ["PUT", "/v1/audit"], ["PATCH", "/v1/audit"], ["DELETE", "/v1/audit"], ["PUT", `/v1/audit/${seq}`], ["DELETE", `/v1/audit/${seq}`], ["POST", `/v1/audit/${seq}`]]) {
-      const res = await raw(path!, { method, headers: { ...authHeaders(admin.token), "content-type": "application/json" }, body: method === "DELETE" ? undefined : JSON.stringify({ action: "secret.delete" }) });
+    for (const [method, path] of [
+      ["POST", "/v1/audit"],
+      ["PUT", "/v1/audit"],
+      ["PATCH", "/v1/audit"],
+      ["DELETE", "/v1/audit"],
+      ["PUT", `/v1/audit/${seq}`],
+      ["DELETE", `/v1/audit/${seq}`],
+      ["POST", `/v1/audit/${seq}`],
+    ]) {
+      const res = await raw(path!, {
+        method,
+        headers: { ...authHeaders(admin.token), "content-type": "application/json" },
+        body: method === "DELETE" ? undefined : JSON.stringify({ action: "secret.delete" }),
+      });
       expect([404, 405]).toContain(res.status);
       expect(res.headers.get("content-type")).toBe("application/problem+json");
     }
     expect((await admin.request("GET", "/v1/audit")).body).toEqual(before.body);
-    await expect(env.DB.prepare("UPDATE audit_log SET actor_sub = 'someone-else' WHERE seq = ?1").bind(seq).run()).rejects.toThrow(/audit_log_append_only/);
-    await expect(env.DB.prepare("DELETE FROM audit_log WHERE seq = ?1").bind(seq).run()).rejects.toThrow(/audit_log_append_only/);
+    await expect(
+      env.DB.prepare("UPDATE audit_log SET actor_sub = 'someone-else' WHERE seq = ?1").bind(seq).run(),
+    ).rejects.toThrow(/audit_log_append_only/);
+    await expect(env.DB.prepare("DELETE FROM audit_log WHERE seq = ?1").bind(seq).run()).rejects.toThrow(
+      /audit_log_append_only/,
+    );
     expect((await admin.request("GET", "/v1/audit")).body).toEqual(before.body);
   });
 });

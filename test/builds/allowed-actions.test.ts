@@ -30,8 +30,16 @@ describe("GET /v1/builds/{id} allowed_actions", () => {
     const dag = [{ node_id: "n1", title: "n1", agent: "scanner" }];
     const b = await createBuild(c, { dag, metadata: { simulated_duration_ms: 60_000 } });
     expect(b.allowed_actions).toEqual(["abort", "replan", "checkpoint"]);
-    expect((await c.request("POST", `/v1/builds/${b.build_id}/gates/TEST_GATE`, { status: "BLOCKED", reason: "hold" })).status).toBe(201);
-    expect((await c.request("GET", `/v1/builds/${b.build_id}`)).body.allowed_actions).toEqual(["resume", "abort", "replan", "checkpoint"]);
+    expect(
+      (await c.request("POST", `/v1/builds/${b.build_id}/gates/TEST_GATE`, { status: "BLOCKED", reason: "hold" }))
+        .status,
+    ).toBe(201);
+    expect((await c.request("GET", `/v1/builds/${b.build_id}`)).body.allowed_actions).toEqual([
+      "resume",
+      "abort",
+      "replan",
+      "checkpoint",
+    ]);
     const aborted = await c.request("POST", `/v1/builds/${b.build_id}/abort`, { reason: "done" });
     expect(aborted.body.allowed_actions).toEqual(["checkpoint"]);
   });

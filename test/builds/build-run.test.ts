@@ -28,14 +28,35 @@ describe("a static_v1 build created over HTTP", () => {
 
     const events = await eventsOf(c, created.build_id);
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
-    const types = events.map((e) => (e.event_type === "LEVEL_STARTED" ? `LEVEL_STARTED:${e.payload.level}` : e.event_type));
+    const types = events.map((e) =>
+      e.event_type === "LEVEL_STARTED" ? `LEVEL_STARTED:${e.payload.level}` : e.event_type,
+    );
     expect(types).toEqual([
-      "BUILD_STATUS_CHANGED", "BUILD_STARTED", "LEVEL_STARTED:0", "CHECKPOINT_CREATED",
-      "TASK_STARTED", "RUNNER_RESULT", "TASK_COMPLETED",
-      "LEVEL_STARTED:1", "TASK_STARTED", "RUNNER_RESULT", "TASK_COMPLETED", "TEST_GATE",
-      "LEVEL_STARTED:2", "TASK_STARTED", "RUNNER_RESULT", "TASK_COMPLETED", "POLICY_GATE",
-      "LEVEL_STARTED:3", "TASK_STARTED", "RUNNER_RESULT", "TASK_COMPLETED", "MERGE_GATE",
-      "BUILD_STATUS_CHANGED", "BUILD_FINISHED", "CHECKPOINT_CREATED",
+      "BUILD_STATUS_CHANGED",
+      "BUILD_STARTED",
+      "LEVEL_STARTED:0",
+      "CHECKPOINT_CREATED",
+      "TASK_STARTED",
+      "RUNNER_RESULT",
+      "TASK_COMPLETED",
+      "LEVEL_STARTED:1",
+      "TASK_STARTED",
+      "RUNNER_RESULT",
+      "TASK_COMPLETED",
+      "TEST_GATE",
+      "LEVEL_STARTED:2",
+      "TASK_STARTED",
+      "RUNNER_RESULT",
+      "TASK_COMPLETED",
+      "POLICY_GATE",
+      "LEVEL_STARTED:3",
+      "TASK_STARTED",
+      "RUNNER_RESULT",
+      "TASK_COMPLETED",
+      "MERGE_GATE",
+      "BUILD_STATUS_CHANGED",
+      "BUILD_FINISHED",
+      "CHECKPOINT_CREATED",
     ]);
     expect(events.filter((e) => e.event_type === "BUILD_FINISHED")).toHaveLength(1);
     expect(events.find((e) => e.event_type === "BUILD_FINISHED").payload).toEqual({ final_status: "completed" });
@@ -46,7 +67,13 @@ describe("a static_v1 build created over HTTP", () => {
       dag_nodes: ["scanner", "builder", "security", "planner"],
     });
     const runner = events.find((e) => e.event_type === "RUNNER_RESULT");
-    expect(runner.payload).toMatchObject({ node_id: "scanner", runner: "simulated", status: "completed", duration_ms: 250, error: null });
+    expect(runner.payload).toMatchObject({
+      node_id: "scanner",
+      runner: "simulated",
+      status: "completed",
+      duration_ms: 250,
+      error: null,
+    });
     expect(runner.payload.workspace_id).toBe(`simulated-${created.build_id}`);
   });
 
@@ -59,7 +86,14 @@ describe("a static_v1 build created over HTTP", () => {
     const list = await c.request("GET", "/v1/builds");
     expect(list.status).toBe(200);
     const row = list.body.items.find((b: any) => b.build_id === res.body.build_id);
-    expect(row).toMatchObject({ status: "completed", task_total: 4, task_completed: 4, task_failed: 0, node_total: 4, node_done: 4 });
+    expect(row).toMatchObject({
+      status: "completed",
+      task_total: 4,
+      task_completed: 4,
+      task_failed: 0,
+      node_total: 4,
+      node_done: 4,
+    });
   });
 
   it("completes an empty DAG on its first tick", async () => {
@@ -69,14 +103,26 @@ describe("a static_v1 build created over HTTP", () => {
     const build = await waitForStatus(c, created.build_id);
     expect(build.status).toBe("completed");
     const types = (await eventsOf(c, created.build_id)).map((e) => e.event_type);
-    expect(types).toEqual(["BUILD_STATUS_CHANGED", "BUILD_STARTED", "CHECKPOINT_CREATED", "BUILD_STATUS_CHANGED", "BUILD_FINISHED", "CHECKPOINT_CREATED"]);
+    expect(types).toEqual([
+      "BUILD_STATUS_CHANGED",
+      "BUILD_STARTED",
+      "CHECKPOINT_CREATED",
+      "BUILD_STATUS_CHANGED",
+      "BUILD_FINISHED",
+      "CHECKPOINT_CREATED",
+    ]);
   });
 });
 
 describe("a wide build", () => {
   it("is stored whole: 60 nodes and their events, split into multi-row inserts at D1's 100 bound parameters", async () => {
     const c = await caller({ sub: "user_wide" });
-    const dag = Array.from({ length: 60 }, (_, i) => ({ node_id: `n${i}`, title: `Node ${i}`, agent: "scanner", depends_on: i < 30 ? [] : [`n${i - 30}`] }));
+    const dag = Array.from({ length: 60 }, (_, i) => ({
+      node_id: `n${i}`,
+      title: `Node ${i}`,
+      agent: "scanner",
+      depends_on: i < 30 ? [] : [`n${i - 30}`],
+    }));
     const created = await createBuild(c, { dag, metadata: { simulated_duration_ms: 0, parallelism: 60 } });
     expect(created.dag).toHaveLength(60);
     const build = await waitForStatus(c, created.build_id);
@@ -90,4 +136,3 @@ describe("a wide build", () => {
     expect(events.filter((e) => e.event_type === "TASK_COMPLETED")).toHaveLength(60);
   });
 });
-

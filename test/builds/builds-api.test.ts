@@ -19,9 +19,16 @@ const ids = (dag: any[]) => dag.map((n) => n.node_id);
 describe("POST /v1/builds/preview-dag and planning through HTTP", () => {
   it("previews the deterministic DAG without creating a build", async () => {
     const c = await caller({ sub: "user_preview" });
-    const res = await c.request("POST", "/v1/builds/preview-dag", { repo_url: "r", metadata: { scan_mode: " Tier1 " } });
+    const res = await c.request("POST", "/v1/builds/preview-dag", {
+      repo_url: "r",
+      metadata: { scan_mode: " Tier1 " },
+    });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ scan_mode: "deterministic", planner_trace: { profile: "deterministic_default_v1" }, dag_levels: [["deterministic-scan"], ["deterministic-summary"]] });
+    expect(res.body).toMatchObject({
+      scan_mode: "deterministic",
+      planner_trace: { profile: "deterministic_default_v1" },
+      dag_levels: [["deterministic-scan"], ["deterministic-summary"]],
+    });
     expect(ids(res.body.dag)).toEqual(["deterministic-scan", "deterministic-summary"]);
     expect((await c.request("GET", "/v1/builds")).body.items).toEqual([]);
   });
@@ -33,16 +40,42 @@ describe("POST /v1/builds/preview-dag and planning through HTTP", () => {
       sensitive_data: ["pii"],
       scale_expectation: "Enterprise / high traffic",
     };
-    const res = await c.request("POST", "/v1/builds/preview-dag", { repo_url: "r", metadata: { autonomous_planner_profile: "adaptive", project_intake: intake } });
+    const res = await c.request("POST", "/v1/builds/preview-dag", {
+      repo_url: "r",
+      metadata: { autonomous_planner_profile: "adaptive", project_intake: intake },
+    });
     expect(res.status).toBe(200);
     expect(ids(res.body.dag)).toEqual([
-      "scanner", "dependency-audit", "architecture-review", "test-baseline", "dynamic-probe", "security-review",
-      "flow-guard-checkout-flow", "flow-guard-sign-up-login", "data-boundary-review", "scale-readiness-check", "planner",
+      "scanner",
+      "dependency-audit",
+      "architecture-review",
+      "test-baseline",
+      "dynamic-probe",
+      "security-review",
+      "flow-guard-checkout-flow",
+      "flow-guard-sign-up-login",
+      "data-boundary-review",
+      "scale-readiness-check",
+      "planner",
     ]);
-    expect(res.body.planner_trace).toEqual({ profile: "adaptive_parallel_v1", flow_guards: 2, sensitive_data_review: true, scale_readiness_check: true });
+    expect(res.body.planner_trace).toEqual({
+      profile: "adaptive_parallel_v1",
+      flow_guards: 2,
+      sensitive_data_review: true,
+      scale_readiness_check: true,
+    });
     expect(res.body.planner_profile).toBe("adaptive_parallel_v1");
-    for (const [scale, expected] of [["MVP / low traffic", false], ["Early growth", false], ["Expected rapid growth", true], ["Enterprise / high traffic", true], ["Not sure", false]] as const) {
-      const r = await c.request("POST", "/v1/builds/preview-dag", { repo_url: "r", metadata: { autonomous_planner_profile: "adaptive_parallel_v1", project_intake: { scale_expectation: scale } } });
+    for (const [scale, expected] of [
+      ["MVP / low traffic", false],
+      ["Early growth", false],
+      ["Expected rapid growth", true],
+      ["Enterprise / high traffic", true],
+      ["Not sure", false],
+    ] as const) {
+      const r = await c.request("POST", "/v1/builds/preview-dag", {
+        repo_url: "r",
+        metadata: { autonomous_planner_profile: "adaptive_parallel_v1", project_intake: { scale_expectation: scale } },
+      });
       expect(ids(r.body.dag).includes("scale-readiness-check"), scale).toBe(expected);
     }
   });
@@ -53,19 +86,37 @@ describe("POST /v1/builds/preview-dag and planning through HTTP", () => {
       { node_id: "scan", title: "Scan", agent: "Scanner" },
       { node_id: "plan", title: "Plan", agent: "planner", depends_on: ["scan"], gate: "merge_gate" },
     ];
-    const build = await createBuild(c, { metadata: { ...INSTANT, autonomous_planner_profile: "agentic", planner_dag_blueprint: JSON.stringify(blueprint) } });
+    const build = await createBuild(c, {
+      metadata: { ...INSTANT, autonomous_planner_profile: "agentic", planner_dag_blueprint: JSON.stringify(blueprint) },
+    });
     expect(ids(build.dag)).toEqual(["scan", "plan"]);
     expect(build.dag[1]).toMatchObject({ agent: "planner", gate: "MERGE_GATE" });
-    expect(build.metadata.planner_trace).toMatchObject({ profile: "agentic_llm_v1", source: "planner_dag_blueprint", node_count: 2 });
+    expect(build.metadata.planner_trace).toMatchObject({
+      profile: "agentic_llm_v1",
+      source: "planner_dag_blueprint",
+      node_count: 2,
+    });
     const done = await waitForStatus(c, build.build_id);
     expect(done.status).toBe("completed");
     expect(done.gate_history.map((g: any) => [g.gate, g.status])).toEqual([["MERGE_GATE", "PASS"]]);
   });
 
   it.each([
-    [[{ node_id: "a", title: "A", agent: "x", depends_on: ["b"] }, { node_id: "b", title: "B", agent: "x", depends_on: ["a"] }], "dag_cycle_detected"],
+    [
+      [
+        { node_id: "a", title: "A", agent: "x", depends_on: ["b"] },
+        { node_id: "b", title: "B", agent: "x", depends_on: ["a"] },
+      ],
+      "dag_cycle_detected",
+    ],
     [[{ node_id: "a", title: "A", agent: "x", depends_on: ["ghost"] }], "missing_dependency:ghost"],
-    [[{ node_id: "a", title: "A", agent: "x" }, { node_id: "a", title: "A2", agent: "x" }], "duplicate_node_id:a"],
+    [
+      [
+        { node_id: "a", title: "A", agent: "x" },
+        { node_id: "a", title: "A2", agent: "x" },
+      ],
+      "duplicate_node_id:a",
+    ],
     [[{ node_id: "a", title: "A", agent: "x", depends_on: ["a"] }], "self_dependency:a"],
   ])("rejects an invalid custom DAG with 422 invalid_dag %#", async (dag, message) => {
     const c = await caller({ sub: "user_invalid" });
@@ -84,7 +135,9 @@ describe("GET /v1/builds", () => {
     const c = await caller({ sub: "user_paging" });
     const made: string[] = [];
     for (let i = 0; i < 5; i++) made.push((await createBuild(c, { metadata: INSTANT })).build_id);
-    const failed = await createBuild(c, { metadata: { ...INSTANT, runner_results: { scanner: { status: "failed" } } } });
+    const failed = await createBuild(c, {
+      metadata: { ...INSTANT, runner_results: { scanner: { status: "failed" } } },
+    });
     for (const id of [...made, failed.build_id]) await waitForStatus(c, id);
 
     const seen: string[] = [];
@@ -138,7 +191,13 @@ describe("GET /v1/builds/:id (one-statement view)", () => {
       ["/policy-violations", { code: "note", message: "non-blocking", blocking: false }],
       ["/gates/TEST_GATE", { status: "PASS", reason: "checked" }],
       ["/replan", { action: "CONTINUE", reason: "keep going" }],
-      ["/replan", { action: "MODIFY_DAG", replacement_nodes: [{ node_id: "v", title: "V", agent: "verifier", depends_on: ["planner"] }] }],
+      [
+        "/replan",
+        {
+          action: "MODIFY_DAG",
+          replacement_nodes: [{ node_id: "v", title: "V", agent: "verifier", depends_on: ["planner"] }],
+        },
+      ],
     ] as const) {
       const before = (await c.request("GET", b)).body;
       const res = await c.request("POST", `${b}${path}`, body);
@@ -175,10 +234,18 @@ describe("GET /v1/builds/:id of a build its runner does not know", () => {
     await env.DB.prepare(
       `INSERT INTO builds (build_id, tenant_id, created_by, repo_url, objective, status, scan_mode, metadata, created_at, updated_at)
        VALUES (?, 'user_d1_only', 'user_d1_only', 'https://github.com/acme/seeded', 'seeded', 'completed', 'autonomous', '{"seeded":true}', ?, ?)`,
-    ).bind(id, ts, ts).run();
+    )
+      .bind(id, ts, ts)
+      .run();
     const res = await c.request("GET", `/v1/builds/${id}`);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ build_id: id, status: "completed", metadata: { seeded: true }, dag: [], task_runs: [] });
+    expect(res.body).toMatchObject({
+      build_id: id,
+      status: "completed",
+      metadata: { seeded: true },
+      dag: [],
+      task_runs: [],
+    });
     const missing = await c.request("GET", `/v1/builds/${crypto.randomUUID()}`);
     expect([missing.status, missing.body.code]).toEqual([404, "build_not_found"]);
   });
@@ -186,9 +253,28 @@ describe("GET /v1/builds/:id of a build its runner does not know", () => {
 
 describe("the runner's view follows every kind of commit", () => {
   it.each([
-    ["retries then completes", { max_task_retries: 2, retry_policy: { initial_interval_ms: 1, jitter: 0 }, runner_results: { builder: { status_sequence: ["failed", "failed", "completed"], error_sequence: ["e1", "e2"] } } }],
-    ["falls back to deterministic", { fallback_scan_mode: "deterministic", runner_results: { scanner: { status: "failed", error: "no sandbox" } } }],
-    ["fails after its retries", { max_task_retries: 1, retry_policy: { initial_interval_ms: 1, jitter: 0 }, runner_results: { builder: { status: "failed", error: "tests red" } } }],
+    [
+      "retries then completes",
+      {
+        max_task_retries: 2,
+        retry_policy: { initial_interval_ms: 1, jitter: 0 },
+        runner_results: {
+          builder: { status_sequence: ["failed", "failed", "completed"], error_sequence: ["e1", "e2"] },
+        },
+      },
+    ],
+    [
+      "falls back to deterministic",
+      { fallback_scan_mode: "deterministic", runner_results: { scanner: { status: "failed", error: "no sandbox" } } },
+    ],
+    [
+      "fails after its retries",
+      {
+        max_task_retries: 1,
+        retry_policy: { initial_interval_ms: 1, jitter: 0 },
+        runner_results: { builder: { status: "failed", error: "tests red" } },
+      },
+    ],
   ])("%s", async (_name, metadata) => {
     const c = await caller({ sub: `user_view_${crypto.randomUUID()}` });
     const build = await createBuild(c, { metadata: { ...INSTANT, ...metadata } });
@@ -197,7 +283,11 @@ describe("the runner's view follows every kind of commit", () => {
     const view = await expectSameAsD1(c, build.build_id);
     expect(view.task_runs.length).toBeGreaterThan(1);
     // A control action on the finished build (resume a failed one, else a checkpoint) follows too.
-    await c.request("POST", `/v1/builds/${build.build_id}/${done.status === "failed" ? "resume" : "checkpoints"}`, done.status === "failed" ? {} : { reason: "after" });
+    await c.request(
+      "POST",
+      `/v1/builds/${build.build_id}/${done.status === "failed" ? "resume" : "checkpoints"}`,
+      done.status === "failed" ? {} : { reason: "after" },
+    );
     await waitForStatus(c, build.build_id); // a resumed build runs (and fails) again first
     await expectSameAsD1(c, build.build_id);
   });

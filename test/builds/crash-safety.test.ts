@@ -4,7 +4,13 @@
  * and alarm, D1), then driven by the real alarm / watchdog. The end-to-end version — SIGKILL of
  * `wrangler dev` under load — is test/node/crash.test.ts.
  */
-import { createExecutionContext, createScheduledController, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createScheduledController,
+  runDurableObjectAlarm,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { describe, expect, it } from "vitest";
@@ -26,15 +32,27 @@ async function interruptedCreate(sub: string, point: "before_d1" | "after_d1" | 
   if (point !== "before_d1") {
     const d = createDraft(
       {
-        build_id: buildId, tenant_id: sub, created_by: sub, repo_url: "https://example.test/crash", objective: "crash safety",
-        scan_mode: "deterministic", metadata: { simulated_duration_ms: 0 }, dag: deterministicDag(), runtime_id: newId(),
+        build_id: buildId,
+        tenant_id: sub,
+        created_by: sub,
+        repo_url: "https://example.test/crash",
+        objective: "crash safety",
+        scan_mode: "deterministic",
+        metadata: { simulated_duration_ms: 0 },
+        dag: deterministicDag(),
+        runtime_id: newId(),
       },
       now,
     );
     // As the create writes it: lease epoch 1, expiring one TTL after the create.
     const ttl = Number(env.RUNTIME_LEASE_TTL_SECONDS ?? 20) * 1000;
     const expires = point === "d1_only" ? now - 1000 : now + ttl;
-    await commitDraft(db, d, { owner: "crashed-runner", epoch: 1, expiresAt: isoTimestamp(expires), heartbeatAt: isoTimestamp(now) }, { created: true });
+    await commitDraft(
+      db,
+      d,
+      { owner: "crashed-runner", epoch: 1, expiresAt: isoTimestamp(expires), heartbeatAt: isoTimestamp(now) },
+      { created: true },
+    );
   }
   if (point !== "d1_only") {
     await runInDurableObject(buildRunner(env, buildId), async (instance, state) => {
@@ -62,7 +80,9 @@ async function runWatchdogCron(): Promise<void> {
 function expectCleanLog(events: { seq: number; event_type: string }[]): void {
   expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
   expect(events.filter((e) => e.event_type === "BUILD_FINISHED")).toHaveLength(1);
-  const results = events.filter((e) => e.event_type === "RUNNER_RESULT").map((e: any) => `${e.payload.node_id}#${e.payload.attempt ?? 1}`);
+  const results = events
+    .filter((e) => e.event_type === "RUNNER_RESULT")
+    .map((e: any) => `${e.payload.node_id}#${e.payload.attempt ?? 1}`);
   expect(new Set(results).size).toBe(results.length);
 }
 
@@ -74,7 +94,9 @@ describe("a create interrupted before its D1 commit", () => {
     expect(await runDurableObjectAlarm(buildRunner(env, id))).toBe(true);
     expect(await runnerStorage(id)).toEqual({ keys: [], alarm: null });
     expect((await c.request("GET", `/v1/builds/${id}`)).status).toBe(404);
-    const row = await env.DB.prepare("SELECT count(*) AS n FROM builds WHERE build_id = ?").bind(id).first<{ n: number }>();
+    const row = await env.DB.prepare("SELECT count(*) AS n FROM builds WHERE build_id = ?")
+      .bind(id)
+      .first<{ n: number }>();
     expect(row?.n).toBe(0);
   });
 });
@@ -95,8 +117,14 @@ describe("a create interrupted after its D1 commit, before the runner cleared it
     const c = await caller({ sub: "crash_retry" });
     const id = await interruptedCreate("crash_retry", "after_d1");
     const res = await buildRunner(env, id).create({
-      build_id: id, tenant_id: "crash_retry", created_by: "crash_retry", repo_url: "https://example.test/crash", objective: "crash safety",
-      scan_mode: "deterministic", metadata: { simulated_duration_ms: 0 }, dag: deterministicDag(),
+      build_id: id,
+      tenant_id: "crash_retry",
+      created_by: "crash_retry",
+      repo_url: "https://example.test/crash",
+      objective: "crash safety",
+      scan_mode: "deterministic",
+      metadata: { simulated_duration_ms: 0 },
+      dag: deterministicDag(),
     });
     expect(res).toEqual({ ok: true, value: { build_id: id } });
     expect((await runnerStorage(id)).keys).not.toContain("create_pending");

@@ -30,7 +30,9 @@ describe("GET /v1/builds/:id/events (SSE)", () => {
     const created = await createBuild(c, { metadata: { simulated_duration_ms: 0 } });
     await waitForStatus(c, created.build_id);
     const history = await eventsOf(c, created.build_id);
-    const res = await raw(`/v1/builds/${created.build_id}/events?cursor=20`, { headers: { authorization: `Bearer ${c.token}` } });
+    const res = await raw(`/v1/builds/${created.build_id}/events?cursor=20`, {
+      headers: { authorization: `Bearer ${c.token}` },
+    });
     const { frames, ended } = await readSse(res);
     expect(ended).toBe(true);
     expect(eventFrames(frames).map((f) => f.id)).toEqual(history.filter((e) => e.seq > 20).map((e) => e.seq));
@@ -41,7 +43,9 @@ describe("GET /v1/builds/:id/events (SSE)", () => {
     const created = await createBuild(c, { metadata: { simulated_duration_ms: 0 } });
     await waitForStatus(c, created.build_id);
     const last = (await eventsOf(c, created.build_id)).at(-1).seq;
-    const res = await raw(`/v1/builds/${created.build_id}/events`, { headers: { authorization: `Bearer ${c.token}`, "last-event-id": String(last) } });
+    const res = await raw(`/v1/builds/${created.build_id}/events`, {
+      headers: { authorization: `Bearer ${c.token}`, "last-event-id": String(last) },
+    });
     const { frames, ended } = await readSse(res, { timeoutMs: 3000 });
     expect(ended).toBe(true);
     expect(eventFrames(frames)).toEqual([]);
@@ -49,10 +53,15 @@ describe("GET /v1/builds/:id/events (SSE)", () => {
 
   it("keeps a failed build's stream open (resumable) with heartbeat comments", async () => {
     const c = await caller({ sub: "user_sse_failed" });
-    const created = await createBuild(c, { metadata: { simulated_duration_ms: 0, runner_results: { scanner: { status: "failed" } } } });
+    const created = await createBuild(c, {
+      metadata: { simulated_duration_ms: 0, runner_results: { scanner: { status: "failed" } } },
+    });
     expect((await waitForStatus(c, created.build_id)).status).toBe("failed");
     const res = await raw(`/v1/builds/${created.build_id}/events`, { headers: { authorization: `Bearer ${c.token}` } });
-    const { frames, ended } = await readSse(res, { until: (f) => f.some((x) => x.comment === "ping"), timeoutMs: 5000 });
+    const { frames, ended } = await readSse(res, {
+      until: (f) => f.some((x) => x.comment === "ping"),
+      timeoutMs: 5000,
+    });
     expect(ended).toBe(false);
     expect(frames.some((f) => f.comment === "ping")).toBe(true);
     expect(eventFrames(frames).some((f) => f.event === "BUILD_FINISHED")).toBe(true);

@@ -12,7 +12,12 @@ import { type Caller, caller, createBuild, eventsOf, raw, waitForStatus } from "
 
 const KEY = fromBase64(env.RUNNER_SHARED_SECRETS!.slice("whsec_".length))!;
 
-interface Sent { url: string; headers: Headers; body: any; raw: string }
+interface Sent {
+  url: string;
+  headers: Headers;
+  body: any;
+  raw: string;
+}
 let sent: Sent[] = [];
 let runnerStatus = 202;
 const realFetch = globalThis.fetch;
@@ -39,7 +44,10 @@ async function dispatched(nodeId: string, attempt = 1, timeoutMs = 5000): Promis
   for (;;) {
     const hit = sent.find((s) => s.body.node_id === nodeId && s.body.attempt === attempt);
     if (hit) return hit;
-    if (Date.now() > deadline) throw new Error(`no dispatch of ${nodeId}#${attempt}; got ${sent.map((s) => `${s.body.node_id}#${s.body.attempt}`)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `no dispatch of ${nodeId}#${attempt}; got ${sent.map((s) => `${s.body.node_id}#${s.body.attempt}`)}`,
+      );
     await new Promise((r) => setTimeout(r, 10));
   }
 }
@@ -55,7 +63,11 @@ function keyFor(msg: Record<string, unknown>): Uint8Array {
 async function report(msg: Record<string, unknown>, opts: { key?: Uint8Array; tamper?: boolean; id?: string } = {}) {
   const body = JSON.stringify(msg);
   const headers = await signStandardWebhook(opts.key ?? keyFor(msg), opts.id ?? `cb_${crypto.randomUUID()}`, body);
-  return raw("/v1/runner/callback", { method: "POST", headers: { ...headers, "content-type": "application/json" }, body: opts.tamper ? body.replace("completed", "failed") : body });
+  return raw("/v1/runner/callback", {
+    method: "POST",
+    headers: { ...headers, "content-type": "application/json" },
+    body: opts.tamper ? body.replace("completed", "failed") : body,
+  });
 }
 
 const DAG = [
@@ -73,15 +85,39 @@ describe("http runner adapter", () => {
     const b = await start(c);
     const d1 = await dispatched("scan");
     expect(d1.url).toBe("http://runner.test/dispatch");
-    expect(d1.body).toMatchObject({ build_id: b.build_id, node_id: "scan", attempt: 1, agent: "scanner", repo_url: "file:///work/repo", callback_url: "http://127.0.0.1:8787/v1/runner/callback", secrets: {}, prior_findings: [] });
+    expect(d1.body).toMatchObject({
+      build_id: b.build_id,
+      node_id: "scan",
+      attempt: 1,
+      agent: "scanner",
+      repo_url: "file:///work/repo",
+      callback_url: "http://127.0.0.1:8787/v1/runner/callback",
+      secrets: {},
+      prior_findings: [],
+    });
     // The dispatch carries a valid Standard Webhooks signature over the exact body.
-    const expected = await signStandardWebhook(KEY, d1.headers.get("webhook-id")!, d1.raw, Number(d1.headers.get("webhook-timestamp")));
+    const expected = await signStandardWebhook(
+      KEY,
+      d1.headers.get("webhook-id")!,
+      d1.raw,
+      Number(d1.headers.get("webhook-timestamp")),
+    );
     expect(d1.headers.get("webhook-signature")).toBe(expected["webhook-signature"]);
 
-    expect((await report({ type: "ack", build_id: b.build_id, task_run_id: d1.body.task_run_id, attempt: 1 })).status).toBe(202);
-    expect((await report({ type: "heartbeat", build_id: b.build_id, task_run_id: d1.body.task_run_id, attempt: 1 })).status).toBe(202);
+    expect(
+      (await report({ type: "ack", build_id: b.build_id, task_run_id: d1.body.task_run_id, attempt: 1 })).status,
+    ).toBe(202);
+    expect(
+      (await report({ type: "heartbeat", build_id: b.build_id, task_run_id: d1.body.task_run_id, attempt: 1 })).status,
+    ).toBe(202);
     const r1 = await report({
-      type: "result", build_id: b.build_id, task_run_id: d1.body.task_run_id, attempt: 1, status: "completed", summary: "12 files, 2 languages", duration_ms: 1234,
+      type: "result",
+      build_id: b.build_id,
+      task_run_id: d1.body.task_run_id,
+      attempt: 1,
+      status: "completed",
+      summary: "12 files, 2 languages",
+      duration_ms: 1234,
       findings: [
         { severity: "high", category: "secret", title: "Committed .env", file: ".env" },
         { severity: "low", category: "inventory", title: "No lockfile" },
@@ -93,18 +129,44 @@ describe("http runner adapter", () => {
     const d2 = await dispatched("plan");
     expect(d2.body.prior_findings.map((f: any) => f.title)).toEqual(["Committed .env", "No lockfile"]);
     // A duplicate of the first result is ignored.
-    const dup = await report({ type: "result", build_id: b.build_id, task_run_id: d1.body.task_run_id, attempt: 1, status: "failed", duration_ms: 1 });
+    const dup = await report({
+      type: "result",
+      build_id: b.build_id,
+      task_run_id: d1.body.task_run_id,
+      attempt: 1,
+      status: "failed",
+      duration_ms: 1,
+    });
     expect(await dup.json()).toEqual({ accepted: false });
-    await report({ type: "result", build_id: b.build_id, task_run_id: d2.body.task_run_id, attempt: 1, status: "completed", summary: "1. rotate the .env secret", duration_ms: 10 });
+    await report({
+      type: "result",
+      build_id: b.build_id,
+      task_run_id: d2.body.task_run_id,
+      attempt: 1,
+      status: "completed",
+      summary: "1. rotate the .env secret",
+      duration_ms: 10,
+    });
 
     const done = await waitForStatus(c, b.build_id);
     expect(done.status).toBe("completed");
     expect(done.gate_history.map((g: any) => `${g.gate}:${g.status}`)).toEqual(["MERGE_GATE:PASS"]);
     // The completion hook announces the findings count (campaign runs ingest it).
-    for (let i = 0; i < 100 && !finished.some((f) => f.build_id === b.build_id); i++) await new Promise((r) => setTimeout(r, 10));
-    expect(finished.find((f) => f.build_id === b.build_id)).toMatchObject({ final_status: "completed", findings_total: 2 });
+    for (let i = 0; i < 100 && !finished.some((f) => f.build_id === b.build_id); i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(finished.find((f) => f.build_id === b.build_id)).toMatchObject({
+      final_status: "completed",
+      findings_total: 2,
+    });
     const events = await eventsOf(c, b.build_id);
-    expect(events.filter((e) => e.event_type === "RUNNER_RESULT").map((e) => [e.payload.node_id, e.payload.runner, e.payload.findings_count])).toEqual([["scan", "http", 2], ["plan", "http", 0]]);
+    expect(
+      events
+        .filter((e) => e.event_type === "RUNNER_RESULT")
+        .map((e) => [e.payload.node_id, e.payload.runner, e.payload.findings_count]),
+    ).toEqual([
+      ["scan", "http", 2],
+      ["plan", "http", 0],
+    ]);
 
     const high = (await c.request("GET", `/v1/builds/${b.build_id}/findings?severity=high`)).body.items;
     expect(high.map((f: any) => [f.title, f.node_id, f.file])).toEqual([["Committed .env", "scan", ".env"]]);
@@ -112,7 +174,14 @@ describe("http runner adapter", () => {
     expect(all.items).toHaveLength(1);
     expect(all.next_cursor).not.toBeNull();
     const rep = (await c.request("GET", `/v1/builds/${b.build_id}/report`)).body;
-    expect(rep).toMatchObject({ status: "completed", findings_total: 2, by_severity: { high: 1, low: 1, critical: 0 }, by_node: { scan: 2 }, remediation_plan: "1. rotate the .env secret", execution: "real" });
+    expect(rep).toMatchObject({
+      status: "completed",
+      findings_total: 2,
+      by_severity: { high: 1, low: 1, critical: 0 },
+      by_node: { scan: 2 },
+      remediation_plan: "1. rotate the .env secret",
+      execution: "real",
+    });
     expect(rep.top_findings[0].severity).toBe("high");
   });
 
@@ -120,8 +189,19 @@ describe("http runner adapter", () => {
     const c = await caller({ sub: "http_sig" });
     const b = await start(c);
     const d1 = await dispatched("scan");
-    const msg = { type: "result", build_id: b.build_id, task_run_id: d1.body.task_run_id, attempt: 1, status: "completed", duration_ms: 5 };
-    const unsigned = await raw("/v1/runner/callback", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(msg) });
+    const msg = {
+      type: "result",
+      build_id: b.build_id,
+      task_run_id: d1.body.task_run_id,
+      attempt: 1,
+      status: "completed",
+      duration_ms: 5,
+    };
+    const unsigned = await raw("/v1/runner/callback", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(msg),
+    });
     expect(unsigned.status).toBe(400);
     expect(((await unsigned.json()) as any).code).toBe("webhook_headers_missing");
     const wrong = await report(msg, { key: new Uint8Array(32).fill(7) });
@@ -132,26 +212,53 @@ describe("http runner adapter", () => {
     // The shared runner secret does not sign callbacks: only the run's own key does.
     const shared = await report(msg, { key: KEY });
     expect([shared.status, ((await shared.json()) as any).code]).toEqual([401, "webhook_signature_invalid"]);
-    expect((await c.request("GET", `/v1/builds/${b.build_id}`)).body.task_runs.map((t: any) => t.status)).toEqual(["running"]);
+    expect((await c.request("GET", `/v1/builds/${b.build_id}`)).body.task_runs.map((t: any) => t.status)).toEqual([
+      "running",
+    ]);
   });
 
   it("a missed deadline is a failure that goes through retries; the late report of attempt 1 is ignored", async () => {
     const c = await caller({ sub: "http_deadline" });
     // Attempt 1 gets no report and misses its 300 ms deadline. Later attempts are answered at once;
     // under heavy load one may still miss its deadline, so the budget leaves room for that.
-    const b = await start(c, { max_task_retries: 3, retry_policy: { initial_interval_ms: 0, jitter: 0 }, node_timeouts_ms: { scan: 300 } });
+    const b = await start(c, {
+      max_task_retries: 3,
+      retry_policy: { initial_interval_ms: 0, jitter: 0 },
+      node_timeouts_ms: { scan: 300 },
+    });
     const d1 = await dispatched("scan", 1);
     const d2 = await dispatched("scan", 2);
-    const late = await report({ type: "result", build_id: b.build_id, task_run_id: d1.body.task_run_id, attempt: 1, status: "completed", duration_ms: 5 });
+    const late = await report({
+      type: "result",
+      build_id: b.build_id,
+      task_run_id: d1.body.task_run_id,
+      attempt: 1,
+      status: "completed",
+      duration_ms: 5,
+    });
     expect(await late.json()).toEqual({ accepted: false });
     let current = d2;
     for (;;) {
-      const r = await report({ type: "result", build_id: b.build_id, task_run_id: current.body.task_run_id, attempt: current.body.attempt, status: "completed", duration_ms: 5 });
+      const r = await report({
+        type: "result",
+        build_id: b.build_id,
+        task_run_id: current.body.task_run_id,
+        attempt: current.body.attempt,
+        status: "completed",
+        duration_ms: 5,
+      });
       if (((await r.json()) as { accepted: boolean }).accepted) break;
       current = await dispatched("scan", current.body.attempt + 1);
     }
     const d3 = await dispatched("plan");
-    await report({ type: "result", build_id: b.build_id, task_run_id: d3.body.task_run_id, attempt: 1, status: "completed", duration_ms: 5 });
+    await report({
+      type: "result",
+      build_id: b.build_id,
+      task_run_id: d3.body.task_run_id,
+      attempt: 1,
+      status: "completed",
+      duration_ms: 5,
+    });
     const done = await waitForStatus(c, b.build_id);
     expect(done.status).toBe("completed");
     const scans = done.task_runs.filter((t: any) => t.node_id === "scan");
@@ -171,7 +278,10 @@ describe("http runner adapter", () => {
 
   it("sends the node's secrets, decrypted only for the dispatch", async () => {
     const sec = await caller({ sub: "http_secret", roles: ["security", "operator"] });
-    const created = await sec.request("POST", "/v1/program/secrets", { name: "GITHUB_TOKEN", value: "ghp_supersecretvalue123" });
+    const created = await sec.request("POST", "/v1/program/secrets", {
+      name: "GITHUB_TOKEN",
+      value: "ghp_supersecretvalue123",
+    });
     expect(created.status).toBe(201);
     const b = await start(sec, { node_secrets: { scan: ["GITHUB_TOKEN"] } });
     const d1 = await dispatched("scan");
@@ -199,12 +309,18 @@ describe("real by default (issue 15 item 1)", () => {
     expect(d1.body).toMatchObject({ build_id: b.build_id, agent: "scanner" });
     // The dispatch carries no command: the runner runs only its own analysers.
     expect("command" in d1.body).toBe(false);
-    expect((await c.request("POST", `/v1/builds/${b.build_id}/runtime/bootstrap`)).body.sandbox_profile).toBe("runner-bubblewrap");
+    expect((await c.request("POST", `/v1/builds/${b.build_id}/runtime/bootstrap`)).body.sandbox_profile).toBe(
+      "runner-bubblewrap",
+    );
   });
 
   it("a build that asks for simulated is simulated, labelled so, and never dispatched", async () => {
     const c = await caller({ sub: "http_sim" });
-    const b = await createBuild(c, { repo_url: "file:///work/repo", dag: DAG, metadata: { runner_kind: "simulated", simulated_duration_ms: 0 } });
+    const b = await createBuild(c, {
+      repo_url: "file:///work/repo",
+      dag: DAG,
+      metadata: { runner_kind: "simulated", simulated_duration_ms: 0 },
+    });
     const done = await waitForStatus(c, b.build_id);
     expect(done.status).toBe("completed");
     expect(sent.filter((s) => s.body.build_id === b.build_id)).toEqual([]);
@@ -215,18 +331,31 @@ describe("real by default (issue 15 item 1)", () => {
   it("the pre-check inspects the runner's own command: a blocked `npm test` fails the builder before any dispatch", async () => {
     const c = await caller({ sub: "http_policy" });
     const dag = [{ node_id: "build", title: "Build", agent: "builder" }];
-    const b = await createBuild(c, { repo_url: "file:///work/repo", dag, metadata: { policy_blocked_commands: ["npm test"] } });
+    const b = await createBuild(c, {
+      repo_url: "file:///work/repo",
+      dag,
+      metadata: { policy_blocked_commands: ["npm test"] },
+    });
     const done = await waitForStatus(c, b.build_id);
     expect(done.status).toBe("failed");
-    expect(done.policy_violations.map((v: any) => [v.code, v.source])).toEqual([["blocked_command", "execution_policy"]]);
+    expect(done.policy_violations.map((v: any) => [v.code, v.source])).toEqual([
+      ["blocked_command", "execution_policy"],
+    ]);
     expect(sent.filter((s) => s.body.build_id === b.build_id)).toEqual([]);
     const logs = (await c.request("GET", `/v1/builds/${b.build_id}/runtime/logs`)).body.items;
-    expect(logs[0]).toMatchObject({ runner: "http", metadata: { execution_mode: "policy_precheck", command: "npm test" } });
+    expect(logs[0]).toMatchObject({
+      runner: "http",
+      metadata: { execution_mode: "policy_precheck", command: "npm test" },
+    });
   });
 
   it("a command in build metadata is refused with 422 build_command_refused", async () => {
     const c = await caller({ sub: "http_cmd" });
-    const res = await c.request("POST", "/v1/builds", { repo_url: "file:///work/repo", dag: DAG, metadata: { runner_results: { scan: { command: "cat .dev.vars" } } } });
+    const res = await c.request("POST", "/v1/builds", {
+      repo_url: "file:///work/repo",
+      dag: DAG,
+      metadata: { runner_results: { scan: { command: "cat .dev.vars" } } },
+    });
     expect([res.status, res.body.code]).toEqual([422, "build_command_refused"]);
     expect(sent).toEqual([]);
   });
@@ -264,7 +393,11 @@ describe("callbacks bound to the dispatch (issue 15 item 5)", () => {
   it("naming tenant secrets for a node needs program.secrets.read: 403 insufficient_capability, nothing created", async () => {
     const c = await caller({ sub: "http_nosecretcap" }); // operator: runtime.write, no secrets.read
     const before = (await c.request("GET", "/v1/builds?limit=100")).body.items.length;
-    const res = await c.request("POST", "/v1/builds", { repo_url: "file:///work/repo", dag: DAG, metadata: { node_secrets: { scan: ["GITHUB_TOKEN"] } } });
+    const res = await c.request("POST", "/v1/builds", {
+      repo_url: "file:///work/repo",
+      dag: DAG,
+      metadata: { node_secrets: { scan: ["GITHUB_TOKEN"] } },
+    });
     expect([res.status, res.body.code]).toEqual([403, "insufficient_capability"]);
     expect((await c.request("GET", "/v1/builds?limit=100")).body.items.length).toBe(before);
     expect(sent).toEqual([]);
@@ -279,7 +412,9 @@ describe("dispatch transport", () => {
     expect(insecureRunnerUrl({ ...base, ENVIRONMENT: "staging" })).toBe(true);
     expect(insecureRunnerUrl({ ...base, ENVIRONMENT: "development" })).toBe(false);
     expect(insecureRunnerUrl({ ...base, RUNNER_URL: "https://runner.example", ENVIRONMENT: "production" })).toBe(false);
-    await expect(sendDispatch({ ...base, ENVIRONMENT: "production" }, {} as any)).rejects.toThrow(new DispatchError("runner_url_insecure"));
+    await expect(sendDispatch({ ...base, ENVIRONMENT: "production" }, {} as any)).rejects.toThrow(
+      new DispatchError("runner_url_insecure"),
+    );
     expect(sent).toEqual([]);
   });
 });

@@ -17,7 +17,10 @@ describe("computeLevels", () => {
     {
       name: "levels sorted lexicographically regardless of input order",
       nodes: [n("zeta"), n("Beta"), n("alpha"), n("d", "zeta"), n("c", "alpha")],
-      levels: [["Beta", "alpha", "zeta"], ["c", "d"]],
+      levels: [
+        ["Beta", "alpha", "zeta"],
+        ["c", "d"],
+      ],
     },
     {
       name: "node waits for its last remaining dependency",

@@ -132,7 +132,11 @@ describe("planDag: scan mode and profile selection", () => {
   });
 
   it("does not mutate the input metadata and keeps client keys", () => {
-    const metadata = { scan_mode: " Free ", runner_kind: "daytona_shell", project_intake: { scale_expectation: "high" } };
+    const metadata = {
+      scan_mode: " Free ",
+      runner_kind: "daytona_shell",
+      project_intake: { scale_expectation: "high" },
+    };
     const snapshot = structuredClone(metadata);
     const planned = plan(metadata);
     expect(metadata).toEqual(snapshot);
@@ -247,7 +251,13 @@ describe("planDag: adaptive_parallel_v1", () => {
     const planned = adaptive({});
     expect(rows(planned.dag)).toEqual([
       ...ADAPTIVE_BASE_ROWS,
-      ["planner", "Remediation plan", "planner", ["architecture-review", "dynamic-probe", "security-review"], "MERGE_GATE"],
+      [
+        "planner",
+        "Remediation plan",
+        "planner",
+        ["architecture-review", "dynamic-probe", "security-review"],
+        "MERGE_GATE",
+      ],
     ]);
     expect(planned.planner_trace).toEqual({
       profile: "adaptive_parallel_v1",
@@ -276,7 +286,13 @@ describe("planDag: adaptive_parallel_v1", () => {
       ...ADAPTIVE_BASE_ROWS,
       ["flow-guard-checkout-flow", "Flow guard: Checkout flow", "builder", ["test-baseline"], "TEST_GATE"],
       ["flow-guard-sign-up-login", "Flow guard: Sign up & login!!", "builder", ["test-baseline"], "TEST_GATE"],
-      ["data-boundary-review", "Data boundary + secret handling review", "security", ["security-review"], "POLICY_GATE"],
+      [
+        "data-boundary-review",
+        "Data boundary + secret handling review",
+        "security",
+        ["security-review"],
+        "POLICY_GATE",
+      ],
       ["scale-readiness-check", "Scale readiness check", "builder", ["dynamic-probe"], "TEST_GATE"],
       [
         "planner",
@@ -384,7 +400,9 @@ describe("planDag: adaptive_parallel_v1", () => {
     }
     expect(planned.planner_trace?.flow_guards).toBe(guards.length);
     const plannerDeps = node(planned.dag, "planner")?.depends_on ?? [];
-    expect(plannerDeps).toEqual(["architecture-review", "dynamic-probe", "security-review", ...guards.map((g) => g[0])].sort());
+    expect(plannerDeps).toEqual(
+      ["architecture-review", "dynamic-probe", "security-review", ...guards.map((g) => g[0])].sort(),
+    );
     expect(new Set(ids(planned.dag)).size).toBe(planned.dag.length);
   });
 
@@ -413,7 +431,11 @@ describe("planDag: adaptive_parallel_v1", () => {
     expect(planned.planner_trace?.scale_readiness_check).toBe(expected);
     expect(node(planned.dag, "planner")?.depends_on.includes("scale-readiness-check")).toBe(expected);
     if (scaleNode) {
-      expect([scaleNode.agent, scaleNode.depends_on, scaleNode.gate]).toEqual(["builder", ["dynamic-probe"], "TEST_GATE"]);
+      expect([scaleNode.agent, scaleNode.depends_on, scaleNode.gate]).toEqual([
+        "builder",
+        ["dynamic-probe"],
+        "TEST_GATE",
+      ]);
     }
   });
 
@@ -456,7 +478,11 @@ describe("planDag: agentic_llm_v1", () => {
     { node_id: "plan", title: "Plan", agent: "planner", depends_on: ["scan"], gate: "MERGE_GATE", status: "pending" },
   ];
   const agentic = (planner_dag_blueprint: unknown, objective = OBJECTIVE) =>
-    plan({ scan_mode: "autonomous", autonomous_planner_profile: "agentic_llm_v1", planner_dag_blueprint }, null, objective);
+    plan(
+      { scan_mode: "autonomous", autonomous_planner_profile: "agentic_llm_v1", planner_dag_blueprint },
+      null,
+      objective,
+    );
 
   it.each([
     ["an array", blueprint],
@@ -477,9 +503,9 @@ describe("planDag: agentic_llm_v1", () => {
   });
 
   it("truncates the trace objective to 180 characters", () => {
-    const objective = "o".repeat(179) + "XYZ";
-    expect(agentic(blueprint, objective).planner_trace?.objective).toBe("o".repeat(179) + "X");
-    expect(agentic(undefined, objective).planner_trace?.objective).toBe("o".repeat(179) + "X");
+    const objective = `${"o".repeat(179)}XYZ`;
+    expect(agentic(blueprint, objective).planner_trace?.objective).toBe(`${"o".repeat(179)}X`);
+    expect(agentic(undefined, objective).planner_trace?.objective).toBe(`${"o".repeat(179)}X`);
   });
 
   const invalid: Array<[name: string, raw: unknown]> = [
@@ -561,7 +587,11 @@ describe("planDag: agentic_llm_v1", () => {
   });
 
   it.each([
-    ["missing dependency", [{ node_id: "plan", title: "Plan", agent: "planner", depends_on: ["scan"] }], "missing_dependency:scan"],
+    [
+      "missing dependency",
+      [{ node_id: "plan", title: "Plan", agent: "planner", depends_on: ["scan"] }],
+      "missing_dependency:scan",
+    ],
     [
       "cycle",
       [

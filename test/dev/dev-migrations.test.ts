@@ -7,7 +7,13 @@ import { describe, expect, it } from "vitest";
 import { devMigrations } from "../../src/dev/dev-migrations";
 
 const MIGRATIONS = [
-  { name: "9000_probe.sql", queries: ["CREATE TABLE dev_migration_probe (id INTEGER PRIMARY KEY)", "INSERT INTO dev_migration_probe (id) VALUES (1)"] },
+  {
+    name: "9000_probe.sql",
+    queries: [
+      "CREATE TABLE dev_migration_probe (id INTEGER PRIMARY KEY)",
+      "INSERT INTO dev_migration_probe (id) VALUES (1)",
+    ],
+  },
 ];
 const withVars = (vars: Record<string, unknown>) => ({ ...env, ...vars }) as unknown as Env;
 
@@ -17,7 +23,9 @@ describe("DEV_MIGRATIONS", () => {
   });
 
   it("is refused in production, and applies nothing", async () => {
-    await expect(devMigrations(withVars({ ENVIRONMENT: "production", DEV_MIGRATIONS: MIGRATIONS }))).rejects.toThrow(/refused when ENVIRONMENT=production/);
+    await expect(devMigrations(withVars({ ENVIRONMENT: "production", DEV_MIGRATIONS: MIGRATIONS }))).rejects.toThrow(
+      /refused when ENVIRONMENT=production/,
+    );
     const t = await env.DB.prepare("SELECT name FROM sqlite_master WHERE name = 'dev_migration_probe'").first();
     expect(t).toBeNull();
   });

@@ -17,7 +17,11 @@ function call(path: string, init: RequestInit = {}, opts: { host?: string; env?:
   return app.request(`http://${opts.host ?? "127.0.0.1:8787"}${path}`, init, opts.env ?? devEnv);
 }
 
-const postJson = (body: unknown): RequestInit => ({ method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+const postJson = (body: unknown): RequestInit => ({
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify(body),
+});
 
 async function expectNotFound(res: Response) {
   expect(res.status).toBe(404);
@@ -44,10 +48,20 @@ describe("POST /v1/dev/token", () => {
     const before = Math.floor(Date.now() / 1000);
     const res = await call("/v1/dev/token", postJson({ role: "operator" }));
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { token: string; token_type: string; role: string; sub: string; expires_at: string };
+    const body = (await res.json()) as {
+      token: string;
+      token_type: string;
+      role: string;
+      sub: string;
+      expires_at: string;
+    };
     expect(body).toMatchObject({ token_type: "Bearer", role: "operator", sub: "dev-operator" });
     expect(decodeProtectedHeader(body.token)).toEqual({ alg: "HS256", typ: "JWT" });
-    const { payload } = await jwtVerify(body.token, secret, { algorithms: ["HS256"], audience: "authenticated", issuer: "clarity-local-dev" });
+    const { payload } = await jwtVerify(body.token, secret, {
+      algorithms: ["HS256"],
+      audience: "authenticated",
+      issuer: "clarity-local-dev",
+    });
     expect(payload.sub).toBe("dev-operator");
     expect(payload.roles).toEqual(["operator"]);
     expect(payload.exp! - payload.iat!).toBe(12 * 3600);
@@ -58,7 +72,9 @@ describe("POST /v1/dev/token", () => {
   it("defaults to the operator role and honours an explicit sub", async () => {
     const res = await call("/v1/dev/token", postJson({ sub: "alice" }));
     expect(res.status).toBe(200);
-    const { payload } = await jwtVerify(((await res.json()) as { token: string }).token, secret, { audience: "authenticated" });
+    const { payload } = await jwtVerify(((await res.json()) as { token: string }).token, secret, {
+      audience: "authenticated",
+    });
     expect(payload).toMatchObject({ sub: "alice", roles: ["operator"] });
   });
 
@@ -92,7 +108,9 @@ describe("outside local development", () => {
   it("404 not_found in production and staging", async () => {
     for (const environment of ["production", "staging"]) {
       await expectNotFound(await call("/v1/dev/token", {}, { env: withEnvironment(environment) }));
-      await expectNotFound(await call("/v1/dev/token", postJson({ role: "admin" }), { env: withEnvironment(environment) }));
+      await expectNotFound(
+        await call("/v1/dev/token", postJson({ role: "admin" }), { env: withEnvironment(environment) }),
+      );
     }
   });
 

@@ -38,7 +38,11 @@ test("the sweep's harness: it reports a control Tab skips and a focus stop witho
   await page.goto(`${baseUrl}/#/sign-in`);
   await page.getByRole("button", { name: "Sign in with a development token" }).waitFor();
   await page.evaluate(() => {
-    const skipped = Object.assign(document.createElement("button"), { type: "button", tabIndex: -1, textContent: "Planted skipped" });
+    const skipped = Object.assign(document.createElement("button"), {
+      type: "button",
+      tabIndex: -1,
+      textContent: "Planted skipped",
+    });
     const bare = Object.assign(document.createElement("button"), { type: "button", textContent: "Planted bare" });
     bare.style.outline = "none"; // CSSOM, which the CSP allows: beats :focus-visible
     document.querySelector("main")?.append(skipped, bare);
@@ -118,7 +122,9 @@ test("the builds list keeps keyboard focus on the same link across its self-refr
   const stamp = await page.locator("#builds-updated").textContent();
   await link.focus();
   await expect.poll(() => page.locator("#builds-updated").textContent(), { timeout: 20_000 }).not.toBe(stamp);
-  const active = await page.evaluate(() => document.activeElement?.getAttribute("href") ?? document.activeElement?.tagName);
+  const active = await page.evaluate(
+    () => document.activeElement?.getAttribute("href") ?? document.activeElement?.tagName,
+  );
   expect(active).toBe(`#/builds/${data.running}`);
   expect(errors).toEqual([]);
   await context.close();
@@ -202,10 +208,14 @@ test("keyboard only: skip link, sign-in, navigation with focus on the heading, a
   // DAG nodes are toggle buttons that filter the timeline, operable with the keyboard.
   await tabTo(page, (f) => f.tag === "button" && f.node === "scanner");
   // Its name is its visible text (what a voice-control user sees is what they can say).
-  expect(await page.getByRole("button", { name: /^Static scan\s*scanner\s*Completed/ }).getAttribute("data-node-id")).toBe("scanner");
+  expect(
+    await page.getByRole("button", { name: /^Static scan\s*scanner\s*Completed/ }).getAttribute("data-node-id"),
+  ).toBe("scanner");
   await page.keyboard.press("Enter");
   expect(await page.locator('.dag-node[data-node-id="scanner"]').getAttribute("aria-pressed")).toBe("true");
-  const shown = await page.locator("#timeline li:not([hidden])").evaluateAll((lis) => lis.map((li) => /** @type {HTMLElement} */ (li).dataset.node));
+  const shown = await page
+    .locator("#timeline li:not([hidden])")
+    .evaluateAll((lis) => lis.map((li) => /** @type {HTMLElement} */ (li).dataset.node));
   expect(shown.length).toBeGreaterThan(0);
   expect(new Set(shown)).toEqual(new Set(["scanner"]));
   await page.keyboard.press("Enter");

@@ -24,12 +24,18 @@ test("list with status, progress and age; filter by status; page older and newer
   /** @type {string[]} */
   const done = [];
   for (let i = 0; i < 10; i++) {
-    const b = await api.call("POST", "/v1/builds", { repo_url: `https://github.com/acme/done-${i}`, metadata: { autonomous_planner_profile: "static_v1", simulated_duration_ms: 0 } });
+    const b = await api.call("POST", "/v1/builds", {
+      repo_url: `https://github.com/acme/done-${i}`,
+      metadata: { autonomous_planner_profile: "static_v1", simulated_duration_ms: 0 },
+    });
     done.push(b.build_id);
   }
   const running = [];
   for (let i = 0; i < 2; i++) {
-    const b = await api.call("POST", "/v1/builds", { repo_url: `https://github.com/acme/live-${i}`, metadata: { autonomous_planner_profile: "static_v1", simulated_duration_ms: 120_000 } });
+    const b = await api.call("POST", "/v1/builds", {
+      repo_url: `https://github.com/acme/live-${i}`,
+      metadata: { autonomous_planner_profile: "static_v1", simulated_duration_ms: 120_000 },
+    });
     running.push(b.build_id);
   }
   for (const id of done) await api.waitForStatus(id, ["completed"]);
@@ -72,11 +78,15 @@ test("list with status, progress and age; filter by status; page older and newer
   expect(await page.getByRole("link", { name: "Older →" }).count()).toBe(0);
   await page.getByRole("link", { name: "← Newer" }).click();
   await expect.poll(() => page.locator("#builds-results tbody tr").count()).toBe(10);
-  expect(await page.locator("#builds-results tbody tr").first().locator("td").first().textContent()).toContain("live-1");
+  expect(await page.locator("#builds-results tbody tr").first().locator("td").first().textContent()).toContain(
+    "live-1",
+  );
 
   // While builds are active the list refreshes itself.
   await api.call("POST", `/v1/builds/${running[1]}/abort`, { reason: "e2e" });
-  await expect.poll(() => page.locator("#builds-results tbody tr").first().locator(".badge").textContent(), { timeout: 10_000 }).toBe("Aborted");
+  await expect
+    .poll(() => page.locator("#builds-results tbody tr").first().locator(".badge").textContent(), { timeout: 10_000 })
+    .toBe("Aborted");
 
   // A row opens the build's live view.
   await page.locator("#builds-results tbody tr").first().getByRole("link").click();

@@ -47,13 +47,26 @@ async function measure(hash, token) {
   }
   const headers = (await doc?.allHeaders()) ?? {};
   await context.close();
-  return { rows, headers, errors, cspViolations, gzip: rows.reduce((a, r) => a + r.gzip, 0), raw: rows.reduce((a, r) => a + r.raw, 0) };
+  return {
+    rows,
+    headers,
+    errors,
+    cspViolations,
+    gzip: rows.reduce((a, r) => a + r.gzip, 0),
+    raw: rows.reduce((a, r) => a + r.raw, 0),
+  };
 }
 
 test("first load (signed out → sign-in, signed in → builds) is under 100 KB compressed, same-origin only", async () => {
   const api = await apiAs(baseUrl, "operator");
-  await api.call("POST", "/v1/builds", { repo_url: "https://github.com/acme/size", metadata: { simulated_duration_ms: 0 } });
-  for (const [hash, token] of /** @type {const} */ ([["", null], ["#/builds", api.token]])) {
+  await api.call("POST", "/v1/builds", {
+    repo_url: "https://github.com/acme/size",
+    metadata: { simulated_duration_ms: 0 },
+  });
+  for (const [hash, token] of /** @type {const} */ ([
+    ["", null],
+    ["#/builds", api.token],
+  ])) {
     const m = await measure(hash, token);
     const summary = `${hash || "/"}: ${m.rows.length} responses, ${m.raw} B raw, ${m.gzip} B gzip`;
     console.log(`first load ${summary}`);
@@ -69,7 +82,13 @@ test("first load (signed out → sign-in, signed in → builds) is under 100 KB 
 });
 
 test("the whole dashboard, every page module included, is under the budget too", async () => {
-  const files = ["/", "/app/styles.css", "/favicon.svg", ...["main", "api", "auth", "dom", "ui", "events", "dag"].map((f) => `/app/${f}.js`), ...["sign-in", "builds", "new-scan", "build-live", "release", "program"].map((f) => `/app/pages/${f}.js`)];
+  const files = [
+    "/",
+    "/app/styles.css",
+    "/favicon.svg",
+    ...["main", "api", "auth", "dom", "ui", "events", "dag"].map((f) => `/app/${f}.js`),
+    ...["sign-in", "builds", "new-scan", "build-live", "release", "program"].map((f) => `/app/pages/${f}.js`),
+  ];
   let gzip = 0;
   for (const f of files) {
     const res = await fetch(`${baseUrl}${f}`);

@@ -26,7 +26,10 @@ afterAll(async () => {
 
 test("operator: policy profile + check with write-back, idempotent checkpoints, no secrets capability", async () => {
   const api = await apiAs(baseUrl, "operator", user("operator"));
-  const running = await api.call("POST", "/v1/builds", { repo_url: "https://github.com/acme/policy", metadata: { autonomous_planner_profile: "static_v1", simulated_duration_ms: 60_000 } });
+  const running = await api.call("POST", "/v1/builds", {
+    repo_url: "https://github.com/acme/policy",
+    metadata: { autonomous_planner_profile: "static_v1", simulated_duration_ms: 60_000 },
+  });
   const { page, context, errors } = await openPage(browser);
   await useToken(context, api.token);
   await page.goto(`${baseUrl}/#/builds`);
@@ -80,7 +83,9 @@ test("operator: policy profile + check with write-back, idempotent checkpoints, 
   await page.locator("#checkpoint-replayed", { hasText: "no" }).waitFor();
   expect(await page.locator("#checkpoint-id").textContent()).not.toBe(first);
   const checkpoints = await api.call("GET", `/v1/builds/${running.build_id}/checkpoints`);
-  expect(checkpoints.items.filter((/** @type {{ reason: string }} */ c) => c.reason === "idempotent_checkpoint")).toHaveLength(2);
+  expect(
+    checkpoints.items.filter((/** @type {{ reason: string }} */ c) => c.reason === "idempotent_checkpoint"),
+  ).toHaveLength(2);
   expect(errors).toEqual([]);
   await context.close();
 });
@@ -129,7 +134,12 @@ test("admin: secrets are stored and listed masked only, their audit entries show
   const signature = createHmac("sha256", webhookSecret).update(`${timestamp}.${nonce}.${body}`).digest("hex");
   const res = await fetch(`${baseUrl}/v1/program/webhook/ingest`, {
     method: "POST",
-    headers: { "content-type": "application/json", "x-platform-nonce": nonce, "x-platform-timestamp": timestamp, "x-platform-signature": signature },
+    headers: {
+      "content-type": "application/json",
+      "x-platform-nonce": nonce,
+      "x-platform-timestamp": timestamp,
+      "x-platform-signature": signature,
+    },
     body,
   });
   expect(res.status).toBe(200);

@@ -25,9 +25,16 @@ beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), "clarity-real-scan-"));
   repo = join(tmp, "shop");
   mkdirSync(join(repo, "src"), { recursive: true });
-  writeFileSync(join(repo, "src", "app.js"), 'const { execSync } = require("child_process");\nmodule.exports = (req) => execSync("ls " + req.query.dir);\n');
+  writeFileSync(
+    join(repo, "src", "app.js"),
+    'const { execSync } = require("child_process");\nmodule.exports = (req) => execSync("ls " + req.query.dir);\n',
+  );
   writeFileSync(join(repo, "README.md"), "# shop\n");
-  const git = (...a) => execFileSync("git", ["-c", "user.name=e2e", "-c", "user.email=e2e@example.invalid", ...a], { cwd: repo, stdio: "pipe" });
+  const git = (...a) =>
+    execFileSync("git", ["-c", "user.name=e2e", "-c", "user.email=e2e@example.invalid", ...a], {
+      cwd: repo,
+      stdio: "pipe",
+    });
   git("init", "-q");
   git("add", "-A");
   git("commit", "-qm", "shop");
@@ -35,14 +42,24 @@ beforeAll(async () => {
   const runnerPort = await freePort();
   let runnerOut = "";
   runner = spawn(process.execPath, [resolve("scripts/runner.mjs")], {
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", RUNNER_ENVIRONMENT: "development", RUNNER_SHARED_SECRET: whsec, RUNNER_PORT: String(runnerPort), RUNNER_REPO_ROOTS: tmp, RUNNER_WORK_DIR: join(tmp, "work") },
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      RUNNER_ENVIRONMENT: "development",
+      RUNNER_SHARED_SECRET: whsec,
+      RUNNER_PORT: String(runnerPort),
+      RUNNER_REPO_ROOTS: tmp,
+      RUNNER_WORK_DIR: join(tmp, "work"),
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   runner.stdout.on("data", (d) => (runnerOut += d));
   runner.stderr.on("data", (d) => (runnerOut += d));
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const ok = await fetch(`http://127.0.0.1:${runnerPort}/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${runnerPort}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline || runner.exitCode !== null) throw new Error(`runner did not start:\n${runnerOut}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -53,10 +70,17 @@ beforeAll(async () => {
   writeFileSync(envFile, "# settings come from --var\n");
   const port = await freePort();
   cp = await startWranglerDev({
-    port, persistTo, envFile, logLevel: "warn",
+    port,
+    persistTo,
+    envFile,
+    logLevel: "warn",
     vars: {
-      ENVIRONMENT: "development", JWT_SECRET: hex(), STREAM_TOKEN_SECRET: hex(),
-      RUNNER_URL: `http://127.0.0.1:${runnerPort}`, RUNNER_SHARED_SECRETS: whsec, PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      ENVIRONMENT: "development",
+      JWT_SECRET: hex(),
+      STREAM_TOKEN_SECRET: hex(),
+      RUNNER_URL: `http://127.0.0.1:${runnerPort}`,
+      RUNNER_SHARED_SECRETS: whsec,
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
     },
   });
   browser = await launchBrowser();

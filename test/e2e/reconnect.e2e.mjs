@@ -41,7 +41,11 @@ test("after a network drop the stream reconnects with Last-Event-ID and no timel
     metadata: {
       autonomous_planner_profile: "adaptive_parallel_v1",
       simulated_duration_ms: 1000,
-      project_intake: { must_not_break_flows: ["Checkout", "Login"], sensitive_data: ["pii"], scale_expectation: "high" },
+      project_intake: {
+        must_not_break_flows: ["Checkout", "Login"],
+        sensitive_data: ["pii"],
+        scale_expectation: "high",
+      },
     },
   });
   const streamPath = `/v1/builds/${build.build_id}/events`;

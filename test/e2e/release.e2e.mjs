@@ -45,7 +45,11 @@ test("campaign create → execute → report, checklist, rollback drill, go/no-g
   const execution = (await api.call("GET", `/v1/program/campaigns/${campaign.campaign_id}`)).current_execution_id;
   expect(execution).toBeTruthy();
   await expect
-    .poll(async () => (await api.call("GET", `/v1/program/campaigns/${campaign.campaign_id}/report`)).evidence.runs_from_builds, { timeout: 30_000, interval: 300 })
+    .poll(
+      async () =>
+        (await api.call("GET", `/v1/program/campaigns/${campaign.campaign_id}/report`)).evidence.runs_from_builds,
+      { timeout: 30_000, interval: 300 },
+    )
     .toBe(4);
 
   await page.getByRole("button", { name: "Refresh report" }).click();
@@ -67,7 +71,14 @@ test("campaign create → execute → report, checklist, rollback drill, go/no-g
   await page.getByLabel("Release id").fill("rel-2026.05");
   await page.getByRole("button", { name: "Load" }).click();
   await page.locator("#checklist-result", { hasText: "No checklist recorded" }).waitFor();
-  for (const label of ["Security review done", "SLO dashboard in place", "Rollback tested", "Documentation complete", "Runbooks ready"]) await page.getByLabel(label).check();
+  for (const label of [
+    "Security review done",
+    "SLO dashboard in place",
+    "Rollback tested",
+    "Documentation complete",
+    "Runbooks ready",
+  ])
+    await page.getByLabel(label).check();
   await page.getByRole("button", { name: "Save checklist" }).click();
   await page.locator("#checklist-result", { hasText: "Checklist saved: 5 of 5 items done." }).waitFor();
   await page.getByLabel("Drill passed").check();
@@ -82,7 +93,9 @@ test("campaign create → execute → report, checklist, rollback drill, go/no-g
     "Validation campaign is not release ready validation_not_release_ready",
     "Simulated builds are not evidence simulated_evidence_excluded",
   ]);
-  expect(await page.locator("#decision").textContent()).toContain(`Validation from campaign ${campaign.campaign_id.slice(0, 8)}: not release ready`);
+  expect(await page.locator("#decision").textContent()).toContain(
+    `Validation from campaign ${campaign.campaign_id.slice(0, 8)}: not release ready`,
+  );
 
   // An unchecked item is a reason; asserted readiness and a full checklist make it GO.
   await page.getByLabel("Runbooks ready").uncheck();
@@ -117,7 +130,9 @@ test("campaign create → execute → report, checklist, rollback drill, go/no-g
   for (const o of slo.objectives) {
     const section = page.getByRole("region", { name: `Objective ${o.name}` });
     await section.waitFor();
-    expect(await section.locator(".badge").first().textContent()).toBe(o.state.charAt(0).toUpperCase() + o.state.slice(1).replace("_", " "));
+    expect(await section.locator(".badge").first().textContent()).toBe(
+      o.state.charAt(0).toUpperCase() + o.state.slice(1).replace("_", " "),
+    );
     expect(await section.locator("table").first().locator("tbody tr").count()).toBe(Object.keys(o.windows).length);
     expect(await section.locator("table").nth(1).locator("tbody tr").count()).toBe(o.alerts.length);
     expect(await section.textContent()).toContain("Burn rate");

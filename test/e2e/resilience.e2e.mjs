@@ -11,7 +11,8 @@ import { afterAll, beforeAll, expect, inject, test } from "vitest";
 import { apiAs, launchBrowser, openPage, useToken, fillNewScan } from "./support/browser.mjs";
 
 const baseUrl = /** @type {string} */ (inject("baseUrl"));
-const RESTARTED = "Your worker restarted mid-request. Please try sending the request again. Only GET or HEAD requests are retried automatically.";
+const RESTARTED =
+  "Your worker restarted mid-request. Please try sending the request again. Only GET or HEAD requests are retried automatically.";
 /** @type {import("playwright-core").Browser} */
 let browser;
 
@@ -24,7 +25,10 @@ afterAll(async () => {
 
 test("a builds poll whose connection is reset, then answered 503, is retried and the list shows", async () => {
   const api = await apiAs(baseUrl, "operator", `e2e-resilience-${randomUUID().slice(0, 8)}`);
-  const made = await api.call("POST", "/v1/builds", { repo_url: "https://github.com/acme/resilient", metadata: { simulated_duration_ms: 0 } });
+  const made = await api.call("POST", "/v1/builds", {
+    repo_url: "https://github.com/acme/resilient",
+    metadata: { simulated_duration_ms: 0 },
+  });
   const { page, context, errors } = await openPage(browser);
   await useToken(context, api.token);
   let attempts = 0;
@@ -93,7 +97,12 @@ test("a retried create answered 409 idempotency_key_in_flight waits for the firs
       return route.fulfill({
         status: 409,
         contentType: "application/problem+json",
-        body: JSON.stringify({ type: "about:blank", title: "idempotency key in flight", status: 409, code: "idempotency_key_in_flight" }),
+        body: JSON.stringify({
+          type: "about:blank",
+          title: "idempotency key in flight",
+          status: 409,
+          code: "idempotency_key_in_flight",
+        }),
       });
     }
     return route.continue();

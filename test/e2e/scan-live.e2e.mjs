@@ -40,7 +40,9 @@ async function waitForStatus(page, label, timeout = 30_000) {
 /** Timeline lines have unique, contiguous seqs 1..N and N = the stored event count. @param {import("playwright-core").Page} page @param {string} buildId */
 async function expectCompleteTimeline(page, buildId) {
   const stored = await api.events(buildId);
-  await page.waitForFunction((n) => document.querySelectorAll("#timeline li").length >= n, stored.length, { timeout: 10_000 });
+  await page.waitForFunction((n) => document.querySelectorAll("#timeline li").length >= n, stored.length, {
+    timeout: 10_000,
+  });
   const seqs = await timelineSeqs(page);
   expect(seqs).toEqual(stored.map((e) => e.seq));
   expect(new Set(seqs).size).toBe(seqs.length);
@@ -73,14 +75,26 @@ describe("new scan", () => {
       metadata: {
         scan_mode: "autonomous",
         autonomous_planner_profile: "agentic_llm_v1",
-        project_intake: { sensitive_data: ["payments", "pii"], must_not_break_flows: ["Sign up & login!!", "Checkout"], scale_expectation: "Expected rapid growth" },
+        project_intake: {
+          sensitive_data: ["payments", "pii"],
+          must_not_break_flows: ["Sign up & login!!", "Checkout"],
+          scale_expectation: "Expected rapid growth",
+        },
       },
     });
     await expect.poll(() => page.locator("#preview-nodes").textContent()).toBe(String(expected.dag.length));
     expect(await page.locator("#preview-levels").textContent()).toBe(String(expected.dag_levels.length));
     const previewText = await page.locator("#preview").textContent();
-    for (const id of ["flow-guard-sign-up-login", "flow-guard-checkout", "data-boundary-review", "scale-readiness-check"]) expect(previewText).toContain(id);
-    await expect.poll(() => page.locator("#policy-risk").textContent()).toContain("POLICY_GATE on security-review, data-boundary-review");
+    for (const id of [
+      "flow-guard-sign-up-login",
+      "flow-guard-checkout",
+      "data-boundary-review",
+      "scale-readiness-check",
+    ])
+      expect(previewText).toContain(id);
+    await expect
+      .poll(() => page.locator("#policy-risk").textContent())
+      .toContain("POLICY_GATE on security-review, data-boundary-review");
 
     // "None" excludes the others; the sensitive-data review node leaves the plan.
     await page.getByLabel("None", { exact: true }).check();
@@ -111,7 +125,9 @@ describe("new scan", () => {
     const cards = page.locator(".dag-node");
     expect(await cards.count()).toBe(expected.dag.length);
     await expect.poll(() => page.locator('.dag-node[data-status="completed"]').count()).toBe(expected.dag.length);
-    await expect.poll(() => page.locator("#progress-text").textContent()).toBe(`${expected.dag.length} / ${expected.dag.length} nodes done`);
+    await expect
+      .poll(() => page.locator("#progress-text").textContent())
+      .toBe(`${expected.dag.length} / ${expected.dag.length} nodes done`);
     await page.locator("#stream-state", { hasText: "Stream ended" }).waitFor();
 
     const stored = await expectCompleteTimeline(page, buildId);
@@ -119,7 +135,12 @@ describe("new scan", () => {
     await page.locator("#timeline li", { hasText: "Build finished (completed)" }).waitFor();
     // Gate decisions are listed (runtime auto-pass of every gated node).
     const gated = expected.dag.filter((/** @type {{ gate: string | null }} */ n) => n.gate).length;
-    expect(await page.locator("table.data", { has: page.locator("caption", { hasText: "Gate decisions" }) }).locator("tbody tr").count()).toBe(gated);
+    expect(
+      await page
+        .locator("table.data", { has: page.locator("caption", { hasText: "Gate decisions" }) })
+        .locator("tbody tr")
+        .count(),
+    ).toBe(gated);
 
     // The build carries the intake metadata the reference sends.
     const build = await api.call("GET", `/v1/builds/${buildId}`);
@@ -142,7 +163,9 @@ describe("new scan", () => {
     // Completed: only a checkpoint is a valid control; its event appears after the stream ended.
     expect(await page.locator("#controls button").allTextContents()).toEqual(["Create checkpoint"]);
     await page.getByRole("button", { name: "Create checkpoint" }).click();
-    await page.locator("#timeline li", { hasText: "Checkpoint at completed: manual_checkpoint_from_dashboard" }).waitFor();
+    await page
+      .locator("#timeline li", { hasText: "Checkpoint at completed: manual_checkpoint_from_dashboard" })
+      .waitFor();
     await expectCompleteTimeline(page, buildId);
     expect(errors).toEqual([]);
     await context.close();
@@ -171,20 +194,31 @@ describe("live view controls", () => {
   test("running: reduce scope, checkpoint, abort (with confirmation, by keyboard)", async () => {
     const { page, context, errors } = await openPage(browser);
     await signIn(page, baseUrl);
-    const { build_id } = await openBuild(page, { autonomous_planner_profile: "static_v1", simulated_duration_ms: 60_000 });
+    const { build_id } = await openBuild(page, {
+      autonomous_planner_profile: "static_v1",
+      simulated_duration_ms: 60_000,
+    });
     await waitForStatus(page, "Running");
     await page.locator('.dag-node[data-node-id="scanner"][data-status="running"]').waitFor();
     await page.locator("#stream-state", { hasText: "Live" }).waitFor();
-    expect(await page.locator("#controls button").allTextContents()).toEqual(["Abort build", "Reduce scope", "Create checkpoint"]);
+    expect(await page.locator("#controls button").allTextContents()).toEqual([
+      "Abort build",
+      "Reduce scope",
+      "Create checkpoint",
+    ]);
 
     await page.getByLabel("Reason (optional)").fill("too wide for this release");
     await page.getByRole("button", { name: "Reduce scope" }).click();
-    await page.locator("#timeline li", { hasText: "Replan REDUCE_SCOPE: too wide for this release [manual]" }).waitFor();
+    await page
+      .locator("#timeline li", { hasText: "Replan REDUCE_SCOPE: too wide for this release [manual]" })
+      .waitFor();
     await page.locator("#control-result", { hasText: "Scope reduction recorded" }).waitFor();
     expect(await page.locator("#dec-h ~ div").textContent()).toContain("REDUCE_SCOPE");
 
     await page.getByRole("button", { name: "Create checkpoint" }).click();
-    await page.locator("#timeline li", { hasText: "Checkpoint at running: manual_checkpoint_from_dashboard" }).waitFor();
+    await page
+      .locator("#timeline li", { hasText: "Checkpoint at running: manual_checkpoint_from_dashboard" })
+      .waitFor();
 
     // Abort asks first; Escape cancels and returns focus to the button.
     const abort = page.getByRole("button", { name: "Abort build" });
@@ -241,7 +275,9 @@ describe("live view controls", () => {
     // history that fills in the node card: wait for the card, not just for the status.
     await nodeCard(page, "scanner").filter({ hasText: "POLICY_GATE: FAIL runner_execution_failed" }).waitFor();
     expect(await nodeCard(page, "scanner").getAttribute("data-status")).toBe("failed");
-    await expect.poll(() => page.locator("#controls button").allTextContents()).toEqual(["Resume build", "Abort build", "Reduce scope", "Create checkpoint"]);
+    await expect
+      .poll(() => page.locator("#controls button").allTextContents())
+      .toEqual(["Resume build", "Abort build", "Reduce scope", "Create checkpoint"]);
     // The stream of a failed build stays open (it is resumable).
     await page.locator("#stream-state", { hasText: /^Live$/ }).waitFor();
     await page.getByRole("button", { name: "Resume build" }).click();
@@ -265,10 +301,11 @@ describe("live view controls", () => {
     await page.locator("[role=status]", { hasText: "Fallback applied." }).waitFor();
     await page.locator("#timeline li", { hasText: "→ deterministic: runner_failed:builder" }).waitFor();
     await waitForStatus(page, "Completed");
-    await expect.poll(() => page.locator(".dag-node").evaluateAll((els) => els.map((e) => /** @type {HTMLElement} */ (e).dataset.nodeId))).toEqual([
-      "deterministic-scan",
-      "deterministic-summary",
-    ]);
+    await expect
+      .poll(() =>
+        page.locator(".dag-node").evaluateAll((els) => els.map((e) => /** @type {HTMLElement} */ (e).dataset.nodeId)),
+      )
+      .toEqual(["deterministic-scan", "deterministic-summary"]);
     await expect.poll(() => page.locator('.dag-node[data-status="completed"]').count()).toBe(2);
     expect(await page.locator("#dec-h ~ div").textContent()).toContain("fallback_to_deterministic:builder");
     await expectCompleteTimeline(page, build_id);

@@ -16,45 +16,107 @@ let ids;
 beforeAll(async () => {
   browser = await launchBrowser();
   const api = await apiAs(baseUrl, "admin");
-  const intake = { must_not_break_flows: ["Checkout", "Sign up & login"], sensitive_data: ["payments"], scale_expectation: "Expected rapid growth" };
+  const intake = {
+    must_not_break_flows: ["Checkout", "Sign up & login"],
+    sensitive_data: ["payments"],
+    scale_expectation: "Expected rapid growth",
+  };
   const completed = await api.call("POST", "/v1/builds", {
     repo_url: "https://github.com/acme/storefront",
     objective: "Audit https://github.com/acme/storefront for product risk and reliability",
-    metadata: { autonomous_planner_profile: "agentic_llm_v1", fallback_scan_mode: "deterministic", project_intake: intake, simulated_duration_ms: 60, max_task_retries: 1, retry_policy: { initial_interval_ms: 100, jitter: 0 }, runner_results: { "test-baseline": { status_sequence: ["failed", "completed"] } } },
+    metadata: {
+      autonomous_planner_profile: "agentic_llm_v1",
+      fallback_scan_mode: "deterministic",
+      project_intake: intake,
+      simulated_duration_ms: 60,
+      max_task_retries: 1,
+      retry_policy: { initial_interval_ms: 100, jitter: 0 },
+      runner_results: { "test-baseline": { status_sequence: ["failed", "completed"] } },
+    },
   });
   const failed = await api.call("POST", "/v1/builds", {
     repo_url: "https://github.com/acme/payments-api",
-    metadata: { autonomous_planner_profile: "static_v1", simulated_duration_ms: 60, runner_results: { security: { status: "failed", error: "secret-like string in config/prod.env" } } },
+    metadata: {
+      autonomous_planner_profile: "static_v1",
+      simulated_duration_ms: 60,
+      runner_results: { security: { status: "failed", error: "secret-like string in config/prod.env" } },
+    },
   });
   const running = await api.call("POST", "/v1/builds", {
     repo_url: "https://github.com/acme/mobile-bff",
-    metadata: { autonomous_planner_profile: "adaptive_parallel_v1", project_intake: intake, simulated_duration_ms: 120_000 },
+    metadata: {
+      autonomous_planner_profile: "adaptive_parallel_v1",
+      project_intake: intake,
+      simulated_duration_ms: 120_000,
+    },
   });
-  const aborted = await api.call("POST", "/v1/builds", { repo_url: "https://github.com/acme/legacy-admin", metadata: { simulated_duration_ms: 120_000 } });
+  const aborted = await api.call("POST", "/v1/builds", {
+    repo_url: "https://github.com/acme/legacy-admin",
+    metadata: { simulated_duration_ms: 120_000 },
+  });
   await api.call("POST", `/v1/builds/${aborted.build_id}/abort`, { reason: "superseded by a new release branch" });
   await api.waitForStatus(completed.build_id, ["completed"]);
   await api.waitForStatus(failed.build_id, ["failed"]);
 
-  const campaign = await api.call("POST", "/v1/program/campaigns", { name: "Q3 beta validation", repos: ["https://github.com/acme/api", "https://github.com/acme/web", "https://github.com/acme/worker"], runs_per_repo: 2 });
+  const campaign = await api.call("POST", "/v1/program/campaigns", {
+    name: "Q3 beta validation",
+    repos: ["https://github.com/acme/api", "https://github.com/acme/web", "https://github.com/acme/worker"],
+    runs_per_repo: 2,
+  });
   await api.call("POST", `/v1/program/campaigns/${campaign.campaign_id}/execute`, {
     metadata: { simulated_duration_ms: 30 },
     // One run fails, so the report has per-repo reasons to show.
-    run_metadata: { "github.com_acme_web-run-2": { autonomous_planner_profile: "static_v1", runner_results: { scanner: { status: "failed" } } } },
+    run_metadata: {
+      "github.com_acme_web-run-2": {
+        autonomous_planner_profile: "static_v1",
+        runner_results: { scanner: { status: "failed" } },
+      },
+    },
   });
-  await api.call("POST", "/v1/program/checklist", { release_id: "release-q3", security_review: true, slo_dashboard: true, rollback_tested: true, docs_complete: false, runbooks_ready: true });
-  await api.call("POST", "/v1/program/rollback-drills", { release_id: "release-q3", passed: true, duration_minutes: 18, issues_found: ["DNS TTL too long"] });
-  await api.call("POST", "/v1/program/go-live-decision", { release_id: "release-q3", campaign_id: campaign.campaign_id });
-  await api.call("POST", "/v1/program/policy-profiles", { name: "Default guard", blocked_commands: ["rm -rf", "curl | sh"], restricted_paths: ["/.git", "/etc"] });
+  await api.call("POST", "/v1/program/checklist", {
+    release_id: "release-q3",
+    security_review: true,
+    slo_dashboard: true,
+    rollback_tested: true,
+    docs_complete: false,
+    runbooks_ready: true,
+  });
+  await api.call("POST", "/v1/program/rollback-drills", {
+    release_id: "release-q3",
+    passed: true,
+    duration_minutes: 18,
+    issues_found: ["DNS TTL too long"],
+  });
+  await api.call("POST", "/v1/program/go-live-decision", {
+    release_id: "release-q3",
+    campaign_id: campaign.campaign_id,
+  });
+  await api.call("POST", "/v1/program/policy-profiles", {
+    name: "Default guard",
+    blocked_commands: ["rm -rf", "curl | sh"],
+    restricted_paths: ["/.git", "/etc"],
+  });
   await api.call("POST", "/v1/program/secrets", { name: "GITHUB_TOKEN", value: "ghp_screenshot_only_0000" });
-  await api.call("POST", "/v1/program/secrets", { name: "SLACK_WEBHOOK_URL", value: "https://hooks.slack.invalid/T000/B000" });
+  await api.call("POST", "/v1/program/secrets", {
+    name: "SLACK_WEBHOOK_URL",
+    value: "https://hooks.slack.invalid/T000/B000",
+  });
   await new Promise((r) => setTimeout(r, 1500)); // let the campaign builds finish
-  ids = { completed: completed.build_id, failed: failed.build_id, running: running.build_id, campaign: campaign.campaign_id };
+  ids = {
+    completed: completed.build_id,
+    failed: failed.build_id,
+    running: running.build_id,
+    campaign: campaign.campaign_id,
+  };
 });
 afterAll(async () => {
   await browser?.close();
 });
 
-for (const [device, viewport] of /** @type {const} */ ([["laptop", LAPTOP], ["phone", PHONE]])) {
+for (const [device, viewport] of /** @type {const} */ ([
+  ["laptop", LAPTOP],
+  ["phone", PHONE],
+])) {
   test(`every page at ${device} width (${viewport.width}px)`, async () => {
     const { page, context, errors } = await openPage(browser, { viewport });
     /** @param {string} name */
@@ -65,7 +127,9 @@ for (const [device, viewport] of /** @type {const} */ ([["laptop", LAPTOP], ["ph
         window.scrollTo(0, 0);
       });
       await page.waitForTimeout(250); // let edges and layout settle
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      const overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      );
       expect(overflow, `${name} overflows horizontally by ${overflow}px`).toBeLessThanOrEqual(0);
       await page.screenshot({ path: screenshotPath(`${device}-${name}`), fullPage: true });
     };
@@ -88,7 +152,11 @@ for (const [device, viewport] of /** @type {const} */ ([["laptop", LAPTOP], ["ph
     await expect.poll(() => page.locator("#preview-nodes").textContent()).toBe("11");
     await shoot("new-scan");
 
-    for (const [name, id, status] of /** @type {const} */ ([["live-completed", "completed", "Completed"], ["live-failed", "failed", "Failed"], ["live-running", "running", "Running"]])) {
+    for (const [name, id, status] of /** @type {const} */ ([
+      ["live-completed", "completed", "Completed"],
+      ["live-failed", "failed", "Failed"],
+      ["live-running", "running", "Running"],
+    ])) {
       await page.goto(`${baseUrl}/#/builds/${ids[id]}`);
       await page.locator("#build-status .badge", { hasText: status }).waitFor();
       await page.locator("#stream-state .badge", { hasText: id === "completed" ? "Stream ended" : "Live" }).waitFor();

@@ -24,7 +24,11 @@ test("one-click development sign-in keeps the token in sessionStorage only; sign
   await page.waitForURL(/#\/sign-in/); // signed out: every page redirects to sign-in
   expect(await page.getByRole("navigation", { name: "Primary" }).isVisible()).toBe(false);
   await signIn(page, baseUrl, "operator");
-  const storage = await page.evaluate(() => ({ session: sessionStorage.getItem("clarity.token"), local: localStorage.length, cookie: document.cookie }));
+  const storage = await page.evaluate(() => ({
+    session: sessionStorage.getItem("clarity.token"),
+    local: localStorage.length,
+    cookie: document.cookie,
+  }));
   expect(storage.session).toMatch(/^ey[\w-]+\.[\w-]+\.[\w-]+$/);
   expect(storage.local).toBe(0);
   expect(storage.cookie).toBe("");
@@ -71,7 +75,9 @@ test("a 401 from any call sends the user back to sign-in, then back to the page"
   await page.locator("#slo .objective").first().waitFor();
   await page.waitForLoadState("networkidle");
   // The session token stops being valid (expired, revoked, rotated secret…).
-  await page.evaluate(() => sessionStorage.setItem("clarity.token", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.invalid-signature"));
+  await page.evaluate(() =>
+    sessionStorage.setItem("clarity.token", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.invalid-signature"),
+  );
   await page.getByRole("button", { name: "Refresh", exact: true }).click();
   await page.waitForURL(/#\/sign-in\?expired=1&next=%23%2Frelease$/);
   await page.getByRole("status").filter({ hasText: "Your session ended or the token was rejected (401)." }).waitFor();
@@ -87,7 +93,11 @@ test("the one-click button is offered only when the control plane has developmen
   const { page, context, errors } = await openPage(browser);
   // What a deployed control plane answers (src/dev/dev.routes.ts outside development).
   await page.route("**/v1/dev/token", (route) =>
-    route.fulfill({ status: 404, contentType: "application/problem+json", body: JSON.stringify({ status: 404, code: "not_found", title: "Not Found" }) }),
+    route.fulfill({
+      status: 404,
+      contentType: "application/problem+json",
+      body: JSON.stringify({ status: 404, code: "not_found", title: "Not Found" }),
+    }),
   );
   await page.goto(`${baseUrl}/#/sign-in`);
   await page.getByLabel("API token (JWT)").waitFor();

@@ -16,18 +16,44 @@ import { scanA, scanB } from "./fixtures";
 const db = drizzle(env.DB);
 const rank = { critical: 4, high: 3, medium: 2, low: 1, info: 0 } as Record<string, number>;
 
-async function seedBuild(id: string, opts: { tenant: string; repo: string; at: string; status?: string; real?: boolean; findings: ScanFinding[] }) {
+async function seedBuild(
+  id: string,
+  opts: { tenant: string; repo: string; at: string; status?: string; real?: boolean; findings: ScanFinding[] },
+) {
   await db.insert(t.builds).values({
-    buildId: id, tenantId: opts.tenant, createdBy: "u", repoUrl: opts.repo, objective: "scan", status: opts.status ?? "completed", scanMode: "full",
-    metadata: opts.real === false ? { runner_kind: "simulated" } : { runner_kind: "http" }, createdAt: opts.at, updatedAt: opts.at,
+    buildId: id,
+    tenantId: opts.tenant,
+    createdBy: "u",
+    repoUrl: opts.repo,
+    objective: "scan",
+    status: opts.status ?? "completed",
+    scanMode: "full",
+    metadata: opts.real === false ? { runner_kind: "simulated" } : { runner_kind: "http" },
+    createdAt: opts.at,
+    updatedAt: opts.at,
   });
   const printed = await fingerprintFindings(opts.findings);
   if (printed.length === 0) return;
   const rows = printed.map((f, i) => ({
-      findingId: `${id}-f${i}`, buildId: id, nodeId: f.tool === "builder" ? "builder" : "security", taskRunId: `${id}-run`, severity: f.severity,
-      severityRank: rank[f.severity] ?? 0, category: f.category, title: f.title, detail: f.detail ?? "", file: f.file ?? null, line: f.line ?? null,
-      ruleId: f.rule_id ?? null, tool: f.tool ?? null, snippet: f.snippet ?? null, endLine: f.end_line ?? null, columnNumber: f.column ?? null,
-      fingerprint: f.fingerprint, eventSeq: i + 1, createdAt: opts.at,
+    findingId: `${id}-f${i}`,
+    buildId: id,
+    nodeId: f.tool === "builder" ? "builder" : "security",
+    taskRunId: `${id}-run`,
+    severity: f.severity,
+    severityRank: rank[f.severity] ?? 0,
+    category: f.category,
+    title: f.title,
+    detail: f.detail ?? "",
+    file: f.file ?? null,
+    line: f.line ?? null,
+    ruleId: f.rule_id ?? null,
+    tool: f.tool ?? null,
+    snippet: f.snippet ?? null,
+    endLine: f.end_line ?? null,
+    columnNumber: f.column ?? null,
+    fingerprint: f.fingerprint,
+    eventSeq: i + 1,
+    createdAt: opts.at,
   }));
   for (const row of rows) await db.insert(t.findings).values(row); // one row per statement: D1 binds at most 100 values
 }
@@ -39,8 +65,18 @@ describe("findings service (issue 16)", () => {
     await seedBuild("fb-older", { tenant, repo: repoUrl, at: "2026-01-01T00:00:00.000Z", findings: scanB }); // older unrelated scan
     await seedBuild("fb-a", { tenant, repo: repoUrl, at: "2026-01-02T00:00:00.000Z", findings: scanA });
     await seedBuild("fb-sim", { tenant, repo: repoUrl, at: "2026-01-02T12:00:00.000Z", real: false, findings: [] }); // never a baseline of a real scan
-    await seedBuild("fb-other-branch", { tenant, repo: "https://github.com/acme/app#dev", at: "2026-01-02T13:00:00.000Z", findings: [] });
-    await seedBuild("fb-other-tenant", { tenant: "org-else", repo: repoUrl, at: "2026-01-02T14:00:00.000Z", findings: [] });
+    await seedBuild("fb-other-branch", {
+      tenant,
+      repo: "https://github.com/acme/app#dev",
+      at: "2026-01-02T13:00:00.000Z",
+      findings: [],
+    });
+    await seedBuild("fb-other-tenant", {
+      tenant: "org-else",
+      repo: repoUrl,
+      at: "2026-01-02T14:00:00.000Z",
+      findings: [],
+    });
     await seedBuild("fb-b", { tenant, repo: repoUrl, at: "2026-01-03T00:00:00.000Z", findings: scanB });
 
     const current = await repo.buildFindings(db, "fb-b");
@@ -50,10 +86,20 @@ describe("findings service (issue 16)", () => {
     expect(baseline.fixed.map((f) => f.ruleId)).toEqual(["no-eval"]);
     const fresh = current.filter((f) => baseline.states.get(f.findingId) === "new");
     expect(fresh.map((f) => f.ruleId)).toEqual(["no-new-function"]);
-    expect(baseline.summary).toMatchObject({ total: current.length, new: 1, unchanged: current.length - 1, fixed: 1, baseline_build_id: "fb-a" });
+    expect(baseline.summary).toMatchObject({
+      total: current.length,
+      new: 1,
+      unchanged: current.length - 1,
+      fixed: 1,
+      baseline_build_id: "fb-a",
+    });
 
     // The first scan has no baseline: everything is new, nothing fixed.
-    const first = await computeBaseline(db, { ...subject, buildId: "fb-older", createdAt: "2026-01-01T00:00:00.000Z" }, await repo.buildFindings(db, "fb-older"));
+    const first = await computeBaseline(
+      db,
+      { ...subject, buildId: "fb-older", createdAt: "2026-01-01T00:00:00.000Z" },
+      await repo.buildFindings(db, "fb-older"),
+    );
     expect(first.baseline_build_id).toBeNull();
     expect(first.summary).toMatchObject({ new: scanB.length, unchanged: 0, fixed: 0 });
 
@@ -63,7 +109,11 @@ describe("findings service (issue 16)", () => {
     expect(onlyNew.items.map((f) => [f.rule_id, f.state])).toEqual([["no-new-function", "new"]]);
 
     // SARIF: results carry baselineState, the fixed one comes back as absent.
-    const log = await sarifLog(db, { build_id: "fb-b", repo_url: repoUrl, summary: baseline.summary }, { name: "clarity", version: "0.1.0" });
+    const log = await sarifLog(
+      db,
+      { build_id: "fb-b", repo_url: repoUrl, summary: baseline.summary },
+      { name: "clarity", version: "0.1.0" },
+    );
     const results = log.runs.flatMap((r) => r.results ?? []);
     expect(results.filter((r) => r.baselineState === "absent").map((r) => r.ruleId)).toEqual(["no-eval"]);
     expect(results.filter((r) => r.baselineState === "new").map((r) => r.ruleId)).toEqual(["no-new-function"]);
@@ -71,7 +121,12 @@ describe("findings service (issue 16)", () => {
   });
 
   it("pages most severe first with an opaque cursor and filters by severity, category, node and rule", async () => {
-    await seedBuild("fp-1", { tenant: "org-findings-page", repo: "https://github.com/acme/p", at: "2026-01-01T00:00:00.000Z", findings: scanA });
+    await seedBuild("fp-1", {
+      tenant: "org-findings-page",
+      repo: "https://github.com/acme/p",
+      at: "2026-01-01T00:00:00.000Z",
+      findings: scanA,
+    });
     const seen: string[] = [];
     let cursor: string | undefined;
     for (let i = 0; i < 10; i++) {
@@ -85,10 +140,18 @@ describe("findings service (issue 16)", () => {
     const severities = (await findingsPage(db, "fp-1", { limit: 50 })).items.map((f) => rank[f.severity]!);
     expect(severities).toEqual([...severities].sort((a, b) => b - a));
 
-    expect((await findingsPage(db, "fp-1", { min_severity: "high", limit: 50 })).items.every((f) => rank[f.severity]! >= 3)).toBe(true);
+    expect(
+      (await findingsPage(db, "fp-1", { min_severity: "high", limit: 50 })).items.every((f) => rank[f.severity]! >= 3),
+    ).toBe(true);
     expect((await findingsPage(db, "fp-1", { category: "xss", limit: 50 })).items).toHaveLength(2);
-    expect((await findingsPage(db, "fp-1", { rule_id: "no-eval", limit: 50 })).items.map((f) => f.file)).toEqual(["src/handlers/run.js"]);
-    expect((await findingsPage(db, "fp-1", { node_id: "builder", limit: 50 })).items.map((f) => f.rule_id)).toEqual(["test-suite-fails"]);
-    await expect(findingsPage(db, "fp-1", { limit: 3, cursor: "bm90LWEtY3Vyc29y" })).rejects.toMatchObject({ code: "validation_failed" });
+    expect((await findingsPage(db, "fp-1", { rule_id: "no-eval", limit: 50 })).items.map((f) => f.file)).toEqual([
+      "src/handlers/run.js",
+    ]);
+    expect((await findingsPage(db, "fp-1", { node_id: "builder", limit: 50 })).items.map((f) => f.rule_id)).toEqual([
+      "test-suite-fails",
+    ]);
+    await expect(findingsPage(db, "fp-1", { limit: 3, cursor: "bm90LWEtY3Vyc29y" })).rejects.toMatchObject({
+      code: "validation_failed",
+    });
   });
 });

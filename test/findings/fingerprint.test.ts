@@ -1,11 +1,24 @@
 import { describe, expect, it } from "vitest";
 import type { ScanFinding } from "../../src/findings/finding";
-import { fingerprintFindings, fingerprintKey, fingerprintMaterials, maskSecrets, normaliseContent } from "../../src/findings/fingerprint";
+import {
+  fingerprintFindings,
+  fingerprintKey,
+  fingerprintMaterials,
+  maskSecrets,
+  normaliseContent,
+} from "../../src/findings/fingerprint";
 import { scanA, scanB } from "./fixtures";
 
 const secret: ScanFinding = {
-  rule_id: "aws/AWSAccessKeyID", tool: "secretlint", severity: "critical", category: "secret", title: "found AWS Access Key ID",
-  file: "config/aws.ts", line: 3, column: 22, snippet: 'const accessKeyId = "****************";',
+  rule_id: "aws/AWSAccessKeyID",
+  tool: "secretlint",
+  severity: "critical",
+  category: "secret",
+  title: "found AWS Access Key ID",
+  file: "config/aws.ts",
+  line: 3,
+  column: 22,
+  snippet: 'const accessKeyId = "****************";',
 };
 const one = async (f: ScanFinding) => (await fingerprintFindings([f]))[0]?.fingerprint;
 
@@ -21,7 +34,12 @@ describe("fingerprintFindings", () => {
   });
 
   it("ignores severity, detail and whitespace changes in the snippet", async () => {
-    const moved = { ...secret, severity: "high", detail: "other", snippet: '   const  accessKeyId =\t"****************";  ' };
+    const moved = {
+      ...secret,
+      severity: "high",
+      detail: "other",
+      snippet: '   const  accessKeyId =\t"****************";  ',
+    };
     expect(await one(moved)).toBe(await one(secret));
   });
 
@@ -70,13 +88,25 @@ describe("fingerprintFindings", () => {
   });
 
   it("without a snippet, tells findings apart by title with digits normalised", async () => {
-    const t: ScanFinding = { rule_id: "test-suite-fails", tool: "builder", severity: "high", category: "reliability", title: "Test suite fails (3 failed): exit 1" };
+    const t: ScanFinding = {
+      rule_id: "test-suite-fails",
+      tool: "builder",
+      severity: "high",
+      category: "reliability",
+      title: "Test suite fails (3 failed): exit 1",
+    };
     expect(await one({ ...t, title: "Test suite fails (4 failed): exit 1" })).toBe(await one(t));
     expect(await one({ ...t, title: "Test suite timed out" })).not.toBe(await one(t));
   });
 
   it("keys a finding without a rule id on its category and title", () => {
-    const k = fingerprintKey({ severity: "low", category: "Style", title: "Trailing  whitespace", file: "a.md", line: 2 });
+    const k = fingerprintKey({
+      severity: "low",
+      category: "Style",
+      title: "Trailing  whitespace",
+      file: "a.md",
+      line: 2,
+    });
     expect(k).toEqual(["", "~style/Trailing whitespace", "a.md", ""]);
   });
 

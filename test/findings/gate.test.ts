@@ -3,8 +3,19 @@ import type { ScanFinding } from "../../src/findings/finding";
 import { DEFAULT_FINDING_THRESHOLDS, FindingThresholds, evaluateGate, topFindings } from "../../src/findings/gate";
 import { scanA } from "./fixtures";
 
-const f = (severity: string, file: string | null = "src/a.ts", line: number | null = 1, rule_id = `r-${severity}`): ScanFinding => ({
-  rule_id, tool: "ast-grep", severity, category: "code", title: `${severity} thing`, file, line,
+const f = (
+  severity: string,
+  file: string | null = "src/a.ts",
+  line: number | null = 1,
+  rule_id = `r-${severity}`,
+): ScanFinding => ({
+  rule_id,
+  tool: "ast-grep",
+  severity,
+  category: "code",
+  title: `${severity} thing`,
+  file,
+  line,
 });
 const many = (n: number, severity: string) => Array.from({ length: n }, (_, i) => f(severity, `src/f${i}.ts`, i + 1));
 
@@ -33,7 +44,9 @@ describe("evaluateGate (defaults: any critical fails, more than 5 high fails)", 
 
   it("says PASS with the counts and no findings", () => {
     expect(evaluateGate([]).reason).toBe("PASS: no findings");
-    expect(evaluateGate([f("low", "b.ts", 9)]).reason).toBe("PASS: 1 finding: 0 critical (max 0), 0 high (max 5), 1 low; top: low ast-grep/r-low at b.ts:9");
+    expect(evaluateGate([f("low", "b.ts", 9)]).reason).toBe(
+      "PASS: 1 finding: 0 critical (max 0), 0 high (max 5), 1 low; top: low ast-grep/r-low at b.ts:9",
+    );
   });
 
   it("applies configured thresholds", () => {
@@ -42,7 +55,9 @@ describe("evaluateGate (defaults: any critical fails, more than 5 high fails)", 
     const d = evaluateGate(many(3, "medium"), { max_medium: 2 });
     expect(d.verdict).toBe("FAIL");
     expect(d.breaches).toEqual([{ severity: "medium", count: 3, max: 2 }]);
-    expect(d.reason).toMatch(/^FAIL: 3 findings: 0 critical \(max 0\), 0 high \(max 5\), 3 medium \(max 2\); top: medium/);
+    expect(d.reason).toMatch(
+      /^FAIL: 3 findings: 0 critical \(max 0\), 0 high \(max 5\), 3 medium \(max 2\); top: medium/,
+    );
     expect(evaluateGate([f("info")], { max_info: 0 }).verdict).toBe("FAIL");
   });
 
@@ -59,15 +74,34 @@ describe("evaluateGate (defaults: any critical fails, more than 5 high fails)", 
     expect(FindingThresholds.safeParse({ max_high: 1.5 }).success).toBe(false);
     expect(FindingThresholds.safeParse({ max_hihg: 3 }).success).toBe(false);
     expect(() => evaluateGate([], { scope: "old" as never })).toThrow();
-    expect(DEFAULT_FINDING_THRESHOLDS).toEqual({ max_critical: 0, max_high: 5, max_medium: null, max_low: null, max_info: null, scope: "all" });
+    expect(DEFAULT_FINDING_THRESHOLDS).toEqual({
+      max_critical: 0,
+      max_high: 5,
+      max_medium: null,
+      max_low: null,
+      max_info: null,
+      scope: "all",
+    });
   });
 });
 
 describe("topFindings", () => {
   it("orders by severity, then file, then line; findings without a file or line last", () => {
-    const list = [f("high", "b.ts", 2), f("high", null, null), f("critical", "z.ts", 9), f("high", "b.ts", null), f("high", "a.ts", 50), f("high", "b.ts", 1)];
+    const list = [
+      f("high", "b.ts", 2),
+      f("high", null, null),
+      f("critical", "z.ts", 9),
+      f("high", "b.ts", null),
+      f("high", "a.ts", 50),
+      f("high", "b.ts", 1),
+    ];
     expect(topFindings(list, 10).map((x) => `${x.severity} ${x.file}:${x.line}`)).toEqual([
-      "critical z.ts:9", "high a.ts:50", "high b.ts:1", "high b.ts:2", "high b.ts:null", "high null:null",
+      "critical z.ts:9",
+      "high a.ts:50",
+      "high b.ts:1",
+      "high b.ts:2",
+      "high b.ts:null",
+      "high null:null",
     ]);
     expect(topFindings(list, 2)).toHaveLength(2);
     expect(topFindings(list, 0)).toEqual([]);

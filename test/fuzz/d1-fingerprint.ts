@@ -13,7 +13,9 @@ const NOT_DOMAIN_STATE = new Set(["ops_counters"]);
 
 async function buildStatements(db: D1Database): Promise<string[]> {
   const tables = await db
-    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%' ORDER BY name")
+    .prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT LIKE 'd1_%' ORDER BY name",
+    )
     .all<{ name: string }>();
   const parts: string[] = [];
   for (const { name } of tables.results) {

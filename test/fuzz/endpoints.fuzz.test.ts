@@ -93,12 +93,22 @@ const tokens: Record<string, string> = {};
 
 async function call(method: string, path: string, init: { headers?: Record<string, string>; body?: string } = {}) {
   const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(`http://cp.test${path}`, { method, headers: init.headers, body: init.body }), env, ctx);
+  const res = await worker.fetch(
+    new Request(`http://cp.test${path}`, { method, headers: init.headers, body: init.body }),
+    env,
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   return res;
 }
 
-async function seed(method: string, path: string, body: unknown, pick: (json: any) => string | undefined, name: string) {
+async function seed(
+  method: string,
+  path: string,
+  body: unknown,
+  pick: (json: any) => string | undefined,
+  name: string,
+) {
   const res = await call(method, path, {
     headers: { authorization: `Bearer ${tokens.admin}`, "content-type": "application/json" },
     body: JSON.stringify(body),
@@ -123,12 +133,36 @@ async function waitBuildSettled(id: string) {
 // Arbitraries
 
 /** Percent-encodes UTF-8 (lone surrogates become U+FFFD, as a browser would send them). */
-const pct = (s: string) => [...new TextEncoder().encode(s)].map((b) => (/[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`)).join("");
+const pct = (s: string) =>
+  [...new TextEncoder().encode(s)]
+    .map((b) =>
+      /[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b))
+        ? String.fromCharCode(b)
+        : `%${b.toString(16).toUpperCase().padStart(2, "0")}`,
+    )
+    .join("");
 
 /** Header values: printable ASCII (workerd re-encodes anything else as UTF-8, with a warning per request). */
-const latin1 = (maxLength = 40) => fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength });
+const latin1 = (maxLength = 40) =>
+  fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength });
 
-const RAW_PATH_JUNK = ["%ZZ", "%", "%E0%A4%A", "%00", "..", ".", "a".repeat(5000), "%2F", "null", "-1", "1e309", "0", "00000000-0000-0000-0000-000000000000", "%F0%9F%98%80", "%C0%AF"];
+const RAW_PATH_JUNK = [
+  "%ZZ",
+  "%",
+  "%E0%A4%A",
+  "%00",
+  "..",
+  ".",
+  "a".repeat(5000),
+  "%2F",
+  "null",
+  "-1",
+  "1e309",
+  "0",
+  "00000000-0000-0000-0000-000000000000",
+  "%F0%9F%98%80",
+  "%C0%AF",
+];
 
 function paramArb(name: string): fc.Arbitrary<string> {
   return fc.oneof(
@@ -144,10 +178,36 @@ function paramArb(name: string): fc.Arbitrary<string> {
  * and tricky percent-encodings — truncated UTF-8 sequences, lone `%`, bad hex digits, overlong
  * forms, encoded surrogates, encoded slashes and dots, mixed case hex.
  */
-const BAD_ESCAPES = ["%", "%Z", "%ZZ", "%G0", "%0", "%E0%A4%A", "%E0%A4", "%C3", "%C3%28", "%ED%A0%80", "%F8%88%80%80%80", "%FF", "%C0%AF", "%E0%80%AF", "%F4%90%80%80", "%%41", "%u0041"];
+const BAD_ESCAPES = [
+  "%",
+  "%Z",
+  "%ZZ",
+  "%G0",
+  "%0",
+  "%E0%A4%A",
+  "%E0%A4",
+  "%C3",
+  "%C3%28",
+  "%ED%A0%80",
+  "%F8%88%80%80%80",
+  "%FF",
+  "%C0%AF",
+  "%E0%80%AF",
+  "%F4%90%80%80",
+  "%%41",
+  "%u0041",
+];
 const OK_ESCAPES = ["%2F", "%2f", "%2E%2E", "%20", "%00", "%E2%82%AC", "%F0%9F%98%80", "%41", "%7E", "%25"];
 const pathPieceArb = fc
-  .array(fc.oneof(fc.constantFrom(...BAD_ESCAPES), fc.constantFrom(...OK_ESCAPES), unicodeString(4).map(pct), fc.constantFrom("a", "1", "-", ".")), { minLength: 1, maxLength: 4 })
+  .array(
+    fc.oneof(
+      fc.constantFrom(...BAD_ESCAPES),
+      fc.constantFrom(...OK_ESCAPES),
+      unicodeString(4).map(pct),
+      fc.constantFrom("a", "1", "-", "."),
+    ),
+    { minLength: 1, maxLength: 4 },
+  )
   .map((parts) => parts.join(""));
 /** Whether a raw path decodes (what the server must accept rather than answer 400 malformed_path). */
 const decodes = (raw: string) => {
@@ -159,34 +219,111 @@ const decodes = (raw: string) => {
   }
 };
 
-const QUERY_KEYS = ["limit", "cursor", "status", "severity", "scheme", "node_id", "metric", "gate", "stream_token", "window", "repo", "version"];
-const queryArb = fc.array(
-  fc.tuple(
-    fc.oneof(fc.constantFrom(...QUERY_KEYS), fc.string({ maxLength: 6 })),
-    fc.oneof(
-      fc.integer().map(String),
-      fc.constantFrom("-1", "0", "1", "1e309", "NaN", "Infinity", "0x10", " 5", "999999999999999999999", "", "true", "completed", "critical", "x".repeat(3000)),
-      unicodeString(),
+const QUERY_KEYS = [
+  "limit",
+  "cursor",
+  "status",
+  "severity",
+  "scheme",
+  "node_id",
+  "metric",
+  "gate",
+  "stream_token",
+  "window",
+  "repo",
+  "version",
+];
+const queryArb = fc
+  .array(
+    fc.tuple(
+      fc.oneof(fc.constantFrom(...QUERY_KEYS), fc.string({ maxLength: 6 })),
+      fc.oneof(
+        fc.integer().map(String),
+        fc.constantFrom(
+          "-1",
+          "0",
+          "1",
+          "1e309",
+          "NaN",
+          "Infinity",
+          "0x10",
+          " 5",
+          "999999999999999999999",
+          "",
+          "true",
+          "completed",
+          "critical",
+          "x".repeat(3000),
+        ),
+        unicodeString(),
+      ),
+      fc.boolean(),
     ),
-    fc.boolean(),
-  ),
-  { maxLength: 4 },
-).map((pairs) => pairs.map(([k, v, raw]) => `${pct(k)}=${raw && v.length < 10 ? v.replace(/[&#]/g, "") : pct(v)}`).join("&"));
+    { maxLength: 4 },
+  )
+  .map((pairs) =>
+    pairs.map(([k, v, raw]) => `${pct(k)}=${raw && v.length < 10 ? v.replace(/[&#]/g, "") : pct(v)}`).join("&"),
+  );
 
 const MALFORMED = fc.oneof(
   fc.string({ unit: "binary", maxLength: 40 }),
-  fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)).chain((s) => fc.nat({ max: Math.max(0, s.length - 1) }).map((n) => s.slice(0, n))),
-  fc.constantFrom("{", "[1,", '{"a":}', "{'a':1}", "NaN", "\uFEFF{}", '{"a":1}}', "\u0000", "null garbage", '{"repo_url":"x",}', deeplyNested(100_000), "{}".repeat(50_000)),
+  fc
+    .jsonValue({ maxDepth: 3 })
+    .map((v) => JSON.stringify(v))
+    .chain((s) => fc.nat({ max: Math.max(0, s.length - 1) }).map((n) => s.slice(0, n))),
+  fc.constantFrom(
+    "{",
+    "[1,",
+    '{"a":}',
+    "{'a':1}",
+    "NaN",
+    "\uFEFF{}",
+    '{"a":1}}',
+    "\u0000",
+    "null garbage",
+    '{"repo_url":"x",}',
+    deeplyNested(100_000),
+    "{}".repeat(50_000),
+  ),
 );
 /** > 1 MiB: above the webhook cap, near D1's row limit when stored. */
 const OVERSIZED = fc.constantFrom(
-  JSON.stringify({ repo_url: "https://github.com/acme/app", objective: "o", name: "n", reason: "r", value: "v".repeat(1_200_000) }),
+  JSON.stringify({
+    repo_url: "https://github.com/acme/app",
+    objective: "o",
+    name: "n",
+    reason: "r",
+    value: "v".repeat(1_200_000),
+  }),
   JSON.stringify({ repo_url: `https://github.com/acme/${"a".repeat(1_500_000)}` }),
-  JSON.stringify({ metadata: Object.fromEntries(Array.from({ length: 40_000 }, (_, i) => [`k${i}`, i])), repo_url: "https://github.com/acme/app" }),
+  JSON.stringify({
+    metadata: Object.fromEntries(Array.from({ length: 40_000 }, (_, i) => [`k${i}`, i])),
+    repo_url: "https://github.com/acme/app",
+  }),
 );
 const UNICODE_OBJECT = fc.dictionary(
-  fc.oneof(fc.constantFrom("repo_url", "objective", "name", "reason", "value", "node_id", "summary", "release_id", "run_id", "metadata", "dag", "status"), unicodeString(8)),
-  fc.oneof(unicodeString(64), fc.array(unicodeString(16), { maxLength: 3 }), fc.dictionary(unicodeString(8), unicodeString(16), { maxKeys: 3 })),
+  fc.oneof(
+    fc.constantFrom(
+      "repo_url",
+      "objective",
+      "name",
+      "reason",
+      "value",
+      "node_id",
+      "summary",
+      "release_id",
+      "run_id",
+      "metadata",
+      "dag",
+      "status",
+    ),
+    unicodeString(8),
+  ),
+  fc.oneof(
+    unicodeString(64),
+    fc.array(unicodeString(16), { maxLength: 3 }),
+    fc.dictionary(unicodeString(8), unicodeString(16), { maxKeys: 3 }),
+  ),
   { maxKeys: 5 },
 );
 
@@ -207,8 +344,27 @@ function bodyArb(route: Route): fc.Arbitrary<string | undefined> {
 function authArb(): fc.Arbitrary<string | undefined> {
   return fc.oneof(
     { weight: 8, arbitrary: fc.constant(`Bearer ${tokens.admin}`) },
-    { weight: 3, arbitrary: fc.constantFrom(`Bearer ${tokens.operator}`, `Bearer ${tokens.viewer}`, `Bearer ${tokens.security}`, `Bearer ${tokens.stranger}`) },
-    { weight: 2, arbitrary: fc.constantFrom(undefined, "Bearer", "Bearer x.y.z", "Basic Zm9vOmJhcg==", `Bearer ${tokens.expired}`, `Bearer ${"a".repeat(9000)}`, `bearer  ${tokens.admin}`) },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom(
+        `Bearer ${tokens.operator}`,
+        `Bearer ${tokens.viewer}`,
+        `Bearer ${tokens.security}`,
+        `Bearer ${tokens.stranger}`,
+      ),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(
+        undefined,
+        "Bearer",
+        "Bearer x.y.z",
+        "Basic Zm9vOmJhcg==",
+        `Bearer ${tokens.expired}`,
+        `Bearer ${"a".repeat(9000)}`,
+        `bearer  ${tokens.admin}`,
+      ),
+    },
     { weight: 1, arbitrary: latin1(60).map((s) => `Bearer ${s}`) },
   );
 }
@@ -229,16 +385,31 @@ function requestArb(route: Route): fc.Arbitrary<FuzzRequest> {
   const signed = /webhook\/ingest$|runner\/callback$/.test(route.path);
   return fc
     .record({
-      method: fc.oneof({ weight: 9, arbitrary: fc.constant(route.method) }, { weight: 1, arbitrary: fc.constantFrom(...OTHER_METHODS) }),
+      method: fc.oneof(
+        { weight: 9, arbitrary: fc.constant(route.method) },
+        { weight: 1, arbitrary: fc.constantFrom(...OTHER_METHODS) },
+      ),
       params: fc.tuple(...params.map(paramArb)),
       query: fc.oneof({ weight: 2, arbitrary: fc.constant("") }, { weight: 3, arbitrary: queryArb }),
       body: bodyArb(route),
       auth: authArb(),
       contentType: fc.oneof(
         { weight: 6, arbitrary: fc.constantFrom("application/json", "application/json; charset=utf-8") },
-        { weight: 2, arbitrary: fc.constantFrom(undefined, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json; charset=utf-16", "APPLICATION/JSON") },
+        {
+          weight: 2,
+          arbitrary: fc.constantFrom(
+            undefined,
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "application/json; charset=utf-16",
+            "APPLICATION/JSON",
+          ),
+        },
       ),
-      idempotencyKey: fc.option(fc.oneof(fc.uuid(), latin1(300), fc.constantFrom('"quoted"', '"unterminated', "")), { freq: 3 }),
+      idempotencyKey: fc.option(fc.oneof(fc.uuid(), latin1(300), fc.constantFrom('"quoted"', '"unterminated', "")), {
+        freq: 3,
+      }),
       lastEventId: fc.option(fc.oneof(fc.integer().map(String), latin1(20)), { freq: 4 }),
       requestId: fc.option(latin1(200), { freq: 4 }),
       signature: fc.constantFrom("valid", "valid", "none", "junk", "stale"),
@@ -257,7 +428,14 @@ function requestArb(route: Route): fc.Arbitrary<FuzzRequest> {
       if (r.requestId !== null) headers["x-request-id"] = r.requestId;
       if (signed && r.signature !== "none") {
         const ts = Math.floor(Date.now() / 1000) - (r.signature === "stale" ? 100_000 : 0);
-        const sig = r.signature === "junk" ? "v1,AAAA" : new Webhook(path.includes("runner") ? RUNNER_SECRET() : WEBHOOK_SECRET()).sign(r.sigId, new Date(ts * 1000), body ?? "");
+        const sig =
+          r.signature === "junk"
+            ? "v1,AAAA"
+            : new Webhook(path.includes("runner") ? RUNNER_SECRET() : WEBHOOK_SECRET()).sign(
+                r.sigId,
+                new Date(ts * 1000),
+                body ?? "",
+              );
         Object.assign(headers, { "webhook-id": r.sigId, "webhook-timestamp": String(ts), "webhook-signature": sig });
       }
       return { method, path: r.query ? `${path}?${r.query}` : path, headers, body };
@@ -274,23 +452,50 @@ let baseline = "";
 /** Responses by status over the whole file (printed at the end: the spread the fuzz reached). */
 const statuses: Record<number, number> = {};
 
+/**
+ * Finished campaign builds whose run the completion hook has not stored yet: the hook runs in the
+ * background (waitUntil) after the build's last commit, several D1 round trips later.
+ */
+const UNSYNCED_CAMPAIGN_BUILDS = `SELECT count(*) AS n FROM campaign_builds cb
+  JOIN builds b ON b.build_id = cb.build_id
+  JOIN campaigns c ON c.campaign_id = cb.campaign_id AND c.current_execution_id = cb.execution_id
+  LEFT JOIN campaign_runs r ON r.campaign_id = cb.campaign_id AND r.run_id = cb.run_id
+  WHERE b.status IN ('completed', 'failed', 'aborted') AND (r.run_id IS NULL OR r.build_id IS NOT cb.build_id OR r.observed_at < b.updated_at)`;
+
 /** Stops background work a successful request started (running builds) and waits for D1 to settle. */
 async function quiesce(): Promise<string> {
-  const running = await env.DB.prepare("SELECT build_id FROM builds WHERE status IN ('pending','running','paused')").all<{ build_id: string }>();
-  for (const { build_id } of running.results) await buildRunner(env, build_id).control({ type: "abort", reason: "fuzz quiesce" });
-  // Settled = unchanged over three reads 50 ms apart: an alarm tick or a background write already
-  // in flight when the builds were aborted (a lease write, a metric) can land tens of ms later on a
-  // loaded machine, and would then be blamed on the next (rejected) request.
+  const running = await env.DB.prepare(
+    "SELECT build_id FROM builds WHERE status IN ('pending','running','paused')",
+  ).all<{ build_id: string }>();
+  for (const { build_id } of running.results)
+    await buildRunner(env, build_id).control({ type: "abort", reason: "fuzz quiesce" });
+  // The completion hooks of the builds that just finished (campaign runs) land after their
+  // commit: wait for them by their own condition first (bounded: a build the hook rightly
+  // ignores never syncs), then for D1 to be unchanged over three reads 50 ms apart — an alarm
+  // tick or another background write already in flight can land tens of ms later on a loaded
+  // machine, and would then be blamed on the next (rejected) request.
+  for (let i = 0; i < 60; i++) {
+    const open = await env.DB.prepare(UNSYNCED_CAMPAIGN_BUILDS).first<{ n: number }>();
+    if ((open?.n ?? 0) === 0) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
   let prev = await d1Fingerprint(env.DB);
   let stable = 0;
   for (let i = 0; i < 100; i++) {
     await new Promise((r) => setTimeout(r, 50));
     const next = await d1Fingerprint(env.DB);
     stable = next === prev ? stable + 1 : 0;
-    if (stable === 2) return next;
+    if (stable === 3) return next;
     prev = next;
   }
   throw new Error("D1 did not settle after a successful request");
+}
+
+/** The tables whose rows differ between two fingerprints (named in a partial-write failure). */
+function changedTables(a: string, b: string): string {
+  const rows = (x: string) => new Map(x.split("\n").map((l) => [l.slice(0, l.indexOf(":")), l]));
+  const [ra, rb] = [rows(a), rows(b)];
+  return [...new Set([...ra.keys(), ...rb.keys()])].filter((t) => ra.get(t) !== rb.get(t)).join(", ");
 }
 
 async function send(req: FuzzRequest): Promise<Response> {
@@ -315,7 +520,13 @@ async function checkOne(req: FuzzRequest): Promise<void> {
   if (res.status >= 400) {
     expect(type, `error without problem+json for ${what}`).toBe("application/problem+json");
     if (req.method !== "HEAD") {
-      const problem = JSON.parse(text) as { code: string; status: number; request_id: unknown; type: unknown; title: unknown };
+      const problem = JSON.parse(text) as {
+        code: string;
+        status: number;
+        request_id: unknown;
+        type: unknown;
+        title: unknown;
+      };
       expect(KNOWN_CODES.has(problem.code), `unknown code ${problem.code} for ${what}`).toBe(true);
       expect(problem.status).toBe(res.status);
       expect(codeToStatus(problem.code as ErrorCode)).toBe(res.status);
@@ -327,13 +538,16 @@ async function checkOne(req: FuzzRequest): Promise<void> {
   const after = await d1Fingerprint(env.DB);
   if (after === baseline) return;
   if (res.status >= 400) {
-    expect.fail(`partial write: ${res.status} ${text.slice(0, 200)} changed D1 for ${what}`);
+    expect.fail(
+      `partial write: ${res.status} ${text.slice(0, 200)} changed D1 (${changedTables(baseline, after)}) for ${what}`,
+    );
   }
   baseline = await quiesce();
 }
 
 beforeAll(async () => {
-  const sign = (sub: string, roles: string[], extra: Partial<Parameters<typeof tokenFor>[0]> = {}) => tokenFor({ sub, roles, org_id: TENANT, ...extra });
+  const sign = (sub: string, roles: string[], extra: Partial<Parameters<typeof tokenFor>[0]> = {}) =>
+    tokenFor({ sub, roles, org_id: TENANT, ...extra });
   tokens.admin = await sign("fuzz-admin", ["admin"]);
   tokens.operator = await sign("fuzz-operator", ["operator"]);
   tokens.viewer = await sign("fuzz-viewer", ["viewer"]);
@@ -341,23 +555,52 @@ beforeAll(async () => {
   tokens.stranger = await sign("fuzz-stranger", ["admin"], { org_id: "other-org" });
   tokens.expired = await sign("fuzz-admin", ["admin"], { expiresIn: "-1m" });
 
-  await seed("POST", "/v1/builds", { repo_url: "https://github.com/acme/app", metadata: { simulated_duration_ms: 0 } }, (b) => b?.build_id, "id");
+  await seed(
+    "POST",
+    "/v1/builds",
+    { repo_url: "https://github.com/acme/app", metadata: { simulated_duration_ms: 0 } },
+    (b) => b?.build_id,
+    "id",
+  );
   if (seeded.id) {
     const build = await waitBuildSettled(seeded.id);
     seeded.task_run_id = build.task_runs[0]?.task_run_id;
   }
   seeded.gate = "TEST_GATE";
   seeded.version = "1";
-  await seed("POST", "/v1/program/secrets", { name: "fuzz-secret", value: "supersecretvalue-123" }, (s) => s?.secret_id, "secret_id");
-  await seed("POST", "/v1/program/campaigns", { name: "fuzz", repos: ["https://github.com/acme/app"] }, (c) => c?.campaign_id, "campaign_id");
+  await seed(
+    "POST",
+    "/v1/program/secrets",
+    { name: "fuzz-secret", value: "supersecretvalue-123" },
+    (s) => s?.secret_id,
+    "secret_id",
+  );
+  await seed(
+    "POST",
+    "/v1/program/campaigns",
+    { name: "fuzz", repos: ["https://github.com/acme/app"] },
+    (c) => c?.campaign_id,
+    "campaign_id",
+  );
   await seed("POST", "/v1/program/policy-profiles", { name: "fuzz-profile" }, (p) => p?.profile_id, "profile_id");
   await seed("POST", "/v1/program/checklist", { release_id: "rel-fuzz" }, (r) => r?.release_id, "release_id");
-  await seed("POST", "/v1/program/campaigns/" + (seeded.campaign_id ?? "x") + "/runs", { repo: "https://github.com/acme/app", language: "ts", run_id: "run-fuzz", status: "completed" }, (r) => r?.run_id, "run_id");
+  await seed(
+    "POST",
+    `/v1/program/campaigns/${seeded.campaign_id ?? "x"}/runs`,
+    { repo: "https://github.com/acme/app", language: "ts", run_id: "run-fuzz", status: "completed" },
+    (r) => r?.run_id,
+    "run_id",
+  );
   const body = JSON.stringify({ hello: "fuzz" });
   const id = `msg_${crypto.randomUUID()}`;
   const ts = Math.floor(Date.now() / 1000);
   const res = await call("POST", "/v1/program/webhook/ingest", {
-    headers: { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(ts), "webhook-signature": new Webhook(WEBHOOK_SECRET()).sign(id, new Date(ts * 1000), body) },
+    headers: {
+      "content-type": "application/json",
+      "webhook-id": id,
+      "webhook-timestamp": String(ts),
+      "webhook-signature": new Webhook(WEBHOOK_SECRET()).sign(id, new Date(ts * 1000), body),
+    },
     body,
   });
   if (res.ok) seeded.delivery_id = ((await res.json()) as { delivery_id: string }).delivery_id;
@@ -365,10 +608,16 @@ beforeAll(async () => {
 }, 60_000);
 
 /** A route with one param or literal segment replaced by a path-encoding piece (valid or not). */
-function encodedPathArb(route: Route): fc.Arbitrary<{ method: string; path: string; headers: Record<string, string>; body: string | undefined }> {
+function encodedPathArb(
+  route: Route,
+): fc.Arbitrary<{ method: string; path: string; headers: Record<string, string>; body: string | undefined }> {
   const segments = route.path.split("/").slice(1);
   return fc
-    .record({ index: fc.nat({ max: Math.max(0, segments.length - 1) }), piece: pathPieceArb, auth: fc.constantFrom(`Bearer ${tokens.admin}`, undefined) })
+    .record({
+      index: fc.nat({ max: Math.max(0, segments.length - 1) }),
+      piece: pathPieceArb,
+      auth: fc.constantFrom(`Bearer ${tokens.admin}`, undefined),
+    })
     .map(({ index, piece, auth }) => {
       const path = `/${segments.map((seg, i) => (i === index ? piece : seg.startsWith(":") ? (seeded[seg.slice(1)] ?? crypto.randomUUID()) : seg)).join("/")}`;
       const headers: Record<string, string> = auth === undefined ? {} : { authorization: auth };
@@ -392,7 +641,10 @@ async function checkEncoded(req: FuzzRequest): Promise<void> {
   if (res.status >= 400) expect(type, `error without problem+json for ${what}`).toBe("application/problem+json");
   const after = await d1Fingerprint(env.DB);
   if (after === baseline) return;
-  if (res.status >= 400) expect.fail(`partial write: ${res.status} ${text.slice(0, 200)} changed D1 for ${what}`);
+  if (res.status >= 400)
+    expect.fail(
+      `partial write: ${res.status} ${text.slice(0, 200)} changed D1 (${changedTables(baseline, after)}) for ${what}`,
+    );
   baseline = await quiesce();
 }
 
@@ -402,11 +654,19 @@ describe("fuzz: the route table", () => {
   it("is enumerated from the real app and includes the core routes", () => {
     const keys = new Set(ROUTES.map((r) => `${r.method} ${r.path}`));
     expect(ROUTES.length).toBeGreaterThan(80);
-    for (const k of ["POST /v1/builds", "GET /v1/builds/:id", "POST /v1/program/webhook/ingest", "POST /v1/runner/callback", "GET /health"]) expect(keys).toContain(k);
+    for (const k of [
+      "POST /v1/builds",
+      "GET /v1/builds/:id",
+      "POST /v1/program/webhook/ingest",
+      "POST /v1/runner/callback",
+      "GET /health",
+    ])
+      expect(keys).toContain(k);
   });
 
   it("seeds an entity for the common path params", () => {
-    for (const name of ["id", "task_run_id", "secret_id", "campaign_id", "delivery_id"]) expect(seeded[name], name).toBeTruthy();
+    for (const name of ["id", "task_run_id", "secret_id", "campaign_id", "delivery_id"])
+      expect(seeded[name], name).toBeTruthy();
   });
 });
 

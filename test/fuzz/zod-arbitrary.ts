@@ -18,7 +18,21 @@ export const unicodeString = (maxLength = 24) =>
     fc.string({ unit: "grapheme", maxLength }),
     fc.string({ unit: "binary", maxLength }),
     fc.string({ unit: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)), maxLength: 4 }),
-    fc.constantFrom("", " ", "\u0000", "\u202eevil", "𝕬𝖇𝖈", "e\u0301\u0301\u0301", "﷽", "🏳️‍🌈", "\uFEFF", "..", "../../etc/passwd", "%00", "' OR 1=1 --"),
+    fc.constantFrom(
+      "",
+      " ",
+      "\u0000",
+      "\u202eevil",
+      "𝕬𝖇𝖈",
+      "e\u0301\u0301\u0301",
+      "﷽",
+      "🏳️‍🌈",
+      "\uFEFF",
+      "..",
+      "../../etc/passwd",
+      "%00",
+      "' OR 1=1 --",
+    ),
   );
 
 /** A deeply nested array: JSON.parse copes, recursive code downstream (stringify, walkers) may not. */
@@ -49,9 +63,23 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.constant(null),
   fc.jsonValue({ maxDepth: 2 }),
   fc.constantFrom(
-    -1, 0, 1e308, -1e308, Number.MAX_SAFE_INTEGER + 2, 2 ** 31, 0.5,
-    "x".repeat(70_000), "😀".repeat(20_000), [], {}, [[[[[]]]]], JSON.parse('{"__proto__":{"polluted":true}}') as unknown, { constructor: { prototype: { x: 1 } } },
-    "__fuzz_deep_array__", "__fuzz_deep_object__", "y".repeat(2_500_000),
+    -1,
+    0,
+    1e308,
+    -1e308,
+    Number.MAX_SAFE_INTEGER + 2,
+    2 ** 31,
+    0.5,
+    "x".repeat(70_000),
+    "😀".repeat(20_000),
+    [],
+    {},
+    [[[[[]]]]],
+    JSON.parse('{"__proto__":{"polluted":true}}') as unknown,
+    { constructor: { prototype: { x: 1 } } },
+    "__fuzz_deep_array__",
+    "__fuzz_deep_object__",
+    "y".repeat(2_500_000),
   ),
   fc.array(fc.string(), { maxLength: 400 }),
 );
@@ -78,11 +106,15 @@ function stringArb(s: Schema): fc.Arbitrary<string> {
     case "email":
       return fc.emailAddress();
     case "date-time":
-      return fc.date({ min: new Date(0), max: new Date(4_102_444_800_000), noInvalidDate: true }).map((d) => d.toISOString());
+      return fc
+        .date({ min: new Date(0), max: new Date(4_102_444_800_000), noInvalidDate: true })
+        .map((d) => d.toISOString());
   }
   if (typeof s.pattern === "string") {
     try {
-      return fc.stringMatching(new RegExp(s.pattern)).filter((v) => v.length >= minLength && v.length <= (typeof s.maxLength === "number" ? s.maxLength : Infinity));
+      return fc
+        .stringMatching(new RegExp(s.pattern))
+        .filter((v) => v.length >= minLength && v.length <= (typeof s.maxLength === "number" ? s.maxLength : Infinity));
     } catch {
       // an ECMAScript-incompatible pattern: fall through to plain strings
     }
@@ -91,11 +123,22 @@ function stringArb(s: Schema): fc.Arbitrary<string> {
 }
 
 function numberArb(s: Schema, integer: boolean): fc.Arbitrary<number> {
-  const lo = typeof s.minimum === "number" ? s.minimum : typeof s.exclusiveMinimum === "number" ? s.exclusiveMinimum + (integer ? 1 : 1e-9) : -1e6;
-  const hi = typeof s.maximum === "number" ? s.maximum : typeof s.exclusiveMaximum === "number" ? s.exclusiveMaximum - (integer ? 1 : 1e-9) : 1e6;
+  const lo =
+    typeof s.minimum === "number"
+      ? s.minimum
+      : typeof s.exclusiveMinimum === "number"
+        ? s.exclusiveMinimum + (integer ? 1 : 1e-9)
+        : -1e6;
+  const hi =
+    typeof s.maximum === "number"
+      ? s.maximum
+      : typeof s.exclusiveMaximum === "number"
+        ? s.exclusiveMaximum - (integer ? 1 : 1e-9)
+        : 1e6;
   const min = Math.max(lo, -Number.MAX_SAFE_INTEGER);
   const max = Math.min(Math.max(hi, min), Number.MAX_SAFE_INTEGER);
-  if (integer) return fc.integer({ min: Math.ceil(Math.max(min, -(2 ** 31))), max: Math.floor(Math.min(max, 2 ** 31 - 1)) });
+  if (integer)
+    return fc.integer({ min: Math.ceil(Math.max(min, -(2 ** 31))), max: Math.floor(Math.min(max, 2 ** 31 - 1)) });
   return fc.double({ min, max, noNaN: true, noDefaultInfinity: true });
 }
 
@@ -104,7 +147,8 @@ export function fromJsonSchema(schema: Schema, root: Schema = schema, depth = 0)
   const s = resolve(schema, root);
   if (depth > MAX_DEPTH) return fc.constant(null);
   const alternatives = (s.anyOf ?? s.oneOf) as Schema[] | undefined;
-  if (Array.isArray(alternatives) && alternatives.length > 0) return fc.oneof(...alternatives.map((a) => fromJsonSchema(a, root, depth + 1)));
+  if (Array.isArray(alternatives) && alternatives.length > 0)
+    return fc.oneof(...alternatives.map((a) => fromJsonSchema(a, root, depth + 1)));
   if (Array.isArray(s.allOf) && s.allOf.length > 0) return fromJsonSchema(s.allOf[0] as Schema, root, depth + 1);
   if ("const" in s) return fc.constant(s.const);
   if (Array.isArray(s.enum)) return fc.constantFrom(...(s.enum as unknown[]));
@@ -122,16 +166,23 @@ export function fromJsonSchema(schema: Schema, root: Schema = schema, depth = 0)
     case "null":
       return fc.constant(null);
     case "array": {
-      const items = s.items && typeof s.items === "object" ? fromJsonSchema(s.items as Schema, root, depth + 1) : fc.jsonValue({ maxDepth: 1 });
+      const items =
+        s.items && typeof s.items === "object"
+          ? fromJsonSchema(s.items as Schema, root, depth + 1)
+          : fc.jsonValue({ maxDepth: 1 });
       const minLength = typeof s.minItems === "number" ? s.minItems : 0;
-      return fc.array(items, { minLength, maxLength: Math.max(minLength, Math.min(typeof s.maxItems === "number" ? s.maxItems : 4, 4)) });
+      return fc.array(items, {
+        minLength,
+        maxLength: Math.max(minLength, Math.min(typeof s.maxItems === "number" ? s.maxItems : 4, 4)),
+      });
     }
     case "object": {
       const props = (s.properties ?? {}) as Record<string, Schema>;
       const required = new Set((s.required ?? []) as string[]);
       const model: Record<string, fc.Arbitrary<unknown>> = {};
       for (const [k, v] of Object.entries(props)) model[k] = fromJsonSchema(v, root, depth + 1);
-      if (Object.keys(model).length === 0) return fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 });
+      if (Object.keys(model).length === 0)
+        return fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 });
       return fc.record(model, { requiredKeys: [...required].filter((k) => k in model) });
     }
     default:
@@ -147,7 +198,9 @@ export function zodArbitrary(schema: z.ZodType): fc.Arbitrary<unknown> {
 
 /** Values past every sane bound: 20,000 levels of nesting, 2.5 MB strings, 40,000 keys. */
 export const extremeValue: fc.Arbitrary<unknown> = fc.constantFrom(
-  "__fuzz_deep_array__", "__fuzz_deep_object__", "y".repeat(2_500_000),
+  "__fuzz_deep_array__",
+  "__fuzz_deep_object__",
+  "y".repeat(2_500_000),
   Object.fromEntries(Array.from({ length: 40_000 }, (_, i) => [`key${i}`, i])),
 );
 
@@ -159,7 +212,9 @@ export function stressed(valid: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
   return fc.tuple(valid, extremeValue, fc.nat()).map(([value, extreme, i]) => {
     if (value === null || typeof value !== "object" || Array.isArray(value)) return extreme;
     const obj = structuredClone(value) as Record<string, unknown>;
-    const nested = Object.values(obj).filter((v): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v));
+    const nested = Object.values(obj).filter(
+      (v): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v),
+    );
     for (const inner of nested) inner.fuzz_extreme = extreme;
     const keys = Object.keys(obj);
     if (nested.length === 0) obj[keys.length > 0 ? keys[i % keys.length]! : "fuzz_extreme"] = extreme;
@@ -179,7 +234,9 @@ export function nearValid(valid: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
     if (inner && typeof inner === "object" && !Array.isArray(inner) && j % 2 === 0) {
       // Replace a field one level down, or add one (e.g. `metadata.x`: free-form records accept any key).
       const innerKeys = Object.keys(inner);
-      (inner as Record<string, unknown>)[innerKeys.length > 0 && j % 4 === 0 ? innerKeys[j % innerKeys.length]! : `k${j % 7}`] = bad;
+      (inner as Record<string, unknown>)[
+        innerKeys.length > 0 && j % 4 === 0 ? innerKeys[j % innerKeys.length]! : `k${j % 7}`
+      ] = bad;
     } else if (drop) {
       delete obj[key];
     } else {

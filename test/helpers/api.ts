@@ -14,7 +14,12 @@ export interface ApiResponse<T = any> {
 
 export interface Caller {
   token: string;
-  request<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>>;
+  request<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<ApiResponse<T>>;
 }
 
 export async function raw(path: string, init: RequestInit = {}): Promise<Response> {
@@ -29,7 +34,11 @@ export async function caller(opts: Parameters<typeof tokenFor>[0] = {}): Promise
     async request(method, path, body, headers = {}) {
       const res = await raw(path, {
         method,
-        headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body !== undefined ? { "content-type": "application/json" } : {}),
+          ...headers,
+        },
         body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
       });
       const text = await res.text();

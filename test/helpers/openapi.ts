@@ -29,7 +29,9 @@ async function load(): Promise<Compiled> {
   const doc = (await res.json()) as Json;
   const routes = Object.keys(doc.paths).map((template) => {
     const segments = template.split("/");
-    const re = new RegExp(`^${segments.map((s) => (s.startsWith("{") ? "[^/]+" : s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))).join("/")}$`);
+    const re = new RegExp(
+      `^${segments.map((s) => (s.startsWith("{") ? "[^/]+" : s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))).join("/")}$`,
+    );
     return { template, re, literals: segments.filter((s) => !s.startsWith("{")).length };
   });
   routes.sort((a, b) => b.literals - a.literals);
@@ -65,7 +67,13 @@ export async function operationOf(method: string, path: string): Promise<{ templ
  * `default`), a media type the response does not declare, or a JSON body that fails its schema.
  * Requests to routes the document does not have (404 tests, unknown methods) are not checked.
  */
-export async function checkResponse(method: string, path: string, status: number, headers: Headers, body: unknown): Promise<void> {
+export async function checkResponse(
+  method: string,
+  path: string,
+  status: number,
+  headers: Headers,
+  body: unknown,
+): Promise<void> {
   const found = await operationOf(method, path);
   if (!found) return;
   const c = (await compiled) as Compiled;
@@ -75,11 +83,13 @@ export async function checkResponse(method: string, path: string, status: number
   const contentType = (headers.get("content-type") ?? "").split(";")[0]?.trim() ?? "";
   const content = (response.content ?? {}) as Record<string, Json>;
   if (status === 204 || Object.keys(content).length === 0) {
-    if (body !== null && body !== "" && body !== undefined) throw new Error(`${where}: documented without a body but answered ${JSON.stringify(body).slice(0, 200)}`);
+    if (body !== null && body !== "" && body !== undefined)
+      throw new Error(`${where}: documented without a body but answered ${JSON.stringify(body).slice(0, 200)}`);
     return;
   }
   const mediaKey = Object.keys(content).find((k) => k.split(";")[0]?.trim() === contentType);
-  if (!mediaKey) throw new Error(`${where}: content-type ${contentType} is not documented (${Object.keys(content).join(", ")})`);
+  if (!mediaKey)
+    throw new Error(`${where}: content-type ${contentType} is not documented (${Object.keys(content).join(", ")})`);
   if (!contentType.endsWith("json")) return;
   const schema = content[mediaKey]?.schema as Json;
   const key = JSON.stringify(schema);
@@ -91,9 +101,13 @@ export async function checkResponse(method: string, path: string, status: number
   const result = v.validate(body);
   if (!result.valid) {
     const errors = result.errors
-      .filter((e) => e.keyword !== "$ref" && e.keyword !== "properties" && e.keyword !== "items" && e.keyword !== "anyOf")
+      .filter(
+        (e) => e.keyword !== "$ref" && e.keyword !== "properties" && e.keyword !== "items" && e.keyword !== "anyOf",
+      )
       .slice(0, 8)
       .map((e) => `${e.instanceLocation}: ${e.error}`);
-    throw new Error(`${where}: body does not match the document:\n  ${errors.join("\n  ")}\nbody: ${JSON.stringify(body).slice(0, 600)}`);
+    throw new Error(
+      `${where}: body does not match the document:\n  ${errors.join("\n  ")}\nbody: ${JSON.stringify(body).slice(0, 600)}`,
+    );
   }
 }

@@ -55,5 +55,7 @@ export async function readSse(
 }
 
 export function eventFrames(frames: SseFrame[]) {
-  return frames.filter((f) => f.event !== undefined && f.id !== undefined).map((f) => ({ id: Number(f.id), event: f.event!, data: JSON.parse(f.data!) }));
+  return frames
+    .filter((f) => f.event !== undefined && f.id !== undefined)
+    .map((f) => ({ id: Number(f.id), event: f.event!, data: JSON.parse(f.data!) }));
 }

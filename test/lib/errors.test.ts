@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { describe, expect, it, vi } from "vitest";
-import { type AppEnv } from "../../src/kernel/env";
+import type { AppEnv } from "../../src/kernel/env";
 import { AppError, ERROR_CODES, codeToStatus, onError } from "../../src/kernel/errors";
 import { requestId } from "../../src/http/app";
 
@@ -29,7 +29,12 @@ describe("error model", () => {
     expect(res.headers.get("content-type")).toBe("application/problem+json");
     const text = await res.text();
     expect(text).not.toContain("hunter2");
-    expect(JSON.parse(text)).toMatchObject({ code: "internal", status: 500, request_id: "req-500", title: "Internal server error" });
+    expect(JSON.parse(text)).toMatchObject({
+      code: "internal",
+      status: 500,
+      request_id: "req-500",
+      title: "Internal server error",
+    });
     expect(log).toHaveBeenCalledOnce();
     expect(String(log.mock.calls[0]![0])).toContain("req-500");
     log.mockRestore();
@@ -43,6 +48,11 @@ describe("error model", () => {
       throw new AppError("validation_failed", "Invalid body.", { errors: [{ path: "a", message: "required" }] });
     });
     const body = await (await app.request("/x")).json();
-    expect(body).toMatchObject({ status: 422, code: "validation_failed", detail: "Invalid body.", errors: [{ path: "a", message: "required" }] });
+    expect(body).toMatchObject({
+      status: 422,
+      code: "validation_failed",
+      detail: "Invalid body.",
+      errors: [{ path: "a", message: "required" }],
+    });
   });
 });

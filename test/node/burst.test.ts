@@ -43,7 +43,12 @@ interface Outcome {
 const outcomes: Outcome[] = [];
 
 /** One request with the project's client policy; records its outcome. */
-async function send(method: "GET" | "POST", path: string, body?: unknown, key?: string): Promise<{ status: number; json: any }> {
+async function send(
+  method: "GET" | "POST",
+  path: string,
+  body?: unknown,
+  key?: string,
+): Promise<{ status: number; json: any }> {
   const started = performance.now();
   let firstFailure: string | null = null;
   const inFlightUntil = started + ATTEMPT_DEADLINE_MS;
@@ -65,12 +70,24 @@ async function send(method: "GET" | "POST", path: string, body?: unknown, key?: 
         continue;
       }
       // A keyed retry while the first attempt is still processed: ask again until it is stored.
-      if (key && attempt > 1 && res.status === 409 && json?.code === "idempotency_key_in_flight" && performance.now() < inFlightUntil) {
+      if (
+        key &&
+        attempt > 1 &&
+        res.status === 409 &&
+        json?.code === "idempotency_key_in_flight" &&
+        performance.now() < inFlightUntil
+      ) {
         await new Promise((r) => setTimeout(r, 500));
         attempt--;
         continue;
       }
-      outcomes.push({ ok: res.status < 500, status: res.status, attempts: attempt, ms: performance.now() - started, firstFailure });
+      outcomes.push({
+        ok: res.status < 500,
+        status: res.status,
+        attempts: attempt,
+        ms: performance.now() - started,
+        firstFailure,
+      });
       return { status: res.status, json };
     } catch (err) {
       firstFailure ??= String((err as Error).cause ?? err).slice(0, 120);
@@ -87,14 +104,27 @@ beforeAll(async () => {
   const envFile = join(tmp, "empty.env");
   writeFileSync(envFile, "# settings come from --var\n");
   const jwtSecret = randomBytes(24).toString("hex");
-  token = await new SignJWT({ roles: ["admin"] }).setProtectedHeader({ alg: "HS256" }).setSubject("burst-admin")
-    .setAudience("authenticated").setExpirationTime("1h").sign(new TextEncoder().encode(jwtSecret));
+  token = await new SignJWT({ roles: ["admin"] })
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject("burst-admin")
+    .setAudience("authenticated")
+    .setExpirationTime("1h")
+    .sign(new TextEncoder().encode(jwtSecret));
   const port = await freePort();
   server = await startWranglerDev({
-    port, persistTo: join(tmp, "state"), envFile, logLevel: "warn", extraArgs: ["--test-scheduled", "--dev-migrations"], inspector: false, // as npm start runs it
+    port,
+    persistTo: join(tmp, "state"),
+    envFile,
+    logLevel: "warn",
+    extraArgs: ["--test-scheduled", "--dev-migrations"],
+    inspector: false, // as npm start runs it
     vars: {
-      ENVIRONMENT: "development", LOG_LEVEL: "warn", JWT_SECRET: jwtSecret, STREAM_TOKEN_SECRET: randomBytes(24).toString("hex"),
-      RATE_LIMIT_ENABLED: "false", PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      ENVIRONMENT: "development",
+      LOG_LEVEL: "warn",
+      JWT_SECRET: jwtSecret,
+      STREAM_TOKEN_SECRET: randomBytes(24).toString("hex"),
+      RATE_LIMIT_ENABLED: "false",
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
     },
   });
 }, 120_000);
@@ -105,71 +135,88 @@ afterAll(async () => {
 });
 
 describe("npm start under a 500-build burst with 50 pollers (issue 22)", () => {
-  it("drops nothing: every create gives one build, every poll is answered, no 5xx, every build finishes", async () => {
-    const started = Date.now();
-    const created: string[] = [];
-    let done = false;
-    const creates = Array.from({ length: BUILDS }, async (_, i) => {
-      await new Promise((r) => setTimeout(r, 0));
-      const res = await send("POST", "/v1/builds", { repo_url: `https://example.test/burst/${i % 20}`, metadata: { simulated_duration_ms: 20 } }, randomUUID());
-      expect(res.status, JSON.stringify(res.json)).toBe(201);
-      created.push(res.json.build_id);
-    });
-    // Pollers as the dashboard runs them: the list page and single builds, until all are terminal.
-    const pollErrors: string[] = [];
-    const pollers = Array.from({ length: POLLERS }, async (_, p) => {
-      for (let i = 0; !done; i++) {
-        try {
-        if ((p + i) % 2 === 0 || created.length === 0) {
-          const res = await send("GET", "/v1/builds?limit=50");
-          expect(res.status).toBe(200);
-        } else {
-          const id = created[(p * 7 + i) % created.length]!;
-          const res = await send("GET", `/v1/builds/${id}`);
-          expect(res.status).toBe(200);
+  it(
+    "drops nothing: every create gives one build, every poll is answered, no 5xx, every build finishes",
+    async () => {
+      const started = Date.now();
+      const created: string[] = [];
+      let done = false;
+      const creates = Array.from({ length: BUILDS }, async (_, i) => {
+        await new Promise((r) => setTimeout(r, 0));
+        const res = await send(
+          "POST",
+          "/v1/builds",
+          { repo_url: `https://example.test/burst/${i % 20}`, metadata: { simulated_duration_ms: 20 } },
+          randomUUID(),
+        );
+        expect(res.status, JSON.stringify(res.json)).toBe(201);
+        created.push(res.json.build_id);
+      });
+      // Pollers as the dashboard runs them: the list page and single builds, until all are terminal.
+      const pollErrors: string[] = [];
+      const pollers = Array.from({ length: POLLERS }, async (_, p) => {
+        for (let i = 0; !done; i++) {
+          try {
+            if ((p + i) % 2 === 0 || created.length === 0) {
+              const res = await send("GET", "/v1/builds?limit=50");
+              expect(res.status).toBe(200);
+            } else {
+              const id = created[(p * 7 + i) % created.length]!;
+              const res = await send("GET", `/v1/builds/${id}`);
+              expect(res.status).toBe(200);
+            }
+          } catch (err) {
+            pollErrors.push(String(err));
+          }
+          await new Promise((r) => setTimeout(r, 250));
         }
-        } catch (err) {
-          pollErrors.push(String(err));
-        }
-        await new Promise((r) => setTimeout(r, 250));
+      });
+      const createErrors = (await Promise.allSettled(creates))
+        .filter((r) => r.status === "rejected")
+        .map((r) => String((r as PromiseRejectedResult).reason));
+      expect(createErrors).toEqual([]);
+      expect(new Set(created).size).toBe(BUILDS);
+
+      // Every build finishes; the list (paged) holds exactly the 500 builds.
+      let statuses: Record<string, string> = {};
+      for (;;) {
+        statuses = {};
+        let cursor: string | null = null;
+        do {
+          const res = await send("GET", `/v1/builds?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+          expect(res.status).toBe(200);
+          for (const b of res.json.items) statuses[b.build_id] = b.status;
+          cursor = res.json.next_cursor;
+        } while (cursor);
+        if (Object.values(statuses).every((s) => TERMINAL.has(s)) && Object.keys(statuses).length === BUILDS) break;
+        if (process.env.BURST_VERBOSE)
+          console.log(
+            `${Date.now() - started} ms: ${Object.values(statuses).filter((s) => TERMINAL.has(s)).length} terminal`,
+          );
+        expect(
+          Date.now() - started,
+          `not all terminal: ${JSON.stringify(Object.values(statuses).filter((s) => !TERMINAL.has(s)).length)} open`,
+        ).toBeLessThan(ALL_TERMINAL_WITHIN_MS);
+        await new Promise((r) => setTimeout(r, 500));
       }
-    });
-    const createErrors = (await Promise.allSettled(creates)).filter((r) => r.status === "rejected").map((r) => String((r as PromiseRejectedResult).reason));
-    expect(createErrors).toEqual([]);
-    expect(new Set(created).size).toBe(BUILDS);
+      done = true;
+      await Promise.all(pollers);
+      expect(pollErrors).toEqual([]);
+      expect(Object.keys(statuses).sort()).toEqual([...created].sort());
+      expect(Object.values(statuses).filter((s) => s !== "completed")).toEqual([]);
 
-    // Every build finishes; the list (paged) holds exactly the 500 builds.
-    let statuses: Record<string, string> = {};
-    for (;;) {
-      statuses = {};
-      let cursor: string | null = null;
-      do {
-        const res = await send("GET", `/v1/builds?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
-        expect(res.status).toBe(200);
-        for (const b of res.json.items) statuses[b.build_id] = b.status;
-        cursor = res.json.next_cursor;
-      } while (cursor);
-      if (Object.values(statuses).every((s) => TERMINAL.has(s)) && Object.keys(statuses).length === BUILDS) break;
-      if (process.env.BURST_VERBOSE) console.log(`${Date.now() - started} ms: ${Object.values(statuses).filter((s) => TERMINAL.has(s)).length} terminal`);
-      expect(Date.now() - started, `not all terminal: ${JSON.stringify(Object.values(statuses).filter((s) => !TERMINAL.has(s)).length)} open`).toBeLessThan(ALL_TERMINAL_WITHIN_MS);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    done = true;
-    await Promise.all(pollers);
-    expect(pollErrors).toEqual([]);
-    expect(Object.keys(statuses).sort()).toEqual([...created].sort());
-    expect(Object.values(statuses).filter((s) => s !== "completed")).toEqual([]);
-
-    const failed = outcomes.filter((o) => !o.ok);
-    const retried = outcomes.filter((o) => o.firstFailure !== null);
-    const slowest = Math.max(...outcomes.map((o) => o.ms));
-    const over2s = outcomes.filter((o) => o.ms > 2000).length;
-    console.log(
-      `burst: ${BUILDS} builds, ${outcomes.length} requests in ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
-        `first attempts failed by the dev proxy: ${retried.length} (${[...new Set(retried.map((o) => o.firstFailure))].slice(0, 3).join(" | ")}); ` +
-        `failed after retries: ${failed.length}; slowest ${slowest.toFixed(0)} ms; over 2 s: ${over2s}`,
-    );
-    expect(failed.map((o) => `${o.status} ${o.firstFailure}`)).toEqual([]);
-    expect(outcomes.filter((o) => o.status >= 500)).toEqual([]);
-  }, ALL_TERMINAL_WITHIN_MS + 60_000);
+      const failed = outcomes.filter((o) => !o.ok);
+      const retried = outcomes.filter((o) => o.firstFailure !== null);
+      const slowest = Math.max(...outcomes.map((o) => o.ms));
+      const over2s = outcomes.filter((o) => o.ms > 2000).length;
+      console.log(
+        `burst: ${BUILDS} builds, ${outcomes.length} requests in ${((Date.now() - started) / 1000).toFixed(1)} s; ` +
+          `first attempts failed by the dev proxy: ${retried.length} (${[...new Set(retried.map((o) => o.firstFailure))].slice(0, 3).join(" | ")}); ` +
+          `failed after retries: ${failed.length}; slowest ${slowest.toFixed(0)} ms; over 2 s: ${over2s}`,
+      );
+      expect(failed.map((o) => `${o.status} ${o.firstFailure}`)).toEqual([]);
+      expect(outcomes.filter((o) => o.status >= 500)).toEqual([]);
+    },
+    ALL_TERMINAL_WITHIN_MS + 60_000,
+  );
 });

@@ -44,10 +44,19 @@ let server: Server | null = null;
 async function start(faults?: Record<string, unknown>): Promise<Server> {
   const port = await freePort();
   const dev = await startWranglerDev({
-    port, persistTo, envFile, logLevel: "warn", extraArgs: ["--test-scheduled", "--dev-migrations"], inspector: false, // as npm start runs it
+    port,
+    persistTo,
+    envFile,
+    logLevel: "warn",
+    extraArgs: ["--test-scheduled", "--dev-migrations"],
+    inspector: false, // as npm start runs it
     vars: {
-      ENVIRONMENT: "test", JWT_SECRET: jwtSecret, STREAM_TOKEN_SECRET: randomBytes(24).toString("hex"),
-      RUNTIME_LEASE_TTL_SECONDS: String(LEASE_TTL_S), RATE_LIMIT_ENABLED: "false", PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      ENVIRONMENT: "test",
+      JWT_SECRET: jwtSecret,
+      STREAM_TOKEN_SECRET: randomBytes(24).toString("hex"),
+      RUNTIME_LEASE_TTL_SECONDS: String(LEASE_TTL_S),
+      RATE_LIMIT_ENABLED: "false",
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
       ...(faults ? { FAULT_INJECTION: JSON.stringify(faults) } : {}),
     },
   });
@@ -81,7 +90,10 @@ async function call(s: Server, method: string, path: string, body?: unknown, tim
 function fireCreates(s: Server, n: number, durationMs: number): Promise<string | null>[] {
   return Array.from({ length: n }, async () => {
     try {
-      const res = await call(s, "POST", "/v1/builds", { repo_url: "https://example.test/crash", metadata: { simulated_duration_ms: durationMs } });
+      const res = await call(s, "POST", "/v1/builds", {
+        repo_url: "https://example.test/crash",
+        metadata: { simulated_duration_ms: durationMs },
+      });
       if (res.status !== 201) return null;
       answered201.add(res.body.build_id);
       return res.body.build_id as string;
@@ -104,7 +116,10 @@ async function createSurely(s: Server, durationMs: number): Promise<string> {
       const res = await fetch(`${s.url}/v1/builds`, {
         method: "POST",
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": key },
-        body: JSON.stringify({ repo_url: "https://example.test/crash", metadata: { simulated_duration_ms: durationMs } }),
+        body: JSON.stringify({
+          repo_url: "https://example.test/crash",
+          metadata: { simulated_duration_ms: durationMs },
+        }),
         signal: AbortSignal.timeout(20_000),
       });
       const text = await res.text();
@@ -143,7 +158,9 @@ async function waitAllTerminal(s: Server): Promise<{ ms: number; builds: any[] }
     if (builds.every((b) => TERMINAL.has(b.status))) return { ms: Date.now() - started, builds };
     if (Date.now() - started > TERMINAL_WITHIN_MS) {
       const stuck = builds.filter((b) => !TERMINAL.has(b.status)).map((b) => `${b.build_id}:${b.status}`);
-      throw new Error(`${stuck.length} builds not terminal after ${TERMINAL_WITHIN_MS} ms: ${stuck.slice(0, 5).join(", ")}\n${s.output().slice(-3000)}`);
+      throw new Error(
+        `${stuck.length} builds not terminal after ${TERMINAL_WITHIN_MS} ms: ${stuck.slice(0, 5).join(", ")}\n${s.output().slice(-3000)}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -151,8 +168,14 @@ async function waitAllTerminal(s: Server): Promise<{ ms: number; builds: any[] }
 
 async function expectIntactLog(s: Server, buildId: string): Promise<void> {
   const events = (await call(s, "GET", `/v1/builds/${buildId}/events/history?cursor=0&limit=2000`)).body.items as any[];
-  expect(events.map((e) => e.seq), buildId).toEqual(events.map((_, i) => i + 1));
-  expect(events.filter((e) => e.event_type === "BUILD_FINISHED"), buildId).toHaveLength(1);
+  expect(
+    events.map((e) => e.seq),
+    buildId,
+  ).toEqual(events.map((_, i) => i + 1));
+  expect(
+    events.filter((e) => e.event_type === "BUILD_FINISHED"),
+    buildId,
+  ).toHaveLength(1);
   const completed = events.filter((e) => e.event_type === "TASK_COMPLETED").map((e) => e.payload.node_id);
   expect(new Set(completed).size, `${buildId}: a node completed twice`).toBe(completed.length);
 }
@@ -171,8 +194,12 @@ beforeAll(async () => {
   persistTo = join(tmp, "state");
   envFile = join(tmp, "empty.env");
   writeFileSync(envFile, "# settings come from --var\n");
-  token = await new SignJWT({ roles: ["admin"] }).setProtectedHeader({ alg: "HS256" }).setSubject("crash-admin")
-    .setAudience("authenticated").setExpirationTime("1h").sign(new TextEncoder().encode(jwtSecret));
+  token = await new SignJWT({ roles: ["admin"] })
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject("crash-admin")
+    .setAudience("authenticated")
+    .setExpirationTime("1h")
+    .sign(new TextEncoder().encode(jwtSecret));
   server = await start();
 });
 
@@ -203,7 +230,9 @@ describe("SIGKILL of the whole server, then a restart on the same state", () => 
       server = await start();
       const ms = await expectRecovered(server);
       const total = (await allBuilds(server)).length;
-      console.log(`kill after ${answers} of 40 creates answered: ${total} builds exist in all, all terminal ${ms} ms after restart`);
+      console.log(
+        `kill after ${answers} of 40 creates answered: ${total} builds exist in all, all terminal ${ms} ms after restart`,
+      );
     }, 240_000);
   }
 
@@ -219,7 +248,8 @@ describe("SIGKILL of the whole server, then a restart on the same state", () => 
       const stalled = () => held.output().split("fault_injected:create_stalled").length - 1;
       const deadline = Date.now() + 60_000;
       while (stalled() + dropped < 20) {
-        if (Date.now() > deadline) throw new Error(`only ${stalled()} of 20 creates reached ${at}\n${held.output().slice(-2000)}`);
+        if (Date.now() > deadline)
+          throw new Error(`only ${stalled()} of 20 creates reached ${at}\n${held.output().slice(-2000)}`);
         await new Promise((r) => setTimeout(r, 20));
       }
       const reached = stalled();
@@ -231,7 +261,9 @@ describe("SIGKILL of the whole server, then a restart on the same state", () => 
       const total = (await allBuilds(server)).length;
       // Held before the D1 commit: the builds never existed. After it: every held one exists and finished.
       expect(total - existed).toBe(at === "before_d1_commit" ? 0 : reached);
-      console.log(`kill with ${reached} creates held ${at}: ${total - existed} of them exist, all terminal ${ms} ms after restart`);
+      console.log(
+        `kill with ${reached} creates held ${at}: ${total - existed} of them exist, all terminal ${ms} ms after restart`,
+      );
     }, 240_000);
   }
 
@@ -261,7 +293,6 @@ describe("the scheduled handler under wrangler dev (npm start's watchdog)", () =
     const saved = { persistTo, server };
     persistTo = join(own, "state");
     try {
-
       let s = (server = await start());
       s.ticker.stop(); // this test triggers the watchdog by hand
       const id = await createSurely(s, 1_500);
@@ -269,9 +300,29 @@ describe("the scheduled handler under wrangler dev (npm start's watchdog)", () =
       // The runner's storage is gone (no build id, no alarm), and its lease has expired.
       rmSync(join(persistTo, "v3", "do", "clarity-control-plane-BuildRunner"), { recursive: true, force: true });
       const past = new Date(Date.now() - 60_000).toISOString();
-      const sql = spawnSync(join(process.cwd(), "node_modules", ".bin", "wrangler"), [
-        "d1", "execute", "DB", "--local", "--persist-to", persistTo, "--command", `UPDATE builds SET lease_expires_at = '${past}' WHERE build_id = '${id}'`,
-      ], { encoding: "utf8", env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true", CLOUDFLARE_CF_FETCH_ENABLED: "false" } });
+      const sql = spawnSync(
+        join(process.cwd(), "node_modules", ".bin", "wrangler"),
+        [
+          "d1",
+          "execute",
+          "DB",
+          "--local",
+          "--persist-to",
+          persistTo,
+          "--command",
+          `UPDATE builds SET lease_expires_at = '${past}' WHERE build_id = '${id}'`,
+        ],
+        {
+          encoding: "utf8",
+          env: {
+            ...process.env,
+            CI: "true",
+            WRANGLER_SEND_METRICS: "false",
+            WRANGLER_HIDE_BANNER: "true",
+            CLOUDFLARE_CF_FETCH_ENABLED: "false",
+          },
+        },
+      );
       expect(sql.status, sql.stderr).toBe(0);
       s = server = await start();
       s.ticker.stop();

@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 const SRC = join(import.meta.dirname, "../../src");
 
 /** Lower number = lower layer. A folder may import only folders with a strictly lower number. */
-export const LAYERS: Record<string, number> = {
+const LAYERS: Record<string, number> = {
   lib: 0, // pure utilities: import nothing from src
   kernel: 1, // config/env, errors, validation, logging, principal, route metadata, cursors
   db: 1, // the drizzle tables of the build entities
@@ -56,7 +56,7 @@ function importEdges(): Edge[] {
     const info = ts.preProcessFile(readFileSync(file, "utf8"), true, true);
     return info.importedFiles
       .map((f) => resolveImport(file, f.fileName))
-      .filter((t): t is string => t !== null && t.startsWith(SRC) && t.endsWith(".ts"))
+      .filter((t): t is string => typeof t === "string" && t.startsWith(SRC) && t.endsWith(".ts"))
       .map((t) => ({ from: relative(SRC, file), to: relative(SRC, t) }));
   });
 }
@@ -64,7 +64,7 @@ function importEdges(): Edge[] {
 const folderOf = (file: string) => (file.includes("/") ? file.split("/")[0]! : "(entry)");
 
 /** Folder edges that break the layering: importing a folder on the same or a higher layer. */
-export function layerViolations(edges: Edge[], layers: Record<string, number>): string[] {
+function layerViolations(edges: Edge[], layers: Record<string, number>): string[] {
   const out: string[] = [];
   for (const { from, to } of edges) {
     const a = folderOf(from);
@@ -80,7 +80,7 @@ export function layerViolations(edges: Edge[], layers: Record<string, number>): 
 }
 
 /** Strongly connected components with more than one file (Tarjan), i.e. import cycles. */
-export function fileCycles(edges: Edge[]): string[][] {
+function fileCycles(edges: Edge[]): string[][] {
   const graph = new Map<string, string[]>();
   for (const { from, to } of edges) graph.set(from, [...(graph.get(from) ?? []), to]);
   let next = 0;

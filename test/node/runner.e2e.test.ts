@@ -20,7 +20,11 @@ import { applyLocalMigrations, freePort, startWranglerDev } from "../../scripts/
 const jwtSecret = randomBytes(24).toString("hex");
 const whsec = `whsec_${randomBytes(32).toString("base64")}`;
 // A syntactically valid AWS key pair that belongs to no account (random, built here).
-const AWS_ID = `AKIA${randomBytes(16).toString("hex").toUpperCase().replace(/[^A-Z2-7]/g, "Q").slice(0, 16)}`;
+const AWS_ID = `AKIA${randomBytes(16)
+  .toString("hex")
+  .toUpperCase()
+  .replace(/[^A-Z2-7]/g, "Q")
+  .slice(0, 16)}`;
 const AWS_SECRET = randomBytes(30).toString("base64").replace(/[+/=]/g, "x").slice(0, 40);
 let tmp: string;
 let api: { url: string; stop: () => Promise<void>; output: () => string };
@@ -28,7 +32,11 @@ let runner: RunnerHandle;
 let token: string;
 
 function git(dir: string, ...args: string[]) {
-  execFileSync("git", ["-c", "user.name=fixture", "-c", "user.email=fixture@example.invalid", "-c", "init.defaultBranch=main", ...args], { cwd: dir, stdio: "pipe" });
+  execFileSync(
+    "git",
+    ["-c", "user.name=fixture", "-c", "user.email=fixture@example.invalid", "-c", "init.defaultBranch=main", ...args],
+    { cwd: dir, stdio: "pipe" },
+  );
 }
 
 function write(root: string, file: string, text: string) {
@@ -38,28 +46,66 @@ function write(root: string, file: string, text: string) {
 
 /** A repository with planted problems; every expected finding is listed in PLANTED. */
 function plantedRepo(dir: string) {
-  write(dir, "config/settings.yml", `region: eu-west-1\naws_access_key_id: ${AWS_ID}\naws_secret_access_key: ${AWS_SECRET}\n`);
+  write(
+    dir,
+    "config/settings.yml",
+    `region: eu-west-1\naws_access_key_id: ${AWS_ID}\naws_secret_access_key: ${AWS_SECRET}\n`,
+  );
   const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
   write(dir, "deploy/deploy-key.pem", privateKey.export({ type: "pkcs8", format: "pem" }).toString());
-  write(dir, "src/server.js", [
-    'const { exec } = require("child_process");',
-    "function handler(req, res) {",
-    "  exec(`convert ${req.query.file} out.png`, () => res.end());",
-    "}",
-    "module.exports = { handler };",
-    "",
-  ].join("\n"));
-  write(dir, "app/views.py", ["import os", "from flask import request", "", "def ping():", '    os.system("ping -c 1 " + request.args.get("host"))', ""].join("\n"));
-  write(dir, "package.json", `${JSON.stringify({ name: "planted", version: "1.0.0", scripts: { test: "node test/smoke.test.js" }, dependencies: { "left-pad": "1.3.0", "native-thing": "2.0.0" } }, null, 2)}\n`);
-  write(dir, "package-lock.json", `${JSON.stringify({
-    name: "planted", version: "1.0.0", lockfileVersion: 3, requires: true,
-    packages: {
-      "": { name: "planted", version: "1.0.0", dependencies: { "left-pad": "1.3.0", "native-thing": "2.0.0" } },
-      "node_modules/left-pad": { version: "1.3.0" },
-      "node_modules/native-thing": { version: "2.0.0", hasInstallScript: true },
-    },
-  }, null, 2)}\n`);
-  write(dir, "test/smoke.test.js", "console.error('AssertionError: expected 1 to equal 2 (smoke)');\nprocess.exit(1);\n");
+  write(
+    dir,
+    "src/server.js",
+    [
+      'const { exec } = require("child_process");',
+      "function handler(req, res) {",
+      "  exec(`convert ${req.query.file} out.png`, () => res.end());",
+      "}",
+      "module.exports = { handler };",
+      "",
+    ].join("\n"),
+  );
+  write(
+    dir,
+    "app/views.py",
+    [
+      "import os",
+      "from flask import request",
+      "",
+      "def ping():",
+      '    os.system("ping -c 1 " + request.args.get("host"))',
+      "",
+    ].join("\n"),
+  );
+  write(
+    dir,
+    "package.json",
+    `${JSON.stringify({ name: "planted", version: "1.0.0", scripts: { test: "node test/smoke.test.js" }, dependencies: { "left-pad": "1.3.0", "native-thing": "2.0.0" } }, null, 2)}\n`,
+  );
+  write(
+    dir,
+    "package-lock.json",
+    `${JSON.stringify(
+      {
+        name: "planted",
+        version: "1.0.0",
+        lockfileVersion: 3,
+        requires: true,
+        packages: {
+          "": { name: "planted", version: "1.0.0", dependencies: { "left-pad": "1.3.0", "native-thing": "2.0.0" } },
+          "node_modules/left-pad": { version: "1.3.0" },
+          "node_modules/native-thing": { version: "2.0.0", hasInstallScript: true },
+        },
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  write(
+    dir,
+    "test/smoke.test.js",
+    "console.error('AssertionError: expected 1 to equal 2 (smoke)');\nprocess.exit(1);\n",
+  );
   git(dir, "init", "-q");
   git(dir, "add", "-A");
   git(dir, "commit", "-qm", "planted");
@@ -98,7 +144,16 @@ async function settle(id: string, timeoutMs = 90_000): Promise<any> {
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), "clarity-runner-e2e-"));
-  const cfg = loadRunnerConfig({ RUNNER_SHARED_SECRET: whsec, RUNNER_PORT: "0", RUNNER_REPO_ROOTS: tmp, RUNNER_WORK_DIR: join(tmp, "work"), RUNNER_MAX_NODE_SECONDS: "60" }, resolve("."));
+  const cfg = loadRunnerConfig(
+    {
+      RUNNER_SHARED_SECRET: whsec,
+      RUNNER_PORT: "0",
+      RUNNER_REPO_ROOTS: tmp,
+      RUNNER_WORK_DIR: join(tmp, "work"),
+      RUNNER_MAX_NODE_SECONDS: "60",
+    },
+    resolve("."),
+  );
   runner = await startRunner(cfg, { rulesDir: resolve("runner/rules") });
   const persistTo = join(tmp, "state");
   await applyLocalMigrations({ persistTo });
@@ -106,14 +161,25 @@ beforeAll(async () => {
   const envFile = join(tmp, "empty.env");
   writeFileSync(envFile, "# settings come from --var\n");
   api = await startWranglerDev({
-    port, persistTo, envFile, logLevel: "warn",
+    port,
+    persistTo,
+    envFile,
+    logLevel: "warn",
     vars: {
-      ENVIRONMENT: "test", JWT_SECRET: jwtSecret, STREAM_TOKEN_SECRET: randomBytes(24).toString("hex"),
-      RUNNER_URL: `http://127.0.0.1:${runner.port}`, RUNNER_SHARED_SECRETS: whsec, PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      ENVIRONMENT: "test",
+      JWT_SECRET: jwtSecret,
+      STREAM_TOKEN_SECRET: randomBytes(24).toString("hex"),
+      RUNNER_URL: `http://127.0.0.1:${runner.port}`,
+      RUNNER_SHARED_SECRETS: whsec,
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
     },
   });
-  token = await new SignJWT({ roles: ["operator"] }).setProtectedHeader({ alg: "HS256" }).setSubject("e2e-operator")
-    .setAudience("authenticated").setExpirationTime("1h").sign(new TextEncoder().encode(jwtSecret));
+  token = await new SignJWT({ roles: ["operator"] })
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject("e2e-operator")
+    .setAudience("authenticated")
+    .setExpirationTime("1h")
+    .sign(new TextEncoder().encode(jwtSecret));
 });
 
 afterAll(async () => {
@@ -138,18 +204,40 @@ describe("real scans (runner service)", () => {
     const build = await settle(created.body.build_id);
     expect(build.status).toBe("failed");
     const runs = build.task_runs.map((t: any) => [t.node_id, t.status]);
-    expect(runs, JSON.stringify(build.task_runs.map((t: any) => t.error))).toEqual(expect.arrayContaining([["scanner", "completed"], ["security", "completed"], ["builder", "failed"]]));
+    expect(runs, JSON.stringify(build.task_runs.map((t: any) => t.error))).toEqual(
+      expect.arrayContaining([
+        ["scanner", "completed"],
+        ["security", "completed"],
+        ["builder", "failed"],
+      ]),
+    );
     const builderRun = build.task_runs.find((t: any) => t.node_id === "builder");
     expect(builderRun.error).toBe("tests_failed: exit code 1");
-    expect(build.gate_history.filter((g: any) => g.gate === "TEST_GATE").map((g: any) => [g.status, g.reason, g.node_id])).toEqual([["FAIL", "runner_failed:tests_failed: exit code 1", "builder"]]);
+    expect(
+      build.gate_history.filter((g: any) => g.gate === "TEST_GATE").map((g: any) => [g.status, g.reason, g.node_id]),
+    ).toEqual([["FAIL", "runner_failed:tests_failed: exit code 1", "builder"]]);
 
     const findings = (await call("GET", `/v1/builds/${build.build_id}/findings?limit=500`)).body.items;
-    const got = findings.map((f: any) => [f.rule_id, f.file, f.line]).sort((a: any, b: any) => String(a[0]).localeCompare(String(b[0])));
+    const got = findings
+      .map((f: any) => [f.rule_id, f.file, f.line])
+      .sort((a: any, b: any) => String(a[0]).localeCompare(String(b[0])));
     expect(got).toEqual(PLANTED);
     for (const f of findings) expect(f.tool).toMatch(/^(secretlint|ast-grep|dependencies|inventory|builder)$/);
     const byRule = Object.fromEntries(findings.map((f: any) => [f.rule_id, f]));
-    expect(byRule["aws/AWSAccessKeyID"]).toMatchObject({ tool: "secretlint", severity: "critical", category: "secret", column: 20, snippet: `aws_access_key_id: ${"*".repeat(20)}` });
-    expect(byRule["js-exec-user-input"]).toMatchObject({ tool: "ast-grep", severity: "high", category: "code-injection", column: 3, snippet: "  exec(`convert ${req.query.file} out.png`, () => res.end());" });
+    expect(byRule["aws/AWSAccessKeyID"]).toMatchObject({
+      tool: "secretlint",
+      severity: "critical",
+      category: "secret",
+      column: 20,
+      snippet: `aws_access_key_id: ${"*".repeat(20)}`,
+    });
+    expect(byRule["js-exec-user-input"]).toMatchObject({
+      tool: "ast-grep",
+      severity: "high",
+      category: "code-injection",
+      column: 3,
+      snippet: "  exec(`convert ${req.query.file} out.png`, () => res.end());",
+    });
     expect(byRule["test-suite-fails"].detail).toContain("AssertionError: expected 1 to equal 2 (smoke)");
     // Secret values never leave the runner unmasked: not in findings, logs or events.
     const logs = (await call("GET", `/v1/builds/${build.build_id}/runtime/logs?limit=100`)).body;
@@ -163,7 +251,10 @@ describe("real scans (runner service)", () => {
   });
 
   it("a repository outside RUNNER_REPO_ROOTS is repo_unavailable with the reason", async () => {
-    const created = await call("POST", "/v1/builds", { repo_url: "file:///etc", dag: [{ node_id: "scanner", title: "Inventory", agent: "scanner" }] });
+    const created = await call("POST", "/v1/builds", {
+      repo_url: "file:///etc",
+      dag: [{ node_id: "scanner", title: "Inventory", agent: "scanner" }],
+    });
     expect(created.status).toBe(201);
     const build = await settle(created.body.build_id);
     expect(build.status).toBe("failed");
@@ -171,7 +262,10 @@ describe("real scans (runner service)", () => {
   });
 
   it("a build asking for simulated runs nothing on the runner and is labelled simulated", async () => {
-    const created = await call("POST", "/v1/builds", { repo_url: "file:///etc", metadata: { runner_kind: "simulated", simulated_duration_ms: 0 } });
+    const created = await call("POST", "/v1/builds", {
+      repo_url: "file:///etc",
+      metadata: { runner_kind: "simulated", simulated_duration_ms: 0 },
+    });
     const build = await settle(created.body.build_id);
     expect(build.status).toBe("completed");
     const logs = (await call("GET", `/v1/builds/${build.build_id}/runtime/logs?limit=100`)).body.items;

@@ -47,28 +47,51 @@ function validate(name: string, log: unknown): Verdict {
   const file = join(dir, `${name}.sarif`);
   const out = join(dir, `${name}.validation.sarif`);
   writeFileSync(file, JSON.stringify(log, null, 2));
-  const r = spawnSync(MULTITOOL, ["validate", file, "--output", out, "--config", POLICY, "--level", "Error;Warning", "--log", "ForceOverwrite"], {
-    encoding: "utf8",
-    timeout: 60_000,
-    // No ICU needed, no telemetry, no first-run banner: the run depends on nothing outside the package.
-    env: { ...process.env, DOTNET_SYSTEM_GLOBALIZATION_INVARIANT: "1", DOTNET_CLI_TELEMETRY_OPTOUT: "1", DOTNET_NOLOGO: "1" },
-  });
+  const r = spawnSync(
+    MULTITOOL,
+    ["validate", file, "--output", out, "--config", POLICY, "--level", "Error;Warning", "--log", "ForceOverwrite"],
+    {
+      encoding: "utf8",
+      timeout: 60_000,
+      // No ICU needed, no telemetry, no first-run banner: the run depends on nothing outside the package.
+      env: {
+        ...process.env,
+        DOTNET_SYSTEM_GLOBALIZATION_INVARIANT: "1",
+        DOTNET_CLI_TELEMETRY_OPTOUT: "1",
+        DOTNET_NOLOGO: "1",
+      },
+    },
+  );
   const stdout = `${r.stdout}${r.stderr}`;
   // A validator that scanned nothing would report no errors: make that a failure.
-  if (r.status !== 0 || !/\b1 files scanned\b/.test(stdout)) throw new Error(`sarif-multitool did not validate ${file} (exit ${r.status}):\n${stdout}`);
+  if (r.status !== 0 || !/\b1 files scanned\b/.test(stdout))
+    throw new Error(`sarif-multitool did not validate ${file} (exit ${r.status}):\n${stdout}`);
   const report = JSON.parse(readFileSync(out, "utf8")) as Log;
   const results = report.runs.flatMap((run) => run.results ?? []);
   // The validator's results carry a message id and arguments (the first is the JSON path).
   const text = (level: string) =>
-    results.filter((x) => (x.level ?? "warning") === level).map((x) => `${x.ruleId} ${(x.message.arguments ?? []).join(" | ") || x.message.text}`);
+    results
+      .filter((x) => (x.level ?? "warning") === level)
+      .map((x) => `${x.ruleId} ${(x.message.arguments ?? []).join(" | ") || x.message.text}`);
   // Errors in the tool's own run (e.g. an unreadable file) are notifications, not results.
-  const notices = report.runs.flatMap((run) => run.invocations ?? []).flatMap((inv) => inv.toolExecutionNotifications ?? []);
+  const notices = report.runs
+    .flatMap((run) => run.invocations ?? [])
+    .flatMap((inv) => inv.toolExecutionNotifications ?? []);
   const failedRun = notices.filter((n) => n.level === "error").map((n) => `notification: ${n.message.text}`);
   return { status: r.status, stdout, errors: [...text("error"), ...failedRun], warnings: text("warning") };
 }
 
-const build = { build_id: "0f8fad5b-d9cb-469f-a165-70867728950e", repo_url: "https://github.com/example-org/fixture-repo", commit: "9fceb02d0ae598e95dc970b74767f19372d61af8", branch: "main" };
-const tools = { secretlint: { version: "13.0.6" }, "ast-grep": { version: "0.51.1" }, dependencies: { informationUri: "https://clarity.example.com/docs/tools/dependencies" } };
+const build = {
+  build_id: "0f8fad5b-d9cb-469f-a165-70867728950e",
+  repo_url: "https://github.com/example-org/fixture-repo",
+  commit: "9fceb02d0ae598e95dc970b74767f19372d61af8",
+  branch: "main",
+};
+const tools = {
+  secretlint: { version: "13.0.6" },
+  "ast-grep": { version: "0.51.1" },
+  dependencies: { informationUri: "https://clarity.example.com/docs/tools/dependencies" },
+};
 const product = { name: "clarity", version: "0.1.0", informationUri: "https://clarity.example.com/docs" };
 
 describe("SARIF export validated by @microsoft/sarif-multitool", () => {
@@ -83,7 +106,13 @@ describe("SARIF export validated by @microsoft/sarif-multitool", () => {
 
   it("a rescan with baseline states and an absent (fixed) result has no validator errors", async () => {
     const d = diffBaseline(await fingerprintFindings(scanB), await fingerprintFindings(scanA));
-    const log = toSarif({ findings: d.findings, fixed: d.fixed, build: { ...build, baseline_build_id: "6ba7b810-9dad-11d1-80b4-00c04fd430c8" }, tools, product });
+    const log = toSarif({
+      findings: d.findings,
+      fixed: d.fixed,
+      build: { ...build, baseline_build_id: "6ba7b810-9dad-11d1-80b4-00c04fd430c8" },
+      tools,
+      product,
+    });
     const results = log.runs.flatMap((r) => r.results ?? []);
     expect(results.filter((r) => r.baselineState === "absent").map((r) => r.ruleId)).toEqual(["no-eval"]);
     expect(results.filter((r) => r.baselineState === "new").map((r) => r.ruleId)).toEqual(["no-new-function"]);
@@ -98,7 +127,13 @@ describe("SARIF export validated by @microsoft/sarif-multitool", () => {
   it("a build without findings, and one without repository or tool details, have no validator errors", () => {
     for (const [name, log] of [
       ["empty", toSarif({ findings: [], build })],
-      ["bare", toSarif({ findings: scanA.map((f) => ({ ...f, tool: null })), build: { build_id: "b-1", repo_url: "not a url" } })],
+      [
+        "bare",
+        toSarif({
+          findings: scanA.map((f) => ({ ...f, tool: null })),
+          build: { build_id: "b-1", repo_url: "not a url" },
+        }),
+      ],
     ] as const) {
       const v = validate(name, log);
       expect(v.errors, `${name}\n${v.stdout}`).toEqual([]);
@@ -106,18 +141,22 @@ describe("SARIF export validated by @microsoft/sarif-multitool", () => {
   });
 
   it("reports errors for a broken log (the check can fail)", async () => {
-    const log = toSarif({ findings: await fingerprintFindings(scanA), build, tools, product }) as unknown as { runs: { tool: { driver: Record<string, unknown> }; results: Record<string, unknown>[] }[] };
+    const log = toSarif({ findings: await fingerprintFindings(scanA), build, tools, product }) as unknown as {
+      runs: { tool: { driver: Record<string, unknown> }; results: Record<string, unknown>[] }[];
+    };
     const run = log.runs[0];
     if (!run) throw new Error("no run");
     delete run.tool.driver.name;
     run.results.push({ ruleId: "x", level: "fatal", locations: [{ physicalLocation: { region: { startLine: 0 } } }] });
     const v = validate("broken", log);
-    expect(v.errors).toEqual(expect.arrayContaining([
-      "JSON1002 runs[0].tool.driver | name", // required property missing
-      expect.stringMatching(/^JSON1002 runs\[0\]\.results\[\d+\] \| message$/),
-      expect.stringMatching(/^JSON1019 runs\[0\]\.results\[\d+\]\.level \| "fatal"/), // not in the enum
-      expect.stringMatching(/^JSON1008 .*region\.startLine \| 0 \| 1$/), // below the minimum
-    ]));
+    expect(v.errors).toEqual(
+      expect.arrayContaining([
+        "JSON1002 runs[0].tool.driver | name", // required property missing
+        expect.stringMatching(/^JSON1002 runs\[0\]\.results\[\d+\] \| message$/),
+        expect.stringMatching(/^JSON1019 runs\[0\]\.results\[\d+\]\.level \| "fatal"/), // not in the enum
+        expect.stringMatching(/^JSON1008 .*region\.startLine \| 0 \| 1$/), // below the minimum
+      ]),
+    );
     expect(v.stdout).toMatch(/: error JSON1002: runs\[0\]\.tool\.driver: The required property 'name' is missing/);
   });
 });

@@ -33,7 +33,10 @@ async function driveUntilDeadLettered(buildId: string): Promise<string[]> {
       } catch (err) {
         errors.push(err instanceof Error ? err.message : String(err));
       }
-      return ((await state.storage.get<{ dead: boolean }>("ops:alarm_health"))?.dead ?? false) && (await state.storage.getAlarm()) === null;
+      return (
+        ((await state.storage.get<{ dead: boolean }>("ops:alarm_health"))?.dead ?? false) &&
+        (await state.storage.getAlarm()) === null
+      );
     });
     if (dead) return errors;
   }
@@ -61,8 +64,15 @@ describe("dead letters", () => {
     expect(list.body.items).toHaveLength(1);
     const letter = list.body.items[0];
     expect(letter).toMatchObject({
-      build_id: build.build_id, created_by: "dl-operator", state: "open", reason: "tick_failures_exhausted",
-      attempts: LIMIT, redrive_count: 0, redriven_at: null, redriven_by: null, build_status: "running",
+      build_id: build.build_id,
+      created_by: "dl-operator",
+      state: "open",
+      reason: "tick_failures_exhausted",
+      attempts: LIMIT,
+      redrive_count: 0,
+      redriven_at: null,
+      redriven_by: null,
+      build_status: "running",
     });
     expect(letter.last_error).toContain("fault_injected:poison_tick");
     expect((await operator.request("GET", `/v1/ops/dead-letters/${build.build_id}`)).body).toEqual(letter);
@@ -81,28 +91,43 @@ describe("dead letters", () => {
     const watchdog = await runWatchdog(env, Date.now() + 3_600_000);
     expect(watchdog.checked).toBe(0);
 
-    const dead = await scrapeUntil(metricsToken, (s) => s.value("clarity_tick_failures_total") >= before.value("clarity_tick_failures_total") + LIMIT);
+    const dead = await scrapeUntil(
+      metricsToken,
+      (s) => s.value("clarity_tick_failures_total") >= before.value("clarity_tick_failures_total") + LIMIT,
+    );
     expect(dead.value("clarity_dead_letters")).toBe(1);
     expect(dead.value("clarity_dead_lettered_total") - before.value("clarity_dead_lettered_total")).toBe(1);
-    expect(dead.value("clarity_tick_failures_total") - before.value("clarity_tick_failures_total")).toBeGreaterThanOrEqual(LIMIT);
+    expect(
+      dead.value("clarity_tick_failures_total") - before.value("clarity_tick_failures_total"),
+    ).toBeGreaterThanOrEqual(LIMIT);
 
     // Re-drive: the tick loop runs again (the seam poisons only until the first re-drive) and the build completes.
     const redriven = await operator.request("POST", `/v1/ops/dead-letters/${build.build_id}/redrive`);
     expect(redriven.status).toBe(200);
     expect(redriven.body.was_dead_lettered).toBe(true);
-    expect(redriven.body.dead_letter).toMatchObject({ state: "redriven", redrive_count: 1, redriven_by: "dl-operator" });
+    expect(redriven.body.dead_letter).toMatchObject({
+      state: "redriven",
+      redrive_count: 1,
+      redriven_by: "dl-operator",
+    });
     const done = await waitForStatus(operator, build.build_id);
     expect(done.status).toBe("completed");
-    expect((await operator.request("GET", `/v1/builds/${build.build_id}/runtime/worker-health`)).body.dead_lettered).toBe(false);
+    expect(
+      (await operator.request("GET", `/v1/builds/${build.build_id}/runtime/worker-health`)).body.dead_lettered,
+    ).toBe(false);
     expect((await operator.request("GET", "/v1/ops/dead-letters")).body.items).toEqual([]);
-    expect((await operator.request("GET", "/v1/ops/dead-letters?state=redriven")).body.items.map((x: any) => x.build_id)).toEqual([build.build_id]);
+    expect(
+      (await operator.request("GET", "/v1/ops/dead-letters?state=redriven")).body.items.map((x: any) => x.build_id),
+    ).toEqual([build.build_id]);
 
     // A repeated re-drive is harmless and counts once.
     const again = await operator.request("POST", `/v1/ops/dead-letters/${build.build_id}/redrive`);
     expect([again.status, again.body.was_dead_lettered, again.body.dead_letter.redrive_count]).toEqual([200, false, 1]);
     const after = await scrape(metricsToken);
     expect(after.value("clarity_dead_letters")).toBe(0);
-    expect(after.value("clarity_dead_letter_redrives_total") - before.value("clarity_dead_letter_redrives_total")).toBe(1);
+    expect(after.value("clarity_dead_letter_redrives_total") - before.value("clarity_dead_letter_redrives_total")).toBe(
+      1,
+    );
   });
 
   it("re-drives every open dead letter of the tenant in one call", async () => {
@@ -146,7 +171,9 @@ describe("dead letters", () => {
     const bulk = await teammate.request("POST", "/v1/ops/dead-letters/redrive?limit=10");
     expect([bulk.status, bulk.body.redriven, bulk.body.remaining]).toEqual([200, [], 0]);
     const admin = await caller({ sub: "dl-admin", org_id: "dead-letter-scope-org", roles: ["admin"] });
-    expect((await admin.request("GET", "/v1/ops/dead-letters")).body.items.map((x: any) => x.build_id)).toEqual([build.build_id]);
+    expect((await admin.request("GET", "/v1/ops/dead-letters")).body.items.map((x: any) => x.build_id)).toEqual([
+      build.build_id,
+    ]);
     expect((await admin.request("POST", `/v1/ops/dead-letters/${build.build_id}/redrive`)).status).toBe(200);
     expect((await waitForStatus(owner, build.build_id)).status).toBe("completed");
   });
@@ -156,6 +183,8 @@ describe("dead letters", () => {
     const build = await createBuild(operator, { metadata: INSTANT });
     expect((await waitForStatus(operator, build.build_id)).status).toBe("completed");
     expect((await operator.request("GET", "/v1/ops/dead-letters?state=all")).body.items).toEqual([]);
-    expect(loadConfig({ ...env, ENVIRONMENT: "production", FAULT_INJECTION: undefined } as Env).ENVIRONMENT).toBe("production");
+    expect(loadConfig({ ...env, ENVIRONMENT: "production", FAULT_INJECTION: undefined } as Env).ENVIRONMENT).toBe(
+      "production",
+    );
   });
 });

@@ -41,24 +41,50 @@ describe("structured logs", () => {
     const secretValue = "ghp_SuperSecretValue0123456789abcdefXYZ";
     const requestId = "log-test-request-0001";
 
-    const created = await call("/v1/program/secrets", { method: "POST", headers: { ...auth, "x-request-id": requestId, "idempotency-key": "log-key-1" }, body: JSON.stringify({ name: "gh_token", value: secretValue }) });
+    const created = await call("/v1/program/secrets", {
+      method: "POST",
+      headers: { ...auth, "x-request-id": requestId, "idempotency-key": "log-key-1" },
+      body: JSON.stringify({ name: "gh_token", value: secretValue }),
+    });
     expect(created.status).toBe(201);
-    const build = await call("/v1/builds", { method: "POST", headers: auth, body: JSON.stringify({ repo_url: "https://github.com/acme/logs", metadata: { simulated_duration_ms: 0 } }) });
+    const build = await call("/v1/builds", {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ repo_url: "https://github.com/acme/logs", metadata: { simulated_duration_ms: 0 } }),
+    });
     expect(build.status).toBe(201);
-    const streamToken = (await call(`/v1/builds/${build.body.build_id}/events/token`, { method: "POST", headers: auth })).body.token as string;
+    const streamToken = (
+      await call(`/v1/builds/${build.body.build_id}/events/token`, { method: "POST", headers: auth })
+    ).body.token as string;
     // A stream token in the query string (for another build: refused at once) never reaches a log line.
     expect((await call(`/v1/builds/${crypto.randomUUID()}/events?stream_token=${streamToken}`)).status).toBe(401);
     const body = JSON.stringify({ hello: "logs" });
     const platform = await platformHeaders(body);
     expect((await call("/v1/program/webhook/ingest", { method: "POST", headers: platform, body })).status).toBe(200);
     const standard = standardHeaders(body);
-    expect((await call("/v1/program/webhook/ingest", { method: "POST", headers: { ...standard, "webhook-signature": "v1,AAAA" }, body })).status).toBe(401);
+    expect(
+      (
+        await call("/v1/program/webhook/ingest", {
+          method: "POST",
+          headers: { ...standard, "webhook-signature": "v1,AAAA" },
+          body,
+        })
+      ).status,
+    ).toBe(401);
     expect((await call("/v1/builds", { headers: { authorization: `Bearer ${security}x` } })).status).toBe(401);
 
     const secrets = [
-      security, streamToken, secretValue, env.JWT_SECRET, env.STREAM_TOKEN_SECRET, env.PLATFORM_WEBHOOK_SIGNING_SECRET,
-      ...String(env.STANDARD_WEBHOOK_SECRETS).split(" "), ...Object.values(JSON.parse(String(env.SECRETS_KEYRING)) as Record<string, string>),
-      platform["x-platform-signature"], standard["webhook-signature"].split(",")[1], String(env.RUNNER_SHARED_SECRETS),
+      security,
+      streamToken,
+      secretValue,
+      env.JWT_SECRET,
+      env.STREAM_TOKEN_SECRET,
+      env.PLATFORM_WEBHOOK_SIGNING_SECRET,
+      ...String(env.STANDARD_WEBHOOK_SECRETS).split(" "),
+      ...Object.values(JSON.parse(String(env.SECRETS_KEYRING)) as Record<string, string>),
+      platform["x-platform-signature"],
+      standard["webhook-signature"].split(",")[1],
+      String(env.RUNNER_SHARED_SECRETS),
     ].filter((s): s is string => typeof s === "string" && s.length >= 8);
     expect(lines.filter((l) => l.includes('"msg":"request"')).length).toBe(7);
     for (const line of lines) {
@@ -70,7 +96,14 @@ describe("structured logs", () => {
       expect(line).not.toContain("stream_token=");
     }
     const first = lines.map((l) => JSON.parse(l)).find((l) => l.request_id === requestId);
-    expect(first).toMatchObject({ level: "info", msg: "request", method: "POST", route: "POST /v1/program/secrets", path: "/v1/program/secrets", status: 201 });
+    expect(first).toMatchObject({
+      level: "info",
+      msg: "request",
+      method: "POST",
+      route: "POST /v1/program/secrets",
+      path: "/v1/program/secrets",
+      status: 201,
+    });
   });
 
   it("stay quiet below the configured level", async () => {
@@ -90,8 +123,13 @@ describe("redaction", () => {
     expect(redactString("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw rotated")).toBe("whsec_[redacted] rotated");
     expect(redactString("key AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE= loaded")).toBe("key [redacted] loaded");
     expect(redactString("sk_live_0123456789abcdef in config")).toBe("[redacted-key] in config");
-    expect(redact({ password: "p", api_key: "k", nested: { client_secret: "s", ok: "fine" }, list: ["Bearer abc.def"] })).toEqual({
-      password: "[redacted]", api_key: "[redacted]", nested: { client_secret: "[redacted]", ok: "fine" }, list: ["Bearer [redacted]"],
+    expect(
+      redact({ password: "p", api_key: "k", nested: { client_secret: "s", ok: "fine" }, list: ["Bearer abc.def"] }),
+    ).toEqual({
+      password: "[redacted]",
+      api_key: "[redacted]",
+      nested: { client_secret: "[redacted]", ok: "fine" },
+      list: ["Bearer [redacted]"],
     });
     expect(redact(new TypeError(`bad ${jwt}`))).toBe("TypeError: bad [redacted-jwt]");
     expect(redactString("x".repeat(5000)).length).toBeLessThanOrEqual(2001);
@@ -100,6 +138,14 @@ describe("redaction", () => {
   it("logLine writes one redacted JSON object", () => {
     const lines = capture();
     logLine("warn", "example", { request_id: "r1", authorization: "Bearer zzz", error: new Error("Bearer abc") });
-    expect(lines.map((l) => JSON.parse(l))).toEqual([{ level: "warn", msg: "example", request_id: "r1", authorization: "[redacted]", error: "Error: Bearer [redacted]" }]);
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      {
+        level: "warn",
+        msg: "example",
+        request_id: "r1",
+        authorization: "[redacted]",
+        error: "Error: Bearer [redacted]",
+      },
+    ]);
   });
 });

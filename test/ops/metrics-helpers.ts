@@ -17,12 +17,16 @@ const TYPE_RE = new RegExp(`^# TYPE (${NAME}) (counter|gauge|histogram|summary|u
 
 function parseLabels(raw: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const m of (raw ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) out[m[1] as string] = (m[2] as string).replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c));
+  for (const m of (raw ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+    out[m[1] as string] = (m[2] as string).replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c));
   return out;
 }
 
 function seriesKey(name: string, labels: Record<string, string>): string {
-  return `${name}{${Object.keys(labels).sort().map((k) => `${k}="${labels[k]}"`).join(",")}}`;
+  return `${name}{${Object.keys(labels)
+    .sort()
+    .map((k) => `${k}="${labels[k]}"`)
+    .join(",")}}`;
 }
 
 /**
@@ -67,10 +71,21 @@ export function assertExposition(text: string): Map<string, number> {
     if (c.name === family || types.get(family) !== "histogram") continue;
     const own = JSON.stringify(c.labels);
     const buckets = samples
-      .filter((b) => b.name === `${family}_bucket` && JSON.stringify(Object.fromEntries(Object.entries(b.labels).filter(([k]) => k !== "le"))) === own)
-      .sort((a, b) => Number(a.labels.le === "+Inf" ? Infinity : a.labels.le) - Number(b.labels.le === "+Inf" ? Infinity : b.labels.le));
+      .filter(
+        (b) =>
+          b.name === `${family}_bucket` &&
+          JSON.stringify(Object.fromEntries(Object.entries(b.labels).filter(([k]) => k !== "le"))) === own,
+      )
+      .sort(
+        (a, b) =>
+          Number(a.labels.le === "+Inf" ? Infinity : a.labels.le) -
+          Number(b.labels.le === "+Inf" ? Infinity : b.labels.le),
+      );
     expect(buckets.length, `${family}${own}: buckets`).toBeGreaterThan(1);
-    expect(buckets.every((b, i) => i === 0 || b.value >= (buckets[i - 1] as { value: number }).value), `${family}${own}: cumulative`).toBe(true);
+    expect(
+      buckets.every((b, i) => i === 0 || b.value >= (buckets[i - 1] as { value: number }).value),
+      `${family}${own}: cumulative`,
+    ).toBe(true);
     expect(buckets.at(-1)?.labels.le, `${family}${own}: ends with +Inf`).toBe("+Inf");
     expect(buckets.at(-1)?.value, `${family}${own}: +Inf = count`).toBe(c.value);
   }

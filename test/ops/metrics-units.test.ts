@@ -9,19 +9,44 @@ import { decodeLabels, renderExposition } from "../../src/ops/metrics.exposition
 import { assertExposition } from "./metrics-helpers";
 
 const ev = (event_type: string, payload: Record<string, unknown> = {}) => ({ event_type, payload });
-const flat = (incs: CounterIncrement[]) => mergeIncrements(incs).map((i) => `${i.name}{${encodeLabels(i.labels)}} ${i.value}`).sort();
+const flat = (incs: CounterIncrement[]) =>
+  mergeIncrements(incs)
+    .map((i) => `${i.name}{${encodeLabels(i.labels)}} ${i.value}`)
+    .sort();
 
 describe("incrementsFromEvents", () => {
   it("counts a created build once: pending → running nets to running +1", () => {
-    const incs = incrementsFromEvents("t", [ev("BUILD_STATUS_CHANGED", { from_status: "pending", to_status: "running" }), ev("BUILD_STARTED")], { created: true });
+    const incs = incrementsFromEvents(
+      "t",
+      [ev("BUILD_STATUS_CHANGED", { from_status: "pending", to_status: "running" }), ev("BUILD_STARTED")],
+      { created: true },
+    );
     expect(flat(incs)).toEqual(["clarity_builds_created_total{} 1", 'clarity_builds{status="running"} 1']);
   });
 
   it.each([
-    ["finish", [ev("BUILD_STATUS_CHANGED", { from_status: "running", to_status: "completed" }), ev("BUILD_FINISHED", { final_status: "completed" })],
-      ['clarity_builds_finished_total{status="completed"} 1', 'clarity_builds{status="completed"} 1', 'clarity_builds{status="running"} -1']],
-    ["gate failure", [ev("POLICY_GATE", { status: "FAIL" }), ev("TEST_GATE", { status: "PASS" })], ['clarity_gate_failures_total{gate="POLICY_GATE"} 1']],
-    ["retry and fallback", [ev("TASK_RETRY_SCHEDULED"), ev("FALLBACK_MODE_SWITCHED")], ["clarity_fallbacks_total{} 1", "clarity_task_retries_total{} 1"]],
+    [
+      "finish",
+      [
+        ev("BUILD_STATUS_CHANGED", { from_status: "running", to_status: "completed" }),
+        ev("BUILD_FINISHED", { final_status: "completed" }),
+      ],
+      [
+        'clarity_builds_finished_total{status="completed"} 1',
+        'clarity_builds{status="completed"} 1',
+        'clarity_builds{status="running"} -1',
+      ],
+    ],
+    [
+      "gate failure",
+      [ev("POLICY_GATE", { status: "FAIL" }), ev("TEST_GATE", { status: "PASS" })],
+      ['clarity_gate_failures_total{gate="POLICY_GATE"} 1'],
+    ],
+    [
+      "retry and fallback",
+      [ev("TASK_RETRY_SCHEDULED"), ev("FALLBACK_MODE_SWITCHED")],
+      ["clarity_fallbacks_total{} 1", "clarity_task_retries_total{} 1"],
+    ],
     ["unrelated events", [ev("LEVEL_STARTED"), ev("CHECKPOINT_CREATED"), ev("TASK_STARTED")], []],
   ])("%s", (_name, events, expected) => {
     expect(flat(incrementsFromEvents("t", events))).toEqual(expected);
@@ -30,8 +55,18 @@ describe("incrementsFromEvents", () => {
   it("observes node durations with bounded labels and classifies failures", () => {
     const incs = incrementsFromEvents("t", [
       ev("RUNNER_RESULT", { runner: "simulated", status: "completed", duration_ms: 2500 }),
-      ev("RUNNER_RESULT", { runner: "My Custom Runner", status: "failed", duration_ms: 100, error: "heartbeat_missed" }),
-      ev("RUNNER_RESULT", { runner: "http", status: "failed", duration_ms: 1, error: "Command blocked by execution policy." }),
+      ev("RUNNER_RESULT", {
+        runner: "My Custom Runner",
+        status: "failed",
+        duration_ms: 100,
+        error: "heartbeat_missed",
+      }),
+      ev("RUNNER_RESULT", {
+        runner: "http",
+        status: "failed",
+        duration_ms: 1,
+        error: "Command blocked by execution policy.",
+      }),
       ev("TASK_FAILED"),
       ev("POLICY_VIOLATION", { source: "execution_policy" }),
     ]);
@@ -51,9 +86,15 @@ describe("incrementsFromEvents", () => {
   });
 
   it.each([
-    [null, "runner_error"], ["runner crashed", "runner_error"], ["deadline_exceeded", "timeout"], ["node_timeout", "timeout"],
-    ["heartbeat_missed", "heartbeat_missed"], ["dispatch_rejected:503", "dispatch"], ["dispatch_failed", "dispatch"],
-    ["policy_changed", "policy_denied"], ["fault_injected:node_failure", "fault_injected"],
+    [null, "runner_error"],
+    ["runner crashed", "runner_error"],
+    ["deadline_exceeded", "timeout"],
+    ["node_timeout", "timeout"],
+    ["heartbeat_missed", "heartbeat_missed"],
+    ["dispatch_rejected:503", "dispatch"],
+    ["dispatch_failed", "dispatch"],
+    ["policy_changed", "policy_denied"],
+    ["fault_injected:node_failure", "fault_injected"],
   ] as const)("failureMode(%s) = %s", (error, mode) => {
     expect(failureMode(error)).toBe(mode);
   });
@@ -77,15 +118,26 @@ describe("labels and observations", () => {
 
 describe("renderExposition", () => {
   it("renders cumulative histograms, merges tenant and deployment rows, and stays well-formed", () => {
-    const text = renderExposition([
-      { name: "clarity_tick_duration_seconds_bucket", labels: 'le="0.01"', value: 2 },
-      { name: "clarity_tick_duration_seconds_bucket", labels: 'le="0.5"', value: 1 },
-      { name: "clarity_tick_duration_seconds_bucket", labels: 'le="+Inf"', value: 1 },
-      { name: "clarity_tick_duration_seconds_sum", labels: "", value: 30.123456789012345 },
-      { name: "clarity_tick_duration_seconds_count", labels: "", value: 4 },
-      { name: "clarity_webhook_rejections_total", labels: 'reason="x",route="POST /v1/program/webhook/ingest"', value: 2 },
-      { name: "clarity_webhook_rejections_total", labels: 'reason="x",route="POST /v1/program/webhook/ingest"', value: 3 },
-    ], { clarity_fallback_ratio: [{ labels: {}, value: 0.25 }] });
+    const text = renderExposition(
+      [
+        { name: "clarity_tick_duration_seconds_bucket", labels: 'le="0.01"', value: 2 },
+        { name: "clarity_tick_duration_seconds_bucket", labels: 'le="0.5"', value: 1 },
+        { name: "clarity_tick_duration_seconds_bucket", labels: 'le="+Inf"', value: 1 },
+        { name: "clarity_tick_duration_seconds_sum", labels: "", value: 30.123456789012345 },
+        { name: "clarity_tick_duration_seconds_count", labels: "", value: 4 },
+        {
+          name: "clarity_webhook_rejections_total",
+          labels: 'reason="x",route="POST /v1/program/webhook/ingest"',
+          value: 2,
+        },
+        {
+          name: "clarity_webhook_rejections_total",
+          labels: 'reason="x",route="POST /v1/program/webhook/ingest"',
+          value: 3,
+        },
+      ],
+      { clarity_fallback_ratio: [{ labels: {}, value: 0.25 }] },
+    );
     assertExposition(text);
     expect(text).toContain('clarity_tick_duration_seconds_bucket{le="0.005"} 0\n');
     expect(text).toContain('clarity_tick_duration_seconds_bucket{le="0.01"} 2\n');

@@ -56,17 +56,30 @@ describe("GET /metrics", () => {
     const before = await scrape(token);
     const c = await caller({ sub: "metrics-operator", org_id: org });
     const ok = await createBuild(c, { metadata: INSTANT });
-    const failing = await createBuild(c, { metadata: { ...INSTANT, runner_results: { scanner: { status: "failed", error: "runner crashed" } } } });
+    const failing = await createBuild(c, {
+      metadata: { ...INSTANT, runner_results: { scanner: { status: "failed", error: "runner crashed" } } },
+    });
     const fallback = await createBuild(c, {
-      metadata: { ...INSTANT, fallback_scan_mode: "deterministic", runner_results: { scanner: { status: "failed", error: "no sandbox" } } },
+      metadata: {
+        ...INSTANT,
+        fallback_scan_mode: "deterministic",
+        runner_results: { scanner: { status: "failed", error: "no sandbox" } },
+      },
     });
     expect((await waitForStatus(c, ok.build_id)).status).toBe("completed");
     expect((await waitForStatus(c, failing.build_id)).status).toBe("failed");
     expect((await waitForStatus(c, fallback.build_id)).status).toBe("completed");
 
-    const delta = (s: { value: (n: string, l?: Record<string, string>) => number }, name: string, labels?: Record<string, string>) =>
-      s.value(name, labels) - before.value(name, labels);
-    const after = await scrapeUntil(token, (s) => s.histogramCount("clarity_tick_duration_seconds") >= before.histogramCount("clarity_tick_duration_seconds") + 3);
+    const delta = (
+      s: { value: (n: string, l?: Record<string, string>) => number },
+      name: string,
+      labels?: Record<string, string>,
+    ) => s.value(name, labels) - before.value(name, labels);
+    const after = await scrapeUntil(
+      token,
+      (s) =>
+        s.histogramCount("clarity_tick_duration_seconds") >= before.histogramCount("clarity_tick_duration_seconds") + 3,
+    );
 
     expect(delta(after, "clarity_builds_created_total")).toBe(3);
     expect(delta(after, "clarity_builds", { status: "completed" })).toBe(2);
@@ -78,15 +91,30 @@ describe("GET /metrics", () => {
     expect(delta(after, "clarity_node_failures_total", { mode: "runner_error" })).toBe(2);
     expect(delta(after, "clarity_gate_failures_total", { gate: "POLICY_GATE" })).toBe(1);
     expect(delta(after, "clarity_fallbacks_total")).toBe(1);
-    expect(after.value("clarity_fallback_ratio")).toBeCloseTo(after.value("clarity_fallbacks_total") / after.value("clarity_builds_created_total"), 6);
+    expect(after.value("clarity_fallback_ratio")).toBeCloseTo(
+      after.value("clarity_fallbacks_total") / after.value("clarity_builds_created_total"),
+      6,
+    );
 
-    const completedNodes = after.histogramCount("clarity_node_duration_seconds", { runner: "simulated", status: "completed" });
-    const failedNodes = after.histogramCount("clarity_node_duration_seconds", { runner: "simulated", status: "failed" });
-    expect(failedNodes - before.histogramCount("clarity_node_duration_seconds", { runner: "simulated", status: "failed" })).toBe(2);
+    const completedNodes = after.histogramCount("clarity_node_duration_seconds", {
+      runner: "simulated",
+      status: "completed",
+    });
+    const failedNodes = after.histogramCount("clarity_node_duration_seconds", {
+      runner: "simulated",
+      status: "failed",
+    });
+    expect(
+      failedNodes - before.histogramCount("clarity_node_duration_seconds", { runner: "simulated", status: "failed" }),
+    ).toBe(2);
     expect(completedNodes).toBeGreaterThanOrEqual(6); // 4 nodes of the completed build + 2 deterministic nodes
     // Zero-duration simulated nodes land in the first bucket.
-    expect(after.value("clarity_node_duration_seconds_bucket", { le: "0.1", runner: "simulated", status: "completed" })).toBe(completedNodes);
-    expect(after.value("clarity_node_duration_seconds_bucket", { le: "+Inf", runner: "simulated", status: "completed" })).toBe(completedNodes);
+    expect(
+      after.value("clarity_node_duration_seconds_bucket", { le: "0.1", runner: "simulated", status: "completed" }),
+    ).toBe(completedNodes);
+    expect(
+      after.value("clarity_node_duration_seconds_bucket", { le: "+Inf", runner: "simulated", status: "completed" }),
+    ).toBe(completedNodes);
     expect(after.histogramCount("clarity_tick_duration_seconds")).toBeGreaterThanOrEqual(3);
 
     // Another tenant sees none of it.
@@ -108,14 +136,23 @@ describe("GET /metrics", () => {
     const after = await scrapeUntil(
       token,
       (s) =>
-        s.value("clarity_webhook_rejections_total", key("webhook_headers_missing")) > before.value("clarity_webhook_rejections_total", key("webhook_headers_missing")) &&
-        s.value("clarity_webhook_rejections_total", key("webhook_signature_invalid")) > before.value("clarity_webhook_rejections_total", key("webhook_signature_invalid")),
+        s.value("clarity_webhook_rejections_total", key("webhook_headers_missing")) >
+          before.value("clarity_webhook_rejections_total", key("webhook_headers_missing")) &&
+        s.value("clarity_webhook_rejections_total", key("webhook_signature_invalid")) >
+          before.value("clarity_webhook_rejections_total", key("webhook_signature_invalid")),
     );
-    expect(after.value("clarity_webhook_rejections_total", key("webhook_headers_missing"))).toBe(before.value("clarity_webhook_rejections_total", key("webhook_headers_missing")) + 1);
-    expect(after.value("clarity_webhook_rejections_total", key("webhook_signature_invalid"))).toBe(before.value("clarity_webhook_rejections_total", key("webhook_signature_invalid")) + 1);
+    expect(after.value("clarity_webhook_rejections_total", key("webhook_headers_missing"))).toBe(
+      before.value("clarity_webhook_rejections_total", key("webhook_headers_missing")) + 1,
+    );
+    expect(after.value("clarity_webhook_rejections_total", key("webhook_signature_invalid"))).toBe(
+      before.value("clarity_webhook_rejections_total", key("webhook_signature_invalid")) + 1,
+    );
     // A valid delivery is not a rejection.
     const good = JSON.stringify({ event: "ok" });
-    expect((await raw("/v1/program/webhook/ingest", { method: "POST", headers: await platformHeaders(good), body: good })).status).toBe(200);
+    expect(
+      (await raw("/v1/program/webhook/ingest", { method: "POST", headers: await platformHeaders(good), body: good }))
+        .status,
+    ).toBe(200);
   });
 
   it("counts idempotent replays and rate-limit hits by route", async () => {
@@ -125,20 +162,43 @@ describe("GET /metrics", () => {
     const route = "POST /v1/builds/preview-dag";
     const before = await scrape(token);
 
-    const first = await c.request("POST", "/v1/builds/preview-dag", { repo_url: "r" }, { "idempotency-key": "metrics-replay-1" });
-    const second = await c.request("POST", "/v1/builds/preview-dag", { repo_url: "r" }, { "idempotency-key": "metrics-replay-1" });
+    const first = await c.request(
+      "POST",
+      "/v1/builds/preview-dag",
+      { repo_url: "r" },
+      { "idempotency-key": "metrics-replay-1" },
+    );
+    const second = await c.request(
+      "POST",
+      "/v1/builds/preview-dag",
+      { repo_url: "r" },
+      { "idempotency-key": "metrics-replay-1" },
+    );
     expect([first.status, second.status, second.headers.get("idempotent-replayed")]).toEqual([200, 200, "true"]);
 
     const limited = { RATE_LIMIT_RULES: JSON.stringify({ [route]: 1 }) };
-    const init = { method: "POST", headers: { authorization: `Bearer ${c.token}`, "content-type": "application/json" }, body: JSON.stringify({ repo_url: "r" }) };
-    const statuses = [(await fetchWith(limited, "/v1/builds/preview-dag", init)).status, (await fetchWith(limited, "/v1/builds/preview-dag", init)).status];
+    const init = {
+      method: "POST",
+      headers: { authorization: `Bearer ${c.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ repo_url: "r" }),
+    };
+    const statuses = [
+      (await fetchWith(limited, "/v1/builds/preview-dag", init)).status,
+      (await fetchWith(limited, "/v1/builds/preview-dag", init)).status,
+    ];
     expect(statuses).toContain(429);
 
     const after = await scrapeUntil(
       token,
-      (s) => s.value("clarity_idempotent_replays_total", { route }) > before.value("clarity_idempotent_replays_total", { route }) && s.value("clarity_rate_limit_hits_total", { route }) > 0,
+      (s) =>
+        s.value("clarity_idempotent_replays_total", { route }) >
+          before.value("clarity_idempotent_replays_total", { route }) &&
+        s.value("clarity_rate_limit_hits_total", { route }) > 0,
     );
-    expect(after.value("clarity_idempotent_replays_total", { route }) - before.value("clarity_idempotent_replays_total", { route })).toBe(1);
+    expect(
+      after.value("clarity_idempotent_replays_total", { route }) -
+        before.value("clarity_idempotent_replays_total", { route }),
+    ).toBe(1);
     expect(after.value("clarity_rate_limit_hits_total", { route })).toBe(statuses.filter((s) => s === 429).length);
   });
 

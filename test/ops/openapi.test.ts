@@ -34,11 +34,20 @@ describe("GET /openapi.json", () => {
       .map((r) => `${r.method} ${openApiPath(r.path)}`)
       .sort();
     const documented = documentedOperations(doc);
-    expect(documented.filter((op) => !served.includes(op)), "documented but not served").toEqual([]);
-    expect(served.filter((op) => !documented.includes(op)), "served but not documented").toEqual([]);
+    expect(
+      documented.filter((op) => !served.includes(op)),
+      "documented but not served",
+    ).toEqual([]);
+    expect(
+      served.filter((op) => !documented.includes(op)),
+      "served but not documented",
+    ).toEqual([]);
     expect(served.length).toBeGreaterThan(90);
     // Every route carries exactly one describeRoute: its docs live on the route itself.
-    const docCounts = servedRoutes(createApp()).map((r) => [`${r.method} ${r.path}`, r.handlers.filter((h) => middlewareMeta(h)?.kind === "doc").length]);
+    const docCounts = servedRoutes(createApp()).map((r) => [
+      `${r.method} ${r.path}`,
+      r.handlers.filter((h) => middlewareMeta(h)?.kind === "doc").length,
+    ]);
     expect(docCounts.filter(([, n]) => n !== 1)).toEqual([]);
   });
 
@@ -59,11 +68,18 @@ describe("GET /openapi.json", () => {
       expect(op.requestBody !== undefined, `${route.method} ${route.path} requestBody`).toBe(json !== undefined);
       for (const m of metas) {
         if (m.kind !== "validation" || (m.target !== "query" && m.target !== "param")) continue;
-        const names = Object.keys((z.toJSONSchema(m.schema, { io: "input", unrepresentable: "any" }) as any).properties ?? {});
-        const documented = (op.parameters ?? []).filter((p: any) => p.in === (m.target === "param" ? "path" : "query")).map((p: any) => p.name);
+        const names = Object.keys(
+          (z.toJSONSchema(m.schema, { io: "input", unrepresentable: "any" }) as any).properties ?? {},
+        );
+        const documented = (op.parameters ?? [])
+          .filter((p: any) => p.in === (m.target === "param" ? "path" : "query"))
+          .map((p: any) => p.name);
         expect(documented, `${route.method} ${route.path} ${m.target}`).toEqual(expect.arrayContaining(names));
       }
-      expect(Object.keys(op.responses).some((s) => /^2\d\d$/.test(s)), `${route.method} ${route.path} has a success response`).toBe(true);
+      expect(
+        Object.keys(op.responses).some((s) => /^2\d\d$/.test(s)),
+        `${route.method} ${route.path} has a success response`,
+      ).toBe(true);
       expect(op.responses.default).toBeDefined();
     }
   });
@@ -72,7 +88,11 @@ describe("GET /openapi.json", () => {
     const doc = await servedDocument();
     const ref = doc.paths["/v1/builds"].post.requestBody.content["application/json"].schema.$ref as string;
     const published = doc.components.schemas[ref.split("/").pop() as string];
-    const fromZod = z.toJSONSchema(BuildCreateRequest, { io: "input", unrepresentable: "any", target: "draft-2020-12" }) as any;
+    const fromZod = z.toJSONSchema(BuildCreateRequest, {
+      io: "input",
+      unrepresentable: "any",
+      target: "draft-2020-12",
+    }) as any;
     expect(Object.keys(published.properties).sort()).toEqual(Object.keys(fromZod.properties).sort());
     expect(published.required ?? []).toEqual(fromZod.required ?? []);
     expect(published.properties.repo_url).toEqual(fromZod.properties.repo_url);
@@ -93,8 +113,12 @@ describe("response validation helper", () => {
     const headers = new Headers({ "content-type": "application/json" });
     await expect(checkResponse("GET", "/health", 200, headers, { status: "healthy" })).resolves.toBeUndefined();
     await expect(checkResponse("GET", "/health", 200, headers, { status: "sick" })).rejects.toThrow(/does not match/);
-    await expect(checkResponse("GET", "/health", 200, headers, { status: "healthy", extra: 1 })).rejects.toThrow(/does not match/);
-    await expect(checkResponse("GET", "/health", 200, new Headers({ "content-type": "text/plain" }), "x")).rejects.toThrow(/not documented/);
+    await expect(checkResponse("GET", "/health", 200, headers, { status: "healthy", extra: 1 })).rejects.toThrow(
+      /does not match/,
+    );
+    await expect(
+      checkResponse("GET", "/health", 200, new Headers({ "content-type": "text/plain" }), "x"),
+    ).rejects.toThrow(/not documented/);
   });
 
   it("validates every caller response, including problems", async () => {

@@ -20,9 +20,32 @@ function answer(scenario, facts) {
   const json = (v) => JSON.stringify(v);
   switch (scenario) {
     case "valid":
-      return { content: json({ nodes: withExtraNode(baseline, { node_id: "model-verification", title: "Model-planned verification", agent: "verifier", depends_on: [first], gate: null }) }) };
+      return {
+        content: json({
+          nodes: withExtraNode(baseline, {
+            node_id: "model-verification",
+            title: "Model-planned verification",
+            agent: "verifier",
+            depends_on: [first],
+            gate: null,
+          }),
+        }),
+      };
     case "fenced":
-      return { content: "Here is the plan:\n```json\n" + json({ nodes: withExtraNode(baseline, { node_id: "model-verification", title: "Model-planned verification", agent: "verifier", depends_on: [first], gate: null }) }) + "\n```" };
+      return {
+        content:
+          "Here is the plan:\n```json\n" +
+          json({
+            nodes: withExtraNode(baseline, {
+              node_id: "model-verification",
+              title: "Model-planned verification",
+              agent: "verifier",
+              depends_on: [first],
+              gate: null,
+            }),
+          }) +
+          "\n```",
+      };
     case "cycle":
       return {
         content: json([
@@ -31,18 +54,44 @@ function answer(scenario, facts) {
         ]),
       };
     case "unknown_agent":
-      return { content: json(withExtraNode(baseline, { node_id: "exfiltrate", title: "Exfiltrate", agent: "hacker", depends_on: [first], gate: null })) };
+      return {
+        content: json(
+          withExtraNode(baseline, {
+            node_id: "exfiltrate",
+            title: "Exfiltrate",
+            agent: "hacker",
+            depends_on: [first],
+            gate: null,
+          }),
+        ),
+      };
     case "no_policy_gate":
       return { content: json(baseline.map((n) => ({ ...n, gate: n.gate === "POLICY_GATE" ? "TEST_GATE" : n.gate }))) };
     case "missing_guard":
-      return { content: json([{ node_id: "scanner", title: "Static scan", agent: "scanner", depends_on: [], gate: "POLICY_GATE" }]) };
+      return {
+        content: json([
+          { node_id: "scanner", title: "Static scan", agent: "scanner", depends_on: [], gate: "POLICY_GATE" },
+        ]),
+      };
     case "missing_dep":
-      return { content: json([{ node_id: "scanner", title: "Static scan", agent: "scanner", depends_on: ["ghost"], gate: "POLICY_GATE" }]) };
+      return {
+        content: json([
+          { node_id: "scanner", title: "Static scan", agent: "scanner", depends_on: ["ghost"], gate: "POLICY_GATE" },
+        ]),
+      };
     case "bad_shape":
       return { content: json([{ node_id: "x", agent: "scanner" }]) };
     case "too_many":
       return {
-        content: json(Array.from({ length: 30 }, (_, i) => ({ node_id: `n${i}`, title: `N${i}`, agent: "scanner", depends_on: i === 0 ? [] : [`n${i - 1}`], gate: i === 0 ? "POLICY_GATE" : null }))),
+        content: json(
+          Array.from({ length: 30 }, (_, i) => ({
+            node_id: `n${i}`,
+            title: `N${i}`,
+            agent: "scanner",
+            depends_on: i === 0 ? [] : [`n${i - 1}`],
+            gate: i === 0 ? "POLICY_GATE" : null,
+          })),
+        ),
       };
     case "garbage":
       return { content: "I would scan the repository first, then run its tests." };
@@ -85,7 +134,12 @@ export default async function setup({ provide }) {
       const a = answer(scenario, facts);
       const reply = () => {
         if (a.status !== undefined) return send(a.status, { error: scenario });
-        send(200, { id: "chatcmpl-fake", object: "chat.completion", model: body.model, choices: [{ index: 0, message: { role: "assistant", content: a.content }, finish_reason: "stop" }] });
+        send(200, {
+          id: "chatcmpl-fake",
+          object: "chat.completion",
+          model: body.model,
+          choices: [{ index: 0, message: { role: "assistant", content: a.content }, finish_reason: "stop" }],
+        });
       };
       if (a.delayMs) {
         // A client that gave up (the planner's timeout) closes the socket: answer nothing.

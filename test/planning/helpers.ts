@@ -44,7 +44,11 @@ export async function callerWithEnv(workerEnv: Env, opts: TokenOptions = {}): Pr
       const res = await app.fetch(
         new Request(`http://cp.test${path}`, {
           method,
-          headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(body !== undefined ? { "content-type": "application/json" } : {}),
+            ...headers,
+          },
           body: body === undefined ? undefined : JSON.stringify(body),
         }),
         workerEnv,
@@ -72,25 +76,49 @@ export interface FakeBuild {
 const T0 = Date.parse("2026-01-01T00:00:00.000Z");
 const iso = (ms: number) => new Date(ms).toISOString().replace("Z", "000Z");
 
-const STATIC_AGENTS: Record<string, string> = { scanner: "scanner", builder: "builder", security: "security", planner: "planner" };
+const STATIC_AGENTS: Record<string, string> = {
+  scanner: "scanner",
+  builder: "builder",
+  security: "security",
+  planner: "planner",
+};
 
 /** Rows for `summariseHistory` from compact build descriptions (newest first). */
-export function historyRows(builds: FakeBuild[]): { builds: HistoryBuildRow[]; nodes: HistoryNodeRow[]; runs: HistoryRunRow[] } {
+export function historyRows(builds: FakeBuild[]): {
+  builds: HistoryBuildRow[];
+  nodes: HistoryNodeRow[];
+  runs: HistoryRunRow[];
+} {
   const out = { builds: [] as HistoryBuildRow[], nodes: [] as HistoryNodeRow[], runs: [] as HistoryRunRow[] };
   builds.forEach((b, i) => {
     const buildId = `b${i}`;
     const start = T0 - i * 3_600_000;
     const duration = b.duration_ms ?? 1000;
     out.builds.push({
-      buildId, status: b.status ?? "completed", metadata: b.fallback ? { fallback_applied: true } : {},
-      createdAt: iso(start), updatedAt: iso(start + 60_000),
+      buildId,
+      status: b.status ?? "completed",
+      metadata: b.fallback ? { fallback_applied: true } : {},
+      createdAt: iso(start),
+      updatedAt: iso(start + 60_000),
     });
-    const runs = b.runs ?? { scanner: ["completed"], builder: ["completed"], security: ["completed"], planner: ["completed"] };
+    const runs = b.runs ?? {
+      scanner: ["completed"],
+      builder: ["completed"],
+      security: ["completed"],
+      planner: ["completed"],
+    };
     for (const [nodeId, statuses] of Object.entries(runs)) {
       const agent = STATIC_AGENTS[nodeId];
       if (agent !== undefined && !b.fallback) out.nodes.push({ buildId, nodeId, agent });
       statuses.forEach((status, k) => {
-        out.runs.push({ buildId, nodeId, attempt: k + 1, status, startedAt: iso(start), finishedAt: iso(start + duration) });
+        out.runs.push({
+          buildId,
+          nodeId,
+          attempt: k + 1,
+          status,
+          startedAt: iso(start),
+          finishedAt: iso(start + duration),
+        });
       });
     }
   });

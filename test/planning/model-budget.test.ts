@@ -12,16 +12,29 @@ const base = { ...env, FAULT_INJECTION: undefined, PLANNER_MODEL_NAME: "m" } as 
 
 describe("PLANNER_MODEL_URL transport", () => {
   it.each(["test", "staging", "production"])("http is refused when ENVIRONMENT=%s", (ENVIRONMENT) => {
-    expect(() => loadConfig({ ...base, ENVIRONMENT, PLANNER_MODEL_URL: "http://model.example/v1" } as Env)).toThrow(/PLANNER_MODEL_URL must be https unless ENVIRONMENT=development/);
+    expect(() => loadConfig({ ...base, ENVIRONMENT, PLANNER_MODEL_URL: "http://model.example/v1" } as Env)).toThrow(
+      /PLANNER_MODEL_URL must be https unless ENVIRONMENT=development/,
+    );
   });
   it("https is accepted everywhere; http only in development", () => {
-    expect(loadConfig({ ...base, ENVIRONMENT: "production", PLANNER_MODEL_URL: "https://model.example/v1" } as Env).PLANNER_MODEL_URL).toBe("https://model.example/v1");
-    expect(loadConfig({ ...base, ENVIRONMENT: "development", PLANNER_MODEL_URL: "http://127.0.0.1:9/v1" } as Env).PLANNER_MODEL_URL).toBe("http://127.0.0.1:9/v1");
+    expect(
+      loadConfig({ ...base, ENVIRONMENT: "production", PLANNER_MODEL_URL: "https://model.example/v1" } as Env)
+        .PLANNER_MODEL_URL,
+    ).toBe("https://model.example/v1");
+    expect(
+      loadConfig({ ...base, ENVIRONMENT: "development", PLANNER_MODEL_URL: "http://127.0.0.1:9/v1" } as Env)
+        .PLANNER_MODEL_URL,
+    ).toBe("http://127.0.0.1:9/v1");
   });
 });
 
 describe("model-call budget per tenant", () => {
-  const body = { repo_url: "https://github.com/acme/budget", objective: "scenario:valid", metadata: { autonomous_planner_profile: "policy" }, repo_signals: { size: "medium", has_tests: true } };
+  const body = {
+    repo_url: "https://github.com/acme/budget",
+    objective: "scenario:valid",
+    metadata: { autonomous_planner_profile: "policy" },
+    repo_signals: { size: "medium", has_tests: true },
+  };
 
   it("over the budget the policy's plan is used; another tenant still gets the model", async () => {
     expect(loadConfig({ ...base } as Env).PLANNER_MODEL_CALLS_PER_MINUTE).toBe(30);
@@ -40,7 +53,9 @@ describe("model-call budget per tenant", () => {
     expect(over.body.dag.map((n: { node_id: string }) => n.node_id)).not.toContain("model-verification");
     // Another member of the same tenant shares the budget; another tenant has its own.
     const teammate = await callerWithEnv(workerEnv, { sub: "budget_teammate", org_id: org });
-    expect((await teammate.request("POST", "/v1/builds/preview-dag", body)).body.planner_trace.model.reason).toBe("model_budget_exhausted");
+    expect((await teammate.request("POST", "/v1/builds/preview-dag", body)).body.planner_trace.model.reason).toBe(
+      "model_budget_exhausted",
+    );
     const other = await callerWithEnv(workerEnv, { sub: "budget_user", org_id: `${org}-other` });
     expect((await other.request("POST", "/v1/builds/preview-dag", body)).body.planner_trace.source).toBe("model");
   });

@@ -13,7 +13,11 @@ import { INSTANT, caller, waitForStatus } from "../helpers/api";
 import { FAKE_MODEL_KEY, FAKE_MODEL_NAME, callerWithEnv, modelEnv } from "./helpers";
 
 const endpoint = (over: Partial<ModelEndpoint> = {}): ModelEndpoint => ({
-  url: inject("plannerModelUrl"), model: FAKE_MODEL_NAME, apiKey: FAKE_MODEL_KEY, timeoutMs: 2000, ...over,
+  url: inject("plannerModelUrl"),
+  model: FAKE_MODEL_NAME,
+  apiKey: FAKE_MODEL_KEY,
+  timeoutMs: 2000,
+  ...over,
 });
 
 function promptInput(scenario: string) {
@@ -24,18 +28,44 @@ function promptInput(scenario: string) {
     history: EMPTY_HISTORY,
     policy: { version: 0, source: "builtin", document: PlannerPolicyDocument.parse({}) },
   };
-  return { objective: input.objective, repoUrl: "https://github.com/acme/app", intake: {}, repoSignals: input.repoSignals, history: EMPTY_HISTORY, base: basePlan(input), policy: input.policy.document };
+  return {
+    objective: input.objective,
+    repoUrl: "https://github.com/acme/app",
+    intake: {},
+    repoSignals: input.repoSignals,
+    history: EMPTY_HISTORY,
+    base: basePlan(input),
+    policy: input.policy.document,
+  };
 }
 
 describe("proposeBlueprint (loopback fake model)", () => {
   const cases: Array<{ scenario: string; over?: Partial<ModelEndpoint>; expect: Record<string, unknown> }> = [
     { scenario: "valid", expect: { status: "proposed", model: FAKE_MODEL_NAME } },
     { scenario: "fenced", expect: { status: "proposed" } },
-    { scenario: "http_500", expect: { status: "unavailable", reason: "model_http_error", detail: "HTTP 500 from the model endpoint" } },
-    { scenario: "garbage", expect: { status: "unavailable", reason: "model_response_invalid", detail: "the message content is not JSON" } },
-    { scenario: "slow", over: { timeoutMs: 300 }, expect: { status: "unavailable", reason: "model_timeout", detail: "no answer within 300 ms" } },
-    { scenario: "valid", over: { apiKey: "wrong-key" }, expect: { status: "unavailable", reason: "model_http_error", detail: "HTTP 401 from the model endpoint" } },
-    { scenario: "valid", over: { url: "http://127.0.0.1:9/v1" }, expect: { status: "unavailable", reason: "model_unreachable" } },
+    {
+      scenario: "http_500",
+      expect: { status: "unavailable", reason: "model_http_error", detail: "HTTP 500 from the model endpoint" },
+    },
+    {
+      scenario: "garbage",
+      expect: { status: "unavailable", reason: "model_response_invalid", detail: "the message content is not JSON" },
+    },
+    {
+      scenario: "slow",
+      over: { timeoutMs: 300 },
+      expect: { status: "unavailable", reason: "model_timeout", detail: "no answer within 300 ms" },
+    },
+    {
+      scenario: "valid",
+      over: { apiKey: "wrong-key" },
+      expect: { status: "unavailable", reason: "model_http_error", detail: "HTTP 401 from the model endpoint" },
+    },
+    {
+      scenario: "valid",
+      over: { url: "http://127.0.0.1:9/v1" },
+      expect: { status: "unavailable", reason: "model_unreachable" },
+    },
   ];
 
   it.each(cases)("$scenario $over → $expect.status", async ({ scenario, over, expect: e }) => {
@@ -86,24 +116,39 @@ describe("POST /v1/builds/preview-dag with the model planner configured", () => 
     ["missing_dep", "missing_dependency", /missing_dependency:ghost/],
     ["bad_shape", "blueprint_invalid", /entry 0 has no title/],
     ["too_many", "too_many_nodes", /30 nodes > max 24/],
-    ["missing_guard", "required_node_missing", /scale-readiness-check/, { repo_signals: { size: "large", has_tests: true } }],
+    [
+      "missing_guard",
+      "required_node_missing",
+      /scale-readiness-check/,
+      { repo_signals: { size: "large", has_tests: true } },
+    ],
   ];
-  it.each(rejected)("a proposal with %s is rejected and the trace says why (%s)", async (scenario, reason, detail, extra) => {
-    const body = await preview(scenario, extra);
-    expect(body.planner_profile).toBe("policy_v1");
-    expect(body.planner_trace).toMatchObject({ source: "policy", model: { status: "rejected", model: FAKE_MODEL_NAME, reason } });
-    expect(body.planner_trace.model.detail).toMatch(detail);
-    const entry = body.planner_trace.decisions.find((d: { decision: string }) => d.decision === "model");
-    expect(entry).toMatchObject({ value: "rejected", reason });
-    expect(entry.detail).toMatch(/the policy's own plan is used/);
-    // The policy's own plan (adaptive for a medium repository) is what would run.
-    expect(body.dag.map((n: { node_id: string }) => n.node_id)).toContain("security-review");
-    expect(body.dag.map((n: { node_id: string }) => n.node_id)).not.toContain("model-verification");
-  });
+  it.each(rejected)(
+    "a proposal with %s is rejected and the trace says why (%s)",
+    async (scenario, reason, detail, extra) => {
+      const body = await preview(scenario, extra);
+      expect(body.planner_profile).toBe("policy_v1");
+      expect(body.planner_trace).toMatchObject({
+        source: "policy",
+        model: { status: "rejected", model: FAKE_MODEL_NAME, reason },
+      });
+      expect(body.planner_trace.model.detail).toMatch(detail);
+      const entry = body.planner_trace.decisions.find((d: { decision: string }) => d.decision === "model");
+      expect(entry).toMatchObject({ value: "rejected", reason });
+      expect(entry.detail).toMatch(/the policy's own plan is used/);
+      // The policy's own plan (adaptive for a medium repository) is what would run.
+      expect(body.dag.map((n: { node_id: string }) => n.node_id)).toContain("security-review");
+      expect(body.dag.map((n: { node_id: string }) => n.node_id)).not.toContain("model-verification");
+    },
+  );
 
   it("a valid proposal is used, and its nodes get the policy's budgets and timeouts", async () => {
     const body = await preview("valid");
-    expect(body.planner_trace).toMatchObject({ source: "model", selected_profile: "model_blueprint", model: { status: "accepted", model: FAKE_MODEL_NAME } });
+    expect(body.planner_trace).toMatchObject({
+      source: "model",
+      selected_profile: "model_blueprint",
+      model: { status: "accepted", model: FAKE_MODEL_NAME },
+    });
     const ids = body.dag.map((n: { node_id: string }) => n.node_id);
     expect(ids).toContain("model-verification");
     expect(body.dag_levels.flat().sort()).toEqual([...ids].sort());
@@ -113,28 +158,44 @@ describe("POST /v1/builds/preview-dag with the model planner configured", () => 
 
   it("an unavailable model falls back to the policy's plan with the reason", async () => {
     const body = await preview("http_500");
-    expect(body.planner_trace).toMatchObject({ source: "policy", model: { status: "unavailable", reason: "model_http_error" } });
+    expect(body.planner_trace).toMatchObject({
+      source: "policy",
+      model: { status: "unavailable", reason: "model_http_error" },
+    });
   });
 
   it("a policy with model.enabled=false never asks the model", async () => {
     const c = await callerWithEnv(modelEnv(), { sub: "user_model_off", org_id: "org_model_off" });
-    const created = await c.request("POST", "/v1/planner/policies", { document: { model: { enabled: false } }, activate: true });
+    const created = await c.request("POST", "/v1/planner/policies", {
+      document: { model: { enabled: false } },
+      activate: true,
+    });
     expect(created.status).toBe(201);
-    const res = await c.request("POST", "/v1/builds/preview-dag", { repo_url: "r", objective: "scenario:valid", metadata: { autonomous_planner_profile: "policy" } });
+    const res = await c.request("POST", "/v1/builds/preview-dag", {
+      repo_url: "r",
+      objective: "scenario:valid",
+      metadata: { autonomous_planner_profile: "policy" },
+    });
     expect(res.body.planner_trace.model).toEqual({ status: "disabled" });
   });
 
   it("without PLANNER_MODEL_URL the trace says not_configured", async () => {
     const c = await caller({ sub: "user_no_model", org_id: "org_no_model" });
-    const res = await c.request("POST", "/v1/builds/preview-dag", { repo_url: "r", objective: "scenario:valid", metadata: { autonomous_planner_profile: "policy" } });
+    const res = await c.request("POST", "/v1/builds/preview-dag", {
+      repo_url: "r",
+      objective: "scenario:valid",
+      metadata: { autonomous_planner_profile: "policy" },
+    });
     expect(res.body.planner_trace.model).toEqual({ status: "not_configured" });
   });
 
   it("a build created from a valid proposal runs the model's DAG", async () => {
     const c = await callerWithEnv(modelEnv(), { sub: "user_model_build", org_id: "org_model_build" });
     const res = await c.request("POST", "/v1/builds", {
-      repo_url: "https://github.com/acme/model-build", objective: "scenario:valid",
-      metadata: { autonomous_planner_profile: "policy", ...INSTANT }, repo_signals: { size: "medium", has_tests: true },
+      repo_url: "https://github.com/acme/model-build",
+      objective: "scenario:valid",
+      metadata: { autonomous_planner_profile: "policy", ...INSTANT },
+      repo_signals: { size: "medium", has_tests: true },
     });
     expect(res.status).toBe(201);
     expect(res.body.dag.map((n: { node_id: string }) => n.node_id)).toContain("model-verification");

@@ -18,18 +18,39 @@ describe("/v1/planner/policies", () => {
     const c = await operator("org_p_empty");
     const active = await c.request("GET", "/v1/planner/policies/active");
     expect(active.status).toBe(200);
-    expect(active.body).toMatchObject({ version: 0, source: "builtin", active: true, document: { apply_by_default: false, max_nodes: 24 } });
+    expect(active.body).toMatchObject({
+      version: 0,
+      source: "builtin",
+      active: true,
+      document: { apply_by_default: false, max_nodes: 24 },
+    });
     const list = await c.request("GET", "/v1/planner/policies");
     expect(list.body).toEqual({ items: [], next_cursor: null });
   });
 
   it("creates versions 1, 2, … with 201 + Location and stores the normalised document", async () => {
     const c = await operator("org_p_create");
-    const first = await c.request("POST", "/v1/planner/policies", { description: "stricter retries", document: { retry: { default_budget: 1 } } });
+    const first = await c.request("POST", "/v1/planner/policies", {
+      description: "stricter retries",
+      document: { retry: { default_budget: 1 } },
+    });
     expect(first.status).toBe(201);
     expect(first.headers.get("location")).toBe("/v1/planner/policies/1");
-    expect(first.body).toMatchObject({ version: 1, source: "stored", description: "stricter retries", active: false, created_by: "user_org_p_create" });
-    expect(first.body.document.retry).toEqual({ default_budget: 1, max_budget: 3, rules: [{ min_failure_rate: 0.5, budget: 2 }, { min_failure_rate: 0.2, budget: 1 }] });
+    expect(first.body).toMatchObject({
+      version: 1,
+      source: "stored",
+      description: "stricter retries",
+      active: false,
+      created_by: "user_org_p_create",
+    });
+    expect(first.body.document.retry).toEqual({
+      default_budget: 1,
+      max_budget: 3,
+      rules: [
+        { min_failure_rate: 0.5, budget: 2 },
+        { min_failure_rate: 0.2, budget: 1 },
+      ],
+    });
     expect(first.body.document.guards).toHaveLength(3);
 
     const second = await c.request("POST", "/v1/planner/policies", { document: {}, activate: true });
@@ -45,7 +66,10 @@ describe("/v1/planner/policies", () => {
 
   it("lists newest first with a keyset cursor", async () => {
     const c = await operator("org_p_list");
-    for (let i = 0; i < 5; i++) expect((await c.request("POST", "/v1/planner/policies", { description: `v${i + 1}`, document: {} })).status).toBe(201);
+    for (let i = 0; i < 5; i++)
+      expect((await c.request("POST", "/v1/planner/policies", { description: `v${i + 1}`, document: {} })).status).toBe(
+        201,
+      );
     const page1 = await c.request("GET", "/v1/planner/policies?limit=2");
     expect(page1.body.items.map((p: { version: number }) => p.version)).toEqual([5, 4]);
     expect(page1.body.next_cursor).toBe(4);
@@ -65,7 +89,10 @@ describe("/v1/planner/policies", () => {
     const again = await c.request("POST", "/v1/planner/policies/2/activate");
     expect(again.body.activated_at).toBe(res.body.activated_at);
     const list = await c.request("GET", "/v1/planner/policies");
-    expect(list.body.items.map((p: { version: number; active: boolean }) => [p.version, p.active])).toEqual([[2, true], [1, false]]);
+    expect(list.body.items.map((p: { version: number; active: boolean }) => [p.version, p.active])).toEqual([
+      [2, true],
+      [1, false],
+    ]);
   });
 
   it("404 planner_policy_not_found for an unknown version; 422 for a bad version or document", async () => {
@@ -74,24 +101,45 @@ describe("/v1/planner/policies", () => {
     expectProblem(await c.request("POST", "/v1/planner/policies/7/activate"), 404, "planner_policy_not_found");
     expectProblem(await c.request("GET", "/v1/planner/policies/zero"), 422, "validation_failed");
     const bad = await c.request("POST", "/v1/planner/policies", {
-      document: { guards: [{ node_id: "x-check", title: "X", agent: "ghost", depends_on: ["scanner"], when: [{ has_tests: false }] }], unknown_knob: 1 },
+      document: {
+        guards: [
+          { node_id: "x-check", title: "X", agent: "ghost", depends_on: ["scanner"], when: [{ has_tests: false }] },
+        ],
+        unknown_knob: 1,
+      },
     });
     expectProblem(bad, 422, "validation_failed");
     expect(bad.body.errors.map((e: { path: string }) => e.path)).toContain("document");
     const badAgent = await c.request("POST", "/v1/planner/policies", {
-      document: { guards: [{ node_id: "x-check", title: "X", agent: "ghost", depends_on: ["scanner"], when: [{ has_tests: false }] }] },
+      document: {
+        guards: [
+          { node_id: "x-check", title: "X", agent: "ghost", depends_on: ["scanner"], when: [{ has_tests: false }] },
+        ],
+      },
     });
     expectProblem(badAgent, 422, "validation_failed");
-    expect(badAgent.body.errors).toContainEqual({ path: "document.guards.0.agent", message: "agent 'ghost' is not in allowed_agents" });
+    expect(badAgent.body.errors).toContainEqual({
+      path: "document.guards.0.agent",
+      message: "agent 'ghost' is not in allowed_agents",
+    });
   });
 
   it("reads need program.policy.read, writes program.policy.write", async () => {
     const viewer = await caller({ sub: "user_p_viewer", org_id: "org_p_caps", roles: ["viewer"] });
     expect((await viewer.request("GET", "/v1/planner/policies")).status).toBe(200);
     expect((await viewer.request("GET", "/v1/planner/policies/active")).status).toBe(200);
-    expectProblem(await viewer.request("POST", "/v1/planner/policies", { document: {} }), 403, "insufficient_capability");
+    expectProblem(
+      await viewer.request("POST", "/v1/planner/policies", { document: {} }),
+      403,
+      "insufficient_capability",
+    );
     expectProblem(await viewer.request("POST", "/v1/planner/policies/1/activate"), 403, "insufficient_capability");
-    const runtimeOnly = await caller({ sub: "user_p_rt", org_id: "org_p_caps", roles: [], capabilities: ["program.runtime.read"] });
+    const runtimeOnly = await caller({
+      sub: "user_p_rt",
+      org_id: "org_p_caps",
+      roles: [],
+      capabilities: ["program.runtime.read"],
+    });
     expectProblem(await runtimeOnly.request("GET", "/v1/planner/policies"), 403, "insufficient_capability");
     const security = await caller({ sub: "user_p_sec", org_id: "org_p_caps", roles: ["security"] });
     expect((await security.request("POST", "/v1/planner/policies", { document: {} })).status).toBe(201);
@@ -106,7 +154,10 @@ describe("/v1/planner/policies", () => {
     expectProblem(await b.request("GET", "/v1/planner/policies/1"), 404, "planner_policy_not_found");
     expectProblem(await b.request("POST", "/v1/planner/policies/1/activate"), 404, "planner_policy_not_found");
     expect((await b.request("GET", "/v1/planner/policies")).body.items).toEqual([]);
-    expect((await b.request("GET", "/v1/planner/policies/active")).body).toMatchObject({ version: 0, source: "builtin" });
+    expect((await b.request("GET", "/v1/planner/policies/active")).body).toMatchObject({
+      version: 0,
+      source: "builtin",
+    });
     // b's builds keep SPEC planning.
     const preview = await b.request("POST", "/v1/builds/preview-dag", { repo_url: "r" });
     expect(preview.body.planner_profile).toBe("static_v1");
@@ -118,7 +169,10 @@ describe("POST /v1/builds/preview-dag through the policy layer", () => {
     const c = await operator("org_p_preview");
     const res = await c.request("POST", "/v1/builds/preview-dag", {
       repo_url: "https://github.com/acme/preview",
-      metadata: { autonomous_planner_profile: "policy", project_intake: { scale_expectation: "high", deployment_target: "AWS" } },
+      metadata: {
+        autonomous_planner_profile: "policy",
+        project_intake: { scale_expectation: "high", deployment_target: "AWS" },
+      },
       repo_signals: { languages: ["TypeScript"], size: "medium", has_tests: true, manifests: ["package.json"] },
     });
     expect(res.status).toBe(200);
@@ -126,12 +180,34 @@ describe("POST /v1/builds/preview-dag through the policy layer", () => {
     const ids = res.body.dag.map((n: { node_id: string }) => n.node_id);
     expect(ids).toEqual(expect.arrayContaining(["scale-readiness-check", "deployment-config-review", "planner"]));
     expect(res.body.planner_trace).toMatchObject({
-      profile: "policy_v1", policy: { version: 0, source: "builtin" }, source: "policy", selected_profile: "adaptive_parallel_v1",
-      inputs: { scale_high: true, deployment_target: "aws", repo_size: "medium", languages: ["typescript"], history: { builds_considered: 0 } },
+      profile: "policy_v1",
+      policy: { version: 0, source: "builtin" },
+      source: "policy",
+      selected_profile: "adaptive_parallel_v1",
+      inputs: {
+        scale_high: true,
+        deployment_target: "aws",
+        repo_size: "medium",
+        languages: ["typescript"],
+        history: { builds_considered: 0 },
+      },
     });
     const kinds = new Set(res.body.planner_trace.decisions.map((d: { decision: string }) => d.decision));
-    expect([...kinds].sort()).toEqual(["fallback", "guard_node", "model", "parallelism", "profile", "retry_budget", "scan_mode", "timeout"]);
-    expect(res.body.metadata).toMatchObject({ max_parallelism: 4, autonomous_planner_profile: "policy_v1", repo_signals: { size: "medium" } });
+    expect([...kinds].sort()).toEqual([
+      "fallback",
+      "guard_node",
+      "model",
+      "parallelism",
+      "profile",
+      "retry_budget",
+      "scan_mode",
+      "timeout",
+    ]);
+    expect(res.body.metadata).toMatchObject({
+      max_parallelism: 4,
+      autonomous_planner_profile: "policy_v1",
+      repo_signals: { size: "medium" },
+    });
     expect(Object.keys(res.body.metadata.node_retry_budgets).sort()).toEqual([...ids].sort());
     expect(res.body.metadata.planner_trace).toEqual(res.body.planner_trace);
     // Preview stores nothing.
@@ -153,7 +229,11 @@ describe("POST /v1/builds/preview-dag through the policy layer", () => {
     ];
     for (const [body, profile, scanMode] of cases) {
       const res = await c.request("POST", "/v1/builds/preview-dag", { repo_url: "r", ...body });
-      expect({ body, profile: res.body.planner_profile, scan_mode: res.body.scan_mode }).toEqual({ body, profile, scan_mode: scanMode });
+      expect({ body, profile: res.body.planner_profile, scan_mode: res.body.scan_mode }).toEqual({
+        body,
+        profile,
+        scan_mode: scanMode,
+      });
     }
   });
 
@@ -166,6 +246,10 @@ describe("POST /v1/builds/preview-dag through the policy layer", () => {
 
   it("rejects malformed repo_signals with 422", async () => {
     const c = await operator("org_p_signals");
-    expectProblem(await c.request("POST", "/v1/builds/preview-dag", { repo_url: "r", repo_signals: { size: "huge" } }), 422, "validation_failed");
+    expectProblem(
+      await c.request("POST", "/v1/builds/preview-dag", { repo_url: "r", repo_signals: { size: "huge" } }),
+      422,
+      "validation_failed",
+    );
   });
 });

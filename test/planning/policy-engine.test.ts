@@ -15,7 +15,10 @@ const OK = ["completed"];
 const RETRIED = ["failed", "completed"];
 const FAILED = ["failed"];
 const staticRuns = (builder: string[], security: string[] = OK): Record<string, string[]> => ({
-  scanner: OK, builder, security, ...(builder.at(-1) === "completed" && security.at(-1) === "completed" ? { planner: OK } : {}),
+  scanner: OK,
+  builder,
+  security,
+  ...(builder.at(-1) === "completed" && security.at(-1) === "completed" ? { planner: OK } : {}),
 });
 const times = (n: number, b: FakeBuild): FakeBuild[] => Array.from({ length: n }, () => b);
 
@@ -35,7 +38,8 @@ function input(opts: {
   };
 }
 
-const plan = (i: PolicyPlanInput, model: ModelOutcome = { status: "not_configured" }): PolicyPlan => planWithPolicy({ ...i, model });
+const plan = (i: PolicyPlanInput, model: ModelOutcome = { status: "not_configured" }): PolicyPlan =>
+  planWithPolicy({ ...i, model });
 const ids = (p: PolicyPlan) => p.dag.map((n) => n.node_id);
 function decision(p: PolicyPlan, kind: TraceEntry["decision"], nodeId?: string): TraceEntry {
   const found = p.decisions.find((d) => d.decision === kind && (nodeId === undefined || d.node_id === nodeId));
@@ -60,43 +64,87 @@ describe("planWithPolicy: the same intake with different histories", () => {
     {
       name: "no history: static DAG, default budgets, no fallback",
       history: [],
-      expect: { scan_mode: "autonomous", profile: "static_v1", builder_budget: [0, "insufficient_history"], fallback: [null, "not_needed"], parallelism: [2, "repo_size"] },
+      expect: {
+        scan_mode: "autonomous",
+        profile: "static_v1",
+        builder_budget: [0, "insufficient_history"],
+        fallback: [null, "not_needed"],
+        parallelism: [2, "repo_size"],
+      },
     },
     {
       name: "builder failed in 3 of the last 5 builds: retry budget 2 and a pre-emptive fallback",
       history: [...times(3, { runs: staticRuns(RETRIED) }), ...times(2, { runs: staticRuns(OK) })],
       expect: {
-        scan_mode: "autonomous", profile: "static_v1", builder_budget: [2, "node_failure_rate"], fallback: ["deterministic", "node_failure_rate"],
-        parallelism: [2, "repo_size"], detail: /node 'builder' failed in 3 of the last 5 builds that ran it \(60%\) ≥ 50%/,
+        scan_mode: "autonomous",
+        profile: "static_v1",
+        builder_budget: [2, "node_failure_rate"],
+        fallback: ["deterministic", "node_failure_rate"],
+        parallelism: [2, "repo_size"],
+        detail: /node 'builder' failed in 3 of the last 5 builds that ran it \(60%\) ≥ 50%/,
       },
     },
     {
       name: "builder failed in 1 of the last 5 builds: retry budget 1, no fallback",
       history: [{ runs: staticRuns(RETRIED) }, ...times(4, { runs: staticRuns(OK) })],
-      expect: { scan_mode: "autonomous", profile: "static_v1", builder_budget: [1, "node_failure_rate"], fallback: [null, "not_needed"], parallelism: [2, "repo_size"] },
+      expect: {
+        scan_mode: "autonomous",
+        profile: "static_v1",
+        builder_budget: [1, "node_failure_rate"],
+        fallback: [null, "not_needed"],
+        parallelism: [2, "repo_size"],
+      },
     },
     {
       name: "builder failed in 2 builds only (fewer than min_builds): no history-based change",
       history: times(2, { status: "failed", runs: staticRuns(FAILED) }),
-      expect: { scan_mode: "autonomous", profile: "static_v1", builder_budget: [0, "insufficient_history"], fallback: [null, "not_needed"], parallelism: [2, "repo_size"] },
+      expect: {
+        scan_mode: "autonomous",
+        profile: "static_v1",
+        builder_budget: [0, "insufficient_history"],
+        fallback: [null, "not_needed"],
+        parallelism: [2, "repo_size"],
+      },
     },
     {
       name: "1 of the last 5 builds fell back: fallback armed from the fallback rate",
-      history: [{ fallback: true, runs: { "deterministic-scan": OK, "deterministic-summary": OK } }, ...times(4, { runs: staticRuns(OK) })],
-      expect: { scan_mode: "autonomous", profile: "static_v1", builder_budget: [0, "below_threshold"], fallback: ["deterministic", "history_fallback_rate"], parallelism: [2, "repo_size"] },
+      history: [
+        { fallback: true, runs: { "deterministic-scan": OK, "deterministic-summary": OK } },
+        ...times(4, { runs: staticRuns(OK) }),
+      ],
+      expect: {
+        scan_mode: "autonomous",
+        profile: "static_v1",
+        builder_budget: [0, "below_threshold"],
+        fallback: ["deterministic", "history_fallback_rate"],
+        parallelism: [2, "repo_size"],
+      },
     },
     {
       name: "3 of the last 5 builds failed: flaky repo runs one node at a time",
       history: [...times(3, { status: "failed", runs: staticRuns(OK, FAILED) }), ...times(2, { runs: staticRuns(OK) })],
       expect: {
-        scan_mode: "autonomous", profile: "static_v1", builder_budget: [0, "below_threshold"], fallback: ["deterministic", "node_failure_rate"],
-        parallelism: [1, "flaky_repo"], detail: /3 of the last 5 builds failed or aborted \(60% ≥ 50%\)/,
+        scan_mode: "autonomous",
+        profile: "static_v1",
+        builder_budget: [0, "below_threshold"],
+        fallback: ["deterministic", "node_failure_rate"],
+        parallelism: [1, "flaky_repo"],
+        detail: /3 of the last 5 builds failed or aborted \(60% ≥ 50%\)/,
       },
     },
     {
       name: "4 of the last 5 builds fell back: deterministic mode is pre-selected",
-      history: [...times(4, { fallback: true, runs: { builder: FAILED, "deterministic-scan": OK } }), { runs: staticRuns(OK) }],
-      expect: { scan_mode: "deterministic", profile: "deterministic", fallback: [null, "deterministic_preselected"], parallelism: [2, "repo_size"], detail: /4 of the last 5 builds fell back to deterministic \(80% ≥ 80%\)/ },
+      history: [
+        ...times(4, { fallback: true, runs: { builder: FAILED, "deterministic-scan": OK } }),
+        { runs: staticRuns(OK) },
+      ],
+      expect: {
+        scan_mode: "deterministic",
+        profile: "deterministic",
+        fallback: [null, "deterministic_preselected"],
+        parallelism: [2, "repo_size"],
+        detail: /4 of the last 5 builds fell back to deterministic \(80% ≥ 80%\)/,
+      },
     },
   ];
 
@@ -131,7 +179,12 @@ describe("planWithPolicy: the same intake with different histories", () => {
   });
 
   it("history of a different profile still counts per agent (builder nodes of the adaptive DAG)", () => {
-    const p = plan(input({ metadata: { project_intake: { scale_expectation: "high" } }, history: [...times(3, { runs: staticRuns(RETRIED) }), ...times(2, { runs: staticRuns(OK) })] }));
+    const p = plan(
+      input({
+        metadata: { project_intake: { scale_expectation: "high" } },
+        history: [...times(3, { runs: staticRuns(RETRIED) }), ...times(2, { runs: staticRuns(OK) })],
+      }),
+    );
     expect((p.planner_trace as { selected_profile: string }).selected_profile).toBe("adaptive_parallel_v1");
     for (const node of ["test-baseline", "dynamic-probe", "scale-readiness-check"]) {
       expect(decision(p, "retry_budget", node)).toMatchObject({ value: 2, reason: "agent_failure_rate" });
@@ -152,25 +205,87 @@ describe("planWithPolicy: the same intake with different histories", () => {
 });
 
 describe("planWithPolicy: intake and repository signals", () => {
-  const cases: Array<{ name: string; metadata?: Record<string, unknown>; signals?: Record<string, unknown> | null; policy?: Record<string, unknown>; profile: string; reason: string; has?: string[]; lacks?: string[]; guard?: [string, string] }> = [
-    { name: "small repo, empty intake → static_v1", profile: "static_v1", reason: "small_repo_empty_intake", lacks: ["scale-readiness-check"] },
-    { name: "file_count 120 counts as small", signals: { file_count: 120, has_tests: true }, profile: "static_v1", reason: "small_repo_empty_intake" },
-    { name: "no repo signals → the policy default (adaptive)", signals: null, profile: "adaptive_parallel_v1", reason: "policy_default" },
+  const cases: Array<{
+    name: string;
+    metadata?: Record<string, unknown>;
+    signals?: Record<string, unknown> | null;
+    policy?: Record<string, unknown>;
+    profile: string;
+    reason: string;
+    has?: string[];
+    lacks?: string[];
+    guard?: [string, string];
+  }> = [
+    {
+      name: "small repo, empty intake → static_v1",
+      profile: "static_v1",
+      reason: "small_repo_empty_intake",
+      lacks: ["scale-readiness-check"],
+    },
+    {
+      name: "file_count 120 counts as small",
+      signals: { file_count: 120, has_tests: true },
+      profile: "static_v1",
+      reason: "small_repo_empty_intake",
+    },
+    {
+      name: "no repo signals → the policy default (adaptive)",
+      signals: null,
+      profile: "adaptive_parallel_v1",
+      reason: "policy_default",
+    },
     {
       name: "high-scale intake gets the scale check",
       metadata: { project_intake: { scale_expectation: "Enterprise / high traffic" } },
-      profile: "adaptive_parallel_v1", reason: "intake_requires_adaptive", has: ["scale-readiness-check"], guard: ["scale-readiness-check", "provided_by_base"],
+      profile: "adaptive_parallel_v1",
+      reason: "intake_requires_adaptive",
+      has: ["scale-readiness-check"],
+      guard: ["scale-readiness-check", "provided_by_base"],
     },
-    { name: "a large repository gets the scale check from the guard rule", signals: { size: "large", has_tests: true }, profile: "adaptive_parallel_v1", reason: "guards_require_adaptive", has: ["scale-readiness-check"], guard: ["scale-readiness-check", "added"] },
+    {
+      name: "a large repository gets the scale check from the guard rule",
+      signals: { size: "large", has_tests: true },
+      profile: "adaptive_parallel_v1",
+      reason: "guards_require_adaptive",
+      has: ["scale-readiness-check"],
+      guard: ["scale-readiness-check", "added"],
+    },
     {
       name: "a Kubernetes deployment target adds the deployment config review",
       metadata: { project_intake: { deployment_target: "Kubernetes (EKS)" } },
-      profile: "adaptive_parallel_v1", reason: "guards_require_adaptive", has: ["deployment-config-review"], guard: ["deployment-config-review", "added"],
+      profile: "adaptive_parallel_v1",
+      reason: "guards_require_adaptive",
+      has: ["deployment-config-review"],
+      guard: ["deployment-config-review", "added"],
     },
-    { name: "a repository without tests adds the test gap review", signals: { size: "small", has_tests: false }, profile: "adaptive_parallel_v1", reason: "guards_require_adaptive", has: ["test-gap-review"], guard: ["test-gap-review", "added"] },
-    { name: "sensitive data → adaptive with the data boundary review", metadata: { project_intake: { sensitive_data: ["PII"] } }, profile: "adaptive_parallel_v1", reason: "intake_requires_adaptive", has: ["data-boundary-review"] },
-    { name: "policy default static_v1 with a medium repo", signals: { size: "medium" }, policy: { profile: { default: "static_v1" } }, profile: "static_v1", reason: "policy_default" },
-    { name: "static_for_small_repos off → adaptive", policy: { profile: { static_for_small_repos: false } }, profile: "adaptive_parallel_v1", reason: "policy_default" },
+    {
+      name: "a repository without tests adds the test gap review",
+      signals: { size: "small", has_tests: false },
+      profile: "adaptive_parallel_v1",
+      reason: "guards_require_adaptive",
+      has: ["test-gap-review"],
+      guard: ["test-gap-review", "added"],
+    },
+    {
+      name: "sensitive data → adaptive with the data boundary review",
+      metadata: { project_intake: { sensitive_data: ["PII"] } },
+      profile: "adaptive_parallel_v1",
+      reason: "intake_requires_adaptive",
+      has: ["data-boundary-review"],
+    },
+    {
+      name: "policy default static_v1 with a medium repo",
+      signals: { size: "medium" },
+      policy: { profile: { default: "static_v1" } },
+      profile: "static_v1",
+      reason: "policy_default",
+    },
+    {
+      name: "static_for_small_repos off → adaptive",
+      policy: { profile: { static_for_small_repos: false } },
+      profile: "adaptive_parallel_v1",
+      reason: "policy_default",
+    },
   ];
 
   it.each(cases)("$name", (c) => {
@@ -178,13 +293,21 @@ describe("planWithPolicy: intake and repository signals", () => {
     expect(decision(p, "profile")).toMatchObject({ value: c.profile, reason: c.reason });
     for (const id of c.has ?? []) expect(ids(p)).toContain(id);
     for (const id of c.lacks ?? []) expect(ids(p)).not.toContain(id);
-    if (c.guard) expect(decision(p, "guard_node", c.guard[0])).toMatchObject({ value: c.guard[1], reason: "condition_matched" });
+    if (c.guard)
+      expect(decision(p, "guard_node", c.guard[0])).toMatchObject({ value: c.guard[1], reason: "condition_matched" });
   });
 
   it("added guards feed the terminal planner node, and levels follow", () => {
-    const p = plan(input({ metadata: { project_intake: { deployment_target: "aws" } }, signals: { size: "large", has_tests: false } }));
+    const p = plan(
+      input({
+        metadata: { project_intake: { deployment_target: "aws" } },
+        signals: { size: "large", has_tests: false },
+      }),
+    );
     const planner = p.dag.find((n) => n.node_id === "planner");
-    expect(planner?.depends_on).toEqual(expect.arrayContaining(["deployment-config-review", "scale-readiness-check", "test-gap-review"]));
+    expect(planner?.depends_on).toEqual(
+      expect.arrayContaining(["deployment-config-review", "scale-readiness-check", "test-gap-review"]),
+    );
     expect(ids(p).at(-1)).toBe("planner");
     expect(p.dag_levels.at(-1)).toEqual(["planner"]);
     expect(p.metadata.dag_levels).toEqual(p.dag_levels);
@@ -201,7 +324,13 @@ describe("planWithPolicy: intake and repository signals", () => {
   it("explicit client knobs win and are traced as client_override", () => {
     const p = plan(
       input({
-        metadata: { node_retry_budgets: { builder: 5 }, max_parallelism: 3, fallback_scan_mode: "none", node_timeouts_ms: { scanner: 5000 }, max_task_retries: 1 },
+        metadata: {
+          node_retry_budgets: { builder: 5 },
+          max_parallelism: 3,
+          fallback_scan_mode: "none",
+          node_timeouts_ms: { scanner: 5000 },
+          max_task_retries: 1,
+        },
         history: [...times(3, { runs: staticRuns(RETRIED) }), ...times(2, { runs: staticRuns(OK) })],
       }),
     );
@@ -210,11 +339,18 @@ describe("planWithPolicy: intake and repository signals", () => {
     expect(decision(p, "parallelism")).toMatchObject({ value: 3, reason: "client_override" });
     expect(decision(p, "fallback")).toMatchObject({ value: "none", reason: "client_override" });
     expect(decision(p, "timeout", "scanner")).toMatchObject({ value: 5000, reason: "client_override" });
-    expect(p.metadata).toMatchObject({ max_parallelism: 3, fallback_scan_mode: "none", node_retry_budgets: { builder: 5, scanner: 1 } });
+    expect(p.metadata).toMatchObject({
+      max_parallelism: 3,
+      fallback_scan_mode: "none",
+      node_retry_budgets: { builder: 5, scanner: 1 },
+    });
   });
 
   it("is deterministic and never mutates its input", () => {
-    const i = input({ metadata: { project_intake: { must_not_break_flows: ["Login"] } }, history: times(4, { runs: staticRuns(RETRIED) }) });
+    const i = input({
+      metadata: { project_intake: { must_not_break_flows: ["Login"] } },
+      history: times(4, { runs: staticRuns(RETRIED) }),
+    });
     const copy = structuredClone(i);
     expect(plan(i)).toEqual(plan(i));
     expect(i).toEqual(copy);
@@ -222,32 +358,87 @@ describe("planWithPolicy: intake and repository signals", () => {
 
   it("writes the SPEC-visible keys and the policy version into the trace", () => {
     const p = plan(input({}));
-    expect(p.metadata).toMatchObject({ autonomous_planner_profile: "policy_v1", level_cursor: 0, repo_signals: { size: "small", has_tests: true } });
-    expect(p.planner_trace).toMatchObject({ profile: "policy_v1", policy: { version: 1, source: "stored" }, source: "policy", base: { profile: "static_v1" }, model: { status: "not_configured" } });
+    expect(p.metadata).toMatchObject({
+      autonomous_planner_profile: "policy_v1",
+      level_cursor: 0,
+      repo_signals: { size: "small", has_tests: true },
+    });
+    expect(p.planner_trace).toMatchObject({
+      profile: "policy_v1",
+      policy: { version: 1, source: "stored" },
+      source: "policy",
+      base: { profile: "static_v1" },
+      model: { status: "not_configured" },
+    });
     expect(p.metadata.planner_trace).toEqual(p.planner_trace);
   });
 });
 
 describe("validateProposal (SPEC §4.4 blueprint rules + policy)", () => {
   const doc = PlannerPolicyDocument.parse({});
-  const node = (node_id: string, depends_on: string[] = [], agent = "scanner", gate: string | null = null) => ({ node_id, title: node_id, agent, depends_on, gate });
+  const node = (node_id: string, depends_on: string[] = [], agent = "scanner", gate: string | null = null) => ({
+    node_id,
+    title: node_id,
+    agent,
+    depends_on,
+    gate,
+  });
   const valid = [node("scan"), node("review", ["scan"], "security", "POLICY_GATE")];
-  const cases: Array<{ name: string; proposal: unknown; required?: string[]; reason: string | null; detail?: RegExp }> = [
-    { name: "a valid proposal", proposal: valid, reason: null },
-    { name: "a JSON string of a valid proposal", proposal: JSON.stringify(valid), reason: null },
-    { name: "a cycle", proposal: [node("a", ["b"], "scanner", "POLICY_GATE"), node("b", ["a"])], reason: "dag_cycle_detected" },
-    { name: "an unknown agent", proposal: [...valid, node("x", ["scan"], "hacker")], reason: "agent_not_allowed", detail: /node 'x' uses agent 'hacker'/ },
-    { name: "no POLICY_GATE", proposal: [node("scan"), node("review", ["scan"], "security", "TEST_GATE")], reason: "policy_gate_missing" },
-    { name: "a missing dependency", proposal: [...valid, node("x", ["ghost"])], reason: "missing_dependency", detail: /missing_dependency:ghost/ },
-    { name: "a self dependency", proposal: [...valid, node("x", ["x"])], reason: "self_dependency" },
-    { name: "a node without title", proposal: [{ node_id: "a", agent: "scanner" }], reason: "blueprint_invalid", detail: /entry 0 has no title/ },
-    { name: "duplicate ids", proposal: [node("a", [], "scanner", "POLICY_GATE"), node("a")], reason: "blueprint_invalid", detail: /duplicate node id 'a'/ },
-    { name: "an invalid gate", proposal: [node("a", [], "scanner", "SHIP_IT")], reason: "blueprint_invalid" },
-    { name: "not a list", proposal: { plan: "scan" }, reason: "blueprint_invalid", detail: /not a list of nodes/ },
-    { name: "an empty list", proposal: [], reason: "blueprint_invalid" },
-    { name: "too many nodes", proposal: Array.from({ length: 25 }, (_, i) => node(`n${i}`, [], "scanner", "POLICY_GATE")), reason: "too_many_nodes" },
-    { name: "a required guard node missing", proposal: valid, required: ["scale-readiness-check"], reason: "required_node_missing", detail: /scale-readiness-check/ },
-  ];
+  const cases: Array<{ name: string; proposal: unknown; required?: string[]; reason: string | null; detail?: RegExp }> =
+    [
+      { name: "a valid proposal", proposal: valid, reason: null },
+      { name: "a JSON string of a valid proposal", proposal: JSON.stringify(valid), reason: null },
+      {
+        name: "a cycle",
+        proposal: [node("a", ["b"], "scanner", "POLICY_GATE"), node("b", ["a"])],
+        reason: "dag_cycle_detected",
+      },
+      {
+        name: "an unknown agent",
+        proposal: [...valid, node("x", ["scan"], "hacker")],
+        reason: "agent_not_allowed",
+        detail: /node 'x' uses agent 'hacker'/,
+      },
+      {
+        name: "no POLICY_GATE",
+        proposal: [node("scan"), node("review", ["scan"], "security", "TEST_GATE")],
+        reason: "policy_gate_missing",
+      },
+      {
+        name: "a missing dependency",
+        proposal: [...valid, node("x", ["ghost"])],
+        reason: "missing_dependency",
+        detail: /missing_dependency:ghost/,
+      },
+      { name: "a self dependency", proposal: [...valid, node("x", ["x"])], reason: "self_dependency" },
+      {
+        name: "a node without title",
+        proposal: [{ node_id: "a", agent: "scanner" }],
+        reason: "blueprint_invalid",
+        detail: /entry 0 has no title/,
+      },
+      {
+        name: "duplicate ids",
+        proposal: [node("a", [], "scanner", "POLICY_GATE"), node("a")],
+        reason: "blueprint_invalid",
+        detail: /duplicate node id 'a'/,
+      },
+      { name: "an invalid gate", proposal: [node("a", [], "scanner", "SHIP_IT")], reason: "blueprint_invalid" },
+      { name: "not a list", proposal: { plan: "scan" }, reason: "blueprint_invalid", detail: /not a list of nodes/ },
+      { name: "an empty list", proposal: [], reason: "blueprint_invalid" },
+      {
+        name: "too many nodes",
+        proposal: Array.from({ length: 25 }, (_, i) => node(`n${i}`, [], "scanner", "POLICY_GATE")),
+        reason: "too_many_nodes",
+      },
+      {
+        name: "a required guard node missing",
+        proposal: valid,
+        required: ["scale-readiness-check"],
+        reason: "required_node_missing",
+        detail: /scale-readiness-check/,
+      },
+    ];
 
   it.each(cases)("$name", ({ proposal, required, reason, detail }) => {
     const check = validateProposal(proposal, doc, required ?? []);
@@ -261,13 +452,29 @@ describe("validateProposal (SPEC §4.4 blueprint rules + policy)", () => {
 
   it("a valid model proposal replaces the DAG; an invalid one leaves the policy's plan with the reason", () => {
     const i = input({ signals: { size: "medium", has_tests: true } });
-    const used = plan(i, { status: "proposed", model: "m", proposal: [...valid, node("verify", ["review"], "verifier")] });
+    const used = plan(i, {
+      status: "proposed",
+      model: "m",
+      proposal: [...valid, node("verify", ["review"], "verifier")],
+    });
     expect(ids(used)).toEqual(["scan", "review", "verify"]);
-    expect(used.planner_trace).toMatchObject({ source: "model", selected_profile: "model_blueprint", model: { status: "accepted", model: "m", node_count: 3 } });
+    expect(used.planner_trace).toMatchObject({
+      source: "model",
+      selected_profile: "model_blueprint",
+      model: { status: "accepted", model: "m", node_count: 3 },
+    });
     expect(used.metadata.node_retry_budgets).toEqual({ scan: 0, review: 0, verify: 0 });
 
-    const rejected = plan(i, { status: "proposed", model: "m", proposal: [node("a", ["b"], "scanner", "POLICY_GATE"), node("b", ["a"])] });
-    expect(rejected.planner_trace).toMatchObject({ source: "policy", selected_profile: "adaptive_parallel_v1", model: { status: "rejected", reason: "dag_cycle_detected" } });
+    const rejected = plan(i, {
+      status: "proposed",
+      model: "m",
+      proposal: [node("a", ["b"], "scanner", "POLICY_GATE"), node("b", ["a"])],
+    });
+    expect(rejected.planner_trace).toMatchObject({
+      source: "policy",
+      selected_profile: "adaptive_parallel_v1",
+      model: { status: "rejected", reason: "dag_cycle_detected" },
+    });
     expect(decision(rejected, "model")).toMatchObject({ value: "rejected", reason: "dag_cycle_detected" });
     expect(ids(rejected)).toContain("security-review");
 
@@ -280,20 +487,43 @@ describe("validateProposal (SPEC §4.4 blueprint rules + policy)", () => {
 describe("PlannerPolicyDocument", () => {
   it("fills every default from {} and is stable under a second parse", () => {
     const doc = PlannerPolicyDocument.parse({});
-    expect(doc).toMatchObject({ apply_by_default: false, max_nodes: 24, history: { window: 10, min_builds: 3 }, model: { enabled: true } });
-    expect(doc.guards.map((g) => g.node_id)).toEqual(["scale-readiness-check", "deployment-config-review", "test-gap-review"]);
+    expect(doc).toMatchObject({
+      apply_by_default: false,
+      max_nodes: 24,
+      history: { window: 10, min_builds: 3 },
+      model: { enabled: true },
+    });
+    expect(doc.guards.map((g) => g.node_id)).toEqual([
+      "scale-readiness-check",
+      "deployment-config-review",
+      "test-gap-review",
+    ]);
     expect(PlannerPolicyDocument.parse(JSON.parse(JSON.stringify(doc)))).toEqual(doc);
   });
 
-  const guard = { node_id: "extra-check", title: "Extra", agent: "builder", depends_on: ["scanner"], when: [{ has_tests: false }] };
+  const guard = {
+    node_id: "extra-check",
+    title: "Extra",
+    agent: "builder",
+    depends_on: ["scanner"],
+    when: [{ has_tests: false }],
+  };
   const invalid: Array<[string, unknown, string]> = [
     ["unknown key", { aply_by_default: true }, ""],
-    ["guard agent not allowed", { guards: [{ ...guard, agent: "verifier" }], allowed_agents: ["scanner", "builder", "security", "planner"] }, "guards.0.agent"],
+    [
+      "guard agent not allowed",
+      { guards: [{ ...guard, agent: "verifier" }], allowed_agents: ["scanner", "builder", "security", "planner"] },
+      "guards.0.agent",
+    ],
     ["built-in agent missing", { allowed_agents: ["scanner"] }, "allowed_agents"],
     ["guard reusing a base node id", { guards: [{ ...guard, node_id: "dynamic-probe" }] }, "guards.0.node_id"],
     ["guard depending on planner", { guards: [{ ...guard, depends_on: ["planner"] }] }, "guards.0.depends_on"],
     ["guard with an empty condition", { guards: [{ ...guard, when: [{}] }] }, "guards.0.when.0"],
-    ["retry rule above max_budget", { retry: { max_budget: 1, rules: [{ min_failure_rate: 0.5, budget: 2 }] } }, "retry.rules.0.budget"],
+    [
+      "retry rule above max_budget",
+      { retry: { max_budget: 1, rules: [{ min_failure_rate: 0.5, budget: 2 }] } },
+      "retry.rules.0.budget",
+    ],
     ["rate above 1", { fallback: { arm_on_node_failure_rate: 1.5 } }, "fallback.arm_on_node_failure_rate"],
   ];
   it.each(invalid)("rejects %s", (_name, doc, path) => {

@@ -13,7 +13,11 @@ async function profile(c: Caller, body: Record<string, unknown>): Promise<string
 /** A build with tasks in flight (status running). */
 async function runningBuild(c: Caller): Promise<string> {
   const b = await createBuild(c, { metadata: LONG });
-  await eventually(async () => (await eventsOf(c, b.build_id)).some((e) => e.event_type === "TASK_STARTED"), 5000, "task started");
+  await eventually(
+    async () => (await eventsOf(c, b.build_id)).some((e) => e.event_type === "TASK_STARTED"),
+    5000,
+    "task started",
+  );
   return b.build_id;
 }
 
@@ -21,10 +25,17 @@ describe("policy profiles", () => {
   it("creates (201 + Location) with trimmed, non-empty entries in stored case; gets and lists within the tenant", async () => {
     const c = await operator("org-pol-create");
     const res = await c.request("POST", "/v1/program/policy-profiles", {
-      name: " strict ", blocked_commands: ["  rm -RF ", "", "curl | sh"], restricted_paths: [" /.git ", "  "],
+      name: " strict ",
+      blocked_commands: ["  rm -RF ", "", "curl | sh"],
+      restricted_paths: [" /.git ", "  "],
     });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ name: "strict", blocked_commands: ["rm -RF", "curl | sh"], restricted_paths: ["/.git"], created_by: "user_org-pol-create" });
+    expect(res.body).toMatchObject({
+      name: "strict",
+      blocked_commands: ["rm -RF", "curl | sh"],
+      restricted_paths: ["/.git"],
+      created_by: "user_org-pol-create",
+    });
     expect(res.headers.get("location")).toBe(`/v1/program/policy-profiles/${res.body.profile_id}`);
     expect((await c.request("GET", res.headers.get("location") as string)).body).toEqual(res.body);
 
@@ -33,8 +44,16 @@ describe("policy profiles", () => {
     expect(page1.body.items.map((p: any) => p.name)).toEqual(["p2", "p1", "p0"]);
     const page2 = await c.request("GET", `/v1/program/policy-profiles?limit=3&cursor=${page1.body.next_cursor}`);
     expect(page2.body).toEqual({ items: [res.body], next_cursor: null });
-    expectProblem(await c.request("GET", `/v1/program/policy-profiles/${crypto.randomUUID()}`), 404, "policy_profile_not_found");
-    expectProblem(await c.request("POST", "/v1/program/policy-profiles", { blocked_commands: [] }), 422, "validation_failed");
+    expectProblem(
+      await c.request("GET", `/v1/program/policy-profiles/${crypto.randomUUID()}`),
+      404,
+      "policy_profile_not_found",
+    );
+    expectProblem(
+      await c.request("POST", "/v1/program/policy-profiles", { blocked_commands: [] }),
+      422,
+      "validation_failed",
+    );
   });
 });
 
@@ -51,7 +70,10 @@ describe("POST /v1/program/policy-check", () => {
     [{ command: "ls -la" }, "ALLOW", "policy_pass", null],
   ])("%j → %s %s", async (req, action, reason, code) => {
     const c = await operator("org-pol-cases");
-    const profile_id = await profile(c, { blocked_commands: ["rm -rf", "curl | sh"], restricted_paths: ["/.git", "/secrets"] });
+    const profile_id = await profile(c, {
+      blocked_commands: ["rm -rf", "curl | sh"],
+      restricted_paths: ["/.git", "/secrets"],
+    });
     const res = await c.request("POST", "/v1/program/policy-check", { profile_id, ...req });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ action, reason, violation_code: code, build_id: null, violation: null });
@@ -65,17 +87,35 @@ describe("POST /v1/program/policy-check", () => {
       expectProblem(res, 404, "policy_profile_not_found");
       expect(res.body.detail).toBe("Policy profile not found.");
     }
-    expectProblem(await c.request("POST", "/v1/program/policy-check", { profile_id: "nope", command: "x" }), 422, "validation_failed");
+    expectProblem(
+      await c.request("POST", "/v1/program/policy-check", { profile_id: "nope", command: "x" }),
+      422,
+      "validation_failed",
+    );
   });
 
   it("writes a BLOCK back to a running build: a blocking violation that fails it", async () => {
     const c = await operator("org-pol-wb");
     const profile_id = await profile(c, { blocked_commands: ["rm -rf"] });
     const buildId = await runningBuild(c);
-    const res = await c.request("POST", "/v1/program/policy-check", { profile_id, command: "rm -rf /tmp/app", build_id: buildId });
+    const res = await c.request("POST", "/v1/program/policy-check", {
+      profile_id,
+      command: "rm -rf /tmp/app",
+      build_id: buildId,
+    });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ action: "BLOCK", reason: "blocked_command:rm -rf", violation_code: "blocked_command", build_id: buildId });
-    expect(res.body.violation).toMatchObject({ code: "blocked_command", message: "blocked_command:rm -rf", source: "policy_profile", blocking: true });
+    expect(res.body).toMatchObject({
+      action: "BLOCK",
+      reason: "blocked_command:rm -rf",
+      violation_code: "blocked_command",
+      build_id: buildId,
+    });
+    expect(res.body.violation).toMatchObject({
+      code: "blocked_command",
+      message: "blocked_command:rm -rf",
+      source: "policy_profile",
+      blocking: true,
+    });
     const build = (await c.request("GET", `/v1/builds/${buildId}`)).body;
     expect(build.status).toBe("failed");
     expect(build.policy_violations).toEqual([res.body.violation]);
@@ -85,11 +125,27 @@ describe("POST /v1/program/policy-check", () => {
     const c = await operator("org-pol-paused");
     const profile_id = await profile(c, { restricted_paths: ["/.git"] });
     const buildId = await runningBuild(c);
-    expect((await c.request("POST", `/v1/builds/${buildId}/gates/TEST_GATE`, { status: "BLOCKED", reason: "hold" })).status).toBe(201);
-    const allow = await c.request("POST", "/v1/program/policy-check", { profile_id, command: "cat", path: "/src", build_id: buildId });
+    expect(
+      (await c.request("POST", `/v1/builds/${buildId}/gates/TEST_GATE`, { status: "BLOCKED", reason: "hold" })).status,
+    ).toBe(201);
+    const allow = await c.request("POST", "/v1/program/policy-check", {
+      profile_id,
+      command: "cat",
+      path: "/src",
+      build_id: buildId,
+    });
     expect(allow.body).toMatchObject({ action: "ALLOW", violation: null, build_id: buildId });
-    const res = await c.request("POST", "/v1/program/policy-check", { profile_id, command: "cat", path: "/.github/workflows/x.yml", build_id: buildId });
-    expect(res.body).toMatchObject({ action: "BLOCK", reason: "restricted_path:/.git", violation_code: "restricted_path" });
+    const res = await c.request("POST", "/v1/program/policy-check", {
+      profile_id,
+      command: "cat",
+      path: "/.github/workflows/x.yml",
+      build_id: buildId,
+    });
+    expect(res.body).toMatchObject({
+      action: "BLOCK",
+      reason: "restricted_path:/.git",
+      violation_code: "restricted_path",
+    });
     const build = (await c.request("GET", `/v1/builds/${buildId}`)).body;
     expect(build.status).toBe("paused");
     expect(build.policy_violations.map((v: any) => v.code)).toEqual(["restricted_path"]);
@@ -100,7 +156,11 @@ describe("POST /v1/program/policy-check", () => {
     const c = await operator("org-pol-nobuild");
     const profile_id = await profile(c, { blocked_commands: ["rm"] });
     for (const command of ["rm x", "ls"]) {
-      const res = await c.request("POST", "/v1/program/policy-check", { profile_id, command, build_id: crypto.randomUUID() });
+      const res = await c.request("POST", "/v1/program/policy-check", {
+        profile_id,
+        command,
+        build_id: crypto.randomUUID(),
+      });
       expectProblem(res, 404, "build_not_found");
     }
   });
@@ -110,11 +170,23 @@ describe("POST /v1/program/policy-check", () => {
     const victim = await runningBuild(owner);
     const attacker = await caller({ sub: "user_org-pol-victim", org_id: "org-pol-attacker", roles: ["admin"] }); // same sub, other tenant
     const profile_id = await profile(attacker, { blocked_commands: ["rm"] });
-    expectProblem(await attacker.request("POST", "/v1/program/policy-check", { profile_id, command: "rm -rf /", build_id: victim }), 404, "build_not_found");
+    expectProblem(
+      await attacker.request("POST", "/v1/program/policy-check", { profile_id, command: "rm -rf /", build_id: victim }),
+      404,
+      "build_not_found",
+    );
 
     const colleague = await operator("org-pol-victim", "user_colleague");
     const own = await profile(colleague, { blocked_commands: ["rm"] });
-    expectProblem(await colleague.request("POST", "/v1/program/policy-check", { profile_id: own, command: "rm -rf /", build_id: victim }), 403, "build_access_denied");
+    expectProblem(
+      await colleague.request("POST", "/v1/program/policy-check", {
+        profile_id: own,
+        command: "rm -rf /",
+        build_id: victim,
+      }),
+      403,
+      "build_access_denied",
+    );
 
     const build = (await owner.request("GET", `/v1/builds/${victim}`)).body;
     expect(build.status).toBe("running");

@@ -16,7 +16,11 @@ export function withCaps(org: string, capabilities: string[], sub = `user_${org}
   return caller({ sub, org_id: org, roles: [], capabilities });
 }
 
-export function expectProblem(res: { status: number; headers: Headers; body: any }, status: number, code: string): void {
+export function expectProblem(
+  res: { status: number; headers: Headers; body: any },
+  status: number,
+  code: string,
+): void {
   if (res.status !== status || res.body?.code !== code) {
     throw new Error(`expected ${status} ${code}, got ${res.status} ${JSON.stringify(res.body)}`);
   }
@@ -58,7 +62,11 @@ export async function seedBuildRow(opts: {
 }
 
 /** Polls `fn` until it returns a truthy value. */
-export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 10_000, what = "condition"): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 10_000,
+  what = "condition",
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { decideGoLive } from "../../src/program/go-live";
 import { cleanEntries, decidePolicy } from "../../src/program/policy-decision";
-import { SLO_WINDOWS, type SloWindowName, type WindowCounts, evaluateObjective, referenceSummary, worstState } from "../../src/program/slo-math";
+import {
+  SLO_WINDOWS,
+  type SloWindowName,
+  type WindowCounts,
+  evaluateObjective,
+  referenceSummary,
+  worstState,
+} from "../../src/program/slo-math";
 
 describe("policy decision (SPEC §6.2)", () => {
   const rules = { blocked_commands: ["rm -rf", "Curl | sh"], restricted_paths: ["/.git", "/etc/"] };
@@ -19,7 +26,9 @@ describe("policy decision (SPEC §6.2)", () => {
   });
 
   it("first blocked entry in stored order wins", () => {
-    expect(decidePolicy({ blocked_commands: ["sh", "rm"], restricted_paths: [] }, "rm x | sh").reason).toBe("blocked_command:sh");
+    expect(decidePolicy({ blocked_commands: ["sh", "rm"], restricted_paths: [] }, "rm x | sh").reason).toBe(
+      "blocked_command:sh",
+    );
   });
 
   it("trims entries, drops empty ones, keeps case and order", () => {
@@ -28,17 +37,43 @@ describe("policy decision (SPEC §6.2)", () => {
 });
 
 describe("go-live decision (SPEC §6.8)", () => {
-  const all = { security_review: true, slo_dashboard: true, rollback_tested: true, docs_complete: true, runbooks_ready: true };
-  const none = { security_review: false, slo_dashboard: false, rollback_tested: false, docs_complete: false, runbooks_ready: false };
+  const all = {
+    security_review: true,
+    slo_dashboard: true,
+    rollback_tested: true,
+    docs_complete: true,
+    runbooks_ready: true,
+  };
+  const none = {
+    security_review: false,
+    slo_dashboard: false,
+    rollback_tested: false,
+    docs_complete: false,
+    runbooks_ready: false,
+  };
   it.each([
-    ["nothing recorded", null, null, false, "NO_GO", ["checklist_missing", "rollback_drill_missing", "validation_not_release_ready"]],
+    [
+      "nothing recorded",
+      null,
+      null,
+      false,
+      "NO_GO",
+      ["checklist_missing", "rollback_drill_missing", "validation_not_release_ready"],
+    ],
     [
       "all false, failed drill, ready",
       none,
       { passed: false },
       true,
       "NO_GO",
-      ["security_review_incomplete", "slo_dashboard_missing", "docs_incomplete", "runbooks_not_ready", "rollback_not_tested", "rollback_drill_failed"],
+      [
+        "security_review_incomplete",
+        "slo_dashboard_missing",
+        "docs_incomplete",
+        "runbooks_not_ready",
+        "rollback_not_tested",
+        "rollback_drill_failed",
+      ],
     ],
     ["everything in place", all, { passed: true }, true, "GO", []],
     ["only validation missing", all, { passed: true }, false, "NO_GO", ["validation_not_release_ready"]],
@@ -48,7 +83,9 @@ describe("go-live decision (SPEC §6.8)", () => {
   });
 });
 
-function counts(byWindow: Partial<Record<SloWindowName, [valid: number, good: number]>>): Record<SloWindowName, WindowCounts> {
+function counts(
+  byWindow: Partial<Record<SloWindowName, [valid: number, good: number]>>,
+): Record<SloWindowName, WindowCounts> {
   const out = {} as Record<SloWindowName, WindowCounts>;
   for (const w of SLO_WINDOWS) {
     const [valid, good] = byWindow[w.name] ?? [0, 0];
@@ -140,7 +177,11 @@ describe("SLO arithmetic (SRE workbook multiwindow, multi-burn-rate)", () => {
   });
 
   it("reference summary: counts, success rate and mean cycle over all builds, rounded to 4 decimals", () => {
-    const b = (status: string, created: string, updated: string) => ({ status, created_at: created, updated_at: updated });
+    const b = (status: string, created: string, updated: string) => ({
+      status,
+      created_at: created,
+      updated_at: updated,
+    });
     const s = referenceSummary([
       b("completed", "2026-01-01T00:00:00.000000Z", "2026-01-01T00:00:10.000000Z"),
       b("failed", "2026-01-01T00:00:00.000000Z", "2026-01-01T00:00:05.500000Z"),
@@ -150,10 +191,22 @@ describe("SLO arithmetic (SRE workbook multiwindow, multi-burn-rate)", () => {
       b("pending", "2026-01-01T00:00:00.000000Z", "2026-01-01T00:00:00.000000Z"),
     ]);
     expect(s).toEqual({
-      total_builds: 6, completed_builds: 1, failed_builds: 1, aborted_builds: 1, running_builds: 3,
+      total_builds: 6,
+      completed_builds: 1,
+      failed_builds: 1,
+      aborted_builds: 1,
+      running_builds: 3,
       success_rate: 0.1667, // 1/6
       mean_cycle_seconds: 2.7502, // (10 + 5.5 + 1 + 0 + 0.001 + 0) / 6 = 2.75016…
     });
-    expect(referenceSummary([])).toEqual({ total_builds: 0, completed_builds: 0, failed_builds: 0, aborted_builds: 0, running_builds: 0, success_rate: 0, mean_cycle_seconds: 0 });
+    expect(referenceSummary([])).toEqual({
+      total_builds: 0,
+      completed_builds: 0,
+      failed_builds: 0,
+      aborted_builds: 0,
+      running_builds: 0,
+      success_rate: 0,
+      mean_cycle_seconds: 0,
+    });
   });
 });

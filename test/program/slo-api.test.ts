@@ -17,8 +17,15 @@ describe("GET /v1/program/slo-summary", () => {
     const res = await c.request("GET", "/v1/program/slo-summary");
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
-      total_builds: 0, completed_builds: 0, failed_builds: 0, aborted_builds: 0, running_builds: 0, success_rate: 0, mean_cycle_seconds: 0,
-      scope: "caller", state: "no_data",
+      total_builds: 0,
+      completed_builds: 0,
+      failed_builds: 0,
+      aborted_builds: 0,
+      running_builds: 0,
+      success_rate: 0,
+      mean_cycle_seconds: 0,
+      scope: "caller",
+      state: "no_data",
     });
     expect(res.body.objectives.map((o: any) => [o.name, o.state, o.error_budget_remaining])).toEqual([
       ["build_success", "no_data", null],
@@ -58,7 +65,11 @@ describe("GET /v1/program/slo-summary", () => {
 
     // A tenant admin sees the tenant's builds.
     const admin = await caller({ sub: "user_slo_admin", org_id: t, roles: ["admin"] });
-    expect((await admin.request("GET", "/v1/program/slo-summary")).body).toMatchObject({ total_builds: 8, completed_builds: 3, scope: "tenant" });
+    expect((await admin.request("GET", "/v1/program/slo-summary")).body).toMatchObject({
+      total_builds: 8,
+      completed_builds: 3,
+      scope: "tenant",
+    });
   });
 
   it("computes windows, burn rates, budget and alert state for a seeded failure burst", async () => {
@@ -66,7 +77,14 @@ describe("GET /v1/program/slo-summary", () => {
     const t = "org-slo-burst";
     const me = "user_slo_burst";
     const seed = (status: string, finishedAgo: number, cycleMs: number, abortedBy?: "manual" | "replanner") =>
-      seedBuildRow({ tenantId: t, createdBy: me, status, createdAt: now - finishedAgo - cycleMs, updatedAt: now - finishedAgo, abortedBy });
+      seedBuildRow({
+        tenantId: t,
+        createdBy: me,
+        status,
+        createdAt: now - finishedAgo - cycleMs,
+        updatedAt: now - finishedAgo,
+        abortedBy,
+      });
     // Last 5 minutes: the burst — 2 failed, 1 aborted by the replanner (bad), 1 aborted by an operator
     // (excluded), 1 completed in 60 s.
     await seed("failed", 1 * MIN, 30 * S);
@@ -94,7 +112,11 @@ describe("GET /v1/program/slo-summary", () => {
     // 14.4× (1h & 5m) fires → page; 6× (6h & 30m) not (6h is 4.29); 1× (3d & 6h) fires.
     const success = objective(body, "build_success");
     expect(success.target).toBe(0.95);
-    expect(Object.fromEntries(Object.entries(success.windows).map(([w, v]: [string, any]) => [w, [v.valid, v.good, v.bad, v.burn_rate]]))).toEqual({
+    expect(
+      Object.fromEntries(
+        Object.entries(success.windows).map(([w, v]: [string, any]) => [w, [v.valid, v.good, v.bad, v.burn_rate]]),
+      ),
+    ).toEqual({
       "5m": [4, 1, 3, 15],
       "30m": [4, 1, 3, 15],
       "1h": [4, 1, 3, 15],
@@ -104,7 +126,16 @@ describe("GET /v1/program/slo-summary", () => {
     });
     expect(success.windows["6h"].sli).toBe(0.7857);
     expect(success.error_budget_remaining).toBe(0.4);
-    expect(success.alerts.map((a: any) => [a.severity, a.long_window, a.short_window, a.long_burn_rate, a.short_burn_rate, a.firing])).toEqual([
+    expect(
+      success.alerts.map((a: any) => [
+        a.severity,
+        a.long_window,
+        a.short_window,
+        a.long_burn_rate,
+        a.short_burn_rate,
+        a.firing,
+      ]),
+    ).toEqual([
       ["page", "1h", "5m", 15, 15, true],
       ["page", "6h", "30m", 4.2857, 15, false],
       ["ticket", "3d", "6h", 1.3636, 4.2857, true],
@@ -117,7 +148,11 @@ describe("GET /v1/program/slo-summary", () => {
     // 6× needs 30m too (0) → no page; 1× on 3d & 6h → ticket.
     const latency = objective(body, "completion_latency");
     expect(latency.threshold_seconds).toBe(900);
-    expect(Object.fromEntries(Object.entries(latency.windows).map(([w, v]: [string, any]) => [w, [v.valid, v.good, v.burn_rate]]))).toEqual({
+    expect(
+      Object.fromEntries(
+        Object.entries(latency.windows).map(([w, v]: [string, any]) => [w, [v.valid, v.good, v.burn_rate]]),
+      ),
+    ).toEqual({
       "5m": [1, 1, 0],
       "30m": [1, 1, 0],
       "1h": [1, 1, 0],
@@ -131,7 +166,14 @@ describe("GET /v1/program/slo-summary", () => {
 
     expect(body.state).toBe("page");
     // The reference fields cover every build of the caller, in or out of the windows.
-    expect(body).toMatchObject({ total_builds: 102, completed_builds: 97, failed_builds: 3, aborted_builds: 2, running_builds: 0, success_rate: 0.951 });
+    expect(body).toMatchObject({
+      total_builds: 102,
+      completed_builds: 97,
+      failed_builds: 3,
+      aborted_builds: 2,
+      running_builds: 0,
+      success_rate: 0.951,
+    });
   });
 
   it("reflects real builds: a completed and an aborted build (SPEC week 13)", async () => {

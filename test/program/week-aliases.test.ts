@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { ALL_WEEK_ALIASES, PROGRAM_PLANE_WEEK_ALIASES, SECURITY_PLANE_WEEK_ALIASES } from "../../src/program/week-aliases";
+import {
+  ALL_WEEK_ALIASES,
+  PROGRAM_PLANE_WEEK_ALIASES,
+  SECURITY_PLANE_WEEK_ALIASES,
+} from "../../src/program/week-aliases";
 import { type Caller, caller } from "../helpers/api";
 
 /** SPEC §6.10, verbatim (method, alias, canonical) with `{param}` as in the SPEC table. */
@@ -49,22 +53,54 @@ function normalise(value: unknown, world: World): unknown {
   return value;
 }
 
-const fill = (path: string, ids: Record<string, string>) => path.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(ids[name] ?? `missing-${name}`));
+const fill = (path: string, ids: Record<string, string>) =>
+  path.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(ids[name] ?? `missing-${name}`));
 
 /** The 13 program-plane aliases, each as a request that must succeed; run in order in each world. */
-const STEPS: Array<{ canonical: string; method: "GET" | "POST"; body?: (ids: Record<string, string>) => unknown; save?: [string, string] }> = [
-  { method: "POST", canonical: "/v1/program/campaigns", body: () => ({ name: "alias", repos: ["a"], runs_per_repo: 3 }), save: ["campaign_id", "campaign_id"] },
+const STEPS: Array<{
+  canonical: string;
+  method: "GET" | "POST";
+  body?: (ids: Record<string, string>) => unknown;
+  save?: [string, string];
+}> = [
+  {
+    method: "POST",
+    canonical: "/v1/program/campaigns",
+    body: () => ({ name: "alias", repos: ["a"], runs_per_repo: 3 }),
+    save: ["campaign_id", "campaign_id"],
+  },
   { method: "GET", canonical: "/v1/program/campaigns/:campaign_id" },
-  { method: "POST", canonical: "/v1/program/campaigns/:campaign_id/runs", body: () => ({ repo: "a", language: "ts", run_id: "a-1", status: "completed", duration_ms: 10 }) },
+  {
+    method: "POST",
+    canonical: "/v1/program/campaigns/:campaign_id/runs",
+    body: () => ({ repo: "a", language: "ts", run_id: "a-1", status: "completed", duration_ms: 10 }),
+  },
   { method: "GET", canonical: "/v1/program/campaigns/:campaign_id/report" },
-  { method: "POST", canonical: "/v1/program/policy-profiles", body: () => ({ name: "p", blocked_commands: ["rm -rf"], restricted_paths: ["/.git"] }), save: ["profile_id", "profile_id"] },
-  { method: "POST", canonical: "/v1/program/policy-check", body: (ids) => ({ profile_id: ids.profile_id, command: "cat", path: "/.github/x" }) },
+  {
+    method: "POST",
+    canonical: "/v1/program/policy-profiles",
+    body: () => ({ name: "p", blocked_commands: ["rm -rf"], restricted_paths: ["/.git"] }),
+    save: ["profile_id", "profile_id"],
+  },
+  {
+    method: "POST",
+    canonical: "/v1/program/policy-check",
+    body: (ids) => ({ profile_id: ids.profile_id, command: "cat", path: "/.github/x" }),
+  },
   { method: "GET", canonical: "/v1/program/slo-summary" },
   { method: "POST", canonical: "/v1/program/checklist", body: () => ({ release_id: "rel 1", security_review: true }) },
   { method: "GET", canonical: "/v1/program/checklist/:release_id" },
-  { method: "POST", canonical: "/v1/program/rollback-drills", body: () => ({ release_id: "rel 1", passed: true, duration_minutes: 12 }) },
+  {
+    method: "POST",
+    canonical: "/v1/program/rollback-drills",
+    body: () => ({ release_id: "rel 1", passed: true, duration_minutes: 12 }),
+  },
   { method: "GET", canonical: "/v1/program/rollback-drills/:release_id" },
-  { method: "POST", canonical: "/v1/program/go-live-decision", body: (ids) => ({ release_id: "rel 1", campaign_id: ids.campaign_id }) },
+  {
+    method: "POST",
+    canonical: "/v1/program/go-live-decision",
+    body: (ids) => ({ release_id: "rel 1", campaign_id: ids.campaign_id }),
+  },
   { method: "GET", canonical: "/v1/program/go-live-decision/:release_id" },
 ];
 
@@ -75,15 +111,27 @@ describe("week-prefixed aliases (SPEC §6.10)", () => {
     expect(ALL_WEEK_ALIASES).toHaveLength(18);
     expect(PROGRAM_PLANE_WEEK_ALIASES).toHaveLength(13);
     expect(SECURITY_PLANE_WEEK_ALIASES.map((a) => a.canonical)).toEqual([
-      "/v1/program/secrets", "/v1/program/secrets", "/v1/program/secrets/:secret_id", "/v1/program/webhook/ingest", "/v1/program/idempotent-checkpoints",
+      "/v1/program/secrets",
+      "/v1/program/secrets",
+      "/v1/program/secrets/:secret_id",
+      "/v1/program/webhook/ingest",
+      "/v1/program/idempotent-checkpoints",
     ]);
-    expect(new Set(STEPS.map((s) => `${s.method} ${s.canonical}`))).toEqual(new Set(PROGRAM_PLANE_WEEK_ALIASES.map((a) => `${a.method} ${a.canonical}`)));
+    expect(new Set(STEPS.map((s) => `${s.method} ${s.canonical}`))).toEqual(
+      new Set(PROGRAM_PLANE_WEEK_ALIASES.map((a) => `${a.method} ${a.canonical}`)),
+    );
   });
 
   it("each of the 13 program aliases answers exactly like its canonical route, plus Deprecation, Sunset and Link", async () => {
     // Two tenants, same user: one world is driven through canonical paths, the other through aliases.
-    const canon: World = { c: await caller({ sub: "alias_user", org_id: "org-alias-canon", roles: ["operator"] }), ids: { release_id: "rel 1" } };
-    const alias: World = { c: await caller({ sub: "alias_user", org_id: "org-alias-alias", roles: ["operator"] }), ids: { release_id: "rel 1" } };
+    const canon: World = {
+      c: await caller({ sub: "alias_user", org_id: "org-alias-canon", roles: ["operator"] }),
+      ids: { release_id: "rel 1" },
+    };
+    const alias: World = {
+      c: await caller({ sub: "alias_user", org_id: "org-alias-alias", roles: ["operator"] }),
+      ids: { release_id: "rel 1" },
+    };
     for (const step of STEPS) {
       const entry = PROGRAM_PLANE_WEEK_ALIASES.find((a) => a.method === step.method && a.canonical === step.canonical);
       if (!entry) throw new Error(`no alias for ${step.canonical}`);
@@ -113,7 +161,10 @@ describe("week-prefixed aliases (SPEC §6.10)", () => {
     const admin = await caller({ sub: "alias_admin", org_id: "org-alias-sec", roles: ["admin"] });
     const missing = crypto.randomUUID();
     for (const a of SECURITY_PLANE_WEEK_ALIASES) {
-      const [canonical, alias] = [a.canonical, a.alias].map((p) => p.replace(":secret_id", missing)) as [string, string];
+      const [canonical, alias] = [a.canonical, a.alias].map((p) => p.replace(":secret_id", missing)) as [
+        string,
+        string,
+      ];
       const body = a.method === "POST" ? {} : undefined;
       const ra = await admin.request(a.method, canonical, body);
       const rb = await admin.request(a.method, alias, body);

@@ -22,30 +22,63 @@ describe("authentication on build routes", () => {
   });
 
   it("401 for a non-Bearer scheme", async () => {
-    await expectProblem(await raw("/v1/builds", { headers: { authorization: "Basic dXNlcjpwYXNz" } }), 401, "unauthenticated");
+    await expectProblem(
+      await raw("/v1/builds", { headers: { authorization: "Basic dXNlcjpwYXNz" } }),
+      401,
+      "unauthenticated",
+    );
   });
 
   it("401 for a bad signature", async () => {
-    const forged = await new SignJWT({ roles: ["admin"] }).setProtectedHeader({ alg: "HS256" }).setSubject("mallory")
-      .setAudience("authenticated").setExpirationTime("1h").sign(new TextEncoder().encode("not-the-secret-not-the-secret-00"));
-    await expectProblem(await raw("/v1/builds", { headers: { authorization: `Bearer ${forged}` } }), 401, "unauthenticated");
+    const forged = await new SignJWT({ roles: ["admin"] })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("mallory")
+      .setAudience("authenticated")
+      .setExpirationTime("1h")
+      .sign(new TextEncoder().encode("not-the-secret-not-the-secret-00"));
+    await expectProblem(
+      await raw("/v1/builds", { headers: { authorization: `Bearer ${forged}` } }),
+      401,
+      "unauthenticated",
+    );
   });
 
   it("401 token_expired for an expired token", async () => {
     const expired = await tokenFor({ roles: ["operator"], expiresIn: "-5m" });
-    await expectProblem(await raw("/v1/builds", { headers: { authorization: `Bearer ${expired}` } }), 401, "token_expired");
+    await expectProblem(
+      await raw("/v1/builds", { headers: { authorization: `Bearer ${expired}` } }),
+      401,
+      "token_expired",
+    );
   });
 
   it("401 for a valid token without sub", async () => {
-    const noSub = await new SignJWT({ roles: ["operator"] }).setProtectedHeader({ alg: "HS256" }).setAudience("authenticated").setExpirationTime("1h").sign(secret);
-    const body = await expectProblem(await raw("/v1/builds", { headers: { authorization: `Bearer ${noSub}` } }), 401, "unauthenticated");
+    const noSub = await new SignJWT({ roles: ["operator"] })
+      .setProtectedHeader({ alg: "HS256" })
+      .setAudience("authenticated")
+      .setExpirationTime("1h")
+      .sign(secret);
+    const body = await expectProblem(
+      await raw("/v1/builds", { headers: { authorization: `Bearer ${noSub}` } }),
+      401,
+      "unauthenticated",
+    );
     expect(String(body.detail)).not.toContain(noSub);
   });
 
   it("401 for a local development token outside development", async () => {
-    const dev = await new SignJWT({ roles: ["admin"] }).setProtectedHeader({ alg: "HS256" }).setSubject("dev-admin")
-      .setIssuer("clarity-local-dev").setAudience("authenticated").setExpirationTime("1h").sign(secret);
-    await expectProblem(await raw("/v1/builds", { headers: { authorization: `Bearer ${dev}` } }), 401, "unauthenticated");
+    const dev = await new SignJWT({ roles: ["admin"] })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("dev-admin")
+      .setIssuer("clarity-local-dev")
+      .setAudience("authenticated")
+      .setExpirationTime("1h")
+      .sign(secret);
+    await expectProblem(
+      await raw("/v1/builds", { headers: { authorization: `Bearer ${dev}` } }),
+      401,
+      "unauthenticated",
+    );
   });
 
   it("GET /health is public", async () => {
@@ -68,7 +101,10 @@ describe("capabilities on build routes (enforced by default)", () => {
     const c = await caller({ roles: ["viewer"] });
     const res = await c.request("POST", "/v1/builds", { repo_url: "https://github.com/acme/x" });
     expect(res.status).toBe(403);
-    expect(res.body).toMatchObject({ code: "insufficient_capability", detail: "Missing required capability: program.runtime.write" });
+    expect(res.body).toMatchObject({
+      code: "insufficient_capability",
+      detail: "Missing required capability: program.runtime.write",
+    });
     expect((await c.request("GET", "/v1/builds")).status).toBe(200);
   });
 });
@@ -85,7 +121,9 @@ describe("ownership", () => {
     const missing = await other.request("GET", "/v1/builds/11111111-1111-4111-8111-111111111111");
     expect(missing.status).toBe(404);
     expect(missing.body.code).toBe("build_not_found");
-    expect((await other.request("GET", "/v1/builds")).body.items.some((b: any) => b.build_id === build.build_id)).toBe(false);
+    expect((await other.request("GET", "/v1/builds")).body.items.some((b: any) => b.build_id === build.build_id)).toBe(
+      false,
+    );
   });
 
   it("a tenant admin sees the tenant's builds, not another tenant's", async () => {

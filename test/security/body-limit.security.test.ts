@@ -11,7 +11,8 @@ import { tokenFor } from "../helpers/auth";
 import { fetchWith } from "./helpers";
 
 const MiB = 1_048_576;
-const bigBody = (bytes: number) => JSON.stringify({ repo_url: "https://github.com/acme/big", objective: "x".repeat(bytes) });
+const bigBody = (bytes: number) =>
+  JSON.stringify({ repo_url: "https://github.com/acme/big", objective: "x".repeat(bytes) });
 
 async function expect413(res: Response) {
   expect(res.status).toBe(413);
@@ -20,7 +21,9 @@ async function expect413(res: Response) {
 }
 
 async function buildCount(tag: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM builds WHERE repo_url = ?").bind(`https://github.com/acme/${tag}`).first<{ n: number }>();
+  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM builds WHERE repo_url = ?")
+    .bind(`https://github.com/acme/${tag}`)
+    .first<{ n: number }>();
   return row?.n ?? 0;
 }
 
@@ -34,11 +37,27 @@ describe("request body cap", () => {
     const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
     await expect413(await raw("/v1/builds", { method: "POST", headers, body: bigBody(MiB + 10) }));
     const key = crypto.randomUUID();
-    await expect413(await raw("/v1/builds", { method: "POST", headers: { ...headers, "idempotency-key": key }, body: bigBody(MiB + 10) }));
-    await expect413(await raw("/v1/program/secrets", { method: "POST", headers, body: JSON.stringify({ name: "n", value: "v".repeat(MiB + 10) }) }));
+    await expect413(
+      await raw("/v1/builds", {
+        method: "POST",
+        headers: { ...headers, "idempotency-key": key },
+        body: bigBody(MiB + 10),
+      }),
+    );
+    await expect413(
+      await raw("/v1/program/secrets", {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ name: "n", value: "v".repeat(MiB + 10) }),
+      }),
+    );
     expect(await buildCount("big")).toBe(0);
     // The key was never claimed: a small request with it runs (201, not a replay or 422).
-    const ok = await raw("/v1/builds", { method: "POST", headers: { ...headers, "idempotency-key": key }, body: JSON.stringify({ repo_url: "https://github.com/acme/big", metadata: { simulated_duration_ms: 0 } }) });
+    const ok = await raw("/v1/builds", {
+      method: "POST",
+      headers: { ...headers, "idempotency-key": key },
+      body: JSON.stringify({ repo_url: "https://github.com/acme/big", metadata: { simulated_duration_ms: 0 } }),
+    });
     expect(ok.status).toBe(201);
     expect(ok.headers.get("idempotent-replayed")).toBeNull();
   });
@@ -54,7 +73,15 @@ describe("request body cap", () => {
         controller.enqueue(chunk);
       },
     });
-    const res = await raw("/v1/builds", { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": crypto.randomUUID() }, body: stream });
+    const res = await raw("/v1/builds", {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/json",
+        "idempotency-key": crypto.randomUUID(),
+      },
+      body: stream,
+    });
     await expect413(res);
     // Stopped reading soon after the cap, not at the end of the stream.
     expect(sent).toBeLessThan(2 * MiB);
@@ -63,8 +90,18 @@ describe("request body cap", () => {
   it("is configurable (MAX_REQUEST_BODY_BYTES)", async () => {
     const token = await tokenFor({ sub: "body_cap_cfg", org_id: "org_body", roles: ["operator"] });
     const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-    await expect413(await fetchWith({ MAX_REQUEST_BODY_BYTES: "2048" }, "/v1/builds/preview-dag", { method: "POST", headers, body: bigBody(3000) }));
-    const small = await fetchWith({ MAX_REQUEST_BODY_BYTES: "2048" }, "/v1/builds/preview-dag", { method: "POST", headers, body: bigBody(1000) });
+    await expect413(
+      await fetchWith({ MAX_REQUEST_BODY_BYTES: "2048" }, "/v1/builds/preview-dag", {
+        method: "POST",
+        headers,
+        body: bigBody(3000),
+      }),
+    );
+    const small = await fetchWith({ MAX_REQUEST_BODY_BYTES: "2048" }, "/v1/builds/preview-dag", {
+      method: "POST",
+      headers,
+      body: bigBody(1000),
+    });
     expect(small.status).toBe(200);
   });
 });

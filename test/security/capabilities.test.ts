@@ -102,7 +102,10 @@ describe("deriveAccess claim sources", () => {
     ["user_metadata.capabilities", { user_metadata: { capabilities: ["program.secrets.write"] } }],
     ["user_metadata.permissions", { user_metadata: { permissions: "program.secrets.write" } }],
   ])("reads explicit capabilities from %s only under the development opt-in", (_name, claims) => {
-    expect(deriveAccess(claims, { trustUserMetadata: true })).toEqual({ roles: [], capabilities: ["program.secrets.write"] });
+    expect(deriveAccess(claims, { trustUserMetadata: true })).toEqual({
+      roles: [],
+      capabilities: ["program.secrets.write"],
+    });
   });
 
   it("unions roles from every source and explicit with role capabilities", () => {

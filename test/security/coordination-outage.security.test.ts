@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { INSTANT, caller, createBuild } from "../helpers/api";
 import { tokenFor } from "../helpers/auth";
-import { INGEST, count, fetchWith, ingest, platformHeaders, problemOf, standardHeaders, unreachableNamespace } from "./helpers";
+import {
+  INGEST,
+  count,
+  fetchWith,
+  ingest,
+  platformHeaders,
+  problemOf,
+  standardHeaders,
+  unreachableNamespace,
+} from "./helpers";
 
 async function post(overrides: Record<string, unknown>, path: string, body: unknown, headers: Record<string, string>) {
   return fetchWith(overrides, path, {
@@ -19,7 +28,10 @@ const OUTAGES: Array<[string, Record<string, unknown>]> = [
 
 describe.each(OUTAGES)("ReplayGuard unavailable (%s): fail closed with 503", (_name, outage) => {
   it("webhook ingest answers 503 coordination_unavailable and stores nothing", async () => {
-    for (const [payload, headers] of [["{}", standardHeaders("{}")], ["{}", await platformHeaders("{}")]] as const) {
+    for (const [payload, headers] of [
+      ["{}", standardHeaders("{}")],
+      ["{}", await platformHeaders("{}")],
+    ] as const) {
       const res = await post(outage, INGEST, payload, headers);
       expect(res.status).toBe(503);
       expect(await problemOf(res)).toMatchObject({ code: "coordination_unavailable" });
@@ -33,21 +45,43 @@ describe.each(OUTAGES)("ReplayGuard unavailable (%s): fail closed with 503", (_n
   it("a POST with Idempotency-Key answers 503 and is not executed", async () => {
     const token = await tokenFor({ sub: `outage_${crypto.randomUUID()}`, roles: ["operator"] });
     const tag = `outage-${crypto.randomUUID()}`;
-    const res = await post(outage, "/v1/builds", { repo_url: `https://github.com/acme/${tag}` }, { authorization: `Bearer ${token}`, "idempotency-key": "k-1" });
+    const res = await post(
+      outage,
+      "/v1/builds",
+      { repo_url: `https://github.com/acme/${tag}` },
+      { authorization: `Bearer ${token}`, "idempotency-key": "k-1" },
+    );
     expect(res.status).toBe(503);
     expect((await problemOf(res)).code).toBe("coordination_unavailable");
-    expect(await count("SELECT COUNT(*) AS n FROM builds WHERE repo_url = ?", `https://github.com/acme/${tag}`)).toBe(0);
+    expect(await count("SELECT COUNT(*) AS n FROM builds WHERE repo_url = ?", `https://github.com/acme/${tag}`)).toBe(
+      0,
+    );
     // Requests without the header do not depend on the guard.
-    const plain = await post(outage, "/v1/builds", { repo_url: `https://github.com/acme/${tag}`, metadata: INSTANT }, { authorization: `Bearer ${token}` });
+    const plain = await post(
+      outage,
+      "/v1/builds",
+      { repo_url: `https://github.com/acme/${tag}`, metadata: INSTANT },
+      { authorization: `Bearer ${token}` },
+    );
     expect(plain.status).toBe(201);
   });
 
   it("idempotent checkpoints answer 503 and create no checkpoint", async () => {
     const c = await caller({ sub: `outage_ck_${crypto.randomUUID()}` });
     const build = await createBuild(c, { metadata: INSTANT });
-    const res = await post(outage, "/v1/program/idempotent-checkpoints", { build_id: build.build_id, idempotency_key: "k" }, { authorization: `Bearer ${c.token}` });
+    const res = await post(
+      outage,
+      "/v1/program/idempotent-checkpoints",
+      { build_id: build.build_id, idempotency_key: "k" },
+      { authorization: `Bearer ${c.token}` },
+    );
     expect(res.status).toBe(503);
     expect((await problemOf(res)).code).toBe("coordination_unavailable");
-    expect(await count("SELECT COUNT(*) AS n FROM checkpoints WHERE build_id = ? AND reason = 'idempotent_checkpoint'", build.build_id)).toBe(0);
+    expect(
+      await count(
+        "SELECT COUNT(*) AS n FROM checkpoints WHERE build_id = ? AND reason = 'idempotent_checkpoint'",
+        build.build_id,
+      ),
+    ).toBe(0);
   });
 });

@@ -44,7 +44,14 @@ describe("DeliveryWriter Durable Object", () => {
     const rows = Array.from({ length: 40 }, () => row());
     const results = await Promise.all(rows.map((r) => stub.store(r)));
     expect(results).toEqual(rows.map(() => ({ ok: true, stored: true })));
-    for (const r of rows) expect(await count("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE delivery_id = ? AND external_id = ?", r.deliveryId, r.externalId)).toBe(1);
+    for (const r of rows)
+      expect(
+        await count(
+          "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE delivery_id = ? AND external_id = ?",
+          r.deliveryId,
+          r.externalId,
+        ),
+      ).toBe(1);
     const batches = await runInDurableObject(stub, (instance: DeliveryWriter) => instance.batches);
     expect(batches).toBeGreaterThan(0);
     expect(batches).toBeLessThan(rows.length);
@@ -59,7 +66,13 @@ describe("DeliveryWriter Durable Object", () => {
     const twin = row();
     const both = await Promise.all([stub.store(twin), stub.store(row({ externalId: twin.externalId }))]);
     expect(both.filter((r) => r.ok && r.stored)).toHaveLength(1);
-    expect(await count("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE external_id IN (?, ?)", first.externalId, twin.externalId)).toBe(2);
+    expect(
+      await count(
+        "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE external_id IN (?, ?)",
+        first.externalId,
+        twin.externalId,
+      ),
+    ).toBe(2);
   });
 
   it("a row D1 refuses fails only its own request: the rest of its batch is stored", async () => {
@@ -69,13 +82,18 @@ describe("DeliveryWriter Durable Object", () => {
     try {
       const stub = writer("test-poison");
       const good = Array.from({ length: 6 }, () => row());
-      const results = await Promise.all([...good.slice(0, 3).map((r) => stub.store(r)), stub.store(row({ externalId: "poison", body: "sk_live_do_not_log" })), ...good.slice(3).map((r) => stub.store(r))]);
+      const results = await Promise.all([
+        ...good.slice(0, 3).map((r) => stub.store(r)),
+        stub.store(row({ externalId: "poison", body: "sk_live_do_not_log" })),
+        ...good.slice(3).map((r) => stub.store(r)),
+      ]);
       expect(results.filter((r) => r.ok && r.stored)).toHaveLength(6);
       const failed = results.find((r) => !r.ok);
       expect(failed).toMatchObject({ ok: false });
       expect(JSON.stringify(failed)).toContain("poisoned row");
       expect(JSON.stringify(failed)).not.toContain("sk_live_do_not_log");
-      for (const r of good) expect(await count("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE delivery_id = ?", r.deliveryId)).toBe(1);
+      for (const r of good)
+        expect(await count("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE delivery_id = ?", r.deliveryId)).toBe(1);
       expect(await count("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE external_id = 'poison'")).toBe(0);
     } finally {
       await env.DB.prepare("DROP TRIGGER poison_delivery").run();
@@ -86,7 +104,12 @@ describe("DeliveryWriter Durable Object", () => {
     const stub = writer("test-input");
     const errors = await runInDurableObject(stub, (instance: DeliveryWriter) =>
       Promise.all(
-        [{ ...row(), bodyDigest: "nope" }, { ...row(), scheme: "other" } as unknown as DeliveryRow].map((r) => instance.store(r).then(() => null, (e: unknown) => e)),
+        [{ ...row(), bodyDigest: "nope" }, { ...row(), scheme: "other" } as unknown as DeliveryRow].map((r) =>
+          instance.store(r).then(
+            () => null,
+            (e: unknown) => e,
+          ),
+        ),
       ),
     );
     for (const err of errors) expect((err as Error | null)?.name).toBe("ZodError");
@@ -97,7 +120,9 @@ describe("webhook ingest through the writer", () => {
   it("a D1 refusal is a 500 internal that frees the delivery id: the sender's retry is accepted", async () => {
     const payload = JSON.stringify({ refuse: crypto.randomUUID() });
     const headers = standardHeaders(payload);
-    await env.DB.prepare(`CREATE TRIGGER refuse_delivery BEFORE INSERT ON webhook_deliveries WHEN NEW.external_id = '${headers["webhook-id"]}' BEGIN SELECT RAISE(ABORT, 'refused'); END`).run();
+    await env.DB.prepare(
+      `CREATE TRIGGER refuse_delivery BEFORE INSERT ON webhook_deliveries WHEN NEW.external_id = '${headers["webhook-id"]}' BEGIN SELECT RAISE(ABORT, 'refused'); END`,
+    ).run();
     let first: Response;
     try {
       first = await fetchWith({}, INGEST, { method: "POST", headers, body: payload });
@@ -107,7 +132,9 @@ describe("webhook ingest through the writer", () => {
     expect([first.status, (await problemOf(first)).code]).toEqual([500, "internal"]);
     const retry = await fetchWith({}, INGEST, { method: "POST", headers, body: payload });
     expect(retry.status).toBe(200);
-    expect(await count("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE external_id = ?", headers["webhook-id"])).toBe(1);
+    expect(
+      await count("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE external_id = ?", headers["webhook-id"]),
+    ).toBe(1);
   });
 
   it.each([
@@ -120,6 +147,12 @@ describe("webhook ingest through the writer", () => {
     expect(res.status).toBe(200);
     const again = await fetchWith({ DELIVERY_WRITER: ns }, INGEST, { method: "POST", headers, body: payload });
     expect(again.status).toBe(409);
-    expect(await count("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE external_id = ? AND body = ?", headers["webhook-id"], payload)).toBe(1);
+    expect(
+      await count(
+        "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE external_id = ? AND body = ?",
+        headers["webhook-id"],
+        payload,
+      ),
+    ).toBe(1);
   });
 });

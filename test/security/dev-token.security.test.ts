@@ -9,15 +9,31 @@ import { createApp } from "../../src/http/app";
 
 const app = createApp();
 // The development setup of scripts/dev.mjs: CORS for any local port.
-const devEnv = { ...env, ENVIRONMENT: "development", CORS_ALLOWED_ORIGINS: "http://localhost:*,http://127.0.0.1:*" } as Env;
-const post = (headers: Record<string, string> = {}): RequestInit => ({ method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ role: "admin" }) });
+const devEnv = {
+  ...env,
+  ENVIRONMENT: "development",
+  CORS_ALLOWED_ORIGINS: "http://localhost:*,http://127.0.0.1:*",
+} as Env;
+const post = (headers: Record<string, string> = {}): RequestInit => ({
+  method: "POST",
+  headers: { "content-type": "application/json", ...headers },
+  body: JSON.stringify({ role: "admin" }),
+});
 
 function call(host: string, init: RequestInit = {}) {
   return app.request(`http://${host}/v1/dev/token`, init, devEnv);
 }
 
 describe("dev token: host and peer", () => {
-  it.each(["evil.localhost", "evil.localhost:8787", "127.9.9.9", "127.0.0.2:8787", "localhost.evil.example", "0.0.0.0:8787", "[::ffff:127.0.0.1]"])("404 for Host %s", async (host) => {
+  it.each([
+    "evil.localhost",
+    "evil.localhost:8787",
+    "127.9.9.9",
+    "127.0.0.2:8787",
+    "localhost.evil.example",
+    "0.0.0.0:8787",
+    "[::ffff:127.0.0.1]",
+  ])("404 for Host %s", async (host) => {
     const res = await call(host, post());
     expect(res.status).toBe(404);
     expect(((await res.json()) as { code: string }).code).toBe("not_found");

@@ -18,13 +18,22 @@ export const INGEST = "/v1/program/webhook/ingest";
 export const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 async function hmacHex(secret: string, data: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
   const sig = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(data)));
   return [...sig].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** Reference scheme, by hand: hex(HMAC-SHA256(secret, "<ts>.<nonce>." + body)). */
-export async function platformHeaders(body: string, opts: { nonce?: string; timestamp?: number; secret?: string } = {}) {
+export async function platformHeaders(
+  body: string,
+  opts: { nonce?: string; timestamp?: number; secret?: string } = {},
+) {
   const nonce = opts.nonce ?? crypto.randomUUID();
   const ts = opts.timestamp ?? nowSeconds();
   return {
@@ -40,7 +49,12 @@ export function standardHeaders(body: string, opts: { id?: string; timestamp?: n
   const id = opts.id ?? `msg_${crypto.randomUUID()}`;
   const ts = opts.timestamp ?? nowSeconds();
   const signature = new Webhook(opts.secret ?? WHSEC_PRIMARY).sign(id, new Date(ts * 1000), body);
-  return { "webhook-id": id, "webhook-timestamp": String(ts), "webhook-signature": signature, "content-type": "application/json" };
+  return {
+    "webhook-id": id,
+    "webhook-timestamp": String(ts),
+    "webhook-signature": signature,
+    "content-type": "application/json",
+  };
 }
 
 export function ingest(body: string, headers: Record<string, string>, path = INGEST): Promise<Response> {
@@ -48,7 +62,11 @@ export function ingest(body: string, headers: Record<string, string>, path = ING
 }
 
 /** The worker with `overrides` applied to its env (a fresh config parse per call). */
-export async function fetchWith(overrides: Record<string, unknown>, path: string, init: RequestInit = {}): Promise<Response> {
+export async function fetchWith(
+  overrides: Record<string, unknown>,
+  path: string,
+  init: RequestInit = {},
+): Promise<Response> {
   const ctx = createExecutionContext();
   const res = await worker.fetch(new Request(`http://cp.test${path}`, init), { ...env, ...overrides } as Env, ctx);
   await waitOnExecutionContext(ctx);
@@ -58,7 +76,9 @@ export async function fetchWith(overrides: Record<string, unknown>, path: string
 /** A Durable Object namespace standing in for an unreachable ReplayGuard. */
 export function unreachableNamespace(mode: "throw" | "hang"): unknown {
   const call = () =>
-    mode === "throw" ? Promise.reject(Object.assign(new Error("Durable Object is overloaded."), { overloaded: true })) : new Promise(() => {});
+    mode === "throw"
+      ? Promise.reject(Object.assign(new Error("Durable Object is overloaded."), { overloaded: true }))
+      : new Promise(() => {});
   return {
     idFromName: () => ({ toString: () => "unreachable" }),
     get: () => new Proxy({}, { get: () => call }),
@@ -67,7 +87,9 @@ export function unreachableNamespace(mode: "throw" | "hang"): unknown {
 
 /** Every row of every table of the D1 database, as JSON text. */
 export async function dumpD1(): Promise<string> {
-  const tables = await env.DB.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").all<{ name: string }>();
+  const tables = await env.DB.prepare(
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
+  ).all<{ name: string }>();
   const out: string[] = [];
   for (const { name } of tables.results) {
     const rows = await env.DB.prepare(`SELECT * FROM "${name}"`).all();
@@ -77,7 +99,9 @@ export async function dumpD1(): Promise<string> {
 }
 
 export async function count(sql: string, ...params: unknown[]): Promise<number> {
-  const row = await env.DB.prepare(sql).bind(...params).first<{ n: number }>();
+  const row = await env.DB.prepare(sql)
+    .bind(...params)
+    .first<{ n: number }>();
   return row?.n ?? 0;
 }
 

@@ -7,7 +7,12 @@ const ORIGINS = { CORS_ALLOWED_ORIGINS: "https://app.example.com, http://localho
 describe("security headers", () => {
   it("are on API responses, success and error alike", async () => {
     const c = await caller();
-    const responses = [await raw("/health"), await raw("/v1/builds"), await raw("/v1/nope"), await c.request("GET", "/v1/builds")];
+    const responses = [
+      await raw("/health"),
+      await raw("/v1/builds"),
+      await raw("/v1/nope"),
+      await c.request("GET", "/v1/builds"),
+    ];
     for (const { headers: h } of responses) {
       expect(h.get("x-content-type-options")).toBe("nosniff");
       expect(h.get("x-frame-options")).toBe("DENY");
@@ -23,7 +28,11 @@ describe("CORS", () => {
   it("answers a preflight from an allowed origin without authentication", async () => {
     const res = await fetchWith(ORIGINS, "/v1/builds", {
       method: "OPTIONS",
-      headers: { origin: "https://app.example.com", "access-control-request-method": "POST", "access-control-request-headers": "authorization, idempotency-key" },
+      headers: {
+        origin: "https://app.example.com",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization, idempotency-key",
+      },
     });
     expect(res.status).toBe(204);
     expect(res.headers.get("access-control-allow-origin")).toBe("https://app.example.com");

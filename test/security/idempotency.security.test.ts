@@ -3,15 +3,22 @@ import { parseIdempotencyKey, isStorableOutcome } from "../../src/security/idemp
 import { caller } from "../helpers/api";
 import { count } from "./helpers";
 
-const buildBody = (tag: string) => ({ repo_url: `https://github.com/acme/${tag}`, metadata: { simulated_duration_ms: 0 } });
+const buildBody = (tag: string) => ({
+  repo_url: `https://github.com/acme/${tag}`,
+  metadata: { simulated_duration_ms: 0 },
+});
 
 describe("Idempotency-Key on POST /v1/builds", () => {
   it("20 concurrent requests with one key → exactly one build; the others replay its body or answer 409 in flight", async () => {
     const c = await caller({ sub: "idem_conc", org_id: "org_idem" });
     const tag = `idem-${crypto.randomUUID()}`;
     const key = crypto.randomUUID();
-    const results = await Promise.all(Array.from({ length: 20 }, () => c.request("POST", "/v1/builds", buildBody(tag), { "idempotency-key": key })));
-    expect(await count("SELECT COUNT(*) AS n FROM builds WHERE repo_url = ?", `https://github.com/acme/${tag}`)).toBe(1);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => c.request("POST", "/v1/builds", buildBody(tag), { "idempotency-key": key })),
+    );
+    expect(await count("SELECT COUNT(*) AS n FROM builds WHERE repo_url = ?", `https://github.com/acme/${tag}`)).toBe(
+      1,
+    );
     const created = results.filter((r) => r.status === 201 && r.headers.get("idempotent-replayed") === null);
     expect(created).toHaveLength(1);
     const buildId = created[0]!.body.build_id;
@@ -63,7 +70,9 @@ describe("Idempotency-Key on POST /v1/builds", () => {
     const tag = `none-${crypto.randomUUID()}`;
     await c.request("POST", "/v1/builds", buildBody(tag));
     await c.request("POST", "/v1/builds", buildBody(tag));
-    expect(await count("SELECT COUNT(*) AS n FROM builds WHERE repo_url = ?", `https://github.com/acme/${tag}`)).toBe(2);
+    expect(await count("SELECT COUNT(*) AS n FROM builds WHERE repo_url = ?", `https://github.com/acme/${tag}`)).toBe(
+      2,
+    );
     for (const bad of ["", "x".repeat(256), "a b", '"unterminated']) {
       const res = await c.request("POST", "/v1/builds", buildBody(tag), { "idempotency-key": bad });
       expect(res.status).toBe(400);

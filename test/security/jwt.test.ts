@@ -10,11 +10,7 @@ import { SignJWT, exportJWK, generateKeyPair } from "jose";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { type AppEnv, type Config, loadConfig } from "../../src/kernel/env";
 import { AppError, type ErrorCode, onError } from "../../src/kernel/errors";
-import {
-  authenticate,
-  authenticateRequest,
-  requireCapability,
-} from "../../src/security/auth.middleware";
+import { authenticate, authenticateRequest, requireCapability } from "../../src/security/auth.middleware";
 import { LOCAL_DEV_ISSUER, verifyUserToken } from "../../src/security/jwt";
 import type { Principal } from "../../src/kernel/principal";
 import { describeRoute } from "../../src/kernel/route-meta";
@@ -66,7 +62,12 @@ describe("verifyUserToken (HS256)", () => {
   });
 
   it("valid token → principal with sub, tenant from org_id, roles and capabilities", async () => {
-    const token = await tokenFor({ sub: "user_2abc", roles: ["Operator"], capabilities: ["custom.x"], org_id: "org_42" });
+    const token = await tokenFor({
+      sub: "user_2abc",
+      roles: ["Operator"],
+      capabilities: ["custom.x"],
+      org_id: "org_42",
+    });
     const principal = await verifyUserToken(token, config());
     expect(principal.sub).toBe("user_2abc");
     expect(principal.tenantId).toBe("org_42");
@@ -80,7 +81,9 @@ describe("verifyUserToken (HS256)", () => {
     const cfg = config();
     expect((await verifyUserToken(await tokenFor({ sub: "user_a" }), cfg)).tenantId).toBe("user_a");
     expect((await verifyUserToken(await tokenFor({ sub: "user_b", org_id: "" }), cfg)).tenantId).toBe("user_b");
-    expect((await verifyUserToken(await tokenFor({ sub: "user_c", extra: { org_id: 7 } }), cfg)).tenantId).toBe("user_c");
+    expect((await verifyUserToken(await tokenFor({ sub: "user_c", extra: { org_id: 7 } }), cfg)).tenantId).toBe(
+      "user_c",
+    );
   });
 
   it("uses the configured TENANT_CLAIM", async () => {
@@ -119,12 +122,19 @@ describe("verifyUserToken (HS256)", () => {
 
   it("serves a verified token from the isolate cache only under the same configuration and until exp", async () => {
     const cfg = config();
-    const token = await signHmac({ sub: "user_cache", roles: ["operator"] }, { exp: Math.floor(Date.now() / 1000) + 1 });
+    const token = await signHmac(
+      { sub: "user_cache", roles: ["operator"] },
+      { exp: Math.floor(Date.now() / 1000) + 1 },
+    );
     const first = await verifyUserToken(token, cfg);
     expect(await verifyUserToken(token, cfg)).toBe(first); // the same frozen Principal: no second verification
     expect(Object.isFrozen(first) && Object.isFrozen(first.capabilities)).toBe(true);
     // Another secret is another Config: the cached verification does not carry over.
-    await expectAppError(verifyUserToken(token, config({ JWT_SECRET: "rotated-secret-0123456789abcdef0123456789" })), "unauthenticated", /signature/);
+    await expectAppError(
+      verifyUserToken(token, config({ JWT_SECRET: "rotated-secret-0123456789abcdef0123456789" })),
+      "unauthenticated",
+      /signature/,
+    );
     // Past exp the cached entry is not used: the token is verified again and rejected.
     await new Promise((r) => setTimeout(r, Math.max(0, (Math.floor(Date.now() / 1000) + 1) * 1000 - Date.now()) + 50));
     await expectAppError(verifyUserToken(token, cfg), "token_expired");
@@ -146,8 +156,16 @@ describe("verifyUserToken (HS256)", () => {
   });
 
   it("wrong or missing aud → unauthenticated", async () => {
-    await expectAppError(verifyUserToken(await signHmac({ sub: "u" }, { aud: "someone-else" }), config()), "unauthenticated", /aud/);
-    await expectAppError(verifyUserToken(await signHmac({ sub: "u" }, { aud: null }), config()), "unauthenticated", /aud/);
+    await expectAppError(
+      verifyUserToken(await signHmac({ sub: "u" }, { aud: "someone-else" }), config()),
+      "unauthenticated",
+      /aud/,
+    );
+    await expectAppError(
+      verifyUserToken(await signHmac({ sub: "u" }, { aud: null }), config()),
+      "unauthenticated",
+      /aud/,
+    );
   });
 
   it("issuer is enforced when JWT_ISSUER is set", async () => {
@@ -168,9 +186,21 @@ describe("verifyUserToken (HS256)", () => {
   });
 
   it("missing or empty sub → unauthenticated 'Token has no subject.'", async () => {
-    await expectAppError(verifyUserToken(await signHmac({ roles: ["admin"] }), config()), "unauthenticated", "Token has no subject.");
-    await expectAppError(verifyUserToken(await signHmac({ sub: "" }), config()), "unauthenticated", "Token has no subject.");
-    await expectAppError(verifyUserToken(await signHmac({ sub: "   " }), config()), "unauthenticated", "Token has no subject.");
+    await expectAppError(
+      verifyUserToken(await signHmac({ roles: ["admin"] }), config()),
+      "unauthenticated",
+      "Token has no subject.",
+    );
+    await expectAppError(
+      verifyUserToken(await signHmac({ sub: "" }), config()),
+      "unauthenticated",
+      "Token has no subject.",
+    );
+    await expectAppError(
+      verifyUserToken(await signHmac({ sub: "   " }), config()),
+      "unauthenticated",
+      "Token has no subject.",
+    );
   });
 
   it("alg none → unauthenticated", async () => {
@@ -370,15 +400,24 @@ describe("auth middleware", () => {
   function app(overrides: Partial<Config> = {}) {
     const a = new Hono<AppEnv>();
     a.onError(onError);
-    a.use("*", createMiddleware<AppEnv>(async (c, next) => {
-      c.set("requestId", "req_test");
-      c.set("config", config(overrides));
-      await next();
-    }));
+    a.use(
+      "*",
+      createMiddleware<AppEnv>(async (c, next) => {
+        c.set("requestId", "req_test");
+        c.set("config", config(overrides));
+        await next();
+      }),
+    );
     a.get("/me", authenticate, (c) => c.json(c.var.principal));
     a.get("/secrets", authenticate, requireCapability("program.secrets.read"), (c) => c.json({ ok: true }));
     // The route declares that it takes a stream token (as the real SSE route does, builds.routes.ts).
-    const sse = describeRoute({ operationId: "sse", tag: "builds", summary: "SSE", auth: "bearer_or_stream_token", responses: {} });
+    const sse = describeRoute({
+      operationId: "sse",
+      tag: "builds",
+      summary: "SSE",
+      auth: "bearer_or_stream_token",
+      responses: {},
+    });
     a.get("/v1/builds/:id/events", sse, authenticateRequest, (c) => c.json(c.var.principal));
     return a;
   }
@@ -388,7 +427,9 @@ describe("auth middleware", () => {
   }
 
   it("Bearer token → principal", async () => {
-    const res = await app().request("/me", { headers: authHeaders(await tokenFor({ sub: "user_mw", roles: ["viewer"] })) });
+    const res = await app().request("/me", {
+      headers: authHeaders(await tokenFor({ sub: "user_mw", roles: ["viewer"] })),
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ sub: "user_mw", tenantId: "user_mw", roles: ["viewer"] });
   });
@@ -467,7 +508,9 @@ describe("auth middleware", () => {
   it("empty stream_token → 401; no stream_token falls back to Bearer", async () => {
     expect((await app().request("/v1/builds/bld_9/events?stream_token=")).status).toBe(401);
     expect((await app().request("/v1/builds/bld_9/events")).status).toBe(401);
-    const res = await app().request("/v1/builds/bld_9/events", { headers: authHeaders(await tokenFor({ sub: "user_b" })) });
+    const res = await app().request("/v1/builds/bld_9/events", {
+      headers: authHeaders(await tokenFor({ sub: "user_b" })),
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ sub: "user_b" });
   });

@@ -32,7 +32,12 @@ describe("malformed percent-encoding in the path", () => {
     const c = await caller({ roles: ["admin"] });
     for (const method of ["GET", "POST"]) {
       const res = await c.request(method, path, method === "POST" ? {} : undefined);
-      expect({ method, path, status: res.status, code: res.body?.code }).toEqual({ method, path, status: 400, code: "malformed_path" });
+      expect({ method, path, status: res.status, code: res.body?.code }).toEqual({
+        method,
+        path,
+        status: 400,
+        code: "malformed_path",
+      });
     }
   });
 });

@@ -47,12 +47,18 @@ describe("rate limits per principal and route", () => {
 
   it("per-route rules override the default; runtime nudges are exempt by default", async () => {
     const t = await tokenFor({ sub: `rl_rules_${crypto.randomUUID()}`, roles: ["operator"] });
-    const rules = { RATE_LIMIT_WRITES_PER_MINUTE: "1", RATE_LIMIT_RULES: JSON.stringify({ "POST /v1/builds/preview-dag": 2 }) };
+    const rules = {
+      RATE_LIMIT_WRITES_PER_MINUTE: "1",
+      RATE_LIMIT_RULES: JSON.stringify({ "POST /v1/builds/preview-dag": 2 }),
+    };
     expect((await preview(rules, t)).status).toBe(200);
     expect((await preview(rules, t)).status).toBe(200);
     expect((await preview(rules, t)).status).toBe(429);
     const tick = () =>
-      fetchWith({ RATE_LIMIT_WRITES_PER_MINUTE: "1" }, `/v1/builds/${crypto.randomUUID()}/runtime/tick`, { method: "POST", headers: { authorization: `Bearer ${t}` } });
+      fetchWith({ RATE_LIMIT_WRITES_PER_MINUTE: "1" }, `/v1/builds/${crypto.randomUUID()}/runtime/tick`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${t}` },
+      });
     for (let i = 0; i < 5; i++) expect((await tick()).status).not.toBe(429);
   });
 
@@ -113,10 +119,20 @@ describe("rate-limit policy (pure)", () => {
     app.post("/v1/program/week10/secrets", (c) => c.body(null, 204));
     app.get("/v1/planner/policies/:version", (c) => c.body(null, 204));
     const id = crypto.randomUUID();
-    for (const [method, path] of [["POST", `/v1/builds/${id}/abort`], ["POST", "/v1/program/week10/secrets"], ["GET", "/v1/planner/policies/0x1"], ["POST", "/v1/nowhere"]]) {
+    for (const [method, path] of [
+      ["POST", `/v1/builds/${id}/abort`],
+      ["POST", "/v1/program/week10/secrets"],
+      ["GET", "/v1/planner/policies/0x1"],
+      ["POST", "/v1/nowhere"],
+    ]) {
       await app.request(path as string, { method });
     }
-    expect(keys).toEqual(["POST /v1/builds/:id/abort", "POST /v1/program/secrets", "GET /v1/planner/policies/:id", "POST <unmatched>"]);
+    expect(keys).toEqual([
+      "POST /v1/builds/:id/abort",
+      "POST /v1/program/secrets",
+      "GET /v1/planner/policies/:id",
+      "POST <unmatched>",
+    ]);
     expect(canonicalPath("/v1/program/week10/secrets/")).toBe("/v1/program/secrets");
     expect(canonicalPath("/v1/program/week12/idempotent-checkpoints")).toBe("/v1/program/idempotent-checkpoints");
     expect(canonicalPath("/v1/builds")).toBe("/v1/builds");
@@ -147,9 +163,11 @@ describe("token leases of a worker isolate", () => {
     const key = `lease-${crypto.randomUUID()}`;
     const results: HitResult[] = [];
     // 10 clients, each sending its next request when the previous one is answered (as the bench does).
-    await Promise.all(Array.from({ length: 10 }, async () => {
-      for (let i = 0; i < 120; i++) results.push(await leasedHit(key, leaseSize(1000), l.hit, l.clock));
-    }));
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        for (let i = 0; i < 120; i++) results.push(await leasedHit(key, leaseSize(1000), l.hit, l.clock));
+      }),
+    );
     expect(results.filter((r) => r.allowed)).toHaveLength(1000); // never more than the bucket, none lost
     expect(results.filter((r) => !r.allowed).every((r) => r.retry_after_ms > 0)).toBe(true);
     expect(l.state.calls).toBeLessThan(600); // instead of 1200

@@ -1,7 +1,6 @@
 import { env } from "cloudflare:workers";
 import { drizzle } from "drizzle-orm/d1";
 import { describe, expect, it } from "vitest";
-import * as schema from "../../src/db/schema";
 import { loadConfig } from "../../src/kernel/env";
 import { KeyringSchema } from "../../src/kernel/security.config";
 import { maskValue, openSecret, sealSecret } from "../../src/security/secrets.crypto";
@@ -42,7 +41,14 @@ describe("secrets: create / list / metadata (SPEC §6.3)", () => {
       seen.push(JSON.stringify(r.body), JSON.stringify([...r.headers]));
       return r;
     };
-    const created = record(await c.request("POST", "/v1/program/secrets", { name: "GITHUB_TOKEN", value: plaintext }, { "idempotency-key": crypto.randomUUID() }));
+    const created = record(
+      await c.request(
+        "POST",
+        "/v1/program/secrets",
+        { name: "GITHUB_TOKEN", value: plaintext },
+        { "idempotency-key": crypto.randomUUID() },
+      ),
+    );
     expect(created.status).toBe(201);
     expect(created.headers.get("location")).toBe(`/v1/program/secrets/${created.body.secret_id}`);
     expect(created.body).toEqual({
@@ -56,7 +62,12 @@ describe("secrets: create / list / metadata (SPEC §6.3)", () => {
     const list = record(await c.request("GET", "/v1/program/secrets"));
     expect(list.body.items).toEqual([{ ...created.body, masked_value: "***" }]);
     const meta = record(await c.request("GET", `/v1/program/secrets/${created.body.secret_id}`));
-    expect(meta.body).toMatchObject({ secret_id: created.body.secret_id, name: "GITHUB_TOKEN", cipher_digest: created.body.cipher_digest, key_version: 1 });
+    expect(meta.body).toMatchObject({
+      secret_id: created.body.secret_id,
+      name: "GITHUB_TOKEN",
+      cipher_digest: created.body.cipher_digest,
+      key_version: 1,
+    });
     expect(meta.body.cipher_length).toBeGreaterThan(plaintext.length);
     expect(meta.body.cipher_length).toBeGreaterThan(10);
 
@@ -75,7 +86,10 @@ describe("secrets: create / list / metadata (SPEC §6.3)", () => {
   it("lists only the tenant's secrets, newest first, paged", async () => {
     const c = await caller({ roles: ["security"], org_id: "org_list" });
     const names = ["A", "B", "C"];
-    for (const name of names) expect((await c.request("POST", "/v1/program/secrets", { name, value: `v-${name}-long-value` })).status).toBe(201);
+    for (const name of names)
+      expect((await c.request("POST", "/v1/program/secrets", { name, value: `v-${name}-long-value` })).status).toBe(
+        201,
+      );
     const other = await caller({ roles: ["security"], org_id: "org_list_other" });
     expect((await other.request("GET", "/v1/program/secrets")).body.items).toEqual([]);
     const page1 = await c.request("GET", "/v1/program/secrets?limit=2");
@@ -87,9 +101,14 @@ describe("secrets: create / list / metadata (SPEC §6.3)", () => {
 
   it("409 secret_name_conflict for a duplicate name, also under concurrency", async () => {
     const c = await caller({ roles: ["security"], org_id: "org_dup" });
-    const results = await Promise.all(Array.from({ length: 5 }, (_, i) => c.request("POST", "/v1/program/secrets", { name: "DUP", value: `value-${i}-xxxxxx` })));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        c.request("POST", "/v1/program/secrets", { name: "DUP", value: `value-${i}-xxxxxx` }),
+      ),
+    );
     expect(results.filter((r) => r.status === 201)).toHaveLength(1);
-    for (const r of results.filter((x) => x.status !== 201)) expect(r.body).toMatchObject({ status: 409, code: "secret_name_conflict" });
+    for (const r of results.filter((x) => x.status !== 201))
+      expect(r.body).toMatchObject({ status: 409, code: "secret_name_conflict" });
     // Another tenant may use the name.
     const other = await caller({ roles: ["security"], org_id: "org_dup_2" });
     expect((await other.request("POST", "/v1/program/secrets", { name: "DUP", value: "x" })).status).toBe(201);
@@ -110,7 +129,10 @@ describe("secrets: create / list / metadata (SPEC §6.3)", () => {
     const viewer = await caller({ roles: ["viewer"] });
     expect((await viewer.request("GET", "/v1/program/secrets")).status).toBe(200);
     const denied = await viewer.request("POST", "/v1/program/secrets", { name: "N", value: "v" });
-    expect(denied).toMatchObject({ status: 403, body: { code: "insufficient_capability", detail: "Missing required capability: program.secrets.write" } });
+    expect(denied).toMatchObject({
+      status: 403,
+      body: { code: "insufficient_capability", detail: "Missing required capability: program.secrets.write" },
+    });
     const operator = await caller({ roles: ["operator"] });
     expect((await operator.request("GET", "/v1/program/secrets")).status).toBe(403);
     expect((await viewer.request("POST", "/v1/program/secrets/rotate")).status).toBe(403);
@@ -185,9 +207,13 @@ describe("secrets: key rotation", () => {
     }
     // The value ciphertext is unchanged: digests are stable across rotation.
     const after = await v2("GET", "/v1/program/secrets?limit=200");
-    expect(after.body.items.map((s: { cipher_digest: string }) => s.cipher_digest)).toEqual(before.body.items.map((s: { cipher_digest: string }) => s.cipher_digest));
+    expect(after.body.items.map((s: { cipher_digest: string }) => s.cipher_digest)).toEqual(
+      before.body.items.map((s: { cipher_digest: string }) => s.cipher_digest),
+    );
     // A keyring without version 2 cannot open them: an operator error, 503, never a plaintext.
-    await expect(resolveSecretValue(deps(JSON.stringify({ "1": KEY_V1 })), org, { secretId: [...values.keys()][0]! })).rejects.toMatchObject({ code: "secrets_unavailable" });
+    await expect(
+      resolveSecretValue(deps(JSON.stringify({ "1": KEY_V1 })), org, { secretId: [...values.keys()][0]! }),
+    ).rejects.toMatchObject({ code: "secrets_unavailable" });
   });
 
   it("rotating one secret re-wraps only it; new secrets use the newest version", async () => {

@@ -22,11 +22,20 @@ describe("cross-tenant build access", () => {
       ["POST", `/v1/builds/${id}/checkpoints`, { reason: "intruder" }],
       ["POST", `/v1/builds/${id}/abort`, { reason: "intruder" }],
       ["GET", `/v1/builds/${id}/tasks`],
-      ["POST", "/v1/program/idempotent-checkpoints", { build_id: id, idempotency_key: "k-intruder", reason: "intruder" }],
+      [
+        "POST",
+        "/v1/program/idempotent-checkpoints",
+        { build_id: id, idempotency_key: "k-intruder", reason: "intruder" },
+      ],
     ];
     for (const [method, path, body] of attempts) {
       const res = await intruder.request(method, path, body);
-      expect({ method, path, status: res.status, code: res.body?.code }).toEqual({ method, path, status: 404, code: "build_not_found" });
+      expect({ method, path, status: res.status, code: res.body?.code }).toEqual({
+        method,
+        path,
+        status: 404,
+        code: "build_not_found",
+      });
     }
     // A tenant admin of the other tenant sees nothing either.
     const otherAdmin = await caller({ sub: "admin_intruder", org_id: "org_intruder", roles: ["admin"] });

@@ -16,7 +16,10 @@ const now = () => Math.floor(Date.now() / 1000);
 const base = { ...env, FAULT_INJECTION: undefined } as Env;
 
 function hs(claims: Record<string, unknown>, opts: { exp?: number | null; iat?: number | null; iss?: string } = {}) {
-  let jwt = new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).setSubject("life_user").setAudience("authenticated");
+  let jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject("life_user")
+    .setAudience("authenticated");
   if (opts.iat !== null) jwt = jwt.setIssuedAt(opts.iat ?? now());
   if (opts.exp !== null) jwt = jwt.setExpirationTime(opts.exp ?? now() + 3600);
   if (opts.iss !== undefined) jwt = jwt.setIssuer(opts.iss);
@@ -24,7 +27,10 @@ function hs(claims: Record<string, unknown>, opts: { exp?: number | null; iat?: 
 }
 
 async function rejected(p: Promise<unknown>): Promise<AppError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(AppError);
   return err as AppError;
 }
@@ -43,7 +49,9 @@ describe("exp and lifetime", () => {
     const cfg = loadConfig(base);
     expect(cfg.JWT_MAX_LIFETIME_SECONDS).toBe(86_400);
     const long = await hs({ roles: ["viewer"] }, { iat: now(), exp: now() + 86_400 + 3600 });
-    expect((await rejected(verifyUserToken(long, cfg))).detail).toBe("Invalid token: token lifetime exceeds 86400 seconds.");
+    expect((await rejected(verifyUserToken(long, cfg))).detail).toBe(
+      "Invalid token: token lifetime exceeds 86400 seconds.",
+    );
     const noIat = await hs({ roles: ["viewer"] }, { iat: null, exp: now() + 7 * 86_400 });
     expect((await rejected(verifyUserToken(noIat, cfg))).code).toBe("unauthenticated");
     // Backdated iat does not help: exp − iat counts.
@@ -65,16 +73,32 @@ describe("issuer pinned per key source", () => {
   const JWKS_URL = "https://idp.example.test/lifetime/.well-known/jwks.json";
 
   it("both sources configured: distinct issuers are required", () => {
-    expect(() => loadConfig({ ...base, JWT_JWKS_URL: JWKS_URL } as Env)).toThrow(/distinct JWT_ISSUER \(HS256\) and JWT_JWKS_ISSUER/);
-    expect(() => loadConfig({ ...base, JWT_JWKS_URL: JWKS_URL, JWT_ISSUER: "same", JWT_JWKS_ISSUER: "same" } as Env)).toThrow(/distinct/);
-    expect(loadConfig({ ...base, JWT_JWKS_URL: JWKS_URL, JWT_ISSUER: "https://hs.example", JWT_JWKS_ISSUER: "https://idp.example" } as Env).JWT_JWKS_ISSUER).toBe("https://idp.example");
+    expect(() => loadConfig({ ...base, JWT_JWKS_URL: JWKS_URL } as Env)).toThrow(
+      /distinct JWT_ISSUER \(HS256\) and JWT_JWKS_ISSUER/,
+    );
+    expect(() =>
+      loadConfig({ ...base, JWT_JWKS_URL: JWKS_URL, JWT_ISSUER: "same", JWT_JWKS_ISSUER: "same" } as Env),
+    ).toThrow(/distinct/);
+    expect(
+      loadConfig({
+        ...base,
+        JWT_JWKS_URL: JWKS_URL,
+        JWT_ISSUER: "https://hs.example",
+        JWT_JWKS_ISSUER: "https://idp.example",
+      } as Env).JWT_JWKS_ISSUER,
+    ).toBe("https://idp.example");
   });
 
   it("an HS256 token claiming the JWKS issuer is refused, and identities are qualified by issuer", async () => {
     const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
     const jwk = { ...(await exportJWK(publicKey)), kid: "k1", alg: "ES256", use: "sig" };
     vi.spyOn(globalThis, "fetch").mockImplementation(async () => Response.json({ keys: [jwk] }));
-    const cfg: Config = loadConfig({ ...base, JWT_JWKS_URL: JWKS_URL, JWT_ISSUER: "https://hs.example", JWT_JWKS_ISSUER: "https://idp.example" } as Env);
+    const cfg: Config = loadConfig({
+      ...base,
+      JWT_JWKS_URL: JWKS_URL,
+      JWT_ISSUER: "https://hs.example",
+      JWT_JWKS_ISSUER: "https://idp.example",
+    } as Env);
 
     const forged = await hs({ roles: ["admin"] }, { iss: "https://idp.example" });
     expect((await rejected(verifyUserToken(forged, cfg))).detail).toBe('Invalid token: "iss" claim check failed.');
@@ -82,16 +106,27 @@ describe("issuer pinned per key source", () => {
     expect((await rejected(verifyUserToken(unpinned, cfg))).code).toBe("unauthenticated");
 
     const hsUser = await verifyUserToken(await hs({ roles: ["viewer"] }, { iss: "https://hs.example" }), cfg);
-    const jwksToken = await new SignJWT({ roles: ["viewer"] }).setProtectedHeader({ alg: "ES256", kid: "k1" }).setSubject("life_user")
-      .setIssuer("https://idp.example").setAudience("authenticated").setIssuedAt().setExpirationTime("5m").sign(privateKey);
+    const jwksToken = await new SignJWT({ roles: ["viewer"] })
+      .setProtectedHeader({ alg: "ES256", kid: "k1" })
+      .setSubject("life_user")
+      .setIssuer("https://idp.example")
+      .setAudience("authenticated")
+      .setIssuedAt()
+      .setExpirationTime("5m")
+      .sign(privateKey);
     const jwksUser = await verifyUserToken(jwksToken, cfg);
     // Same raw `sub` from two identity providers: two different principals (and tenants).
     expect(hsUser.sub).toBe("https://hs.example|life_user");
     expect(jwksUser.sub).toBe("https://idp.example|life_user");
     expect(hsUser.tenantId).not.toBe(jwksUser.tenantId);
     // A JWKS token with the HS256 issuer is refused too.
-    const wrongIss = await new SignJWT({}).setProtectedHeader({ alg: "ES256", kid: "k1" }).setSubject("x")
-      .setIssuer("https://hs.example").setAudience("authenticated").setExpirationTime("5m").sign(privateKey);
+    const wrongIss = await new SignJWT({})
+      .setProtectedHeader({ alg: "ES256", kid: "k1" })
+      .setSubject("x")
+      .setIssuer("https://hs.example")
+      .setAudience("authenticated")
+      .setExpirationTime("5m")
+      .sign(privateKey);
     expect((await rejected(verifyUserToken(wrongIss, cfg))).code).toBe("unauthenticated");
   });
 

@@ -17,7 +17,11 @@ const CONFIG = {
 
 async function deliver(secret?: string): Promise<string> {
   const payload = JSON.stringify({ event: "push", n: crypto.randomUUID() });
-  const res = await fetchWith(CONFIG, INGEST, { method: "POST", headers: standardHeaders(payload, secret === undefined ? {} : { secret }), body: payload });
+  const res = await fetchWith(CONFIG, INGEST, {
+    method: "POST",
+    headers: standardHeaders(payload, secret === undefined ? {} : { secret }),
+    body: payload,
+  });
   expect(res.status).toBe(200);
   return ((await res.json()) as { delivery_id: string }).delivery_id;
 }
@@ -28,13 +32,16 @@ async function as(claims: { sub: string; org_id: string; roles: string[] }) {
   return {
     async sees(id: string): Promise<boolean> {
       const one = await get(`/v1/program/webhook/deliveries/${id}`);
-      const list = (await (await get("/v1/program/webhook/deliveries?limit=200")).json()) as { items: Array<{ delivery_id: string }> };
+      const list = (await (await get("/v1/program/webhook/deliveries?limit=200")).json()) as {
+        items: Array<{ delivery_id: string }>;
+      };
       const listed = list.items.some((d) => d.delivery_id === id);
       expect(listed).toBe(one.status === 200);
       if (one.status !== 200) expect(((await one.json()) as { code: string }).code).toBe("webhook_delivery_not_found");
       return one.status === 200;
     },
-    tenantOf: async (id: string) => ((await (await get(`/v1/program/webhook/deliveries/${id}`)).json()) as { tenant_id: string | null }).tenant_id,
+    tenantOf: async (id: string) =>
+      ((await (await get(`/v1/program/webhook/deliveries/${id}`)).json()) as { tenant_id: string | null }).tenant_id,
   };
 }
 
@@ -69,7 +76,11 @@ describe("webhook delivery tenancy", () => {
 
   it("a signature by an unknown secret is still 401", async () => {
     const payload = "{}";
-    const res = await fetchWith(CONFIG, INGEST, { method: "POST", headers: standardHeaders(payload, { secret: "whsec_dW5rbm93bi1zZWNyZXQtMDEyMzQ1Njc4OWFiY2Q=" }), body: payload });
+    const res = await fetchWith(CONFIG, INGEST, {
+      method: "POST",
+      headers: standardHeaders(payload, { secret: "whsec_dW5rbm93bi1zZWNyZXQtMDEyMzQ1Njc4OWFiY2Q=" }),
+      body: payload,
+    });
     expect(res.status).toBe(401);
   });
 });

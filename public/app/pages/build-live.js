@@ -8,13 +8,33 @@
  */
 import { ApiError, builds } from "../api.js";
 import { computeLevels, DagView } from "../dag.js";
-import { badge, busy, clockTime, confirmDialog, dateTime, dl, field, h, notice, replace, shortId, table, timeAgo, toast } from "../dom.js";
+import {
+  badge,
+  busy,
+  clockTime,
+  confirmDialog,
+  dateTime,
+  dl,
+  field,
+  h,
+  notice,
+  replace,
+  shortId,
+  table,
+  timeAgo,
+  toast,
+} from "../dom.js";
 import { BuildEventStream, CATEGORIES, categoryOf, describe, severityOf } from "../events.js";
 import { errorNotice } from "../ui.js";
 
 export const title = "Build";
 
-const CONNECTION_LABEL = { connecting: "Connecting", live: "Live", reconnecting: "Reconnecting", ended: "Stream ended" };
+const CONNECTION_LABEL = {
+  connecting: "Connecting",
+  live: "Live",
+  reconnecting: "Reconnecting",
+  ended: "Stream ended",
+};
 
 /** @param {import("../main.js").PageContext} ctx */
 export async function mount(ctx) {
@@ -43,7 +63,14 @@ export async function mount(ctx) {
   const notices = h("div");
   const controlsSlot = h("div", { class: "row", id: "controls" });
   const controlResult = h("div", { tabindex: "-1", id: "control-result" });
-  const reason = h("input", { type: "text", id: "control-reason", name: "reason", placeholder: "e.g. release freeze", maxlength: 1000, autocomplete: "off" });
+  const reason = h("input", {
+    type: "text",
+    id: "control-reason",
+    name: "reason",
+    placeholder: "e.g. release freeze",
+    maxlength: 1000,
+    autocomplete: "off",
+  });
   const dagView = new DagView((nodeId) => {
     selectedNode = nodeId;
     applyFilters();
@@ -51,7 +78,18 @@ export async function mount(ctx) {
   // The list keeps its list semantics; the scrolling box around it is the polite live region
   // (role=log) announcing new lines without moving focus, and a Tab stop for scrolling by keyboard.
   const timeline = h("ol", { class: "timeline-list", id: "timeline" });
-  const timelineLog = h("div", { class: "timeline", id: "timeline-log", role: "log", "aria-live": "polite", "aria-labelledby": "tl-h", tabindex: "0" }, timeline);
+  const timelineLog = h(
+    "div",
+    {
+      class: "timeline",
+      id: "timeline-log",
+      role: "log",
+      "aria-live": "polite",
+      "aria-labelledby": "tl-h",
+      tabindex: "0",
+    },
+    timeline,
+  );
   const shown = h("p", { class: "muted", id: "timeline-count" });
   const nodeFilter = h("span", { id: "node-filter" });
   /** @type {Record<string, HTMLInputElement>} */
@@ -64,7 +102,13 @@ export async function mount(ctx) {
       "div",
       { class: "checks" },
       CATEGORIES.map(([key, label]) => {
-        const box = h("input", { type: "checkbox", checked: true, name: "category", value: key, onchange: () => applyFilters() });
+        const box = h("input", {
+          type: "checkbox",
+          checked: true,
+          name: "category",
+          value: key,
+          onchange: () => applyFilters(),
+        });
         catBoxes[key] = box;
         return h("label", { class: "check" }, box, label);
       }),
@@ -98,7 +142,17 @@ export async function mount(ctx) {
         controlResult,
       ),
     ),
-    h("section", { class: "card", "aria-labelledby": "dag-h" }, h("div", { class: "card-head" }, h("h2", { id: "dag-h" }, "DAG"), h("span", { class: "muted" }, "Select a node to filter the timeline")), dagView.root),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "dag-h" },
+      h(
+        "div",
+        { class: "card-head" },
+        h("h2", { id: "dag-h" }, "DAG"),
+        h("span", { class: "muted" }, "Select a node to filter the timeline"),
+      ),
+      dagView.root,
+    ),
     h(
       "section",
       { class: "card", "aria-labelledby": "tl-h" },
@@ -106,13 +160,20 @@ export async function mount(ctx) {
       h("div", { class: "timeline-tools" }, filterSet, nodeFilter),
       timelineLog,
     ),
-    h("section", { class: "card", "aria-labelledby": "dec-h" }, h("h2", { id: "dec-h" }, "Gate and replan decisions"), decisionsSlot),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "dec-h" },
+      h("h2", { id: "dec-h" }, "Gate and replan decisions"),
+      decisionsSlot,
+    ),
   );
 
   // ---- rendering -------------------------------------------------------------------------------
   function renderSummary() {
     if (!build) return;
-    const done = build.dag.filter((n) => ["completed", "skipped"].includes(nodes.get(n.node_id)?.status ?? n.status)).length;
+    const done = build.dag.filter((n) =>
+      ["completed", "skipped"].includes(nodes.get(n.node_id)?.status ?? n.status),
+    ).length;
     const total = build.dag.length;
     const meta = build.metadata;
     replace(
@@ -122,9 +183,26 @@ export async function mount(ctx) {
         ["Objective", build.objective],
         ["Scan mode", String(meta.scan_mode ?? "–")],
         // Issue 15: a simulated build executes nothing and says so; it never shows a runner's name.
-        ["Execution", h("span", { id: "execution-badge" }, meta.runner_kind === "http" ? badge("real", "Real runner") : badge("simulated", "Simulated: nothing executed"))],
+        [
+          "Execution",
+          h(
+            "span",
+            { id: "execution-badge" },
+            meta.runner_kind === "http"
+              ? badge("real", "Real runner")
+              : badge("simulated", "Simulated: nothing executed"),
+          ),
+        ],
         ["Planner", String(meta.autonomous_planner_profile ?? "–")],
-        ["Progress", h("span", { class: "progress-cell" }, h("progress", { max: Math.max(1, total), value: done, "aria-label": "Nodes done" }), h("span", { id: "progress-text" }, `${done} / ${total} nodes done`))],
+        [
+          "Progress",
+          h(
+            "span",
+            { class: "progress-cell" },
+            h("progress", { max: Math.max(1, total), value: done, "aria-label": "Nodes done" }),
+            h("span", { id: "progress-text" }, `${done} / ${total} nodes done`),
+          ),
+        ],
         ["Started", [dateTime(build.created_at), " (", timeAgo(build.created_at), ")"]],
         ["Created by", build.created_by],
         ["Events", h("span", { id: "event-count" }, String(eventCount))],
@@ -152,14 +230,55 @@ export async function mount(ctx) {
     renderedActions = actions.join();
     /** @type {Record<import("../api.js").BuildControlAction, HTMLElement>} */
     const buttons = {
-      resume: h("button", { type: "button", class: "btn btn-primary", "data-action": "resume", onclick: (/** @type {Event} */ e) => act(e, "resume") }, "Resume build"),
+      resume: h(
+        "button",
+        {
+          type: "button",
+          class: "btn btn-primary",
+          "data-action": "resume",
+          onclick: (/** @type {Event} */ e) => act(e, "resume"),
+        },
+        "Resume build",
+      ),
       // The dashboard's replan is a scope reduction.
-      replan: h("button", { type: "button", class: "btn", "data-action": "reduce", onclick: (/** @type {Event} */ e) => act(e, "reduce") }, "Reduce scope"),
-      checkpoint: h("button", { type: "button", class: "btn", "data-action": "checkpoint", onclick: (/** @type {Event} */ e) => act(e, "checkpoint") }, "Create checkpoint"),
-      abort: h("button", { type: "button", class: "btn btn-danger", "data-action": "abort", onclick: (/** @type {Event} */ e) => act(e, "abort") }, "Abort build"),
+      replan: h(
+        "button",
+        {
+          type: "button",
+          class: "btn",
+          "data-action": "reduce",
+          onclick: (/** @type {Event} */ e) => act(e, "reduce"),
+        },
+        "Reduce scope",
+      ),
+      checkpoint: h(
+        "button",
+        {
+          type: "button",
+          class: "btn",
+          "data-action": "checkpoint",
+          onclick: (/** @type {Event} */ e) => act(e, "checkpoint"),
+        },
+        "Create checkpoint",
+      ),
+      abort: h(
+        "button",
+        {
+          type: "button",
+          class: "btn btn-danger",
+          "data-action": "abort",
+          onclick: (/** @type {Event} */ e) => act(e, "abort"),
+        },
+        "Abort build",
+      ),
     };
-    const hadFocus = controlsSlot.contains(document.activeElement) ? /** @type {HTMLElement} */ (document.activeElement).dataset.action : null;
-    replace(controlsSlot, actions.map((a) => buttons[a]));
+    const hadFocus = controlsSlot.contains(document.activeElement)
+      ? /** @type {HTMLElement} */ (document.activeElement).dataset.action
+      : null;
+    replace(
+      controlsSlot,
+      actions.map((a) => buttons[a]),
+    );
     if (hadFocus) {
       const again = controlsSlot.querySelector(`[data-action="${hadFocus}"]`);
       if (again instanceof HTMLElement) again.focus();
@@ -176,9 +295,24 @@ export async function mount(ctx) {
     renderedNotices = key;
     replace(
       notices,
-      fallback ? notice("warn", h("strong", null, "Fallback applied. "), `The DAG switched from ${fallback.from} to the deterministic plan: ${fallback.reason}.`) : null,
-      status === "failed" ? notice("error", h("strong", null, "Build failed. "), failureReason ?? "", " Resume to run the unfinished nodes again.") : null,
-      status === "paused" ? notice("warn", h("strong", null, "Build paused. "), failureReason ?? "", " Resume to continue.") : null,
+      fallback
+        ? notice(
+            "warn",
+            h("strong", null, "Fallback applied. "),
+            `The DAG switched from ${fallback.from} to the deterministic plan: ${fallback.reason}.`,
+          )
+        : null,
+      status === "failed"
+        ? notice(
+            "error",
+            h("strong", null, "Build failed. "),
+            failureReason ?? "",
+            " Resume to run the unfinished nodes again.",
+          )
+        : null,
+      status === "paused"
+        ? notice("warn", h("strong", null, "Build paused. "), failureReason ?? "", " Resume to continue.")
+        : null,
     );
   }
 
@@ -192,7 +326,15 @@ export async function mount(ctx) {
         : table(
             "Gate decisions",
             ["#", "Time", "Gate", "Decision", "Node", "Reason", "Source"],
-            gates.map((e) => [String(e.seq), clockTime(e.timestamp), e.event_type, badge(e.payload.status), e.payload.node_id ?? "–", e.payload.reason, e.payload.source]),
+            gates.map((e) => [
+              String(e.seq),
+              clockTime(e.timestamp),
+              e.event_type,
+              badge(e.payload.status),
+              e.payload.node_id ?? "–",
+              e.payload.reason,
+              e.payload.source,
+            ]),
             { class: "cards" },
           ),
       replans.length === 0
@@ -200,7 +342,14 @@ export async function mount(ctx) {
         : table(
             "Replan decisions",
             ["#", "Time", "Action", "Reason", "New nodes", "Source"],
-            replans.map((e) => [String(e.seq), clockTime(e.timestamp), e.payload.action, e.payload.reason, (e.payload.replacement_node_ids ?? []).join(", ") || "–", e.payload.source]),
+            replans.map((e) => [
+              String(e.seq),
+              clockTime(e.timestamp),
+              e.payload.action,
+              e.payload.reason,
+              (e.payload.replacement_node_ids ?? []).join(", ") || "–",
+              e.payload.source,
+            ]),
             { class: "cards" },
           ),
     );
@@ -210,7 +359,9 @@ export async function mount(ctx) {
     let visible = 0;
     for (const li of timeline.children) {
       if (!(li instanceof HTMLElement)) continue;
-      const show = (catBoxes[li.dataset.cat ?? ""]?.checked ?? true) && (selectedNode === null || li.dataset.node === selectedNode);
+      const show =
+        (catBoxes[li.dataset.cat ?? ""]?.checked ?? true) &&
+        (selectedNode === null || li.dataset.node === selectedNode);
       li.hidden = !show;
       if (show) visible += 1;
     }
@@ -222,7 +373,15 @@ export async function mount(ctx) {
             "Node ",
             h("code", null, selectedNode),
             " ",
-            h("button", { type: "button", class: "btn btn-small", onclick: () => dagView.cards.get(/** @type {string} */ (selectedNode))?.click() }, "Show all nodes"),
+            h(
+              "button",
+              {
+                type: "button",
+                class: "btn btn-small",
+                onclick: () => dagView.cards.get(/** @type {string} */ (selectedNode))?.click(),
+              },
+              "Show all nodes",
+            ),
           ]
         : null,
     );
@@ -273,7 +432,8 @@ export async function mount(ctx) {
     try {
       const fresh = await builds.get(id);
       if (stopped) return;
-      const changed = structure || !build || fresh.dag.map((n) => n.node_id).join() !== build.dag.map((n) => n.node_id).join();
+      const changed =
+        structure || !build || fresh.dag.map((n) => n.node_id).join() !== build.dag.map((n) => n.node_id).join();
       build = fresh;
       if (changed) dagView.render(fresh.dag, nodes, activeLevel);
       renderSummary();
@@ -361,10 +521,11 @@ export async function mount(ctx) {
     const countEl = document.getElementById("event-count");
     if (countEl) countEl.textContent = String(eventCount);
     if (touched) renderSummary();
-    if (!shownTimer) shownTimer = requestAnimationFrame(() => {
-      shownTimer = 0;
-      applyFilters();
-    });
+    if (!shownTimer)
+      shownTimer = requestAnimationFrame(() => {
+        shownTimer = 0;
+        applyFilters();
+      });
   }
   let shownTimer = 0;
 
@@ -412,7 +573,10 @@ export async function mount(ctx) {
           adopt(await builds.resume(id, why || "manual_resume_from_dashboard"));
           message = "Resume requested.";
         } else if (action === "reduce") {
-          const d = await builds.replan(id, { action: "REDUCE_SCOPE", reason: why || "manual_scope_reduction_from_dashboard" });
+          const d = await builds.replan(id, {
+            action: "REDUCE_SCOPE",
+            reason: why || "manual_scope_reduction_from_dashboard",
+          });
           message = `Scope reduction recorded (decision ${shortId(d.decision_id)}).`;
         } else {
           const c = await builds.checkpoint(id, why || "manual_checkpoint_from_dashboard");
@@ -441,9 +605,12 @@ export async function mount(ctx) {
   status = build.status;
   document.title = `Build ${shortId(id)} · Clarity Control Plane`;
   // The stream replays from seq 1, so node state is rebuilt from events; the snapshot fills in until then.
-  for (const n of build.dag) nodes.set(n.node_id, { status: n.status, attempt: 0, retries: 0, error: null, gate: null });
+  for (const n of build.dag)
+    nodes.set(n.node_id, { status: n.status, attempt: 0, retries: 0, error: null, gate: null });
   const levels = computeLevels(build.dag);
-  activeLevel = levels.findIndex((ids) => ids.some((nid) => !["completed", "skipped"].includes(nodes.get(nid)?.status ?? "")));
+  activeLevel = levels.findIndex((ids) =>
+    ids.some((nid) => !["completed", "skipped"].includes(nodes.get(nid)?.status ?? "")),
+  );
   if (activeLevel < 0) activeLevel = null;
   renderSummary();
   renderStatus();

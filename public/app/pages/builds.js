@@ -29,13 +29,29 @@ export async function mount(ctx) {
 
   /** @param {Record<string, string>} q */
   const hashFor = (q) => {
-    const params = new URLSearchParams({ ...(status ? { status } : {}), ...(limit !== 20 ? { limit: String(limit) } : {}), ...q });
+    const params = new URLSearchParams({
+      ...(status ? { status } : {}),
+      ...(limit !== 20 ? { limit: String(limit) } : {}),
+      ...q,
+    });
     const s = params.toString();
     return `#/builds${s ? `?${s}` : ""}`;
   };
 
-  const statusSelect = select({ name: "status" }, [["", "All statuses"], ...STATUSES.map((s) => /** @type {[string, string]} */ ([s, s]))], status);
-  const limitSelect = select({ name: "limit" }, [["10", "10"], ["20", "20"], ["50", "50"]], String(limit));
+  const statusSelect = select(
+    { name: "status" },
+    [["", "All statuses"], ...STATUSES.map((s) => /** @type {[string, string]} */ ([s, s]))],
+    status,
+  );
+  const limitSelect = select(
+    { name: "limit" },
+    [
+      ["10", "10"],
+      ["20", "20"],
+      ["50", "50"],
+    ],
+    String(limit),
+  );
   const onFilter = () => {
     const q = new URLSearchParams();
     if (statusSelect.value) q.set("status", statusSelect.value);
@@ -96,12 +112,20 @@ export async function mount(ctx) {
     if (stopped) return;
     // A self-refresh replaces the rows: a keyboard user on a link keeps their place (same href).
     const focused = document.activeElement;
-    const keep = focused instanceof HTMLAnchorElement && (results.contains(focused) || pager.contains(focused)) ? focused.getAttribute("href") : null;
+    const keep =
+      focused instanceof HTMLAnchorElement && (results.contains(focused) || pager.contains(focused))
+        ? focused.getAttribute("href")
+        : null;
     updated.textContent = `Updated ${new Date().toLocaleTimeString()}`;
     if (page.items.length === 0) {
       replace(
         results,
-        h("p", { class: "empty" }, status ? `No ${status} builds.` : "No builds yet. ", status ? null : h("a", { href: "#/builds/new" }, "Start a new scan")),
+        h(
+          "p",
+          { class: "empty" },
+          status ? `No ${status} builds.` : "No builds yet. ",
+          status ? null : h("a", { href: "#/builds/new" }, "Start a new scan"),
+        ),
       );
     } else {
       replace(
@@ -121,7 +145,11 @@ export async function mount(ctx) {
             h(
               "div",
               { class: "progress-cell" },
-              h("progress", { max: Math.max(1, b.node_total), value: b.node_done, "aria-label": `Nodes done for ${shortId(b.build_id)}` }),
+              h("progress", {
+                max: Math.max(1, b.node_total),
+                value: b.node_done,
+                "aria-label": `Nodes done for ${shortId(b.build_id)}`,
+              }),
               h("span", null, `${b.node_done} / ${b.node_total} nodes`),
             ),
             timeAgo(b.created_at),
@@ -159,7 +187,9 @@ export async function mount(ctx) {
         : null,
     );
     if (keep !== null && !results.contains(document.activeElement) && !pager.contains(document.activeElement)) {
-      const again = [...results.querySelectorAll("a[href]"), ...pager.querySelectorAll("a[href]")].find((a) => a.getAttribute("href") === keep);
+      const again = [...results.querySelectorAll("a[href]"), ...pager.querySelectorAll("a[href]")].find(
+        (a) => a.getAttribute("href") === keep,
+      );
       if (again instanceof HTMLElement) again.focus({ preventScroll: true });
       else results.focus({ preventScroll: true });
     }

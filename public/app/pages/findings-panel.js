@@ -27,9 +27,23 @@ const enc = encodeURIComponent;
  * @param {string} execution `real` or `simulated`
  */
 export function findingsPanel(buildId, summary, execution) {
-  const minSeverity = select({ name: "min_severity", id: "findings-min-severity" }, [["", "Any"], ...SEVERITIES.map((s) => /** @type {[string, string]} */ ([s, `${cap(s)} or worse`]))]);
-  const state = select({ name: "state", id: "findings-state" }, [["", "Any"], ["new", "New"], ["unchanged", "Unchanged"]]);
-  const rule = h("input", { type: "text", name: "rule_id", id: "findings-rule", maxlength: 200, autocomplete: "off", placeholder: "e.g. no-eval" });
+  const minSeverity = select({ name: "min_severity", id: "findings-min-severity" }, [
+    ["", "Any"],
+    ...SEVERITIES.map((s) => /** @type {[string, string]} */ ([s, `${cap(s)} or worse`])),
+  ]);
+  const state = select({ name: "state", id: "findings-state" }, [
+    ["", "Any"],
+    ["new", "New"],
+    ["unchanged", "Unchanged"],
+  ]);
+  const rule = h("input", {
+    type: "text",
+    name: "rule_id",
+    id: "findings-rule",
+    maxlength: 200,
+    autocomplete: "off",
+    placeholder: "e.g. no-eval",
+  });
   const results = h("div", { id: "findings-results", "aria-live": "polite" });
   const fixedSlot = h("div", { id: "findings-fixed" });
   const more = h("button", { type: "button", class: "secondary", hidden: true }, "Load more findings");
@@ -49,7 +63,13 @@ export function findingsPanel(buildId, summary, execution) {
         null,
         h(
           "button",
-          { type: "button", class: `chip chip-${s}`, "data-severity": s, "aria-pressed": "false", onclick: () => choose(s) },
+          {
+            type: "button",
+            class: `chip chip-${s}`,
+            "data-severity": s,
+            "aria-pressed": "false",
+            onclick: () => choose(s),
+          },
           `${cap(s)} `,
           h("strong", null, summary ? String(summary.by_severity[s] ?? 0) : "–"),
         ),
@@ -78,17 +98,28 @@ export function findingsPanel(buildId, summary, execution) {
       shown = [];
       cursor = null;
     }
-    for (const b of chips.querySelectorAll("button")) b.setAttribute("aria-pressed", String(b.getAttribute("data-severity") === minSeverity.value));
+    for (const b of chips.querySelectorAll("button"))
+      b.setAttribute("aria-pressed", String(b.getAttribute("data-severity") === minSeverity.value));
     try {
-      const page = /** @type {{ items: Finding[], next_cursor: string | null }} */ (await request("GET", `/v1/builds/${enc(buildId)}/findings?${query()}`));
+      const page = /** @type {{ items: Finding[], next_cursor: string | null }} */ (
+        await request("GET", `/v1/builds/${enc(buildId)}/findings?${query()}`)
+      );
       shown = [...shown, ...page.items];
       cursor = page.next_cursor;
       more.hidden = cursor === null;
       replace(
         results,
         shown.length === 0
-          ? h("p", { class: "muted" }, summary && summary.total > 0 ? "No findings match these filters." : "No findings.")
-          : table(`Findings (${shown.length}${cursor ? "+" : ""})`, ["Severity", "Rule", "Location", "Title", "Snippet", "State"], shown.map(row)),
+          ? h(
+              "p",
+              { class: "muted" },
+              summary && summary.total > 0 ? "No findings match these filters." : "No findings.",
+            )
+          : table(
+              `Findings (${shown.length}${cursor ? "+" : ""})`,
+              ["Severity", "Rule", "Location", "Title", "Snippet", "State"],
+              shown.map(row),
+            ),
       );
     } catch (err) {
       replace(results, errorNotice(err, "Loading findings"));
@@ -101,34 +132,44 @@ export function findingsPanel(buildId, summary, execution) {
       return;
     }
     try {
-      const fixed = /** @type {{ items: Finding[] }} */ (await request("GET", `/v1/builds/${enc(buildId)}/findings/fixed`));
+      const fixed = /** @type {{ items: Finding[] }} */ (
+        await request("GET", `/v1/builds/${enc(buildId)}/findings/fixed`)
+      );
       replace(
         fixedSlot,
         h("h3", null, `Fixed since build ${summary.baseline_build_id.slice(0, 8)} (${fixed.items.length})`),
         fixed.items.length === 0
           ? h("p", { class: "muted" }, "None.")
-          : h("ul", { class: "fixed-findings" }, fixed.items.map((f) => h("li", null, h("code", null, f.rule_id ?? f.category), ` ${location(f)} — ${f.title}`))),
+          : h(
+              "ul",
+              { class: "fixed-findings" },
+              fixed.items.map((f) =>
+                h("li", null, h("code", null, f.rule_id ?? f.category), ` ${location(f)} — ${f.title}`),
+              ),
+            ),
       );
     } catch (err) {
       replace(fixedSlot, errorNotice(err, "Loading fixed findings"));
     }
   }
 
-  download.addEventListener("click", () =>
-    void busy(download, async () => {
-    try {
-      const log = await request("GET", `/v1/builds/${enc(buildId)}/findings.sarif`);
-      const url = URL.createObjectURL(new Blob([JSON.stringify(log, null, 2)], { type: "application/sarif+json" }));
-      const a = h("a", { href: url, download: `build-${buildId}.sarif` });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
-      replace(downloadResult, notice("ok", `SARIF downloaded: ${log.runs?.length ?? 0} tool runs.`));
-    } catch (err) {
-      replace(downloadResult, errorNotice(err, "Exporting SARIF"));
-    }
-    }),
+  download.addEventListener(
+    "click",
+    () =>
+      void busy(download, async () => {
+        try {
+          const log = await request("GET", `/v1/builds/${enc(buildId)}/findings.sarif`);
+          const url = URL.createObjectURL(new Blob([JSON.stringify(log, null, 2)], { type: "application/sarif+json" }));
+          const a = h("a", { href: url, download: `build-${buildId}.sarif` });
+          document.body.append(a);
+          a.click();
+          a.remove();
+          setTimeout(() => URL.revokeObjectURL(url), 10_000);
+          replace(downloadResult, notice("ok", `SARIF downloaded: ${log.runs?.length ?? 0} tool runs.`));
+        } catch (err) {
+          replace(downloadResult, errorNotice(err, "Exporting SARIF"));
+        }
+      }),
   );
   more.addEventListener("click", () => void load(false));
   for (const control of [minSeverity, state]) control.addEventListener("change", () => void load(true));
@@ -138,17 +179,27 @@ export function findingsPanel(buildId, summary, execution) {
     "section",
     { class: "card", id: "findings", "aria-labelledby": "findings-title" },
     h("h2", { id: "findings-title" }, "Findings"),
-    execution === "simulated" ? notice("warn", "Simulated build: nothing was scanned, so there are no findings to show.") : null,
+    execution === "simulated"
+      ? notice("warn", "Simulated build: nothing was scanned, so there are no findings to show.")
+      : null,
     summary
       ? h(
           "p",
           { id: "findings-summary" },
           `${summary.total} findings · ${summary.new} new · ${summary.unchanged} unchanged · ${summary.fixed} fixed`,
-          summary.baseline_build_id ? ` since build ${summary.baseline_build_id.slice(0, 8)}` : " (first scan of this repository and branch)",
+          summary.baseline_build_id
+            ? ` since build ${summary.baseline_build_id.slice(0, 8)}`
+            : " (first scan of this repository and branch)",
         )
       : null,
     chips,
-    h("form", { class: "filters row", onsubmit: (/** @type {Event} */ e) => e.preventDefault() }, field("Severity", minSeverity), field("State", state), field("Rule", rule)),
+    h(
+      "form",
+      { class: "filters row", onsubmit: (/** @type {Event} */ e) => e.preventDefault() },
+      field("Severity", minSeverity),
+      field("State", state),
+      field("Rule", rule),
+    ),
     results,
     more,
     fixedSlot,
@@ -164,7 +215,9 @@ export function findingsPanel(buildId, summary, execution) {
 function row(f) {
   return [
     badge(f.severity),
-    f.rule_id ? h("code", null, f.tool ? `${f.tool}/${f.rule_id}` : f.rule_id) : h("span", { class: "muted" }, f.category),
+    f.rule_id
+      ? h("code", null, f.tool ? `${f.tool}/${f.rule_id}` : f.rule_id)
+      : h("span", { class: "muted" }, f.category),
     location(f),
     f.title,
     f.snippet ? h("code", { class: "snippet" }, f.snippet) : "",

@@ -21,7 +21,16 @@ const SENSITIVE = [
   ["not_sure", "Not sure"],
 ];
 const EXCLUSIVE = new Set(["none", "not_sure"]);
-const DEPLOYMENT = ["Cloudflare Workers", "Vercel / Netlify", "AWS", "Google Cloud", "Azure", "Kubernetes (self-managed)", "On-premises", "Not sure"];
+const DEPLOYMENT = [
+  "Cloudflare Workers",
+  "Vercel / Netlify",
+  "AWS",
+  "Google Cloud",
+  "Azure",
+  "Kubernetes (self-managed)",
+  "On-premises",
+  "Not sure",
+];
 const SCALE = ["MVP / low traffic", "Early growth", "Expected rapid growth", "Enterprise / high traffic", "Not sure"];
 const PROFILES = /** @type {Array<[string, string]>} */ ([
   ["agentic_llm_v1", "Agentic (intake-driven, default)"],
@@ -33,34 +42,91 @@ const POLICY_RISK = "Planned DAG is missing a POLICY_GATE node.";
 
 /** @param {import("../main.js").PageContext} ctx */
 export async function mount(ctx) {
-  const repo = h("input", { type: "text", name: "repo_url", inputmode: "url", autocomplete: "off", required: true, placeholder: "https://github.com/acme/shop" });
+  const repo = h("input", {
+    type: "text",
+    name: "repo_url",
+    inputmode: "url",
+    autocomplete: "off",
+    required: true,
+    placeholder: "https://github.com/acme/shop",
+  });
   const originOwn = h("input", { type: "radio", name: "project_origin", value: "inspired_by_me", checked: true });
   const originExt = h("input", { type: "radio", name: "project_origin", value: "external_project" });
   const summary = h("textarea", { name: "product_summary", rows: 3, required: true, minlength: 3, maxlength: 2000 });
-  const users = h("input", { type: "text", name: "target_users", required: true, minlength: 2, maxlength: 500, autocomplete: "off" });
+  const users = h("input", {
+    type: "text",
+    name: "target_users",
+    required: true,
+    minlength: 2,
+    maxlength: 500,
+    autocomplete: "off",
+  });
   /** @type {HTMLInputElement[]} */
   const sensitive = SENSITIVE.map(([value]) => h("input", { type: "checkbox", name: "sensitive_data", value }));
-  const flows = h("textarea", { name: "must_not_break_flows", rows: 3, required: true, placeholder: "Sign up & login\nCheckout" });
-  const deployment = select({ name: "deployment_target" }, DEPLOYMENT.map((d) => /** @type {[string, string]} */ ([d, d])), DEPLOYMENT[0]);
-  const scale = select({ name: "scale_expectation" }, SCALE.map((d) => /** @type {[string, string]} */ ([d, d])), SCALE[1]);
+  const flows = h("textarea", {
+    name: "must_not_break_flows",
+    rows: 3,
+    required: true,
+    placeholder: "Sign up & login\nCheckout",
+  });
+  const deployment = select(
+    { name: "deployment_target" },
+    DEPLOYMENT.map((d) => /** @type {[string, string]} */ ([d, d])),
+    DEPLOYMENT[0],
+  );
+  const scale = select(
+    { name: "scale_expectation" },
+    SCALE.map((d) => /** @type {[string, string]} */ ([d, d])),
+    SCALE[1],
+  );
   const profile = select({ name: "planner_profile" }, PROFILES, "agentic_llm_v1");
   const fallback = h("input", { type: "checkbox", name: "fallback", checked: true });
-  const duration = h("input", { type: "number", name: "simulated_duration_ms", min: 0, max: 600000, step: 50, inputmode: "numeric" });
-  const retries = h("input", { type: "number", name: "max_task_retries", min: 0, max: 10, step: 1, inputmode: "numeric" });
-  const extra = h("textarea", { name: "extra_metadata", rows: 3, class: "mono", spellcheck: "false", placeholder: '{"runner_results": {"scanner": {"status_sequence": ["failed", "completed"]}}}' });
+  const duration = h("input", {
+    type: "number",
+    name: "simulated_duration_ms",
+    min: 0,
+    max: 600000,
+    step: 50,
+    inputmode: "numeric",
+  });
+  const retries = h("input", {
+    type: "number",
+    name: "max_task_retries",
+    min: 0,
+    max: 10,
+    step: 1,
+    inputmode: "numeric",
+  });
+  const extra = h("textarea", {
+    name: "extra_metadata",
+    rows: 3,
+    class: "mono",
+    spellcheck: "false",
+    placeholder: '{"runner_results": {"scanner": {"status_sequence": ["failed", "completed"]}}}',
+  });
   const sensitiveError = h("p", { class: "form-error", id: "sensitive-error", hidden: true });
   const formError = h("div", { id: "form-error" });
-  const start = h("button", { type: "submit", class: "btn btn-primary", "aria-describedby": "start-hint" }, "Start scan");
+  const start = h(
+    "button",
+    { type: "submit", class: "btn btn-primary", "aria-describedby": "start-hint" },
+    "Start scan",
+  );
   const startHint = h("span", { class: "muted", id: "start-hint" });
 
-  const previewStatus = h("p", { class: "muted", id: "preview-status", role: "status" }, "Fill in the intake to preview the plan.");
+  const previewStatus = h(
+    "p",
+    { class: "muted", id: "preview-status", role: "status" },
+    "Fill in the intake to preview the plan.",
+  );
   const previewBody = h("div", { id: "preview" });
   const riskSlot = h("div", { id: "policy-risk" });
 
   for (const box of sensitive) {
     box.addEventListener("change", () => {
-      if (box.checked && EXCLUSIVE.has(box.value)) for (const other of sensitive) if (other !== box) other.checked = false;
-      if (box.checked && !EXCLUSIVE.has(box.value)) for (const other of sensitive) if (EXCLUSIVE.has(other.value)) other.checked = false;
+      if (box.checked && EXCLUSIVE.has(box.value))
+        for (const other of sensitive) if (other !== box) other.checked = false;
+      if (box.checked && !EXCLUSIVE.has(box.value))
+        for (const other of sensitive) if (EXCLUSIVE.has(other.value)) other.checked = false;
     });
   }
 
@@ -71,8 +137,22 @@ export async function mount(ctx) {
       "fieldset",
       null,
       h("legend", null, "1. Repository"),
-      field("Repository URL", repo, "An https:// Git URL, or a local git repository (file:// URL or absolute path) under the runner's roots."),
-      h("div", { role: "radiogroup", "aria-labelledby": "origin-l", class: "field" }, h("span", { id: "origin-l", class: "label" }, "Project origin"), h("div", { class: "checks" }, h("label", { class: "check" }, originOwn, "Inspired by me"), h("label", { class: "check" }, originExt, "External project"))),
+      field(
+        "Repository URL",
+        repo,
+        "An https:// Git URL, or a local git repository (file:// URL or absolute path) under the runner's roots.",
+      ),
+      h(
+        "div",
+        { role: "radiogroup", "aria-labelledby": "origin-l", class: "field" },
+        h("span", { id: "origin-l", class: "label" }, "Project origin"),
+        h(
+          "div",
+          { class: "checks" },
+          h("label", { class: "check" }, originOwn, "Inspired by me"),
+          h("label", { class: "check" }, originExt, "External project"),
+        ),
+      ),
     ),
     h(
       "fieldset",
@@ -86,10 +166,19 @@ export async function mount(ctx) {
       { "aria-describedby": "sensitive-hint sensitive-error" },
       h("legend", null, "3. Sensitive data"),
       h("p", { class: "hint", id: "sensitive-hint" }, "Pick at least one. “None” and “Not sure” exclude the others."),
-      h("div", { class: "checks" }, sensitive.map((box, i) => h("label", { class: "check" }, box, SENSITIVE[i]?.[1] ?? ""))),
+      h(
+        "div",
+        { class: "checks" },
+        sensitive.map((box, i) => h("label", { class: "check" }, box, SENSITIVE[i]?.[1] ?? "")),
+      ),
       sensitiveError,
     ),
-    h("fieldset", null, h("legend", null, "4. Must-not-break flows"), field("Flows", flows, "One per line; the first four become flow guards in the plan.")),
+    h(
+      "fieldset",
+      null,
+      h("legend", null, "4. Must-not-break flows"),
+      field("Flows", flows, "One per line; the first four become flow guards in the plan."),
+    ),
     h(
       "fieldset",
       null,
@@ -108,19 +197,39 @@ export async function mount(ctx) {
         field("Retries per node", retries, "max_task_retries; default 0."),
       ),
       h("label", { class: "check" }, fallback, "Fall back to the deterministic plan when a node fails"),
-      field("Extra build metadata (JSON object)", extra, "Merged into the build metadata, e.g. runner_results overrides."),
+      field(
+        "Extra build metadata (JSON object)",
+        extra,
+        "Merged into the build metadata, e.g. runner_results overrides.",
+      ),
     ),
     formError,
     h("div", { class: "actions row" }, start, startHint),
   );
 
   ctx.main.append(
-    h("div", { class: "page-head" }, h("div", null, h("h1", null, "New scan"), h("p", { class: "sub" }, "Describe the project; the plan updates as you type."))),
+    h(
+      "div",
+      { class: "page-head" },
+      h(
+        "div",
+        null,
+        h("h1", null, "New scan"),
+        h("p", { class: "sub" }, "Describe the project; the plan updates as you type."),
+      ),
+    ),
     h(
       "div",
       { class: "scan-layout" },
       h("section", { class: "card", "aria-labelledby": "intake-h" }, h("h2", { id: "intake-h" }, "Intake"), form),
-      h("section", { class: "card preview", "aria-labelledby": "preview-h" }, h("h2", { id: "preview-h" }, "DAG preview"), previewStatus, riskSlot, previewBody),
+      h(
+        "section",
+        { class: "card preview", "aria-labelledby": "preview-h" },
+        h("h2", { id: "preview-h" }, "DAG preview"),
+        previewStatus,
+        riskSlot,
+        previewBody,
+      ),
     ),
   );
 
@@ -134,8 +243,12 @@ export async function mount(ctx) {
     if (summary.value.trim().length < 3) problems.push([summary, "The product summary needs at least 3 characters."]);
     if (users.value.trim().length < 2) problems.push([users, "Target users need at least 2 characters."]);
     const data = sensitive.filter((b) => b.checked).map((b) => b.value);
-    if (data.length === 0) problems.push([/** @type {HTMLInputElement} */ (sensitive[0]), "Pick at least one kind of sensitive data."]);
-    const flowList = flows.value.split("\n").map((s) => s.trim()).filter(Boolean);
+    if (data.length === 0)
+      problems.push([/** @type {HTMLInputElement} */ (sensitive[0]), "Pick at least one kind of sensitive data."]);
+    const flowList = flows.value
+      .split("\n")
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (flowList.length === 0) problems.push([flows, "Name at least one must-not-break flow."]);
     /** @type {Record<string, unknown>} */
     let extraMeta = {};
@@ -168,7 +281,11 @@ export async function mount(ctx) {
       ...extraMeta,
     };
     return {
-      body: { repo_url: repoUrl, objective: `Audit ${repoUrl || "the repository"} for product risk and reliability`, metadata },
+      body: {
+        repo_url: repoUrl,
+        objective: `Audit ${repoUrl || "the repository"} for product risk and reliability`,
+        metadata,
+      },
       problems,
     };
   }
@@ -248,7 +365,9 @@ export async function mount(ctx) {
           ["Levels", String(levels.length)],
           ["Nodes", String(p.dag.length)],
           ["Gates", String(gates)],
-        ].map(([k, v]) => h("div", { class: "stat" }, h("dt", null, k), h("dd", { id: `preview-${k.toLowerCase()}` }, v))),
+        ].map(([k, v]) =>
+          h("div", { class: "stat" }, h("dt", null, k), h("dd", { id: `preview-${k.toLowerCase()}` }, v)),
+        ),
       ),
       h(
         "ol",
@@ -267,7 +386,13 @@ export async function mount(ctx) {
                   "span",
                   { class: "chip", title: n?.title ?? nid },
                   nid,
-                  n?.gate ? h("span", { class: `gate${n.gate === "POLICY_GATE" ? " gate-policy" : ""}` }, n.gate.replace("_GATE", "")) : null,
+                  n?.gate
+                    ? h(
+                        "span",
+                        { class: `gate${n.gate === "POLICY_GATE" ? " gate-policy" : ""}` },
+                        n.gate.replace("_GATE", ""),
+                      )
+                    : null,
                 );
               }),
             ),
@@ -282,7 +407,11 @@ export async function mount(ctx) {
     const risk = preview !== null && policyGateNodes(preview).length === 0;
     start.disabled = risk;
     startHint.textContent =
-      preview === null ? "" : risk ? "Blocked: the plan has no POLICY_GATE node." : `Plan: ${preview.dag.length} nodes in ${preview.dag_levels.length} levels.`;
+      preview === null
+        ? ""
+        : risk
+          ? "Blocked: the plan has no POLICY_GATE node."
+          : `Plan: ${preview.dag.length} nodes in ${preview.dag_levels.length} levels.`;
   }
 
   form.addEventListener("input", schedulePreview);
@@ -301,7 +430,18 @@ export async function mount(ctx) {
           sensitiveError.textContent = msg;
         }
       }
-      replace(formError, notice("error", h("strong", null, "Check the intake: "), h("ul", null, problems.map(([, m]) => h("li", null, m)))));
+      replace(
+        formError,
+        notice(
+          "error",
+          h("strong", null, "Check the intake: "),
+          h(
+            "ul",
+            null,
+            problems.map(([, m]) => h("li", null, m)),
+          ),
+        ),
+      );
       problems[0]?.[0].focus();
       return;
     }

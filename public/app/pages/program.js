@@ -6,7 +6,22 @@
  * capability still gets the others, with a notice naming what is missing.
  */
 import { audit, builds, program, security } from "../api.js";
-import { badge, busy, confirmDialog, dateTime, dl, field, h, notice, replace, select, shortId, splitList, table, timeAgo } from "../dom.js";
+import {
+  badge,
+  busy,
+  confirmDialog,
+  dateTime,
+  dl,
+  field,
+  h,
+  notice,
+  replace,
+  select,
+  shortId,
+  splitList,
+  table,
+  timeAgo,
+} from "../dom.js";
 import { errorNotice, isForbidden } from "../ui.js";
 
 export const title = "Program ops";
@@ -25,7 +40,13 @@ export async function mount(ctx) {
       replace(
         s,
         noneLabel !== null ? h("option", { value: "" }, noneLabel) : null,
-        recentBuilds.map((b) => h("option", { value: b.build_id, selected: b.build_id === value }, `${shortId(b.build_id)} · ${b.status} · ${b.repo_url}`)),
+        recentBuilds.map((b) =>
+          h(
+            "option",
+            { value: b.build_id, selected: b.build_id === value },
+            `${shortId(b.build_id)} · ${b.status} · ${b.repo_url}`,
+          ),
+        ),
       );
       if (noneLabel === null && recentBuilds.length === 0) replace(s, h("option", { value: "" }, "No builds yet"));
     };
@@ -35,14 +56,31 @@ export async function mount(ctx) {
 
   // ---- policy ----------------------------------------------------------------------------------
   const pName = h("input", { type: "text", name: "profile_name", maxlength: 200, autocomplete: "off" });
-  const pCommands = h("textarea", { name: "blocked_commands", rows: 2, class: "mono", placeholder: "rm -rf\ncurl | sh" });
+  const pCommands = h("textarea", {
+    name: "blocked_commands",
+    rows: 2,
+    class: "mono",
+    placeholder: "rm -rf\ncurl | sh",
+  });
   const pPaths = h("textarea", { name: "restricted_paths", rows: 2, class: "mono", placeholder: "/.git\n/etc" });
   const pCreate = h("button", { type: "submit", class: "btn btn-primary" }, "Create profile");
   const pCreateResult = h("div");
   const profilesSlot = h("div", { id: "profiles" });
   const profileSelect = h("select", { name: "profile" });
-  const checkCommand = h("input", { type: "text", name: "command", class: "mono", autocomplete: "off", placeholder: "npm test" });
-  const checkPath = h("input", { type: "text", name: "path", class: "mono", autocomplete: "off", placeholder: "/src/http/app.ts" });
+  const checkCommand = h("input", {
+    type: "text",
+    name: "command",
+    class: "mono",
+    autocomplete: "off",
+    placeholder: "npm test",
+  });
+  const checkPath = h("input", {
+    type: "text",
+    name: "path",
+    class: "mono",
+    autocomplete: "off",
+    placeholder: "/src/http/app.ts",
+  });
   const checkBuild = buildSelect("policy_build", "No build (decision only)");
   const checkButton = h("button", { type: "submit", class: "btn btn-primary" }, "Check policy");
   const checkResult = h("div", { id: "policy-result" });
@@ -59,7 +97,12 @@ export async function mount(ctx) {
     }
     if (stopped) return;
     const selectId = select ?? profileSelect.value;
-    replace(profileSelect, profiles.length ? profiles.map((p) => h("option", { value: p.profile_id, selected: p.profile_id === selectId }, p.name)) : h("option", { value: "" }, "No profiles yet"));
+    replace(
+      profileSelect,
+      profiles.length
+        ? profiles.map((p) => h("option", { value: p.profile_id, selected: p.profile_id === selectId }, p.name))
+        : h("option", { value: "" }, "No profiles yet"),
+    );
     checkButton.disabled = profiles.length === 0;
     replace(
       profilesSlot,
@@ -68,7 +111,12 @@ export async function mount(ctx) {
         : table(
             "Policy profiles",
             ["Name", "Blocked commands", "Restricted paths", "Created"],
-            profiles.map((p) => [p.name, h("span", { class: "mono" }, p.blocked_commands.join(", ") || "–"), h("span", { class: "mono" }, p.restricted_paths.join(", ") || "–"), timeAgo(p.created_at)]),
+            profiles.map((p) => [
+              p.name,
+              h("span", { class: "mono" }, p.blocked_commands.join(", ") || "–"),
+              h("span", { class: "mono" }, p.restricted_paths.join(", ") || "–"),
+              timeAgo(p.created_at),
+            ]),
             { captionHidden: true, class: "cards" },
           ),
     );
@@ -78,7 +126,12 @@ export async function mount(ctx) {
     "form",
     { novalidate: true },
     field("Profile name", pName),
-    h("div", { class: "inline-fields" }, field("Blocked commands", pCommands, "Case-insensitive substrings."), field("Restricted paths", pPaths, "Path prefixes.")),
+    h(
+      "div",
+      { class: "inline-fields" },
+      field("Blocked commands", pCommands, "Case-insensitive substrings."),
+      field("Restricted paths", pPaths, "Path prefixes."),
+    ),
     h("div", { class: "actions" }, pCreate),
     pCreateResult,
   );
@@ -93,7 +146,11 @@ export async function mount(ctx) {
     pName.removeAttribute("aria-invalid");
     void busy(pCreate, async () => {
       try {
-        const p = await program.createPolicyProfile({ name: pName.value.trim(), blocked_commands: splitList(pCommands.value), restricted_paths: splitList(pPaths.value) });
+        const p = await program.createPolicyProfile({
+          name: pName.value.trim(),
+          blocked_commands: splitList(pCommands.value),
+          restricted_paths: splitList(pPaths.value),
+        });
         replace(pCreateResult, notice("ok", `Profile “${p.name}” created.`));
         pName.value = "";
         pCommands.value = "";
@@ -133,7 +190,12 @@ export async function mount(ctx) {
             h("code", null, r.reason),
           ),
           r.violation && r.build_id
-            ? notice("warn", `Blocking violation ${r.violation.code} recorded on build `, h("a", { href: `#/builds/${r.build_id}` }, shortId(r.build_id)), ".")
+            ? notice(
+                "warn",
+                `Blocking violation ${r.violation.code} recorded on build `,
+                h("a", { href: `#/builds/${r.build_id}` }, shortId(r.build_id)),
+                ".",
+              )
             : null,
         );
       } catch (err) {
@@ -144,7 +206,12 @@ export async function mount(ctx) {
 
   // ---- secrets ---------------------------------------------------------------------------------
   const sName = h("input", { type: "text", name: "secret_name", maxlength: 200, autocomplete: "off" });
-  const sValue = h("input", { type: "password", name: "secret_value", autocomplete: "new-password", spellcheck: "false" });
+  const sValue = h("input", {
+    type: "password",
+    name: "secret_value",
+    autocomplete: "new-password",
+    spellcheck: "false",
+  });
   const sCreate = h("button", { type: "submit", class: "btn btn-primary" }, "Store secret");
   const sResult = h("div", { id: "secret-result" });
   const secretsSlot = h("div", { id: "secrets" });
@@ -169,8 +236,18 @@ export async function mount(ctx) {
             ["Name", "Value", "Digest · key", "Created", ""],
             page.items.map((s) => [
               s.name,
-              h("span", { class: "mono" }, h("span", { "aria-hidden": "true" }, s.masked_value), h("span", { class: "visually-hidden" }, "masked")),
-              h("span", null, h("span", { class: "mono" }, s.cipher_digest), h("span", { class: "muted" }, ` · v${s.key_version}`)),
+              h(
+                "span",
+                { class: "mono" },
+                h("span", { "aria-hidden": "true" }, s.masked_value),
+                h("span", { class: "visually-hidden" }, "masked"),
+              ),
+              h(
+                "span",
+                null,
+                h("span", { class: "mono" }, s.cipher_digest),
+                h("span", { class: "muted" }, ` · v${s.key_version}`),
+              ),
               timeAgo(s.created_at),
               h(
                 "button",
@@ -180,7 +257,12 @@ export async function mount(ctx) {
                   "aria-label": `Delete secret ${s.name}`,
                   onclick: async (/** @type {Event} */ e) => {
                     const button = /** @type {HTMLButtonElement} */ (e.currentTarget);
-                    const ok = await confirmDialog({ title: `Delete secret ${s.name}?`, body: "The encrypted value is removed for good.", confirm: "Delete", danger: true });
+                    const ok = await confirmDialog({
+                      title: `Delete secret ${s.name}?`,
+                      body: "The encrypted value is removed for good.",
+                      confirm: "Delete",
+                      danger: true,
+                    });
                     if (!ok) return;
                     await busy(button, async () => {
                       try {
@@ -205,7 +287,12 @@ export async function mount(ctx) {
   const secretForm = h(
     "form",
     { novalidate: true, autocomplete: "off" },
-    h("div", { class: "inline-fields" }, field("Name", sName), field("Value", sValue, "Sent once over TLS, stored encrypted, never shown again.")),
+    h(
+      "div",
+      { class: "inline-fields" },
+      field("Name", sName),
+      field("Value", sValue, "Sent once over TLS, stored encrypted, never shown again."),
+    ),
     h("div", { class: "actions" }, sCreate),
     sResult,
   );
@@ -224,7 +311,15 @@ export async function mount(ctx) {
       sValue.value = ""; // never keep the plaintext in the page longer than the request
       try {
         const ref = await security.createSecret({ name: sName.value.trim(), value });
-        replace(sResult, notice("ok", `Secret “${ref.name}” stored as `, h("code", null, ref.masked_value), ` (digest ${ref.cipher_digest}).`));
+        replace(
+          sResult,
+          notice(
+            "ok",
+            `Secret “${ref.name}” stored as `,
+            h("code", null, ref.masked_value),
+            ` (digest ${ref.cipher_digest}).`,
+          ),
+        );
         sName.value = "";
         await loadSecrets();
       } catch (err) {
@@ -234,7 +329,15 @@ export async function mount(ctx) {
   });
 
   // ---- webhook deliveries ---------------------------------------------------------------------
-  const scheme = select({ name: "scheme", id: "delivery-scheme" }, [["", "All schemes"], ["platform", "Platform (X-Platform-*)"], ["standard", "Standard Webhooks"]], "");
+  const scheme = select(
+    { name: "scheme", id: "delivery-scheme" },
+    [
+      ["", "All schemes"],
+      ["platform", "Platform (X-Platform-*)"],
+      ["standard", "Standard Webhooks"],
+    ],
+    "",
+  );
   const schemeRow = h("div", { class: "row" }, h("label", { for: "delivery-scheme" }, "Scheme"), scheme);
   const deliveriesRefresh = h("button", { type: "button", class: "btn btn-small" }, "Refresh");
   const deliveriesSlot = h("div", { id: "deliveries" });
@@ -248,7 +351,11 @@ export async function mount(ctx) {
     const wanted = scheme.value;
     let page;
     try {
-      page = await security.deliveries({ limit: 20, scheme: wanted || undefined, cursor: more ? String(deliveriesCursor) : undefined });
+      page = await security.deliveries({
+        limit: 20,
+        scheme: wanted || undefined,
+        cursor: more ? String(deliveriesCursor) : undefined,
+      });
       if (scheme.value !== wanted) return; // the filter changed meanwhile; its own load renders
     } catch (err) {
       schemeRow.hidden = isForbidden(err);
@@ -272,11 +379,30 @@ export async function mount(ctx) {
               h("span", { class: "mono" }, d.external_id),
               `${d.body_bytes} B`,
               h("span", { class: "mono" }, d.body_digest.slice(0, 16)),
-              h("button", { type: "button", class: "btn btn-small", "aria-label": `View delivery ${d.external_id}`, onclick: () => void showDelivery(d.delivery_id) }, "View"),
+              h(
+                "button",
+                {
+                  type: "button",
+                  class: "btn btn-small",
+                  "aria-label": `View delivery ${d.external_id}`,
+                  onclick: () => void showDelivery(d.delivery_id),
+                },
+                "View",
+              ),
             ]),
             { captionHidden: true, class: "cards" },
           ),
-      deliveriesCursor !== null ? h("div", { class: "pager" }, h("button", { type: "button", class: "btn btn-small", onclick: () => void loadDeliveries(true) }, "Load more")) : null,
+      deliveriesCursor !== null
+        ? h(
+            "div",
+            { class: "pager" },
+            h(
+              "button",
+              { type: "button", class: "btn btn-small", onclick: () => void loadDeliveries(true) },
+              "Load more",
+            ),
+          )
+        : null,
     );
   }
 
@@ -294,7 +420,11 @@ export async function mount(ctx) {
           ["Content type", d.content_type ?? "–"],
           ["Digest", h("span", { class: "mono" }, d.body_digest)],
         ]),
-        h("pre", { class: "body-preview", tabindex: "0", "aria-label": "Delivery body" }, d.body_encoding === "base64" ? `(base64) ${d.body}` : d.body),
+        h(
+          "pre",
+          { class: "body-preview", tabindex: "0", "aria-label": "Delivery body" },
+          d.body_encoding === "base64" ? `(base64) ${d.body}` : d.body,
+        ),
       );
       deliveryDetail.focus();
     } catch (err) {
@@ -306,16 +436,38 @@ export async function mount(ctx) {
 
   // ---- idempotent checkpoints -----------------------------------------------------------------
   const icBuild = buildSelect("checkpoint_build", null);
-  const icKey = h("input", { type: "text", name: "idempotency_key", class: "mono", value: crypto.randomUUID(), maxlength: 255, autocomplete: "off" });
-  const icNewKey = h("button", { type: "button", class: "btn btn-small", onclick: () => void (icKey.value = crypto.randomUUID()) }, "New key");
-  const icReason = h("input", { type: "text", name: "checkpoint_reason", value: "idempotent_checkpoint", maxlength: 1000, autocomplete: "off" });
+  const icKey = h("input", {
+    type: "text",
+    name: "idempotency_key",
+    class: "mono",
+    value: crypto.randomUUID(),
+    maxlength: 255,
+    autocomplete: "off",
+  });
+  const icNewKey = h(
+    "button",
+    { type: "button", class: "btn btn-small", onclick: () => void (icKey.value = crypto.randomUUID()) },
+    "New key",
+  );
+  const icReason = h("input", {
+    type: "text",
+    name: "checkpoint_reason",
+    value: "idempotent_checkpoint",
+    maxlength: 1000,
+    autocomplete: "off",
+  });
   const icButton = h("button", { type: "submit", class: "btn btn-primary" }, "Create checkpoint");
   const icResult = h("div", { id: "checkpoint-result" });
   const icForm = h(
     "form",
     { novalidate: true },
     field("Build", icBuild.el),
-    h("div", { class: "row row-end" }, h("div", { class: "field spacer" }, h("label", { for: "ic-key" }, "Idempotency key"), icKey), icNewKey),
+    h(
+      "div",
+      { class: "row row-end" },
+      h("div", { class: "field spacer" }, h("label", { for: "ic-key" }, "Idempotency key"), icKey),
+      icNewKey,
+    ),
     field("Reason", icReason),
     h("div", { class: "actions" }, icButton),
     icResult,
@@ -329,10 +481,19 @@ export async function mount(ctx) {
     }
     void busy(icButton, async () => {
       try {
-        const r = await security.idempotentCheckpoint({ build_id: icBuild.el.value, idempotency_key: icKey.value, reason: icReason.value.trim() || "idempotent_checkpoint" });
+        const r = await security.idempotentCheckpoint({
+          build_id: icBuild.el.value,
+          idempotency_key: icKey.value,
+          reason: icReason.value.trim() || "idempotent_checkpoint",
+        });
         replace(
           icResult,
-          notice(r.replayed ? "info" : "ok", r.replayed ? "Replayed: this key already created a checkpoint; nothing new was written." : "Checkpoint created."),
+          notice(
+            r.replayed ? "info" : "ok",
+            r.replayed
+              ? "Replayed: this key already created a checkpoint; nothing new was written."
+              : "Checkpoint created.",
+          ),
           dl([
             ["Checkpoint", h("span", { class: "mono", id: "checkpoint-id" }, r.checkpoint_id)],
             ["Build status", badge(r.status)],
@@ -347,9 +508,30 @@ export async function mount(ctx) {
   });
 
   // ---- audit log (tenant admins) ----------------------------------------------------------------
-  const auActor = h("input", { type: "text", name: "audit_actor", id: "audit-actor", class: "mono", autocomplete: "off", placeholder: "sub" });
-  const auAction = h("input", { type: "text", name: "audit_action", id: "audit-action", class: "mono", autocomplete: "off", placeholder: "build.abort" });
-  const auTarget = h("input", { type: "text", name: "audit_target", id: "audit-target", class: "mono", autocomplete: "off", placeholder: "build:<id> or secret" });
+  const auActor = h("input", {
+    type: "text",
+    name: "audit_actor",
+    id: "audit-actor",
+    class: "mono",
+    autocomplete: "off",
+    placeholder: "sub",
+  });
+  const auAction = h("input", {
+    type: "text",
+    name: "audit_action",
+    id: "audit-action",
+    class: "mono",
+    autocomplete: "off",
+    placeholder: "build.abort",
+  });
+  const auTarget = h("input", {
+    type: "text",
+    name: "audit_target",
+    id: "audit-target",
+    class: "mono",
+    autocomplete: "off",
+    placeholder: "build:<id> or secret",
+  });
   const auButton = h("button", { type: "submit", class: "btn btn-small" }, "Filter");
   const auditSlot = h("div", { id: "audit" });
   /** @type {import("../api.js").AuditEntry[]} */
@@ -368,7 +550,12 @@ export async function mount(ctx) {
         cursor: more ? auditCursor : undefined,
       });
     } catch (err) {
-      replace(auditSlot, isForbidden(err) ? notice("info", "The audit log is for tenant administrators.") : errorNotice(err, "Loading the audit log"));
+      replace(
+        auditSlot,
+        isForbidden(err)
+          ? notice("info", "The audit log is for tenant administrators.")
+          : errorNotice(err, "Loading the audit log"),
+      );
       return;
     }
     if (stopped) return;
@@ -385,12 +572,22 @@ export async function mount(ctx) {
               timeAgo(e.created_at),
               h("span", { class: "mono" }, e.actor.sub),
               h("span", { class: "mono" }, e.action),
-              h("span", { class: "mono" }, `${e.target_type}:${e.target_type === "build" || e.target_type === "secret" || e.target_type === "policy_profile" ? shortId(e.target_id) : e.target_id}`),
+              h(
+                "span",
+                { class: "mono" },
+                `${e.target_type}:${e.target_type === "build" || e.target_type === "secret" || e.target_type === "policy_profile" ? shortId(e.target_id) : e.target_id}`,
+              ),
               h("span", { class: "mono" }, shortId(e.request_id)),
             ]),
             { captionHidden: true, class: "cards" },
           ),
-      auditCursor !== null ? h("div", { class: "pager" }, h("button", { type: "button", class: "btn btn-small", onclick: () => void loadAudit(true) }, "Load more")) : null,
+      auditCursor !== null
+        ? h(
+            "div",
+            { class: "pager" },
+            h("button", { type: "button", class: "btn btn-small", onclick: () => void loadAudit(true) }, "Load more"),
+          )
+        : null,
     );
   }
   const auditForm = h(
@@ -409,7 +606,12 @@ export async function mount(ctx) {
     h(
       "div",
       { class: "page-head" },
-      h("div", null, h("h1", null, "Program ops"), h("p", { class: "sub" }, "Policy, secrets, webhook deliveries, idempotent checkpoints and the audit log")),
+      h(
+        "div",
+        null,
+        h("h1", null, "Program ops"),
+        h("p", { class: "sub" }, "Policy, secrets, webhook deliveries, idempotent checkpoints and the audit log"),
+      ),
       h("a", { class: "btn", href: "#/release" }, "Release readiness"),
     ),
     h(
@@ -424,7 +626,13 @@ export async function mount(ctx) {
         h("h3", null, "Policy check"),
         checkForm,
       ),
-      h("section", { class: "card", "aria-labelledby": "sec-h" }, h("h2", { id: "sec-h" }, "Secrets"), secretForm, secretsSlot),
+      h(
+        "section",
+        { class: "card", "aria-labelledby": "sec-h" },
+        h("h2", { id: "sec-h" }, "Secrets"),
+        secretForm,
+        secretsSlot,
+      ),
       h(
         "section",
         { class: "card", "aria-labelledby": "wh-h" },
@@ -433,8 +641,19 @@ export async function mount(ctx) {
         deliveriesSlot,
         deliveryDetail,
       ),
-      h("section", { class: "card", "aria-labelledby": "ic-h" }, h("h2", { id: "ic-h" }, "Idempotent checkpoints"), icForm),
-      h("section", { class: "card", "aria-labelledby": "au-h" }, h("h2", { id: "au-h" }, "Audit log"), auditForm, auditSlot),
+      h(
+        "section",
+        { class: "card", "aria-labelledby": "ic-h" },
+        h("h2", { id: "ic-h" }, "Idempotent checkpoints"),
+        icForm,
+      ),
+      h(
+        "section",
+        { class: "card", "aria-labelledby": "au-h" },
+        h("h2", { id: "au-h" }, "Audit log"),
+        auditForm,
+        auditSlot,
+      ),
     ),
   );
 

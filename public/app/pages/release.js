@@ -6,7 +6,21 @@
  * asserted), and the SLO summary with burn rates and alert state.
  */
 import { ApiError, program } from "../api.js";
-import { badge, busy, dateTime, dl, field, h, notice, percent, replace, select, shortId, splitList, table, timeAgo } from "../dom.js";
+import {
+  badge,
+  busy,
+  dateTime,
+  dl,
+  field,
+  h,
+  notice,
+  percent,
+  replace,
+  shortId,
+  splitList,
+  table,
+  timeAgo,
+} from "../dom.js";
 import { errorNotice, reasonItem } from "../ui.js";
 
 export const title = "Release readiness";
@@ -41,9 +55,26 @@ export async function mount(ctx) {
   renderReadyBadge();
 
   // ---- campaigns ---------------------------------------------------------------------------------
-  const cName = h("input", { type: "text", name: "campaign_name", required: true, maxlength: 200, autocomplete: "off" });
-  const cRepos = h("textarea", { name: "campaign_repos", rows: 3, placeholder: "https://github.com/acme/api\nhttps://github.com/acme/web" });
-  const cRuns = h("input", { type: "number", name: "runs_per_repo", min: 1, max: 25, value: "3", inputmode: "numeric" });
+  const cName = h("input", {
+    type: "text",
+    name: "campaign_name",
+    required: true,
+    maxlength: 200,
+    autocomplete: "off",
+  });
+  const cRepos = h("textarea", {
+    name: "campaign_repos",
+    rows: 3,
+    placeholder: "https://github.com/acme/api\nhttps://github.com/acme/web",
+  });
+  const cRuns = h("input", {
+    type: "number",
+    name: "runs_per_repo",
+    min: 1,
+    max: 25,
+    value: "3",
+    inputmode: "numeric",
+  });
   const cCreate = h("button", { type: "submit", class: "btn btn-primary" }, "Create campaign");
   const cCreateResult = h("div");
   const createForm = h(
@@ -58,7 +89,15 @@ export async function mount(ctx) {
 
   const campaignSelect = h("select", { id: "campaign-select", name: "campaign" });
   const campaignDetail = h("div", { class: "campaign-detail" });
-  const execDuration = h("input", { type: "number", name: "execute_duration", min: 0, max: 600000, step: 50, value: "100", inputmode: "numeric" });
+  const execDuration = h("input", {
+    type: "number",
+    name: "execute_duration",
+    min: 0,
+    max: 600000,
+    step: 50,
+    value: "100",
+    inputmode: "numeric",
+  });
   const execButton = h("button", { type: "button", class: "btn btn-primary" }, "Execute campaign");
   const execResult = h("div", { id: "execute-result" });
   const reportButton = h("button", { type: "button", class: "btn" }, "Refresh report");
@@ -76,7 +115,15 @@ export async function mount(ctx) {
     const selectId = select ?? campaignSelect.value;
     replace(
       campaignSelect,
-      campaigns.length === 0 ? h("option", { value: "" }, "No campaigns yet") : campaigns.map((c) => h("option", { value: c.campaign_id, selected: c.campaign_id === selectId }, `${c.name} (${shortId(c.campaign_id)})`)),
+      campaigns.length === 0
+        ? h("option", { value: "" }, "No campaigns yet")
+        : campaigns.map((c) =>
+            h(
+              "option",
+              { value: c.campaign_id, selected: c.campaign_id === selectId },
+              `${c.name} (${shortId(c.campaign_id)})`,
+            ),
+          ),
     );
     renderCampaign();
     renderGoLiveSource();
@@ -91,16 +138,31 @@ export async function mount(ctx) {
     execButton.disabled = c === null;
     reportButton.disabled = c === null;
     if (!c) {
-      replace(campaignDetail, h("p", { class: "muted" }, "Create a campaign to validate release readiness across repositories."));
+      replace(
+        campaignDetail,
+        h("p", { class: "muted" }, "Create a campaign to validate release readiness across repositories."),
+      );
       return;
     }
     replace(
       campaignDetail,
       dl([
-        ["Repositories", c.repos.length ? h("ul", { class: "list-plain mono" }, c.repos.map((r) => h("li", null, r))) : "none"],
+        [
+          "Repositories",
+          c.repos.length
+            ? h(
+                "ul",
+                { class: "list-plain mono" },
+                c.repos.map((r) => h("li", null, r)),
+              )
+            : "none",
+        ],
         ["Runs per repo", String(c.runs_per_repo)],
         ["Threshold profile", c.threshold_profile.profile_name],
-        ["Current execution", c.current_execution_id ? h("span", { class: "mono" }, shortId(c.current_execution_id)) : "not executed"],
+        [
+          "Current execution",
+          c.current_execution_id ? h("span", { class: "mono" }, shortId(c.current_execution_id)) : "not executed",
+        ],
         ["Created", [dateTime(c.created_at), " by ", c.created_by]],
       ]),
     );
@@ -121,21 +183,43 @@ export async function mount(ctx) {
       h(
         "div",
         { class: "row" },
-        h("div", { class: "score", id: "rubric-score" }, h("strong", null, r.rubric.score.toFixed(2)), h("span", { class: "muted" }, "/ 100 rubric score")),
+        h(
+          "div",
+          { class: "score", id: "rubric-score" },
+          h("strong", null, r.rubric.score.toFixed(2)),
+          h("span", { class: "muted" }, "/ 100 rubric score"),
+        ),
         r.rubric.release_ready ? badge("release-ready", "Release ready") : badge("needs-hardening", "Needs hardening"),
         badge(r.gate.passed ? "pass" : "fail", r.gate.passed ? "Gate passed" : "Gate failed"),
       ),
-      h("meter", { min: 0, max: 100, low: 50, high: r.profile.release_ready_min_score, optimum: 100, value: r.rubric.score, "aria-label": "Rubric score" }),
-      h("p", { class: "muted" }, `Profile ${r.rubric.profile_name}: release ready at ${r.profile.release_ready_min_score} with no reasons · generated ${dateTime(r.generated_at)}`),
+      h("meter", {
+        min: 0,
+        max: 100,
+        low: 50,
+        high: r.profile.release_ready_min_score,
+        optimum: 100,
+        value: r.rubric.score,
+        "aria-label": "Rubric score",
+      }),
+      h(
+        "p",
+        { class: "muted" },
+        `Profile ${r.rubric.profile_name}: release ready at ${r.profile.release_ready_min_score} with no reasons · generated ${dateTime(r.generated_at)}`,
+      ),
       r.excluded_runs.length
         ? h(
             "div",
             { id: "excluded-runs" },
-            notice("warn", `${r.excluded_runs.length} simulated ${r.excluded_runs.length === 1 ? "run is" : "runs are"} listed but not counted: simulated builds are never evidence.`),
+            notice(
+              "warn",
+              `${r.excluded_runs.length} simulated ${r.excluded_runs.length === 1 ? "run is" : "runs are"} listed but not counted: simulated builds are never evidence.`,
+            ),
           )
         : null,
       h("h3", null, "Reasons"),
-      r.rubric.reasons.length ? h("ul", { class: "reasons", id: "report-reasons" }, r.rubric.reasons.map(reasonItem)) : h("p", null, "None."),
+      r.rubric.reasons.length
+        ? h("ul", { class: "reasons", id: "report-reasons" }, r.rubric.reasons.map(reasonItem))
+        : h("p", null, "None."),
       h("h3", null, "Recommendations"),
       h("ul", { class: "reasons", id: "report-recommendations" }, r.recommendations.map(reasonItem)),
       h(
@@ -192,7 +276,11 @@ export async function mount(ctx) {
     cName.removeAttribute("aria-invalid");
     void busy(cCreate, async () => {
       try {
-        const c = await program.createCampaign({ name: cName.value.trim(), repos: splitList(cRepos.value), runs_per_repo: Number(cRuns.value) || 3 });
+        const c = await program.createCampaign({
+          name: cName.value.trim(),
+          repos: splitList(cRepos.value),
+          runs_per_repo: Number(cRuns.value) || 3,
+        });
         replace(cCreateResult, notice("ok", `Campaign “${c.name}” created.`));
         cName.value = "";
         cRepos.value = "";
@@ -226,7 +314,11 @@ export async function mount(ctx) {
           notice(
             "ok",
             `Execution ${shortId(x.execution_id)} started ${x.run_count} builds. Refresh the report when they finish: `,
-            h("ul", { class: "list-plain" }, x.runs.slice(0, 12).map((r) => h("li", null, h("a", { href: `#/builds/${r.build_id}` }, r.run_id)))),
+            h(
+              "ul",
+              { class: "list-plain" },
+              x.runs.slice(0, 12).map((r) => h("li", null, h("a", { href: `#/builds/${r.build_id}` }, r.run_id))),
+            ),
           ),
         );
         await loadCampaigns(c.campaign_id);
@@ -238,7 +330,13 @@ export async function mount(ctx) {
   reportButton.addEventListener("click", () => void busy(reportButton, loadReport));
 
   // ---- release gates ------------------------------------------------------------------------------
-  const releaseId = h("input", { type: "text", name: "release_id", value: `release-${new Date().toISOString().slice(0, 10)}`, maxlength: 256, autocomplete: "off" });
+  const releaseId = h("input", {
+    type: "text",
+    name: "release_id",
+    value: `release-${new Date().toISOString().slice(0, 10)}`,
+    maxlength: 256,
+    autocomplete: "off",
+  });
   const loadRelease = h("button", { type: "button", class: "btn" }, "Load");
   /** @type {Record<string, HTMLInputElement>} */
   const items = {};
@@ -260,7 +358,14 @@ export async function mount(ctx) {
   const checklistResult = h("div", { id: "checklist-result" });
 
   const drillPassed = h("input", { type: "checkbox", name: "drill_passed" });
-  const drillMinutes = h("input", { type: "number", name: "drill_minutes", min: 1, max: 525600, value: "15", inputmode: "numeric" });
+  const drillMinutes = h("input", {
+    type: "number",
+    name: "drill_minutes",
+    min: 1,
+    max: 525600,
+    value: "15",
+    inputmode: "numeric",
+  });
   const drillIssues = h("textarea", { name: "drill_issues", rows: 2, placeholder: "One issue per line" });
   const saveDrill = h("button", { type: "button", class: "btn" }, "Record drill");
   const drillResult = h("div", { id: "drill-result" });
@@ -279,7 +384,9 @@ export async function mount(ctx) {
     srcCampaign.disabled = c === null;
     if (c === null && srcCampaign.checked) srcAsserted.checked = true;
     if (c !== null && !sourceChosen) srcCampaign.checked = true;
-    srcCampaignLabel.textContent = c ? `From campaign “${c.name}” (computed by the server)` : "From a campaign (none selected)";
+    srcCampaignLabel.textContent = c
+      ? `From campaign “${c.name}” (computed by the server)`
+      : "From a campaign (none selected)";
     asserted.disabled = !srcAsserted.checked;
   }
   for (const radio of [srcCampaign, srcAsserted]) {
@@ -300,10 +407,16 @@ export async function mount(ctx) {
       h(
         "div",
         { class: "row" },
-        h("span", { class: `badge badge-lg badge-${d.status === "GO" ? "go" : "no-go"}`, id: "decision-status" }, d.status === "GO" ? "GO" : "NO GO"),
+        h(
+          "span",
+          { class: `badge badge-lg badge-${d.status === "GO" ? "go" : "no-go"}`, id: "decision-status" },
+          d.status === "GO" ? "GO" : "NO GO",
+        ),
         h("span", { class: "muted" }, `${d.release_id} · decided ${dateTime(d.decided_at)} by ${d.decided_by}`),
       ),
-      d.reasons.length ? [h("h3", null, "Reasons"), h("ul", { class: "reasons", id: "decision-reasons" }, d.reasons.map(reasonItem))] : h("p", null, "No blocking reasons."),
+      d.reasons.length
+        ? [h("h3", null, "Reasons"), h("ul", { class: "reasons", id: "decision-reasons" }, d.reasons.map(reasonItem))]
+        : h("p", null, "No blocking reasons."),
       h(
         "p",
         { class: "muted" },
@@ -318,15 +431,38 @@ export async function mount(ctx) {
     const id = rid();
     if (!id) return;
     /** @template T @param {Promise<T>} p @returns {Promise<T | null>} */
-    const orNull = (p) => p.catch((err) => (err instanceof ApiError && err.status === 404 && err.code !== "not_found" ? null : Promise.reject(err)));
+    const orNull = (p) =>
+      p.catch((err) =>
+        err instanceof ApiError && err.status === 404 && err.code !== "not_found" ? null : Promise.reject(err),
+      );
     try {
-      const [checklist, drill, decision] = await Promise.all([orNull(program.checklist(id)), orNull(program.drill(id)), orNull(program.decision(id))]);
-      for (const [key] of CHECKLIST_ITEMS) (/** @type {HTMLInputElement} */ (items[key])).checked = checklist ? checklist[key] : false;
-      replace(checklistResult, checklist ? notice("info", `Saved ${timeAgo(checklist.updated_at).textContent} by ${checklist.updated_by}.`) : notice("info", "No checklist recorded for this release yet."));
+      const [checklist, drill, decision] = await Promise.all([
+        orNull(program.checklist(id)),
+        orNull(program.drill(id)),
+        orNull(program.decision(id)),
+      ]);
+      for (const [key] of CHECKLIST_ITEMS) {
+        const box = /** @type {HTMLInputElement} */ (items[key]);
+        box.checked = checklist ? checklist[key] : false;
+      }
+      replace(
+        checklistResult,
+        checklist
+          ? notice("info", `Saved ${timeAgo(checklist.updated_at).textContent} by ${checklist.updated_by}.`)
+          : notice("info", "No checklist recorded for this release yet."),
+      );
       drillPassed.checked = drill?.passed ?? false;
       drillMinutes.value = String(drill?.duration_minutes ?? 15);
       drillIssues.value = (drill?.issues_found ?? []).join("\n");
-      replace(drillResult, drill ? notice("info", `Drill recorded ${timeAgo(drill.updated_at).textContent}: ${drill.passed ? "passed" : "failed"}.`) : notice("info", "No rollback drill recorded yet."));
+      replace(
+        drillResult,
+        drill
+          ? notice(
+              "info",
+              `Drill recorded ${timeAgo(drill.updated_at).textContent}: ${drill.passed ? "passed" : "failed"}.`,
+            )
+          : notice("info", "No rollback drill recorded yet."),
+      );
       if (decision) renderDecision(decision);
       else replace(decisionSlot, h("p", { class: "muted" }, "No decision yet for this release."));
     } catch (err) {
@@ -360,9 +496,18 @@ export async function mount(ctx) {
           release_id: rid(),
           passed: drillPassed.checked,
           duration_minutes: Math.max(1, Number(drillMinutes.value) || 1),
-          issues_found: drillIssues.value.split("\n").map((s) => s.trim()).filter(Boolean),
+          issues_found: drillIssues.value
+            .split("\n")
+            .map((s) => s.trim())
+            .filter(Boolean),
         });
-        replace(drillResult, notice(d.passed ? "ok" : "warn", `Rollback drill recorded: ${d.passed ? "passed" : "failed"} in ${d.duration_minutes} min.`));
+        replace(
+          drillResult,
+          notice(
+            d.passed ? "ok" : "warn",
+            `Rollback drill recorded: ${d.passed ? "passed" : "failed"} in ${d.duration_minutes} min.`,
+          ),
+        );
       } catch (err) {
         replace(drillResult, errorNotice(err, "Recording the drill"));
       }
@@ -373,7 +518,9 @@ export async function mount(ctx) {
       const c = selected();
       try {
         const d = await program.decide(
-          srcCampaign.checked && c ? { release_id: rid(), campaign_id: c.campaign_id } : { release_id: rid(), validation_release_ready: asserted.checked },
+          srcCampaign.checked && c
+            ? { release_id: rid(), campaign_id: c.campaign_id }
+            : { release_id: rid(), validation_release_ready: asserted.checked },
         );
         renderDecision(d);
       } catch (err) {
@@ -397,7 +544,17 @@ export async function mount(ctx) {
     if (stopped) return;
     replace(
       sloSlot,
-      h("div", { class: "row" }, h("span", null, "Alert state "), badge(s.state, s.state.replace("_", " ")), h("span", { class: "muted" }, `· over the ${s.scope === "tenant" ? "tenant's" : "caller's"} builds · ${dateTime(s.generated_at)}`)),
+      h(
+        "div",
+        { class: "row" },
+        h("span", null, "Alert state "),
+        badge(s.state, s.state.replace("_", " ")),
+        h(
+          "span",
+          { class: "muted" },
+          `· over the ${s.scope === "tenant" ? "tenant's" : "caller's"} builds · ${dateTime(s.generated_at)}`,
+        ),
+      ),
       h(
         "dl",
         { class: "stats" },
@@ -416,34 +573,51 @@ export async function mount(ctx) {
         return h(
           "section",
           { class: "objective", "aria-label": `Objective ${o.name}` },
-          h("div", { class: "card-head" }, h("h3", null, o.name.replace(/_/g, " ")), badge(o.state, o.state.replace("_", " "))),
+          h(
+            "div",
+            { class: "card-head" },
+            h("h3", null, o.name.replace(/_/g, " ")),
+            badge(o.state, o.state.replace("_", " ")),
+          ),
           h("p", { class: "muted" }, o.description),
           dl([
             ["Target", `${percent(o.target, 1)}${o.threshold_seconds ? ` within ${o.threshold_seconds} s` : ""}`],
-            ["Error budget left", o.error_budget_remaining === null ? "no data" : `${percent(o.error_budget_remaining)}${o.error_budget_remaining < 0 ? " (overspent)" : ""}`],
+            [
+              "Error budget left",
+              o.error_budget_remaining === null
+                ? "no data"
+                : `${percent(o.error_budget_remaining)}${o.error_budget_remaining < 0 ? " (overspent)" : ""}`,
+            ],
           ]),
           h(
             "div",
             { class: "slo-tables" },
-          table(
-            `${o.name} windows`,
-            ["Window", "Builds", "Good", "Bad", "SLI", "Burn rate"],
-            windows.map(([name, w]) => [name, String(w.valid), String(w.good), String(w.bad), w.sli === null ? "–" : percent(w.sli), w.burn_rate === null ? "–" : `${w.burn_rate.toFixed(2)}×`]),
-            { captionHidden: true, class: "compact" },
-          ),
-          table(
-            `${o.name} burn-rate alerts`,
-            ["Severity", "Windows", "Threshold", "Long burn", "Short burn", "Firing"],
-            o.alerts.map((a) => [
-              a.severity,
-              `${a.long_window} / ${a.short_window}`,
-              `${a.burn_rate_threshold}×`,
-              a.long_burn_rate === null ? "–" : `${a.long_burn_rate.toFixed(2)}×`,
-              a.short_burn_rate === null ? "–" : `${a.short_burn_rate.toFixed(2)}×`,
-              a.firing ? badge(a.severity, "firing") : "no",
-            ]),
-            { captionHidden: true, class: "compact" },
-          ),
+            table(
+              `${o.name} windows`,
+              ["Window", "Builds", "Good", "Bad", "SLI", "Burn rate"],
+              windows.map(([name, w]) => [
+                name,
+                String(w.valid),
+                String(w.good),
+                String(w.bad),
+                w.sli === null ? "–" : percent(w.sli),
+                w.burn_rate === null ? "–" : `${w.burn_rate.toFixed(2)}×`,
+              ]),
+              { captionHidden: true, class: "compact" },
+            ),
+            table(
+              `${o.name} burn-rate alerts`,
+              ["Severity", "Windows", "Threshold", "Long burn", "Short burn", "Firing"],
+              o.alerts.map((a) => [
+                a.severity,
+                `${a.long_window} / ${a.short_window}`,
+                `${a.burn_rate_threshold}×`,
+                a.long_burn_rate === null ? "–" : `${a.long_burn_rate.toFixed(2)}×`,
+                a.short_burn_rate === null ? "–" : `${a.short_burn_rate.toFixed(2)}×`,
+                a.firing ? badge(a.severity, "firing") : "no",
+              ]),
+              { captionHidden: true, class: "compact" },
+            ),
           ),
         );
       }),
@@ -456,7 +630,12 @@ export async function mount(ctx) {
     h(
       "div",
       { class: "page-head" },
-      h("div", null, h("div", { class: "title-row" }, h("h1", null, "Release readiness"), readyBadge), h("p", { class: "sub" }, "Validation campaigns, release gates and service objectives")),
+      h(
+        "div",
+        null,
+        h("div", { class: "title-row" }, h("h1", null, "Release readiness"), readyBadge),
+        h("p", { class: "sub" }, "Validation campaigns, release gates and service objectives"),
+      ),
       h("a", { class: "btn", href: "#/program" }, "Program ops"),
     ),
     h(
@@ -469,7 +648,11 @@ export async function mount(ctx) {
         h("details", { class: "card-sub" }, h("summary", null, "New campaign"), createForm),
         field("Campaign", campaignSelect),
         campaignDetail,
-        h("div", { class: "inline-fields" }, field("Simulated node duration (ms)", execDuration, "Each planned run becomes a build.")),
+        h(
+          "div",
+          { class: "inline-fields" },
+          field("Simulated node duration (ms)", execDuration, "Each planned run becomes a build."),
+        ),
         h("div", { class: "actions" }, execButton, reportButton),
         execResult,
         reportSlot,
@@ -478,7 +661,12 @@ export async function mount(ctx) {
         "section",
         { class: "card", "aria-labelledby": "gates-h" },
         h("h2", { id: "gates-h" }, "Release gates and go/no-go"),
-        h("div", { class: "row row-end" }, h("div", { class: "field spacer" }, h("label", { for: "release-id" }, "Release id"), releaseId), loadRelease),
+        h(
+          "div",
+          { class: "row row-end" },
+          h("div", { class: "field spacer" }, h("label", { for: "release-id" }, "Release id"), releaseId),
+          loadRelease,
+        ),
         checklistFieldset,
         h("div", { class: "actions" }, saveChecklist),
         checklistResult,
@@ -487,7 +675,12 @@ export async function mount(ctx) {
           null,
           h("legend", null, "Rollback drill"),
           h("label", { class: "check" }, drillPassed, "Drill passed"),
-          h("div", { class: "inline-fields" }, field("Duration (minutes)", drillMinutes), field("Issues found", drillIssues)),
+          h(
+            "div",
+            { class: "inline-fields" },
+            field("Duration (minutes)", drillMinutes),
+            field("Issues found", drillIssues),
+          ),
           h("div", { class: "actions" }, saveDrill),
           drillResult,
         ),

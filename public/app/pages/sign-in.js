@@ -33,7 +33,11 @@ export async function mount(ctx) {
   const form = h(
     "form",
     { novalidate: true },
-    field("API token (JWT)", tokenInput, "Paste a bearer token issued for this control plane. It stays in this browser tab only."),
+    field(
+      "API token (JWT)",
+      tokenInput,
+      "Paste a bearer token issued for this control plane. It stays in this browser tab only.",
+    ),
     h("div", { class: "actions" }, submit),
   );
 
@@ -52,7 +56,10 @@ export async function mount(ctx) {
       } catch (err) {
         if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
           tokenInput.setAttribute("aria-invalid", "true");
-          replace(status, notice("error", h("strong", null, "Token rejected. "), err.detail || err.title, ` (${err.code})`));
+          replace(
+            status,
+            notice("error", h("strong", null, "Token rejected. "), err.detail || err.title, ` (${err.code})`),
+          );
           tokenInput.focus();
           return;
         }
@@ -68,16 +75,37 @@ export async function mount(ctx) {
     h(
       "div",
       { class: "sign-in" },
-      h("div", { class: "page-head" }, h("div", null, h("h1", null, "Sign in"), h("p", { class: "sub" }, "Operator dashboard of the Clarity control plane"))),
-      ctx.query.get("expired") ? notice("warn", "Your session ended or the token was rejected (401). Sign in again.") : null,
+      h(
+        "div",
+        { class: "page-head" },
+        h(
+          "div",
+          null,
+          h("h1", null, "Sign in"),
+          h("p", { class: "sub" }, "Operator dashboard of the Clarity control plane"),
+        ),
+      ),
+      ctx.query.get("expired")
+        ? notice("warn", "Your session ended or the token was rejected (401). Sign in again.")
+        : null,
       status,
-      h("section", { class: "card", "aria-labelledby": "signin-token" }, h("h2", { id: "signin-token" }, "Use a token"), form, devSlot),
+      h(
+        "section",
+        { class: "card", "aria-labelledby": "signin-token" },
+        h("h2", { id: "signin-token" }, "Use a token"),
+        form,
+        devSlot,
+      ),
     ),
   );
 
   const info = await dev.info();
   if (!info) return;
-  const role = select({ name: "role" }, info.roles.map((r) => [r, r]), "operator");
+  const role = select(
+    { name: "role" },
+    info.roles.map((r) => [r, r]),
+    "operator",
+  );
   const devButton = h("button", { type: "button", class: "btn btn-primary" }, "Sign in with a development token");
   devButton.addEventListener("click", () =>
     busy(devButton, async () => {
@@ -96,7 +124,11 @@ export async function mount(ctx) {
     h(
       "div",
       { class: "dev-sign-in" },
-      field("Development role", role, "Local development only: signed with this checkout's .dev.vars secret, rejected by any deployed control plane."),
+      field(
+        "Development role",
+        role,
+        "Local development only: signed with this checkout's .dev.vars secret, rejected by any deployed control plane.",
+      ),
       devButton,
     ),
   );

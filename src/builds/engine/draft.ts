@@ -6,11 +6,34 @@
 import type { FindingsSummary } from "../../findings/baseline";
 import type { FindingState } from "../../findings/finding";
 import type { AuditEntry } from "../../audit/audit";
-import { type BuildStatus, type DagNode, type GateDecisionStatus, type GateType, type ReplanAction, type TaskStatus, type TransitionSource, canTransition } from "../builds.types";
+import {
+  type BuildStatus,
+  type DagNode,
+  type GateDecisionStatus,
+  type GateType,
+  type ReplanAction,
+  type TaskStatus,
+  type TransitionSource,
+  canTransition,
+} from "../builds.types";
 import { isoTimestamp, newId } from "../../lib/ids";
 import {
-  type BuildEvent, type BuildState, type CheckpointRow, type DebtRow, type FindingRow, type GateRow, type MetricRow, type NodeState, type ReplanRow,
-  type RunnerKind, type RunnerLogRow, type RuntimeSessionState, type TaskRunState, type TransitionRow, type ViolationRow, toNodeStates,
+  type BuildEvent,
+  type BuildState,
+  type CheckpointRow,
+  type DebtRow,
+  type FindingRow,
+  type GateRow,
+  type MetricRow,
+  type NodeState,
+  type ReplanRow,
+  type RunnerKind,
+  type RunnerLogRow,
+  type RuntimeSessionState,
+  type TaskRunState,
+  type TransitionRow,
+  type ViolationRow,
+  toNodeStates,
 } from "./run-state";
 
 /**
@@ -39,12 +62,24 @@ export class Draft {
   nodesReplaced = false;
   readonly ts: string;
 
-  constructor(readonly state: BuildState, readonly now: number) {
+  constructor(
+    readonly state: BuildState,
+    readonly now: number,
+  ) {
     this.ts = isoTimestamp(now);
   }
 
   get changed(): boolean {
-    return this.audit.length > 0 || this.findings.length > 0 || this.events.length > 0 || this.touchedNodes.size > 0 || this.touchedRuns.size > 0 || this.nodesReplaced || this.sessionTouched || this.metrics.length > 0;
+    return (
+      this.audit.length > 0 ||
+      this.findings.length > 0 ||
+      this.events.length > 0 ||
+      this.touchedNodes.size > 0 ||
+      this.touchedRuns.size > 0 ||
+      this.nodesReplaced ||
+      this.sessionTouched ||
+      this.metrics.length > 0
+    );
   }
 
   setSession(status: RuntimeSessionState["status"], metadata?: Record<string, unknown>): void {
@@ -81,7 +116,13 @@ export class Draft {
   }
 
   emit(event_type: string, payload: Record<string, unknown>): BuildEvent {
-    const event: BuildEvent = { seq: this.state.next_seq++, event_type, build_id: this.state.build_id, timestamp: this.ts, payload };
+    const event: BuildEvent = {
+      seq: this.state.next_seq++,
+      event_type,
+      build_id: this.state.build_id,
+      timestamp: this.ts,
+      payload,
+    };
     this.events.push(event);
     this.state.updated_at = this.ts;
     return event;
@@ -94,7 +135,15 @@ export class Draft {
     const transition_id = newId();
     const ev = this.emit("BUILD_STATUS_CHANGED", { transition_id, from_status: from, to_status: to, reason, source });
     this.state.status = to;
-    this.transitions.push({ transition_id, from_status: from, to_status: to, reason, source, event_seq: ev.seq, created_at: this.ts });
+    this.transitions.push({
+      transition_id,
+      from_status: from,
+      to_status: to,
+      reason,
+      source,
+      event_seq: ev.seq,
+      created_at: this.ts,
+    });
     return true;
   }
 
@@ -121,9 +170,21 @@ export class Draft {
   replan(action: ReplanAction, reason: string, source: string, replacement: DagNode[] = []): ReplanRow {
     const decision_id = newId();
     const ev = this.emit("REPLAN_DECISION", {
-      decision_id, action, reason, replacement_node_ids: replacement.map((n) => n.node_id), source,
+      decision_id,
+      action,
+      reason,
+      replacement_node_ids: replacement.map((n) => n.node_id),
+      source,
     });
-    const row = { decision_id, action, reason, source, replacement_nodes: replacement, event_seq: ev.seq, created_at: this.ts };
+    const row = {
+      decision_id,
+      action,
+      reason,
+      source,
+      replacement_nodes: replacement,
+      event_seq: ev.seq,
+      created_at: this.ts,
+    };
     this.replans.push(row);
     return row;
   }
@@ -140,8 +201,18 @@ export class Draft {
     const task_run_id = newId();
     const ev = this.emit("TASK_STARTED", { node_id: nodeId, task_run_id, attempt, source });
     const run: TaskRunState = {
-      task_run_id, node_id: nodeId, attempt, status: "running", source, started_at: this.ts,
-      finished_at: null, error: null, due_at: dueAt, runner_kind: runnerKind, heartbeat_at: null, event_seq: ev.seq,
+      task_run_id,
+      node_id: nodeId,
+      attempt,
+      status: "running",
+      source,
+      started_at: this.ts,
+      finished_at: null,
+      error: null,
+      due_at: dueAt,
+      runner_kind: runnerKind,
+      heartbeat_at: null,
+      event_seq: ev.seq,
     };
     this.state.task_runs.push(run);
     this.newRuns.add(task_run_id);
@@ -149,7 +220,13 @@ export class Draft {
     return run;
   }
 
-  finishTask(run: TaskRunState, status: Extract<TaskStatus, "completed" | "failed" | "skipped">, error: string | null, source: string, finishedAt = this.ts): void {
+  finishTask(
+    run: TaskRunState,
+    status: Extract<TaskStatus, "completed" | "failed" | "skipped">,
+    error: string | null,
+    source: string,
+    finishedAt = this.ts,
+  ): void {
     run.status = status;
     run.finished_at = finishedAt;
     run.error = error;

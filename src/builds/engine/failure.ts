@@ -36,8 +36,13 @@ export function decideReplan(input: ReplanInput): { action: ReplanAction | null;
 /** The replanner's input for a failed attempt of `nodeId` in build state `s`. */
 export function replanInput(s: BuildState, nodeId: string, attempt: number): ReplanInput {
   return {
-    nodeId, attempt, retryBudget: retryBudget(s.settings, nodeId), scanMode: s.scan_mode, fallbackScanMode: s.settings.fallback_scan_mode,
-    fallbackApplied: s.engine.fallback_applied, abortOnTerminalFailure: s.settings.replanner_abort_on_terminal_failure,
+    nodeId,
+    attempt,
+    retryBudget: retryBudget(s.settings, nodeId),
+    scanMode: s.scan_mode,
+    fallbackScanMode: s.settings.fallback_scan_mode,
+    fallbackApplied: s.engine.fallback_applied,
+    abortOnTerminalFailure: s.settings.replanner_abort_on_terminal_failure,
   };
 }
 
@@ -53,8 +58,13 @@ export function handleFailure(d: Draft, node: NodeState, run: TaskRunState, rand
     const notBefore = isoTimestamp(d.now + delay);
     d.replan("CONTINUE", decision.reason, "runtime_tick");
     d.emit("TASK_RETRY_SCHEDULED", {
-      node_id: node.node_id, attempt: run.attempt, next_attempt: run.attempt + 1, retry_budget: budget,
-      retry_level: node.level, retry_delay_ms: delay, not_before: notBefore,
+      node_id: node.node_id,
+      attempt: run.attempt,
+      next_attempt: run.attempt + 1,
+      retry_budget: budget,
+      retry_level: node.level,
+      retry_delay_ms: delay,
+      not_before: notBefore,
     });
     d.setNode(node.node_id, { not_before: notBefore });
     return;
@@ -76,17 +86,31 @@ export function handleFailure(d: Draft, node: NodeState, run: TaskRunState, rand
 /** SPEC §4.9: replace the DAG by the deterministic one, once. Returns whether it applied. */
 export function applyFallback(d: Draft, nodeId: string): boolean {
   const s = d.state;
-  if (s.engine.fallback_applied || s.scan_mode === "deterministic" || s.settings.fallback_scan_mode !== "deterministic") return false;
+  if (s.engine.fallback_applied || s.scan_mode === "deterministic" || s.settings.fallback_scan_mode !== "deterministic")
+    return false;
   const dag = deterministicDag();
   const levels = d.replaceDag(dag);
   const fromMode = s.scan_mode;
   const reason = `runner_failed:${nodeId}`;
   s.scan_mode = "deterministic";
-  mirrorEngine(s, { fallback_applied: true, level_cursor: 0 }, {
-    scan_mode: "deterministic", fallback_applied: true, fallback_from_mode: fromMode, fallback_reason: reason, dag_levels: levels, level_cursor: 0,
-  });
+  mirrorEngine(
+    s,
+    { fallback_applied: true, level_cursor: 0 },
+    {
+      scan_mode: "deterministic",
+      fallback_applied: true,
+      fallback_from_mode: fromMode,
+      fallback_reason: reason,
+      dag_levels: levels,
+      level_cursor: 0,
+    },
+  );
   d.emit("FALLBACK_MODE_SWITCHED", {
-    from_mode: fromMode, to_mode: "deterministic", reason, source: "runtime_tick", dag_nodes: dag.map((n) => n.node_id),
+    from_mode: fromMode,
+    to_mode: "deterministic",
+    reason,
+    source: "runtime_tick",
+    dag_nodes: dag.map((n) => n.node_id),
   });
   d.replan("REDUCE_SCOPE", `fallback_to_deterministic:${nodeId}`, "runtime_tick");
   if (levels.length > 0) d.emit("LEVEL_STARTED", { level: 0, nodes: levels[0] });

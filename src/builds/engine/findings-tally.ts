@@ -18,7 +18,15 @@ export function emptyTally(): FindingTally {
 /** Counts a new finding and keeps it if it is among the most severe. */
 export function tallyFinding(t: FindingTally, f: FindingRow): void {
   t.counts[normaliseSeverity(f.severity)]++;
-  const kept: TallyFinding = { severity: f.severity, category: f.category, title: f.title, file: f.file, line: f.line, rule_id: f.rule_id, tool: f.tool };
+  const kept: TallyFinding = {
+    severity: f.severity,
+    category: f.category,
+    title: f.title,
+    file: f.file,
+    line: f.line,
+    rule_id: f.rule_id,
+    tool: f.tool,
+  };
   t.top = topFindings([...t.top, kept], TOP);
 }
 

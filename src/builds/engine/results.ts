@@ -16,46 +16,101 @@ import { adapterOf, runnerOverrideOf } from "./run-settings";
 /** A failure the control plane decides for an http run (deadline, missed heartbeats, dispatch). */
 export function httpFailure(run: TaskRunState, agent: string, now: number, error: string): RunnerResult {
   return {
-    status: "failed", error, duration_ms: Math.max(0, now - parseTimestamp(run.started_at)), runner: "http",
-    workspace_id: "runner", message: `runner ${error} for ${run.node_id}`, metadata: { exit_code: 1, agent, execution_mode: "http" },
+    status: "failed",
+    error,
+    duration_ms: Math.max(0, now - parseTimestamp(run.started_at)),
+    runner: "http",
+    workspace_id: "runner",
+    message: `runner ${error} for ${run.node_id}`,
+    metadata: { exit_code: 1, agent, execution_mode: "http" },
   };
 }
 
 function findingRow(f: FindingInput, run: TaskRunState, seq: number, ts: string): FindingRow {
   const severity = normaliseSeverity(f.severity);
   return {
-    finding_id: newId(), node_id: run.node_id, task_run_id: run.task_run_id, severity, severity_rank: SEVERITY_RANK[severity],
-    category: f.category, title: f.title, detail: f.detail ?? "", file: f.file ?? null, line: f.line ?? null,
-    rule_id: f.rule_id ?? null, tool: f.tool ?? null, snippet: f.snippet ?? null, end_line: f.end_line ?? null, column: f.column ?? null,
-    fingerprint: null, event_seq: seq, created_at: ts,
+    finding_id: newId(),
+    node_id: run.node_id,
+    task_run_id: run.task_run_id,
+    severity,
+    severity_rank: SEVERITY_RANK[severity],
+    category: f.category,
+    title: f.title,
+    detail: f.detail ?? "",
+    file: f.file ?? null,
+    line: f.line ?? null,
+    rule_id: f.rule_id ?? null,
+    tool: f.tool ?? null,
+    snippet: f.snippet ?? null,
+    end_line: f.end_line ?? null,
+    column: f.column ?? null,
+    fingerprint: null,
+    event_seq: seq,
+    created_at: ts,
   };
 }
 
 export function policyResult(s: BuildState, nodeId: string, agent: string, denial: PolicyDenial): RunnerResult {
   const runner = adapterOf(s.settings);
   return {
-    status: "failed", error: denial.message, duration_ms: 1, runner,
-    workspace_id: runnerOverrideOf(s.settings, nodeId).workspace_id ?? s.settings.workspace_id ?? `${runner}-${s.build_id}`,
+    status: "failed",
+    error: denial.message,
+    duration_ms: 1,
+    runner,
+    workspace_id:
+      runnerOverrideOf(s.settings, nodeId).workspace_id ?? s.settings.workspace_id ?? `${runner}-${s.build_id}`,
     message: denial.message,
     metadata: {
-      exit_code: 1, agent, execution_mode: "policy_precheck", command: denial.command,
-      policy_violation: { code: denial.code, message: denial.message, source: "execution_policy", blocking: true, details: denial.details },
+      exit_code: 1,
+      agent,
+      execution_mode: "policy_precheck",
+      command: denial.command,
+      policy_violation: {
+        code: denial.code,
+        message: denial.message,
+        source: "execution_policy",
+        blocking: true,
+        details: denial.details,
+      },
     },
   };
 }
 
-export function applyResult(d: Draft, run: TaskRunState, result: RunnerResult, denial: PolicyDenial | null, rand: () => number): void {
+export function applyResult(
+  d: Draft,
+  run: TaskRunState,
+  result: RunnerResult,
+  denial: PolicyDenial | null,
+  rand: () => number,
+): void {
   const s = d.state;
   const finishedAt = isoTimestamp(parseTimestamp(run.started_at) + result.duration_ms);
   const log_id = newId();
   const ev = d.emit("RUNNER_RESULT", {
-    log_id, node_id: run.node_id, runner: result.runner, workspace_id: result.workspace_id,
-    status: result.status, duration_ms: result.duration_ms, error: result.error, findings_count: result.findings?.length ?? 0,
+    log_id,
+    node_id: run.node_id,
+    runner: result.runner,
+    workspace_id: result.workspace_id,
+    status: result.status,
+    duration_ms: result.duration_ms,
+    error: result.error,
+    findings_count: result.findings?.length ?? 0,
   });
   d.runnerLogs.push({
-    log_id, runtime_id: s.runtime.runtime_id, node_id: run.node_id, task_run_id: run.task_run_id, runner: result.runner,
-    workspace_id: result.workspace_id, status: result.status, message: result.message, started_at: run.started_at,
-    finished_at: finishedAt, duration_ms: result.duration_ms, error: result.error, metadata: result.metadata, event_seq: ev.seq,
+    log_id,
+    runtime_id: s.runtime.runtime_id,
+    node_id: run.node_id,
+    task_run_id: run.task_run_id,
+    runner: result.runner,
+    workspace_id: result.workspace_id,
+    status: result.status,
+    message: result.message,
+    started_at: run.started_at,
+    finished_at: finishedAt,
+    duration_ms: result.duration_ms,
+    error: result.error,
+    metadata: result.metadata,
+    event_seq: ev.seq,
   });
   for (const f of result.findings ?? []) {
     const row = findingRow(f, run, ev.seq, d.ts);
@@ -76,7 +131,14 @@ export function applyResult(d: Draft, run: TaskRunState, result: RunnerResult, d
     d.finishTask(run, "failed", result.error ?? result.message, "runtime_tick", finishedAt);
     // A real run that fails its node's gate says so and why (issue 15: a failing test suite is a
     // TEST_GATE FAIL with the runner's reason); the replanner's decision follows as before.
-    if (running && node?.gate && run.runner_kind === "http") d.gate(node.gate, "FAIL", `runner_failed:${(result.error ?? result.message).slice(0, 300)}`, node.node_id, "runtime_tick");
+    if (running && node?.gate && run.runner_kind === "http")
+      d.gate(
+        node.gate,
+        "FAIL",
+        `runner_failed:${(result.error ?? result.message).slice(0, 300)}`,
+        node.node_id,
+        "runtime_tick",
+      );
     if (!running || !node) return;
     handleFailure(d, node, run, rand);
     return;

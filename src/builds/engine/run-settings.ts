@@ -17,7 +17,11 @@ function record(value: unknown): Rec {
 }
 
 /** A per-node map (read it with `forNode`). */
-function byNode<T>(value: unknown, parse: (v: unknown) => T | undefined, objects: "records" | "any" = "records"): Readonly<Record<string, T>> {
+function byNode<T>(
+  value: unknown,
+  parse: (v: unknown) => T | undefined,
+  objects: "records" | "any" = "records",
+): Readonly<Record<string, T>> {
   const out: Record<string, T> = {};
   const src = objects === "records" ? record(value) : value !== null && typeof value === "object" ? (value as Rec) : {};
   for (const [k, v] of Object.entries(src)) {
@@ -29,7 +33,9 @@ function byNode<T>(value: unknown, parse: (v: unknown) => T | undefined, objects
 }
 
 function strings(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string" && v.trim() !== "").map((v) => v.trim()) : [];
+  return Array.isArray(value)
+    ? value.filter((v): v is string => typeof v === "string" && v.trim() !== "").map((v) => v.trim())
+    : [];
 }
 
 function finiteNumber(value: unknown): number | undefined {
@@ -104,8 +110,10 @@ export interface NodePolicy {
 function nodePolicy(value: unknown): NodePolicy {
   const o = record(value);
   return {
-    required_capabilities: strings(o.required_capabilities), blocked_commands: strings(o.blocked_commands),
-    blocked_paths: strings(o.blocked_paths), allowed_paths: strings(o.allowed_paths),
+    required_capabilities: strings(o.required_capabilities),
+    blocked_commands: strings(o.blocked_commands),
+    blocked_paths: strings(o.blocked_paths),
+    allowed_paths: strings(o.allowed_paths),
   };
 }
 
@@ -126,7 +134,9 @@ const field = <T>(parse: (v: unknown) => T) => z.unknown().optional().transform(
 /** The schema of the settings: every key of the metadata the engine reads, each with its default. */
 export const RunSettingsSchema = z.object({
   /** The adapter the nodes run on: `http` (the runner service) or `simulated` (the default). */
-  runner_kind: field((v): "http" | "simulated" => (typeof v === "string" && v.trim().toLowerCase() === "http" ? "http" : "simulated")),
+  runner_kind: field((v): "http" | "simulated" =>
+    typeof v === "string" && v.trim().toLowerCase() === "http" ? "http" : "simulated",
+  ),
   /** Nodes of one level in flight at once, below the deployment limit; null: the limit. */
   max_parallelism: field((v) => {
     const n = Number(v);
@@ -137,10 +147,16 @@ export const RunSettingsSchema = z.object({
   /** Per-node retry budgets (set by the planner policy); a node without one has `max_task_retries`. */
   node_retry_budgets: field((v) => byNode(v, (x) => (x === undefined || x === null ? undefined : budget(x)), "any")),
   /** Per-node deadlines (ms, > 0). */
-  node_timeouts_ms: field((v) => byNode(v, (x) => {
-    const n = Number(x);
-    return Number.isFinite(n) && n > 0 ? n : undefined;
-  }, "any")),
+  node_timeouts_ms: field((v) =>
+    byNode(
+      v,
+      (x) => {
+        const n = Number(x);
+        return Number.isFinite(n) && n > 0 ? n : undefined;
+      },
+      "any",
+    ),
+  ),
   /** Backoff between attempts, clamped. */
   retry_policy: field(retryPolicy),
   /** `deterministic` arms the one-time fallback of an autonomous build (SPEC §4.9). */
@@ -162,7 +178,13 @@ export const RunSettingsSchema = z.object({
   policy_blocked_paths: field(strings),
   policy_allowed_paths: field(strings),
   /** Tenant secrets handed to the runner per node (names). */
-  node_secrets: field((v) => byNode(v, (x) => (Array.isArray(x) ? x.filter((s): s is string => typeof s === "string" && s.trim() !== "") : []), "any")),
+  node_secrets: field((v) =>
+    byNode(
+      v,
+      (x) => (Array.isArray(x) ? x.filter((s): s is string => typeof s === "string" && s.trim() !== "") : []),
+      "any",
+    ),
+  ),
   /** Development/test seam: every tick of the build throws (dead-letters.guard.ts). */
   test_poison_ticks: field((v) => v === true),
   /**
@@ -181,7 +203,10 @@ export type RunSettings = z.infer<typeof RunSettingsSchema>;
 /** Parses a build's metadata into its settings (never throws; defaults for what is absent or malformed). */
 export function parseRunSettings(metadata: Record<string, unknown>): RunSettings {
   // `executor_capabilities ?? capabilities`: the older key counts only when the newer is absent.
-  return RunSettingsSchema.parse({ ...metadata, executor_capabilities: metadata.executor_capabilities ?? metadata.capabilities });
+  return RunSettingsSchema.parse({
+    ...metadata,
+    executor_capabilities: metadata.executor_capabilities ?? metadata.capabilities,
+  });
 }
 
 /** The entry of `nodeId` in a per-node map: own keys only, so a node named `constructor` reads no prototype member. */

@@ -4,7 +4,15 @@
  * (done nodes, running runs, the active level). Read by every engine module, the repo and the DO.
  */
 import type { Severity } from "../../findings/finding";
-import type { BuildStatus, DagNode, GateDecisionStatus, GateType, ReplanAction, TaskStatus, TransitionSource } from "../builds.types";
+import type {
+  BuildStatus,
+  DagNode,
+  GateDecisionStatus,
+  GateType,
+  ReplanAction,
+  TaskStatus,
+  TransitionSource,
+} from "../builds.types";
 import { isDoneTaskStatus } from "../builds.types";
 import { computeLevels } from "../../planning/levels";
 import type { RunnerResult } from "../simulated-runner";
@@ -83,7 +91,10 @@ export interface EngineState {
  */
 export function engineStateOf(metadata: Record<string, unknown>): EngineState {
   const cursor = metadata.level_cursor;
-  return { level_cursor: typeof cursor === "number" ? cursor : 0, fallback_applied: Boolean(metadata.fallback_applied) };
+  return {
+    level_cursor: typeof cursor === "number" ? cursor : 0,
+    fallback_applied: Boolean(metadata.fallback_applied),
+  };
 }
 
 /**
@@ -122,18 +133,71 @@ export interface BuildEvent {
   payload: Record<string, unknown>;
 }
 
-export interface TransitionRow { transition_id: string; from_status: BuildStatus; to_status: BuildStatus; reason: string; source: TransitionSource; event_seq: number; created_at: string }
-export interface GateRow { decision_id: string; gate: GateType; status: GateDecisionStatus; reason: string; node_id: string | null; source: string; event_seq: number; created_at: string }
-export interface ReplanRow { decision_id: string; action: ReplanAction; reason: string; source: string; replacement_nodes: DagNode[]; event_seq: number; created_at: string }
-export interface DebtRow { debt_id: string; node_id: string; summary: string; severity: string; event_seq: number; created_at: string }
-export interface ViolationRow { violation_id: string; code: string; message: string; source: string; blocking: boolean; event_seq: number; created_at: string }
+export interface TransitionRow {
+  transition_id: string;
+  from_status: BuildStatus;
+  to_status: BuildStatus;
+  reason: string;
+  source: TransitionSource;
+  event_seq: number;
+  created_at: string;
+}
+export interface GateRow {
+  decision_id: string;
+  gate: GateType;
+  status: GateDecisionStatus;
+  reason: string;
+  node_id: string | null;
+  source: string;
+  event_seq: number;
+  created_at: string;
+}
+export interface ReplanRow {
+  decision_id: string;
+  action: ReplanAction;
+  reason: string;
+  source: string;
+  replacement_nodes: DagNode[];
+  event_seq: number;
+  created_at: string;
+}
+export interface DebtRow {
+  debt_id: string;
+  node_id: string;
+  summary: string;
+  severity: string;
+  event_seq: number;
+  created_at: string;
+}
+export interface ViolationRow {
+  violation_id: string;
+  code: string;
+  message: string;
+  source: string;
+  blocking: boolean;
+  event_seq: number;
+  created_at: string;
+}
 export interface FindingRow {
-  finding_id: string; node_id: string; task_run_id: string; severity: string; severity_rank: number; category: string; title: string;
-  detail: string; file: string | null; line: number | null; rule_id: string | null; tool: string | null; snippet: string | null;
-  end_line: number | null; column: number | null;
+  finding_id: string;
+  node_id: string;
+  task_run_id: string;
+  severity: string;
+  severity_rank: number;
+  category: string;
+  title: string;
+  detail: string;
+  file: string | null;
+  line: number | null;
+  rule_id: string | null;
+  tool: string | null;
+  snippet: string | null;
+  end_line: number | null;
+  column: number | null;
   /** Set by the runner session before the commit (src/findings/fingerprint.ts is async). */
   fingerprint: string | null;
-  event_seq: number; created_at: string;
+  event_seq: number;
+  created_at: string;
 }
 
 /** A finding as the tally keeps it: what the gate's reason names. */
@@ -148,12 +212,36 @@ export interface FindingTally {
   counts: Record<Severity, number>;
   top: TallyFinding[];
 }
-export interface MetricRow { metric_id: string; metric: string; value: number; tags: Record<string, string>; fields: Record<string, unknown>; emitted_at: string }
-export interface CheckpointRow { checkpoint_id: string; status: BuildStatus; reason: string; event_cursor: number; created_at: string }
+export interface MetricRow {
+  metric_id: string;
+  metric: string;
+  value: number;
+  tags: Record<string, string>;
+  fields: Record<string, unknown>;
+  emitted_at: string;
+}
+export interface CheckpointRow {
+  checkpoint_id: string;
+  status: BuildStatus;
+  reason: string;
+  event_cursor: number;
+  created_at: string;
+}
 export interface RunnerLogRow {
-  log_id: string; runtime_id: string; node_id: string; task_run_id: string; runner: string; workspace_id: string;
-  status: RunnerResult["status"]; message: string; started_at: string; finished_at: string; duration_ms: number;
-  error: string | null; metadata: Record<string, unknown>; event_seq: number;
+  log_id: string;
+  runtime_id: string;
+  node_id: string;
+  task_run_id: string;
+  runner: string;
+  workspace_id: string;
+  status: RunnerResult["status"];
+  message: string;
+  started_at: string;
+  finished_at: string;
+  duration_ms: number;
+  error: string | null;
+  metadata: Record<string, unknown>;
+  event_seq: number;
 }
 
 /** Builds NodeState rows (with levels) from DAG nodes; throws invalid_dag on level errors. */

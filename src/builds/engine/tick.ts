@@ -5,10 +5,28 @@
  */
 import { isoTimestamp, parseTimestamp } from "../../lib/ids";
 import { type PolicyDenial, precheckNode, runnerCommand } from "../execution-policy";
-import { type NodeFaults, type RunnerResult, SIMULATED, simulateNode, simulatedDurationMs, withNodeFault } from "../simulated-runner";
+import {
+  type NodeFaults,
+  type RunnerResult,
+  SIMULATED,
+  simulateNode,
+  simulatedDurationMs,
+  withNodeFault,
+} from "../simulated-runner";
 import type { Draft } from "./draft";
 import { applyResult, httpFailure, policyResult } from "./results";
-import { type BuildState, type RunnerKind, type TaskRunState, activeLevel, agentOf, dagLevels, doneNodeIds, levelCursor, mirrorEngine, runningRuns } from "./run-state";
+import {
+  type BuildState,
+  type RunnerKind,
+  type TaskRunState,
+  activeLevel,
+  agentOf,
+  dagLevels,
+  doneNodeIds,
+  levelCursor,
+  mirrorEngine,
+  runningRuns,
+} from "./run-state";
 import { adapterOf, effectiveParallelism, nodeTimeoutMs } from "./run-settings";
 
 export interface TickOptions {
@@ -101,7 +119,15 @@ export function tick(d: Draft, opts: TickOptions): TickReport {
         // A node the execution policy denies never reaches an adapter: its failure is due at once.
         const kind: RunnerKind = precheck(s, n.node_id, n.agent) !== null ? "policy" : adapterOf(s.settings);
         const dueAt = isoTimestamp(
-          d.now + (kind === "policy" ? 0 : kind === "http" ? nodeTimeoutMs(s.settings, n.node_id, http.defaultTimeoutMs) : Math.min(simulatedDurationMs(s.settings, n.node_id), nodeTimeoutMs(s.settings, n.node_id, Number.POSITIVE_INFINITY))),
+          d.now +
+            (kind === "policy"
+              ? 0
+              : kind === "http"
+                ? nodeTimeoutMs(s.settings, n.node_id, http.defaultTimeoutMs)
+                : Math.min(
+                    simulatedDurationMs(s.settings, n.node_id),
+                    nodeTimeoutMs(s.settings, n.node_id, Number.POSITIVE_INFINITY),
+                  )),
         );
         const run = d.startTask(n.node_id, "runtime_tick", dueAt, kind);
         if (kind === "http") httpDispatches.push(run);
@@ -118,10 +144,19 @@ export function tick(d: Draft, opts: TickOptions): TickReport {
   if (s.status === "completed" || s.status === "aborted") d.setSession("completed");
   else if (s.runtime.status === "bootstrapped") d.setSession("running");
   if (executed.length > 0 || dispatched.length > 0) {
-    d.metric("runtime_tick", executed.length, { build_id: s.build_id, runtime_id: s.runtime.runtime_id }, {
-      pending: pending.length, finished: s.status === "completed", status: s.runtime.status, active_level: activeLevel(s),
-      dispatched: dispatched.length, levels_started: levelsStarted,
-    });
+    d.metric(
+      "runtime_tick",
+      executed.length,
+      { build_id: s.build_id, runtime_id: s.runtime.runtime_id },
+      {
+        pending: pending.length,
+        finished: s.status === "completed",
+        status: s.runtime.status,
+        active_level: activeLevel(s),
+        dispatched: dispatched.length,
+        levels_started: levelsStarted,
+      },
+    );
   }
   return {
     executed_nodes: executed,
@@ -137,7 +172,12 @@ export function tick(d: Draft, opts: TickOptions): TickReport {
 
 /** The result of a running run if it is in, else null (still working). */
 function outcomeOf(
-  s: BuildState, run: TaskRunState, agent: string, now: number, opts: TickOptions, http: { heartbeatTimeoutMs: number },
+  s: BuildState,
+  run: TaskRunState,
+  agent: string,
+  now: number,
+  opts: TickOptions,
+  http: { heartbeatTimeoutMs: number },
 ): { result: RunnerResult; denial: PolicyDenial | null } | null {
   const due = run.due_at !== null && parseTimestamp(run.due_at) <= now;
   switch (run.runner_kind) {
@@ -154,17 +194,36 @@ function outcomeOf(
       if (reported) return { result: reported, denial: null };
       if (due) return { result: httpFailure(run, agent, now, "deadline_exceeded"), denial: null };
       const last = parseTimestamp(run.heartbeat_at ?? run.started_at);
-      if (now - last > http.heartbeatTimeoutMs) return { result: httpFailure(run, agent, now, "heartbeat_missed"), denial: null };
+      if (now - last > http.heartbeatTimeoutMs)
+        return { result: httpFailure(run, agent, now, "heartbeat_missed"), denial: null };
       return null;
     }
     case "simulated": {
       if (!due) return null;
       // A node whose simulated work outlasts its planner-set timeout fails at the timeout.
-      if (simulatedDurationMs(s.settings, run.node_id) > nodeTimeoutMs(s.settings, run.node_id, Number.POSITIVE_INFINITY)) {
-        return { result: { ...httpFailure(run, agent, now, "node_timeout"), runner: SIMULATED, workspace_id: `simulated-${s.build_id}` }, denial: null };
+      if (
+        simulatedDurationMs(s.settings, run.node_id) > nodeTimeoutMs(s.settings, run.node_id, Number.POSITIVE_INFINITY)
+      ) {
+        return {
+          result: {
+            ...httpFailure(run, agent, now, "node_timeout"),
+            runner: SIMULATED,
+            workspace_id: `simulated-${s.build_id}`,
+          },
+          denial: null,
+        };
       }
-      const result = simulateNode({ buildId: s.build_id, settings: s.settings, nodeId: run.node_id, agent, attempt: run.attempt });
-      return { result: opts.faults ? withNodeFault(result, opts.faults, s.build_id, run.node_id, run.attempt) : result, denial: null };
+      const result = simulateNode({
+        buildId: s.build_id,
+        settings: s.settings,
+        nodeId: run.node_id,
+        agent,
+        attempt: run.attempt,
+      });
+      return {
+        result: opts.faults ? withNodeFault(result, opts.faults, s.build_id, run.node_id, run.attempt) : result,
+        denial: null,
+      };
     }
   }
 }
@@ -187,5 +246,9 @@ export function nextWakeAt(s: BuildState, heartbeatTimeoutMs = DEFAULT_HTTP_LIMI
  * runs execute nothing, so only the capability rules apply to them.
  */
 function precheck(s: BuildState, nodeId: string, agent: string): PolicyDenial | null {
-  return precheckNode({ settings: s.settings, nodeId, command: adapterOf(s.settings) === "http" ? runnerCommand(agent) : null });
+  return precheckNode({
+    settings: s.settings,
+    nodeId,
+    command: adapterOf(s.settings) === "http" ? runnerCommand(agent) : null,
+  });
 }

@@ -8,18 +8,35 @@ import { type BuildState, Draft, type TickOptions, createBuild, tick } from "../
 export const T0 = Date.parse("2025-01-01T00:00:00.000Z");
 
 export const node = (node_id: string, depends_on: string[] = [], extra: Partial<DagNode> = {}): DagNode => ({
-  node_id, title: node_id, agent: "scanner", depends_on, gate: null, status: "pending", ...extra,
+  node_id,
+  title: node_id,
+  agent: "scanner",
+  depends_on,
+  gate: null,
+  status: "pending",
+  ...extra,
 });
 
 /** a → (b, c): two levels. */
 export const DIAMOND = [node("a"), node("b", ["a"]), node("c", ["a"])];
 
-export function newState(opts: { dag?: DagNode[]; metadata?: Record<string, unknown>; scan_mode?: string; status?: BuildStatus } = {}): BuildState {
-  const d = createBuild({
-    build_id: "00000000-0000-4000-8000-000000000001", runtime_id: "rt-1", tenant_id: "t", created_by: "u",
-    repo_url: "https://example.com/r.git", objective: "o", scan_mode: opts.scan_mode ?? "custom",
-    metadata: { scan_mode: opts.scan_mode ?? "custom", ...opts.metadata }, dag: opts.dag ?? DIAMOND,
-  }, T0);
+export function newState(
+  opts: { dag?: DagNode[]; metadata?: Record<string, unknown>; scan_mode?: string; status?: BuildStatus } = {},
+): BuildState {
+  const d = createBuild(
+    {
+      build_id: "00000000-0000-4000-8000-000000000001",
+      runtime_id: "rt-1",
+      tenant_id: "t",
+      created_by: "u",
+      repo_url: "https://example.com/r.git",
+      objective: "o",
+      scan_mode: opts.scan_mode ?? "custom",
+      metadata: { scan_mode: opts.scan_mode ?? "custom", ...opts.metadata },
+      dag: opts.dag ?? DIAMOND,
+    },
+    T0,
+  );
   const state = d.state;
   if (opts.status) state.status = opts.status;
   return state;

@@ -6,7 +6,13 @@
  */
 import { describe, expect, it } from "vitest";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, retryDelayMs } from "../../../src/builds/engine/retry-policy";
-import { effectiveParallelism, nodeTimeoutMs, parseRunSettings, retryBudget, runnerOverrideOf } from "../../../src/builds/engine/run-settings";
+import {
+  effectiveParallelism,
+  nodeTimeoutMs,
+  parseRunSettings,
+  retryBudget,
+  runnerOverrideOf,
+} from "../../../src/builds/engine/run-settings";
 
 describe("retryDelayMs", () => {
   const P: RetryPolicy = { initial_interval_ms: 1000, multiplier: 2, max_interval_ms: 30_000, jitter: 0.2 };
@@ -38,8 +44,14 @@ describe("parseRunSettings", () => {
   it("defaults for an empty bag", () => {
     const s = parseRunSettings({});
     expect(s).toMatchObject({
-      runner_kind: "simulated", max_parallelism: null, max_task_retries: 0, retry_policy: DEFAULT_RETRY_POLICY,
-      fallback_scan_mode: null, replanner_abort_on_terminal_failure: false, simulated_duration_ms: null, workspace_root: null,
+      runner_kind: "simulated",
+      max_parallelism: null,
+      max_task_retries: 0,
+      retry_policy: DEFAULT_RETRY_POLICY,
+      fallback_scan_mode: null,
+      replanner_abort_on_terminal_failure: false,
+      simulated_duration_ms: null,
+      workspace_root: null,
       test_poison_ticks: false,
     });
   });
@@ -61,7 +73,17 @@ describe("parseRunSettings", () => {
     it(`retry budget — ${name}`, () => expect(retryBudget(parseRunSettings(metadata), nodeId)).toBe(want));
   }
 
-  const parallelism: [unknown, number][] = [[undefined, 8], [2, 2], [2.7, 2], [20, 8], [0, 8], [-1, 8], ["3", 3], ["x", 8], [null, 8]];
+  const parallelism: [unknown, number][] = [
+    [undefined, 8],
+    [2, 2],
+    [2.7, 2],
+    [20, 8],
+    [0, 8],
+    [-1, 8],
+    ["3", 3],
+    ["x", 8],
+    [null, 8],
+  ];
   for (const [value, want] of parallelism) {
     it(`parallelism with max_parallelism ${JSON.stringify(value)} under a limit of 8: ${want}`, () => {
       expect(effectiveParallelism(parseRunSettings({ max_parallelism: value }), 8)).toBe(want);
@@ -70,12 +92,25 @@ describe("parseRunSettings", () => {
 
   it("node deadlines: positive numbers per node, else the fallback", () => {
     const s = parseRunSettings({ node_timeouts_ms: { a: 500, b: 0, c: "250", d: "soon" } });
-    expect([nodeTimeoutMs(s, "a", 9), nodeTimeoutMs(s, "b", 9), nodeTimeoutMs(s, "c", 9), nodeTimeoutMs(s, "d", 9), nodeTimeoutMs(s, "e", 9)]).toEqual([500, 9, 250, 9, 9]);
+    expect([
+      nodeTimeoutMs(s, "a", 9),
+      nodeTimeoutMs(s, "b", 9),
+      nodeTimeoutMs(s, "c", 9),
+      nodeTimeoutMs(s, "d", 9),
+      nodeTimeoutMs(s, "e", 9),
+    ]).toEqual([500, 9, 250, 9, 9]);
   });
 
   it("retry policy: clamped, wrong types are the default", () => {
-    const s = parseRunSettings({ retry_policy: { initial_interval_ms: -5, multiplier: 50, max_interval_ms: "9", jitter: 2 } });
-    expect(s.retry_policy).toEqual({ initial_interval_ms: 0, multiplier: 10, max_interval_ms: DEFAULT_RETRY_POLICY.max_interval_ms, jitter: 1 });
+    const s = parseRunSettings({
+      retry_policy: { initial_interval_ms: -5, multiplier: 50, max_interval_ms: "9", jitter: 2 },
+    });
+    expect(s.retry_policy).toEqual({
+      initial_interval_ms: 0,
+      multiplier: 10,
+      max_interval_ms: DEFAULT_RETRY_POLICY.max_interval_ms,
+      jitter: 1,
+    });
   });
 
   const switches: [Record<string, unknown>, Partial<ReturnType<typeof parseRunSettings>>][] = [
@@ -94,14 +129,31 @@ describe("parseRunSettings", () => {
   }
 
   it("simulated results: statuses normalised per attempt, empty errors are none", () => {
-    const s = parseRunSettings({ runner_results: { a: { status_sequence: ["FAIL", "ok", "weird"], error_sequence: ["boom", ""], duration_ms: 40, exit_code: 3 } } });
-    expect(runnerOverrideOf(s, "a")).toMatchObject({ status_sequence: ["failed", "completed", "completed"], error_sequence: ["boom", null], duration_ms: 40, exit_code: 3 });
-    expect(runnerOverrideOf(s, "b")).toMatchObject({ status: "completed", status_sequence: [], duration_ms: undefined });
+    const s = parseRunSettings({
+      runner_results: {
+        a: { status_sequence: ["FAIL", "ok", "weird"], error_sequence: ["boom", ""], duration_ms: 40, exit_code: 3 },
+      },
+    });
+    expect(runnerOverrideOf(s, "a")).toMatchObject({
+      status_sequence: ["failed", "completed", "completed"],
+      error_sequence: ["boom", null],
+      duration_ms: 40,
+      exit_code: 3,
+    });
+    expect(runnerOverrideOf(s, "b")).toMatchObject({
+      status: "completed",
+      status_sequence: [],
+      duration_ms: undefined,
+    });
   });
 
   it("never throws on any JSON value", () => {
     for (const v of [null, 0, "s", [], [1], { a: { b: [] } }, true]) {
-      const metadata = Object.fromEntries(["runner_results", "node_policy", "node_secrets", "retry_policy", "max_parallelism", "node_retry_budgets"].map((k) => [k, v]));
+      const metadata = Object.fromEntries(
+        ["runner_results", "node_policy", "node_secrets", "retry_policy", "max_parallelism", "node_retry_budgets"].map(
+          (k) => [k, v],
+        ),
+      );
       expect(() => parseRunSettings(metadata)).not.toThrow();
     }
   });

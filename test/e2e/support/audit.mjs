@@ -13,7 +13,9 @@ export function auditStructure() {
   const visible = (el) => {
     const r = el.getBoundingClientRect();
     const st = getComputedStyle(el);
-    return r.width > 0 && r.height > 0 && st.visibility !== "hidden" && st.display !== "none" && !el.closest("[hidden]");
+    return (
+      r.width > 0 && r.height > 0 && st.visibility !== "hidden" && st.display !== "none" && !el.closest("[hidden]")
+    );
   };
   /** @type {string[]} */
   const problems = [];
@@ -21,7 +23,9 @@ export function auditStructure() {
     const control = /** @type {HTMLInputElement} */ (el);
     if (control.type === "hidden" || !visible(control)) continue;
     const byLabel = [...(control.labels ?? [])].some((l) => (l.textContent ?? "").trim() !== "");
-    const byAria = (control.getAttribute("aria-label") ?? "").trim() !== "" || (control.getAttribute("aria-labelledby") ?? "") !== "";
+    const byAria =
+      (control.getAttribute("aria-label") ?? "").trim() !== "" ||
+      (control.getAttribute("aria-labelledby") ?? "") !== "";
     if (!byLabel && !byAria) problems.push(`unlabelled ${control.tagName.toLowerCase()}[name=${control.name}]`);
   }
   for (const el of document.querySelectorAll("button, a[href], [role=button]")) {
@@ -39,11 +43,17 @@ export function auditStructure() {
   for (const el of document.querySelectorAll("[id]")) ids.set(el.id, (ids.get(el.id) ?? 0) + 1);
   for (const [id, n] of ids) if (n > 1) problems.push(`duplicate id ${id}`);
   for (const el of document.querySelectorAll("[aria-labelledby], [aria-describedby], label[for]")) {
-    const refs = [el.getAttribute("aria-labelledby"), el.getAttribute("aria-describedby"), el.getAttribute("for")].filter(Boolean).join(" ").split(/\s+/);
-    for (const ref of refs) if (ref && !document.getElementById(ref)) problems.push(`dangling reference #${ref} from ${el.tagName.toLowerCase()}`);
+    const refs = [el.getAttribute("aria-labelledby"), el.getAttribute("aria-describedby"), el.getAttribute("for")]
+      .filter(Boolean)
+      .join(" ")
+      .split(/\s+/);
+    for (const ref of refs)
+      if (ref && !document.getElementById(ref))
+        problems.push(`dangling reference #${ref} from ${el.tagName.toLowerCase()}`);
   }
   for (const el of document.querySelectorAll("svg")) {
-    if (el.getAttribute("aria-hidden") !== "true" && !el.getAttribute("aria-label") && !el.querySelector("title")) problems.push("svg without aria-hidden or a name");
+    if (el.getAttribute("aria-hidden") !== "true" && !el.getAttribute("aria-label") && !el.querySelector("title"))
+      problems.push("svg without aria-hidden or a name");
   }
   return problems;
 }
@@ -58,12 +68,20 @@ export function auditContrast() {
   /** @param {string} c @returns {RGBA | null} */
   const parse = (c) => {
     const m = /^rgba?\(([^)]+)\)$/.exec(c.trim());
-    if (!m || !m[1]) return null;
-    const p = m[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+    if (!m?.[1]) return null;
+    const p = m[1]
+      .split(/[\s,/]+/)
+      .filter(Boolean)
+      .map(Number);
     return { r: p[0] ?? 0, g: p[1] ?? 0, b: p[2] ?? 0, a: p.length > 3 ? (p[3] ?? 1) : 1 };
   };
   /** @param {RGBA} fg @param {RGBA} bg @returns {RGBA} */
-  const over = (fg, bg) => ({ r: fg.r * fg.a + bg.r * (1 - fg.a), g: fg.g * fg.a + bg.g * (1 - fg.a), b: fg.b * fg.a + bg.b * (1 - fg.a), a: 1 });
+  const over = (fg, bg) => ({
+    r: fg.r * fg.a + bg.r * (1 - fg.a),
+    g: fg.g * fg.a + bg.g * (1 - fg.a),
+    b: fg.b * fg.a + bg.b * (1 - fg.a),
+    a: 1,
+  });
   /** @param {RGBA} c */
   const lum = (c) => {
     /** @param {number} v */
@@ -106,7 +124,13 @@ export function auditContrast() {
     seen.add(el);
     const rect = el.getBoundingClientRect();
     const st = getComputedStyle(el);
-    if (rect.width <= 1 || rect.height <= 1 || st.visibility === "hidden" || el.closest("[hidden], .visually-hidden, option, [disabled], [aria-disabled=true]")) continue;
+    if (
+      rect.width <= 1 ||
+      rect.height <= 1 ||
+      st.visibility === "hidden" ||
+      el.closest("[hidden], .visually-hidden, option, [disabled], [aria-disabled=true]")
+    )
+      continue;
     const fg = parse(st.color);
     if (!fg) continue;
     fg.a *= opacity(el);
@@ -117,7 +141,10 @@ export function auditContrast() {
     const size = Number.parseFloat(st.fontSize);
     const large = size >= 24 || (size >= 18.66 && Number(st.fontWeight) >= 700);
     const need = large ? 3 : 4.5;
-    if (ratio < need) failures.push(`${ratio.toFixed(2)}:1 < ${need}:1 "${(text.textContent ?? "").trim().slice(0, 40)}" <${el.tagName.toLowerCase()} class="${el.className}">`);
+    if (ratio < need)
+      failures.push(
+        `${ratio.toFixed(2)}:1 < ${need}:1 "${(text.textContent ?? "").trim().slice(0, 40)}" <${el.tagName.toLowerCase()} class="${el.className}">`,
+      );
   }
   return failures;
 }

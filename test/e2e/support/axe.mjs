@@ -39,7 +39,13 @@ export async function runAxe(page) {
       impact: v.impact ?? "unknown",
       help: v.help,
       helpUrl: v.helpUrl,
-      nodes: v.nodes.map((/** @type {any} */ n) => ({ target: n.target.join(" "), html: String(n.html).slice(0, 160), summary: String(n.failureSummary ?? "").replace(/\s+/g, " ").slice(0, 300) })),
+      nodes: v.nodes.map((/** @type {any} */ n) => ({
+        target: n.target.join(" "),
+        html: String(n.html).slice(0, 160),
+        summary: String(n.failureSummary ?? "")
+          .replace(/\s+/g, " ")
+          .slice(0, 300),
+      })),
     }));
   }, AXE_TAGS);
 }
@@ -50,7 +56,10 @@ export async function runAxe(page) {
  * @param {AxeViolation} v
  */
 export function formatViolation(where, v) {
-  const nodes = v.nodes.slice(0, 5).map((n) => `\n    ${n.target}  ${n.html}\n      ${n.summary}`).join("");
+  const nodes = v.nodes
+    .slice(0, 5)
+    .map((n) => `\n    ${n.target}  ${n.html}\n      ${n.summary}`)
+    .join("");
   const more = v.nodes.length > 5 ? `\n    … ${v.nodes.length - 5} more` : "";
   return `${where}: [${v.impact}] ${v.id} ×${v.nodes.length} — ${v.help} (${v.helpUrl})${nodes}${more}`;
 }

@@ -12,7 +12,15 @@ import { ROOT } from "../../../scripts/lib/wrangler.mjs";
 
 /** The Chromium binary (Debian package `chromium`); override with CHROMIUM_PATH. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-export const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+export const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
 /** Where screenshots go (gitignored). */
 export const SCREENSHOT_DIR = join(ROOT, "reports", "screenshots");
 export const LAPTOP = { width: 1366, height: 860 };
@@ -83,7 +91,11 @@ export function screenshotPath(name) {
  * @param {string} [sub]
  */
 export async function apiAs(baseUrl, role = "operator", sub = undefined) {
-  const res = await fetch(`${baseUrl}/v1/dev/token`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ role, sub }) });
+  const res = await fetch(`${baseUrl}/v1/dev/token`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ role, sub }),
+  });
   if (!res.ok) throw new Error(`dev token: ${res.status} ${await res.text()}`);
   const { token } = /** @type {{ token: string }} */ (await res.json());
   /**
@@ -95,7 +107,10 @@ export async function apiAs(baseUrl, role = "operator", sub = undefined) {
   async function call(method, path, body) {
     const r = await fetch(`${baseUrl}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await r.text();

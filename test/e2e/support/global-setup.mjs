@@ -16,7 +16,10 @@ export default async function setup(project) {
   let stopping = false;
   // If the control plane dies mid-run every later test fails with ECONNREFUSED: say why, once.
   void cp.exited.then(({ code, signal }) => {
-    if (!stopping) console.error(`\nwrangler dev exited during the e2e run (${signal ?? `exit ${code}`}). Output tail:\n${cp.output().slice(-4000)}\n`);
+    if (!stopping)
+      console.error(
+        `\nwrangler dev exited during the e2e run (${signal ?? `exit ${code}`}). Output tail:\n${cp.output().slice(-4000)}\n`,
+      );
   });
   return async () => {
     stopping = true;

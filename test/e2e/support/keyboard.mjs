@@ -12,7 +12,8 @@
  */
 
 /** What counts as a control (Tab-reachable by default or by tabindex ≥ 0). */
-const FOCUSABLE = 'a[href], button, input, select, textarea, summary, iframe, [tabindex]:not([tabindex="-1"]), [contenteditable=""], [contenteditable="true"]';
+const FOCUSABLE =
+  'a[href], button, input, select, textarea, summary, iframe, [tabindex]:not([tabindex="-1"]), [contenteditable=""], [contenteditable="true"]';
 
 /**
  * In the page: installs the helpers `stop` uses, lets go of focus, and returns the controls with
@@ -28,7 +29,13 @@ function snapshot(selector) {
     // A radio group is one Tab stop.
     if (el instanceof HTMLInputElement && el.type === "radio" && el.name) return `radio:${el.name}`;
     const input = el instanceof HTMLInputElement ? `${el.type}=${el.value}` : "";
-    const attrs = [el.id, el.getAttribute("name"), el.getAttribute("href"), el.getAttribute("data-action"), el.getAttribute("data-node-id")];
+    const attrs = [
+      el.id,
+      el.getAttribute("name"),
+      el.getAttribute("href"),
+      el.getAttribute("data-action"),
+      el.getAttribute("data-node-id"),
+    ];
     // Text only when nothing stabler names it (a DAG card's text changes with its state).
     return [el.tagName, ...attrs, input, attrs.some(Boolean) ? "" : text(el)].join("|");
   };
@@ -48,7 +55,8 @@ function snapshot(selector) {
     return [st.outlineStyle, st.outlineWidth, st.outlineColor, st.boxShadow].join("|");
   };
   /** @param {Element} el */
-  const label = (el) => `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""} "${(el.getAttribute("name") ?? text(el)).slice(0, 50)}"`;
+  const label = (el) =>
+    `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ""} "${(el.getAttribute("name") ?? text(el)).slice(0, 50)}"`;
   w.__kbdFns = { key, look, label };
 
   // Unfocused looks: a page that moved focus itself (to the first invalid field, say) lets go first.
@@ -78,8 +86,15 @@ function stop() {
   const shadow = st.boxShadow !== "none";
   const before = w.__kbd.looks.get(k);
   const r = el.getBoundingClientRect();
-  const onScreen = r.width >= 1 && r.height >= 1 && r.bottom > 0 && r.right > 0 && r.top < innerHeight && r.left < innerWidth;
-  return { key: k, again, label: /** @type {string} */ (label(el)), visible: (outline || shadow) && look(el) !== before, onScreen };
+  const onScreen =
+    r.width >= 1 && r.height >= 1 && r.bottom > 0 && r.right > 0 && r.top < innerHeight && r.left < innerWidth;
+  return {
+    key: k,
+    again,
+    label: /** @type {string} */ (label(el)),
+    visible: (outline || shadow) && look(el) !== before,
+    onScreen,
+  };
 }
 
 /**
@@ -109,5 +124,11 @@ export async function tabSweep(page) {
     if (!s.onScreen) offScreen.push(s.label);
   }
   const unreached = controls.filter((c) => !reached.has(c.key)).map((c) => c.label);
-  return { controls: controls.length, stops, unreached, noIndicator: [...new Set(noIndicator)], offScreen: [...new Set(offScreen)] };
+  return {
+    controls: controls.length,
+    stops,
+    unreached,
+    noIndicator: [...new Set(noIndicator)],
+    offScreen: [...new Set(offScreen)],
+  };
 }

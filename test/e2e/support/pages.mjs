@@ -19,10 +19,14 @@ import { apiAs } from "./browser.mjs";
  */
 
 /** @param {Page} page @param {string} text */
-const buildStatus = (page, text) => page.locator("#build-status .badge", { hasText: new RegExp(`^${text}$`) }).waitFor({ timeout: 30_000 });
+const buildStatus = (page, text) =>
+  page.locator("#build-status .badge", { hasText: new RegExp(`^${text}$`) }).waitFor({ timeout: 30_000 });
 
 /** Until the live view has shown at least `n` events (its history replayed). @param {Page} page @param {number} n */
-const replayed = (page, n) => page.waitForFunction((min) => Number(document.getElementById("event-count")?.textContent) >= min, n, { timeout: 30_000 });
+const replayed = (page, n) =>
+  page.waitForFunction((min) => Number(document.getElementById("event-count")?.textContent) >= min, n, {
+    timeout: 30_000,
+  });
 
 /** @type {PageState[]} */
 export const PAGES = [
@@ -43,8 +47,16 @@ export const PAGES = [
       await page.getByRole("alert").waitFor();
     },
   },
-  { name: "builds", hash: () => "#/builds", ready: (page) => page.locator("#builds-results table tbody tr").first().waitFor() },
-  { name: "new scan", hash: () => "#/builds/new", ready: (page) => page.locator("#preview-status", { hasText: "Plan ready" }).waitFor() },
+  {
+    name: "builds",
+    hash: () => "#/builds",
+    ready: (page) => page.locator("#builds-results table tbody tr").first().waitFor(),
+  },
+  {
+    name: "new scan",
+    hash: () => "#/builds/new",
+    ready: (page) => page.locator("#preview-status", { hasText: "Plan ready" }).waitFor(),
+  },
   {
     name: "new scan, form errors",
     hash: () => "#/builds/new",
@@ -101,7 +113,11 @@ export const PAGES = [
       await page.locator("#audit td", { hasText: "secret.create" }).first().waitFor();
     },
   },
-  { name: "not found", hash: () => "#/no-such-page", ready: (page) => page.getByRole("heading", { level: 1, name: "Not found" }).waitFor() },
+  {
+    name: "not found",
+    hash: () => "#/no-such-page",
+    ready: (page) => page.getByRole("heading", { level: 1, name: "Not found" }).waitFor(),
+  },
   // Pages the open issues add (findings, trends, audit, repository bindings) get one line each here.
 ];
 
@@ -115,23 +131,46 @@ export async function arrangePageData(baseUrl) {
   const api = await apiAs(baseUrl, "admin");
   const profile = { autonomous_planner_profile: "static_v1" };
   const [running, completed, failed] = await Promise.all([
-    api.call("POST", "/v1/builds", { repo_url: "https://github.com/acme/a11y-running", metadata: { ...profile, simulated_duration_ms: 600_000 } }),
-    api.call("POST", "/v1/builds", { repo_url: "https://github.com/acme/a11y-completed", metadata: { ...profile, simulated_duration_ms: 0 } }),
+    api.call("POST", "/v1/builds", {
+      repo_url: "https://github.com/acme/a11y-running",
+      metadata: { ...profile, simulated_duration_ms: 600_000 },
+    }),
+    api.call("POST", "/v1/builds", {
+      repo_url: "https://github.com/acme/a11y-completed",
+      metadata: { ...profile, simulated_duration_ms: 0 },
+    }),
     api.call("POST", "/v1/builds", {
       repo_url: "https://github.com/acme/a11y-failed",
-      metadata: { ...profile, simulated_duration_ms: 0, runner_results: { builder: { status: "failed", error: "tests failed" } } },
+      metadata: {
+        ...profile,
+        simulated_duration_ms: 0,
+        runner_results: { builder: { status: "failed", error: "tests failed" } },
+      },
     }),
   ]);
-  const campaign = await api.call("POST", "/v1/program/campaigns", { name: "A11y campaign", repos: ["https://github.com/acme/a11y-completed"], runs_per_repo: 1 });
-  await api.call("POST", `/v1/program/campaigns/${campaign.campaign_id}/execute`, { metadata: { simulated_duration_ms: 0 } });
+  const campaign = await api.call("POST", "/v1/program/campaigns", {
+    name: "A11y campaign",
+    repos: ["https://github.com/acme/a11y-completed"],
+    runs_per_repo: 1,
+  });
+  await api.call("POST", `/v1/program/campaigns/${campaign.campaign_id}/execute`, {
+    metadata: { simulated_duration_ms: 0 },
+  });
   // Several suites arrange data on the same control plane: names get a suffix.
   const suffix = String(Date.now() % 1_000_000);
-  await api.call("POST", "/v1/program/policy-profiles", { name: `Guard ${suffix}`, blocked_commands: ["rm -rf"], restricted_paths: [] });
+  await api.call("POST", "/v1/program/policy-profiles", {
+    name: `Guard ${suffix}`,
+    blocked_commands: ["rm -rf"],
+    restricted_paths: [],
+  });
   const secret = `A11Y_SECRET_${suffix}`;
   await api.call("POST", "/v1/program/secrets", { name: secret, value: "not-shown-anywhere" });
   await api.waitForStatus(completed.build_id, ["completed"]);
   await api.waitForStatus(failed.build_id, ["failed"]);
-  const events = { completed: (await api.events(completed.build_id)).length, failed: (await api.events(failed.build_id)).length };
+  const events = {
+    completed: (await api.events(completed.build_id)).length,
+    failed: (await api.events(failed.build_id)).length,
+  };
   return {
     events,
     api,
@@ -142,7 +181,9 @@ export async function arrangePageData(baseUrl) {
     campaign: campaign.campaign_id,
     secret,
     release: async () => {
-      await api.call("POST", `/v1/builds/${running.build_id}/abort`, { reason: "accessibility suite done" }).catch(() => undefined);
+      await api
+        .call("POST", `/v1/builds/${running.build_id}/abort`, { reason: "accessibility suite done" })
+        .catch(() => undefined);
     },
   };
 }
