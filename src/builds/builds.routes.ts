@@ -2,7 +2,9 @@
  * /v1/builds routes (SPEC §5.1 B1–B4, B21–B22 and the stream token). Handlers read validated
  * input, call one service function and return JSON.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import pkg from "../../package.json";
+import { SARIF_MEDIA_TYPE } from "../findings/sarif";
 import type { AppEnv } from "../kernel/env";
 import { requireCapability } from "../security/route-capability";
 import { validate } from "../kernel/validation";
@@ -26,6 +28,7 @@ import {
   EventsHistoryQuery,
   EventsStreamQuery,
   FindingPage,
+  FixedFindings,
   FindingsQuery,
   GateBody,
   GateDecision,
@@ -62,6 +65,12 @@ import * as ctl from "./control.service";
 import { describeRoute, created, ok } from "../kernel/route-meta";
 
 const read = requireCapability("program.runtime.read");
+
+/** The build's SARIF log, served as `application/sarif+json`. */
+async function sarif(c: Context<AppEnv>, id: string): Promise<Response> {
+  const log = await ctl.findingsSarif(deps(c), id, pkg.version);
+  return c.body(JSON.stringify(log), 200, { "content-type": SARIF_MEDIA_TYPE });
+}
 const write = requireCapability("program.runtime.write");
 
 export const buildRoutes = new Hono<AppEnv>()
@@ -460,14 +469,46 @@ export const buildRoutes = new Hono<AppEnv>()
     describeRoute({
       operationId: "listFindings",
       tag: "findings",
-      summary: "Runner findings, newest first",
+      summary: "Findings, most severe first, with filters (severity, category, node, rule, baseline state)",
+      description:
+        "With `Accept: application/sarif+json` the answer is the build's SARIF 2.1.0 log instead (as `/findings.sarif`).",
       responses: ok(FindingPage),
       errors: BUILD_ERRORS,
     }),
     read,
     validate("param", BuildIdParam),
     validate("query", FindingsQuery),
-    async (c) => c.json(await ctl.listFindings(deps(c), c.req.valid("param").id, c.req.valid("query"))),
+    async (c) => {
+      const id = c.req.valid("param").id;
+      if ((c.req.header("accept") ?? "").includes(SARIF_MEDIA_TYPE)) return sarif(c, id);
+      return c.json(await ctl.listFindings(deps(c), id, c.req.valid("query")));
+    },
+  )
+  .get(
+    "/:id/findings/fixed",
+    describeRoute({
+      operationId: "listFixedFindings",
+      tag: "findings",
+      summary: "Findings of the previous scan of the repository and branch that are gone in this build",
+      responses: ok(FixedFindings),
+      errors: BUILD_ERRORS,
+    }),
+    read,
+    validate("param", BuildIdParam),
+    async (c) => c.json(await ctl.fixedFindings(deps(c), c.req.valid("param").id)),
+  )
+  .get(
+    "/:id/findings.sarif",
+    describeRoute({
+      operationId: "exportFindingsSarif",
+      tag: "findings",
+      summary: "The build's findings as SARIF 2.1.0 (one run per tool; fixed findings as `absent`)",
+      responses: { 200: { description: "A SARIF 2.1.0 log.", mediaType: "application/sarif+json" } },
+      errors: BUILD_ERRORS,
+    }),
+    read,
+    validate("param", BuildIdParam),
+    async (c) => sarif(c, c.req.valid("param").id),
   )
   .get(
     "/:id/report",

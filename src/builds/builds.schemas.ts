@@ -126,10 +126,16 @@ export const LogsQuery = z.object({
   cursor: z.coerce.number().int().min(0).optional(),
 });
 
+const SEVERITY = z.enum(["critical", "high", "medium", "low", "info"]);
 export const FindingsQuery = z.object({
-  severity: z.enum(["critical", "high", "medium", "low", "info"]).optional(),
+  severity: SEVERITY.optional().describe("Exactly this severity."),
+  min_severity: SEVERITY.optional().describe("This severity or worse."),
+  category: z.string().min(1).max(200).optional(),
+  node_id: z.string().min(1).max(200).optional(),
+  rule_id: z.string().min(1).max(300).optional(),
+  state: z.enum(["new", "unchanged"]).optional().describe("Against the baseline build (set when the build finished)."),
   limit: limit(100, 500),
-  cursor: z.coerce.number().int().min(0).optional(),
+  cursor: z.string().min(1).max(200).optional().describe("`next_cursor` of the previous page."),
 });
 
 /** Domain errors of every route under /v1/builds/{id} (documented on the routes). */
@@ -395,9 +401,33 @@ export const Finding = z.object({
   end_line: int.nullable(),
   column: int.nullable().describe("1-based column of the start, when known."),
   snippet: z.string().nullable().describe("The line with any secret value masked."),
+  fingerprint: z
+    .string()
+    .nullable()
+    .describe("Stable identity of the problem across builds (tool, rule, file, masked content; not the line)."),
+  state: z
+    .enum(["new", "unchanged"])
+    .nullable()
+    .describe("Against the previous finished scan of the repository and branch; null until the build finished."),
   created_at: ts,
 });
-export const FindingPage = z.object({ items: z.array(Finding), next_cursor: seqCursor });
+export const FindingPage = z.object({ items: z.array(Finding), next_cursor: opaqueCursor });
+
+export const FindingsSummary = z
+  .object({
+    total: int,
+    by_severity: z.object({ critical: int, high: int, medium: int, low: int, info: int }),
+    new: int,
+    unchanged: int,
+    fixed: int,
+    baseline_build_id: z.string().nullable(),
+  })
+  .describe("Counts of the build's findings by severity and baseline state, stored when it finished.");
+
+export const FixedFindings = z.object({
+  baseline_build_id: z.string().nullable().describe("The build compared against; null for a first scan."),
+  items: z.array(Finding).describe("Findings of the baseline build that are gone now."),
+});
 
 export const BuildReport = z.object({
   build_id: z.uuid(),
@@ -410,6 +440,8 @@ export const BuildReport = z.object({
   by_severity: z.record(z.string(), int),
   by_node: z.record(z.string(), int),
   top_findings: z.array(Finding),
+  findings_summary: FindingsSummary.nullable(),
+  recommendations: z.array(z.string()).describe("The most important findings to fix first."),
   nodes: z.array(
     z.object({
       node_id: z.string(),
@@ -466,6 +498,8 @@ registerResponses({
   TickResult,
   Finding,
   FindingPage,
+  FindingsSummary,
+  FixedFindings,
   BuildReport,
   RunnerCallbackAccepted,
   IdempotentCheckpointResult,

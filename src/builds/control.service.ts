@@ -4,7 +4,10 @@
  * Other domains use `recordPolicyViolation` and `createCheckpoint` from here.
  */
 import { actorOf } from "../audit/audit";
-import { decodeDetail } from "../findings/detail-envelope";
+import * as findings from "../findings/findings.service";
+import { type FindingFilters, findingsSummaryOf } from "../findings/findings.repo";
+import { SEVERITIES } from "../findings/finding";
+import { describeFinding, topFindings } from "../findings/gate";
 import type { Db } from "../kernel/env";
 import { AppError } from "../kernel/errors";
 import { parseTimestamp } from "../lib/ids";
@@ -420,53 +423,44 @@ export async function nudgeTick(deps: Deps, buildId: string) {
   };
 }
 
-// ---- findings (issue 7) --------------------------------------------------------------------------
+// ---- findings (issues 7 and 16: src/findings) ---------------------------------------------------
 
-const findingDto = (f: Awaited<ReturnType<typeof repo.allFindings>>[number]) => {
-  const d = decodeDetail(f.detail);
-  return {
-    finding_id: f.findingId,
-    build_id: f.buildId,
-    node_id: f.nodeId,
-    task_run_id: f.taskRunId,
-    rule_id: d.rule_id,
-    tool: d.tool,
-    severity: f.severity,
-    category: f.category,
-    title: f.title,
-    detail: d.detail,
-    file: f.file,
-    line: f.line,
-    end_line: d.end_line,
-    column: d.column,
-    snippet: d.snippet,
-    created_at: f.createdAt,
-  };
-};
-
-/** Findings newest first; `severity` filters one level; keyset cursor. */
+/** Findings most severe first, filtered (severity, severity at least, category, node, rule, state); opaque cursor. */
 export async function listFindings(
   deps: Reader,
   buildId: string,
-  q: { severity?: string; limit: number; cursor?: number },
+  q: FindingFilters & { limit: number; cursor?: string },
 ) {
   await authorizeBuild(deps, buildId);
-  const rows = await repo.listFindings(deps.db, buildId, {
-    severity: q.severity,
-    limit: q.limit + 1,
-    before: q.cursor,
-  });
-  const items = rows.slice(0, q.limit);
-  const last = items[items.length - 1];
-  return { items: items.map((r) => findingDto(r.row)), next_cursor: rows.length > q.limit && last ? last.rowid : null };
+  return findings.findingsPage(deps.db, buildId, q);
 }
 
-const SEVERITIES = ["critical", "high", "medium", "low", "info"] as const;
+/** The findings of the baseline build that are gone in this one. */
+export async function fixedFindings(deps: Reader, buildId: string) {
+  await authorizeBuild(deps, buildId);
+  const summary = await findingsSummaryOf(deps.db, buildId);
+  return {
+    baseline_build_id: summary?.baseline_build_id ?? null,
+    items: await findings.fixedFindings(deps.db, buildId, summary),
+  };
+}
+
+/** The build's findings as a SARIF 2.1.0 log (one run per tool; fixed ones `absent`). */
+export async function findingsSarif(deps: Pick<Deps, "env" | "db" | "principal">, buildId: string, version: string) {
+  const build = await getBuild(deps, buildId);
+  const summary = await findingsSummaryOf(deps.db, buildId);
+  return findings.sarifLog(
+    deps.db,
+    { build_id: buildId, repo_url: build.repo_url, summary },
+    { name: "clarity", version },
+  );
+}
 
 /** The build report: status, counts by severity and node, the most severe findings, the plan. */
 export async function buildReport(deps: Pick<Deps, "env" | "db" | "principal">, buildId: string) {
   const build = await getBuild(deps, buildId);
   const all = await repo.allFindings(deps.db, buildId);
+  const dtos = all.map(findings.findingDto);
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, all.filter((f) => f.severity === s).length]));
   const byNode: Record<string, number> = {};
   for (const f of all) byNode[f.nodeId] = (byNode[f.nodeId] ?? 0) + 1;
@@ -481,7 +475,10 @@ export async function buildReport(deps: Pick<Deps, "env" | "db" | "principal">, 
     findings_total: all.length,
     by_severity: bySeverity,
     by_node: byNode,
-    top_findings: all.slice(0, 20).map(findingDto),
+    top_findings: dtos.slice(0, 20),
+    findings_summary: await findingsSummaryOf(deps.db, buildId),
+    // The most important findings to fix first (issue 16), most severe first.
+    recommendations: topFindings(dtos, 5).map((f) => `fix ${describeFinding(f)}: ${f.title}`),
     nodes: build.dag.map((n) => {
       const log = logs.find((l) => l.nodeId === n.node_id);
       return {

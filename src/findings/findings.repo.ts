@@ -6,12 +6,15 @@ import { and, asc, desc, eq, gte, inArray, lte, ne, sql, type SQL } from "drizzl
 import { builds, findings } from "../db/schema";
 import type { Db } from "../kernel/env";
 import { D1_MAX_BOUND_PARAMS } from "../lib/d1-limits";
+import { FindingsSummary } from "./baseline";
 import { SEVERITY_RANK, type Severity } from "./finding";
 
 export type FindingRow = typeof findings.$inferSelect;
 
 /** Filters of `GET /v1/builds/{id}/findings`. */
 export interface FindingFilters {
+  /** Exactly this severity (the original filter). */
+  severity?: Severity;
   min_severity?: Severity;
   category?: string;
   node_id?: string;
@@ -32,6 +35,7 @@ export async function findingsPage(
 ) {
   const rowid = sql<number>`${findings}.rowid`;
   const conds: SQL[] = [eq(findings.buildId, buildId)];
+  if (f.severity) conds.push(eq(findings.severity, f.severity));
   if (f.min_severity) conds.push(gte(findings.severityRank, SEVERITY_RANK[f.min_severity]));
   if (f.category) conds.push(eq(findings.category, f.category));
   if (f.node_id) conds.push(eq(findings.nodeId, f.node_id));
@@ -104,4 +108,11 @@ export function stateStatements(db: Db, states: ReadonlyMap<string, "new" | "unc
     }
   }
   return out;
+}
+
+/** The stored `findings_summary` of a build (null before its first finish or when unreadable). */
+export async function findingsSummaryOf(db: Db, buildId: string): Promise<FindingsSummary | null> {
+  const rows = await db.select({ s: builds.findingsSummary }).from(builds).where(eq(builds.buildId, buildId));
+  const parsed = FindingsSummary.safeParse(rows[0]?.s);
+  return parsed.success ? parsed.data : null;
 }

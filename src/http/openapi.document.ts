@@ -112,8 +112,14 @@ function responseObject(r: ResponseDoc, _reg: Registries, alias: boolean): Json 
   if (alias) for (const h of ["Deprecation", "Sunset", "Link"]) headers[h] = { $ref: `#/components/headers/${h}` };
   const out: Json = { description: r.description };
   if (Object.keys(headers).length > 0) out.headers = headers;
-  if (r.mediaType) out.content = { [r.mediaType]: { schema: { type: "string" } } };
-  else if (r.schema) {
+  if (r.mediaType) {
+    // A SARIF log is JSON validated by its own schema (https://json.schemastore.org/sarif-2.1.0.json).
+    const schema =
+      r.mediaType === "application/sarif+json"
+        ? { type: "object", description: "SARIF 2.1.0 log" }
+        : { type: "string" };
+    out.content = { [r.mediaType]: { schema } };
+  } else if (r.schema) {
     const name = responseSchemas.get(r.schema)?.id;
     out.content = {
       "application/json": {

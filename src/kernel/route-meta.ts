@@ -24,7 +24,11 @@ export interface ResponseDoc {
   /** application/json body. */
   schema?: z.ZodType;
   /** A non-JSON body: its media type (schema is a string). */
-  mediaType?: "text/plain; version=0.0.4; charset=utf-8" | "text/html; charset=utf-8" | "text/event-stream";
+  mediaType?:
+    | "text/plain; version=0.0.4; charset=utf-8"
+    | "text/html; charset=utf-8"
+    | "text/event-stream"
+    | "application/sarif+json";
   /** Sets a `Location` header (created resources). */
   location?: boolean;
 }

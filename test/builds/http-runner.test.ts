@@ -39,10 +39,15 @@ beforeEach(() => {
 });
 afterEach(() => vi.restoreAllMocks());
 
-async function dispatched(nodeId: string, attempt = 1, timeoutMs = 5000): Promise<Sent> {
+async function dispatched(nodeId: string, attempt = 1, timeoutMs = 5000, buildId?: string): Promise<Sent> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const hit = sent.find((s) => s.body.node_id === nodeId && s.body.attempt === attempt);
+    const hit = sent.find(
+      (s) =>
+        s.body.node_id === nodeId &&
+        s.body.attempt === attempt &&
+        (buildId === undefined || s.body.build_id === buildId),
+    );
     if (hit) return hit;
     if (Date.now() > deadline)
       throw new Error(
@@ -416,5 +421,152 @@ describe("dispatch transport", () => {
       new DispatchError("runner_url_insecure"),
     );
     expect(sent).toEqual([]);
+  });
+});
+
+describe("findings as the product (issue 16)", () => {
+  const SEC_DAG = [
+    { node_id: "scan", title: "Scan", agent: "scanner" },
+    { node_id: "sec", title: "Security", agent: "security", depends_on: ["scan"], gate: "POLICY_GATE" },
+  ];
+  const KEY_LINE = 'const key = "AKIA****************";';
+
+  /** Runs a two-node real-kind build of `repo`; `scan` reports `findings`, `sec` none. */
+  async function scanWith(c: Caller, repo: string, findings: Record<string, unknown>[]) {
+    const b = await createBuild(c, { repo_url: repo, dag: SEC_DAG, metadata: { runner_kind: "http" } });
+    const d1 = await dispatched("scan", 1, 5000, b.build_id);
+    await report({
+      type: "result",
+      build_id: b.build_id,
+      task_run_id: d1.body.task_run_id,
+      attempt: 1,
+      status: "completed",
+      duration_ms: 5,
+      findings,
+    });
+    const d2 = await dispatched("sec", 1, 5000, b.build_id);
+    await report({
+      type: "result",
+      build_id: b.build_id,
+      task_run_id: d2.body.task_run_id,
+      attempt: 1,
+      status: "completed",
+      duration_ms: 5,
+    });
+    return waitForStatus(c, b.build_id);
+  }
+
+  const critical = {
+    rule_id: "aws/AWSAccessKeyID",
+    tool: "secretlint",
+    severity: "critical",
+    category: "secret",
+    title: "found AWS Access Key ID",
+    file: "config/aws.ts",
+    line: 3,
+    snippet: KEY_LINE,
+  };
+  const evalUse = {
+    rule_id: "no-eval",
+    tool: "ast-grep",
+    severity: "high",
+    category: "injection",
+    title: "eval() runs arbitrary code",
+    file: "src/run.js",
+    line: 12,
+    snippet: "  eval(req.body.code);",
+  };
+  const newFn = {
+    rule_id: "no-new-function",
+    tool: "ast-grep",
+    severity: "high",
+    category: "injection",
+    title: "new Function() runs arbitrary code",
+    file: "src/run.js",
+    line: 30,
+    snippet: "  new Function(src)();",
+  };
+  const inner = {
+    rule_id: "no-inner-html",
+    tool: "ast-grep",
+    severity: "medium",
+    category: "xss",
+    title: "innerHTML with dynamic content",
+    file: "src/ui.js",
+    line: 8,
+    snippet: "el.innerHTML = html;",
+  };
+
+  it("a critical finding fails the POLICY_GATE naming it; an operator's gate PASS with a reason waives it (audited) and resume completes", async () => {
+    const c = await caller({ sub: "findings_gate", roles: ["admin"] });
+    const failed = await scanWith(c, "https://github.com/acme/gate", [critical, inner]);
+    expect(failed.status).toBe("failed");
+    const gate = failed.gate_history.find((g: any) => g.gate === "POLICY_GATE");
+    expect(gate.status).toBe("FAIL");
+    expect(gate.reason).toContain("1 critical (max 0)");
+    expect(gate.reason).toContain("secretlint/aws/AWSAccessKeyID at config/aws.ts:3");
+
+    const waived = await c.request("POST", `/v1/builds/${failed.build_id}/gates/POLICY_GATE`, {
+      status: "PASS",
+      reason: "waived: test key, rotated (SEC-42)",
+    });
+    expect(waived.status).toBe(201);
+    const audit = (await c.request("GET", "/v1/audit?limit=50")).body.items as any[];
+    const entry = audit.find((a) => JSON.stringify(a).includes(failed.build_id) && JSON.stringify(a).includes("gate"));
+    expect(entry, JSON.stringify(audit.slice(0, 3))).toBeTruthy();
+    expect(JSON.stringify(entry)).toContain("findings_gate");
+    expect((await c.request("POST", `/v1/builds/${failed.build_id}/resume`, { reason: "gate waived" })).status).toBe(
+      200,
+    );
+    const done = await waitForStatus(c, failed.build_id);
+    expect(done.status).toBe("completed");
+  });
+
+  it("the second scan of a repository: one fixed, one new, the rest unchanged; filters, summary, report and SARIF agree", async () => {
+    const c = await caller({ sub: "findings_baseline" });
+    const repo = "https://github.com/acme/baseline#main";
+    const first = await scanWith(c, repo, [evalUse, inner]);
+    expect(first.status).toBe("completed");
+    // Lines shift, eval goes, new Function comes.
+    const second = await scanWith(c, repo, [{ ...inner, line: 11 }, newFn]);
+    expect(second.status).toBe("completed");
+
+    const all = (await c.request("GET", `/v1/builds/${second.build_id}/findings`)).body.items as any[];
+    expect(all.map((f) => [f.rule_id, f.state])).toEqual([
+      ["no-new-function", "new"],
+      ["no-inner-html", "unchanged"],
+    ]);
+    expect(all.every((f) => /^[0-9a-f]{32}$/.test(f.fingerprint))).toBe(true);
+    const fresh = (await c.request("GET", `/v1/builds/${second.build_id}/findings?state=new`)).body.items as any[];
+    expect(fresh.map((f) => f.rule_id)).toEqual(["no-new-function"]);
+    const fixed = (await c.request("GET", `/v1/builds/${second.build_id}/findings/fixed`)).body;
+    expect(fixed).toMatchObject({ baseline_build_id: first.build_id });
+    expect(fixed.items.map((f: any) => f.rule_id)).toEqual(["no-eval"]);
+
+    const rep = (await c.request("GET", `/v1/builds/${second.build_id}/report`)).body;
+    expect(rep.findings_summary).toMatchObject({
+      total: 2,
+      new: 1,
+      unchanged: 1,
+      fixed: 1,
+      baseline_build_id: first.build_id,
+    });
+    expect(rep.recommendations[0]).toContain("no-new-function");
+
+    const sarif = await raw(`/v1/builds/${second.build_id}/findings.sarif`, {
+      headers: { authorization: `Bearer ${c.token}` },
+    });
+    expect(sarif.headers.get("content-type")).toBe("application/sarif+json");
+    const log = (await sarif.json()) as any;
+    expect(log.version).toBe("2.1.0");
+    const states = log.runs
+      .flatMap((r: any) => r.results ?? [])
+      .map((r: any) => `${r.ruleId}:${r.baselineState}`)
+      .sort();
+    expect(states).toEqual(["no-eval:absent", "no-inner-html:unchanged", "no-new-function:new"]);
+    const viaAccept = await raw(`/v1/builds/${second.build_id}/findings`, {
+      headers: { authorization: `Bearer ${c.token}`, accept: "application/sarif+json" },
+    });
+    expect(((await viaAccept.json()) as any).version).toBe("2.1.0");
   });
 });

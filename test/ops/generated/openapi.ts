@@ -275,10 +275,52 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Runner findings, newest first
-         * @description Requires capability `program.runtime.read` (or `*`).
+         * Findings, most severe first, with filters (severity, category, node, rule, baseline state)
+         * @description With `Accept: application/sarif+json` the answer is the build's SARIF 2.1.0 log instead (as `/findings.sarif`).
+         *
+         *     Requires capability `program.runtime.read` (or `*`).
          */
         get: operations["listFindings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/builds/{id}/findings.sarif": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The build's findings as SARIF 2.1.0 (one run per tool; fixed findings as `absent`)
+         * @description Requires capability `program.runtime.read` (or `*`).
+         */
+        get: operations["exportFindingsSarif"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/builds/{id}/findings/fixed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Findings of the previous scan of the repository and branch that are gone in this build
+         * @description Requires capability `program.runtime.read` (or `*`).
+         */
+        get: operations["listFixedFindings"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1956,6 +1998,7 @@ export interface components {
              * @enum {string}
              */
             execution: "real" | "simulated";
+            findings_summary: components["schemas"]["FindingsSummary"] | null;
             findings_total: number;
             nodes: {
                 agent: string;
@@ -1964,6 +2007,8 @@ export interface components {
                 status: string;
                 summary: string | null;
             }[];
+            /** @description The most important findings to fix first. */
+            recommendations: string[];
             remediation_plan: string | null;
             repo_url: string;
             /** @enum {string} */
@@ -2584,6 +2629,8 @@ export interface components {
             file: string | null;
             /** Format: uuid */
             finding_id: string;
+            /** @description Stable identity of the problem across builds (tool, rule, file, masked content; not the line). */
+            fingerprint: string | null;
             line: number | null;
             node_id: string;
             /** @description The rule that fired (e.g. `aws/AWSAccessKeyID`, `js-exec-user-input`); null for findings without one. */
@@ -2592,6 +2639,8 @@ export interface components {
             severity: "critical" | "high" | "medium" | "low" | "info";
             /** @description The line with any secret value masked. */
             snippet: string | null;
+            /** @description Against the previous finished scan of the repository and branch; null until the build finished. */
+            state: ("new" | "unchanged") | null;
             task_run_id: string;
             title: string;
             /** @description The tool that produced the finding (secretlint, ast-grep, dependencies, inventory, builder). */
@@ -2599,8 +2648,29 @@ export interface components {
         };
         FindingPage: {
             items: components["schemas"]["Finding"][];
-            /** @description Pass as `cursor` for the next page; null on the last page. */
-            next_cursor: number | null;
+            /** @description Opaque; pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+        };
+        /** @description Counts of the build's findings by severity and baseline state, stored when it finished. */
+        FindingsSummary: {
+            baseline_build_id: string | null;
+            by_severity: {
+                critical: number;
+                high: number;
+                info: number;
+                low: number;
+                medium: number;
+            };
+            fixed: number;
+            new: number;
+            total: number;
+            unchanged: number;
+        };
+        FixedFindings: {
+            /** @description The build compared against; null for a first scan. */
+            baseline_build_id: string | null;
+            /** @description Findings of the baseline build that are gone now. */
+            items: components["schemas"]["Finding"][];
         };
         GateDecision: {
             /** Format: uuid */
@@ -4843,9 +4913,18 @@ export interface operations {
     listFindings: {
         parameters: {
             query?: {
-                cursor?: number;
+                category?: string;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
                 limit?: number;
+                /** @description This severity or worse. */
+                min_severity?: "critical" | "high" | "medium" | "low" | "info";
+                node_id?: string;
+                rule_id?: string;
+                /** @description Exactly this severity. */
                 severity?: "critical" | "high" | "medium" | "low" | "info";
+                /** @description Against the baseline build (set when the build finished). */
+                state?: "new" | "unchanged";
             };
             header?: never;
             path: {
@@ -4862,6 +4941,180 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FindingPage"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unauthenticated`, `token_expired` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `build_access_denied`, `capabilities_missing`, `insufficient_capability` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `build_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    exportFindingsSarif: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A SARIF 2.1.0 log. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/sarif+json": Record<string, never>;
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unauthenticated`, `token_expired` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `build_access_denied`, `capabilities_missing`, `insufficient_capability` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `build_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listFixedFindings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FixedFindings"];
                 };
             };
             /** @description Problem: `malformed_path` */
