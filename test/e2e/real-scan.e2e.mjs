@@ -7,12 +7,21 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { applyLocalMigrations, freePort, startWranglerDev } from "../../scripts/lib/wrangler.mjs";
-import { apiAs, launchBrowser, openPage, signIn, fillNewScan } from "./support/browser.mjs";
+import {
+  LAPTOP,
+  PHONE,
+  apiAs,
+  fillNewScan,
+  launchBrowser,
+  openPage,
+  screenshotPath,
+  signIn,
+} from "./support/browser.mjs";
 
 const hex = (n = 24) => randomBytes(n).toString("hex");
 let tmp;
@@ -116,5 +125,49 @@ describe("real scan from the dashboard", () => {
     const findings = (await api.call("GET", `/v1/builds/${buildId}/findings?limit=200`)).items;
     expect(findings.map((f) => [f.rule_id, f.file, f.line])).toContainEqual(["js-exec-user-input", "src/app.js", 2]);
     expect(findings.some((f) => f.rule_id === "inventory" && f.tool === "inventory")).toBe(true);
+
+    // The Findings panel (issue 16): chips with the summary's counts, the table with the rule,
+    // file:line and a `new` badge (a first scan), and the SARIF download.
+    const report = await api.call("GET", `/v1/builds/${buildId}/report`);
+    expect(report.findings_summary).toMatchObject({
+      total: findings.length,
+      new: findings.length,
+      fixed: 0,
+      baseline_build_id: null,
+    });
+    const panel = page.locator("#findings");
+    await panel.locator("#findings-summary", { hasText: `${findings.length} findings` }).waitFor();
+    for (const [severity, n] of Object.entries(report.findings_summary.by_severity)) {
+      expect(await panel.locator(`button[data-severity="${severity}"] strong`).textContent()).toBe(String(n));
+    }
+    const row = panel
+      .locator("tbody tr", { hasText: "js-exec-user-input" })
+      .filter({ hasText: "src/app.js:2" })
+      .first(); // the scanner and the security node may both report it
+    await row.waitFor();
+    expect(await row.textContent()).toContain("src/app.js:2");
+    expect(await row.locator(".badge", { hasText: /^New$/ }).count()).toBe(1);
+    await page.screenshot({ path: screenshotPath("findings-laptop"), fullPage: true });
+    await page.setViewportSize(PHONE);
+    await row.waitFor();
+    await page.screenshot({ path: screenshotPath("findings-phone"), fullPage: true });
+    await page.setViewportSize(LAPTOP);
+
+    // Filter by severity through its chip: only that severity (or worse) is listed.
+    await panel.locator('button[data-severity="high"]').click();
+    await expect
+      .poll(async () => (await panel.locator("tbody tr").allTextContents()).every((t) => /Critical|High/.test(t)))
+      .toBe(true);
+
+    const download = page.waitForEvent("download");
+    await panel.getByRole("button", { name: "Download SARIF" }).click();
+    const file = await (await download).path();
+    const log = JSON.parse(readFileSync(/** @type {string} */ (file), "utf8"));
+    expect(log.version).toBe("2.1.0");
+    expect(
+      log.runs
+        .flatMap((r) => r.results ?? [])
+        .some((r) => r.ruleId === "js-exec-user-input" && r.baselineState === "new"),
+    ).toBe(true);
   });
 });

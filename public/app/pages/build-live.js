@@ -26,6 +26,7 @@ import {
 } from "../dom.js";
 import { BuildEventStream, CATEGORIES, categoryOf, describe, severityOf } from "../events.js";
 import { errorNotice } from "../ui.js";
+import { loadFindingsPanel } from "./findings-panel.js";
 
 export const title = "Build";
 
@@ -115,6 +116,12 @@ export async function mount(ctx) {
     ),
   );
   const decisionsSlot = h("div");
+  const findingsSlot = h("div", { id: "findings-slot" });
+  /** Renders the Findings panel (again when the build finishes: states and summary are set then). */
+  const renderFindings = async () => {
+    const panel = await loadFindingsPanel(id);
+    if (!stopped) replace(findingsSlot, panel);
+  };
 
   ctx.main.append(
     h(
@@ -142,6 +149,7 @@ export async function mount(ctx) {
         controlResult,
       ),
     ),
+    findingsSlot,
     h(
       "section",
       { class: "card", "aria-labelledby": "dag-h" },
@@ -513,6 +521,7 @@ export async function mount(ctx) {
           dagView.setActiveLevel(null);
         }
         scheduleRefetch();
+        void renderFindings();
         break;
       default:
         break;
@@ -615,6 +624,7 @@ export async function mount(ctx) {
   renderSummary();
   renderStatus();
   renderDecisions();
+  void renderFindings();
   dagView.render(build.dag, nodes, activeLevel);
   applyFilters();
   stream.start();

@@ -234,3 +234,24 @@ function location(f) {
 function cap(s) {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
+
+/**
+ * The panel for a build, from its report (findings summary and execution): a placeholder while
+ * the report loads, an error notice when it fails.
+ * @param {string} buildId
+ */
+export async function loadFindingsPanel(buildId) {
+  try {
+    const report = /** @type {{ execution: string, findings_summary: FindingsSummary | null }} */ (
+      await request("GET", `/v1/builds/${enc(buildId)}/report`)
+    );
+    return findingsPanel(buildId, report.findings_summary, report.execution);
+  } catch (err) {
+    return h(
+      "section",
+      { class: "card", id: "findings", "aria-labelledby": "findings-title" },
+      h("h2", { id: "findings-title" }, "Findings"),
+      errorNotice(err, "Loading findings"),
+    );
+  }
+}
