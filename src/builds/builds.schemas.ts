@@ -236,6 +236,17 @@ export const BuildRun = z
   })
   .describe("A build with its DAG and history (SPEC §4.2 BuildRun).");
 
+export const FindingsSummary = z
+  .object({
+    total: int,
+    by_severity: z.object({ critical: int, high: int, medium: int, low: int, info: int }),
+    new: int,
+    unchanged: int,
+    fixed: int,
+    baseline_build_id: z.string().nullable(),
+  })
+  .describe("Counts of the build's findings by severity and baseline state, stored when it finished.");
+
 export const BuildSummary = z.object({
   build_id: z.uuid(),
   repo_url: z.string(),
@@ -248,6 +259,9 @@ export const BuildSummary = z.object({
   task_failed: int,
   node_total: int,
   node_done: int,
+  findings_summary: FindingsSummary.nullable().describe(
+    "Null until the build finished (and for builds before issue 16).",
+  ),
 });
 export const BuildPage = z.object({ items: z.array(BuildSummary), next_cursor: opaqueCursor });
 
@@ -412,17 +426,6 @@ export const Finding = z.object({
   created_at: ts,
 });
 export const FindingPage = z.object({ items: z.array(Finding), next_cursor: opaqueCursor });
-
-export const FindingsSummary = z
-  .object({
-    total: int,
-    by_severity: z.object({ critical: int, high: int, medium: int, low: int, info: int }),
-    new: int,
-    unchanged: int,
-    fixed: int,
-    baseline_build_id: z.string().nullable(),
-  })
-  .describe("Counts of the build's findings by severity and baseline state, stored when it finished.");
 
 export const FixedFindings = z.object({
   baseline_build_id: z.string().nullable().describe("The build compared against; null for a first scan."),

@@ -3,6 +3,7 @@
  * D1 mapped to the SPEC §4.2 shapes, ownership (404 before 403), keyset pages, event history and
  * the live stream. Services throw AppError; handlers stay thin.
  */
+import { parseFindingsSummary } from "../findings/baseline";
 import type { Config, Db } from "../kernel/env";
 import { AppError } from "../kernel/errors";
 import { decodeCursor, page } from "../kernel/cursor";
@@ -183,6 +184,7 @@ export async function listBuilds(deps: Pick<Deps, "db" | "principal">, q: ListBu
       task_failed: b.taskFailed,
       node_total: b.nodeTotal,
       node_done: b.nodeDone,
+      findings_summary: parseFindingsSummary(b.findingsSummary),
     }),
     (b) => [b.createdAt, b.buildId],
   );

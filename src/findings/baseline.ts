@@ -89,3 +89,9 @@ export function summarize(
     baseline_build_id: baselineBuildId,
   };
 }
+
+/** A stored `findings_summary` (JSON column), or null when absent or not a summary. */
+export function parseFindingsSummary(stored: unknown): FindingsSummary | null {
+  const parsed = FindingsSummary.safeParse(stored);
+  return parsed.success ? parsed.data : null;
+}

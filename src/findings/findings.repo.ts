@@ -6,7 +6,7 @@ import { and, asc, desc, eq, gte, inArray, lte, ne, sql, type SQL } from "drizzl
 import { builds, findings } from "../db/schema";
 import type { Db } from "../kernel/env";
 import { D1_MAX_BOUND_PARAMS } from "../lib/d1-limits";
-import { FindingsSummary } from "./baseline";
+import { type FindingsSummary, parseFindingsSummary } from "./baseline";
 import { SEVERITY_RANK, type Severity } from "./finding";
 
 export type FindingRow = typeof findings.$inferSelect;
@@ -113,6 +113,5 @@ export function stateStatements(db: Db, states: ReadonlyMap<string, "new" | "unc
 /** The stored `findings_summary` of a build (null before its first finish or when unreadable). */
 export async function findingsSummaryOf(db: Db, buildId: string): Promise<FindingsSummary | null> {
   const rows = await db.select({ s: builds.findingsSummary }).from(builds).where(eq(builds.buildId, buildId));
-  const parsed = FindingsSummary.safeParse(rows[0]?.s);
-  return parsed.success ? parsed.data : null;
+  return parseFindingsSummary(rows[0]?.s);
 }

@@ -543,6 +543,14 @@ describe("findings as the product (issue 16)", () => {
     expect(fixed).toMatchObject({ baseline_build_id: first.build_id });
     expect(fixed.items.map((f: any) => f.rule_id)).toEqual(["no-eval"]);
 
+    const listed = (await c.request("GET", "/v1/builds?limit=10")).body.items as any[];
+    expect(listed.find((b) => b.build_id === second.build_id).findings_summary).toMatchObject({
+      total: 2,
+      by_severity: { critical: 0, high: 1, medium: 1, low: 0, info: 0 },
+      new: 1,
+      unchanged: 1,
+      fixed: 1,
+    });
     const rep = (await c.request("GET", `/v1/builds/${second.build_id}/report`)).body;
     expect(rep.findings_summary).toMatchObject({
       total: 2,

@@ -169,5 +169,11 @@ describe("real scan from the dashboard", () => {
         .flatMap((r) => r.results ?? [])
         .some((r) => r.ruleId === "js-exec-user-input" && r.baselineState === "new"),
     ).toBe(true);
+
+    // The builds list shows the build's findings by severity.
+    await page.getByRole("navigation", { name: "Primary" }).getByRole("link", { name: "Builds" }).click();
+    const listed = page.locator("tr", { has: page.locator(`a[href="#/builds/${buildId}"]`) });
+    await listed.locator(".findings-cell", { hasText: `${report.findings_summary.by_severity.high} high` }).waitFor();
+    expect(await listed.locator(".findings-cell").textContent()).toContain(`(${findings.length} new)`);
   });
 });

@@ -132,7 +132,7 @@ export async function mount(ctx) {
         results,
         table(
           status ? `Builds with status ${status}` : "All builds",
-          ["Build", "Status", "Progress", "Started", "Objective"],
+          ["Build", "Status", "Progress", "Findings", "Started", "Objective"],
           page.items.map((b) => [
             h(
               "a",
@@ -152,6 +152,7 @@ export async function mount(ctx) {
               }),
               h("span", null, `${b.node_done} / ${b.node_total} nodes`),
             ),
+            findingCounts(b.findings_summary),
             timeAgo(b.created_at),
             h("span", { class: "truncate", title: b.objective }, b.objective),
           ]),
@@ -202,4 +203,18 @@ export async function mount(ctx) {
     stopped = true;
     clearTimeout(timer);
   };
+}
+
+/**
+ * A build's findings in the list: counts of the severities present (critical first) and how
+ * many are new, or a dash before the build finished.
+ * @param {import("../api.js").BuildSummary["findings_summary"]} summary
+ */
+function findingCounts(summary) {
+  if (!summary) return h("span", { class: "muted" }, "—");
+  if (summary.total === 0) return h("span", { class: "findings-cell" }, "None");
+  const parts = /** @type {const} */ (["critical", "high", "medium", "low", "info"])
+    .filter((s) => summary.by_severity[s] > 0)
+    .map((s) => `${summary.by_severity[s]} ${s}`);
+  return h("span", { class: "findings-cell" }, parts.join(" · "), summary.new > 0 ? ` (${summary.new} new)` : "");
 }

@@ -2051,6 +2051,8 @@ export interface components {
             build_id: string;
             /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
             created_at: string;
+            /** @description Null until the build finished (and for builds before issue 16). */
+            findings_summary: components["schemas"]["FindingsSummary"] | null;
             node_done: number;
             node_total: number;
             objective: string;
