@@ -3,6 +3,7 @@
  * D1 mapped to the SPEC §4.2 shapes, ownership (404 before 403), keyset pages, event history and
  * the live stream. Services throw AppError; handlers stay thin.
  */
+import { FindingThresholds } from "../findings/gate";
 import { parseFindingsSummary } from "../findings/baseline";
 import type { Config, Db } from "../kernel/env";
 import { AppError } from "../kernel/errors";
@@ -100,7 +101,21 @@ export function withRunnerKind(config: Config, body: BuildCreateRequest, princip
   return { ...body, metadata: { ...body.metadata, runner_kind: kind } };
 }
 
+/** `metadata.finding_thresholds` must be valid thresholds (src/findings/gate.ts) or absent: 422 otherwise. */
+function checkFindingThresholds(metadata: Record<string, unknown>): void {
+  if (metadata.finding_thresholds === undefined) return;
+  const parsed = FindingThresholds.safeParse(metadata.finding_thresholds);
+  if (parsed.success) return;
+  throw new AppError("validation_failed", "metadata.finding_thresholds is not valid.", {
+    errors: parsed.error.issues.map((i) => ({
+      path: ["metadata", "finding_thresholds", ...i.path].join("."),
+      message: i.message,
+    })),
+  });
+}
+
 export async function createBuild(deps: Deps, input: BuildCreateRequest) {
+  checkFindingThresholds(input.metadata);
   const body = withRunnerKind(deps.config, input, deps.principal);
   const plan = await planBuild(deps, body);
   const buildId = newId();

@@ -432,8 +432,13 @@ describe("findings as the product (issue 16)", () => {
   const KEY_LINE = 'const key = "AKIA****************";';
 
   /** Runs a two-node real-kind build of `repo`; `scan` reports `findings`, `sec` none. */
-  async function scanWith(c: Caller, repo: string, findings: Record<string, unknown>[]) {
-    const b = await createBuild(c, { repo_url: repo, dag: SEC_DAG, metadata: { runner_kind: "http" } });
+  async function scanWith(
+    c: Caller,
+    repo: string,
+    findings: Record<string, unknown>[],
+    metadata: Record<string, unknown> = {},
+  ) {
+    const b = await createBuild(c, { repo_url: repo, dag: SEC_DAG, metadata: { runner_kind: "http", ...metadata } });
     const d1 = await dispatched("scan", 1, 5000, b.build_id);
     await report({
       type: "result",
@@ -520,6 +525,24 @@ describe("findings as the product (issue 16)", () => {
     );
     const done = await waitForStatus(c, failed.build_id);
     expect(done.status).toBe("completed");
+  });
+
+  it("the build's finding_thresholds decide: one critical allowed passes; malformed thresholds are 422", async () => {
+    const c = await caller({ sub: "findings_thresholds" });
+    const passed = await scanWith(c, "https://github.com/acme/thresholds", [critical], {
+      finding_thresholds: { max_critical: 1 },
+    });
+    expect(passed.status).toBe("completed");
+    const gate = passed.gate_history.find((g: any) => g.gate === "POLICY_GATE");
+    expect(gate).toMatchObject({ status: "PASS" });
+    expect(gate.reason).toContain("1 critical (max 1)");
+    const bad = await c.request("POST", "/v1/builds", {
+      repo_url: "https://github.com/acme/thresholds",
+      metadata: { finding_thresholds: { max_high: -1 } },
+    });
+    expect(bad.status).toBe(422);
+    expect(bad.body.code).toBe("validation_failed");
+    expect(bad.body.errors[0].path).toBe("metadata.finding_thresholds.max_high");
   });
 
   it("the second scan of a repository: one fixed, one new, the rest unchanged; filters, summary, report and SARIF agree", async () => {
