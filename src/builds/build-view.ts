@@ -5,6 +5,7 @@
  * writer of these rows, so the draft it committed is exactly what changed. Pure; used by the
  * BuildRunner DO and the build service.
  */
+import { type FindingsSummary, parseFindingsSummary } from "../findings/baseline";
 import type { BuildViewRow } from "./builds.repo";
 import { type BuildControlAction, allowedActions } from "./allowed-actions";
 import type { BuildStatus } from "./builds.types";
@@ -85,6 +86,7 @@ export interface BuildRunDto {
   metadata: Record<string, unknown>;
   progress: { nodes_total: number; nodes_done: number };
   allowed_actions: BuildControlAction[];
+  findings_summary: FindingsSummary | null;
 }
 
 /** The DTO and the tenant it belongs to (for the visibility check; not part of the DTO). */
@@ -149,6 +151,7 @@ export function viewFromRow(row: BuildViewRow): BuildView {
       metadata: JSON.parse(row.metadata) as Record<string, unknown>,
       progress: { nodes_total: row.node_total, nodes_done: row.node_done },
       allowed_actions: allowedActions(row.status as BuildStatus),
+      findings_summary: row.findings_summary === null ? null : parseFindingsSummary(JSON.parse(row.findings_summary)),
     },
   };
 }
@@ -237,6 +240,8 @@ export function applyDraft(prior: BuildView | null, d: Draft): BuildView {
       metadata: structuredClone(s.metadata),
       progress: { nodes_total: s.nodes.length, nodes_done: s.nodes.filter((n) => done.has(n.node_id)).length },
       allowed_actions: allowedActions(s.status),
+      // Stored when a draft finishes the build; kept from the prior view otherwise.
+      findings_summary: d.baseline?.summary ?? p?.findings_summary ?? null,
     },
   };
 }

@@ -34,7 +34,7 @@ const jsonRows = (table: string, cols: Record<string, string>, orderBy: string) 
  * query (bench profile, issue 9). The column names are the schema's (db/schema.ts).
  */
 const BUILD_VIEW_SQL = `SELECT b.build_id, b.tenant_id, b.created_by, b.repo_url, b.objective, b.status, b.metadata, b.node_total, b.node_done,
-  b.created_at, b.updated_at,
+  b.created_at, b.updated_at, b.findings_summary,
   ${jsonRows("build_nodes", { node_id: "node_id", title: "title", agent: "agent", depends_on: "json(depends_on)", gate: "gate", status: "status" }, "position")} AS dag,
   ${jsonRows("task_runs", { task_run_id: "task_run_id", node_id: "node_id", attempt: "attempt", status: "status", started_at: "started_at", finished_at: "finished_at", error: "error" }, "event_seq")} AS task_runs,
   ${jsonRows("replan_decisions", { decision_id: "decision_id", action: "action", reason: "reason", created_at: "created_at", replacement_nodes: "json(replacement_nodes)" }, "event_seq")} AS replan_history,
@@ -56,6 +56,8 @@ export interface BuildViewRow {
   node_done: number;
   created_at: string;
   updated_at: string;
+  /** JSON text of the summary stored at the build's last finish (issue 16), or null. */
+  findings_summary: string | null;
   /** JSON arrays, already in their DTO shapes. */
   dag: string;
   task_runs: string;

@@ -208,6 +208,17 @@ export const GateDecision = z.object({
   created_at: ts,
 });
 
+export const FindingsSummary = z
+  .object({
+    total: int,
+    by_severity: z.object({ critical: int, high: int, medium: int, low: int, info: int }),
+    new: int,
+    unchanged: int,
+    fixed: int,
+    baseline_build_id: z.string().nullable(),
+  })
+  .describe("Counts of the build's findings by severity and baseline state, stored when it finished.");
+
 export const BuildRun = z
   .object({
     build_id: z.uuid(),
@@ -233,19 +244,9 @@ export const BuildRun = z
       .describe(
         "The control actions that change the build in its current status (SPEC §4.10.1; no-ops left out), in display order.",
       ),
+    findings_summary: FindingsSummary.nullable().describe("Null until the build finished (issue 16)."),
   })
   .describe("A build with its DAG and history (SPEC §4.2 BuildRun).");
-
-export const FindingsSummary = z
-  .object({
-    total: int,
-    by_severity: z.object({ critical: int, high: int, medium: int, low: int, info: int }),
-    new: int,
-    unchanged: int,
-    fixed: int,
-    baseline_build_id: z.string().nullable(),
-  })
-  .describe("Counts of the build's findings by severity and baseline state, stored when it finished.");
 
 export const BuildSummary = z.object({
   build_id: z.uuid(),

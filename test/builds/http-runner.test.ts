@@ -574,6 +574,13 @@ describe("findings as the product (issue 16)", () => {
       unchanged: 1,
       fixed: 1,
     });
+    // The build itself carries the summary (from the runner's view and from D1 alike).
+    expect(second.findings_summary).toMatchObject({
+      new: 1,
+      unchanged: 1,
+      fixed: 1,
+      baseline_build_id: first.build_id,
+    });
     const rep = (await c.request("GET", `/v1/builds/${second.build_id}/report`)).body;
     expect(rep.findings_summary).toMatchObject({
       total: 2,

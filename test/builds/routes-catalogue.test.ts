@@ -20,6 +20,7 @@ const BUILD_RUN = [
   "created_by",
   "dag",
   "debt_items",
+  "findings_summary",
   "gate_history",
   "metadata",
   "objective",
@@ -53,6 +54,7 @@ describe("SPEC §5.1–5.3 route catalogue", () => {
     expect(keys(list.items[0])).toEqual([
       "build_id",
       "created_at",
+      "findings_summary",
       "node_done",
       "node_total",
       "objective",

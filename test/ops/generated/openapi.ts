@@ -2026,6 +2026,8 @@ export interface components {
             created_by: string;
             dag: components["schemas"]["DagNode"][];
             debt_items: components["schemas"]["DebtItem"][];
+            /** @description Null until the build finished (issue 16). */
+            findings_summary: components["schemas"]["FindingsSummary"] | null;
             gate_history: components["schemas"]["GateDecision"][];
             /** @description Build metadata (SPEC §4.3) after planning: scan_mode, dag_levels, planner_trace, runner knobs … */
             metadata: {
