@@ -118,6 +118,14 @@ export async function request(method, path, opts = {}) {
   const auth = opts.auth ?? true;
   const token = opts.token ?? getToken();
   if (auth && token) headers.authorization = `Bearer ${token}`;
+  // Every POST/PATCH carries an Idempotency-Key (the API honours it on every mutating POST/PATCH
+  // under /v1), generated once per call, so a retry is the same request, never a second write.
+  if (
+    (method === "POST" || method === "PATCH") &&
+    !Object.keys(headers).some((h) => h.toLowerCase() === "idempotency-key")
+  ) {
+    headers["idempotency-key"] = crypto.randomUUID();
+  }
   // Reads, and writes carrying an Idempotency-Key, are safe to send again: they are retried when
   // the answer never comes (REQUEST_DEADLINE_MS), the connection fails, or a proxy answers 503 —
   // the local dev proxy drops or parks requests under bursts (docs/DECISIONS.md "The local dev server").

@@ -26,7 +26,7 @@ import {
 } from "../dom.js";
 import { BuildEventStream, CATEGORIES, categoryOf, describe, severityOf } from "../events.js";
 import { errorNotice } from "../ui.js";
-import { loadFindingsPanel } from "./findings-panel.js";
+import { findingsPanel, loadFindingsPanel } from "./findings-panel.js";
 
 export const title = "Build";
 
@@ -122,6 +122,8 @@ export async function mount(ctx) {
     const panel = await loadFindingsPanel(id);
     if (!stopped) replace(findingsSlot, panel);
   };
+  /** Whether the panel already shows a finished build's findings (a replayed BUILD_FINISHED changes nothing). */
+  let findingsFinal = false;
 
   ctx.main.append(
     h(
@@ -521,7 +523,10 @@ export async function mount(ctx) {
           dagView.setActiveLevel(null);
         }
         scheduleRefetch();
-        void renderFindings();
+        if (!findingsFinal) {
+          findingsFinal = true;
+          void renderFindings();
+        }
         break;
       default:
         break;
@@ -624,7 +629,13 @@ export async function mount(ctx) {
   renderSummary();
   renderStatus();
   renderDecisions();
-  void renderFindings();
+  // The panel starts from the build itself (its summary and runner); it is rendered again once
+  // when a running build finishes (the baseline states and the summary are stored then).
+  findingsFinal = build.status === "completed" || build.status === "aborted";
+  replace(
+    findingsSlot,
+    findingsPanel(id, build.findings_summary ?? null, build.metadata.runner_kind === "http" ? "real" : "simulated"),
+  );
   dagView.render(build.dag, nodes, activeLevel);
   applyFilters();
   stream.start();
