@@ -6,7 +6,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -248,6 +248,64 @@ describe("real scans (runner service)", () => {
     expect(everything).not.toContain("PRIVATE KEY-----\n");
     const builderLog = logs.items.find((l: any) => l.node_id === "builder");
     expect(builderLog.message).toBe("TEST_GATE: tests failed (npm test --silent): exit code 1");
+  });
+
+  it("scanning again after removing one planted problem and adding another: exactly one fixed, one new, the rest unchanged (issue 16)", async () => {
+    const repo = join(tmp, "rescan");
+    plantedRepo(repo);
+    const dag = [
+      { node_id: "scanner", title: "Inventory", agent: "scanner" },
+      { node_id: "security", title: "Security", agent: "security" },
+      { node_id: "builder", title: "Tests", agent: "builder", depends_on: ["scanner", "security"], gate: "TEST_GATE" },
+    ];
+    const scan = async () => {
+      const created = await call("POST", "/v1/builds", { repo_url: pathToFileURL(repo).toString(), dag });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      return settle(created.body.build_id);
+    };
+    const first = await scan();
+    expect(first.findings_summary).toMatchObject({
+      new: PLANTED.length,
+      unchanged: 0,
+      fixed: 0,
+      baseline_build_id: null,
+    });
+
+    // The Python injection goes, a new shell injection comes, and server.js shifts by two lines.
+    write(repo, "app/views.py", ["def ping():", '    return "pong"', ""].join("\n"));
+    write(
+      repo,
+      "src/extra.js",
+      [
+        'const { exec } = require("child_process");',
+        "function cleanup(req, res) {",
+        "  exec(`rm -rf ${req.body.path}`, () => res.end());",
+        "}",
+        "module.exports = { cleanup };",
+        "",
+      ].join("\n"),
+    );
+    const server = readFileSync(join(repo, "src/server.js"), "utf8");
+    write(repo, "src/server.js", `// shifted\n// twice\n${server}`);
+    git(repo, "add", "-A");
+    git(repo, "commit", "-qm", "fix the python ping, add a cleanup endpoint");
+    const second = await scan();
+
+    const findings = (await call("GET", `/v1/builds/${second.build_id}/findings?limit=500`)).body.items as any[];
+    expect(findings.filter((f) => f.state === "new").map((f) => [f.rule_id, f.file, f.line])).toEqual([
+      ["js-exec-user-input", "src/extra.js", 3],
+    ]);
+    expect(findings.filter((f) => f.state === "unchanged")).toHaveLength(findings.length - 1);
+    expect(findings.find((f) => f.file === "src/server.js")).toMatchObject({ line: 5, state: "unchanged" });
+    const fixed = (await call("GET", `/v1/builds/${second.build_id}/findings/fixed`)).body;
+    expect(fixed.baseline_build_id).toBe(first.build_id);
+    expect(fixed.items.map((f: any) => [f.rule_id, f.file])).toEqual([["py-exec-user-input", "app/views.py"]]);
+    expect(second.findings_summary).toMatchObject({
+      new: 1,
+      unchanged: findings.length - 1,
+      fixed: 1,
+      baseline_build_id: first.build_id,
+    });
   });
 
   it("a repository outside RUNNER_REPO_ROOTS is repo_unavailable with the reason", async () => {
