@@ -427,9 +427,12 @@ export async function mount(ctx) {
     );
   }
 
+  /** The latest load: an earlier one that answers later (a slow or retried request) must not overwrite it. */
+  let loadSeq = 0;
   async function loadReleaseRecords() {
     const id = rid();
     if (!id) return;
+    const seq = ++loadSeq;
     /** @template T @param {Promise<T>} p @returns {Promise<T | null>} */
     const orNull = (p) =>
       p.catch((err) =>
@@ -441,6 +444,7 @@ export async function mount(ctx) {
         orNull(program.drill(id)),
         orNull(program.decision(id)),
       ]);
+      if (seq !== loadSeq) return;
       for (const [key] of CHECKLIST_ITEMS) {
         const box = /** @type {HTMLInputElement} */ (items[key]);
         box.checked = checklist ? checklist[key] : false;
@@ -466,7 +470,7 @@ export async function mount(ctx) {
       if (decision) renderDecision(decision);
       else replace(decisionSlot, h("p", { class: "muted" }, "No decision yet for this release."));
     } catch (err) {
-      replace(decisionSlot, errorNotice(err, "Loading the release"));
+      if (seq === loadSeq) replace(decisionSlot, errorNotice(err, "Loading the release"));
     }
   }
 
