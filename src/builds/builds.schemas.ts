@@ -118,26 +118,6 @@ export const CheckpointBody = z
   .object({ reason: z.string().min(1).max(1000).default("manual_checkpoint") })
   .default({ reason: "manual_checkpoint" });
 
-export const MetricsQuery = z.object({ metric: z.string().max(64).optional(), limit: limit(200, 1000) });
-export const LogsQuery = z.object({
-  node_id: z.string().optional(),
-  status: z.string().max(32).optional(),
-  limit: limit(200, 1000),
-  cursor: z.coerce.number().int().min(0).optional(),
-});
-
-const SEVERITY = z.enum(["critical", "high", "medium", "low", "info"]);
-export const FindingsQuery = z.object({
-  severity: SEVERITY.optional().describe("Exactly this severity."),
-  min_severity: SEVERITY.optional().describe("This severity or worse."),
-  category: z.string().min(1).max(200).optional(),
-  node_id: z.string().min(1).max(200).optional(),
-  rule_id: z.string().min(1).max(300).optional(),
-  state: z.enum(["new", "unchanged"]).optional().describe("Against the baseline build (set when the build finished)."),
-  limit: limit(100, 500),
-  cursor: z.string().min(1).max(200).optional().describe("`next_cursor` of the previous page."),
-});
-
 /** Domain errors of every route under /v1/builds/{id} (documented on the routes). */
 export const BUILD_ERRORS: readonly ErrorCode[] = ["build_not_found", "build_access_denied"];
 /** … and of the routes that act on the build through its runner. */
@@ -313,151 +293,6 @@ export const ReplanSuggestion = z.object({
   replacement_nodes: z.array(DagNode),
 });
 
-export const RuntimeSession = z.object({
-  runtime_id: z.string(),
-  build_id: z.uuid(),
-  status: z.string(),
-  sandbox_profile: z.string(),
-  created_at: ts,
-  updated_at: ts,
-  metadata: record,
-});
-
-export const WorkerHealth = z.object({
-  build_id: z.uuid(),
-  worker_enabled: z.boolean(),
-  worker_stale: z.boolean(),
-  nudge_allowed: z.boolean(),
-  stale_after_seconds: int,
-  last_runtime_event_at: nts,
-  heartbeat_at: nts,
-  lease_owner: z.string().nullable(),
-  lease_epoch: int,
-  lease_expires_at: nts,
-  lease_expired: z.boolean(),
-  dead_lettered: z
-    .boolean()
-    .describe(
-      "The build's ticks kept failing and it is dead-lettered: it keeps its status but does not run until re-driven (POST /v1/ops/dead-letters/{build_id}/redrive).",
-    ),
-});
-
-export const RuntimeMetric = z.object({
-  metric: z.string(),
-  build_id: z.uuid().nullable(),
-  runtime_id: z.string().nullable(),
-  value: z.number(),
-  tags: z.record(z.string(), z.string()),
-  fields: record,
-  emitted_at: ts,
-});
-export const RuntimeMetricPage = z.object({ items: z.array(RuntimeMetric), next_cursor: z.null() });
-
-export const TelemetrySummary = z.object({
-  build_id: z.uuid(),
-  metric_count: int,
-  bootstrap_count: int,
-  tick_count: int,
-  total_executed_nodes: z.number(),
-  latest_runtime_id: z.string().nullable(),
-  latest_status: z.unknown().describe("`fields.status` of the newest metric, or null."),
-  last_emitted_at: nts,
-});
-
-export const RunnerLog = z.object({
-  log_id: z.uuid(),
-  build_id: z.uuid(),
-  runtime_id: z.string(),
-  node_id: z.string(),
-  task_run_id: z.string(),
-  runner: z.string(),
-  workspace_id: z.string(),
-  status: z.string(),
-  message: z.string(),
-  started_at: ts,
-  finished_at: ts,
-  duration_ms: z.number(),
-  error: z.string().nullable(),
-  metadata: record,
-});
-export const RunnerLogPage = z.object({ items: z.array(RunnerLog), next_cursor: seqCursor });
-
-export const TickResult = z.object({
-  build_id: z.uuid(),
-  runtime_id: z.string(),
-  executed_nodes: z.array(z.string()),
-  dispatched_nodes: z.array(z.string()),
-  pending_nodes: z.array(z.string()),
-  active_level: int.nullable(),
-  level_started: int.nullable(),
-  level_completed: int.nullable(),
-  finished: z.boolean(),
-});
-
-export const Finding = z.object({
-  finding_id: z.uuid(),
-  build_id: z.uuid(),
-  node_id: z.string(),
-  task_run_id: z.string(),
-  rule_id: z
-    .string()
-    .nullable()
-    .describe("The rule that fired (e.g. `aws/AWSAccessKeyID`, `js-exec-user-input`); null for findings without one."),
-  tool: z
-    .string()
-    .nullable()
-    .describe("The tool that produced the finding (secretlint, ast-grep, dependencies, inventory, builder)."),
-  severity: z.enum(["critical", "high", "medium", "low", "info"]),
-  category: z.string(),
-  title: z.string(),
-  detail: z.string(),
-  file: z.string().nullable(),
-  line: int.nullable(),
-  end_line: int.nullable(),
-  column: int.nullable().describe("1-based column of the start, when known."),
-  snippet: z.string().nullable().describe("The line with any secret value masked."),
-  fingerprint: z
-    .string()
-    .nullable()
-    .describe("Stable identity of the problem across builds (tool, rule, file, masked content; not the line)."),
-  state: z
-    .enum(["new", "unchanged"])
-    .nullable()
-    .describe("Against the previous finished scan of the repository and branch; null until the build finished."),
-  created_at: ts,
-});
-export const FindingPage = z.object({ items: z.array(Finding), next_cursor: opaqueCursor });
-
-export const FixedFindings = z.object({
-  baseline_build_id: z.string().nullable().describe("The build compared against; null for a first scan."),
-  items: z.array(Finding).describe("Findings of the baseline build that are gone now."),
-});
-
-export const BuildReport = z.object({
-  build_id: z.uuid(),
-  status: z.enum(BUILD_STATUSES),
-  repo_url: z.string(),
-  execution: z
-    .enum(["real", "simulated"])
-    .describe("`real`: the nodes ran on the runner service; `simulated`: nothing was executed (issue 15)."),
-  findings_total: int,
-  by_severity: z.record(z.string(), int),
-  by_node: z.record(z.string(), int),
-  top_findings: z.array(Finding),
-  findings_summary: FindingsSummary.nullable(),
-  recommendations: z.array(z.string()).describe("The most important findings to fix first."),
-  nodes: z.array(
-    z.object({
-      node_id: z.string(),
-      agent: z.string(),
-      status: z.string(),
-      summary: z.string().nullable(),
-      duration_ms: z.number().nullable(),
-    }),
-  ),
-  remediation_plan: z.string().nullable(),
-});
-
 export const RunnerCallbackAccepted = z.object({
   accepted: z.boolean().describe("False for a late or duplicate report (ignored)."),
 });
@@ -492,19 +327,7 @@ registerResponses({
   PolicyViolationPage,
   CheckpointPage,
   ReplanSuggestion,
-  RuntimeSession,
-  WorkerHealth,
-  RuntimeMetric,
-  RuntimeMetricPage,
-  TelemetrySummary,
-  RunnerLog,
-  RunnerLogPage,
-  TickResult,
-  Finding,
-  FindingPage,
   FindingsSummary,
-  FixedFindings,
-  BuildReport,
   RunnerCallbackAccepted,
   IdempotentCheckpointResult,
 });

@@ -5,7 +5,8 @@
  */
 import { FindingThresholds } from "../findings/gate";
 import { parseFindingsSummary } from "../findings/baseline";
-import type { Config, Db } from "../kernel/env";
+import type { Config } from "../kernel/env";
+import type { Deps } from "../kernel/request-deps";
 import { AppError } from "../kernel/errors";
 import { decodeCursor, page } from "../kernel/cursor";
 import { newId } from "../lib/ids";
@@ -20,14 +21,7 @@ import { planDag } from "../planning/planner";
 import { planBuild } from "../planning/planning.service";
 import { type BuildRunDto, type BuildView, taskRunDto, viewFromRow } from "./build-view";
 
-export interface Deps {
-  env: Env;
-  db: Db;
-  config: Config;
-  principal: Principal;
-  /** The request's id, for the audit log (src/audit). */
-  requestId?: string;
-}
+export type { Deps };
 
 /**
  * SPEC §4.4 planning only (synchronous, no I/O): a validity pre-check for callers that plan many

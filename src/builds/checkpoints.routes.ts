@@ -11,6 +11,7 @@ import { deprecatedAlias } from "../lib/deprecation";
 import { requireCapability } from "../security/route-capability";
 import { IdempotentCheckpointRequest, idempotentCheckpoint } from "./idempotent-checkpoints.service";
 import { describeRoute, ok } from "../kernel/route-meta";
+import { requestDeps } from "../kernel/request-deps";
 import { BUILD_ERRORS, IdempotentCheckpointResult } from "./builds.schemas";
 
 const factory = createFactory<AppEnv>();
@@ -33,13 +34,7 @@ const checkpoint = factory.createHandlers(
   }),
   runtimeWrite,
   validate("json", IdempotentCheckpointRequest),
-  async (c) =>
-    c.json(
-      await idempotentCheckpoint(
-        { env: c.env, db: c.var.db, config: c.var.config, principal: c.var.principal, requestId: c.var.requestId },
-        c.req.valid("json"),
-      ),
-    ),
+  async (c) => c.json(await idempotentCheckpoint(requestDeps(c), c.req.valid("json"))),
 );
 
 export const checkpointRoutes = new Hono<AppEnv>()

@@ -18,17 +18,9 @@ import {
   RedriveResult,
 } from "./dead-letters.schemas";
 import { describeRoute, ok } from "../kernel/route-meta";
+import { requestDeps } from "../kernel/request-deps";
 
 const operate = requireCapability("program.runtime.write");
-
-type Vars = { env: Env; var: AppEnv["Variables"] };
-const deps = (c: Vars) => ({
-  env: c.env,
-  db: c.var.db,
-  config: c.var.config,
-  principal: c.var.principal,
-  requestId: c.var.requestId,
-});
 
 /** Mounted at /v1/ops. */
 export const opsRoutes = new Hono<AppEnv>()
@@ -56,7 +48,7 @@ export const opsRoutes = new Hono<AppEnv>()
     }),
     operate,
     validate("query", RedriveAllQuery),
-    async (c) => c.json(await deadLetters.redriveAll(deps(c), c.req.valid("query").limit)),
+    async (c) => c.json(await deadLetters.redriveAll(requestDeps(c), c.req.valid("query").limit)),
   )
   .get(
     "/dead-letters/:build_id",
@@ -84,5 +76,5 @@ export const opsRoutes = new Hono<AppEnv>()
     }),
     operate,
     validate("param", DeadLetterParam),
-    async (c) => c.json(await deadLetters.redrive(deps(c), c.req.valid("param").build_id)),
+    async (c) => c.json(await deadLetters.redrive(requestDeps(c), c.req.valid("param").build_id)),
   );

@@ -9,6 +9,8 @@ import { type AppEnv, loadConfig } from "../kernel/env";
 import { AppError, onError } from "../kernel/errors";
 import { newId } from "../lib/ids";
 import { buildRoutes } from "../builds/builds.routes";
+import { buildControlRoutes } from "../builds/control.routes";
+import { buildRuntimeRoutes } from "../builds/runtime.routes";
 import { runnerRoutes } from "../builds/runner.routes";
 import { validationRoutes } from "../program/validation.routes";
 import { devRoutes } from "../dev/dev.routes";
@@ -120,6 +122,8 @@ export function createApp() {
   app.use("/v1/*", bodyLimit);
   app.use("/v1/*", idempotency);
   app.route("/v1/builds", buildRoutes);
+  app.route("/v1/builds", buildControlRoutes);
+  app.route("/v1/builds", buildRuntimeRoutes);
   app.route("/v1/planner", planningRoutes);
   app.route("/v1/runner", runnerRoutes);
   app.route("/v1", validationRoutes);

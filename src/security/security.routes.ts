@@ -30,20 +30,12 @@ import {
 } from "./webhooks.schemas";
 import * as webhooks from "./webhooks.service";
 import { describeRoute, created, ok } from "../kernel/route-meta";
+import { requestDeps } from "../kernel/request-deps";
 
 const factory = createFactory<AppEnv>();
 const secretsRead = requireCapability("program.secrets.read");
 const secretsWrite = requireCapability("program.secrets.write");
 const webhookOperator = requireCapability("program.webhook.ingest");
-
-type Vars = { env: Env; var: AppEnv["Variables"] };
-const deps = (c: Vars) => ({
-  env: c.env,
-  db: c.var.db,
-  config: c.var.config,
-  principal: c.var.principal,
-  requestId: c.var.requestId,
-});
 
 const createSecret = factory.createHandlers(
   describeRoute({
@@ -56,7 +48,7 @@ const createSecret = factory.createHandlers(
   secretsWrite,
   validate("json", SecretCreateRequest),
   async (c) => {
-    const ref = await secrets.createSecret(deps(c), c.req.valid("json"));
+    const ref = await secrets.createSecret(requestDeps(c), c.req.valid("json"));
     c.header("location", `/v1/program/secrets/${ref.secret_id}`);
     return c.json(ref, 201);
   },
@@ -70,7 +62,7 @@ const listSecrets = factory.createHandlers(
   }),
   secretsRead,
   validate("query", ListSecretsQuery),
-  async (c) => c.json(await secrets.listSecrets(deps(c), c.req.valid("query"))),
+  async (c) => c.json(await secrets.listSecrets(requestDeps(c), c.req.valid("query"))),
 );
 const getSecret = factory.createHandlers(
   describeRoute({
@@ -82,7 +74,7 @@ const getSecret = factory.createHandlers(
   }),
   secretsRead,
   validate("param", SecretIdParam),
-  async (c) => c.json(await secrets.getSecretMetadata(deps(c), c.req.valid("param").secret_id)),
+  async (c) => c.json(await secrets.getSecretMetadata(requestDeps(c), c.req.valid("param").secret_id)),
 );
 const ingest = factory.createHandlers(
   describeRoute({
@@ -144,7 +136,7 @@ export const securityRoutes = new Hono<AppEnv>()
     }),
     secretsWrite,
     validate("query", RotateSecretsQuery),
-    async (c) => c.json(await secrets.rotateAllSecrets(deps(c), c.req.valid("query").limit)),
+    async (c) => c.json(await secrets.rotateAllSecrets(requestDeps(c), c.req.valid("query").limit)),
   )
   .get("/secrets/:secret_id", ...getSecret)
   .get("/week10/secrets/:secret_id", ...getSecret)
@@ -160,7 +152,7 @@ export const securityRoutes = new Hono<AppEnv>()
     secretsWrite,
     validate("param", SecretIdParam),
     async (c) => {
-      await secrets.deleteSecret(deps(c), c.req.valid("param").secret_id);
+      await secrets.deleteSecret(requestDeps(c), c.req.valid("param").secret_id);
       return c.body(null, 204);
     },
   )
@@ -175,7 +167,7 @@ export const securityRoutes = new Hono<AppEnv>()
     }),
     secretsWrite,
     validate("param", SecretIdParam),
-    async (c) => c.json(await secrets.rotateSecret(deps(c), c.req.valid("param").secret_id)),
+    async (c) => c.json(await secrets.rotateSecret(requestDeps(c), c.req.valid("param").secret_id)),
   )
   // Webhooks (SPEC §6.4): ingest is signature-authenticated; the listing is for operators.
   .post("/webhook/ingest", ...ingest)
@@ -192,7 +184,7 @@ export const securityRoutes = new Hono<AppEnv>()
     }),
     webhookOperator,
     validate("query", ListDeliveriesQuery),
-    async (c) => c.json(await webhooks.listDeliveries(deps(c), c.req.valid("query"))),
+    async (c) => c.json(await webhooks.listDeliveries(requestDeps(c), c.req.valid("query"))),
   )
   .get(
     "/webhook/deliveries/:delivery_id",
@@ -205,5 +197,5 @@ export const securityRoutes = new Hono<AppEnv>()
     }),
     webhookOperator,
     validate("param", DeliveryIdParam),
-    async (c) => c.json(await webhooks.getDelivery(deps(c), c.req.valid("param").delivery_id)),
+    async (c) => c.json(await webhooks.getDelivery(requestDeps(c), c.req.valid("param").delivery_id)),
   );
