@@ -5,35 +5,10 @@
  * token (POST …/events/token) in the query. After a network drop the browser reconnects by
  * itself and sends `Last-Event-ID`; when it gives up (or the 5-minute token has expired) we
  * reconnect with a fresh token and `?cursor=<last seq>`. Every event is delivered once: anything
- * at or below the last seq seen is dropped. Also: how each event type reads in the timeline.
+ * at or below the last seq seen is dropped. Which event names to listen to comes with the token
+ * (the server's catalogue). Also: how each event type reads in the timeline.
  */
 import { builds } from "./api.js";
-
-/** Every stored event type (SPEC §4.12); EventSource only dispatches named events we listen to. */
-export const EVENT_TYPES = [
-  "BUILD_STATUS_CHANGED",
-  "BUILD_STARTED",
-  "LEVEL_STARTED",
-  "CHECKPOINT_CREATED",
-  "BUILD_RESUMED",
-  "BUILD_ABORTED",
-  "BUILD_FINISHED",
-  "TASK_STARTED",
-  "TASK_COMPLETED",
-  "TASK_FAILED",
-  "TASK_SKIPPED",
-  "RUNNER_RESULT",
-  "TASK_RETRY_SCHEDULED",
-  "MERGE_GATE",
-  "TEST_GATE",
-  "POLICY_GATE",
-  "REPLAN_DECISION",
-  "REPLAN_SUGGESTED",
-  "DEBT_ITEM_RECORDED",
-  "POLICY_VIOLATION",
-  "FALLBACK_MODE_SWITCHED",
-  "RUNTIME_BOOTSTRAPPED",
-];
 
 /** @typedef {"connecting" | "live" | "reconnecting" | "ended"} StreamState */
 
@@ -90,8 +65,12 @@ export class BuildEventStream {
     if (this.closed) return;
     this.handlers.onState(this.connections === 0 ? "connecting" : "reconnecting");
     let token;
+    /** @type {readonly string[]} */
+    let eventTypes;
     try {
-      token = (await builds.streamToken(this.buildId)).token;
+      // The token's answer also names every event the stream may send: the server's catalogue,
+      // so a new event type needs no dashboard change to be delivered.
+      ({ token, event_types: eventTypes } = await builds.streamToken(this.buildId));
     } catch (err) {
       // 401 is handled globally (back to sign-in); anything else: try again later.
       if (/** @type {{ status?: number }} */ (err).status === 401) return this.close();
@@ -116,7 +95,7 @@ export class BuildEventStream {
       }
       if (event && typeof event.seq === "number") this.deliver(event);
     };
-    for (const type of EVENT_TYPES) source.addEventListener(type, onMessage);
+    for (const type of eventTypes) source.addEventListener(type, onMessage);
     source.addEventListener("timeout", () => {
       // Idle timeout: the server closes; reconnect right away with a fresh token.
       source.close();

@@ -6,7 +6,7 @@
 import { and, asc, desc, eq, gt, inArray, isNull, lt, notExists, or, sql, type SQL } from "drizzle-orm";
 import * as t from "../db/schema";
 import type { Db } from "../kernel/env";
-import type { BuildStatus } from "./builds.types";
+import type { BuildEventType, BuildStatus } from "./builds.types";
 import type { BuildEvent } from "./run-machine";
 import { opsDeadLetters } from "../ops/ops.tables";
 
@@ -98,7 +98,6 @@ export async function listBuilds(db: Db, q: ListBuildsQuery) {
     .limit(q.limit);
 }
 
-/** Events with seq > after, ascending. */
 /** Events with seq > after, ascending, in their API shape (history pages and SSE replay). */
 export async function listEvents(db: Db, buildId: string, after: number, limit: number): Promise<BuildEvent[]> {
   const rows = await db
@@ -109,7 +108,8 @@ export async function listEvents(db: Db, buildId: string, after: number, limit: 
     .limit(limit);
   return rows.map((e) => ({
     seq: e.seq,
-    event_type: e.eventType,
+    // Only the Draft writes events, and it emits BUILD_EVENT_TYPES only (typed at `emit`).
+    event_type: e.eventType as BuildEventType,
     build_id: e.buildId,
     timestamp: e.createdAt,
     payload: e.payload,

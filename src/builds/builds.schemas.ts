@@ -4,7 +4,14 @@
  */
 import { z } from "zod";
 import { BUILD_CONTROL_ACTIONS } from "./allowed-actions";
-import { BUILD_STATUSES, GATE_DECISION_STATUSES, GATE_TYPES, REPLAN_ACTIONS, TASK_STATUSES } from "./builds.types";
+import {
+  BUILD_EVENT_TYPES,
+  BUILD_STATUSES,
+  GATE_DECISION_STATUSES,
+  GATE_TYPES,
+  REPLAN_ACTIONS,
+  TASK_STATUSES,
+} from "./builds.types";
 import { DagNodeSchema } from "./build-runner.client";
 import { RepoSignals } from "../planning/planning.schemas";
 import { int, nts, opaqueCursor, record, registerResponses, seqCursor, ts } from "../kernel/api-schemas";
@@ -257,7 +264,7 @@ export const DagPreview = z.object({
 
 export const BuildEvent = z.object({
   seq: int.describe("Per-build, strictly increasing from 1; the SSE `id`."),
-  event_type: z.string().describe("SPEC §4.12 event catalogue."),
+  event_type: z.enum(BUILD_EVENT_TYPES).describe("SPEC §4.12 event catalogue."),
   build_id: z.uuid(),
   timestamp: ts,
   payload: record,
@@ -269,6 +276,9 @@ export const StreamToken = z.object({
     .string()
     .describe("Pass as `?stream_token=` to GET /v1/builds/{id}/events (EventSource cannot send headers)."),
   expires_at: z.string(),
+  event_types: z
+    .array(z.enum(BUILD_EVENT_TYPES))
+    .describe("Every event name the stream may send (EventSource dispatches only the names a client listens to)."),
 });
 
 export const Checkpoint = z.object({

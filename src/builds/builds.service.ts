@@ -15,7 +15,7 @@ import { issueStreamToken } from "../security/stream-token";
 import { type RpcResult, buildRunner, unwrap } from "./build-runner.client";
 import * as repo from "./builds.repo";
 import type { BuildCreateRequest, ListBuildsQuery } from "./builds.schemas";
-import type { PlannedDag } from "./builds.types";
+import { BUILD_EVENT_TYPES, type PlannedDag } from "./builds.types";
 import { commandInMetadata } from "./execution-policy";
 import { planDag } from "../planning/planner";
 import { planBuild } from "../planning/planning.service";
@@ -219,5 +219,5 @@ export async function openEventStream(deps: Deps, buildId: string, after: number
 
 export async function createStreamToken(deps: Deps, buildId: string) {
   await authorizeBuild(deps, buildId);
-  return issueStreamToken(deps.config, deps.principal, buildId);
+  return { ...(await issueStreamToken(deps.config, deps.principal, buildId)), event_types: [...BUILD_EVENT_TYPES] };
 }

@@ -28,6 +28,33 @@ export type ReplanAction = (typeof REPLAN_ACTIONS)[number];
 export const TRANSITION_SOURCES = ["system", "manual", "runtime", "gate", "policy", "replanner"] as const;
 export type TransitionSource = (typeof TRANSITION_SOURCES)[number];
 
+/** Every event type a build's log holds (SPEC §4.12): what the stream emits and the dashboard listens to. */
+export const BUILD_EVENT_TYPES = [
+  "BUILD_STATUS_CHANGED",
+  "BUILD_STARTED",
+  "LEVEL_STARTED",
+  "CHECKPOINT_CREATED",
+  "BUILD_RESUMED",
+  "BUILD_ABORTED",
+  "BUILD_FINISHED",
+  "TASK_STARTED",
+  "TASK_COMPLETED",
+  "TASK_FAILED",
+  "TASK_SKIPPED",
+  "RUNNER_RESULT",
+  "TASK_RETRY_SCHEDULED",
+  "MERGE_GATE",
+  "TEST_GATE",
+  "POLICY_GATE",
+  "REPLAN_DECISION",
+  "REPLAN_SUGGESTED",
+  "DEBT_ITEM_RECORDED",
+  "POLICY_VIOLATION",
+  "FALLBACK_MODE_SWITCHED",
+  "RUNTIME_BOOTSTRAPPED",
+] as const;
+export type BuildEventType = (typeof BUILD_EVENT_TYPES)[number];
+
 export function isTerminal(status: BuildStatus): boolean {
   return status === "completed" || status === "aborted";
 }

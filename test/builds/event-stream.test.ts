@@ -80,6 +80,10 @@ describe("GET /v1/builds/:id/events (SSE)", () => {
     const { ended, frames } = await readSse(res);
     expect(ended).toBe(true);
     expect(eventFrames(frames)[0]!.id).toBe(1);
+    // The token names every event the stream sends (the dashboard listens to exactly those).
+    const names: string[] = tok.body.event_types;
+    expect(names).toContain("BUILD_FINISHED");
+    for (const f of eventFrames(frames)) expect(names).toContain(f.event);
 
     // The token is scoped to that build only.
     const other = await createBuild(c, { metadata: { simulated_duration_ms: 0 } });

@@ -7,6 +7,7 @@ import type { FindingsSummary } from "../../findings/baseline";
 import type { FindingState } from "../../findings/finding";
 import type { AuditEntry } from "../../audit/audit";
 import {
+  type BuildEventType,
   type BuildStatus,
   type DagNode,
   type GateDecisionStatus,
@@ -115,7 +116,7 @@ export class Draft {
     return row;
   }
 
-  emit(event_type: string, payload: Record<string, unknown>): BuildEvent {
+  emit(event_type: BuildEventType, payload: Record<string, unknown>): BuildEvent {
     const event: BuildEvent = {
       seq: this.state.next_seq++,
       event_type,

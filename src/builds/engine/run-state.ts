@@ -5,6 +5,7 @@
  */
 import type { Severity } from "../../findings/finding";
 import type {
+  BuildEventType,
   BuildStatus,
   DagNode,
   GateDecisionStatus,
@@ -127,7 +128,7 @@ export interface RuntimeSessionState {
 
 export interface BuildEvent {
   seq: number;
-  event_type: string;
+  event_type: BuildEventType;
   build_id: string;
   timestamp: string;
   payload: Record<string, unknown>;

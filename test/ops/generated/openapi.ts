@@ -1964,8 +1964,11 @@ export interface components {
         BuildEvent: {
             /** Format: uuid */
             build_id: string;
-            /** @description SPEC §4.12 event catalogue. */
-            event_type: string;
+            /**
+             * @description SPEC §4.12 event catalogue.
+             * @enum {string}
+             */
+            event_type: "BUILD_STATUS_CHANGED" | "BUILD_STARTED" | "LEVEL_STARTED" | "CHECKPOINT_CREATED" | "BUILD_RESUMED" | "BUILD_ABORTED" | "BUILD_FINISHED" | "TASK_STARTED" | "TASK_COMPLETED" | "TASK_FAILED" | "TASK_SKIPPED" | "RUNNER_RESULT" | "TASK_RETRY_SCHEDULED" | "MERGE_GATE" | "TEST_GATE" | "POLICY_GATE" | "REPLAN_DECISION" | "REPLAN_SUGGESTED" | "DEBT_ITEM_RECORDED" | "POLICY_VIOLATION" | "FALLBACK_MODE_SWITCHED" | "RUNTIME_BOOTSTRAPPED";
             payload: {
                 [key: string]: unknown;
             };
@@ -3313,6 +3316,8 @@ export interface components {
             transition_id: string;
         };
         StreamToken: {
+            /** @description Every event name the stream may send (EventSource dispatches only the names a client listens to). */
+            event_types: ("BUILD_STATUS_CHANGED" | "BUILD_STARTED" | "LEVEL_STARTED" | "CHECKPOINT_CREATED" | "BUILD_RESUMED" | "BUILD_ABORTED" | "BUILD_FINISHED" | "TASK_STARTED" | "TASK_COMPLETED" | "TASK_FAILED" | "TASK_SKIPPED" | "RUNNER_RESULT" | "TASK_RETRY_SCHEDULED" | "MERGE_GATE" | "TEST_GATE" | "POLICY_GATE" | "REPLAN_DECISION" | "REPLAN_SUGGESTED" | "DEBT_ITEM_RECORDED" | "POLICY_VIOLATION" | "FALLBACK_MODE_SWITCHED" | "RUNTIME_BOOTSTRAPPED")[];
             expires_at: string;
             /** @description Pass as `?stream_token=` to GET /v1/builds/{id}/events (EventSource cannot send headers). */
             token: string;
