@@ -5,7 +5,7 @@
 import { and, desc, eq, lt, type SQL } from "drizzle-orm";
 import type { Db } from "../kernel/env";
 import { AppError } from "../kernel/errors";
-import { decodeCursor, page } from "../kernel/cursor";
+import { decodeIntCursor, page } from "../kernel/cursor";
 import { type Principal, isTenantAdmin } from "../kernel/principal";
 import { auditLog } from "./audit.tables";
 import type { AuditEntry, AuditListQuery } from "./audit.schemas";
@@ -40,13 +40,8 @@ export async function listAudit(deps: { db: Db; principal: Principal }, q: Audit
     if (i >= 0) conds.push(eq(auditLog.targetId, q.target.slice(i + 1)));
   }
   if (q.cursor !== undefined) {
-    const seq = Number(decodeCursor(q.cursor, 1)[0]);
-    if (!Number.isSafeInteger(seq) || seq < 1) {
-      throw new AppError("validation_failed", "Invalid cursor.", {
-        errors: [{ path: "cursor", message: "not a cursor issued by this API" }],
-      });
-    }
-    conds.push(lt(auditLog.seq, seq));
+    const [seq] = decodeIntCursor(q.cursor, 1);
+    conds.push(lt(auditLog.seq, seq!));
   }
   const rows = await deps.db
     .select()

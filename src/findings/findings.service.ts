@@ -4,8 +4,7 @@
  * the SARIF 2.1.0 export. The caller (builds/control.service.ts) authorises the build first.
  */
 import type { Db } from "../kernel/env";
-import { AppError } from "../kernel/errors";
-import { decodeCursor, encodeCursor } from "../kernel/cursor";
+import { decodeIntCursor, encodeCursor } from "../kernel/cursor";
 import { type FindingsSummary, diffBaseline, summarize } from "./baseline";
 import { decodeDetail } from "./detail-envelope";
 import type { FindingState } from "./finding";
@@ -46,12 +45,7 @@ export async function findingsPage(
 ) {
   let after: { rank: number; rowid: number } | undefined;
   if (q.cursor !== undefined) {
-    const [rank, rowid] = decodeCursor(q.cursor, 2).map(Number);
-    if (!Number.isInteger(rank) || !Number.isInteger(rowid)) {
-      throw new AppError("validation_failed", "Invalid cursor.", {
-        errors: [{ path: "cursor", message: "not a cursor issued by this API" }],
-      });
-    }
+    const [rank, rowid] = decodeIntCursor(q.cursor, 2);
     after = { rank: rank!, rowid: rowid! };
   }
   const rows = await repo.findingsPage(db, buildId, q, q.limit, after);

@@ -22,7 +22,18 @@ export function decodeCursor(cursor: string, arity: number): string[] {
       // fall through
     }
   }
-  throw new AppError("validation_failed", "Invalid cursor.", {
+  throw invalidCursor();
+}
+
+/** Decodes a cursor of exactly `arity` non-negative integer parts (a seq, a rank and rowid), or throws 422. */
+export function decodeIntCursor(cursor: string, arity: number): number[] {
+  const parts = decodeCursor(cursor, arity).map(Number);
+  if (!parts.every((n) => Number.isSafeInteger(n) && n >= 0)) throw invalidCursor();
+  return parts;
+}
+
+function invalidCursor(): AppError {
+  return new AppError("validation_failed", "Invalid cursor.", {
     errors: [{ path: "cursor", message: "not a cursor issued by this API" }],
   });
 }
