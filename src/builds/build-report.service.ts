@@ -2,6 +2,7 @@
  * A build's findings (issues 7 and 16, src/findings): filtered pages, the fixed list against the
  * baseline, the SARIF log, and the build report with its recommendations.
  */
+import pkg from "../../package.json";
 import * as findings from "../findings/findings.service";
 import { type FindingFilters, findingsSummaryOf } from "../findings/findings.repo";
 import { SEVERITIES } from "../findings/finding";
@@ -33,15 +34,20 @@ export async function fixedFindings(deps: Reader, buildId: string) {
 }
 
 /** The build's findings as a SARIF 2.1.0 log (one run per tool; fixed ones `absent`). */
-export async function findingsSarif(deps: Pick<Deps, "env" | "db" | "principal">, buildId: string, version: string) {
+export async function findingsSarif(deps: Pick<Deps, "env" | "db" | "principal">, buildId: string, origin: string) {
   const build = await getBuild(deps, buildId);
   const summary = await findingsSummaryOf(deps.db, buildId);
-  return findings.sarifLog(
-    deps.db,
-    { build_id: buildId, repo_url: build.repo_url, summary },
-    { name: "clarity", version },
-  );
+  // The control plane describes itself and the runner's own checks (dependencies, inventory,
+  // builder) with its version and its documentation page on this deployment.
+  const product = { name: "clarity", version: pkg.version, informationUri: `${origin}/docs` };
+  return findings.sarifLog(deps.db, { build_id: buildId, repo_url: build.repo_url, summary }, product, RUNNER_TOOLS);
 }
+
+/** The runner's maintained analyzers at the versions this release pins (package.json). */
+const RUNNER_TOOLS = {
+  secretlint: { version: pkg.dependencies["@secretlint/core"] },
+  "ast-grep": { version: pkg.dependencies["@ast-grep/cli"] },
+};
 
 /** The build report: status, counts by severity and node, the most severe findings, the plan. */
 export async function buildReport(deps: Pick<Deps, "env" | "db" | "principal">, buildId: string) {

@@ -4,7 +4,6 @@
  * control.routes.ts, runtime routes in runtime.routes.ts; all three are mounted at /v1/builds.
  */
 import { type Context, Hono } from "hono";
-import pkg from "../../package.json";
 import { SARIF_MEDIA_TYPE } from "../findings/sarif";
 import type { AppEnv } from "../kernel/env";
 import { requireCapability } from "../security/route-capability";
@@ -35,7 +34,7 @@ const read = requireCapability("program.runtime.read");
 
 /** The build's SARIF log, served as `application/sarif+json`. */
 async function sarif(c: Context<AppEnv>, id: string): Promise<Response> {
-  const log = await report.findingsSarif(requestDeps(c), id, pkg.version);
+  const log = await report.findingsSarif(requestDeps(c), id, new URL(c.req.url).origin);
   return c.body(JSON.stringify(log), 200, { "content-type": SARIF_MEDIA_TYPE });
 }
 const write = requireCapability("program.runtime.write");

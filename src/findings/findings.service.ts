@@ -109,6 +109,7 @@ export async function sarifLog(
   db: Db,
   build: { build_id: string; repo_url: string; summary: FindingsSummary | null },
   product: SarifExportInput["product"],
+  tools?: SarifExportInput["tools"],
 ) {
   const all = (await repo.buildFindings(db, build.build_id)).map(findingDto);
   const fixed = await fixedFindings(db, build.build_id, build.summary);
@@ -123,5 +124,6 @@ export async function sarifLog(
       baseline_build_id: build.summary?.baseline_build_id ?? undefined,
     },
     product,
+    tools,
   });
 }

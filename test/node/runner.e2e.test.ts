@@ -12,6 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { validateSarif } from "./support/sarif-validator";
 import { loadRunnerConfig } from "../../runner/src/config";
 import { type RunnerHandle, startRunner } from "../../runner/src/server";
 // @ts-expect-error plain ESM helper scripts without type declarations
@@ -306,6 +307,23 @@ describe("real scans (runner service)", () => {
       fixed: 1,
       baseline_build_id: first.build_id,
     });
+
+    // The real re-scan's SARIF export: the official validator finds no error and no warning, and
+    // the log carries the baseline states (one new, one absent) and a fingerprint per result.
+    const res = await fetch(`${api.url}/v1/builds/${second.build_id}/findings.sarif`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.headers.get("content-type")).toContain("application/sarif+json");
+    const log = (await res.json()) as any;
+    const results = log.runs.flatMap((r: any) => r.results ?? []);
+    expect(results.filter((r: any) => r.baselineState === "new")).toHaveLength(1);
+    expect(results.filter((r: any) => r.baselineState === "absent").map((r: any) => r.ruleId)).toEqual([
+      "py-exec-user-input",
+    ]);
+    expect(results).toHaveLength(findings.length + 1);
+    const v = validateSarif("real-rescan", log);
+    expect(v.errors, v.stdout).toEqual([]);
+    expect(v.warnings, v.stdout).toEqual([]);
   });
 
   it("a repository outside RUNNER_REPO_ROOTS is repo_unavailable with the reason", async () => {
