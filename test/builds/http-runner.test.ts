@@ -608,3 +608,69 @@ describe("findings as the product (issue 16)", () => {
     expect(((await viaAccept.json()) as any).version).toBe("2.1.0");
   });
 });
+
+describe("campaign evidence from real builds (issue 16 item 6)", () => {
+  it("a campaign whose builds ran on the runner: the report counts them as real evidence, with their findings", async () => {
+    const c = await caller({ sub: "user_campaign_real", org_id: "org_campaign_real" });
+    const repo = "https://github.com/acme/real-evidence";
+    const campaign = await c.request("POST", "/v1/program/campaigns", {
+      name: "real evidence",
+      repos: [repo],
+      runs_per_repo: 2,
+      threshold_profile: { profile_name: "two_runs", min_repo_count: 1, min_total_runs: 2, min_runs_per_repo: 2 },
+    });
+    expect(campaign.status).toBe(201);
+    const id = campaign.body.campaign_id;
+    const exec = await c.request("POST", `/v1/program/campaigns/${id}/execute`, { languages: { [repo]: "go" } });
+    expect(exec.status).toBe(202);
+    const buildIds: string[] = exec.body.runs.map((r: any) => r.build_id);
+
+    // Act as the runner: answer every dispatch of these builds (one high finding per scanner run).
+    const answered = new Set<string>();
+    const deadline = Date.now() + 15_000;
+    const statuses = new Map<string, string>();
+    while (statuses.size < buildIds.length || [...statuses.values()].some((s) => s === "running")) {
+      if (Date.now() > deadline) throw new Error(`campaign builds not terminal: ${[...statuses.entries()]}`);
+      for (const d of sent.filter((s) => buildIds.includes(s.body.build_id))) {
+        const key = `${d.body.task_run_id}#${d.body.attempt}`;
+        if (answered.has(key)) continue;
+        answered.add(key);
+        const findings =
+          d.body.agent === "scanner"
+            ? [{ rule_id: "no-eval", tool: "ast-grep", severity: "high", category: "injection", title: "eval()" }]
+            : [];
+        const res = await report({
+          type: "result",
+          build_id: d.body.build_id,
+          task_run_id: d.body.task_run_id,
+          attempt: d.body.attempt,
+          status: "completed",
+          duration_ms: 7,
+          findings,
+        });
+        expect(res.status).toBe(202);
+      }
+      for (const b of buildIds) statuses.set(b, (await c.request("GET", `/v1/builds/${b}`)).body.status);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect([...statuses.values()]).toEqual(["completed", "completed"]);
+    const scanners = sent.filter((s) => buildIds.includes(s.body.build_id) && s.body.agent === "scanner").length;
+
+    // The completion hook ingests both runs; the report computes from them.
+    let rep: any;
+    for (const until = Date.now() + 10_000; ; ) {
+      rep = (await c.request("GET", `/v1/program/campaigns/${id}/report`)).body;
+      if (rep.evidence?.runs_from_builds === 2) break;
+      if (Date.now() > until) throw new Error(`runs not ingested: ${JSON.stringify(rep.evidence)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(rep.evidence).toMatchObject({ runs_from_builds: 2, runs_real: 2, runs_simulated: 0 });
+    expect(rep.excluded_runs).toEqual([]);
+    expect(rep.summary.repos.map((r: any) => [r.repo, r.run_count, r.success_rate])).toEqual([[repo, 2, 1]]);
+    expect(rep.rubric.reasons).not.toContain(expect.stringContaining("simulated_evidence_excluded"));
+    expect(rep.gate.reasons.filter((r: string) => r.startsWith("insufficient_runs"))).toEqual([]);
+    // Each run carries its build's real findings count (the scanner runs' findings).
+    const runs = (await c.request("GET", `/v1/program/campaigns/${id}/runs`)).body.items;
+    expect(runs.map((r: any) => r.findings_total).reduce((a: number, b: number) => a + b, 0)).toBe(scanners);
+  });
+});
