@@ -3,13 +3,14 @@
  * builds.routes.ts): the findings filters, a finding, its pages, the fixed list and the report.
  */
 import { z } from "zod";
+import { SEVERITIES } from "../findings/finding";
 import { FindingsSummary } from "./builds.schemas";
 import { BUILD_STATUSES } from "./builds.types";
 import { int, opaqueCursor, registerResponses, ts } from "../kernel/api-schemas";
 
 const limit = (def: number, max: number) => z.coerce.number().int().min(1).max(max).default(def);
 
-const SEVERITY = z.enum(["critical", "high", "medium", "low", "info"]);
+const SEVERITY = z.enum(SEVERITIES);
 export const FindingsQuery = z.object({
   severity: SEVERITY.optional().describe("Exactly this severity."),
   min_severity: SEVERITY.optional().describe("This severity or worse."),
@@ -34,7 +35,7 @@ export const Finding = z.object({
     .string()
     .nullable()
     .describe("The tool that produced the finding (secretlint, ast-grep, dependencies, inventory, builder)."),
-  severity: z.enum(["critical", "high", "medium", "low", "info"]),
+  severity: SEVERITY,
   category: z.string(),
   title: z.string(),
   detail: z.string(),

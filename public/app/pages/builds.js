@@ -7,6 +7,7 @@
 import { builds } from "../api.js";
 import { badge, h, replace, select, shortId, table, timeAgo } from "../dom.js";
 import { errorNotice } from "../ui.js";
+import { SEVERITIES } from "./findings-panel.js";
 
 export const title = "Builds";
 
@@ -213,8 +214,6 @@ export async function mount(ctx) {
 function findingCounts(summary) {
   if (!summary) return h("span", { class: "muted" }, "—");
   if (summary.total === 0) return h("span", { class: "findings-cell" }, "None");
-  const parts = /** @type {const} */ (["critical", "high", "medium", "low", "info"])
-    .filter((s) => summary.by_severity[s] > 0)
-    .map((s) => `${summary.by_severity[s]} ${s}`);
+  const parts = SEVERITIES.filter((s) => summary.by_severity[s] > 0).map((s) => `${summary.by_severity[s]} ${s}`);
   return h("span", { class: "findings-cell" }, parts.join(" · "), summary.new > 0 ? ` (${summary.new} new)` : "");
 }

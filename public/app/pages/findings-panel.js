@@ -9,15 +9,18 @@ import { request } from "../api.js";
 import { badge, busy, field, h, notice, replace, select, table } from "../dom.js";
 import { errorNotice } from "../ui.js";
 
-/**
- * @typedef {{ finding_id: string, node_id: string, rule_id: string | null, tool: string | null, severity: string,
- *   category: string, title: string, file: string | null, line: number | null, snippet: string | null,
- *   fingerprint: string | null, state: "new" | "unchanged" | null }} Finding
- * @typedef {{ total: number, by_severity: Record<string, number>, new: number, unchanged: number, fixed: number,
- *   baseline_build_id: string | null }} FindingsSummary
- */
+/** @typedef {import("../api.js").Schemas["Finding"]} Finding */
+/** @typedef {import("../api.js").Schemas["FindingsSummary"]} FindingsSummary */
+/** @typedef {keyof FindingsSummary["by_severity"]} Severity */
 
-const SEVERITIES = ["critical", "high", "medium", "low", "info"];
+/** Most severe first (the API's order); the builds list shows its counts in this order too. */
+export const SEVERITIES = /** @type {const} @satisfies {readonly Severity[]} */ ([
+  "critical",
+  "high",
+  "medium",
+  "low",
+  "info",
+]);
 const PAGE = 50;
 const enc = encodeURIComponent;
 
