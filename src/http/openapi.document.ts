@@ -324,7 +324,8 @@ export function openApiDocument(app: Hono<AppEnv>): Json {
           in: "header",
           required: false,
           description:
-            "1–255 printable ASCII (bare or quoted). The first response is stored 24 h and replayed with `Idempotent-Replayed: true`.",
+            "1–255 printable ASCII (bare or quoted). The first response is stored 24 h and replayed with " +
+            "`Idempotent-Replayed: true`.",
           schema: { type: "string", minLength: 1, maxLength: 257 },
         },
       },

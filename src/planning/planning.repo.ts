@@ -74,7 +74,10 @@ export async function getPolicy(db: Db, tenantId: string, version: number): Prom
   return rows[0] ?? null;
 }
 
-/** Points the tenant's active row at `version` (which the caller checked exists), with its audit entry in the same batch. */
+/**
+ * Points the tenant's active row at `version` (which the caller checked exists), with its audit entry in the same
+ * batch.
+ */
 export async function setActive(db: Db, row: ActiveRow, audit: AuditEntry): Promise<void> {
   await db.batch([
     db
