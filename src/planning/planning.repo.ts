@@ -26,12 +26,14 @@ export async function insertPolicy(
   activate: boolean,
   actor: AuditActor,
 ): Promise<number> {
-  const nextVersion = sql<number>`(SELECT COALESCE(MAX(${plannerPolicies.version}), 0) + 1 FROM ${plannerPolicies} WHERE ${plannerPolicies.tenantId} = ${row.tenantId})`;
+  const nextVersion = sql<number>`(SELECT COALESCE(MAX(${plannerPolicies.version}), 0) + 1 FROM ${plannerPolicies}
+    WHERE ${plannerPolicies.tenantId} = ${row.tenantId})`;
   const insert = db
     .insert(plannerPolicies)
     .values({ ...row, version: nextVersion })
     .returning({ version: plannerPolicies.version });
-  const latest = sql<number>`(SELECT MAX(${plannerPolicies.version}) FROM ${plannerPolicies} WHERE ${plannerPolicies.tenantId} = ${row.tenantId})`;
+  const latest = sql<number>`(SELECT MAX(${plannerPolicies.version}) FROM ${plannerPolicies}
+    WHERE ${plannerPolicies.tenantId} = ${row.tenantId})`;
   // The audit entries name the version the INSERT just took (the tenant's latest inside the batch).
   const audit = (action: "policy.write" | "policy.activate") =>
     auditStatement(
