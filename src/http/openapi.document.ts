@@ -236,7 +236,8 @@ function operation(route: ServedRoute, doc: RouteDoc, reg: Registries): Json {
   if (auth === "signature") notes.push("Authenticated by its signature headers, not a user JWT.");
   if (alias)
     notes.push(
-      `Deprecated week alias of \`${route.method} ${openApiPath(canonicalOfAlias(route.path))}\` (SPEC §6.10): same handler, plus Deprecation, Sunset and Link headers.`,
+      `Deprecated week alias of \`${route.method} ${openApiPath(canonicalOfAlias(route.path))}\` (SPEC §6.10): ` +
+        "same handler, plus Deprecation, Sunset and Link headers.",
     );
 
   return {
