@@ -256,15 +256,19 @@ function operation(route: ServedRoute, doc: RouteDoc, reg: Registries): Json {
   };
 }
 
-const INFO_DESCRIPTION = `Edge control plane for agentic code-scan builds and the release-readiness program around them.
-
-- **Auth**: \`Authorization: Bearer <JWT>\` (HS256 shared secret or JWKS); capabilities per SPEC §3.2 are enforced on every route that names one.
-- **Errors**: RFC 9457 \`application/problem+json\` with a stable \`code\` and the \`request_id\` (also the \`x-request-id\` response header; send your own \`x-request-id\` to correlate).
-- **Lists**: keyset pages \`{items, next_cursor}\`; pass \`next_cursor\` back as \`cursor\`.
-- **Idempotency**: every mutating POST under /v1 honours \`Idempotency-Key\`.
-- **Rate limits**: per principal and route; 429 \`rate_limited\` with \`Retry-After\`.
-
-Generated from the zod schemas the routes validate with (src/http/openapi.document.ts).`;
+const INFO_DESCRIPTION = [
+  "Edge control plane for agentic code-scan builds and the release-readiness program around them.",
+  "",
+  "- **Auth**: `Authorization: Bearer <JWT>` (HS256 shared secret or JWKS); capabilities per SPEC §3.2 are " +
+    "enforced on every route that names one.",
+  "- **Errors**: RFC 9457 `application/problem+json` with a stable `code` and the `request_id` (also the " +
+    "`x-request-id` response header; send your own `x-request-id` to correlate).",
+  "- **Lists**: keyset pages `{items, next_cursor}`; pass `next_cursor` back as `cursor`.",
+  "- **Idempotency**: every mutating POST under /v1 honours `Idempotency-Key`.",
+  "- **Rate limits**: per principal and route; 429 `rate_limited` with `Retry-After`.",
+  "",
+  "Generated from the zod schemas the routes validate with (src/http/openapi.document.ts).",
+].join("\n");
 
 const cache = new WeakMap<object, Json>();
 
