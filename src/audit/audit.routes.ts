@@ -18,7 +18,12 @@ export const auditRoutes = new Hono<AppEnv>().get(
     tag: "ops",
     summary: "The tenant's audit log (tenant admins only)",
     description:
-      "Append-only record of every state-changing action (build control actions, secrets create/rotate/delete, planner policy writes and activations, policy profile writes, release checklist/drill writes and go/no-go decisions, dead-letter re-drives, development token mints): actor, action, target, request id, outcome, time. Each entry is written in the same D1 batch as the change it records. Newest first; filters `actor` (sub), `action`, `target` (`<target_type>` or `<target_type>:<target_id>`). Requires a tenant administrator (`*`), whatever ENFORCE_CAPABILITY_AUTH says. No route writes, changes or deletes an entry.",
+      "Append-only record of every state-changing action (build control actions, secrets create/rotate/delete, " +
+      "planner policy writes and activations, policy profile writes, release checklist/drill writes and go/no-go " +
+      "decisions, dead-letter re-drives, development token mints): actor, action, target, request id, outcome, " +
+      "time. Each entry is written in the same D1 batch as the change it records. Newest first; filters `actor` " +
+      "(sub), `action`, `target` (`<target_type>` or `<target_type>:<target_id>`). Requires a tenant " +
+      "administrator (`*`), whatever ENFORCE_CAPABILITY_AUTH says. No route writes, changes or deletes an entry.",
     responses: ok(AuditPage),
     errors: ["insufficient_capability"],
   }),

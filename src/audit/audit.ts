@@ -69,7 +69,9 @@ export function actorOf(deps: { principal: Principal; requestId?: string }): Aud
   return { sub: p.sub, tenant_id: p.tenantId, roles: p.roles, request_id: deps.requestId ?? "unknown" };
 }
 
-const INSERT = `INSERT INTO audit_log (tenant_id, actor_sub, actor_roles, action, target_type, target_id, request_id, outcome, detail, created_at)`;
+const INSERT =
+  "INSERT INTO audit_log (tenant_id, actor_sub, actor_roles, action, target_type, target_id, request_id, outcome, " +
+  "detail, created_at)";
 
 function values(e: AuditEntry): [string, string, string, string, string, string, string, string, string, string] {
   return [

@@ -53,7 +53,9 @@ export function isActive(s: BuildState): boolean {
   return s.status === "running" || runningRuns(s).length > 0;
 }
 
-/** When an active runner ticks next: its next work, but at least every lease TTL/3 (the heartbeat), never in the past. */
+/**
+ * When an active runner ticks next: its next work, but at least every lease TTL/3 (the heartbeat), never in the past.
+ */
 export function alarmAt(now: number, wakeAt: number | null, ttlSeconds: number): number {
   const heartbeat = now + (ttlSeconds * 1000) / 3;
   return Math.max(now, Math.min(wakeAt ?? heartbeat, heartbeat));

@@ -110,7 +110,10 @@ export class BuildRunner extends DurableObject<Env> {
       if (!res.ok && res.code !== "lease_lost" && res.code !== "build_not_found") throw new Error(res.code);
   }
 
-  /** A safe nudge (POST …/runtime/tick): the alarm's tick, serialised with it; 409 without side effects when not runnable. */
+  /**
+   * A safe nudge (POST …/runtime/tick): the alarm's tick, serialised with it; 409 without side effects when not
+   * runnable.
+   */
   async nudge(): Promise<RpcResult<TickReport>> {
     return this.run.ticked(() =>
       this.run.step((d) => {

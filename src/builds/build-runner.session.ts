@@ -40,7 +40,9 @@ export class RunnerSession {
     private readonly env: Env,
   ) {}
 
-  /** One drizzle instance per DO instance: building it extracts the relational config of every table (bench profile). */
+  /**
+   * One drizzle instance per DO instance: building it extracts the relational config of every table (bench profile).
+   */
   get db(): Db {
     return (this.drizzleDb ??= drizzle(this.env.DB));
   }

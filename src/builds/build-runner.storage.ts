@@ -1,9 +1,10 @@
 /**
  * A BuildRunner's own storage bookkeeping: its build id, the watchdog's wake, and the crash-safe
- * create (issue 18, docs/DECISIONS.md "Crash-safe create") around the D1 commit. Before the commit the runner stores its
- * build id with a pending mark and arms a resolve alarm (one coalesced storage write); after it,
- * it clears the mark. An alarm that finds the mark settles the create: the build lives on when
- * its D1 row exists, and otherwise never existed (the runner forgets it).
+ * create (issue 18, docs/DECISIONS.md "Crash-safe create") around the D1 commit. Before the
+ * commit the runner stores its build id with a pending mark and arms a resolve alarm (one
+ * coalesced storage write); after it, it clears the mark. An alarm that finds the mark settles
+ * the create: the build lives on when its D1 row exists, and otherwise never existed (the runner
+ * forgets it).
  */
 import type { Config, Db } from "../kernel/env";
 import { configuredLogLevel, logLine } from "../kernel/log";

@@ -27,21 +27,79 @@ const jsonRows = (table: string, cols: Record<string, string>, orderBy: string) 
     .map(([k, v]) => `'${k}', ${v}`)
     .join(", ")}) AS j ` + `FROM ${table} WHERE build_id = b.build_id ORDER BY ${orderBy}))`;
 
+/** Each child collection's DTO fields and the SQL expression of each (keys in SPEC §4.2 order). */
+const DAG_COLS = {
+  node_id: "node_id",
+  title: "title",
+  agent: "agent",
+  depends_on: "json(depends_on)",
+  gate: "gate",
+  status: "status",
+};
+const TASK_RUN_COLS = {
+  task_run_id: "task_run_id",
+  node_id: "node_id",
+  attempt: "attempt",
+  status: "status",
+  started_at: "started_at",
+  finished_at: "finished_at",
+  error: "error",
+};
+const REPLAN_COLS = {
+  decision_id: "decision_id",
+  action: "action",
+  reason: "reason",
+  created_at: "created_at",
+  replacement_nodes: "json(replacement_nodes)",
+};
+const DEBT_COLS = {
+  debt_id: "debt_id",
+  node_id: "node_id",
+  summary: "summary",
+  severity: "severity",
+  created_at: "created_at",
+};
+const VIOLATION_COLS = {
+  violation_id: "violation_id",
+  code: "code",
+  message: "message",
+  source: "source",
+  blocking: "json(CASE WHEN blocking THEN 'true' ELSE 'false' END)",
+  created_at: "created_at",
+};
+const TRANSITION_COLS = {
+  transition_id: "transition_id",
+  from_status: "from_status",
+  to_status: "to_status",
+  reason: "reason",
+  source: "source",
+  created_at: "created_at",
+};
+const GATE_COLS = {
+  decision_id: "decision_id",
+  build_id: "build_id",
+  gate: "gate",
+  status: "status",
+  reason: "reason",
+  node_id: "node_id",
+  created_at: "created_at",
+};
+
 /**
  * GET /v1/builds/{id} in one statement: the build row and each child collection as a JSON array
  * already in its SPEC §4.2 shape (SQLite keeps a subquery's ORDER BY under an aggregate). Raw SQL
  * on purpose: this is the hottest read, and drizzle's query building cost more CPU than the
  * query (bench profile, issue 9). The column names are the schema's (db/schema.ts).
  */
-const BUILD_VIEW_SQL = `SELECT b.build_id, b.tenant_id, b.created_by, b.repo_url, b.objective, b.status, b.metadata, b.node_total, b.node_done,
-  b.created_at, b.updated_at, b.findings_summary,
-  ${jsonRows("build_nodes", { node_id: "node_id", title: "title", agent: "agent", depends_on: "json(depends_on)", gate: "gate", status: "status" }, "position")} AS dag,
-  ${jsonRows("task_runs", { task_run_id: "task_run_id", node_id: "node_id", attempt: "attempt", status: "status", started_at: "started_at", finished_at: "finished_at", error: "error" }, "event_seq")} AS task_runs,
-  ${jsonRows("replan_decisions", { decision_id: "decision_id", action: "action", reason: "reason", created_at: "created_at", replacement_nodes: "json(replacement_nodes)" }, "event_seq")} AS replan_history,
-  ${jsonRows("debt_items", { debt_id: "debt_id", node_id: "node_id", summary: "summary", severity: "severity", created_at: "created_at" }, "event_seq")} AS debt_items,
-  ${jsonRows("policy_violations", { violation_id: "violation_id", code: "code", message: "message", source: "source", blocking: "json(CASE WHEN blocking THEN 'true' ELSE 'false' END)", created_at: "created_at" }, "event_seq")} AS policy_violations,
-  ${jsonRows("status_transitions", { transition_id: "transition_id", from_status: "from_status", to_status: "to_status", reason: "reason", source: "source", created_at: "created_at" }, "event_seq")} AS state_transitions,
-  ${jsonRows("gate_decisions", { decision_id: "decision_id", build_id: "build_id", gate: "gate", status: "status", reason: "reason", node_id: "node_id", created_at: "created_at" }, "event_seq")} AS gate_history
+const BUILD_VIEW_SQL = `SELECT b.build_id, b.tenant_id, b.created_by, b.repo_url, b.objective, b.status, b.metadata,
+  b.node_total, b.node_done, b.created_at, b.updated_at, b.findings_summary,
+  ${jsonRows("build_nodes", DAG_COLS, "position")} AS dag,
+  ${jsonRows("task_runs", TASK_RUN_COLS, "event_seq")} AS task_runs,
+  ${jsonRows("replan_decisions", REPLAN_COLS, "event_seq")} AS replan_history,
+  ${jsonRows("debt_items", DEBT_COLS, "event_seq")} AS debt_items,
+  ${jsonRows("policy_violations", VIOLATION_COLS, "event_seq")} AS policy_violations,
+  ${jsonRows("status_transitions", TRANSITION_COLS, "event_seq")} AS state_transitions,
+  ${jsonRows("gate_decisions", GATE_COLS, "event_seq")} AS gate_history
 FROM builds b WHERE b.build_id = ?`;
 
 export interface BuildViewRow {

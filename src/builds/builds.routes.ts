@@ -49,7 +49,8 @@ export const buildRoutes = new Hono<AppEnv>()
       auth: "bearer_or_stream_token",
       summary: "Server-Sent Events: replay from the cursor, then live",
       description:
-        "`id: <seq>` on every message; resume with `Last-Event-ID` or `?cursor=`. Heartbeat comments; closes after the terminal events of a completed or aborted build.",
+        "`id: <seq>` on every message; resume with `Last-Event-ID` or `?cursor=`. Heartbeat comments; closes " +
+        "after the terminal events of a completed or aborted build.",
       responses: { 200: { description: "text/event-stream", mediaType: "text/event-stream" } },
       errors: BUILD_ERRORS,
     }),
@@ -198,7 +199,8 @@ export const buildRoutes = new Hono<AppEnv>()
       tag: "findings",
       summary: "Findings, most severe first, with filters (severity, category, node, rule, baseline state)",
       description:
-        "With `Accept: application/sarif+json` the answer is the build's SARIF 2.1.0 log instead (as `/findings.sarif`).",
+        "With `Accept: application/sarif+json` the answer is the build's SARIF 2.1.0 log instead (as " +
+        "`/findings.sarif`).",
       responses: ok(FindingPage),
       errors: BUILD_ERRORS,
     }),

@@ -229,7 +229,8 @@ export const BuildRun = z
     allowed_actions: z
       .array(z.enum(BUILD_CONTROL_ACTIONS))
       .describe(
-        "The control actions that change the build in its current status (SPEC §4.10.1; no-ops left out), in display order.",
+        "The control actions that change the build in its current status (SPEC §4.10.1; no-ops left out), in " +
+          "display order.",
       ),
     findings_summary: FindingsSummary.nullable().describe("Null until the build finished (issue 16)."),
   })

@@ -133,10 +133,12 @@ async function deadLetter(
       io.d1
         .prepare(
           `INSERT INTO ops_dead_letters
-             (build_id, tenant_id, created_by, state, reason, last_error, attempts, dead_lettered_at, redrive_count, updated_at)
+             (build_id, tenant_id, created_by, state, reason, last_error, attempts, dead_lettered_at,
+              redrive_count, updated_at)
            SELECT build_id, tenant_id, created_by, 'open', ?1, ?2, ?3, ?4, 0, ?4 FROM builds WHERE build_id = ?5
-           ON CONFLICT (build_id) DO UPDATE SET state = 'open', reason = excluded.reason, last_error = excluded.last_error,
-             attempts = excluded.attempts, dead_lettered_at = excluded.dead_lettered_at, updated_at = excluded.updated_at`,
+           ON CONFLICT (build_id) DO UPDATE SET state = 'open', reason = excluded.reason,
+             last_error = excluded.last_error, attempts = excluded.attempts,
+             dead_lettered_at = excluded.dead_lettered_at, updated_at = excluded.updated_at`,
         )
         .bind(reason, error, failures, ts, buildId),
       ...buildCounterStatements(io.d1, buildId, [counter("", "deadLettered")], ts),
@@ -184,7 +186,8 @@ export async function redriveRunner(
       .bind(METRIC_FAMILIES.deadLetterRedrives.name, ts, buildId),
     io.d1
       .prepare(
-        `UPDATE ops_dead_letters SET state = 'redriven', redriven_at = ?1, redriven_by = ?2, redrive_count = redrive_count + 1, updated_at = ?1
+        `UPDATE ops_dead_letters SET state = 'redriven', redriven_at = ?1, redriven_by = ?2,
+           redrive_count = redrive_count + 1, updated_at = ?1
          WHERE build_id = ?3 AND state = 'open'`,
       )
       .bind(ts, by, buildId),

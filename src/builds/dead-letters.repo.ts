@@ -15,7 +15,9 @@ function flatten(r: { row: typeof opsDeadLetters.$inferSelect; buildStatus: stri
   return { ...r.row, buildStatus: r.buildStatus };
 }
 
-/** A tenant's dead letters (one creator's when `createdBy` is set) newest first, keyset on (dead_lettered_at, build_id). */
+/**
+ * A tenant's dead letters (one creator's when `createdBy` is set) newest first, keyset on (dead_lettered_at, build_id).
+ */
 export async function listDeadLetters(
   db: Db,
   q: {

@@ -31,7 +31,9 @@ export const opsRoutes = new Hono<AppEnv>()
       tag: "ops",
       summary: "Dead-lettered builds the caller may see",
       description:
-        "Builds whose runtime ticks kept failing (RUNTIME_DEAD_LETTER_AFTER_FAILURES consecutive alarm failures), newest first. `state=open` (default), `redriven` or `all`. Scoped like builds: the caller's own builds, or the whole tenant's for a tenant admin (`*`).",
+        "Builds whose runtime ticks kept failing (RUNTIME_DEAD_LETTER_AFTER_FAILURES consecutive alarm failures), " +
+        "newest first. `state=open` (default), `redriven` or `all`. Scoped like builds: the caller's own builds, " +
+        "or the whole tenant's for a tenant admin (`*`).",
       responses: ok(DeadLetterPage),
     }),
     operate,
@@ -70,7 +72,8 @@ export const opsRoutes = new Hono<AppEnv>()
       tag: "ops",
       summary: "Re-drive a dead-lettered build",
       description:
-        "Clears the build's failure count and re-arms its tick loop now; the record becomes `redriven`. Idempotent: re-driving a live build only re-arms it.",
+        "Clears the build's failure count and re-arms its tick loop now; the record becomes `redriven`. " +
+        "Idempotent: re-driving a live build only re-arms it.",
       responses: ok(RedriveResult),
       errors: ["dead_letter_not_found", "build_access_denied", "build_not_found"],
     }),

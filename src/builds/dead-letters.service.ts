@@ -1,8 +1,9 @@
 /**
  * Dead letters, the operator side (GET/POST /v1/ops/dead-letters…): listing and re-drive scoped
  * like builds (issue 17 item 12) — the caller's own builds' dead letters, a tenant admin's the
- * whole tenant's; another tenant's is 404, another member's 403 `build_access_denied`. A re-drive goes through the build's runner (it owns the failure count and the tick
- * loop); the runner marks the record `redriven`. Services throw AppError; handlers stay thin.
+ * whole tenant's; another tenant's is 404, another member's 403 `build_access_denied`. A re-drive
+ * goes through the build's runner (it owns the failure count and the tick loop); the runner marks
+ * the record `redriven`. Services throw AppError; handlers stay thin.
  */
 import { actorOf } from "../audit/audit";
 import { buildRunner, unwrap } from "./build-runner.client";
@@ -81,7 +82,10 @@ export async function redrive(deps: OpsDeps, buildId: string) {
   return { dead_letter: dto(await load(deps, buildId)), was_dead_lettered: out.was_dead_lettered };
 }
 
-/** Re-drives up to `limit` open dead letters the caller sees (tenant admin: the tenant's), newest first (e.g. after an outage). */
+/**
+ * Re-drives up to `limit` open dead letters the caller sees (tenant admin: the tenant's), newest first (e.g. after an
+ * outage).
+ */
 export async function redriveAll(deps: OpsDeps, limit: number) {
   const createdBy = creatorScope(deps.principal);
   const open = await repo.listDeadLetters(deps.db, {

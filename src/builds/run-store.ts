@@ -271,7 +271,9 @@ export async function writeLease(db: Db, buildId: string, lease: LeaseWrite): Pr
   }
 }
 
-/** Takes a fresh lease epoch and loads the build (the first time a runner instance acts); null when the build is gone. */
+/**
+ * Takes a fresh lease epoch and loads the build (the first time a runner instance acts); null when the build is gone.
+ */
 export async function loadLeased(
   db: Db,
   buildId: string,

@@ -39,7 +39,8 @@ export const WorkerHealth = z.object({
   dead_lettered: z
     .boolean()
     .describe(
-      "The build's ticks kept failing and it is dead-lettered: it keeps its status but does not run until re-driven (POST /v1/ops/dead-letters/{build_id}/redrive).",
+      "The build's ticks kept failing and it is dead-lettered: it keeps its status but does not run until " +
+        "re-driven (POST /v1/ops/dead-letters/{build_id}/redrive).",
     ),
 });
 

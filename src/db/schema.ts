@@ -23,7 +23,10 @@ export const builds = sqliteTable(
     taskFailed: integer("task_failed").notNull().default(0),
     nodeTotal: integer("node_total").notNull().default(0),
     nodeDone: integer("node_done").notNull().default(0),
-    /** Findings counts by severity and baseline state (issue 16, `FindingsSummary` in src/findings/baseline.ts); null until the build finishes. */
+    /**
+     * Findings counts by severity and baseline state (issue 16, `FindingsSummary` in src/findings/baseline.ts); null
+     * until the build finishes.
+     */
     findingsSummary: text("findings_summary", { mode: "json" }).$type<Record<string, unknown>>(),
     leaseOwner: text("lease_owner"),
     leaseEpoch: integer("lease_epoch").notNull().default(0),

@@ -4,7 +4,8 @@
  * set, the request was addressed to exactly `127.0.0.1`, `localhost` or `[::1]` (a DNS-rebinding
  * page cannot mint) and the connection came from loopback. Never served cross-origin (the CORS
  * policy excludes /v1/dev).
- * Tokens are minted exactly like scripts/token.mjs. Public path (no JWT): its describeRoute says `auth: "public"` (security/route-auth.ts).
+ * Tokens are minted exactly like scripts/token.mjs. Public path (no JWT): its describeRoute says
+ * `auth: "public"` (security/route-auth.ts).
  */
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";

@@ -43,7 +43,8 @@ export async function findingsPage(
   if (f.state) conds.push(eq(findings.state, f.state));
   if (after)
     conds.push(
-      sql`(${findings.severityRank} < ${after.rank} OR (${findings.severityRank} = ${after.rank} AND ${findings}.rowid > ${after.rowid}))`,
+      sql`(${findings.severityRank} < ${after.rank}
+        OR (${findings.severityRank} = ${after.rank} AND ${findings}.rowid > ${after.rowid}))`,
     );
   return db
     .select({ row: findings, rowid })

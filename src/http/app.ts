@@ -114,7 +114,8 @@ export function createApp() {
   );
   app.use("/metrics", context, limitUnauthenticated, authenticateRequest, rateLimit);
   app.route("/", metricsRoutes);
-  // Order matters (DESIGN §2): context → (unauthenticated limit →) auth → (rate limit → body cap → idempotency) → routes.
+  // Order matters (DESIGN §2):
+  // context → (unauthenticated limit →) auth → (rate limit → body cap → idempotency) → routes.
   app.use("/v1/*", context);
   app.use("/v1/*", limitUnauthenticated);
   app.use("/v1/*", authenticateRequest);

@@ -236,7 +236,8 @@ function operation(route: ServedRoute, doc: RouteDoc, reg: Registries): Json {
   if (auth === "signature") notes.push("Authenticated by its signature headers, not a user JWT.");
   if (alias)
     notes.push(
-      `Deprecated week alias of \`${route.method} ${openApiPath(canonicalOfAlias(route.path))}\` (SPEC §6.10): same handler, plus Deprecation, Sunset and Link headers.`,
+      `Deprecated week alias of \`${route.method} ${openApiPath(canonicalOfAlias(route.path))}\` (SPEC §6.10): ` +
+        "same handler, plus Deprecation, Sunset and Link headers.",
     );
 
   return {
@@ -255,15 +256,19 @@ function operation(route: ServedRoute, doc: RouteDoc, reg: Registries): Json {
   };
 }
 
-const INFO_DESCRIPTION = `Edge control plane for agentic code-scan builds and the release-readiness program around them.
-
-- **Auth**: \`Authorization: Bearer <JWT>\` (HS256 shared secret or JWKS); capabilities per SPEC §3.2 are enforced on every route that names one.
-- **Errors**: RFC 9457 \`application/problem+json\` with a stable \`code\` and the \`request_id\` (also the \`x-request-id\` response header; send your own \`x-request-id\` to correlate).
-- **Lists**: keyset pages \`{items, next_cursor}\`; pass \`next_cursor\` back as \`cursor\`.
-- **Idempotency**: every mutating POST under /v1 honours \`Idempotency-Key\`.
-- **Rate limits**: per principal and route; 429 \`rate_limited\` with \`Retry-After\`.
-
-Generated from the zod schemas the routes validate with (src/http/openapi.document.ts).`;
+const INFO_DESCRIPTION = [
+  "Edge control plane for agentic code-scan builds and the release-readiness program around them.",
+  "",
+  "- **Auth**: `Authorization: Bearer <JWT>` (HS256 shared secret or JWKS); capabilities per SPEC §3.2 are " +
+    "enforced on every route that names one.",
+  "- **Errors**: RFC 9457 `application/problem+json` with a stable `code` and the `request_id` (also the " +
+    "`x-request-id` response header; send your own `x-request-id` to correlate).",
+  "- **Lists**: keyset pages `{items, next_cursor}`; pass `next_cursor` back as `cursor`.",
+  "- **Idempotency**: every mutating POST under /v1 honours `Idempotency-Key`.",
+  "- **Rate limits**: per principal and route; 429 `rate_limited` with `Retry-After`.",
+  "",
+  "Generated from the zod schemas the routes validate with (src/http/openapi.document.ts).",
+].join("\n");
 
 const cache = new WeakMap<object, Json>();
 
@@ -324,7 +329,8 @@ export function openApiDocument(app: Hono<AppEnv>): Json {
           in: "header",
           required: false,
           description:
-            "1–255 printable ASCII (bare or quoted). The first response is stored 24 h and replayed with `Idempotent-Replayed: true`.",
+            "1–255 printable ASCII (bare or quoted). The first response is stored 24 h and replayed with " +
+            "`Idempotent-Replayed: true`.",
           schema: { type: "string", minLength: 1, maxLength: 257 },
         },
       },

@@ -50,6 +50,24 @@ function anchor(method: string, path: string): string {
   return `${method}-${path.replace(/[^A-Za-z0-9]+/g, "-")}`;
 }
 
+const PARAMETERS_HEAD = raw(
+  "<table><caption>Parameters</caption><thead><tr>" +
+    "<th>name</th><th>in</th><th>required</th><th>schema</th><th>description</th></tr></thead><tbody>",
+);
+
+function parameterRow(p: Json): Html {
+  const name = html`<td><code>${String(p.name)}</code></td>`;
+  const schema = html`<td><code>${JSON.stringify(p.schema)}</code></td>`;
+  const required = html`<td>${p.required ? "yes" : "no"}</td>`;
+  return html`<tr>${name}<td>${String(p.in)}</td>${required}${schema}<td>${md(p.description)}</td></tr>`;
+}
+
+function responseRow(status: string, r: Json): Html {
+  const content = Object.entries((r.content ?? {}) as Record<string, Json>);
+  const bodies = content.map(([type, c]) => html`<code>${type}</code> ${schemaLink(c.schema)} `);
+  return html`<tr><td>${status}</td><td>${md(r.description)}</td><td>${bodies}</td></tr>`;
+}
+
 function operationHtml(doc: Json, method: string, path: string, op: Json): Html {
   const params = ((op.parameters ?? []) as Json[]).map((p) => deref(doc, p));
   const body = (
@@ -59,6 +77,10 @@ function operationHtml(doc: Json, method: string, path: string, op: Json): Html 
     ([status, r]) => [status, deref(doc, r)] as const,
   );
   const caps = (op["x-capabilities"] ?? []) as string[];
+  const security = (op.security ?? []) as Json[];
+  const auth =
+    security.length === 0 ? "none (public or signed)" : security.map((s) => Object.keys(s).join("")).join(" or ");
+  const capability = caps.length ? html` · capability <code>${caps.join(" + ")}</code>` : "";
   return html`<section id="${anchor(method, path)}">
 <h3><code>${method.toUpperCase()} ${path}</code>${op.deprecated ? html` <em>(deprecated)</em>` : ""}</h3>
 <p>${md(op.summary)}</p>
@@ -69,22 +91,34 @@ ${
         .map((para) => html`<p>${md(para)}</p>`)
     : ""
 }
-<p>Auth: ${((op.security ?? []) as Json[]).length === 0 ? "none (public or signed)" : ((op.security ?? []) as Json[]).map((s) => Object.keys(s).join("")).join(" or ")}${caps.length ? html` · capability <code>${caps.join(" + ")}</code>` : ""}</p>
+<p>Auth: ${auth}${capability}</p>
 ${
   params.length
-    ? html`<table><caption>Parameters</caption><thead><tr><th>name</th><th>in</th><th>required</th><th>schema</th><th>description</th></tr></thead><tbody>
-${params.map((p) => html`<tr><td><code>${String(p.name)}</code></td><td>${String(p.in)}</td><td>${p.required ? "yes" : "no"}</td><td><code>${JSON.stringify(p.schema)}</code></td><td>${md(p.description)}</td></tr>`)}
+    ? html`${PARAMETERS_HEAD}
+${params.map(parameterRow)}
 </tbody></table>`
     : ""
 }
 ${body ? html`<p>Request body (<code>application/json</code>): ${schemaLink(body)}</p>` : ""}
 <table><caption>Responses</caption><thead><tr><th>status</th><th>description</th><th>body</th></tr></thead><tbody>
-${responses.map(([status, r]) => {
-  const content = Object.entries((r.content ?? {}) as Record<string, Json>);
-  return html`<tr><td>${status}</td><td>${md(r.description)}</td><td>${content.map(([type, c]) => html`<code>${type}</code> ${schemaLink(c.schema)} `)}</td></tr>`;
-})}
+${responses.map(([status, r]) => responseRow(status, r))}
 </tbody></table>
 </section>`;
+}
+
+const HEAD_META = raw('<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">');
+
+function tagItem(t: Json): Html {
+  return html`<li><a href="#tag-${String(t.name)}">${String(t.name)}</a> — ${String(t.description ?? "")}</li>`;
+}
+
+function operationItem(o: { method: string; path: string; op: Json }): Html {
+  const label = html`<code>${o.method.toUpperCase()} ${o.path}</code>`;
+  return html`<li><a href="#${anchor(o.method, o.path)}">${label}</a> — ${md(o.op.summary)}</li>`;
+}
+
+function schemaSection([name, s]: [string, unknown]): Html {
+  return html`<section id="schema-${name}"><h3><code>${name}</code></h3><pre>${raw(escapeJson(s))}</pre></section>`;
 }
 
 /** The reference page for `doc` (an OpenAPI 3.1 document as produced by openapi.document.ts). */
@@ -98,7 +132,7 @@ export function renderReference(doc: Json): Html {
   );
   return html`<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${String(info.title)} — API reference</title></head>
+<head>${HEAD_META}<title>${String(info.title)} — API reference</title></head>
 <body>
 <header><h1>${String(info.title)} <small>v${String(info.version)}</small></h1>
 <p>OpenAPI 3.1 document: <a href="/openapi.json"><code>/openapi.json</code></a> · dashboard: <a href="/">/</a></p>
@@ -110,18 +144,18 @@ ${String(info.description ?? "")
       : html`<p>${md(block)}</p>`,
   )}
 <nav><h2>Contents</h2><ul>
-${tags.map((t) => html`<li><a href="#tag-${String(t.name)}">${String(t.name)}</a> — ${String(t.description ?? "")}</li>`)}
+${tags.map(tagItem)}
 <li><a href="#schemas">Schemas</a></li>
 </ul></nav></header>
 <main>
 ${tags.map((t) => {
   const mine = ops.filter((o) => ((o.op.tags ?? []) as string[]).includes(String(t.name)));
   return html`<article id="tag-${String(t.name)}"><h2>${String(t.name)}</h2><p>${String(t.description ?? "")}</p>
-<ul>${mine.map((o) => html`<li><a href="#${anchor(o.method, o.path)}"><code>${o.method.toUpperCase()} ${o.path}</code></a> — ${md(o.op.summary)}</li>`)}</ul>
+<ul>${mine.map(operationItem)}</ul>
 ${mine.map((o) => operationHtml(doc, o.method, o.path, o.op))}</article>`;
 })}
 <article id="schemas"><h2>Schemas</h2>
-${Object.entries(schemas).map(([name, s]) => html`<section id="schema-${name}"><h3><code>${name}</code></h3><pre>${raw(escapeJson(s))}</pre></section>`)}
+${Object.entries(schemas).map(schemaSection)}
 </article>
 </main>
 </body>

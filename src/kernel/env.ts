@@ -38,7 +38,10 @@ declare global {
       /** Runner service base URL and its Standard Webhooks secrets (whsec_…, first signs, any verifies). */
       RUNNER_URL?: string;
       RUNNER_SHARED_SECRETS?: string;
-      /** Derives the per-dispatch callback keys (secret; control plane only). Optional: else STREAM_TOKEN_SECRET / JWT_SECRET. */
+      /**
+       * Derives the per-dispatch callback keys (secret; control plane only). Optional: else STREAM_TOKEN_SECRET /
+       * JWT_SECRET.
+       */
       RUNNER_CALLBACK_SECRET?: string;
       /** Secrets keyring (secret): JSON {"<version>": "<base64 32 bytes>"}; the highest version is newest. */
       SECRETS_KEYRING?: string;
@@ -203,7 +206,8 @@ export const ConfigSchema = z
       (c.JWT_ISSUER !== undefined && c.JWT_JWKS_ISSUER !== undefined && c.JWT_ISSUER !== c.JWT_JWKS_ISSUER),
     {
       message:
-        "with both JWT_SECRET and JWT_JWKS_URL, set distinct JWT_ISSUER (HS256) and JWT_JWKS_ISSUER (JWKS) so the two never share a subject namespace",
+        "with both JWT_SECRET and JWT_JWKS_URL, set distinct JWT_ISSUER (HS256) and JWT_JWKS_ISSUER (JWKS) so the " +
+        "two never share a subject namespace",
       path: ["JWT_JWKS_ISSUER"],
     },
   )
@@ -222,7 +226,8 @@ export const ConfigSchema = z
       c.ENVIRONMENT === "development",
     {
       message:
-        "PLANNER_MODEL_URL must be https unless ENVIRONMENT=development (the prompt carries repository details and the API key)",
+        "PLANNER_MODEL_URL must be https unless ENVIRONMENT=development (the prompt carries repository details " +
+        "and the API key)",
       path: ["PLANNER_MODEL_URL"],
     },
   )

@@ -48,7 +48,9 @@ export function redact(value: unknown, depth = 0): unknown {
   return out;
 }
 
-/** The configured minimum level: LOG_LEVEL, else `info` (`warn` under ENVIRONMENT=test, so test output stays readable). */
+/**
+ * The configured minimum level: LOG_LEVEL, else `info` (`warn` under ENVIRONMENT=test, so test output stays readable).
+ */
 export function configuredLogLevel(config: { LOG_LEVEL?: LogLevel; ENVIRONMENT: string } | undefined): LogLevel {
   return config?.LOG_LEVEL ?? (config?.ENVIRONMENT === "test" ? "warn" : "info");
 }

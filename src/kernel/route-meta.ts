@@ -59,10 +59,15 @@ export interface RouteDoc {
   summary: string;
   description?: string;
   tag: Tag;
-  /** Defaults from the path: `bearer` under /v1, else `public`. Not `bearer*`: the auth middleware lets the route through without a JWT. */
+  /**
+   * Defaults from the path: `bearer` under /v1, else `public`. Not `bearer*`: the auth middleware lets the route
+   * through without a JWT.
+   */
   auth?: Auth;
   responses: Record<number, ResponseDoc>;
-  /** Domain error codes (the generic ones — auth, validation, rate limit, idempotency — are added by the generator). */
+  /**
+   * Domain error codes (the generic ones — auth, validation, rate limit, idempotency — are added by the generator).
+   */
   errors?: readonly ErrorCode[];
   /** `components.schemas` name of the request body when several routes share its schema. */
   requestName?: string;

@@ -18,7 +18,9 @@ export function zodIssues(error: {
   }));
 }
 
-/** The route's validator for `target`; the schema is also what the OpenAPI document shows (src/kernel/route-meta.ts). */
+/**
+ * The route's validator for `target`; the schema is also what the OpenAPI document shows (src/kernel/route-meta.ts).
+ */
 export function validate<T extends z.ZodType, Target extends keyof ValidationTargets>(target: Target, schema: T) {
   const mw = zValidator(target, schema, (result) => {
     if (!result.success) {

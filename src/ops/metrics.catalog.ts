@@ -87,7 +87,9 @@ export const METRIC_FAMILIES = {
   fallbackRatio: {
     name: "clarity_fallback_ratio",
     type: "gauge",
-    help: "Fallbacks per created build since metrics began (rate over time: rate(clarity_fallbacks_total) / rate(clarity_builds_created_total)).",
+    help:
+      "Fallbacks per created build since metrics began (rate over time: rate(clarity_fallbacks_total) / " +
+      "rate(clarity_builds_created_total)).",
   },
   gateFailures: {
     name: "clarity_gate_failures_total",
@@ -102,7 +104,9 @@ export const METRIC_FAMILIES = {
   idempotentReplays: {
     name: "clarity_idempotent_replays_total",
     type: "counter",
-    help: "Replayed idempotent requests by route: Idempotency-Key replays and idempotent checkpoints answered replayed.",
+    help:
+      "Replayed idempotent requests by route: Idempotency-Key replays and idempotent checkpoints answered " +
+      "replayed.",
   },
   rateLimitHits: {
     name: "clarity_rate_limit_hits_total",

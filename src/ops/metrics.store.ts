@@ -44,7 +44,8 @@ export function buildCounterStatements(
       .prepare(
         `INSERT INTO ops_counters (tenant_id, name, labels, value, updated_at)
          SELECT tenant_id, ?1, ?2, ?3, ?4 FROM builds WHERE build_id = ?5
-         ON CONFLICT (tenant_id, name, labels) DO UPDATE SET value = value + excluded.value, updated_at = excluded.updated_at`,
+         ON CONFLICT (tenant_id, name, labels) DO UPDATE SET value = value + excluded.value,
+           updated_at = excluded.updated_at`,
       )
       .bind(i.name, encodeLabels(i.labels), i.value, now, buildId),
   );

@@ -20,7 +20,10 @@ export const metricsRoutes = new Hono<AppEnv>().get(
     auth: "bearer",
     summary: "Prometheus metrics of the caller's tenant",
     description:
-      "Text exposition format 0.0.4: builds by status, tick and node duration histograms, node failures by mode, retries, fallbacks and the fallback ratio, gate failures, webhook rejections by reason, idempotent replays, rate-limit hits, dead letters. Series of the caller's tenant plus deployment-wide ones (rejected unsigned deliveries). Counters persist in D1 across isolates.",
+      "Text exposition format 0.0.4: builds by status, tick and node duration histograms, node failures by mode, " +
+      "retries, fallbacks and the fallback ratio, gate failures, webhook rejections by reason, idempotent " +
+      "replays, rate-limit hits, dead letters. Series of the caller's tenant plus deployment-wide ones (rejected " +
+      "unsigned deliveries). Counters persist in D1 across isolates.",
     responses: {
       200: { description: "Prometheus text format", mediaType: "text/plain; version=0.0.4; charset=utf-8" },
     },

@@ -36,8 +36,10 @@ export function buildMessages(input: ModelPromptInput): Array<{ role: "system" |
   const required = doc.model.require_guard_nodes ? input.base.guard_nodes : [];
   const rules = [
     "You plan the DAG of an automated code-scan build. Reply with JSON only, no prose:",
-    '{"nodes":[{"node_id":"…","title":"…","agent":"…","depends_on":["…"],"gate":null|"TEST_GATE"|"POLICY_GATE"|"MERGE_GATE"}]}',
-    `Rules: node ids unique; depends_on names other nodes of the list; no cycles; agents only from [${doc.allowed_agents.join(", ")}];`,
+    '{"nodes":[{"node_id":"…","title":"…","agent":"…","depends_on":["…"],' +
+      '"gate":null|"TEST_GATE"|"POLICY_GATE"|"MERGE_GATE"}]}',
+    `Rules: node ids unique; depends_on names other nodes of the list; no cycles; agents only from ` +
+      `[${doc.allowed_agents.join(", ")}];`,
     `at most ${doc.model.max_nodes ?? doc.max_nodes} nodes;`,
     doc.model.require_policy_gate ? "at least one node has gate POLICY_GATE;" : "",
     required.length > 0 ? `include these node ids: ${required.join(", ")};` : "",

@@ -26,12 +26,14 @@ export async function insertPolicy(
   activate: boolean,
   actor: AuditActor,
 ): Promise<number> {
-  const nextVersion = sql<number>`(SELECT COALESCE(MAX(${plannerPolicies.version}), 0) + 1 FROM ${plannerPolicies} WHERE ${plannerPolicies.tenantId} = ${row.tenantId})`;
+  const nextVersion = sql<number>`(SELECT COALESCE(MAX(${plannerPolicies.version}), 0) + 1 FROM ${plannerPolicies}
+    WHERE ${plannerPolicies.tenantId} = ${row.tenantId})`;
   const insert = db
     .insert(plannerPolicies)
     .values({ ...row, version: nextVersion })
     .returning({ version: plannerPolicies.version });
-  const latest = sql<number>`(SELECT MAX(${plannerPolicies.version}) FROM ${plannerPolicies} WHERE ${plannerPolicies.tenantId} = ${row.tenantId})`;
+  const latest = sql<number>`(SELECT MAX(${plannerPolicies.version}) FROM ${plannerPolicies}
+    WHERE ${plannerPolicies.tenantId} = ${row.tenantId})`;
   // The audit entries name the version the INSERT just took (the tenant's latest inside the batch).
   const audit = (action: "policy.write" | "policy.activate") =>
     auditStatement(
@@ -74,7 +76,10 @@ export async function getPolicy(db: Db, tenantId: string, version: number): Prom
   return rows[0] ?? null;
 }
 
-/** Points the tenant's active row at `version` (which the caller checked exists), with its audit entry in the same batch. */
+/**
+ * Points the tenant's active row at `version` (which the caller checked exists), with its audit entry in the same
+ * batch.
+ */
 export async function setActive(db: Db, row: ActiveRow, audit: AuditEntry): Promise<void> {
   await db.batch([
     db

@@ -148,7 +148,10 @@ export const PlannerPolicyDocument = z
     apply_by_default: z.boolean().default(false),
     /** Agents a plan (and a model proposal) may use; must include the built-in DAGs' agents. */
     allowed_agents: z.array(agentName).min(1).max(32).default(DEFAULT_ALLOWED_AGENTS),
-    /** Guards are added only while the DAG is below this; a model proposal may not exceed it. The SPEC base DAG is never trimmed. */
+    /**
+     * Guards are added only while the DAG is below this; a model proposal may not exceed it. The SPEC base DAG is never
+     * trimmed.
+     */
     max_nodes: z.int().min(2).max(200).default(24),
     profile: z
       .strictObject({

@@ -68,7 +68,9 @@ async function modelBudget(deps: PlanDeps): Promise<ModelOutcome | null> {
     return {
       status: "unavailable",
       reason: "model_budget_exhausted",
-      detail: `the tenant's ${limit} model calls per minute are used up (retry in ${Math.ceil(hit.retry_after_ms / 1000)} s)`,
+      detail:
+        `the tenant's ${limit} model calls per minute are used up (retry in ` +
+        `${Math.ceil(hit.retry_after_ms / 1000)} s)`,
     };
   } catch {
     return {

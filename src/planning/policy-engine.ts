@@ -44,7 +44,9 @@ export function basePlan(input: PolicyPlanInput): BasePlan {
       decision: "scan_mode",
       value: "deterministic",
       reason: "history_fallback_rate",
-      detail: `${h.fallback_builds} of the last ${h.builds_considered} builds fell back to deterministic (${pct(h.fallback_rate)} ≥ ${pct(preselect)}); starting in deterministic mode`,
+      detail:
+        `${h.fallback_builds} of the last ${h.builds_considered} builds fell back to deterministic ` +
+        `(${pct(h.fallback_rate)} ≥ ${pct(preselect)}); starting in deterministic mode`,
     });
     return {
       facts,
@@ -63,8 +65,10 @@ export function basePlan(input: PolicyPlanInput): BasePlan {
       h.builds_considered < doc.history.min_builds ? "insufficient_history" : "history_fallback_rate_below_threshold",
     detail:
       h.builds_considered < doc.history.min_builds
-        ? `${h.builds_considered} earlier build(s) of this repository (< ${doc.history.min_builds}); autonomous by default`
-        : `fallback rate ${pct(h.fallback_rate)} over ${h.builds_considered} builds is below the pre-selection threshold`,
+        ? `${h.builds_considered} earlier build(s) of this repository ` +
+          `(< ${doc.history.min_builds}); autonomous by default`
+        : `fallback rate ${pct(h.fallback_rate)} over ${h.builds_considered} builds ` +
+          "is below the pre-selection threshold",
   });
 
   // Guards are evaluated against the adaptive base (their dependencies are its nodes).

@@ -177,5 +177,8 @@ export function statsFor(
 
 export function describeStats(node: DagNode, s: { basis: "node" | "agent"; stats: NodeStats }): string {
   const who = s.basis === "node" ? `node '${node.node_id}'` : `agent '${node.agent}'`;
-  return `${who} failed in ${s.stats.failed_builds} of the last ${s.stats.builds} builds that ran it (${pct(s.stats.failure_rate)})`;
+  return (
+    `${who} failed in ${s.stats.failed_builds} of the last ${s.stats.builds} builds that ran it ` +
+    `(${pct(s.stats.failure_rate)})`
+  );
 }

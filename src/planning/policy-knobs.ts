@@ -117,7 +117,9 @@ export function timeoutDecisions(
         node_id: node.node_id,
         value,
         reason: "history_p95",
-        detail: `p95 of the completed runs of ${who}: ${s.stats.p95_duration_ms} ms × ${t.history_multiplier}, clamped to [${t.min_ms}, ${t.max_ms}]`,
+        detail:
+          `p95 of the completed runs of ${who}: ${s.stats.p95_duration_ms} ms × ${t.history_multiplier}, ` +
+          `clamped to [${t.min_ms}, ${t.max_ms}]`,
       });
       out[node.node_id] = value;
       continue;
@@ -131,7 +133,10 @@ export function timeoutDecisions(
       node_id: node.node_id,
       value,
       reason: byAgent !== undefined ? "agent_default" : "policy_default",
-      detail: `${byAgent !== undefined ? `default for agent '${node.agent}'` : "policy default"} ${byAgent ?? t.default_ms} ms${large ? ` × ${t.large_repo_multiplier} (large repository)` : ""}; no duration history`,
+      detail:
+        `${byAgent !== undefined ? `default for agent '${node.agent}'` : "policy default"} ` +
+        `${byAgent ?? t.default_ms} ms${large ? ` × ${t.large_repo_multiplier} (large repository)` : ""}; ` +
+        "no duration history",
     });
   }
   for (const [k, v] of Object.entries(client)) {
@@ -161,7 +166,8 @@ export function parallelismDecision(
   const size = facts.repo_size === "unknown" ? "medium" : facts.repo_size;
   let value = p[size];
   let reason = "repo_size";
-  let detail = `repository size ${facts.repo_size}${facts.repo_size === "unknown" ? " (treated as medium)" : ""}: ${value}`;
+  const sizeNote = facts.repo_size === "unknown" ? " (treated as medium)" : "";
+  let detail = `repository size ${facts.repo_size}${sizeNote}: ${value}`;
   if (
     p.flaky_build_rate !== null &&
     h.builds_considered >= input.policy.document.history.min_builds &&
@@ -170,7 +176,9 @@ export function parallelismDecision(
   ) {
     value = p.flaky_max;
     reason = "flaky_repo";
-    detail = `${h.failed + h.aborted} of the last ${h.builds_considered} builds failed or aborted (${pct(h.build_failure_rate)} ≥ ${pct(p.flaky_build_rate)}): at most ${value} node(s) at once`;
+    detail =
+      `${h.failed + h.aborted} of the last ${h.builds_considered} builds failed or aborted ` +
+      `(${pct(h.build_failure_rate)} ≥ ${pct(p.flaky_build_rate)}): at most ${value} node(s) at once`;
   }
   decisions.push({ decision: "parallelism", value, reason, detail });
   return value;
@@ -201,7 +209,9 @@ export function fallbackDecision(dag: DagNode[], input: PolicyPlanInput, decisio
         decision: "fallback",
         value: "deterministic",
         reason: "node_failure_rate",
-        detail: `${risky.map((r) => describeStats(r.node, r.s)).join("; ")} ≥ ${pct(nodeRate)}: a terminal failure falls back to the deterministic DAG`,
+        detail:
+          `${risky.map((r) => describeStats(r.node, r.s)).join("; ")} ≥ ${pct(nodeRate)}: a terminal ` +
+          "failure falls back to the deterministic DAG",
       });
       return true;
     }
@@ -212,7 +222,9 @@ export function fallbackDecision(dag: DagNode[], input: PolicyPlanInput, decisio
       decision: "fallback",
       value: "deterministic",
       reason: "history_fallback_rate",
-      detail: `${h.fallback_builds} of the last ${h.builds_considered} builds fell back (${pct(h.fallback_rate)} ≥ ${pct(fbRate)})`,
+      detail:
+        `${h.fallback_builds} of the last ${h.builds_considered} builds fell back ` +
+        `(${pct(h.fallback_rate)} ≥ ${pct(fbRate)})`,
     });
     return true;
   }

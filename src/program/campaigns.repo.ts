@@ -130,7 +130,8 @@ export async function upsertBuildRun(db: Db, v: RunValues): Promise<void> {
     .onConflictDoUpdate({
       target: [campaignRuns.campaignId, campaignRuns.runId],
       set: replaceSet(values, now),
-      setWhere: sql`${campaignRuns.source} = 'manual' OR ${campaignRuns.buildId} IS NOT excluded.build_id OR ${campaignRuns.observedAt} <= excluded.observed_at`,
+      setWhere: sql`${campaignRuns.source} = 'manual' OR ${campaignRuns.buildId} IS NOT excluded.build_id
+        OR ${campaignRuns.observedAt} <= excluded.observed_at`,
     });
 }
 
@@ -207,7 +208,8 @@ export async function unsyncedFinishedBuilds(db: Db, campaignId: string, executi
         eq(campaignBuilds.campaignId, campaignId),
         eq(campaignBuilds.executionId, executionId),
         inArray(builds.status, ["completed", "failed", "aborted"]),
-        sql`(${campaignRuns.runId} IS NULL OR ${campaignRuns.buildId} IS NOT ${campaignBuilds.buildId} OR ${campaignRuns.observedAt} < ${builds.updatedAt})`,
+        sql`(${campaignRuns.runId} IS NULL OR ${campaignRuns.buildId} IS NOT ${campaignBuilds.buildId}
+          OR ${campaignRuns.observedAt} < ${builds.updatedAt})`,
       ),
     );
 }

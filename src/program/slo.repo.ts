@@ -48,7 +48,8 @@ export async function windowAggregates(
   opts: { createdSince: string; windowStarts: readonly string[]; latencySeconds: number },
 ): Promise<WindowAggregate[]> {
   const cols = opts.windowStarts.flatMap((start, i) => [
-    sql`COALESCE(SUM(CASE WHEN b.updated_at >= ${start} AND b.status = 'completed' THEN 1 ELSE 0 END), 0) AS ${sql.raw(`completed_${i}`)}`,
+    sql`COALESCE(SUM(CASE WHEN b.updated_at >= ${start} AND b.status = 'completed' THEN 1 ELSE 0 END), 0)
+      AS ${sql.raw(`completed_${i}`)}`,
     sql`COALESCE(SUM(CASE WHEN b.updated_at >= ${start} THEN b.bad ELSE 0 END), 0) AS ${sql.raw(`bad_${i}`)}`,
     sql`COALESCE(SUM(CASE WHEN b.updated_at >= ${start} THEN b.fast ELSE 0 END), 0) AS ${sql.raw(`fast_${i}`)}`,
   ]);
@@ -66,7 +67,8 @@ export async function windowAggregates(
           ELSE 0
         END AS bad,
         CASE
-          WHEN status = 'completed' AND (julianday(updated_at) - julianday(created_at)) * 86400.0 <= ${opts.latencySeconds} THEN 1
+          WHEN status = 'completed'
+            AND (julianday(updated_at) - julianday(created_at)) * 86400.0 <= ${opts.latencySeconds} THEN 1
           ELSE 0
         END AS fast
       FROM builds

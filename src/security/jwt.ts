@@ -168,7 +168,8 @@ function rememberPrincipal(
  * verified tokens when it has it).
  * Throws AppError `token_expired` for an expired token and `unauthenticated` for any other
  * failure (bad signature/audience/issuer, unsupported alg, no `sub`, no `exp`, a lifetime above
- * JWT_MAX_LIFETIME_SECONDS, local-dev token outside development). Tenant = string claim `config.TENANT_CLAIM` if non-empty, else `sub`.
+ * JWT_MAX_LIFETIME_SECONDS, local-dev token outside development). Tenant = string claim
+ * `config.TENANT_CLAIM` if non-empty, else `sub`.
  */
 export async function verifyUserToken(token: string, config: Config): Promise<Principal> {
   const now = Date.now();

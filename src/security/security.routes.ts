@@ -2,7 +2,8 @@
  * Routes of the security plane, mounted at /v1/program (SPEC §6.3–6.5, §6.9–6.10): secrets,
  * webhook ingest (signature-authenticated; `auth: "signature"` on its describeRoute) and the operators'
  * delivery listing — each week alias runs the same handlers and is marked deprecated (the
- * idempotent checkpoints live with the builds they control: builds/checkpoints.routes.ts). Handlers read validated input, call one service function, return JSON.
+ * idempotent checkpoints live with the builds they control: builds/checkpoints.routes.ts).
+ * Handlers read validated input, call one service function, return JSON.
  */
 import { Hono } from "hono";
 import { createFactory } from "hono/factory";
@@ -83,7 +84,8 @@ const ingest = factory.createHandlers(
     auth: "signature",
     summary: "Signed delivery (Standard Webhooks or X-Platform-*), stored durably",
     description:
-      "Checked in the SPEC order: headers 400, integer timestamp 400, window 401, signature 401, replay 409; body cap 413; coordination outage 503 (fail closed).",
+      "Checked in the SPEC order: headers 400, integer timestamp 400, window 401, signature 401, replay 409; body " +
+      "cap 413; coordination outage 503 (fail closed).",
     responses: ok(WebhookAccepted),
     errors: [
       "webhook_headers_missing",
@@ -179,7 +181,8 @@ export const securityRoutes = new Hono<AppEnv>()
       tag: "webhooks",
       summary: "Accepted deliveries, newest first",
       description:
-        "The caller's tenant's deliveries; tenant-less ones (deployment-wide secrets without WEBHOOK_TENANT_ID) only for deployment administrators (admins of DEPLOYMENT_ADMIN_TENANT).",
+        "The caller's tenant's deliveries; tenant-less ones (deployment-wide secrets without WEBHOOK_TENANT_ID) " +
+        "only for deployment administrators (admins of DEPLOYMENT_ADMIN_TENANT).",
       responses: ok(WebhookDeliveryPage),
     }),
     webhookOperator,

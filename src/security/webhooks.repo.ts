@@ -26,7 +26,8 @@ function insertStatement(d1: D1Database, rows: readonly DeliveryRow[]): D1Prepar
   const values = rows.map(() => ROW_PLACEHOLDERS).join(", ");
   return d1
     .prepare(
-      `INSERT INTO webhook_deliveries (${DELIVERY_COLUMNS.join(", ")}) VALUES ${values} ON CONFLICT DO NOTHING RETURNING delivery_id`,
+      `INSERT INTO webhook_deliveries (${DELIVERY_COLUMNS.join(", ")}) VALUES ${values} ` +
+        "ON CONFLICT DO NOTHING RETURNING delivery_id",
     )
     .bind(
       ...rows.flatMap((r) => [

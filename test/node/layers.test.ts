@@ -152,3 +152,36 @@ describe("the import direction of src/", () => {
     expect(layerViolations([{ from: "newfolder/a.ts", to: "lib/b.ts" }], LAYERS)[0]).toContain("has no layer");
   });
 });
+
+/**
+ * Files over `maxLines` lines and lines over `maxWidth` characters (JavaScript string length; Biome
+ * formats code to 120 columns but leaves long strings, templates and comments alone).
+ */
+function sizeViolations(files: { path: string; text: string }[], maxLines: number, maxWidth: number): string[] {
+  return files.flatMap(({ path, text }) => {
+    const lines = text.split("\n");
+    if (text.endsWith("\n")) lines.pop();
+    const tooLong = lines.length > maxLines ? [`${path}: ${lines.length} lines (over ${maxLines})`] : [];
+    const tooWide = lines.flatMap((line, i) =>
+      line.length > maxWidth ? [`${path}:${i + 1}: ${line.length} characters (over ${maxWidth})`] : [],
+    );
+    return [...tooLong, ...tooWide];
+  });
+}
+
+describe("the size of src/", () => {
+  it("src stays small and narrow", () => {
+    const files = sourceFiles(SRC).map((f) => ({ path: relative(SRC, f), text: readFileSync(f, "utf8") }));
+    expect(files.length).toBeGreaterThan(100);
+    expect(sizeViolations(files, 400, 120)).toEqual([]);
+  });
+
+  it("the size check catches what it is for", () => {
+    const ok = `${"x".repeat(120)}\n`.repeat(400);
+    expect(sizeViolations([{ path: "a.ts", text: ok }], 400, 120)).toEqual([]);
+    expect(sizeViolations([{ path: "b.ts", text: `${ok}y\n` }], 400, 120)).toEqual(["b.ts: 401 lines (over 400)"]);
+    expect(sizeViolations([{ path: "c.ts", text: `a\n${"—".repeat(121)}\n` }], 400, 120)).toEqual([
+      "c.ts:2: 121 characters (over 120)",
+    ]);
+  });
+});
