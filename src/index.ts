@@ -4,11 +4,14 @@
 import { createApp } from "./http/app";
 import { devMigrations } from "./dev/dev-migrations";
 import { runWatchdog } from "./builds/watchdog";
-import { onBuildFinished } from "./builds/build-hooks";
+import { onBuildCreate, onBuildFinished } from "./builds/build-hooks";
 import { ingestFinishedBuild } from "./program/campaigns.service";
+import { profileFindingThresholds } from "./program/policy.service";
 
 // Campaign builds become campaign runs when they finish (program plane, DESIGN §2).
 onBuildFinished(ingestFinishedBuild);
+// A build naming a policy profile gets the profile's finding thresholds (issue 16).
+onBuildCreate(profileFindingThresholds);
 
 export { BuildRunner } from "./builds/build-runner.do";
 export { DeliveryWriter } from "./security/delivery-writer.do";

@@ -4,6 +4,7 @@
  * program plane ingests campaign runs). Handlers must be idempotent: a hook may run more than
  * once for the same finish, and a failed build that is resumed finishes again.
  */
+import type { Deps } from "../kernel/request-deps";
 
 export interface BuildFinished {
   build_id: string;
@@ -44,4 +45,26 @@ export async function announceBuildFinished(env: Env, event: BuildFinished): Pro
       );
     }
   }
+}
+
+/**
+ * Creation hook: before a build is planned, a subscriber may resolve references in its metadata
+ * into settings (e.g. the program plane turns `policy_profile_id` into the profile's finding
+ * thresholds). It returns metadata additions, or throws an AppError (the create answers it and
+ * nothing is stored).
+ */
+export type BuildCreateHook = (deps: Deps, metadata: Record<string, unknown>) => Promise<Record<string, unknown>>;
+
+const createHooks: BuildCreateHook[] = [];
+
+/** Registers a creation subscriber (call at module load of the worker entry only). */
+export function onBuildCreate(hook: BuildCreateHook): void {
+  if (!createHooks.includes(hook)) createHooks.push(hook);
+}
+
+/** The metadata with every creation subscriber's additions. */
+export async function resolveCreateHooks(deps: Deps, metadata: Record<string, unknown>) {
+  let out = metadata;
+  for (const hook of createHooks) out = { ...out, ...(await hook(deps, out)) };
+  return out;
 }

@@ -95,7 +95,7 @@ export const buildRoutes = new Hono<AppEnv>()
       summary: "Plan (SPEC §4.4) and start a build",
       requestName: "BuildCreateRequest",
       responses: created(BuildRun),
-      errors: ["invalid_dag", "build_command_refused", "runner_not_configured"],
+      errors: ["invalid_dag", "build_command_refused", "runner_not_configured", "policy_profile_not_found"],
     }),
     write,
     validate("json", BuildCreateRequest),

@@ -3,7 +3,8 @@
  * D1 mapped to the SPEC §4.2 shapes, ownership (404 before 403), keyset pages, event history and
  * the live stream. Services throw AppError; handlers stay thin.
  */
-import { FindingThresholds } from "../findings/gate";
+import { BuildFindingThresholds } from "../findings/gate";
+import { resolveCreateHooks } from "./build-hooks";
 import { parseFindingsSummary } from "../findings/baseline";
 import type { Config } from "../kernel/env";
 import type { Deps } from "../kernel/request-deps";
@@ -98,7 +99,7 @@ export function withRunnerKind(config: Config, body: BuildCreateRequest, princip
 /** `metadata.finding_thresholds` must be valid thresholds (src/findings/gate.ts) or absent: 422 otherwise. */
 function checkFindingThresholds(metadata: Record<string, unknown>): void {
   if (metadata.finding_thresholds === undefined) return;
-  const parsed = FindingThresholds.safeParse(metadata.finding_thresholds);
+  const parsed = BuildFindingThresholds.safeParse(metadata.finding_thresholds);
   if (parsed.success) return;
   throw new AppError("validation_failed", "metadata.finding_thresholds is not valid.", {
     errors: parsed.error.issues.map((i) => ({
@@ -108,8 +109,9 @@ function checkFindingThresholds(metadata: Record<string, unknown>): void {
   });
 }
 
-export async function createBuild(deps: Deps, input: BuildCreateRequest) {
-  checkFindingThresholds(input.metadata);
+export async function createBuild(deps: Deps, request: BuildCreateRequest) {
+  checkFindingThresholds(request.metadata);
+  const input = { ...request, metadata: await resolveCreateHooks(deps, request.metadata) };
   const body = withRunnerKind(deps.config, input, deps.principal);
   const plan = await planBuild(deps, body);
   const buildId = newId();

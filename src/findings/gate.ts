@@ -30,6 +30,17 @@ export const FindingThresholds = z.strictObject({
   scope: z.enum(["all", "new"]).default("all"),
 });
 export type FindingThresholds = z.output<typeof FindingThresholds>;
+
+/**
+ * Thresholds a build's POLICY_GATE accepts (build metadata, policy profiles). The in-run gate
+ * decides as results arrive, before the build's baseline is known (it is computed when the build
+ * finishes), so it counts every finding: `scope: "new"` is refused with a clear 422 rather than
+ * accepted and not applied. `evaluateGate` applies it to findings whose states are known.
+ */
+export const BuildFindingThresholds = FindingThresholds.refine((t) => t.scope === "all", {
+  path: ["scope"],
+  message: 'the in-run POLICY_GATE counts every finding; scope "new" is not supported there',
+});
 /** Thresholds as a policy profile stores them: every field optional. */
 export type FindingThresholdsInput = z.input<typeof FindingThresholds>;
 

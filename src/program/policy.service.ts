@@ -5,6 +5,7 @@
  * caller's tenant (else 404 build_not_found, so other tenants' builds are neither touched nor
  * revealed) and be visible to the caller (else 403 build_access_denied). Called by program.routes.ts.
  */
+import { z } from "zod";
 import { actorOf } from "../audit/audit";
 import { getBuildRow } from "../builds/builds.repo";
 import { type Deps, authorizeBuild } from "../builds/builds.service";
@@ -26,6 +27,7 @@ function profileDto(row: repo.PolicyProfileRow) {
     name: row.name,
     blocked_commands: row.blockedCommands,
     restricted_paths: row.restrictedPaths,
+    finding_thresholds: row.findingThresholds ?? null,
     created_by: row.createdBy,
     created_at: row.createdAt,
   };
@@ -44,6 +46,7 @@ export async function createProfile(deps: ProgramDeps, body: PolicyProfileCreate
     name: body.name,
     blockedCommands: body.blocked_commands,
     restrictedPaths: body.restricted_paths,
+    findingThresholds: body.finding_thresholds ?? null,
     createdBy: deps.principal.sub,
     createdAt: isoTimestamp(Date.now()),
   };
@@ -70,6 +73,25 @@ export async function listProfiles(deps: ProgramDeps, q: PageQuery) {
     after ? { createdAt: after[0] as string, profileId: after[1] as string } : undefined,
   );
   return page(rows, q.limit, profileDto, (r) => [r.createdAt, r.profileId]);
+}
+
+/**
+ * Build creation hook (issue 16): a build created with `metadata.policy_profile_id` gets that
+ * profile's finding thresholds for its POLICY_GATE (the tenant's profile; 404
+ * policy_profile_not_found otherwise). A build names thresholds itself or through a profile, not
+ * both (422), so a profile's gate is never silently overridden.
+ */
+export async function profileFindingThresholds(deps: Deps, metadata: Record<string, unknown>) {
+  const id = metadata.policy_profile_id;
+  if (id === undefined) return {};
+  const invalid = (message: string) =>
+    new AppError("validation_failed", "metadata.policy_profile_id is not valid.", {
+      errors: [{ path: "metadata.policy_profile_id", message }],
+    });
+  if (typeof id !== "string" || !z.uuid().safeParse(id).success) throw invalid("a policy profile id (UUID)");
+  if (metadata.finding_thresholds !== undefined) throw invalid("name finding_thresholds or a policy profile, not both");
+  const profile = await loadProfile(deps, id);
+  return profile.findingThresholds ? { finding_thresholds: profile.findingThresholds } : {};
 }
 
 /** The build a policy-check writes back to: in the caller's tenant and visible to the caller. */

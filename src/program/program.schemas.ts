@@ -2,6 +2,7 @@
  * Request and response schemas of the program routes (SPEC §6.1–6.2, §6.7–6.9). A schema and its type share
  * one name. Strings are trimmed; lists are bounded so every request does bounded work.
  */
+import { BuildFindingThresholds, FindingThresholds } from "../findings/gate";
 import { z } from "zod";
 import { BuildMetadata, PolicyViolation } from "../builds/builds.schemas";
 import { BETA_DEFAULT, RUN_EXECUTIONS, RUN_STATUSES, SIMULATED_EVIDENCE_EXCLUDED } from "./campaign-report";
@@ -106,6 +107,10 @@ export const PolicyProfileCreateRequest = z.object({
   name: z.string().trim().min(1).max(200),
   blocked_commands: cleanList(200, 512),
   restricted_paths: cleanList(200, 1024),
+  finding_thresholds: BuildFindingThresholds.optional().describe(
+    "The POLICY_GATE of builds created with `metadata.policy_profile_id` = this profile " +
+      "(omitted fields: defaults).",
+  ),
 });
 export type PolicyProfileCreateRequest = z.infer<typeof PolicyProfileCreateRequest>;
 
@@ -280,6 +285,9 @@ export const PolicyProfile = z.object({
   name: z.string(),
   blocked_commands: z.array(z.string()),
   restricted_paths: z.array(z.string()),
+  finding_thresholds: FindingThresholds.nullable().describe(
+    "Null: the defaults (any critical or more than 5 high fails).",
+  ),
   created_by: z.string(),
   created_at: ts,
 });

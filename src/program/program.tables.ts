@@ -4,6 +4,7 @@
  * so two tenants never share a row. Timestamps are ISO-8601 UTC text. Each list query has an
  * index that serves its keyset page (no OFFSET).
  */
+import type { FindingThresholds } from "../findings/gate";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { ThresholdProfile } from "./campaign-report";
 
@@ -90,6 +91,8 @@ export const policyProfiles = sqliteTable(
     name: text("name").notNull(),
     blockedCommands: text("blocked_commands", { mode: "json" }).$type<string[]>().notNull(),
     restrictedPaths: text("restricted_paths", { mode: "json" }).$type<string[]>().notNull(),
+    /** The POLICY_GATE's finding thresholds for builds that name this profile (issue 16); null: defaults. */
+    findingThresholds: text("finding_thresholds", { mode: "json" }).$type<FindingThresholds>(),
     createdBy: text("created_by").notNull(),
     createdAt: text("created_at").notNull(),
   },

@@ -545,6 +545,52 @@ describe("findings as the product (issue 16)", () => {
     expect(bad.body.errors[0].path).toBe("metadata.finding_thresholds.max_high");
   });
 
+  it("a policy profile's finding thresholds decide for builds that name it; both, a foreign profile or scope new are refused", async () => {
+    const c = await caller({ sub: "findings_profile", org_id: "org_findings_profile", roles: ["admin"] });
+    const profile = await c.request("POST", "/v1/program/policy-profiles", {
+      name: "lenient on one critical",
+      blocked_commands: [],
+      restricted_paths: [],
+      finding_thresholds: { max_critical: 1, max_high: 0 },
+    });
+    expect(profile.status).toBe(201);
+    expect(profile.body.finding_thresholds).toMatchObject({ max_critical: 1, max_high: 0, scope: "all" });
+    const id = profile.body.profile_id;
+
+    const lenient = await scanWith(c, "https://github.com/acme/profiled", [critical], { policy_profile_id: id });
+    expect(lenient.status).toBe("completed");
+    expect(lenient.metadata.finding_thresholds).toMatchObject({ max_critical: 1, max_high: 0 });
+    expect(lenient.gate_history.find((g: any) => g.gate === "POLICY_GATE").reason).toContain("1 critical (max 1)");
+    // The same profile fails a build with one high finding (max_high 0), naming it.
+    const strict = await scanWith(c, "https://github.com/acme/profiled-high", [evalUse], { policy_profile_id: id });
+    expect(strict.status).toBe("failed");
+    const failed = strict.gate_history.find((g: any) => g.gate === "POLICY_GATE");
+    expect(failed.status).toBe("FAIL");
+    expect(failed.reason).toContain("no-eval");
+
+    const create = (metadata: Record<string, unknown>) =>
+      c.request("POST", "/v1/builds", { repo_url: "https://github.com/acme/profiled", metadata });
+    const both = await create({ policy_profile_id: id, finding_thresholds: { max_high: 9 } });
+    expect([both.status, both.body.code, both.body.errors[0].path]).toEqual([
+      422,
+      "validation_failed",
+      "metadata.policy_profile_id",
+    ]);
+    const stranger = await caller({ sub: "findings_profile_other", org_id: "org_other_profiles" });
+    const foreign = await stranger.request("POST", "/v1/builds", {
+      repo_url: "https://github.com/acme/profiled",
+      metadata: { policy_profile_id: id },
+    });
+    expect([foreign.status, foreign.body.code]).toEqual([404, "policy_profile_not_found"]);
+    const scoped = await c.request("POST", "/v1/program/policy-profiles", {
+      name: "new only",
+      blocked_commands: [],
+      restricted_paths: [],
+      finding_thresholds: { scope: "new" },
+    });
+    expect([scoped.status, scoped.body.errors?.[0]?.path]).toEqual([422, "finding_thresholds.scope"]);
+  });
+
   it("the second scan of a repository: one fixed, one new, the rest unchanged; filters, summary, report and SARIF agree", async () => {
     const c = await caller({ sub: "findings_baseline" });
     const repo = "https://github.com/acme/baseline#main";

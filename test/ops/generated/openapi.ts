@@ -2492,6 +2492,24 @@ export interface components {
         CreatePolicyProfileRequest: {
             /** @default [] */
             blocked_commands?: string[];
+            /** @description The POLICY_GATE of builds created with `metadata.policy_profile_id` = this profile (omitted fields: defaults). */
+            finding_thresholds?: {
+                /** @default 0 */
+                max_critical?: number | null;
+                /** @default 5 */
+                max_high?: number | null;
+                /** @default null */
+                max_info?: number | null;
+                /** @default null */
+                max_low?: number | null;
+                /** @default null */
+                max_medium?: number | null;
+                /**
+                 * @default all
+                 * @enum {string}
+                 */
+                scope?: "all" | "new";
+            };
             name: string;
             /** @default [] */
             restricted_paths?: string[];
@@ -2991,6 +3009,24 @@ export interface components {
             /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
             created_at: string;
             created_by: string;
+            /** @description Null: the defaults (any critical or more than 5 high fails). */
+            finding_thresholds: {
+                /** @default 0 */
+                max_critical: number | null;
+                /** @default 5 */
+                max_high: number | null;
+                /** @default null */
+                max_info: number | null;
+                /** @default null */
+                max_low: number | null;
+                /** @default null */
+                max_medium: number | null;
+                /**
+                 * @default all
+                 * @enum {string}
+                 */
+                scope: "all" | "new";
+            } | null;
             name: string;
             /** Format: uuid */
             profile_id: string;
@@ -3928,6 +3964,15 @@ export interface operations {
             };
             /** @description Problem: `capabilities_missing`, `insufficient_capability` */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `policy_profile_not_found` */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

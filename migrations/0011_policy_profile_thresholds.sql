@@ -1,0 +1,1 @@
+ALTER TABLE `policy_profiles` ADD `finding_thresholds` text;
