@@ -107,10 +107,7 @@ export const PolicyProfileCreateRequest = z.object({
   name: z.string().trim().min(1).max(200),
   blocked_commands: cleanList(200, 512),
   restricted_paths: cleanList(200, 1024),
-  finding_thresholds: BuildFindingThresholds.optional().describe(
-    "The POLICY_GATE of builds created with `metadata.policy_profile_id` = this profile " +
-      "(omitted fields: defaults).",
-  ),
+  finding_thresholds: BuildFindingThresholds.optional().describe("POLICY_GATE of builds naming this profile."),
 });
 export type PolicyProfileCreateRequest = z.infer<typeof PolicyProfileCreateRequest>;
 
@@ -285,9 +282,7 @@ export const PolicyProfile = z.object({
   name: z.string(),
   blocked_commands: z.array(z.string()),
   restricted_paths: z.array(z.string()),
-  finding_thresholds: FindingThresholds.nullable().describe(
-    "Null: the defaults (any critical or more than 5 high fails).",
-  ),
+  finding_thresholds: FindingThresholds.nullable().describe("Null: the defaults (any critical or > 5 high fails)."),
   created_by: z.string(),
   created_at: ts,
 });

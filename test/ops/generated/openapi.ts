@@ -2492,7 +2492,7 @@ export interface components {
         CreatePolicyProfileRequest: {
             /** @default [] */
             blocked_commands?: string[];
-            /** @description The POLICY_GATE of builds created with `metadata.policy_profile_id` = this profile (omitted fields: defaults). */
+            /** @description POLICY_GATE of builds naming this profile. */
             finding_thresholds?: {
                 /** @default 0 */
                 max_critical?: number | null;
@@ -3009,7 +3009,7 @@ export interface components {
             /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
             created_at: string;
             created_by: string;
-            /** @description Null: the defaults (any critical or more than 5 high fails). */
+            /** @description Null: the defaults (any critical or > 5 high fails). */
             finding_thresholds: {
                 /** @default 0 */
                 max_critical: number | null;
