@@ -24,6 +24,7 @@ import { getToken } from "./auth.js";
  * @typedef {{ items: T[], next_cursor: string | number | null }} Page
  */
 /** @typedef {Schemas["DagNode"]} DagNode */
+/** @typedef {Schemas["BuildNode"]} BuildNode */
 /** @typedef {Schemas["TaskRun"]} TaskRun */
 /** @typedef {Schemas["StateTransition"]} StatusTransition */
 /** @typedef {Schemas["GateDecision"]} GateDecision */

@@ -8,32 +8,16 @@
 import { badge, h, replace, svg } from "./dom.js";
 
 /**
- * Levels as the planner computes them: Kahn waves, ids sorted in each level. Unknown dependencies
- * are ignored (the server has validated the DAG); a cycle leaves the rest in a last level.
- * @param {import("./api.js").DagNode[]} dag
+ * The DAG's levels, from the level the planner gave each node (`level` on the build's nodes):
+ * node ids per level, sorted. Nothing is derived here.
+ * @param {import("./api.js").BuildNode[]} dag
  * @returns {string[][]}
  */
-export function computeLevels(dag) {
-  const ids = new Set(dag.map((n) => n.node_id));
-  const remaining = new Map(
-    dag.map((n) => [n.node_id, new Set(n.depends_on.filter((d) => ids.has(d) && d !== n.node_id))]),
-  );
+export function levelsOf(dag) {
   /** @type {string[][]} */
   const levels = [];
-  while (remaining.size > 0) {
-    const ready = [...remaining]
-      .filter(([, deps]) => deps.size === 0)
-      .map(([id]) => id)
-      .sort();
-    if (ready.length === 0) {
-      levels.push([...remaining.keys()].sort());
-      break;
-    }
-    levels.push(ready);
-    for (const id of ready) remaining.delete(id);
-    for (const deps of remaining.values()) for (const id of ready) deps.delete(id);
-  }
-  return levels;
+  for (const n of dag) (levels[n.level] ??= []).push(n.node_id);
+  return levels.filter(Boolean).map((ids) => ids.sort());
 }
 
 /**
@@ -50,7 +34,7 @@ export class DagView {
     this.root = h("div", { class: "dag-wrap" });
     /** @type {Map<string, HTMLButtonElement>} */
     this.cards = new Map();
-    /** @type {import("./api.js").DagNode[]} */
+    /** @type {import("./api.js").BuildNode[]} */
     this.dag = [];
     /** @type {string | null} */
     this.selected = null;
@@ -65,7 +49,7 @@ export class DagView {
 
   /**
    * (Re)draws the structure; per-node state comes from `views`.
-   * @param {import("./api.js").DagNode[]} dag
+   * @param {import("./api.js").BuildNode[]} dag
    * @param {Map<string, NodeView>} views
    * @param {number | null} activeLevel
    */
@@ -74,7 +58,7 @@ export class DagView {
     this.cards.clear();
     const byId = new Map(dag.map((n) => [n.node_id, n]));
     if (this.selected && !byId.has(this.selected)) this.selected = null;
-    const levels = computeLevels(dag);
+    const levels = levelsOf(dag);
     const container = h(
       "div",
       { class: "dag" },
@@ -117,7 +101,7 @@ export class DagView {
     }
   }
 
-  /** @param {import("./api.js").DagNode} node */
+  /** @param {import("./api.js").BuildNode} node */
   card(node) {
     const button = h("button", {
       type: "button",

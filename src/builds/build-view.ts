@@ -18,6 +18,8 @@ export interface BuildNodeDto {
   depends_on: string[];
   gate: string | null;
   status: string;
+  /** The node's level (SPEC §4.5, 0-based topological wave), as the planner computed it. */
+  level: number;
 }
 export interface TaskRunDto {
   task_run_id: string;
@@ -187,6 +189,7 @@ export function applyDraft(prior: BuildView | null, d: Draft): BuildView {
           depends_on: [...n.depends_on],
           gate: n.gate,
           status: n.status,
+          level: n.level,
         })),
       task_runs: bySeq(s.task_runs).map(taskRunDto),
       replan_history: [

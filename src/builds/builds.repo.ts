@@ -35,6 +35,7 @@ const DAG_COLS = {
   depends_on: "json(depends_on)",
   gate: "gate",
   status: "status",
+  level: "level",
 };
 const TASK_RUN_COLS = {
   task_run_id: "task_run_id",

@@ -140,6 +140,10 @@ export const DagNode = z.object({
   gate: z.enum(GATE_TYPES).nullable(),
   status: z.enum(TASK_STATUSES),
 });
+/** A node of a stored build: a DAG node and the level the planner gave it. */
+export const BuildNode = DagNode.extend({
+  level: int.describe("The node's level (SPEC §4.5): the 0-based topological wave it runs in."),
+});
 
 export const TaskRun = z.object({
   task_run_id: z.string(),
@@ -215,7 +219,7 @@ export const BuildRun = z
     status: z.enum(BUILD_STATUSES),
     created_at: ts,
     updated_at: ts,
-    dag: z.array(DagNode),
+    dag: z.array(BuildNode),
     task_runs: z.array(TaskRun),
     replan_history: z.array(ReplanDecision),
     debt_items: z.array(DebtItem),
@@ -317,6 +321,7 @@ export const IdempotentCheckpointResult = z.object({
 
 registerResponses({
   DagNode,
+  BuildNode,
   TaskRun,
   ReplanDecision,
   DebtItem,

@@ -101,6 +101,21 @@ describe("POST /v1/builds/preview-dag and planning through HTTP", () => {
     expect(done.gate_history.map((g: any) => [g.gate, g.status])).toEqual([["MERGE_GATE", "PASS"]]);
   });
 
+  it("each node of a build carries the level the planner gave it (the dashboard draws them as is)", async () => {
+    const c = await caller({ sub: "user_levels" });
+    const dag = [
+      { node_id: "d", title: "D", agent: "x", depends_on: ["b", "c"] },
+      { node_id: "a", title: "A", agent: "x" },
+      { node_id: "b", title: "B", agent: "x", depends_on: ["a"] },
+      { node_id: "c", title: "C", agent: "x", depends_on: ["a"] },
+    ];
+    const build = await createBuild(c, { dag, metadata: INSTANT });
+    const levels = (b: any) => Object.fromEntries(b.dag.map((n: any) => [n.node_id, n.level]));
+    expect(levels(build)).toEqual({ a: 0, b: 1, c: 1, d: 2 });
+    const done = await waitForStatus(c, build.build_id);
+    expect(levels(await expectSameAsD1(c, done.build_id))).toEqual({ a: 0, b: 1, c: 1, d: 2 });
+  });
+
   it.each([
     [
       [

@@ -7,7 +7,7 @@
  * lines (events.js).
  */
 import { ApiError, builds } from "../api.js";
-import { computeLevels, DagView } from "../dag.js";
+import { DagView, levelsOf } from "../dag.js";
 import {
   badge,
   busy,
@@ -621,7 +621,7 @@ export async function mount(ctx) {
   // The stream replays from seq 1, so node state is rebuilt from events; the snapshot fills in until then.
   for (const n of build.dag)
     nodes.set(n.node_id, { status: n.status, attempt: 0, retries: 0, error: null, gate: null });
-  const levels = computeLevels(build.dag);
+  const levels = levelsOf(build.dag);
   activeLevel = levels.findIndex((ids) =>
     ids.some((nid) => !["completed", "skipped"].includes(nodes.get(nid)?.status ?? "")),
   );

@@ -1982,6 +1982,17 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last page. */
             next_cursor: number | null;
         };
+        BuildNode: {
+            agent: string;
+            depends_on: string[];
+            gate: ("MERGE_GATE" | "TEST_GATE" | "POLICY_GATE") | null;
+            /** @description The node's level (SPEC §4.5): the 0-based topological wave it runs in. */
+            level: number;
+            node_id: string;
+            /** @enum {string} */
+            status: "pending" | "running" | "completed" | "failed" | "skipped";
+            title: string;
+        };
         BuildPage: {
             items: components["schemas"]["BuildSummary"][];
             /** @description Opaque; pass as `cursor` for the next page; null on the last page. */
@@ -2027,7 +2038,7 @@ export interface components {
             /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
             created_at: string;
             created_by: string;
-            dag: components["schemas"]["DagNode"][];
+            dag: components["schemas"]["BuildNode"][];
             debt_items: components["schemas"]["DebtItem"][];
             /** @description Null until the build finished (issue 16). */
             findings_summary: components["schemas"]["FindingsSummary"] | null;
