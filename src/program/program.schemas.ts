@@ -335,6 +335,7 @@ export const SloSummary = z.object({
   running_builds: int,
   success_rate: z.number(),
   mean_cycle_seconds: z.number(),
+  simulated_builds_excluded: int.describe("Simulated builds of the budget period: no evidence, not counted."),
 });
 
 export const ReleaseChecklist = z.object({

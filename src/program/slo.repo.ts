@@ -3,6 +3,8 @@
  * recent builds for the reference fields, and per-window good/bad counts aggregated in D1 so the
  * 30-day budget period is never loaded row by row. Scope = the builds the caller may see
  * (their own; tenant admins: the tenant's), served by the builds owner/tenant created_at indexes.
+ * Only builds that ran on a runner count (issue 16): a simulated build did no work, so its outcome
+ * is no evidence of the service's health; `simulatedSince` counts the ones left out.
  */
 import { type SQL, and, desc, eq, sql } from "drizzle-orm";
 import { builds } from "../db/schema";
@@ -14,10 +16,24 @@ export interface BuildScope {
   createdBy: string | null;
 }
 
-function scopeWhere(scope: BuildScope): SQL | undefined {
-  return scope.createdBy === null
-    ? eq(builds.tenantId, scope.tenantId)
-    : and(eq(builds.tenantId, scope.tenantId), eq(builds.createdBy, scope.createdBy));
+/** SQL truth of "this build ran on a runner" (`metadata.runner_kind`, set at creation). */
+const RUNNER_KIND = sql`coalesce(json_extract(${builds.metadata}, '$.runner_kind'), '')`;
+
+function scopeWhere(scope: BuildScope, real = true): SQL | undefined {
+  const owner =
+    scope.createdBy === null
+      ? eq(builds.tenantId, scope.tenantId)
+      : and(eq(builds.tenantId, scope.tenantId), eq(builds.createdBy, scope.createdBy));
+  return and(owner, real ? sql`${RUNNER_KIND} = 'http'` : sql`${RUNNER_KIND} <> 'http'`);
+}
+
+/** How many simulated builds in scope were created since `createdSince` (left out of the SLO). */
+export async function simulatedSince(db: Db, scope: BuildScope, createdSince: string): Promise<number> {
+  const rows = await db
+    .select({ n: sql<number>`count(*)` })
+    .from(builds)
+    .where(and(scopeWhere(scope, false), sql`${builds.createdAt} >= ${createdSince}`));
+  return Number(rows[0]?.n ?? 0);
 }
 
 export async function recentBuilds(db: Db, scope: BuildScope, limit: number) {
@@ -73,6 +89,7 @@ export async function windowAggregates(
         END AS fast
       FROM builds
       WHERE tenant_id = ${scope.tenantId}${owner} AND created_at >= ${opts.createdSince}
+        AND json_extract(metadata, '$.runner_kind') = 'http'
     ) b`);
   const row = rows[0] ?? {};
   return opts.windowStarts.map((_, i) => ({

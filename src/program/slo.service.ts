@@ -2,6 +2,7 @@
  * GET /v1/program/slo-summary (SPEC §6.6 + DESIGN §6): the reference fields over the caller's 500
  * most recent builds, plus two objectives — build success and completion latency — with windows,
  * error budget remaining, burn rates and alert state (slo-math.ts). Targets come from config.
+ * Only builds that ran on a runner count; simulated ones of the budget period are counted apart.
  * Called by program.routes.ts.
  */
 import type { Config } from "../kernel/env";
@@ -26,13 +27,15 @@ export async function sloSummary(deps: ProgramDeps & { config: Config }, nowMs =
   const p = deps.principal;
   const scope: repo.BuildScope = { tenantId: p.tenantId, createdBy: isTenantAdmin(p) ? null : p.sub };
   const period = SLO_WINDOWS.find((w) => w.name === BUDGET_PERIOD)?.seconds ?? 0;
-  const [recent, aggregates] = await Promise.all([
+  const createdSince = isoTimestamp(nowMs - period * 1000);
+  const [recent, aggregates, simulated] = await Promise.all([
     repo.recentBuilds(deps.db, scope, REFERENCE_BUILD_LIMIT),
     repo.windowAggregates(deps.db, scope, {
-      createdSince: isoTimestamp(nowMs - period * 1000),
+      createdSince,
       windowStarts: SLO_WINDOWS.map((w) => isoTimestamp(nowMs - w.seconds * 1000)),
       latencySeconds: deps.config.SLO_COMPLETION_LATENCY_SECONDS,
     }),
+    repo.simulatedSince(deps.db, scope, createdSince),
   ]);
   const success = {} as Record<SloWindowName, WindowCounts>;
   const latency = {} as Record<SloWindowName, WindowCounts>;
@@ -63,5 +66,6 @@ export async function sloSummary(deps: ProgramDeps & { config: Config }, nowMs =
     generated_at: isoTimestamp(nowMs),
     state: worstState(objectives.map((o) => o.state)),
     objectives,
+    simulated_builds_excluded: simulated,
   };
 }

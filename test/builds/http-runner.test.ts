@@ -720,3 +720,37 @@ describe("campaign evidence from real builds (issue 16 item 6)", () => {
     expect(runs.map((r: any) => r.findings_total).reduce((a: number, b: number) => a + b, 0)).toBe(scanners);
   });
 });
+
+describe("SLO evidence from real builds (issue 16 item 6)", () => {
+  it("a completed and an operator-aborted real build: counted, the abort excluded from success", async () => {
+    const c = await caller({ sub: "user_slo_real", org_id: "org_slo_real", roles: ["operator"] });
+    const done = await start(c);
+    for (const node of ["scan", "plan"]) {
+      const d = await dispatched(node, 1, 5000, done.build_id);
+      const res = await report({
+        type: "result",
+        build_id: done.build_id,
+        task_run_id: d.body.task_run_id,
+        attempt: 1,
+        status: "completed",
+        duration_ms: 3,
+      });
+      expect(res.status).toBe(202);
+    }
+    expect((await waitForStatus(c, done.build_id)).status).toBe("completed");
+    const stopped = await start(c);
+    await dispatched("scan", 1, 5000, stopped.build_id);
+    expect((await c.request("POST", `/v1/builds/${stopped.build_id}/abort`, {})).status).toBe(200);
+    const body = (await c.request("GET", "/v1/program/slo-summary")).body;
+    expect(body).toMatchObject({
+      total_builds: 2,
+      completed_builds: 1,
+      aborted_builds: 1,
+      success_rate: 0.5,
+      simulated_builds_excluded: 0,
+    });
+    const success = body.objectives.find((o: any) => o.name === "build_success");
+    expect(success.windows["5m"]).toMatchObject({ valid: 1, good: 1, bad: 0 });
+    expect(success.state).toBe("healthy");
+  });
+});

@@ -41,14 +41,24 @@ export async function seedBuildRow(opts: {
   createdAt: number;
   updatedAt: number;
   abortedBy?: "manual" | "replanner";
+  /** Default `http`: a build that ran on the runner (the SLO counts only those). */
+  runnerKind?: "http" | "simulated";
 }): Promise<string> {
   const id = crypto.randomUUID();
   seq++;
   await env.DB.prepare(
     `INSERT INTO builds (build_id, tenant_id, created_by, repo_url, objective, status, scan_mode, metadata, created_at, updated_at)
-     VALUES (?, ?, ?, 'https://github.com/acme/seed', 'seed', ?, 'static', '{}', ?, ?)`,
+     VALUES (?, ?, ?, 'https://github.com/acme/seed', 'seed', ?, 'static', ?, ?, ?)`,
   )
-    .bind(id, opts.tenantId, opts.createdBy, opts.status, iso(opts.createdAt), iso(opts.updatedAt))
+    .bind(
+      id,
+      opts.tenantId,
+      opts.createdBy,
+      opts.status,
+      JSON.stringify({ runner_kind: opts.runnerKind ?? "http" }),
+      iso(opts.createdAt),
+      iso(opts.updatedAt),
+    )
     .run();
   if (opts.status === "aborted" && opts.abortedBy) {
     await env.DB.prepare(

@@ -556,9 +556,17 @@ export async function mount(ctx) {
         h(
           "span",
           { class: "muted" },
-          `· over the ${s.scope === "tenant" ? "tenant's" : "caller's"} builds · ${dateTime(s.generated_at)}`,
+          `· over the ${s.scope === "tenant" ? "tenant's" : "caller's"} real builds · ${dateTime(s.generated_at)}`,
         ),
       ),
+      s.simulated_builds_excluded > 0
+        ? h(
+            "p",
+            { class: "muted" },
+            `${s.simulated_builds_excluded} simulated build${s.simulated_builds_excluded === 1 ? "" : "s"} ` +
+              "of the last 30 days left out: simulated work is no evidence.",
+          )
+        : null,
       h(
         "dl",
         { class: "stats" },

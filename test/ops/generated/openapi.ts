@@ -3342,6 +3342,8 @@ export interface components {
             running_builds: number;
             /** @enum {string} */
             scope: "tenant" | "caller";
+            /** @description Simulated builds of the budget period: no evidence, not counted. */
+            simulated_builds_excluded: number;
             /** @enum {string} */
             state: "page" | "ticket" | "healthy" | "no_data";
             success_rate: number;
