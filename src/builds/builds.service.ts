@@ -114,11 +114,10 @@ function checkFindingThresholds(metadata: Record<string, unknown>): void {
   });
 }
 
-export async function createBuild(deps: Deps, input: BuildCreateRequest) {
+export async function createBuild(deps: Deps, input: BuildCreateRequest, buildId: string = newId()) {
   checkFindingThresholds(input.metadata);
   const body = withRunnerKind(deps.config, input, deps.principal);
   const plan = await planBuild(deps, body);
-  const buildId = newId();
   unwrap(
     await buildRunner(deps.env, buildId).create({
       build_id: buildId,
