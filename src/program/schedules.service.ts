@@ -26,7 +26,7 @@ import {
   systemPrincipal,
 } from "./executions.service";
 import { campaigns } from "./program.tables";
-import { type StoredSchedule, checkCron, nextDueAfter } from "./schedule";
+import { type StoredSchedule, checkCron, dueDecision, nextDueAfter } from "./schedule";
 import type { ScheduleInput } from "./schedule.schemas";
 
 const iso = (ms: number) => isoTimestamp(ms);
@@ -178,6 +178,8 @@ async function fireDue(env: Env, db: Db, config: Config, campaign: campaignsRepo
     await repo.advanceDue(db, campaign.campaignId, dueAt, null);
     return "disabled";
   }
+  const decision = dueDecision(parseTimestamp(dueAt), nowMs, s.cron, s.timezone);
+  if (!decision.due) return "not_due";
   const claimedAt = iso(nowMs);
   const slot = await repo.claimSlot(db, {
     campaignId: campaign.campaignId,
@@ -190,8 +192,7 @@ async function fireDue(env: Env, db: Db, config: Config, campaign: campaignsRepo
     updatedAt: claimedAt,
   });
   if (slot.state === "claimed") await startSlot(env, db, config, campaign, slot);
-  const next = nextDueAfter(s.cron, s.timezone, Math.max(nowMs, parseTimestamp(dueAt)));
-  await repo.advanceDue(db, campaign.campaignId, dueAt, next === null ? null : iso(next));
+  await repo.advanceDue(db, campaign.campaignId, dueAt, decision.next === null ? null : iso(decision.next));
   return slot.state;
 }
 
