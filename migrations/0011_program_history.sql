@@ -1,3 +1,52 @@
+CREATE TABLE `alert_destinations` (
+	`destination_id` text PRIMARY KEY NOT NULL,
+	`tenant_id` text NOT NULL,
+	`name` text NOT NULL,
+	`format` text NOT NULL,
+	`url` text NOT NULL,
+	`secret_ciphertext` text NOT NULL,
+	`secret_wrapped_key` text NOT NULL,
+	`secret_key_version` integer NOT NULL,
+	`secret_hint` text NOT NULL,
+	`created_by` text NOT NULL,
+	`created_at` text NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `alert_destinations_tenant_created_idx` ON `alert_destinations` (`tenant_id`,`created_at`,`destination_id`);--> statement-breakpoint
+CREATE TABLE `alert_notifications` (
+	`notification_id` text PRIMARY KEY NOT NULL,
+	`tenant_id` text NOT NULL,
+	`destination_id` text NOT NULL,
+	`alert_key` text NOT NULL,
+	`firing_seq` integer NOT NULL,
+	`kind` text NOT NULL,
+	`payload` text NOT NULL,
+	`status` text NOT NULL,
+	`attempts` integer NOT NULL,
+	`next_attempt_at` text NOT NULL,
+	`last_error` text,
+	`created_at` text NOT NULL,
+	`delivered_at` text
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `alert_notifications_dedupe_uq` ON `alert_notifications` (`destination_id`,`alert_key`,`firing_seq`,`kind`);--> statement-breakpoint
+CREATE INDEX `alert_notifications_due_idx` ON `alert_notifications` (`status`,`next_attempt_at`);--> statement-breakpoint
+CREATE INDEX `alert_notifications_tenant_alert_idx` ON `alert_notifications` (`tenant_id`,`alert_key`,`created_at`);--> statement-breakpoint
+CREATE TABLE `alert_states` (
+	`tenant_id` text NOT NULL,
+	`alert_key` text NOT NULL,
+	`state` text NOT NULL,
+	`severity` text NOT NULL,
+	`summary` text NOT NULL,
+	`details` text NOT NULL,
+	`firing_seq` integer NOT NULL,
+	`fired_at` text NOT NULL,
+	`resolved_at` text,
+	`updated_at` text NOT NULL,
+	PRIMARY KEY(`tenant_id`, `alert_key`)
+);
+--> statement-breakpoint
+CREATE INDEX `alert_states_tenant_updated_idx` ON `alert_states` (`tenant_id`,`updated_at`);--> statement-breakpoint
 CREATE TABLE `campaign_execution_runs` (
 	`execution_id` text NOT NULL,
 	`run_id` text NOT NULL,

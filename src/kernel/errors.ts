@@ -61,6 +61,7 @@ export const ERROR_CODES = [
   "campaign_plan_invalid", // the campaign's plan cannot be executed (no repos, too many builds)
   "campaign_execution_not_found", // the campaign has no execution with that number
   "invalid_schedule", // a campaign schedule's cron expression or time zone does not parse
+  "alert_destination_not_found", // no such alert destination in the caller's tenant
   "policy_profile_not_found", // no such policy profile in the caller's tenant
   "checklist_not_found", // no release checklist for that release in the caller's tenant
   "rollback_drill_not_found", // no rollback drill for that release in the caller's tenant
@@ -143,6 +144,7 @@ export function codeToStatus(code: ErrorCode): number {
     case "rollback_drill_not_found":
     case "go_live_decision_not_found":
     case "campaign_execution_not_found":
+    case "alert_destination_not_found":
       return 404;
     case "campaign_run_conflict":
     case "campaign_run_limit_exceeded":
