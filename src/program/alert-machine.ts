@@ -39,8 +39,16 @@ export function step(prev: StoredAlert | null, firing: boolean): Transition {
   return prev?.state === "firing" ? { kind: "resolve", firing_seq: seq } : { kind: "none" };
 }
 
+export interface RetryPolicy {
+  maxAttempts: number;
+  initialIntervalMs: number;
+  backoff: number;
+  maxIntervalMs: number;
+  timeoutMs: number;
+}
+
 /** Delivery retries: exponential backoff, then the notification is dead-lettered. */
-export const DELIVERY_POLICY = Object.freeze({
+export const DELIVERY_POLICY: Readonly<RetryPolicy> = Object.freeze({
   maxAttempts: 5,
   initialIntervalMs: 30_000,
   backoff: 2,
@@ -50,7 +58,7 @@ export const DELIVERY_POLICY = Object.freeze({
 });
 
 /** After failed attempt number `attempts` (1-based): when to try again, or null → dead letter. */
-export function nextAttemptDelay(attempts: number, policy = DELIVERY_POLICY): number | null {
+export function nextAttemptDelay(attempts: number, policy: Readonly<RetryPolicy> = DELIVERY_POLICY): number | null {
   if (attempts >= policy.maxAttempts) return null;
   return Math.min(policy.maxIntervalMs, policy.initialIntervalMs * policy.backoff ** (attempts - 1));
 }
