@@ -7,6 +7,8 @@ import { runWatchdog } from "./builds/watchdog";
 import { onBuildCreate, onBuildFinished } from "./builds/build-hooks";
 import { ingestFinishedBuild } from "./program/campaigns.service";
 import { profileFindingThresholds } from "./program/policy.service";
+import { runCampaignSchedules } from "./program/schedules.service";
+import { runAlerts } from "./program/alerts.service";
 
 // Campaign builds become campaign runs when they finish (program plane, DESIGN §2).
 onBuildFinished(ingestFinishedBuild);
@@ -27,11 +29,20 @@ export default {
     return migrating ? migrating.then(() => app.fetch(request, env, ctx)) : app.fetch(request, env, ctx);
   },
   /**
-   * Cron: the build watchdog (every minute in production; `npm start` triggers it every minute
-   * through wrangler's --test-scheduled route, see scripts/lib/watchdog-ticker.mjs). Awaited, so
-   * the invocation ends when every stale build has been re-armed.
+   * Cron, every minute (in production; `npm start` triggers it every minute through wrangler's
+   * --test-scheduled route, see scripts/lib/watchdog-ticker.mjs): the build watchdog, then the
+   * campaign schedules at the invocation's scheduled time (due executions, dispatch, frozen
+   * reports), then the control plane's alerts (evaluate, notify, retry). Awaited, so the invocation ends when its work is done; one failing part does not
+   * stop the other.
    */
-  async scheduled(_controller, env, _ctx) {
-    await runWatchdog(env);
+  async scheduled(controller, env, _ctx) {
+    const results: PromiseSettledResult<unknown>[] = [
+      ...(await Promise.allSettled([runWatchdog(env)])),
+      ...(await Promise.allSettled([runCampaignSchedules(env, controller.scheduledTime)])),
+      // After the schedules: an execution frozen in this invocation is judged for drift now.
+      ...(await Promise.allSettled([runAlerts(env, controller.scheduledTime)])),
+    ];
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
   },
 } satisfies ExportedHandler<Env>;

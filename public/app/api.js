@@ -44,6 +44,7 @@ import { getToken } from "./auth.js";
 /** @typedef {Schemas["Campaign"]} Campaign */
 /** @typedef {Schemas["CampaignExecution"]} CampaignExecution */
 /** @typedef {Schemas["CampaignReport"]} CampaignReport */
+/** @typedef {Schemas["CampaignTrends"]} CampaignTrends */
 /** @typedef {CampaignReport["summary"]} ReportSummary */
 /** @typedef {ReportSummary["repos"][number]} RepoSummary */
 /** @typedef {Schemas["ReleaseChecklist"]} Checklist */
@@ -241,6 +242,8 @@ export const program = {
   executeCampaign: (id, body) => request("POST", `/v1/program/campaigns/${enc(id)}/execute`, { body }),
   /** @param {string} id @returns {Promise<CampaignReport>} */
   report: (id) => request("GET", `/v1/program/campaigns/${enc(id)}/report`),
+  /** @param {string} id @returns {Promise<CampaignTrends>} */
+  trends: (id) => request("GET", `/v1/program/campaigns/${enc(id)}/trends`),
   /** @param {{ limit?: number, cursor?: string | null }} [q] @returns {Promise<Page<PolicyProfile>>} */
   policyProfiles: (q = {}) => request("GET", "/v1/program/policy-profiles", { query: q }),
   /** @param {{ name: string, blocked_commands: string[], restricted_paths: string[] }} body @returns {Promise<PolicyProfile>} */

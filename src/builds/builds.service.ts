@@ -109,12 +109,11 @@ function checkFindingThresholds(metadata: Record<string, unknown>): void {
   });
 }
 
-export async function createBuild(deps: Deps, request: BuildCreateRequest) {
+export async function createBuild(deps: Deps, request: BuildCreateRequest, buildId: string = newId()) {
   checkFindingThresholds(request.metadata);
   const input = { ...request, metadata: await resolveCreateHooks(deps, request.metadata) };
   const body = withRunnerKind(deps.config, input, deps.principal);
   const plan = await planBuild(deps, body);
-  const buildId = newId();
   unwrap(
     await buildRunner(deps.env, buildId).create({
       build_id: buildId,

@@ -16,6 +16,8 @@ import { validationRoutes } from "../program/validation.routes";
 import { devRoutes } from "../dev/dev.routes";
 import { planningRoutes } from "../planning/planning.routes";
 import { programRoutes } from "../program/program.routes";
+import { historyRoutes } from "../program/history.routes";
+import { alertRoutes } from "../program/alerts.routes";
 import { authenticateRequest } from "../security/auth.middleware";
 import { corsPolicy, securityHeaders } from "../security/http-headers.middleware";
 import { bodyLimit } from "../security/body-limit.middleware";
@@ -133,6 +135,8 @@ export function createApp() {
   app.route("/v1/program", securityRoutes);
   app.route("/v1/program", checkpointRoutes);
   app.route("/v1/program", programRoutes);
+  app.route("/v1/program", historyRoutes);
+  app.route("/v1/program", alertRoutes);
   app.route("/v1/ops", opsRoutes);
   app.route("/v1/audit", auditRoutes);
   return app;

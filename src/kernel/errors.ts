@@ -59,6 +59,9 @@ export const ERROR_CODES = [
   "campaign_run_limit_exceeded", // the campaign already holds the maximum number of runs
   "campaign_execution_in_progress", // builds of the campaign's current execution are unfinished
   "campaign_plan_invalid", // the campaign's plan cannot be executed (no repos, too many builds)
+  "campaign_execution_not_found", // the campaign has no execution with that number
+  "invalid_schedule", // a campaign schedule's cron expression or time zone does not parse
+  "alert_destination_not_found", // no such alert destination in the caller's tenant
   "policy_profile_not_found", // no such policy profile in the caller's tenant
   "checklist_not_found", // no release checklist for that release in the caller's tenant
   "rollback_drill_not_found", // no rollback drill for that release in the caller's tenant
@@ -140,12 +143,15 @@ export function codeToStatus(code: ErrorCode): number {
     case "checklist_not_found":
     case "rollback_drill_not_found":
     case "go_live_decision_not_found":
+    case "campaign_execution_not_found":
+    case "alert_destination_not_found":
       return 404;
     case "campaign_run_conflict":
     case "campaign_run_limit_exceeded":
     case "campaign_execution_in_progress":
       return 409;
     case "campaign_plan_invalid":
+    case "invalid_schedule":
       return 422;
     // Planner policy layer
     case "planner_policy_not_found":

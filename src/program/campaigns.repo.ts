@@ -135,16 +135,6 @@ export async function upsertBuildRun(db: Db, v: RunValues): Promise<void> {
     });
 }
 
-export async function insertExecution(db: Db, row: typeof campaignExecutions.$inferInsert): Promise<void> {
-  await db.batch([
-    db.insert(campaignExecutions).values(row),
-    db
-      .update(campaigns)
-      .set({ currentExecutionId: row.executionId, updatedAt: row.createdAt })
-      .where(eq(campaigns.campaignId, row.campaignId)),
-  ]);
-}
-
 export async function getExecution(db: Db, executionId: string): Promise<ExecutionRow | null> {
   const rows = await db.select().from(campaignExecutions).where(eq(campaignExecutions.executionId, executionId));
   return rows[0] ?? null;
@@ -172,22 +162,6 @@ export async function linkedBuildId(
       ),
     );
   return rows[0]?.buildId ?? null;
-}
-
-/** Builds of an execution that have not finished (running, paused, pending). */
-export async function unfinishedBuilds(db: Db, campaignId: string, executionId: string): Promise<string[]> {
-  const rows = await db
-    .select({ buildId: campaignBuilds.buildId })
-    .from(campaignBuilds)
-    .innerJoin(builds, eq(builds.buildId, campaignBuilds.buildId))
-    .where(
-      and(
-        eq(campaignBuilds.campaignId, campaignId),
-        eq(campaignBuilds.executionId, executionId),
-        inArray(builds.status, ["running", "paused", "pending"]),
-      ),
-    );
-  return rows.map((r) => r.buildId);
 }
 
 /**

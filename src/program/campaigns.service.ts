@@ -5,25 +5,16 @@
  * completion hook) or, as a safety net, by reconciliation on every campaign/report read.
  * Everything is scoped to the caller's tenant. Called by program.routes.ts and src/index.ts.
  */
-import { drizzle } from "drizzle-orm/d1";
-import { z } from "zod";
-import type { BuildFinished } from "../builds/build-hooks";
-import { getBuildRow } from "../builds/builds.repo";
-import { DEFAULT_OBJECTIVE } from "../builds/builds.schemas";
-import { type Deps, createBuild, previewDag } from "../builds/builds.service";
+import { type Deps, previewDag } from "../builds/builds.service";
 import type { Db } from "../kernel/env";
 import { AppError } from "../kernel/errors";
-import { isoTimestamp, newId, parseTimestamp } from "../lib/ids";
+import { isoTimestamp, newId } from "../lib/ids";
 import { hasCapability } from "../kernel/principal";
-import {
-  BETA_DEFAULT,
-  type ReportRun,
-  type RunStatus,
-  UNKNOWN_LANGUAGE,
-  buildReport,
-  planRunId,
-} from "./campaign-report";
+import { BETA_DEFAULT, type ReportRun, type RunStatus, buildReport } from "./campaign-report";
+import { reconcile } from "./campaign-ingest";
 import * as repo from "./campaigns.repo";
+import { requireRuntimeWrite, resolveSchedule } from "./schedules.service";
+import { executionInProgress, planExecution, runBuildRequest, startExecution } from "./executions.service";
 import { decodeCursor, page } from "../kernel/cursor";
 import type { CampaignCreateRequest, CampaignExecuteRequest, PageQuery, ValidationRunRequest } from "./program.schemas";
 
@@ -31,8 +22,6 @@ export type ProgramDeps = Pick<Deps, "db" | "principal" | "requestId">;
 
 /** Upper bound on stored runs per campaign, so a report is bounded work. */
 export const MAX_RUNS_PER_CAMPAIGN = 5000;
-/** Upper bound on builds one execute request creates (each is a Durable Object call). */
-export const MAX_EXECUTION_BUILDS = 100;
 
 /** Build metadata keys the system sets on campaign builds (client values are overwritten). */
 export const CAMPAIGN_METADATA_KEYS = [
@@ -52,6 +41,9 @@ function campaignDto(row: repo.CampaignRow) {
     runs_per_repo: row.runsPerRepo,
     threshold_profile: row.thresholdProfile,
     current_execution_id: row.currentExecutionId,
+    dry_run: row.dryRun,
+    schedule: row.schedule,
+    next_due_at: row.nextDueAt,
     created_by: row.createdBy,
     created_at: row.createdAt,
     updated_at: row.updatedAt,
@@ -81,8 +73,17 @@ async function loadCampaign(deps: ProgramDeps, campaignId: string): Promise<repo
   return row;
 }
 
-export async function createCampaign(deps: ProgramDeps, body: CampaignCreateRequest) {
+export async function createCampaign(deps: ProgramDeps & Pick<Deps, "config">, body: CampaignCreateRequest) {
   const ts = now();
+  if (body.schedule) requireRuntimeWrite(deps.config, deps.principal);
+  const scheduled = body.schedule
+    ? resolveSchedule(
+        { repos: body.repos, runsPerRepo: body.runs_per_repo },
+        body.schedule,
+        deps.principal.sub,
+        Date.now(),
+      )
+    : { schedule: null, nextDueAt: null };
   const row = {
     campaignId: newId(),
     tenantId: deps.principal.tenantId,
@@ -91,6 +92,9 @@ export async function createCampaign(deps: ProgramDeps, body: CampaignCreateRequ
     runsPerRepo: body.runs_per_repo,
     thresholdProfile: body.threshold_profile ?? { ...BETA_DEFAULT },
     currentExecutionId: null,
+    dryRun: body.dry_run,
+    schedule: scheduled.schedule,
+    nextDueAt: scheduled.nextDueAt,
     createdBy: deps.principal.sub,
     createdAt: ts,
     updatedAt: ts,
@@ -221,10 +225,6 @@ export async function computeReport(db: Db, campaign: repo.CampaignRow) {
 // ---------------------------------------------------------------------------------------------
 // Execution
 
-function shallowMerge(...parts: Array<Record<string, unknown> | undefined>): Record<string, unknown> {
-  return Object.assign({}, ...parts.filter((p) => p !== undefined)) as Record<string, unknown>;
-}
-
 /**
  * POST …/execute: one build per planned run (repo × runs_per_repo), created through the normal
  * build path on behalf of the caller, who therefore also needs `program.runtime.write`. Refused
@@ -236,162 +236,44 @@ export async function executeCampaign(deps: Deps, campaignId: string, body: Camp
     throw new AppError("insufficient_capability", "Missing required capability: program.runtime.write");
   }
   const campaign = await loadCampaign(deps, campaignId);
-  if (campaign.repos.length === 0) throw new AppError("campaign_plan_invalid", "The campaign has no repos to execute.");
-  const plan = campaign.repos.flatMap((repoName) =>
-    Array.from({ length: campaign.runsPerRepo }, (_, i) => ({
-      run_id: planRunId(repoName, i + 1),
-      repo: repoName,
-      language: body.languages[repoName] ?? UNKNOWN_LANGUAGE,
-    })),
-  );
-  if (plan.length > MAX_EXECUTION_BUILDS) {
-    throw new AppError(
-      "campaign_plan_invalid",
-      `An execution creates at most ${MAX_EXECUTION_BUILDS} builds; this plan has ${plan.length}.`,
-    );
-  }
-  const unknown = [
-    ...Object.keys(body.repo_metadata)
-      .filter((k) => !campaign.repos.includes(k))
-      .map((k) => ({ path: `repo_metadata.${k}`, message: "not a campaign repo" })),
-    ...Object.keys(body.languages)
-      .filter((k) => !campaign.repos.includes(k))
-      .map((k) => ({ path: `languages.${k}`, message: "not a campaign repo" })),
-    ...Object.keys(body.run_metadata)
-      .filter((k) => !plan.some((p) => p.run_id === k))
-      .map((k) => ({ path: `run_metadata.${k}`, message: "not a planned run id" })),
-  ];
-  if (unknown.length > 0)
-    throw new AppError("validation_failed", "Execution overrides name unknown targets.", { errors: unknown });
+  const plan = planExecution(campaign, body);
 
-  if (campaign.currentExecutionId) {
-    const pending = await repo.unfinishedBuilds(deps.db, campaignId, campaign.currentExecutionId);
-    if (pending.length > 0) {
-      throw new AppError(
-        "campaign_execution_in_progress",
-        `${pending.length} build(s) of the current execution have not finished.`,
-      );
-    }
+  const pending = await executionInProgress(deps.db, campaign);
+  if (pending > 0) {
+    throw new AppError(
+      "campaign_execution_in_progress",
+      `${pending} build(s) of an earlier execution have not finished.`,
+    );
   }
 
   const executionId = newId();
-  const requests = plan.map((spec) => ({
-    spec,
-    body: {
-      repo_url: spec.repo,
-      objective: body.objective ?? DEFAULT_OBJECTIVE,
-      dag: null,
-      metadata: shallowMerge(body.metadata, body.repo_metadata[spec.repo], body.run_metadata[spec.run_id], {
-        campaign_id: campaignId,
-        campaign_execution_id: executionId,
-        campaign_run_id: spec.run_id,
-        campaign_language: spec.language,
-      }),
-    },
-  }));
-  for (const r of requests) previewDag(r.body); // throws invalid_dag before anything is stored
-
-  await repo.insertExecution(deps.db, {
+  const mode = campaign.dryRun ? "simulated" : "default";
+  const options = {
+    objective: body.objective,
+    metadata: body.metadata,
+    repo_metadata: body.repo_metadata,
+    run_metadata: body.run_metadata,
+  };
+  // Every build is planned before anything is stored: invalid_dag fails the request cleanly.
+  for (const spec of plan) previewDag(runBuildRequest(campaignId, executionId, mode, options, spec));
+  const { execution, runs: started } = await startExecution(deps, campaign, {
     executionId,
-    campaignId,
-    tenantId: campaign.tenantId,
     plan,
+    options,
+    trigger: "manual",
+    dueAt: null,
+    maxConcurrentBuilds: null,
+    runnerMode: mode,
     createdBy: deps.principal.sub,
-    createdAt: now(),
   });
-  const started: Array<{ run_id: string; repo: string; build_id: string }> = [];
-  // Bounded concurrency: each create is a Durable Object round trip plus D1 writes.
-  for (let i = 0; i < requests.length; i += 8) {
-    const chunk = requests.slice(i, i + 8);
-    const made = await Promise.all(
-      chunk.map(async ({ spec, body: buildBody }) => {
-        const build = await createBuild(deps, buildBody);
-        await repo.linkBuild(deps.db, {
-          buildId: build.build_id,
-          campaignId,
-          executionId,
-          runId: spec.run_id,
-          tenantId: campaign.tenantId,
-          createdAt: now(),
-        });
-        return { run_id: spec.run_id, repo: spec.repo, build_id: build.build_id };
-      }),
-    );
-    started.push(...made);
-  }
-  return { campaign_id: campaignId, execution_id: executionId, run_count: started.length, runs: started };
+  return {
+    campaign_id: campaignId,
+    execution_id: executionId,
+    n: execution.seq,
+    run_count: started.length,
+    runs: started,
+  };
 }
 
-const CampaignBuildMetadata = z.object({
-  campaign_id: z.uuid(),
-  campaign_execution_id: z.uuid(),
-  campaign_run_id: z.string().min(1),
-});
-
-/**
- * Stores a finished build's outcome as its campaign run, from the build's current row (so any
- * number of calls, in any order, converge on the latest outcome). Only the build linked to a run
- * of the campaign's current execution, in the campaign's tenant, is accepted.
- */
-async function syncBuildRun(
-  db: Db,
-  campaign: repo.CampaignRow,
-  buildId: string,
-  runId: string,
-  hint?: BuildFinished,
-): Promise<void> {
-  const build = await getBuildRow(db, buildId);
-  if (!build || build.tenantId !== campaign.tenantId) return;
-  if (build.status !== "completed" && build.status !== "failed" && build.status !== "aborted") return;
-  const execution = campaign.currentExecutionId ? await repo.getExecution(db, campaign.currentExecutionId) : null;
-  const spec = execution?.plan.find((p) => p.run_id === runId);
-  if (!execution || !spec || spec.repo !== build.repoUrl) return;
-  if ((await repo.linkedBuildId(db, campaign.campaignId, execution.executionId, runId)) !== buildId) return;
-  const fromHint = hint !== undefined && hint.final_status === build.status;
-  const ts = now();
-  await repo.upsertBuildRun(db, {
-    campaignId: campaign.campaignId,
-    runId,
-    tenantId: campaign.tenantId,
-    repo: spec.repo,
-    language: spec.language,
-    status: build.status,
-    durationMs: Math.round(
-      fromHint ? hint.duration_ms : Math.max(0, parseTimestamp(build.updatedAt) - parseTimestamp(build.createdAt)),
-    ),
-    findingsTotal: fromHint ? hint.findings_total : 0,
-    source: "build",
-    buildId,
-    observedAt: build.updatedAt,
-    ingestedBy: "system",
-    now: ts,
-  });
-}
-
-/** Ingests every finished build of the current execution that is not stored as its run yet. */
-async function reconcile(db: Db, campaign: repo.CampaignRow): Promise<void> {
-  if (!campaign.currentExecutionId) return;
-  const pending = await repo.unsyncedFinishedBuilds(db, campaign.campaignId, campaign.currentExecutionId);
-  for (const { build, runId } of pending) await syncBuildRun(db, campaign, build.buildId, runId);
-}
-
-/** The build completion hook (registered in src/index.ts): campaign builds become runs. */
-export async function ingestFinishedBuild(env: Env, event: BuildFinished): Promise<void> {
-  const meta = CampaignBuildMetadata.safeParse(event.metadata);
-  if (!meta.success) return;
-  const db = drizzle(env.DB);
-  const campaign = await repo.getCampaign(db, event.tenant_id, meta.data.campaign_id);
-  if (!campaign || campaign.currentExecutionId !== meta.data.campaign_execution_id) return;
-  // The hook can fire before execute has linked the build; link it here too (first link wins).
-  const execution = await repo.getExecution(db, meta.data.campaign_execution_id);
-  if (!execution?.plan.some((p) => p.run_id === meta.data.campaign_run_id && p.repo === event.repo_url)) return;
-  await repo.linkBuild(db, {
-    buildId: event.build_id,
-    campaignId: campaign.campaignId,
-    executionId: execution.executionId,
-    runId: meta.data.campaign_run_id,
-    tenantId: campaign.tenantId,
-    createdAt: now(),
-  });
-  await syncBuildRun(db, campaign, event.build_id, meta.data.campaign_run_id, event);
-}
+/** The build completion hook lives in campaign-ingest.ts; re-exported for the worker entry. */
+export { ingestFinishedBuild } from "./campaign-ingest";

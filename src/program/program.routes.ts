@@ -36,10 +36,10 @@ import {
   RollbackDrill,
   RollbackDrillRequest,
   RunAccepted,
-  SloSummary,
   ValidationRunRequest,
 } from "./program.schemas";
 import * as release from "./release.service";
+import { SloSummary } from "./slo.schemas";
 import { sloSummary } from "./slo.service";
 import { PROGRAM_PLANE_WEEK_ALIASES, mountWeekAliases } from "./week-aliases";
 import { describeRoute, created, ok, upserted } from "../kernel/route-meta";

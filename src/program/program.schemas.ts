@@ -4,9 +4,10 @@
  */
 import { BuildFindingThresholds, FindingThresholds } from "../findings/gate";
 import { z } from "zod";
-import { BuildMetadata, PolicyViolation } from "../builds/builds.schemas";
+import { PolicyViolation } from "../builds/builds.schemas";
 import { BETA_DEFAULT, RUN_EXECUTIONS, RUN_STATUSES, SIMULATED_EVIDENCE_EXCLUDED } from "./campaign-report";
 import { int, opaqueCursor, registerResponses, ts } from "../kernel/api-schemas";
+import { Schedule, ScheduleInput } from "./schedule.schemas";
 
 const limit = (def: number, max: number) => z.coerce.number().int().min(1).max(max).default(def);
 
@@ -68,6 +69,9 @@ export const CampaignCreateRequest = z.object({
     .default(3)
     .transform((n) => Math.max(1, n)),
   threshold_profile: ThresholdProfileInput.optional(),
+  /** Builds of a dry-run campaign are simulated (and labelled so); otherwise scheduled builds are real. */
+  dry_run: z.boolean().default(false),
+  schedule: ScheduleInput.optional(),
 });
 export type CampaignCreateRequest = z.infer<typeof CampaignCreateRequest>;
 
@@ -84,21 +88,7 @@ export const ValidationRunRequest = z.object({
 });
 export type ValidationRunRequest = z.infer<typeof ValidationRunRequest>;
 
-/** Bounded like a build's own metadata (too deep or too large was a 500: found by the fuzz suite). */
-const metadataObject = BuildMetadata;
-
-export const CampaignExecuteRequest = z.object({
-  objective: z.string().max(4000).optional(),
-  /** Build metadata for every run (e.g. simulated_duration_ms). */
-  metadata: metadataObject.default({}),
-  /** Per repo, merged over `metadata`. */
-  repo_metadata: z.record(z.string(), metadataObject).default({}),
-  /** Per planned run id, merged over the repo's metadata (e.g. runner_results that fail one run). */
-  run_metadata: z.record(z.string(), metadataObject).default({}),
-  /** Language recorded with each repo's runs (default "unknown"). */
-  languages: z.record(z.string(), z.string().trim().min(1).max(64)).default({}),
-});
-export type CampaignExecuteRequest = z.infer<typeof CampaignExecuteRequest>;
+export { CampaignExecuteRequest } from "./schedule.schemas";
 
 // ---------------------------------------------------------------------------------------------
 // Policy
@@ -188,7 +178,7 @@ const ReportSummary = z.object({
   ),
 });
 
-const reportShape = {
+export const reportShape = {
   generated_at: ts,
   profile: ThresholdProfile,
   plan: BenchmarkPlan,
@@ -232,6 +222,9 @@ export const Campaign = z.object({
   runs_per_repo: int,
   threshold_profile: ThresholdProfile,
   current_execution_id: z.uuid().nullable(),
+  dry_run: z.boolean(),
+  schedule: Schedule.nullable(),
+  next_due_at: ts.nullable().describe("Next due time of the enabled schedule (UTC); null when none."),
   created_by: z.string(),
   created_at: ts,
   updated_at: ts,
@@ -271,6 +264,7 @@ export const CampaignReport = z.object({
 export const CampaignExecution = z.object({
   campaign_id: z.uuid(),
   execution_id: z.uuid(),
+  n: int.describe("The execution's number within the campaign (GET …/executions/{n})."),
   run_count: int,
   runs: z.array(z.object({ run_id: z.string(), repo: z.string(), build_id: z.uuid() })),
 });
@@ -296,47 +290,7 @@ export const PolicyCheckResult = z.object({
   violation: PolicyViolation.nullable().describe("The violation written back to the build on a BLOCK with build_id."),
 });
 
-const SLO_WINDOWS = ["5m", "30m", "1h", "6h", "3d", "30d"] as const;
-const SLO_STATES = ["page", "ticket", "healthy", "no_data"] as const;
 const nnum = z.number().nullable();
-
-export const SloSummary = z.object({
-  scope: z.enum(["tenant", "caller"]),
-  generated_at: ts,
-  state: z.enum(SLO_STATES),
-  objectives: z.array(
-    z.object({
-      name: z.string(),
-      description: z.string(),
-      target: z.number(),
-      threshold_seconds: z.number().optional().describe("Latency objective: the completion-time threshold."),
-      budget_period: z.enum(SLO_WINDOWS),
-      error_budget_remaining: nnum,
-      windows: z.record(z.enum(SLO_WINDOWS), z.object({ valid: int, good: int, bad: int, sli: nnum, burn_rate: nnum })),
-      alerts: z.array(
-        z.object({
-          severity: z.enum(["page", "ticket"]),
-          long_window: z.enum(SLO_WINDOWS),
-          short_window: z.enum(SLO_WINDOWS),
-          burn_rate_threshold: z.number(),
-          budget_consumed: z.number(),
-          long_burn_rate: nnum,
-          short_burn_rate: nnum,
-          firing: z.boolean(),
-        }),
-      ),
-      state: z.enum(SLO_STATES),
-    }),
-  ),
-  total_builds: int,
-  completed_builds: int,
-  failed_builds: int,
-  aborted_builds: int,
-  running_builds: int,
-  success_rate: z.number(),
-  mean_cycle_seconds: z.number(),
-  simulated_builds_excluded: int.describe("Simulated builds of the budget period: no evidence, not counted."),
-});
 
 export const ReleaseChecklist = z.object({
   release_id: z.string(),
@@ -390,7 +344,6 @@ registerResponses({
   PolicyProfile,
   PolicyProfilePage,
   PolicyCheckResult,
-  SloSummary,
   ReleaseChecklist,
   RollbackDrill,
   GoLiveDecision,

@@ -7,6 +7,8 @@
 import type { FindingThresholds } from "../findings/gate";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { ThresholdProfile } from "./campaign-report";
+import type { ExecutionReport } from "./execution-report";
+import type { StoredSchedule } from "./schedule";
 
 export const campaigns = sqliteTable(
   "campaigns",
@@ -18,13 +20,22 @@ export const campaigns = sqliteTable(
     repos: text("repos", { mode: "json" }).$type<string[]>().notNull(),
     runsPerRepo: integer("runs_per_repo").notNull(),
     thresholdProfile: text("threshold_profile", { mode: "json" }).$type<ThresholdProfile>().notNull(),
-    /** The latest execution; only its builds are ingested as runs. */
+    /** The latest execution; its builds' outcomes are the campaign's current runs. */
     currentExecutionId: text("current_execution_id"),
+    /** Builds of a dry-run campaign are simulated (labelled so); otherwise scheduled builds are real. */
+    dryRun: integer("dry_run", { mode: "boolean" }).notNull().default(false),
+    /** Cron schedule (src/program/schedule.ts); null = manual execution only. */
+    schedule: text("schedule", { mode: "json" }).$type<StoredSchedule>(),
+    /** The next due time of an enabled schedule (UTC ISO); null when none. */
+    nextDueAt: text("next_due_at"),
     createdBy: text("created_by").notNull(),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
   },
-  (t) => [index("campaigns_tenant_created_idx").on(t.tenantId, t.createdAt, t.campaignId)],
+  (t) => [
+    index("campaigns_tenant_created_idx").on(t.tenantId, t.createdAt, t.campaignId),
+    index("campaigns_next_due_idx").on(t.nextDueAt),
+  ],
 );
 
 /** One ValidationRun per (campaign, run_id): ingesting the same run_id replaces it. */
@@ -54,7 +65,18 @@ export const campaignRuns = sqliteTable(
   (t) => [primaryKey({ columns: [t.campaignId, t.runId] })],
 );
 
-/** One execution of a campaign's plan (POST …/execute). */
+/** The system keys and build request of every build an execution starts (merged per run at start). */
+export interface ExecutionOptions {
+  objective?: string | undefined;
+  metadata: Record<string, unknown>;
+  repo_metadata: Record<string, Record<string, unknown>>;
+  run_metadata: Record<string, Record<string, unknown>>;
+}
+
+/**
+ * One execution of a campaign's plan (POST …/execute or a schedule's due time), kept for ever:
+ * `seq` numbers them per campaign (1, 2, …), and `report` is frozen once every build finished.
+ */
 export const campaignExecutions = sqliteTable(
   "campaign_executions",
   {
@@ -65,8 +87,29 @@ export const campaignExecutions = sqliteTable(
     plan: text("plan", { mode: "json" }).$type<Array<{ run_id: string; repo: string; language: string }>>().notNull(),
     createdBy: text("created_by").notNull(),
     createdAt: text("created_at").notNull(),
+    /** 1, 2, … per campaign (`…/executions/{n}`); 0 only transiently on rows older than migration 0011. */
+    seq: integer("seq").notNull().default(0),
+    /** `manual` (POST …/execute) | `schedule` (the cron handler). */
+    trigger: text("trigger").notNull().default("manual"),
+    /** The schedule's due time this execution answers (trigger `schedule`). */
+    dueAt: text("due_at"),
+    /** `running` until every planned build finished, then `finished` with a frozen report. */
+    status: text("status").notNull().default("running"),
+    /** Most builds of this execution unfinished at once (null = all at start). */
+    maxConcurrentBuilds: integer("max_concurrent_builds"),
+    /** Build request parts for builds the dispatcher starts later (scheduled executions). */
+    options: text("options", { mode: "json" }).$type<ExecutionOptions>(),
+    /** Runner choice: `simulated` for a dry-run campaign, else `default` (real when a runner is configured). */
+    runnerMode: text("runner_mode").notNull().default("default"),
+    /** The execution's own report, written once when it finished; never rewritten. */
+    report: text("report", { mode: "json" }).$type<ExecutionReport>(),
+    finishedAt: text("finished_at"),
   },
-  (t) => [index("campaign_executions_campaign_idx").on(t.campaignId, t.createdAt)],
+  (t) => [
+    index("campaign_executions_campaign_idx").on(t.campaignId, t.createdAt),
+    uniqueIndex("campaign_executions_seq_uq").on(t.campaignId, t.seq),
+    index("campaign_executions_status_idx").on(t.status),
+  ],
 );
 
 /** Which build runs which planned run of an execution (one build per planned run: first link wins). */

@@ -453,14 +453,21 @@ let baseline = "";
 const statuses: Record<number, number> = {};
 
 /**
- * Finished campaign builds whose run the completion hook has not stored yet: the hook runs in the
- * background (waitUntil) after the build's last commit, several D1 round trips later.
+ * Finished campaign builds whose run the completion hook has not stored yet — as the campaign's
+ * current run, and as the run of its execution (history) — the hook runs in the background
+ * (waitUntil) after the build's last commit, several D1 round trips later.
  */
 const UNSYNCED_CAMPAIGN_BUILDS = `SELECT count(*) AS n FROM campaign_builds cb
   JOIN builds b ON b.build_id = cb.build_id
   JOIN campaigns c ON c.campaign_id = cb.campaign_id AND c.current_execution_id = cb.execution_id
   LEFT JOIN campaign_runs r ON r.campaign_id = cb.campaign_id AND r.run_id = cb.run_id
-  WHERE b.status IN ('completed', 'failed', 'aborted') AND (r.run_id IS NULL OR r.build_id IS NOT cb.build_id OR r.observed_at < b.updated_at)`;
+  WHERE b.status IN ('completed', 'failed', 'aborted') AND (r.run_id IS NULL OR r.build_id IS NOT cb.build_id OR r.observed_at < b.updated_at)
+  UNION ALL
+  SELECT count(*) AS n FROM campaign_builds cb
+  JOIN builds b ON b.build_id = cb.build_id
+  JOIN campaign_executions e ON e.execution_id = cb.execution_id AND e.status = 'running'
+  LEFT JOIN campaign_execution_runs er ON er.execution_id = cb.execution_id AND er.run_id = cb.run_id
+  WHERE b.status IN ('completed', 'failed', 'aborted') AND (er.run_id IS NULL OR er.observed_at < b.updated_at)`;
 
 /** Stops background work a successful request started (running builds) and waits for D1 to settle. */
 async function quiesce(): Promise<string> {
@@ -475,8 +482,8 @@ async function quiesce(): Promise<string> {
   // tick or another background write already in flight can land tens of ms later on a loaded
   // machine, and would then be blamed on the next (rejected) request.
   for (let i = 0; i < 60; i++) {
-    const open = await env.DB.prepare(UNSYNCED_CAMPAIGN_BUILDS).first<{ n: number }>();
-    if ((open?.n ?? 0) === 0) break;
+    const open = await env.DB.prepare(UNSYNCED_CAMPAIGN_BUILDS).all<{ n: number }>();
+    if (open.results.every((r) => r.n === 0)) break;
     await new Promise((r) => setTimeout(r, 50));
   }
   let prev = await d1Fingerprint(env.DB);

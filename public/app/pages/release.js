@@ -22,6 +22,7 @@ import {
   timeAgo,
 } from "../dom.js";
 import { errorNotice, reasonItem } from "../ui.js";
+import { loadTrends } from "./trends-panel.js";
 
 export const title = "Release readiness";
 
@@ -102,6 +103,7 @@ export async function mount(ctx) {
   const execResult = h("div", { id: "execute-result" });
   const reportButton = h("button", { type: "button", class: "btn" }, "Refresh report");
   const reportSlot = h("div", { id: "report" });
+  const trendsSlot = h("div", { id: "trends-slot", "aria-live": "polite" });
 
   /** @param {string} [select] the campaign to select (default: keep the current selection) */
   async function loadCampaigns(select) {
@@ -172,6 +174,7 @@ export async function mount(ctx) {
     renderReadyBadge();
     if (!report) {
       replace(reportSlot);
+      replace(trendsSlot);
       return;
     }
     const r = report;
@@ -260,6 +263,7 @@ export async function mount(ctx) {
       if (stopped || campaignSelect.value !== c.campaign_id) return;
       report = r;
       renderReport();
+      await loadTrends(trendsSlot, c.campaign_id, () => !stopped && campaignSelect.value === c.campaign_id);
     } catch (err) {
       if (campaignSelect.value === c.campaign_id) replace(reportSlot, errorNotice(err, "Loading the report"));
     }
@@ -668,6 +672,8 @@ export async function mount(ctx) {
         h("div", { class: "actions" }, execButton, reportButton),
         execResult,
         reportSlot,
+        h("h3", { id: "trends-h" }, "Trends"),
+        trendsSlot,
       ),
       h(
         "section",

@@ -100,6 +100,8 @@ export const PAGES = [
     ready: async (page, d) => {
       await page.getByLabel("Campaign", { exact: true }).selectOption(d.campaign);
       await page.locator("#rubric-score strong").waitFor();
+      // The trends section (charts, or "no finished executions" while the seeded one still runs).
+      await page.locator("#trends, #trends-empty").waitFor();
       await page.getByRole("button", { name: "Evaluate go/no-go" }).click();
       await page.locator("#decision-status").waitFor();
       await page.locator("#slo .objective").first().waitFor();

@@ -907,6 +907,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/program/alert-destinations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Alert destinations (secrets masked)
+         * @description Requires capability `program.runtime.read` (or `*`).
+         */
+        get: operations["listAlertDestinations"];
+        put?: never;
+        /**
+         * Add a destination for alert notifications (Standard Webhooks or Slack-compatible)
+         * @description Requires capability `program.runtime.write` (or `*`).
+         */
+        post: operations["createAlertDestination"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/program/alert-destinations/{destination_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove an alert destination (its pending notifications are dead-lettered)
+         * @description Requires capability `program.runtime.write` (or `*`).
+         */
+        delete: operations["deleteAlertDestination"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/program/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The control plane's own alerts: firing, then recently resolved, each with its last delivery
+         * @description Requires capability `program.runtime.read` (or `*`).
+         */
+        get: operations["listAlerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/program/campaigns": {
         parameters: {
             query?: never;
@@ -971,6 +1035,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/program/campaigns/{campaign_id}/executions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every execution of the campaign, newest first, each with its own frozen report
+         * @description Requires capability `program.validation.read` (or `*`).
+         */
+        get: operations["listCampaignExecutions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/program/campaigns/{campaign_id}/executions/{n}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One execution by number, with its runs and frozen report
+         * @description Requires capability `program.validation.read` (or `*`).
+         */
+        get: operations["getCampaignExecution"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/program/campaigns/{campaign_id}/report": {
         parameters: {
             query?: never;
@@ -1027,6 +1131,54 @@ export interface paths {
          * @description Requires capability `program.validation.read` (or `*`).
          */
         get: operations["getCampaignRun"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/program/campaigns/{campaign_id}/schedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The campaign's schedule, next due time and the latest due times' outcomes
+         * @description Requires capability `program.validation.read` (or `*`).
+         */
+        get: operations["getCampaignSchedule"];
+        /**
+         * Set or replace the campaign's cron schedule (executions start on their own when due)
+         * @description Requires capability `program.validation.write` (or `*`).
+         */
+        put: operations["putCampaignSchedule"];
+        post?: never;
+        /**
+         * Remove the campaign's schedule (history is kept; manual execution stays)
+         * @description Requires capability `program.validation.write` (or `*`).
+         */
+        delete: operations["deleteCampaignSchedule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/program/campaigns/{campaign_id}/trends": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Per execution and per repository trends of finished executions, with a drift verdict
+         * @description Requires capability `program.validation.read` (or `*`).
+         */
+        get: operations["campaignTrends"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1886,6 +2038,82 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AlertDestination: {
+            /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
+            created_at: string;
+            created_by: string;
+            /** Format: uuid */
+            destination_id: string;
+            /** @enum {string} */
+            format: "standard" | "slack";
+            name: string;
+            /** @description Masked. */
+            secret: string;
+            /** @description Slack URLs (themselves secrets) with a masked path. */
+            url: string;
+        };
+        AlertDestinationPage: {
+            items: components["schemas"]["AlertDestination"][];
+            next_cursor: null;
+        };
+        AlertList: {
+            firing: {
+                /** @description slo:<objective> | dead_letters | stuck_builds | campaign_drift:<campaign id> */
+                alert: string;
+                details: {
+                    [key: string]: unknown;
+                };
+                /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
+                fired_at: string;
+                /** @description How many times this alert has fired. */
+                firing_seq: number;
+                last_delivery: {
+                    attempts: number;
+                    delivered_at: string | null;
+                    /** @enum {string} */
+                    kind: "firing" | "resolved";
+                    last_error: string | null;
+                    /** @enum {string} */
+                    status: "pending" | "delivered" | "dead";
+                } | null;
+                resolved_at: string | null;
+                /** @enum {string} */
+                severity: "page" | "ticket";
+                /** @enum {string} */
+                state: "firing" | "resolved";
+                summary: string;
+                /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
+                updated_at: string;
+            }[];
+            recent: {
+                /** @description slo:<objective> | dead_letters | stuck_builds | campaign_drift:<campaign id> */
+                alert: string;
+                details: {
+                    [key: string]: unknown;
+                };
+                /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
+                fired_at: string;
+                /** @description How many times this alert has fired. */
+                firing_seq: number;
+                last_delivery: {
+                    attempts: number;
+                    delivered_at: string | null;
+                    /** @enum {string} */
+                    kind: "firing" | "resolved";
+                    last_error: string | null;
+                    /** @enum {string} */
+                    status: "pending" | "delivered" | "dead";
+                } | null;
+                resolved_at: string | null;
+                /** @enum {string} */
+                severity: "page" | "ticket";
+                /** @enum {string} */
+                state: "firing" | "resolved";
+                summary: string;
+                /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
+                updated_at: string;
+            }[];
+        };
         /** @description One append-only audit log entry (issue 17 item 13). */
         AuditEntry: {
             /** @enum {string} */
@@ -2088,9 +2316,13 @@ export interface components {
             created_at: string;
             created_by: string;
             current_execution_id: string | null;
+            dry_run: boolean;
             name: string;
+            /** @description Next due time of the enabled schedule (UTC); null when none. */
+            next_due_at: string | null;
             repos: string[];
             runs_per_repo: number;
+            schedule: components["schemas"]["Schedule"] | null;
             threshold_profile: components["schemas"]["ThresholdProfile"];
             /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
             updated_at: string;
@@ -2100,6 +2332,8 @@ export interface components {
             campaign_id: string;
             /** Format: uuid */
             execution_id: string;
+            /** @description The execution's number within the campaign (GET …/executions/{n}). */
+            n: number;
             run_count: number;
             runs: {
                 /** Format: uuid */
@@ -2107,6 +2341,95 @@ export interface components {
                 repo: string;
                 run_id: string;
             }[];
+        };
+        CampaignExecutionDetail: {
+            /** Format: uuid */
+            campaign_id: string;
+            /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
+            created_at: string;
+            created_by: string;
+            /** @description The schedule's due time this execution answers. */
+            due_at: string | null;
+            /** Format: uuid */
+            execution_id: string;
+            finished_at: string | null;
+            max_concurrent_builds: number | null;
+            /** @description 1, 2, … within the campaign. */
+            n: number;
+            plan: {
+                language: string;
+                repo: string;
+                run_id: string;
+            }[];
+            /** @description Null while the execution runs. */
+            report: components["schemas"]["ExecutionReport"] | null;
+            /**
+             * @description simulated: dry-run campaign; real: scheduled, needs a runner; default: real when one is configured.
+             * @enum {string}
+             */
+            runner_mode: "default" | "real" | "simulated";
+            runs: {
+                /** Format: uuid */
+                build_id: string;
+                duration_ms: number;
+                /** @enum {string} */
+                execution: "real" | "simulated";
+                findings_by_severity: {
+                    critical: number;
+                    high: number;
+                    info: number;
+                    low: number;
+                    medium: number;
+                };
+                findings_total: number;
+                language: string;
+                /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
+                observed_at: string;
+                repo: string;
+                run_id: string;
+                /** @enum {string} */
+                status: "completed" | "failed" | "aborted";
+            }[];
+            /** @enum {string} */
+            status: "running" | "finished";
+            /** @enum {string} */
+            trigger: "manual" | "schedule";
+        };
+        CampaignExecutionPage: {
+            items: components["schemas"]["CampaignExecutionRecord"][];
+            /** @description Opaque; pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+        };
+        CampaignExecutionRecord: {
+            /** Format: uuid */
+            campaign_id: string;
+            /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
+            created_at: string;
+            created_by: string;
+            /** @description The schedule's due time this execution answers. */
+            due_at: string | null;
+            /** Format: uuid */
+            execution_id: string;
+            finished_at: string | null;
+            max_concurrent_builds: number | null;
+            /** @description 1, 2, … within the campaign. */
+            n: number;
+            plan: {
+                language: string;
+                repo: string;
+                run_id: string;
+            }[];
+            /** @description Null while the execution runs. */
+            report: components["schemas"]["ExecutionReport"] | null;
+            /**
+             * @description simulated: dry-run campaign; real: scheduled, needs a runner; default: real when one is configured.
+             * @enum {string}
+             */
+            runner_mode: "default" | "real" | "simulated";
+            /** @enum {string} */
+            status: "running" | "finished";
+            /** @enum {string} */
+            trigger: "manual" | "schedule";
         };
         CampaignPage: {
             items: components["schemas"]["Campaign"][];
@@ -2207,6 +2530,71 @@ export interface components {
             /** @description Opaque; pass as `cursor` for the next page; null on the last page. */
             next_cursor: string | null;
         };
+        CampaignTrends: {
+            /** Format: uuid */
+            campaign_id: string;
+            drift: {
+                duration_cv_delta: number | null;
+                reasons: string[];
+                rule: {
+                    duration_cv_rise: number;
+                    score_drop_points: number;
+                    success_rate_drop: number;
+                    window: number;
+                };
+                score_delta: number | null;
+                success_rate_delta: number | null;
+                /** @enum {string} */
+                verdict: "insufficient_data" | "stable" | "improving" | "degrading";
+                /** @description Executions compared: the latest against the mean of the ones before it. */
+                window: number;
+            };
+            executions: {
+                duration_cv: number;
+                duration_mean_ms: number;
+                /** Format: uuid */
+                execution_id: string;
+                findings_by_severity: {
+                    critical: number;
+                    high: number;
+                    info: number;
+                    low: number;
+                    medium: number;
+                };
+                findings_total: number;
+                /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
+                finished_at: string;
+                n: number;
+                release_ready: boolean;
+                run_count: number;
+                score: number;
+                simulated_runs: number;
+                success_rate: number;
+                /** @enum {string} */
+                trigger: "manual" | "schedule";
+            }[];
+            /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
+            generated_at: string;
+            repos: {
+                points: {
+                    duration_cv: number;
+                    duration_mean_ms: number;
+                    findings_by_severity: {
+                        critical: number;
+                        high: number;
+                        info: number;
+                        low: number;
+                        medium: number;
+                    };
+                    findings_total: number;
+                    n: number;
+                    run_count: number;
+                    simulated_runs: number;
+                    success_rate: number;
+                }[];
+                repo: string;
+            }[];
+        };
         Checkpoint: {
             /** Format: uuid */
             build_id: string;
@@ -2238,12 +2626,27 @@ export interface components {
              */
             status?: "pending" | "running" | "completed" | "failed" | "skipped";
         };
+        CreateAlertDestinationRequest: {
+            /**
+             * @default standard
+             * @enum {string}
+             */
+            format?: "standard" | "slack";
+            name: string;
+            /** @description Signs every delivery (webhook-signature v1); write-only, never returned. */
+            secret: string;
+            /** Format: uri */
+            url: string;
+        };
         CreateCampaignRequest: {
+            /** @default false */
+            dry_run?: boolean;
             name: string;
             /** @default [] */
             repos?: string[];
             /** @default 3 */
             runs_per_repo?: number;
+            schedule?: components["schemas"]["PutCampaignScheduleRequest"];
             threshold_profile?: {
                 /** @default 0.35 */
                 max_duration_cv?: number;
@@ -2650,6 +3053,98 @@ export interface components {
                 [key: string]: {
                     [key: string]: unknown;
                 };
+            };
+        };
+        /** @description Frozen when the execution's last build finished; never rewritten. */
+        ExecutionReport: {
+            /** @description Runs listed but not counted: simulated builds are never evidence. */
+            excluded_runs: {
+                /** @enum {string} */
+                execution: "real" | "simulated" | "reported";
+                /** @constant */
+                reason: "simulated_evidence_excluded";
+                repo: string;
+                run_id: string;
+            }[];
+            gate: {
+                passed: boolean;
+                reasons: string[];
+                summary: {
+                    avg_success_rate: number;
+                    max_duration_cv: number;
+                    repo_count: number;
+                    repos: {
+                        duration_cv: number;
+                        duration_stddev_ms: number;
+                        language: string;
+                        mean_duration_ms: number;
+                        repo: string;
+                        run_count: number;
+                        success_count: number;
+                        success_rate: number;
+                    }[];
+                    run_count: number;
+                };
+            };
+            /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
+            generated_at: string;
+            plan: components["schemas"]["BenchmarkPlan"];
+            profile: components["schemas"]["ThresholdProfile"];
+            recommendations: string[];
+            rubric: {
+                passed: boolean;
+                profile_name: string;
+                reasons: string[];
+                release_ready: boolean;
+                score: number;
+            };
+            /** @description Every run of the execution, simulated ones counted and labelled (the rubric counts evidence only). */
+            run_stats: {
+                findings_by_severity: {
+                    critical: number;
+                    high: number;
+                    info: number;
+                    low: number;
+                    medium: number;
+                };
+                findings_total: number;
+                repos: {
+                    duration_cv: number;
+                    duration_stddev_ms: number;
+                    findings_by_severity: {
+                        critical: number;
+                        high: number;
+                        info: number;
+                        low: number;
+                        medium: number;
+                    };
+                    findings_total: number;
+                    mean_duration_ms: number;
+                    repo: string;
+                    run_count: number;
+                    simulated_runs: number;
+                    success_count: number;
+                    success_rate: number;
+                }[];
+                run_count: number;
+                simulated_runs: number;
+                success_rate: number;
+            };
+            summary: {
+                avg_success_rate: number;
+                max_duration_cv: number;
+                repo_count: number;
+                repos: {
+                    duration_cv: number;
+                    duration_stddev_ms: number;
+                    language: string;
+                    mean_duration_ms: number;
+                    repo: string;
+                    run_count: number;
+                    success_count: number;
+                    success_rate: number;
+                }[];
+                run_count: number;
             };
         };
         Finding: {
@@ -3069,7 +3564,7 @@ export interface components {
              * @description Stable machine code; each maps to one HTTP status.
              * @enum {string}
              */
-            code: "malformed_json" | "malformed_path" | "validation_failed" | "invalid_dag" | "build_command_refused" | "runner_not_configured" | "unauthenticated" | "token_expired" | "capabilities_missing" | "insufficient_capability" | "build_not_found" | "build_access_denied" | "not_found" | "method_not_allowed" | "lease_lost" | "build_conflict" | "build_abort_conflict" | "build_resume_conflict" | "invalid_replan" | "dag_node_not_found" | "task_run_not_found" | "task_run_conflict" | "runtime_tick_conflict" | "runtime_not_found" | "stream_token_unavailable" | "coordination_unavailable" | "payload_too_large" | "rate_limited" | "webhook_headers_missing" | "timestamp_invalid" | "webhook_timestamp_invalid" | "webhook_signature_invalid" | "webhook_replay_detected" | "webhook_rejected" | "webhook_delivery_not_found" | "secret_not_found" | "secret_name_conflict" | "secrets_unavailable" | "idempotency_key_invalid" | "idempotency_key_in_flight" | "idempotency_key_reused" | "invalid_idempotency_request" | "campaign_not_found" | "campaign_run_not_found" | "campaign_run_conflict" | "campaign_run_limit_exceeded" | "campaign_execution_in_progress" | "campaign_plan_invalid" | "policy_profile_not_found" | "checklist_not_found" | "rollback_drill_not_found" | "go_live_decision_not_found" | "planner_policy_not_found" | "build_dead_lettered" | "dead_letter_not_found" | "internal";
+            code: "malformed_json" | "malformed_path" | "validation_failed" | "invalid_dag" | "build_command_refused" | "runner_not_configured" | "unauthenticated" | "token_expired" | "capabilities_missing" | "insufficient_capability" | "build_not_found" | "build_access_denied" | "not_found" | "method_not_allowed" | "lease_lost" | "build_conflict" | "build_abort_conflict" | "build_resume_conflict" | "invalid_replan" | "dag_node_not_found" | "task_run_not_found" | "task_run_conflict" | "runtime_tick_conflict" | "runtime_not_found" | "stream_token_unavailable" | "coordination_unavailable" | "payload_too_large" | "rate_limited" | "webhook_headers_missing" | "timestamp_invalid" | "webhook_timestamp_invalid" | "webhook_signature_invalid" | "webhook_replay_detected" | "webhook_rejected" | "webhook_delivery_not_found" | "secret_not_found" | "secret_name_conflict" | "secrets_unavailable" | "idempotency_key_invalid" | "idempotency_key_in_flight" | "idempotency_key_reused" | "invalid_idempotency_request" | "campaign_not_found" | "campaign_run_not_found" | "campaign_run_conflict" | "campaign_run_limit_exceeded" | "campaign_execution_in_progress" | "campaign_plan_invalid" | "campaign_execution_not_found" | "invalid_schedule" | "alert_destination_not_found" | "policy_profile_not_found" | "checklist_not_found" | "rollback_drill_not_found" | "go_live_decision_not_found" | "planner_policy_not_found" | "build_dead_lettered" | "dead_letter_not_found" | "internal";
             detail?: string;
             /** @description Field errors of `validation_failed`. */
             errors?: {
@@ -3093,6 +3588,28 @@ export interface components {
         PromptContractPage: {
             items: components["schemas"]["PromptContract"][];
             next_cursor: null;
+        };
+        PutCampaignScheduleRequest: {
+            /** @description 5 fields: minute hour day-of-month month day-of-week. */
+            cron: string;
+            /** @default true */
+            enabled?: boolean;
+            /**
+             * @default {
+             *       "metadata": {},
+             *       "repo_metadata": {},
+             *       "run_metadata": {},
+             *       "languages": {}
+             *     }
+             */
+            execute?: components["schemas"]["ExecuteCampaignRequest"];
+            /** @default 10 */
+            max_concurrent_builds?: number;
+            /**
+             * @description IANA time zone the expression is read in.
+             * @default UTC
+             */
+            timezone?: string;
         };
         /** @default {} */
         ReasonRequest: {
@@ -3262,6 +3779,52 @@ export interface components {
             status: string;
             /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
             updated_at: string;
+        };
+        Schedule: {
+            cron: string;
+            enabled: boolean;
+            execute: {
+                languages: {
+                    [key: string]: string;
+                };
+                metadata: {
+                    [key: string]: unknown;
+                };
+                objective?: string;
+                repo_metadata: {
+                    [key: string]: {
+                        [key: string]: unknown;
+                    };
+                };
+                run_metadata: {
+                    [key: string]: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            max_concurrent_builds: number;
+            timezone: string;
+            /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
+            updated_at: string;
+            updated_by: string;
+        };
+        ScheduleView: {
+            /** Format: uuid */
+            campaign_id: string;
+            dry_run: boolean;
+            /** @description The next due time (UTC); null when there is no enabled schedule. */
+            next_due_at: string | null;
+            /** @description The latest due times and what became of each (newest first). */
+            recent_slots: {
+                /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
+                due_at: string;
+                /** Format: uuid */
+                execution_id: string;
+                reason: string | null;
+                /** @enum {string} */
+                state: "claimed" | "started" | "skipped" | "failed";
+            }[];
+            schedule: components["schemas"]["Schedule"] | null;
         };
         SecretMetadata: {
             cipher_digest: string;
@@ -8446,6 +9009,319 @@ export interface operations {
             default: components["responses"]["Problem"];
         };
     };
+    listAlertDestinations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertDestinationPage"];
+                };
+            };
+            /** @description Problem: `unauthenticated`, `token_expired` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    createAlertDestination: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1–255 printable ASCII (bare or quoted). The first response is stored 24 h and replayed with `Idempotent-Replayed: true`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateAlertDestinationRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertDestination"];
+                };
+            };
+            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unauthenticated`, `token_expired` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `idempotency_key_in_flight` */
+            409: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `validation_failed`, `idempotency_key_reused` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `secrets_unavailable`, `coordination_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    deleteAlertDestination: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                destination_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unauthenticated`, `token_expired` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `alert_destination_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listAlerts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertList"];
+                };
+            };
+            /** @description Problem: `unauthenticated`, `token_expired` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
     listCampaigns: {
         parameters: {
             query?: {
@@ -8838,6 +9714,184 @@ export interface operations {
             default: components["responses"]["Problem"];
         };
     };
+    listCampaignExecutions: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignExecutionPage"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unauthenticated`, `token_expired` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `campaign_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getCampaignExecution: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+                n: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignExecutionDetail"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unauthenticated`, `token_expired` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `campaign_not_found`, `campaign_execution_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
     campaignReport: {
         parameters: {
             query?: never;
@@ -9197,6 +10251,368 @@ export interface operations {
                 };
             };
             /** @description Problem: `campaign_not_found`, `campaign_run_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getCampaignSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleView"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unauthenticated`, `token_expired` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `campaign_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    putCampaignSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutCampaignScheduleRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleView"];
+                };
+            };
+            /** @description Problem: `malformed_json`, `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unauthenticated`, `token_expired` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `insufficient_capability`, `capabilities_missing` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `campaign_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `invalid_schedule`, `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    deleteCampaignSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unauthenticated`, `token_expired` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `insufficient_capability`, `capabilities_missing` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `campaign_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    campaignTrends: {
+        parameters: {
+            query?: {
+                /** @description How many of the latest finished executions. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignTrends"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unauthenticated`, `token_expired` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `campaign_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
