@@ -126,6 +126,7 @@ export async function maybeFreeze(
     runsPerRepo: campaign.runsPerRepo,
     languages,
     generatedAt: finishedAt,
+    dryRun: campaign.dryRun,
   });
   return repo.freezeExecution(db, execution.executionId, report, finishedAt);
 }

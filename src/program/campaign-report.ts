@@ -105,7 +105,12 @@ export interface ReportInput {
   /** Language per planned repo for plan specs of repos without runs. */
   languages?: Readonly<Record<string, string>>;
   generatedAt: string;
+  /** A dry-run campaign (issue 16): its report says so and is never release ready. */
+  dryRun?: boolean;
 }
+
+/** The rubric reason of a dry-run campaign's report (and the go/no-go's). */
+export const DRY_RUN_CAMPAIGN = "dry_run_campaign";
 
 export const UNKNOWN_LANGUAGE = "unknown";
 
@@ -277,6 +282,7 @@ export function buildReport(input: ReportInput) {
     rubricReasons.push(`average_success_rate_below_threshold:${formatFixed(summary.avg_success_rate, 3)}`);
   }
   if (excluded.length > 0) rubricReasons.push(`${SIMULATED_EVIDENCE_EXCLUDED}:${excluded.length}`);
+  if (input.dryRun) rubricReasons.push(DRY_RUN_CAMPAIGN);
   const reasons = dedupe(rubricReasons);
   const score = rubricScore(summary, profile);
   const passed = reasons.length === 0;

@@ -208,9 +208,11 @@ export async function computeReport(db: Db, campaign: repo.CampaignRow) {
     runsPerRepo: campaign.runsPerRepo,
     languages,
     generatedAt: now(),
+    dryRun: campaign.dryRun,
   });
   return {
     campaign_id: campaign.campaignId,
+    dry_run: campaign.dryRun,
     ...report,
     evidence: {
       runs_from_builds: rows.filter((r) => r.source === "build").length,

@@ -38,6 +38,7 @@ export interface ExecutionReportInput {
   runsPerRepo: number;
   languages: Readonly<Record<string, string>>;
   generatedAt: string;
+  dryRun?: boolean;
 }
 
 /** Per repository, over every run of the execution (simulated included and counted). */
@@ -78,6 +79,7 @@ export function buildExecutionReport(input: ExecutionReportInput) {
     runsPerRepo: input.runsPerRepo,
     languages: input.languages,
     generatedAt: input.generatedAt,
+    dryRun: input.dryRun,
   });
   return { ...report, run_stats: runStats(input.runs, input.planRepos) };
 }

@@ -1,7 +1,8 @@
 /**
  * The go-live decision of SPEC §6.8, pure: reasons accumulate in the reference's exact order
  * (checklist items, drill, validation readiness), then `simulated_evidence_excluded` when the
- * campaign's report saw simulated runs; GO only without reasons.
+ * campaign's report saw simulated runs and `dry_run_campaign` for a dry-run campaign; GO only
+ * without reasons.
  * Called by release.service.ts.
  */
 
@@ -19,6 +20,8 @@ export interface GoLiveInput {
   validationReleaseReady: boolean;
   /** The campaign's report saw simulated runs (listed, never counted as evidence). */
   simulatedEvidenceExcluded?: boolean;
+  /** The campaign is a dry run: its report is never evidence for a GO. */
+  dryRunCampaign?: boolean;
 }
 
 export interface GoLiveOutcome {
@@ -43,5 +46,6 @@ export function decideGoLive(input: GoLiveInput): GoLiveOutcome {
   else if (!input.drill.passed) reasons.push("rollback_drill_failed");
   if (!input.validationReleaseReady) reasons.push("validation_not_release_ready");
   if (input.simulatedEvidenceExcluded) reasons.push("simulated_evidence_excluded");
+  if (input.dryRunCampaign) reasons.push("dry_run_campaign");
   return { status: reasons.length === 0 ? "GO" : "NO_GO", reasons };
 }

@@ -251,6 +251,7 @@ export const CampaignRunPage = z.object({ items: z.array(CampaignRun), next_curs
 
 export const CampaignReport = z.object({
   campaign_id: z.uuid(),
+  dry_run: z.boolean().describe("A dry-run campaign's report is never release ready (reason dry_run_campaign)."),
   ...reportShape,
   evidence: z.object({
     runs_from_builds: int,
@@ -325,6 +326,7 @@ export const GoLiveDecision = z.object({
     score: nnum,
     profile_name: z.string().nullable(),
     simulated_runs: int.optional().describe("Simulated runs the campaign report listed but did not count."),
+    dry_run: z.boolean().optional().describe("The campaign is a dry run: no evidence (reason dry_run_campaign)."),
   }),
 });
 

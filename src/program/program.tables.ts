@@ -186,6 +186,8 @@ export interface ValidationEvidence {
   profile_name: string | null;
   /** Simulated runs the campaign's report listed and did not count (absent on older decisions). */
   simulated_runs?: number;
+  /** The campaign is a dry run (absent on older decisions). */
+  dry_run?: boolean;
 }
 
 export const goLiveDecisions = sqliteTable(

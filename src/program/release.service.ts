@@ -146,6 +146,7 @@ async function validationEvidence(deps: ProgramDeps, body: GoLiveRequest): Promi
     score: report.rubric.score,
     profile_name: report.rubric.profile_name,
     simulated_runs: report.excluded_runs.length,
+    dry_run: campaign.dryRun,
   };
 }
 
@@ -170,6 +171,7 @@ export async function makeGoLiveDecision(
     drill,
     validationReleaseReady: validation.release_ready,
     simulatedEvidenceExcluded: (validation.simulated_runs ?? 0) > 0,
+    dryRunCampaign: validation.dry_run === true,
   });
   const ts = now();
   const row = await repo.upsertDecision(

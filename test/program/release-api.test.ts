@@ -203,6 +203,7 @@ describe("go-live decision (SPEC §6.8)", () => {
       score: 100,
       profile_name: "smoke",
       simulated_runs: 0,
+      dry_run: false,
     });
 
     const report = (await c.request("GET", `/v1/program/campaigns/${flaky.campaign_id}/report`)).body;
@@ -239,6 +240,30 @@ describe("go-live decision (SPEC §6.8)", () => {
       reasons: ["validation_not_release_ready", "simulated_evidence_excluded"],
     });
     expect(sim.body.validation).toMatchObject({ source: "campaign", release_ready: false, simulated_runs: 3 });
+
+    // A dry-run campaign is never evidence, even with runs that would pass: its report says so.
+    const dry = (
+      await c.request("POST", "/v1/program/campaigns", {
+        name: "dry",
+        repos: [repo],
+        runs_per_repo: 3,
+        threshold_profile: profile,
+        dry_run: true,
+      })
+    ).body;
+    for (const i of [1, 2, 3]) expect((await ingest(dry.campaign_id, i, "completed")).status).toBe(201);
+    const dryReport = (await c.request("GET", `/v1/program/campaigns/${dry.campaign_id}/report`)).body;
+    expect(dryReport).toMatchObject({ dry_run: true, rubric: { release_ready: false, reasons: ["dry_run_campaign"] } });
+    const dryDecision = await decide(c, {
+      release_id: "r",
+      campaign_id: dry.campaign_id,
+      validation_release_ready: true,
+    });
+    expect(dryDecision.body).toMatchObject({
+      status: "NO_GO",
+      reasons: ["validation_not_release_ready", "dry_run_campaign"],
+    });
+    expect(dryDecision.body.validation).toMatchObject({ source: "campaign", dry_run: true, release_ready: false });
 
     expectProblem(
       await c.request("POST", "/v1/program/go-live-decision", { release_id: "r", campaign_id: crypto.randomUUID() }),

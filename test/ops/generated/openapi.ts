@@ -2439,6 +2439,8 @@ export interface components {
         CampaignReport: {
             /** Format: uuid */
             campaign_id: string;
+            /** @description A dry-run campaign's report is never release ready (reason dry_run_campaign). */
+            dry_run: boolean;
             evidence: {
                 execution_id: string | null;
                 runs_from_builds: number;
@@ -3233,6 +3235,8 @@ export interface components {
             status: "GO" | "NO_GO";
             validation: {
                 campaign_id: string | null;
+                /** @description The campaign is a dry run: no evidence (reason dry_run_campaign). */
+                dry_run?: boolean;
                 profile_name: string | null;
                 release_ready: boolean;
                 score: number | null;
