@@ -6,9 +6,12 @@ import { devMigrations } from "./dev/dev-migrations";
 import { runWatchdog } from "./builds/watchdog";
 import { onBuildFinished } from "./builds/build-hooks";
 import { ingestFinishedBuild } from "./program/campaigns.service";
+import { drainGithubReports, reportFinishedBuild } from "./github/github.reports";
 
 // Campaign builds become campaign runs when they finish (program plane, DESIGN §2).
 onBuildFinished(ingestFinishedBuild);
+// GitHub-triggered builds report a check run (and SARIF) through the reports outbox (src/github).
+onBuildFinished(reportFinishedBuild);
 
 export { BuildRunner } from "./builds/build-runner.do";
 export { DeliveryWriter } from "./security/delivery-writer.do";
@@ -29,6 +32,12 @@ export default {
    * the invocation ends when every stale build has been re-armed.
    */
   async scheduled(_controller, env, _ctx) {
-    await runWatchdog(env);
+    // The watchdog, and the GitHub reports that are due (retries with backoff; src/github).
+    const [watchdog, reports] = await Promise.allSettled([runWatchdog(env), drainGithubReports(env)]);
+    if (reports.status === "rejected")
+      console.error(
+        JSON.stringify({ level: "error", msg: "github_reports_drain_failed", error: String(reports.reason) }),
+      );
+    if (watchdog.status === "rejected") throw watchdog.reason;
   },
 } satisfies ExportedHandler<Env>;

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { BUILD_CONTROL_ACTIONS } from "./allowed-actions";
 import { BUILD_STATUSES, GATE_DECISION_STATUSES, GATE_TYPES, REPLAN_ACTIONS, TASK_STATUSES } from "./builds.types";
 import { DagNodeSchema } from "./build-runner.client";
+import { BuildTrigger } from "./build-trigger";
 import { RepoSignals } from "../planning/planning.schemas";
 import { int, nts, opaqueCursor, record, registerResponses, seqCursor, ts } from "../kernel/api-schemas";
 import type { ErrorCode } from "../kernel/errors";
@@ -245,6 +246,7 @@ export const BuildRun = z
         "The control actions that change the build in its current status (SPEC §4.10.1; no-ops left out), in display order.",
       ),
     findings_summary: FindingsSummary.nullable().describe("Null until the build finished (issue 16)."),
+    trigger: BuildTrigger.optional(),
   })
   .describe("A build with its DAG and history (SPEC §4.2 BuildRun).");
 
@@ -263,6 +265,7 @@ export const BuildSummary = z.object({
   findings_summary: FindingsSummary.nullable().describe(
     "Null until the build finished (and for builds before issue 16).",
   ),
+  trigger: BuildTrigger.optional(),
 });
 export const BuildPage = z.object({ items: z.array(BuildSummary), next_cursor: opaqueCursor });
 
@@ -478,6 +481,7 @@ registerResponses({
   StateTransition,
   GateDecision,
   BuildRun,
+  BuildTrigger,
   BuildSummary,
   BuildPage,
   DagPreview,

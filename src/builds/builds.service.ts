@@ -19,6 +19,7 @@ import { commandInMetadata } from "./execution-policy";
 import { planDag } from "../planning/planner";
 import { planBuild } from "../planning/planning.service";
 import { type BuildRunDto, type BuildView, taskRunDto, viewFromRow } from "./build-view";
+import { type GitTrigger, triggerOf } from "./build-trigger";
 
 export interface Deps {
   env: Env;
@@ -114,11 +115,26 @@ function checkFindingThresholds(metadata: Record<string, unknown>): void {
   });
 }
 
-export async function createBuild(deps: Deps, input: BuildCreateRequest) {
+/**
+ * Creates a build. `system` is for the control plane's own triggers (src/github): the build id
+ * (deterministic per delivery, so a retried delivery maps to the same build: a second create of
+ * an id is a no-op) and the trigger recorded as `metadata.trigger`. A client may not set it.
+ */
+export async function createBuild(
+  deps: Deps,
+  input: BuildCreateRequest,
+  system?: { buildId: string; trigger: GitTrigger },
+) {
   checkFindingThresholds(input.metadata);
-  const body = withRunnerKind(deps.config, input, deps.principal);
+  if (input.metadata.trigger !== undefined && !system) {
+    throw new AppError("validation_failed", "metadata.trigger is recorded by the control plane.", {
+      errors: [{ path: "metadata.trigger", message: "must not be set: it is recorded by the control plane" }],
+    });
+  }
+  const withTrigger = system ? { ...input, metadata: { ...input.metadata, trigger: system.trigger } } : input;
+  const body = withRunnerKind(deps.config, withTrigger, deps.principal);
   const plan = await planBuild(deps, body);
-  const buildId = newId();
+  const buildId = system?.buildId ?? newId();
   unwrap(
     await buildRunner(deps.env, buildId).create({
       build_id: buildId,
@@ -200,6 +216,7 @@ export async function listBuilds(deps: Pick<Deps, "db" | "principal">, q: ListBu
       node_total: b.nodeTotal,
       node_done: b.nodeDone,
       findings_summary: parseFindingsSummary(b.findingsSummary),
+      trigger: triggerOf(b.metadata),
     }),
     (b) => [b.createdAt, b.buildId],
   );

@@ -68,6 +68,9 @@ export const ERROR_CODES = [
   // Operability (src/ops)
   "build_dead_lettered", // the build's ticks kept failing and it is dead-lettered; re-drive it first
   "dead_letter_not_found", // no dead letter for that build in the caller's tenant
+  // GitHub integration (src/github)
+  "repository_binding_not_found", // no such repository binding in the caller's tenant
+  "repository_binding_conflict", // the tenant already binds that repository
   "internal", // bug; details only in logs
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -154,6 +157,11 @@ export function codeToStatus(code: ErrorCode): number {
     case "dead_letter_not_found":
       return 404;
     case "build_dead_lettered":
+      return 409;
+    // GitHub integration
+    case "repository_binding_not_found":
+      return 404;
+    case "repository_binding_conflict":
       return 409;
     case "internal":
       return 500;

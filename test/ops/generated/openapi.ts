@@ -1199,6 +1199,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/program/repositories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's repository bindings, newest first
+         * @description Requires capability `program.policy.read` (or `*`).
+         */
+        get: operations["listRepositoryBindings"];
+        put?: never;
+        /**
+         * Bind a GitHub repository to the tenant with its scan settings
+         * @description Requires capability `program.policy.write` (or `*`).
+         */
+        post: operations["createRepositoryBinding"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/program/repositories/{binding_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One repository binding
+         * @description Requires capability `program.policy.read` (or `*`).
+         */
+        get: operations["getRepositoryBinding"];
+        put?: never;
+        post?: never;
+        /**
+         * Unbind a repository (its deliveries are then stored and ignored)
+         * @description Requires capability `program.policy.write` (or `*`).
+         */
+        delete: operations["deleteRepositoryBinding"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/program/rollback-drills": {
         parameters: {
             query?: never;
@@ -1383,6 +1431,28 @@ export interface paths {
         get: operations["getWebhookDelivery"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/program/webhook/github/{tenant_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * GitHub webhook delivery (X-Hub-Signature-256) for a tenant: push and pull_request start scans
+         * @description Set as the Payload URL of a GitHub webhook (content type application/json) with a secret stored as the tenant secret `github_webhook_secret` (or `github_webhook_secret_*` during rotation). Checked in order: body cap 413, X-GitHub-Event / X-GitHub-Delivery / X-Hub-Signature-256 headers 400, signature 401 (nothing stored), X-GitHub-Delivery replay 409. A verified delivery is stored with its outcome: `ping`, `build_started` (a bound repository's configured push branch, or a pull request opened/synchronize/reopened) or `ignored` with a reason.
+         *
+         *     Authenticated by its signature headers, not a user JWT.
+         */
+        post: operations["ingestGithubWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2045,6 +2115,7 @@ export interface components {
             /** @enum {string} */
             status: "pending" | "running" | "paused" | "completed" | "failed" | "aborted";
             task_runs: components["schemas"]["TaskRun"][];
+            trigger?: components["schemas"]["BuildTrigger"];
             /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
             updated_at: string;
         };
@@ -2064,8 +2135,35 @@ export interface components {
             task_completed: number;
             task_failed: number;
             task_total: number;
+            trigger?: components["schemas"]["BuildTrigger"];
             /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
             updated_at: string;
+        };
+        /** @description What started the build: manual (API, dashboard, campaign), a GitHub push or pull request. */
+        BuildTrigger: {
+            /** @constant */
+            kind: "manual";
+        } | {
+            branch: string;
+            delivery_id: string;
+            head_sha: string;
+            /** @description The pushed commit (or compare view) on GitHub. */
+            html_url: string | null;
+            /** @constant */
+            kind: "push";
+            repository: string;
+        } | {
+            base_ref: string;
+            base_sha: string;
+            delivery_id: string;
+            head_ref: string;
+            head_sha: string;
+            /** @description The pull request on GitHub. */
+            html_url: string | null;
+            /** @constant */
+            kind: "pull_request";
+            number: number;
+            repository: string;
         };
         Campaign: {
             /** Format: uuid */
@@ -2493,6 +2591,42 @@ export interface components {
             /** @default [] */
             restricted_paths?: string[];
         };
+        CreateRepositoryBindingRequest: {
+            /**
+             * @description Policy profile recorded on its builds.
+             * @default null
+             */
+            policy_profile?: string | null;
+            /**
+             * @description Planner profile of its builds; null = default.
+             * @default null
+             */
+            profile?: string | null;
+            /**
+             * @description Scan pull requests (opened, synchronize, reopened).
+             * @default true
+             */
+            pull_requests?: boolean;
+            /**
+             * @description Branches whose pushes start a scan (exact names).
+             * @default [
+             *       "main"
+             *     ]
+             */
+            push_branches?: string[];
+            /** @description `owner/name` on GitHub (case-insensitive). */
+            repository: string;
+            /**
+             * @description Also upload each finished build's SARIF to code scanning.
+             * @default false
+             */
+            sarif_upload?: boolean;
+            /**
+             * @description A newer push to a branch aborts a still-running older build of that branch.
+             * @default true
+             */
+            supersede_on_push?: boolean;
+        };
         CreateSecretRequest: {
             name: string;
             value: string;
@@ -2694,6 +2828,26 @@ export interface components {
             items: components["schemas"]["GateDecision"][];
             /** @description Pass as `cursor` for the next page; null on the last page. */
             next_cursor: number | null;
+        };
+        GithubDeliveryAccepted: {
+            build_id: string | null;
+            /**
+             * Format: uuid
+             * @description The stored delivery (GET /v1/program/webhook/deliveries/{delivery_id}).
+             */
+            delivery_id: string;
+            /** @description X-GitHub-Event. */
+            event: string;
+            /** @description X-GitHub-Delivery. */
+            github_delivery: string;
+            /** @enum {string} */
+            outcome: "build_started" | "ignored" | "ping";
+            /** @description Why it was ignored, e.g. `repository_not_bound`. */
+            outcome_reason: string | null;
+            /** @constant */
+            scheme: "github";
+            /** @constant */
+            status: "accepted";
         };
         GoLiveDecision: {
             /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
@@ -3019,7 +3173,7 @@ export interface components {
              * @description Stable machine code; each maps to one HTTP status.
              * @enum {string}
              */
-            code: "malformed_json" | "malformed_path" | "validation_failed" | "invalid_dag" | "build_command_refused" | "runner_not_configured" | "unauthenticated" | "token_expired" | "capabilities_missing" | "insufficient_capability" | "build_not_found" | "build_access_denied" | "not_found" | "method_not_allowed" | "lease_lost" | "build_conflict" | "build_abort_conflict" | "build_resume_conflict" | "invalid_replan" | "dag_node_not_found" | "task_run_not_found" | "task_run_conflict" | "runtime_tick_conflict" | "runtime_not_found" | "stream_token_unavailable" | "coordination_unavailable" | "payload_too_large" | "rate_limited" | "webhook_headers_missing" | "timestamp_invalid" | "webhook_timestamp_invalid" | "webhook_signature_invalid" | "webhook_replay_detected" | "webhook_rejected" | "webhook_delivery_not_found" | "secret_not_found" | "secret_name_conflict" | "secrets_unavailable" | "idempotency_key_invalid" | "idempotency_key_in_flight" | "idempotency_key_reused" | "invalid_idempotency_request" | "campaign_not_found" | "campaign_run_not_found" | "campaign_run_conflict" | "campaign_run_limit_exceeded" | "campaign_execution_in_progress" | "campaign_plan_invalid" | "policy_profile_not_found" | "checklist_not_found" | "rollback_drill_not_found" | "go_live_decision_not_found" | "planner_policy_not_found" | "build_dead_lettered" | "dead_letter_not_found" | "internal";
+            code: "malformed_json" | "malformed_path" | "validation_failed" | "invalid_dag" | "build_command_refused" | "runner_not_configured" | "unauthenticated" | "token_expired" | "capabilities_missing" | "insufficient_capability" | "build_not_found" | "build_access_denied" | "not_found" | "method_not_allowed" | "lease_lost" | "build_conflict" | "build_abort_conflict" | "build_resume_conflict" | "invalid_replan" | "dag_node_not_found" | "task_run_not_found" | "task_run_conflict" | "runtime_tick_conflict" | "runtime_not_found" | "stream_token_unavailable" | "coordination_unavailable" | "payload_too_large" | "rate_limited" | "webhook_headers_missing" | "timestamp_invalid" | "webhook_timestamp_invalid" | "webhook_signature_invalid" | "webhook_replay_detected" | "webhook_rejected" | "webhook_delivery_not_found" | "secret_not_found" | "secret_name_conflict" | "secrets_unavailable" | "idempotency_key_invalid" | "idempotency_key_in_flight" | "idempotency_key_reused" | "invalid_idempotency_request" | "campaign_not_found" | "campaign_run_not_found" | "campaign_run_conflict" | "campaign_run_limit_exceeded" | "campaign_execution_in_progress" | "campaign_plan_invalid" | "policy_profile_not_found" | "checklist_not_found" | "rollback_drill_not_found" | "go_live_decision_not_found" | "planner_policy_not_found" | "build_dead_lettered" | "dead_letter_not_found" | "repository_binding_not_found" | "repository_binding_conflict" | "internal";
             detail?: string;
             /** @description Field errors of `validation_failed`. */
             errors?: {
@@ -3135,6 +3289,28 @@ export interface components {
             action: "CONTINUE" | "MODIFY_DAG" | "REDUCE_SCOPE" | "ABORT";
             reason: string;
             replacement_nodes: components["schemas"]["DagNode"][];
+        };
+        RepositoryBinding: {
+            /** Format: uuid */
+            binding_id: string;
+            /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
+            created_at: string;
+            created_by: string;
+            policy_profile: string | null;
+            profile: string | null;
+            pull_requests: boolean;
+            push_branches: string[];
+            /** @description `owner/name`, lower-cased. */
+            repository: string;
+            sarif_upload: boolean;
+            supersede_on_push: boolean;
+            /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
+            updated_at: string;
+        };
+        RepositoryBindingPage: {
+            items: components["schemas"]["RepositoryBinding"][];
+            /** @description Opaque; pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
         };
         RollbackDrill: {
             duration_minutes: number;
@@ -3506,14 +3682,22 @@ export interface components {
             body_digest: string;
             /** @enum {string} */
             body_encoding: "utf8" | "base64";
+            /** @description The build a GitHub delivery started. */
+            build_id: string | null;
             content_type: string | null;
             /** Format: uuid */
             delivery_id: string;
+            /** @description X-GitHub-Event of a GitHub delivery; null for the other schemes. */
+            event: string | null;
             external_id: string;
+            /** @description What a GitHub delivery caused; null = stored only (the other schemes). */
+            outcome: ("build_started" | "ignored" | "ping") | null;
+            /** @description Why a GitHub delivery was ignored (e.g. `repository_not_bound`, `branch_not_configured`). */
+            outcome_reason: string | null;
             /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
             received_at: string;
             /** @enum {string} */
-            scheme: "platform" | "standard";
+            scheme: "platform" | "standard" | "github";
             signed_at: number;
             tenant_id: string | null;
         };
@@ -3525,14 +3709,22 @@ export interface components {
         WebhookDeliverySummary: {
             body_bytes: number;
             body_digest: string;
+            /** @description The build a GitHub delivery started. */
+            build_id: string | null;
             content_type: string | null;
             /** Format: uuid */
             delivery_id: string;
+            /** @description X-GitHub-Event of a GitHub delivery; null for the other schemes. */
+            event: string | null;
             external_id: string;
+            /** @description What a GitHub delivery caused; null = stored only (the other schemes). */
+            outcome: ("build_started" | "ignored" | "ping") | null;
+            /** @description Why a GitHub delivery was ignored (e.g. `repository_not_bound`, `branch_not_configured`). */
+            outcome_reason: string | null;
             /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
             received_at: string;
             /** @enum {string} */
-            scheme: "platform" | "standard";
+            scheme: "platform" | "standard" | "github";
             signed_at: number;
             tenant_id: string | null;
         };
@@ -10109,6 +10301,360 @@ export interface operations {
             default: components["responses"]["Problem"];
         };
     };
+    listRepositoryBindings: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RepositoryBindingPage"];
+                };
+            };
+            /** @description Problem: `unauthenticated`, `token_expired` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    createRepositoryBinding: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1–255 printable ASCII (bare or quoted). The first response is stored 24 h and replayed with `Idempotent-Replayed: true`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateRepositoryBindingRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RepositoryBinding"];
+                };
+            };
+            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unauthenticated`, `token_expired` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `repository_binding_conflict`, `idempotency_key_in_flight` */
+            409: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `validation_failed`, `idempotency_key_reused` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `coordination_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getRepositoryBinding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                binding_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RepositoryBinding"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unauthenticated`, `token_expired` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `repository_binding_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    deleteRepositoryBinding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                binding_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unauthenticated`, `token_expired` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `repository_binding_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
     upsertRollbackDrill: {
         parameters: {
             query?: never;
@@ -10944,7 +11490,7 @@ export interface operations {
             query?: {
                 cursor?: string;
                 limit?: number;
-                scheme?: "platform" | "standard";
+                scheme?: "platform" | "standard" | "github";
             };
             header?: never;
             path?: never;
@@ -11087,6 +11633,103 @@ export interface operations {
             };
             /** @description Problem: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    ingestGithubWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GithubDeliveryAccepted"];
+                };
+            };
+            /** @description Problem: `webhook_headers_missing`, `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `webhook_signature_invalid` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `webhook_replay_detected` */
+            409: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `coordination_unavailable`, `secrets_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
