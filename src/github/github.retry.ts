@@ -1,13 +1,13 @@
 /**
- * Retry policy of reports to GitHub (issue 21) as data: exponential backoff from 30 s, capped at
- * one hour, at most 8 attempts; a non-retryable failure (4xx other than 408/429, no token) is
+ * Retry policy of reports to GitHub (issue 21) as data: exponential backoff (× 3) from 30 s, capped at
+ * one hour (about three hours in all), at most 8 attempts; a non-retryable failure (4xx other than 408/429, no token) is
  * dead-lettered at once. Pure.
  */
 
 export const REPORT_RETRY = {
   maxAttempts: 8,
   initialIntervalMs: 30_000,
-  backoff: 2,
+  backoff: 3,
   maxIntervalMs: 3_600_000,
 } as const;
 
