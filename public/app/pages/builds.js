@@ -6,7 +6,7 @@
  */
 import { builds } from "../api.js";
 import { badge, h, replace, select, shortId, table, timeAgo } from "../dom.js";
-import { errorNotice } from "../ui.js";
+import { errorNotice, triggerView } from "../ui.js";
 
 export const title = "Builds";
 
@@ -132,7 +132,7 @@ export async function mount(ctx) {
         results,
         table(
           status ? `Builds with status ${status}` : "All builds",
-          ["Build", "Status", "Progress", "Findings", "Started", "Objective"],
+          ["Build", "Status", "Trigger", "Progress", "Findings", "Started", "Objective"],
           page.items.map((b) => [
             h(
               "a",
@@ -142,6 +142,7 @@ export async function mount(ctx) {
               h("span", null, b.repo_url.replace(/^https?:\/\//, "")),
             ),
             badge(b.status),
+            triggerView(b.trigger),
             h(
               "div",
               { class: "progress-cell" },
