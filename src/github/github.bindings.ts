@@ -3,6 +3,7 @@
  * Tenant-scoped: other tenants' bindings are 404. Called by github.routes.ts (create, list,
  * delete) and by the ingest (lookup by name).
  */
+import { type AuditEntry, actorOf } from "../audit/audit";
 import type { Config, Db } from "../kernel/env";
 import { AppError } from "../kernel/errors";
 import { decodeCursor, encodeCursor } from "../kernel/cursor";
@@ -16,6 +17,17 @@ export interface BindingDeps {
   db: Db;
   config: Config;
   principal: Principal;
+  /** The request's id, for the audit log. */
+  requestId?: string;
+}
+
+function bindingAudit(
+  deps: Pick<BindingDeps, "principal" | "requestId">,
+  action: "repository.bind" | "repository.unbind",
+  bindingId: string,
+  detail: Record<string, unknown>,
+): AuditEntry {
+  return { actor: actorOf(deps), action, target_type: "repository_binding", target_id: bindingId, detail };
 }
 
 function branchesOf(row: repo.BindingRow): string[] {
@@ -75,7 +87,8 @@ export async function createBinding(deps: BindingDeps, body: RepositoryBindingRe
     createdAt: now,
     updatedAt: now,
   };
-  if (!(await repo.insertBinding(deps.db, row))) {
+  const audit = bindingAudit(deps, "repository.bind", row.bindingId, { repository: row.fullName });
+  if (!(await repo.insertBinding(deps.db, row, audit))) {
     throw new AppError("repository_binding_conflict", `${body.repository} is already bound in this tenant.`);
   }
   return bindingDto(row);
@@ -102,8 +115,9 @@ export async function getBinding(deps: Pick<BindingDeps, "db" | "principal">, bi
   return bindingDto(row);
 }
 
-export async function deleteBinding(deps: Pick<BindingDeps, "db" | "principal">, bindingId: string) {
-  if (!(await repo.deleteBinding(deps.db, deps.principal.tenantId, bindingId))) {
+export async function deleteBinding(deps: Pick<BindingDeps, "db" | "principal" | "requestId">, bindingId: string) {
+  const audit = bindingAudit(deps, "repository.unbind", bindingId, {});
+  if (!(await repo.deleteBinding(deps.db, deps.principal.tenantId, bindingId, audit))) {
     throw new AppError("repository_binding_not_found", "Repository binding not found.");
   }
 }

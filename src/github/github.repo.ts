@@ -4,6 +4,7 @@
  * the running push builds of a branch (for supersede).
  */
 import { and, asc, desc, eq, inArray, lt, lte, ne, or, sql } from "drizzle-orm";
+import { type AuditEntry, auditStatement } from "../audit/audit";
 import { builds } from "../db/schema";
 import type { Db } from "../kernel/env";
 import { githubReports, githubRepositories } from "./github.tables";
@@ -11,13 +12,12 @@ import { githubReports, githubRepositories } from "./github.tables";
 export type BindingRow = typeof githubRepositories.$inferSelect;
 export type ReportRow = typeof githubReports.$inferSelect;
 
-/** Inserts a binding; false when the tenant already binds that repository. */
-export async function insertBinding(db: Db, row: BindingRow): Promise<boolean> {
-  const r = await db
-    .insert(githubRepositories)
-    .values(row)
-    .onConflictDoNothing()
-    .returning({ id: githubRepositories.bindingId });
+/** Inserts a binding and its audit entry in one batch; false (no audit row) when the tenant already binds it. */
+export async function insertBinding(db: Db, row: BindingRow, audit: AuditEntry): Promise<boolean> {
+  const [r] = await db.batch([
+    db.insert(githubRepositories).values(row).onConflictDoNothing().returning({ id: githubRepositories.bindingId }),
+    auditStatement(db, audit, { ifChanged: true }),
+  ]);
   return r.length === 1;
 }
 
@@ -57,11 +57,15 @@ export async function listBindings(
     .all();
 }
 
-export async function deleteBinding(db: Db, tenantId: string, bindingId: string): Promise<boolean> {
-  const r = await db
-    .delete(githubRepositories)
-    .where(and(eq(githubRepositories.tenantId, tenantId), eq(githubRepositories.bindingId, bindingId)))
-    .returning({ id: githubRepositories.bindingId });
+/** Deletes a binding and writes its audit entry in one batch; false when there is none. */
+export async function deleteBinding(db: Db, tenantId: string, bindingId: string, audit: AuditEntry): Promise<boolean> {
+  const [r] = await db.batch([
+    db
+      .delete(githubRepositories)
+      .where(and(eq(githubRepositories.tenantId, tenantId), eq(githubRepositories.bindingId, bindingId)))
+      .returning({ id: githubRepositories.bindingId }),
+    auditStatement(db, audit, { ifChanged: true }),
+  ]);
   return r.length === 1;
 }
 
@@ -139,4 +143,50 @@ export async function reportsOfBuild(db: Db, tenantId: string, buildId: string):
     .from(githubReports)
     .where(and(eq(githubReports.tenantId, tenantId), eq(githubReports.buildId, buildId)))
     .all();
+}
+
+/** A tenant's reports in `state`, newest first, keyset-paged on (created_at, report_id). */
+export async function listReports(
+  db: Db,
+  q: { tenantId: string; state?: string; limit: number; after?: { createdAt: string; reportId: string } },
+): Promise<ReportRow[]> {
+  const t = githubReports;
+  const keyset = q.after
+    ? or(lt(t.createdAt, q.after.createdAt), and(eq(t.createdAt, q.after.createdAt), lt(t.reportId, q.after.reportId)))
+    : undefined;
+  return db
+    .select()
+    .from(t)
+    .where(and(eq(t.tenantId, q.tenantId), q.state ? eq(t.state, q.state) : undefined, keyset))
+    .orderBy(desc(t.createdAt), desc(t.reportId))
+    .limit(q.limit)
+    .all();
+}
+
+/** Puts a tenant's dead-lettered report back to pending, due now, with its audit entry; false when it is not dead-lettered. */
+export async function redriveReport(
+  db: Db,
+  tenantId: string,
+  reportId: string,
+  now: { ms: number; iso: string },
+  audit: AuditEntry,
+): Promise<boolean> {
+  const t = githubReports;
+  const [r] = await db.batch([
+    db
+      .update(t)
+      .set({ state: "pending", attempts: 0, nextAttemptAt: now.ms, updatedAt: now.iso })
+      .where(and(eq(t.tenantId, tenantId), eq(t.reportId, reportId), eq(t.state, "dead_lettered")))
+      .returning({ id: t.reportId }),
+    auditStatement(db, audit, { ifChanged: true }),
+  ]);
+  return r.length === 1;
+}
+
+export async function getReport(db: Db, tenantId: string, reportId: string): Promise<ReportRow | undefined> {
+  return db
+    .select()
+    .from(githubReports)
+    .where(and(eq(githubReports.tenantId, tenantId), eq(githubReports.reportId, reportId)))
+    .get();
 }

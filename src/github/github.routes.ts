@@ -12,11 +12,16 @@ import { validate } from "../kernel/validation";
 import { requireCapability } from "../security/route-capability";
 import * as bindings from "./github.bindings";
 import { ingestGithub } from "./github.ingest";
+import * as reports from "./github.report-ops";
 import {
   BindingIdParam,
   GithubDeliveryAccepted,
+  GithubReport,
+  GithubReportPage,
   GithubTenantParam,
   ListBindingsQuery,
+  ListReportsQuery,
+  ReportIdParam,
   RepositoryBinding,
   RepositoryBindingPage,
   RepositoryBindingRequest,
@@ -27,7 +32,12 @@ const policyRead = requireCapability("program.policy.read");
 const policyWrite = requireCapability("program.policy.write");
 
 type Vars = { env: Env; var: AppEnv["Variables"] };
-const deps = (c: Vars) => ({ db: c.var.db, config: c.var.config, principal: c.var.principal });
+const deps = (c: Vars) => ({
+  db: c.var.db,
+  config: c.var.config,
+  principal: c.var.principal,
+  requestId: c.var.requestId,
+});
 
 const ingest = factory.createHandlers(
   describeRoute({
@@ -128,4 +138,30 @@ export const githubRoutes = new Hono<AppEnv>()
       await bindings.deleteBinding(deps(c), c.req.valid("param").binding_id);
       return c.body(null, 204);
     },
+  )
+  .get(
+    "/github/reports",
+    describeRoute({
+      operationId: "listGithubReports",
+      tag: "github",
+      summary:
+        "Results going back to GitHub (check runs, SARIF uploads), newest first; `state=dead_lettered` for the failed ones",
+      responses: ok(GithubReportPage),
+    }),
+    policyRead,
+    validate("query", ListReportsQuery),
+    async (c) => c.json(await reports.listReports(deps(c), c.req.valid("query"))),
+  )
+  .post(
+    "/github/reports/:report_id/redrive",
+    describeRoute({
+      operationId: "redriveGithubReport",
+      tag: "github",
+      summary: "Send a dead-lettered report again (pending, due now, a fresh attempt budget)",
+      responses: ok(GithubReport),
+      errors: ["github_report_not_found", "github_report_conflict"],
+    }),
+    policyWrite,
+    validate("param", ReportIdParam),
+    async (c) => c.json(await reports.redriveReport(deps(c), c.req.valid("param").report_id)),
   );

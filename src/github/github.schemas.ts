@@ -89,7 +89,33 @@ export const GithubDeliveryAccepted = z.object({
   build_id: z.uuid().nullable(),
 });
 
-registerResponses({ RepositoryBinding, RepositoryBindingPage, GithubDeliveryAccepted });
+export const ListReportsQuery = z.object({
+  state: z.enum(["pending", "delivered", "dead_lettered"]).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().min(1).max(1024).optional(),
+});
+export type ListReportsQuery = z.infer<typeof ListReportsQuery>;
+
+export const ReportIdParam = z.object({ report_id: z.uuid() });
+
+export const GithubReport = z
+  .object({
+    report_id: z.uuid(),
+    build_id: z.uuid(),
+    kind: z.enum(["check_run", "sarif"]),
+    state: z.enum(["pending", "delivered", "dead_lettered"]),
+    repository: z.string(),
+    head_sha: z.string(),
+    attempts: int,
+    next_attempt_at: ts.describe("When a pending report is tried next."),
+    last_error: z.string().nullable().describe("The last failure (redacted, truncated); null once delivered."),
+    created_at: ts,
+    updated_at: ts,
+  })
+  .describe("A result going back to GitHub for a finished build (check run or SARIF upload).");
+export const GithubReportPage = z.object({ items: z.array(GithubReport), next_cursor: opaqueCursor });
+
+registerResponses({ RepositoryBinding, RepositoryBindingPage, GithubDeliveryAccepted, GithubReport, GithubReportPage });
 
 // ---- GitHub payloads (only the fields the triggers read) ------------------------------------------
 

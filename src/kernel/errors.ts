@@ -71,6 +71,8 @@ export const ERROR_CODES = [
   // GitHub integration (src/github)
   "repository_binding_not_found", // no such repository binding in the caller's tenant
   "repository_binding_conflict", // the tenant already binds that repository
+  "github_report_not_found", // no such report to GitHub in the caller's tenant
+  "github_report_conflict", // only a dead-lettered report can be re-driven
   "internal", // bug; details only in logs
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -160,8 +162,10 @@ export function codeToStatus(code: ErrorCode): number {
       return 409;
     // GitHub integration
     case "repository_binding_not_found":
+    case "github_report_not_found":
       return 404;
     case "repository_binding_conflict":
+    case "github_report_conflict":
       return 409;
     case "internal":
       return 500;

@@ -42,6 +42,13 @@ describe("/v1/program/repositories", () => {
 
     expect((await t.admin.request("DELETE", `/v1/program/repositories/${b.binding_id}`)).status).toBe(204);
     expect((await t.admin.request("GET", `/v1/program/repositories/${b.binding_id}`)).status).toBe(404);
+
+    // Binding and unbinding are audited; the refused duplicate is not.
+    const audit = await t.admin.request("GET", `/v1/audit?target=repository_binding:${b.binding_id}`);
+    expect(audit.body.items.map((e: any) => [e.action, e.actor.sub])).toEqual([
+      ["repository.unbind", "org_gh_bindings_admin"],
+      ["repository.bind", "org_gh_bindings_admin"],
+    ]);
   });
 
   it("needs program.policy.write to bind and program.policy.read to list", async () => {
@@ -142,6 +149,39 @@ describe("reports outbox", () => {
     await due(res.body.build_id);
     await drainGithubReports(env);
     expect((await reportRow(res.body.build_id))?.attempts).toBe(1);
+
+    // Operators see it and may re-drive it (audited); other tenants see nothing.
+    const list = await t.admin.request("GET", "/v1/program/github/reports?state=dead_lettered");
+    expect(list.status).toBe(200);
+    expect(list.body.items).toHaveLength(1);
+    const report = list.body.items[0];
+    expect(report).toMatchObject({
+      build_id: res.body.build_id,
+      kind: "check_run",
+      state: "dead_lettered",
+      repository: "acme/gone-app",
+      head_sha: sha("gone"),
+      attempts: 1,
+    });
+    expect(report.last_error).toContain("HTTP 404");
+    const other = await caller({ sub: "gone_other", org_id: "org_gh_gone_other", roles: ["admin"] });
+    expect((await other.request("GET", "/v1/program/github/reports")).body.items).toEqual([]);
+    const foreign = await other.request("POST", `/v1/program/github/reports/${report.report_id}/redrive`);
+    expect(foreign.status).toBe(404);
+    expect(foreign.body.code).toBe("github_report_not_found");
+
+    const redriven = await t.admin.request("POST", `/v1/program/github/reports/${report.report_id}/redrive`);
+    expect(redriven.status).toBe(200);
+    expect(redriven.body).toMatchObject({ state: "pending", attempts: 0 });
+    const again = await t.admin.request("POST", `/v1/program/github/reports/${report.report_id}/redrive`);
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe("github_report_conflict");
+    const audit = await t.admin.request("GET", "/v1/audit?action=github_report.redrive");
+    expect(audit.body.items.map((e: any) => e.target_id)).toEqual([report.report_id]);
+    // Sent again: GitHub still answers 404, so it is dead-lettered again after one more attempt.
+    await drainGithubReports(env);
+    expect(await reportRow(res.body.build_id)).toMatchObject({ state: "dead_lettered", attempts: 1 });
+    expect((await recorded("acme/gone-app")).filter((r) => r.path.endsWith("/check-runs"))).toHaveLength(2);
   });
 
   it("uploads SARIF (gzip + base64) to code scanning when the binding asks for it", async () => {

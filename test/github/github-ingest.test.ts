@@ -122,6 +122,19 @@ describe("POST /v1/program/webhook/github/{tenant_id}", () => {
     expect(await buildsAt(t, after)).toHaveLength(0);
   });
 
+  it("a body above WEBHOOK_MAX_BODY_BYTES is 413 and nothing is stored", async () => {
+    const t = await tenant("org_gh_big");
+    await bind(t, "acme/big", { push_branches: ["main"] });
+    const after = sha("big");
+    const payload = { ...pushPayload("acme/big", "main", after), padding: "x".repeat(1_100_000) };
+    const res = await deliver(t.id, "push", payload);
+    expect(res.status).toBe(413);
+    expect(res.body.code).toBe("payload_too_large");
+    const list = await t.admin.request("GET", "/v1/program/webhook/deliveries?scheme=github&limit=200");
+    expect(list.body.items).toEqual([]);
+    expect(await buildsAt(t, after)).toHaveLength(0);
+  });
+
   it("missing GitHub headers are 400 webhook_headers_missing", async () => {
     const res = await deliver("org_gh_headers", "", { zen: "x" });
     expect(res.status).toBe(400);

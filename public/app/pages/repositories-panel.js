@@ -2,11 +2,12 @@
 /**
  * The Repositories card of Program ops (issue 21): the tenant's GitHub repository bindings —
  * which repositories' pushes (on which branches) and pull requests start scans, whether a newer
- * push supersedes a running build, whether SARIF goes to code scanning — and how to point a
- * GitHub webhook at this control plane. Read-only; bindings are managed through the API.
+ * push supersedes a running build, whether SARIF goes to code scanning — how to point a GitHub
+ * webhook at this control plane, and the reports to GitHub that were dead-lettered. Read-only;
+ * bindings are managed (and reports re-driven) through the API.
  */
 import { security } from "../api.js";
-import { h, replace, table, timeAgo } from "../dom.js";
+import { h, replace, shortId, table, timeAgo } from "../dom.js";
 import { errorNotice } from "../ui.js";
 
 /** @param {boolean} on */
@@ -21,7 +22,40 @@ export function repositoriesPanel(opts) {
   const refresh = h("button", { type: "button", class: "btn btn-small" }, "Refresh");
   const hookUrl = `${location.origin}/v1/program/webhook/github/${encodeURIComponent(opts.tenantId ?? "<tenant id>")}`;
 
+  const failedSlot = h("div", { id: "github-reports-failed" });
+
+  async function loadFailed() {
+    let page;
+    try {
+      page = await security.githubReports({ state: "dead_lettered", limit: 20 });
+    } catch (err) {
+      replace(failedSlot, errorNotice(err, "Loading failed reports to GitHub"));
+      return;
+    }
+    replace(
+      failedSlot,
+      page.items.length === 0
+        ? null
+        : [
+            h("h3", null, "Reports to GitHub that failed"),
+            table(
+              "Dead-lettered reports to GitHub",
+              ["Build", "Kind", "Repository", "Attempts", "Last error"],
+              page.items.map((r) => [
+                h("a", { href: `#/builds/${r.build_id}`, class: "mono" }, shortId(r.build_id)),
+                r.kind === "check_run" ? "Check run" : "SARIF upload",
+                h("span", { class: "mono" }, r.repository),
+                String(r.attempts),
+                h("span", { class: "truncate", title: r.last_error ?? "" }, r.last_error ?? "–"),
+              ]),
+              { captionHidden: true, class: "cards" },
+            ),
+          ],
+    );
+  }
+
   async function load() {
+    void loadFailed();
     let page;
     try {
       page = await security.repositories({ limit: 50 });
@@ -71,6 +105,7 @@ export function repositoriesPanel(opts) {
       ),
     ),
     slot,
+    failedSlot,
   );
   return { card, load };
 }

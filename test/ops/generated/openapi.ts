@@ -1075,6 +1075,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/program/github/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Results going back to GitHub (check runs, SARIF uploads), newest first; `state=dead_lettered` for the failed ones
+         * @description Requires capability `program.policy.read` (or `*`).
+         */
+        get: operations["listGithubReports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/program/github/reports/{report_id}/redrive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a dead-lettered report again (pending, due now, a fresh attempt budget)
+         * @description Requires capability `program.policy.write` (or `*`).
+         */
+        post: operations["redriveGithubReport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/program/go-live-decision": {
         parameters: {
             query?: never;
@@ -1959,7 +1999,7 @@ export interface components {
         /** @description One append-only audit log entry (issue 17 item 13). */
         AuditEntry: {
             /** @enum {string} */
-            action: "build.abort" | "build.resume" | "build.checkpoint" | "build.debt" | "build.violation" | "build.gate" | "build.replan" | "build.apply_suggestion" | "build.start_task" | "build.complete_task" | "build.bootstrap" | "secret.create" | "secret.rotate" | "secret.delete" | "policy.write" | "policy.activate" | "release.checklist_write" | "release.drill_write" | "release.go_no_go" | "dead_letter.redrive" | "dev_token.mint";
+            action: "build.abort" | "build.resume" | "build.checkpoint" | "build.debt" | "build.violation" | "build.gate" | "build.replan" | "build.apply_suggestion" | "build.start_task" | "build.complete_task" | "build.bootstrap" | "secret.create" | "secret.rotate" | "secret.delete" | "policy.write" | "policy.activate" | "release.checklist_write" | "release.drill_write" | "release.go_no_go" | "dead_letter.redrive" | "repository.bind" | "repository.unbind" | "github_report.redrive" | "dev_token.mint";
             actor: {
                 roles: string[];
                 sub: string;
@@ -2849,6 +2889,33 @@ export interface components {
             /** @constant */
             status: "accepted";
         };
+        /** @description A result going back to GitHub for a finished build (check run or SARIF upload). */
+        GithubReport: {
+            attempts: number;
+            /** Format: uuid */
+            build_id: string;
+            /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
+            created_at: string;
+            head_sha: string;
+            /** @enum {string} */
+            kind: "check_run" | "sarif";
+            /** @description The last failure (redacted, truncated); null once delivered. */
+            last_error: string | null;
+            /** @description When a pending report is tried next. */
+            next_attempt_at: string;
+            /** Format: uuid */
+            report_id: string;
+            repository: string;
+            /** @enum {string} */
+            state: "pending" | "delivered" | "dead_lettered";
+            /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
+            updated_at: string;
+        };
+        GithubReportPage: {
+            items: components["schemas"]["GithubReport"][];
+            /** @description Opaque; pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
+        };
         GoLiveDecision: {
             /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
             decided_at: string;
@@ -3173,7 +3240,7 @@ export interface components {
              * @description Stable machine code; each maps to one HTTP status.
              * @enum {string}
              */
-            code: "malformed_json" | "malformed_path" | "validation_failed" | "invalid_dag" | "build_command_refused" | "runner_not_configured" | "unauthenticated" | "token_expired" | "capabilities_missing" | "insufficient_capability" | "build_not_found" | "build_access_denied" | "not_found" | "method_not_allowed" | "lease_lost" | "build_conflict" | "build_abort_conflict" | "build_resume_conflict" | "invalid_replan" | "dag_node_not_found" | "task_run_not_found" | "task_run_conflict" | "runtime_tick_conflict" | "runtime_not_found" | "stream_token_unavailable" | "coordination_unavailable" | "payload_too_large" | "rate_limited" | "webhook_headers_missing" | "timestamp_invalid" | "webhook_timestamp_invalid" | "webhook_signature_invalid" | "webhook_replay_detected" | "webhook_rejected" | "webhook_delivery_not_found" | "secret_not_found" | "secret_name_conflict" | "secrets_unavailable" | "idempotency_key_invalid" | "idempotency_key_in_flight" | "idempotency_key_reused" | "invalid_idempotency_request" | "campaign_not_found" | "campaign_run_not_found" | "campaign_run_conflict" | "campaign_run_limit_exceeded" | "campaign_execution_in_progress" | "campaign_plan_invalid" | "policy_profile_not_found" | "checklist_not_found" | "rollback_drill_not_found" | "go_live_decision_not_found" | "planner_policy_not_found" | "build_dead_lettered" | "dead_letter_not_found" | "repository_binding_not_found" | "repository_binding_conflict" | "internal";
+            code: "malformed_json" | "malformed_path" | "validation_failed" | "invalid_dag" | "build_command_refused" | "runner_not_configured" | "unauthenticated" | "token_expired" | "capabilities_missing" | "insufficient_capability" | "build_not_found" | "build_access_denied" | "not_found" | "method_not_allowed" | "lease_lost" | "build_conflict" | "build_abort_conflict" | "build_resume_conflict" | "invalid_replan" | "dag_node_not_found" | "task_run_not_found" | "task_run_conflict" | "runtime_tick_conflict" | "runtime_not_found" | "stream_token_unavailable" | "coordination_unavailable" | "payload_too_large" | "rate_limited" | "webhook_headers_missing" | "timestamp_invalid" | "webhook_timestamp_invalid" | "webhook_signature_invalid" | "webhook_replay_detected" | "webhook_rejected" | "webhook_delivery_not_found" | "secret_not_found" | "secret_name_conflict" | "secrets_unavailable" | "idempotency_key_invalid" | "idempotency_key_in_flight" | "idempotency_key_reused" | "invalid_idempotency_request" | "campaign_not_found" | "campaign_run_not_found" | "campaign_run_conflict" | "campaign_run_limit_exceeded" | "campaign_execution_in_progress" | "campaign_plan_invalid" | "policy_profile_not_found" | "checklist_not_found" | "rollback_drill_not_found" | "go_live_decision_not_found" | "planner_policy_not_found" | "build_dead_lettered" | "dead_letter_not_found" | "repository_binding_not_found" | "repository_binding_conflict" | "github_report_not_found" | "github_report_conflict" | "internal";
             detail?: string;
             /** @description Field errors of `validation_failed`. */
             errors?: {
@@ -3928,7 +3995,7 @@ export interface operations {
     listAuditLog: {
         parameters: {
             query?: {
-                action?: "build.abort" | "build.resume" | "build.checkpoint" | "build.debt" | "build.violation" | "build.gate" | "build.replan" | "build.apply_suggestion" | "build.start_task" | "build.complete_task" | "build.bootstrap" | "secret.create" | "secret.rotate" | "secret.delete" | "policy.write" | "policy.activate" | "release.checklist_write" | "release.drill_write" | "release.go_no_go" | "dead_letter.redrive" | "dev_token.mint";
+                action?: "build.abort" | "build.resume" | "build.checkpoint" | "build.debt" | "build.violation" | "build.gate" | "build.replan" | "build.apply_suggestion" | "build.start_task" | "build.complete_task" | "build.bootstrap" | "secret.create" | "secret.rotate" | "secret.delete" | "policy.write" | "policy.activate" | "release.checklist_write" | "release.drill_write" | "release.go_no_go" | "dead_letter.redrive" | "repository.bind" | "repository.unbind" | "github_report.redrive" | "dev_token.mint";
                 actor?: string;
                 cursor?: string;
                 limit?: number;
@@ -9564,6 +9631,186 @@ export interface operations {
             };
             /** @description Problem: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listGithubReports: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+                state?: "pending" | "delivered" | "dead_lettered";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GithubReportPage"];
+                };
+            };
+            /** @description Problem: `unauthenticated`, `token_expired` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    redriveGithubReport: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1–255 printable ASCII (bare or quoted). The first response is stored 24 h and replayed with `Idempotent-Replayed: true`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GithubReport"];
+                };
+            };
+            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unauthenticated`, `token_expired` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `github_report_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `github_report_conflict`, `idempotency_key_in_flight` */
+            409: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `validation_failed`, `idempotency_key_reused` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `coordination_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
