@@ -96,10 +96,29 @@ export async function activePushBuilds(
 
 // ---- reports outbox ------------------------------------------------------------------------------
 
-/** Adds reports (one per build and kind; a repeated finish adds nothing). */
+/**
+ * Adds reports, one per build and kind. The same finish announced again changes nothing; a build
+ * that finishes again differently (a failed build resumed to completion) replaces the report's
+ * payload and sends it anew, with a fresh attempt budget.
+ */
 export async function enqueueReports(db: Db, rows: ReportRow[]): Promise<void> {
   if (rows.length === 0) return;
-  await db.insert(githubReports).values(rows).onConflictDoNothing();
+  const t = githubReports;
+  await db
+    .insert(t)
+    .values(rows)
+    .onConflictDoUpdate({
+      target: [t.buildId, t.kind],
+      set: {
+        payload: sql`excluded.payload`,
+        state: "pending",
+        attempts: 0,
+        nextAttemptAt: sql`excluded.next_attempt_at`,
+        lastError: null,
+        updatedAt: sql`excluded.updated_at`,
+      },
+      setWhere: sql`${t.payload} <> excluded.payload`,
+    });
 }
 
 /** Pending reports due at `now` (of one build when given), oldest first. */

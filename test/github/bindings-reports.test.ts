@@ -8,7 +8,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { drainGithubReports } from "../../src/github/github.reports";
+import { drainGithubReports, reportFinishedBuild } from "../../src/github/github.reports";
 import { caller, waitForStatus } from "../helpers/api";
 import { bind, deliver, pushPayload, recorded, sha, tenant, waitForRecorded } from "./helpers";
 
@@ -182,6 +182,34 @@ describe("reports outbox", () => {
     await drainGithubReports(env);
     expect(await reportRow(res.body.build_id)).toMatchObject({ state: "dead_lettered", attempts: 1 });
     expect((await recorded("acme/gone-app")).filter((r) => r.path.endsWith("/check-runs"))).toHaveLength(2);
+  });
+
+  it("a build that finishes again differently reports again; the same finish announced twice does not", async () => {
+    const t = await tenant("org_gh_refinish");
+    await bind(t, "acme/refinish");
+    const res = await deliver(t.id, "push", pushPayload("acme/refinish", "main", sha("refinish")));
+    const build = await waitForStatus(t.admin, res.body.build_id);
+    expect(build.status).toBe("completed");
+    const checkRuns = async () => (await recorded("acme/refinish")).filter((r) => r.path.endsWith("/check-runs"));
+    await waitForRecorded("acme/refinish", (r) => r.path.endsWith("/check-runs"));
+    // The hook as the build's runner calls it, for a later finish with another outcome.
+    const again = {
+      build_id: build.build_id,
+      tenant_id: t.id,
+      created_by: build.created_by,
+      repo_url: build.repo_url,
+      final_status: "failed" as const,
+      metadata: build.metadata,
+      created_at: build.created_at,
+      finished_at: new Date().toISOString(),
+      duration_ms: 1,
+      findings_total: 0,
+    };
+    await reportFinishedBuild(env, again);
+    await reportFinishedBuild(env, again);
+    const runs = await checkRuns();
+    expect(runs.map((r) => r.body.conclusion)).toEqual(["success", "failure"]);
+    expect(await reportRow(build.build_id)).toMatchObject({ state: "delivered", attempts: 1 });
   });
 
   it("uploads SARIF (gzip + base64) to code scanning when the binding asks for it", async () => {
