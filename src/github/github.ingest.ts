@@ -12,7 +12,6 @@ import { verifyWithFallback } from "@octokit/webhooks-methods";
 import type { GitTrigger } from "../builds/build-trigger";
 import { createBuild } from "../builds/builds.service";
 import { abortBuild } from "../builds/control.service";
-import { DEFAULT_OBJECTIVE } from "../builds/builds.schemas";
 import { AppError } from "../kernel/errors";
 import { logLine } from "../kernel/log";
 import type { Principal } from "../kernel/principal";
@@ -86,7 +85,8 @@ export async function ingestGithub(deps: IngestDeps, tenantId: string, req: Requ
     deps,
     {
       scheme: "github",
-      externalId: h.delivery,
+      // Tenant-scoped: one tenant's signed delivery can never claim another tenant's delivery id.
+      externalId: `${tenantId}:${h.delivery}`,
       tenantId,
       signedAt: Math.floor(Date.now() / 1000),
       contentType: req.headers.get("content-type"),
@@ -150,7 +150,7 @@ async function startBuild(
   try {
     created = await createBuild(
       buildDeps,
-      { repo_url: d.repo_url, objective: objectiveOf(d.trigger) || DEFAULT_OBJECTIVE, dag: null, metadata },
+      { repo_url: d.repo_url, objective: objectiveOf(d.trigger), dag: null, metadata },
       { buildId, trigger: d.trigger },
     );
   } catch (err) {

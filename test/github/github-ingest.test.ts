@@ -33,7 +33,12 @@ describe("POST /v1/program/webhook/github/{tenant_id}", () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: "accepted", scheme: "github", event: "ping", outcome: "ping" });
     const stored = await deliveryOf(t, res.body.delivery_id);
-    expect(stored).toMatchObject({ scheme: "github", external_id: res.id, event: "ping", outcome: "ping" });
+    expect(stored).toMatchObject({
+      scheme: "github",
+      external_id: `${t.id}:${res.id}`,
+      event: "ping",
+      outcome: "ping",
+    });
   });
 
   it("push to a configured branch starts exactly one build at the pushed commit", async () => {
@@ -74,6 +79,12 @@ describe("POST /v1/program/webhook/github/{tenant_id}", () => {
     expect(again.headers.get("content-type")).toContain("application/problem+json");
     expect(again.body.code).toBe("webhook_replay_detected");
     expect(await buildsAt(t, after)).toHaveLength(1);
+
+    // The same delivery id under another tenant is that tenant's own delivery (ids are tenant-scoped).
+    const u = await tenant("org_gh_redeliver_other");
+    const other = await deliver(u.id, "push", payload, { id: first.id });
+    expect(other.status).toBe(200);
+    expect(other.body).toMatchObject({ outcome: "ignored", outcome_reason: "repository_not_bound" });
   });
 
   it("pull request opened starts a build of the head commit with the base as baseline", async () => {
