@@ -9,7 +9,6 @@
 import { drizzle } from "drizzle-orm/d1";
 import type { BuildFinished } from "../builds/build-hooks";
 import { type GitTrigger, triggerOf } from "../builds/build-trigger";
-import { findingsSummaryOf } from "../findings/findings.repo";
 import * as findingsRepo from "../findings/findings.repo";
 import { findingDto, sarifLog } from "../findings/findings.service";
 import { type Config, type Db, loadConfig } from "../kernel/env";
@@ -128,7 +127,7 @@ async function attempt(deps: { db: Db; config: Config }, r: repo.ReportRow): Pro
       );
       return await post(`${base}/check-runs`, token, body);
     }
-    const summary = await findingsSummaryOf(deps.db, r.buildId);
+    const summary = await findingsRepo.findingsSummaryOf(deps.db, r.buildId);
     const log = await sarifLog(
       deps.db,
       { build_id: r.buildId, repo_url: `https://github.com/${p.repository}`, summary },
