@@ -1,8 +1,16 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { startFakeGithub } from "./test/github/fake-github-server.mjs";
 
 // Tests run inside workerd with real D1, KV and Durable Objects. Secrets are fixed
 // test values here; nothing is read from a developer's .dev.vars.
+let fake: ReturnType<typeof startFakeGithub> | undefined;
+/** One fake GitHub API per vitest process (test/github/fake-github-server.mjs). */
+function fakeGithub() {
+  fake ??= startFakeGithub();
+  return fake;
+}
+
 /** The workers pool with the pinned test bindings, plus `extra` (other suites, e.g. faults). */
 export function workersPool(extra: Record<string, string> = {}) {
   return cloudflareTest(async () => ({
@@ -27,6 +35,8 @@ export function workersPool(extra: Record<string, string> = {}) {
         CORS_ALLOWED_ORIGINS: "", // keep a developer's .dev.vars CORS setting out of the tests
         STANDARD_WEBHOOK_SECRETS:
           "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_dGVzdC1yb3RhdGVkLXNlY3JldC0wMTIzNDU2Nzg5",
+        // Reports to GitHub go to a fake API on loopback that records them (issue 21).
+        GITHUB_API_URL: (await fakeGithub()).url,
         ...extra,
       },
     },

@@ -9,9 +9,12 @@ import { ingestFinishedBuild } from "./program/campaigns.service";
 import { profileFindingThresholds } from "./program/policy.service";
 import { runCampaignSchedules } from "./program/schedules.service";
 import { runAlerts } from "./program/alerts.service";
+import { drainGithubReports, reportFinishedBuild } from "./github/github.reports";
 
 // Campaign builds become campaign runs when they finish (program plane, DESIGN §2).
 onBuildFinished(ingestFinishedBuild);
+// GitHub-triggered builds report a check run (and SARIF) through the reports outbox (src/github).
+onBuildFinished(reportFinishedBuild);
 // A build naming a policy profile gets the profile's finding thresholds (issue 16).
 onBuildCreate(profileFindingThresholds);
 
@@ -31,13 +34,14 @@ export default {
   /**
    * Cron, every minute (in production; `npm start` triggers it every minute through wrangler's
    * --test-scheduled route, see scripts/lib/watchdog-ticker.mjs): the build watchdog, then the
-   * campaign schedules at the invocation's scheduled time (due executions, dispatch, frozen
-   * reports), then the control plane's alerts (evaluate, notify, retry). Awaited, so the invocation ends when its work is done; one failing part does not
-   * stop the other.
+   * GitHub reports that are due (retries with backoff; src/github), the campaign schedules at the
+   * invocation's scheduled time (due executions, dispatch, frozen reports), then the control
+   * plane's alerts (evaluate, notify, retry). Awaited, so the invocation ends when its work is
+   * done; one failing part does not stop the others.
    */
   async scheduled(controller, env, _ctx) {
     const results: PromiseSettledResult<unknown>[] = [
-      ...(await Promise.allSettled([runWatchdog(env)])),
+      ...(await Promise.allSettled([runWatchdog(env), drainGithubReports(env)])),
       ...(await Promise.allSettled([runCampaignSchedules(env, controller.scheduledTime)])),
       // After the schedules: an execution frozen in this invocation is judged for drift now.
       ...(await Promise.allSettled([runAlerts(env, controller.scheduledTime)])),

@@ -34,6 +34,9 @@ import { getToken } from "./auth.js";
 /** @typedef {Schemas["Checkpoint"]} Checkpoint */
 /** @typedef {Schemas["BuildRun"]} BuildRun */
 /** @typedef {Schemas["BuildSummary"]} BuildSummary */
+/** @typedef {Schemas["BuildTrigger"]} BuildTrigger */
+/** @typedef {Schemas["RepositoryBinding"]} RepositoryBinding */
+/** @typedef {Schemas["GithubReport"]} GithubReport */
 /** @typedef {Schemas["DagPreview"]} DagPreview */
 /** @typedef {Schemas["BuildCreateRequest"]} BuildCreateRequest */
 /** @typedef {Omit<Schemas["BuildEvent"], "payload"> & { payload: Record<string, any> }} BuildEvent */
@@ -277,6 +280,10 @@ export const security = {
   deliveries: (q = {}) => request("GET", "/v1/program/webhook/deliveries", { query: q }),
   /** @param {string} id @returns {Promise<WebhookDeliveryDetail>} */
   delivery: (id) => request("GET", `/v1/program/webhook/deliveries/${enc(id)}`),
+  /** @param {{ limit?: number, cursor?: string | null }} [q] @returns {Promise<Page<RepositoryBinding>>} */
+  repositories: (q = {}) => request("GET", "/v1/program/repositories", { query: q }),
+  /** @param {{ state?: string, limit?: number, cursor?: string | null }} [q] @returns {Promise<Page<GithubReport>>} */
+  githubReports: (q = {}) => request("GET", "/v1/program/github/reports", { query: q }),
   /** @param {{ build_id: string, idempotency_key: string, reason: string }} body @returns {Promise<IdempotentCheckpointResult>} */
   idempotentCheckpoint: (body) => request("POST", "/v1/program/idempotent-checkpoints", { body }),
 };

@@ -26,7 +26,7 @@ export function clearToken() {
 }
 
 /**
- * @typedef {{ sub?: string, roles?: string[], role?: string, iss?: string, exp?: number, capabilities?: string[] }} Claims
+ * @typedef {{ sub?: string, org_id?: string, roles?: string[], role?: string, iss?: string, exp?: number, capabilities?: string[] }} Claims
  */
 
 /**

@@ -22,6 +22,39 @@ const CAPABILITY_ROLES = /** @type {Record<string, string[]>} */ ({
   "program.release.write": ["operator"],
 });
 
+/** A link to GitHub only when the URL is https (it comes from a signed delivery, still never a script URL). @param {string | null | undefined} url */
+function safeHref(url) {
+  return typeof url === "string" && /^https:\/\//.test(url) ? url : null;
+}
+
+/**
+ * What started a build (issue 21): "Manual", "Push to <branch>" with the commit, or "Pull
+ * request #N" linking to it on GitHub.
+ * @param {import("./api.js").BuildTrigger | undefined} trigger
+ */
+export function triggerView(trigger) {
+  if (!trigger || trigger.kind === "manual") return h("span", { class: "trigger" }, "Manual");
+  const href = safeHref(trigger.html_url);
+  if (trigger.kind === "push") {
+    const sha = h("span", { class: "mono" }, trigger.head_sha.slice(0, 7));
+    return h(
+      "span",
+      { class: "trigger" },
+      `Push to ${trigger.branch} `,
+      href
+        ? h("a", { href, rel: "noopener noreferrer", "aria-label": `Commit ${trigger.head_sha} on GitHub` }, sha)
+        : sha,
+    );
+  }
+  const label = `Pull request #${trigger.number}`;
+  return h(
+    "span",
+    { class: "trigger" },
+    href ? h("a", { href, rel: "noopener noreferrer" }, label) : label,
+    ` (${trigger.head_ref} → ${trigger.base_ref})`,
+  );
+}
+
 /** Whether the error is a missing-capability 403. @param {unknown} err */
 export function isForbidden(err) {
   return err instanceof ApiError && (err.code === "insufficient_capability" || err.code === "capabilities_missing");

@@ -37,6 +37,10 @@ export const AUDIT_ACTIONS = [
   "release.go_no_go",
   // Operability
   "dead_letter.redrive",
+  // GitHub integration: repository bindings, re-driven reports
+  "repository.bind",
+  "repository.unbind",
+  "github_report.redrive",
   // Local development
   "dev_token.mint",
 ] as const;

@@ -140,7 +140,8 @@ export async function prepareFindings(db: Db, d: Draft): Promise<void> {
   const subject = {
     buildId: s.build_id,
     tenantId: s.tenant_id,
-    repoUrl: s.repo_url,
+    // A pull request's scan is compared with the last scan of its base branch (src/github).
+    repoUrl: typeof s.metadata.baseline_repo_url === "string" ? s.metadata.baseline_repo_url : s.repo_url,
     createdAt: s.created_at,
     real: s.settings.runner_kind === "http",
   };

@@ -6,6 +6,7 @@
  * BuildRunner DO and the build service.
  */
 import { type FindingsSummary, parseFindingsSummary } from "../findings/baseline";
+import { type BuildTrigger, triggerOf } from "./build-trigger";
 import type { BuildViewRow } from "./builds.repo";
 import { type BuildControlAction, allowedActions } from "./allowed-actions";
 import type { BuildStatus } from "./builds.types";
@@ -89,6 +90,7 @@ export interface BuildRunDto {
   progress: { nodes_total: number; nodes_done: number };
   allowed_actions: BuildControlAction[];
   findings_summary: FindingsSummary | null;
+  trigger: BuildTrigger;
 }
 
 /** The DTO and the tenant it belongs to (for the visibility check; not part of the DTO). */
@@ -154,6 +156,7 @@ export function viewFromRow(row: BuildViewRow): BuildView {
       progress: { nodes_total: row.node_total, nodes_done: row.node_done },
       allowed_actions: allowedActions(row.status as BuildStatus),
       findings_summary: row.findings_summary === null ? null : parseFindingsSummary(JSON.parse(row.findings_summary)),
+      trigger: triggerOf(JSON.parse(row.metadata) as Record<string, unknown>),
     },
   };
 }
@@ -245,6 +248,7 @@ export function applyDraft(prior: BuildView | null, d: Draft): BuildView {
       allowed_actions: allowedActions(s.status),
       // Stored when a draft finishes the build; kept from the prior view otherwise.
       findings_summary: d.baseline?.summary ?? p?.findings_summary ?? null,
+      trigger: triggerOf(s.metadata),
     },
   };
 }

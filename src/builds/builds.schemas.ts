@@ -13,6 +13,7 @@ import {
   TASK_STATUSES,
 } from "./builds.types";
 import { DagNodeSchema } from "./build-runner.client";
+import { BuildTrigger } from "./build-trigger";
 import { RepoSignals } from "../planning/planning.schemas";
 import { int, nts, opaqueCursor, record, registerResponses, seqCursor, ts } from "../kernel/api-schemas";
 import type { ErrorCode } from "../kernel/errors";
@@ -237,6 +238,7 @@ export const BuildRun = z
           "display order.",
       ),
     findings_summary: FindingsSummary.nullable().describe("Null until the build finished (issue 16)."),
+    trigger: BuildTrigger.optional(),
   })
   .describe("A build with its DAG and history (SPEC §4.2 BuildRun).");
 
@@ -255,6 +257,7 @@ export const BuildSummary = z.object({
   findings_summary: FindingsSummary.nullable().describe(
     "Null until the build finished (and for builds before issue 16).",
   ),
+  trigger: BuildTrigger.optional(),
 });
 export const BuildPage = z.object({ items: z.array(BuildSummary), next_cursor: opaqueCursor });
 
@@ -329,6 +332,7 @@ registerResponses({
   StateTransition,
   GateDecision,
   BuildRun,
+  BuildTrigger,
   BuildSummary,
   BuildPage,
   DagPreview,

@@ -21,6 +21,7 @@ import { commandInMetadata } from "./execution-policy";
 import { planDag } from "../planning/planner";
 import { planBuild } from "../planning/planning.service";
 import { type BuildRunDto, type BuildView, taskRunDto, viewFromRow } from "./build-view";
+import { type GitTrigger, triggerOf } from "./build-trigger";
 
 export type { Deps };
 
@@ -109,11 +110,27 @@ function checkFindingThresholds(metadata: Record<string, unknown>): void {
   });
 }
 
-export async function createBuild(deps: Deps, request: BuildCreateRequest, buildId: string = newId()) {
+/**
+ * Creates a build. `opts.buildId` fixes the id (campaign executions and the control plane's own
+ * triggers derive it, so a retried start maps to the same build: a second create of an id is a
+ * no-op); `opts.trigger` is recorded as `metadata.trigger` (src/github). A client may not set it.
+ */
+export async function createBuild(
+  deps: Deps,
+  request: BuildCreateRequest,
+  opts: { buildId?: string; trigger?: GitTrigger } = {},
+) {
   checkFindingThresholds(request.metadata);
-  const input = { ...request, metadata: await resolveCreateHooks(deps, request.metadata) };
+  if (request.metadata.trigger !== undefined && !opts.trigger) {
+    throw new AppError("validation_failed", "metadata.trigger is recorded by the control plane.", {
+      errors: [{ path: "metadata.trigger", message: "must not be set: it is recorded by the control plane" }],
+    });
+  }
+  const metadata = await resolveCreateHooks(deps, request.metadata);
+  const input = { ...request, metadata: opts.trigger ? { ...metadata, trigger: opts.trigger } : metadata };
   const body = withRunnerKind(deps.config, input, deps.principal);
   const plan = await planBuild(deps, body);
+  const buildId = opts.buildId ?? newId();
   unwrap(
     await buildRunner(deps.env, buildId).create({
       build_id: buildId,
@@ -195,6 +212,7 @@ export async function listBuilds(deps: Pick<Deps, "db" | "principal">, q: ListBu
       node_total: b.nodeTotal,
       node_done: b.nodeDone,
       findings_summary: parseFindingsSummary(b.findingsSummary),
+      trigger: triggerOf(b.metadata),
     }),
     (b) => [b.createdAt, b.buildId],
   );

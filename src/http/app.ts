@@ -24,6 +24,7 @@ import { bodyLimit } from "../security/body-limit.middleware";
 import { idempotency } from "../security/idempotency.middleware";
 import { limitUnauthenticated, rateLimit } from "../security/rate-limit.middleware";
 import { securityRoutes } from "../security/security.routes";
+import { githubRoutes } from "../github/github.routes";
 import { observeRequests } from "../ops/observe.middleware";
 import { openApiDocument } from "./openapi.document";
 import { renderReference } from "./openapi.reference";
@@ -133,6 +134,7 @@ export function createApp() {
   // Local development only (404 elsewhere): the dashboard's one-click sign-in.
   app.route("/v1/dev", devRoutes);
   app.route("/v1/program", securityRoutes);
+  app.route("/v1/program", githubRoutes);
   app.route("/v1/program", checkpointRoutes);
   app.route("/v1/program", programRoutes);
   app.route("/v1/program", historyRoutes);

@@ -107,6 +107,12 @@ export const FaultInjectionSchema = z
   );
 export type FaultInjection = z.infer<typeof FaultInjectionSchema>;
 
+/** http://127.0.0.1, [::1] or localhost (the token never leaves the machine). */
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === "localhost" || host === "[::1]" || /^127(?:\.\d{1,3}){3}$/.test(host);
+}
+
 const ConfigShape = {
   ENVIRONMENT: z.enum(["development", "test", "staging", "production"]).default("production"),
   JWT_SECRET: z.string().min(16).optional(),
@@ -176,6 +182,8 @@ const ConfigShape = {
   PLANNER_MODEL_NAME: z.string().min(1).max(200).optional(),
   PLANNER_MODEL_API_KEY: z.string().min(1).optional(),
   PLANNER_MODEL_TIMEOUT_MS: intVar(8000, 100, 60_000),
+  // GitHub integration (src/github): the REST API base URL (GitHub Enterprise: https://<host>/api/v3).
+  GITHUB_API_URL: z.url({ protocol: /^https?$/ }).default("https://api.github.com"),
   // Reliability harness: development/test only (refused below otherwise).
   FAULT_INJECTION: FaultInjectionSchema.optional(),
   // Operability (src/ops; README "Configuration"): dead letters and structured logs.
@@ -231,6 +239,10 @@ export const ConfigSchema = z
       path: ["PLANNER_MODEL_URL"],
     },
   )
+  .refine((c) => c.GITHUB_API_URL.startsWith("https://") || isLoopbackUrl(c.GITHUB_API_URL), {
+    message: "GITHUB_API_URL must be https (requests carry the GitHub token), or http on a loopback host",
+    path: ["GITHUB_API_URL"],
+  })
   .refine((c) => c.PLANNER_MODEL_URL === undefined || c.PLANNER_MODEL_NAME !== undefined, {
     message: "PLANNER_MODEL_URL needs PLANNER_MODEL_NAME",
     path: ["PLANNER_MODEL_NAME"],

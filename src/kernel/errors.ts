@@ -71,6 +71,11 @@ export const ERROR_CODES = [
   // Operability (src/ops)
   "build_dead_lettered", // the build's ticks kept failing and it is dead-lettered; re-drive it first
   "dead_letter_not_found", // no dead letter for that build in the caller's tenant
+  // GitHub integration (src/github)
+  "repository_binding_not_found", // no such repository binding in the caller's tenant
+  "repository_binding_conflict", // the tenant already binds that repository
+  "github_report_not_found", // no such report to GitHub in the caller's tenant
+  "github_report_conflict", // only a dead-lettered report can be re-driven
   "internal", // bug; details only in logs
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -160,6 +165,13 @@ export function codeToStatus(code: ErrorCode): number {
     case "dead_letter_not_found":
       return 404;
     case "build_dead_lettered":
+      return 409;
+    // GitHub integration
+    case "repository_binding_not_found":
+    case "github_report_not_found":
+      return 404;
+    case "repository_binding_conflict":
+    case "github_report_conflict":
       return 409;
     case "internal":
       return 500;

@@ -47,6 +47,7 @@ export const TAGS = {
   secrets: "Envelope-encrypted secrets (SPEC §6.3).",
   webhooks: "Signed webhook ingest and stored deliveries (SPEC §6.4).",
   idempotency: "Idempotent checkpoints (SPEC §6.5).",
+  github: "GitHub repository bindings: which repositories' pushes and pull requests start scans (issue 21).",
   planner: "Versioned planner policies (docs/planner-policy.md).",
   ops: "Operability: health, metrics, dead letters, this document (docs/runbooks).",
   development: "Local development only (404 unless ENVIRONMENT=development on a loopback host).",

@@ -181,7 +181,7 @@ export async function dispatchExecution(deps: Deps, campaign: CampaignRow, execu
     const made = await Promise.all(
       todo.slice(i, i + 8).map(async ({ spec, buildId }) => {
         const body = runBuildRequest(campaign.campaignId, execution.executionId, mode, options, spec);
-        await createBuild(deps, body, buildId);
+        await createBuild(deps, body, { buildId });
         return { run_id: spec.run_id, repo: spec.repo, build_id: buildId };
       }),
     );

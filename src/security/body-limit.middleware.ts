@@ -12,7 +12,8 @@ import { isMutatingMethod } from "./route-key";
 import { readBodyCapped } from "./webhooks.verify";
 
 /** Routes that cap their own (signed, possibly larger) bodies. */
-const OWN_CAP = /^\/v1\/(?:program\/(?:week\d+\/)?webhook\/ingest|runner\/callback)\/?$/;
+const OWN_CAP =
+  /^\/v1\/(?:program\/(?:week\d+\/)?webhook\/ingest|program\/webhook\/github\/[^/]+|runner\/callback)\/?$/;
 
 export const bodyLimit = createMiddleware<AppEnv>(async (c, next) => {
   const req = c.req.raw;

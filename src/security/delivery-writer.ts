@@ -8,7 +8,7 @@ import type { DeliveryRow } from "./webhooks.repo";
 /** One delivery row as the ingest path hands it to the writer (the RPC boundary). */
 export const DeliveryRowSchema = z.object({
   deliveryId: z.string().min(1).max(64),
-  scheme: z.enum(["platform", "standard"]),
+  scheme: z.enum(["platform", "standard", "github"]),
   externalId: z.string().min(1),
   tenantId: z.string().nullable(),
   signedAt: z.number().int(),
@@ -18,6 +18,10 @@ export const DeliveryRowSchema = z.object({
   bodyEncoding: z.enum(["utf8", "base64"]),
   bodyDigest: z.string().regex(/^[0-9a-f]{64}$/),
   bodyBytes: z.number().int().min(0),
+  event: z.string().max(100).nullable(),
+  outcome: z.enum(["build_started", "ignored", "ping"]).nullable(),
+  outcomeReason: z.string().max(500).nullable(),
+  buildId: z.string().max(64).nullable(),
 }) satisfies z.ZodType<DeliveryRow>;
 
 /** What the writer answers for one row: stored, already stored (a replay), or the batch failed. */

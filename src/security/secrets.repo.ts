@@ -1,5 +1,5 @@
 /** D1 access for `secrets` (plain functions, typed rows; every query filters on tenant_id). */
-import { and, count, desc, eq, lt, or } from "drizzle-orm";
+import { and, asc, count, desc, eq, gte, lt, or } from "drizzle-orm";
 import type { AuditEntry } from "../audit/audit";
 import { auditStatement } from "../audit/audit";
 import type { Db } from "../kernel/env";
@@ -33,6 +33,26 @@ export async function getSecretByName(db: Db, tenantId: string, name: string): P
     .from(secrets)
     .where(and(eq(secrets.tenantId, tenantId), eq(secrets.name, name)))
     .get();
+}
+
+/**
+ * A tenant's secrets whose name is `name` or starts with `name` + "_" (e.g. `github_webhook_secret`
+ * and `github_webhook_secret_next`: several values for rotation), by name, at most `limit`.
+ */
+export async function getSecretsByNameFamily(
+  db: Db,
+  tenantId: string,
+  name: string,
+  limit: number,
+): Promise<SecretRow[]> {
+  const family = or(eq(secrets.name, name), and(gte(secrets.name, `${name}_`), lt(secrets.name, `${name}\``)));
+  return db
+    .select()
+    .from(secrets)
+    .where(and(eq(secrets.tenantId, tenantId), family))
+    .orderBy(asc(secrets.name))
+    .limit(limit)
+    .all();
 }
 
 /** Newest first, keyset-paged on (created_at, secret_id). */

@@ -240,3 +240,27 @@ export async function resolveSecretValue(
     throw cryptoFailure(err, row.secretId);
   }
 }
+
+/**
+ * The plaintexts of a family of tenant secrets (`name` and `name_*`, getSecretsByNameFamily), for
+ * signature checks only (never returned by a route, never logged). Empty when there is none.
+ */
+export async function resolveSecretFamily(
+  deps: { db: Db; config: Config },
+  tenantId: string,
+  name: string,
+  limit = 8,
+): Promise<string[]> {
+  const rows = await repo.getSecretsByNameFamily(deps.db, tenantId, name, limit);
+  if (rows.length === 0) return [];
+  const keyring = keyringOf(deps.config);
+  const values: string[] = [];
+  for (const row of rows) {
+    try {
+      values.push(await openSecret(keyring, sealedOf(row), binding(row)));
+    } catch (err) {
+      throw cryptoFailure(err, row.secretId);
+    }
+  }
+  return values;
+}

@@ -4,7 +4,8 @@
  *   its key-encryption-key version are stored — never the plaintext or anything derived from it
  *   but the ciphertext digest. UNIQUE(tenant_id, name) makes duplicate names a 409.
  * - `webhook_deliveries`: every accepted signed delivery, durably, with its body. UNIQUE(scheme,
- *   external_id) backs the ReplayGuard: a delivery id is stored at most once, ever.
+ *   external_id) backs the ReplayGuard: a delivery id is stored at most once, ever. GitHub
+ *   deliveries (scheme `github`, src/github) also record their event and what they caused.
  * Idempotency records live in the ReplayGuard Durable Object (24 h TTL), not in D1.
  */
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
@@ -39,9 +40,9 @@ export const webhookDeliveries = sqliteTable(
   "webhook_deliveries",
   {
     deliveryId: text("delivery_id").primaryKey(),
-    /** `platform` (X-Platform-* reference scheme) or `standard` (Standard Webhooks). */
+    /** `platform` (X-Platform-* reference scheme), `standard` (Standard Webhooks) or `github`. */
     scheme: text("scheme").notNull(),
-    /** The sender's id: X-Platform-Nonce or webhook-id. */
+    /** The sender's id: X-Platform-Nonce, webhook-id or X-GitHub-Delivery. */
     externalId: text("external_id").notNull(),
     /** Owning tenant (WEBHOOK_TENANT_ID); null = deployment-global. */
     tenantId: text("tenant_id"),
@@ -55,6 +56,14 @@ export const webhookDeliveries = sqliteTable(
     /** SHA-256 hex of the raw body bytes. */
     bodyDigest: text("body_digest").notNull(),
     bodyBytes: integer("body_bytes").notNull(),
+    /** The sender's event name (X-GitHub-Event); null for the other schemes. */
+    event: text("event"),
+    /** What the control plane did with it: `build_started`, `ignored`, `ping`; null = stored only. */
+    outcome: text("outcome"),
+    /** Why it was ignored (e.g. `repository_not_bound`), or what the outcome refers to. */
+    outcomeReason: text("outcome_reason"),
+    /** The build it started (outcome `build_started`). */
+    buildId: text("build_id"),
   },
   (t) => [
     uniqueIndex("webhook_deliveries_scheme_external_uq").on(t.scheme, t.externalId),

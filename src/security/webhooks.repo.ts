@@ -18,6 +18,10 @@ const DELIVERY_COLUMNS = [
   "body_encoding",
   "body_digest",
   "body_bytes",
+  "event",
+  "outcome",
+  "outcome_reason",
+  "build_id",
 ];
 const ROWS_PER_STATEMENT = rowsPerStatement(DELIVERY_COLUMNS.length);
 const ROW_PLACEHOLDERS = `(${DELIVERY_COLUMNS.map(() => "?").join(", ")})`;
@@ -42,6 +46,10 @@ function insertStatement(d1: D1Database, rows: readonly DeliveryRow[]): D1Prepar
         r.bodyEncoding,
         r.bodyDigest,
         r.bodyBytes,
+        r.event,
+        r.outcome,
+        r.outcomeReason,
+        r.buildId,
       ]),
     );
 }

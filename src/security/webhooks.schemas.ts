@@ -5,7 +5,7 @@ import { int, opaqueCursor, registerResponses, ts } from "../kernel/api-schemas"
 export const ListDeliveriesQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().min(1).max(1024).optional(),
-  scheme: z.enum(["platform", "standard"]).optional(),
+  scheme: z.enum(["platform", "standard", "github"]).optional(),
 });
 export type ListDeliveriesQuery = z.infer<typeof ListDeliveriesQuery>;
 
@@ -26,7 +26,7 @@ export const WebhookAccepted = z.union([
 
 const deliveryShape = {
   delivery_id: z.uuid(),
-  scheme: z.enum(["platform", "standard"]),
+  scheme: z.enum(["platform", "standard", "github"]),
   external_id: z.string(),
   tenant_id: z.string().nullable(),
   signed_at: int,
@@ -34,6 +34,16 @@ const deliveryShape = {
   content_type: z.string().nullable(),
   body_digest: z.string(),
   body_bytes: int,
+  event: z.string().nullable().describe("X-GitHub-Event of a GitHub delivery; null for the other schemes."),
+  outcome: z
+    .enum(["build_started", "ignored", "ping"])
+    .nullable()
+    .describe("What a GitHub delivery caused; null = stored only (the other schemes)."),
+  outcome_reason: z
+    .string()
+    .nullable()
+    .describe("Why a GitHub delivery was ignored (e.g. `repository_not_bound`, `branch_not_configured`)."),
+  build_id: z.uuid().nullable().describe("The build a GitHub delivery started."),
 };
 export const WebhookDeliverySummary = z.object(deliveryShape);
 export const WebhookDeliveryPage = z.object({ items: z.array(WebhookDeliverySummary), next_cursor: opaqueCursor });

@@ -106,13 +106,65 @@ export async function ingestWebhook(deps: IngestDeps, req: Request) {
   const body = await readBodyCapped(req, cfg.WEBHOOK_MAX_BODY_BYTES);
   const tenantId = await verifySignature(cfg, h, body);
 
-  const key = await guardKey("webhook", h.scheme, h.id);
+  const outcome = await acceptDelivery(deps, {
+    scheme: h.scheme,
+    externalId: h.id,
+    tenantId,
+    signedAt: h.timestamp,
+    contentType: req.headers.get("content-type"),
+    body,
+    event: null,
+  });
+  const base = {
+    status: "accepted" as const,
+    scheme: h.scheme,
+    delivery_id: outcome.deliveryId,
+    timestamp: h.timestamp,
+  };
+  return h.scheme === "platform" ? { ...base, nonce: h.id } : { ...base, webhook_id: h.id };
+}
+
+/** A verified delivery about to be claimed and stored. */
+export interface VerifiedDelivery {
+  scheme: repo.DeliveryRow["scheme"];
+  externalId: string;
+  tenantId: string | null;
+  /** The signed timestamp, or the receive time for schemes that sign none (GitHub). */
+  signedAt: number;
+  contentType: string | null;
+  body: Uint8Array;
+  event: string | null;
+}
+
+/** What a delivery caused, stored on its row (GitHub deliveries; src/github). */
+export interface DeliveryOutcome {
+  outcome: "build_started" | "ignored" | "ping" | null;
+  reason: string | null;
+  buildId: string | null;
+}
+
+const STORED_ONLY: DeliveryOutcome = { outcome: null, reason: null, buildId: null };
+
+/**
+ * De-duplicates (KV fast reject, the ReplayGuard's claim, the D1 unique (scheme, external_id))
+ * and stores one verified delivery; 409 `webhook_replay_detected` for a replay. `act` runs after
+ * the claim and before the row is stored, so a replay never acts twice; its result is stored on
+ * the row. When `act` or the write fails the claim is released and the error propagates (the
+ * sender retries; `act` must be idempotent per delivery id).
+ */
+export async function acceptDelivery(
+  deps: IngestDeps,
+  d: VerifiedDelivery,
+  act: () => Promise<DeliveryOutcome> = async () => STORED_ONLY,
+): Promise<{ deliveryId: string } & DeliveryOutcome> {
+  const cfg = deps.config;
+  const key = await guardKey("webhook", d.scheme, d.externalId);
   if (await knownReplay(deps.env, key)) throw replayDetected();
   const guard = replayGuard(deps.env, cfg);
   const token = newClaimToken();
-  const digest = await sha256Hex(body);
+  const digest = await sha256Hex(d.body);
   const claim = await guard.claim(key, token, digest, CLAIM_LOCK_MS);
-  const keepMs = (2 * window + 60) * 1000;
+  const keepMs = (2 * cfg.WEBHOOK_REPLAY_WINDOW_SECONDS + 60) * 1000;
   // KV learns a key when a replay of it is detected, so a replay storm is turned away at the
   // edge; accepted deliveries cost no KV write (issue 9 profile).
   const replay = () => {
@@ -120,32 +172,43 @@ export async function ingestWebhook(deps: IngestDeps, req: Request) {
     return replayDetected();
   };
   if (claim.outcome !== "claimed") throw replay();
+  const release = () => deps.background(guard.release(key, token).catch(() => undefined));
 
-  const encoded = encodeBody(body);
+  let outcome: DeliveryOutcome;
+  try {
+    outcome = await act();
+  } catch (err) {
+    release();
+    throw err;
+  }
+  const encoded = encodeBody(d.body);
   const row: repo.DeliveryRow = {
     deliveryId: newId(),
-    scheme: h.scheme,
-    externalId: h.id,
-    tenantId,
-    signedAt: h.timestamp,
+    scheme: d.scheme,
+    externalId: d.externalId,
+    tenantId: d.tenantId,
+    signedAt: d.signedAt,
     receivedAt: isoTimestamp(Date.now()),
-    contentType: req.headers.get("content-type")?.slice(0, 255) ?? null,
+    contentType: d.contentType?.slice(0, 255) ?? null,
     body: encoded.text,
     bodyEncoding: encoded.encoding,
     bodyDigest: digest,
-    bodyBytes: body.length,
+    bodyBytes: d.body.length,
+    event: d.event,
+    outcome: outcome.outcome,
+    outcomeReason: outcome.reason,
+    buildId: outcome.buildId,
   };
   let stored: boolean;
   try {
     stored = await storeDelivery(deps.env, row);
   } catch (err) {
-    deps.background(guard.release(key, token).catch(() => undefined));
+    release();
     throw new AppError("internal", undefined, { cause: withoutParams(err, "storing a webhook delivery failed") });
   }
   // A row already stored under this id (after the claim lapsed) is a replay too.
   if (!stored) throw replay();
-  const base = { status: "accepted" as const, scheme: h.scheme, delivery_id: row.deliveryId, timestamp: h.timestamp };
-  return h.scheme === "platform" ? { ...base, nonce: h.id } : { ...base, webhook_id: h.id };
+  return { deliveryId: row.deliveryId, ...outcome };
 }
 
 /** The DeliveryWriter instance (one per deployment: it exists to put concurrent rows in one batch). */
@@ -181,6 +244,10 @@ function deliveryItem(r: repo.DeliveryRow) {
     content_type: r.contentType,
     body_digest: r.bodyDigest,
     body_bytes: r.bodyBytes,
+    event: r.event,
+    outcome: r.outcome as DeliveryOutcome["outcome"],
+    outcome_reason: r.outcomeReason,
+    build_id: r.buildId,
   };
 }
 

@@ -31,6 +31,7 @@ const BUILD_RUN = [
   "state_transitions",
   "status",
   "task_runs",
+  "trigger",
   "updated_at",
 ];
 
@@ -63,6 +64,7 @@ describe("SPEC §5.1–5.3 route catalogue", () => {
       "task_completed",
       "task_failed",
       "task_total",
+      "trigger",
       "updated_at",
     ]);
     expect(keys(await ok("POST", "/v1/builds/preview-dag", 200, { repo_url: "r" }))).toEqual([

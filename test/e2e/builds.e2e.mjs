@@ -51,11 +51,13 @@ test("list with status, progress and age; filter by status; page older and newer
   expect(await first.locator("td").nth(0).textContent()).toContain("github.com/acme/live-1");
   expect(await first.locator("td a").getAttribute("title")).toBe("https://github.com/acme/live-1");
   expect(await first.locator(".badge").textContent()).toBe("Running");
-  expect(await first.locator("td").nth(2).textContent()).toBe("0 / 4 nodes");
+  // Issue 21: the trigger column (API-created builds are manual).
+  expect(await first.locator("td").nth(2).textContent()).toBe("Manual");
+  expect(await first.locator("td").nth(3).textContent()).toBe("0 / 4 nodes");
   expect(await first.locator("td time").textContent()).toMatch(/^\d+ (s|min) ago$/);
   const last = page.locator("#builds-results tbody tr").last();
   expect(await last.locator(".badge").textContent()).toBe("Completed");
-  expect(await last.locator("td").nth(2).textContent()).toBe("4 / 4 nodes");
+  expect(await last.locator("td").nth(3).textContent()).toBe("4 / 4 nodes");
   expect(await last.locator("progress").getAttribute("max")).toBe("4");
 
   // Filter by status (kept in the URL).

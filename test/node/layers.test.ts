@@ -23,9 +23,10 @@ const LAYERS: Record<string, number> = {
   planning: 5, // DAG shapes, planner, levels, the planner policy layer
   builds: 6, // the build domain: runner DO, run machine, dead letters, checkpoints
   program: 7, // the program plane over builds
-  dev: 8, // development-only routes and migrations
-  http: 9, // the HTTP edge: app assembly, middleware wiring, OpenAPI
-  "(entry)": 10, // src/index.ts: the worker entry
+  github: 8, // GitHub: deliveries start builds, results go back as check runs (issue 21)
+  dev: 9, // development-only routes and migrations
+  http: 10, // the HTTP edge: app assembly, middleware wiring, OpenAPI
+  "(entry)": 11, // src/index.ts: the worker entry
 };
 
 type Edge = { from: string; to: string };

@@ -18,6 +18,10 @@ const row = (over: Partial<DeliveryRow> = {}): DeliveryRow => ({
   bodyEncoding: "utf8",
   bodyDigest: "0".repeat(64),
   bodyBytes: 7,
+  event: null,
+  outcome: null,
+  outcomeReason: null,
+  buildId: null,
   ...over,
 });
 

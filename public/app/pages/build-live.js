@@ -25,7 +25,7 @@ import {
   toast,
 } from "../dom.js";
 import { BuildEventStream, CATEGORIES, categoryOf, describe, severityOf } from "../events.js";
-import { errorNotice } from "../ui.js";
+import { errorNotice, triggerView } from "../ui.js";
 import { findingsPanel, loadFindingsPanel } from "./findings-panel.js";
 
 export const title = "Build";
@@ -191,6 +191,7 @@ export async function mount(ctx) {
       dl([
         ["Repository", h("span", { class: "mono" }, build.repo_url)],
         ["Objective", build.objective],
+        ["Trigger", h("span", { id: "build-trigger" }, triggerView(build.trigger))],
         ["Scan mode", String(meta.scan_mode ?? "–")],
         // Issue 15: a simulated build executes nothing and says so; it never shows a runner's name.
         [

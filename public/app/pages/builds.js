@@ -6,7 +6,7 @@
  */
 import { builds } from "../api.js";
 import { badge, h, replace, select, shortId, table, timeAgo } from "../dom.js";
-import { errorNotice } from "../ui.js";
+import { errorNotice, triggerView } from "../ui.js";
 import { SEVERITIES } from "./findings-panel.js";
 
 export const title = "Builds";
@@ -133,7 +133,7 @@ export async function mount(ctx) {
         results,
         table(
           status ? `Builds with status ${status}` : "All builds",
-          ["Build", "Status", "Progress", "Findings", "Started", "Objective"],
+          ["Build", "Status", "Trigger", "Progress", "Findings", "Started", "Objective"],
           page.items.map((b) => [
             h(
               "a",
@@ -143,6 +143,7 @@ export async function mount(ctx) {
               h("span", null, b.repo_url.replace(/^https?:\/\//, "")),
             ),
             badge(b.status),
+            triggerView(b.trigger),
             h(
               "div",
               { class: "progress-cell" },

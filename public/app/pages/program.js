@@ -23,6 +23,8 @@ import {
   timeAgo,
 } from "../dom.js";
 import { errorNotice, isForbidden } from "../ui.js";
+import { claims } from "../auth.js";
+import { repositoriesPanel } from "./repositories-panel.js";
 
 export const title = "Program ops";
 
@@ -335,6 +337,7 @@ export async function mount(ctx) {
       ["", "All schemes"],
       ["platform", "Platform (X-Platform-*)"],
       ["standard", "Standard Webhooks"],
+      ["github", "GitHub"],
     ],
     "",
   );
@@ -419,6 +422,13 @@ export async function mount(ctx) {
           ["Received", dateTime(d.received_at)],
           ["Content type", d.content_type ?? "–"],
           ["Digest", h("span", { class: "mono" }, d.body_digest)],
+          ...(d.event === null
+            ? []
+            : /** @type {[string, import("../dom.js").Children][]} */ ([
+                ["Event", d.event],
+                ["Outcome", `${d.outcome ?? "stored"}${d.outcome_reason ? ` (${d.outcome_reason})` : ""}`],
+                ["Build", d.build_id ? h("a", { href: `#/builds/${d.build_id}` }, d.build_id) : "–"],
+              ])),
         ]),
         h(
           "pre",
@@ -601,6 +611,11 @@ export async function mount(ctx) {
     void busy(auButton, () => loadAudit());
   });
 
+  // ---- repositories (issue 21) -------------------------------------------------------------------
+  const tokenClaims = claims();
+  const tenantClaim = tokenClaims?.org_id ?? tokenClaims?.sub;
+  const repositories = repositoriesPanel({ tenantId: typeof tenantClaim === "string" ? tenantClaim : null });
+
   // ---- layout -----------------------------------------------------------------------------------
   ctx.main.append(
     h(
@@ -610,7 +625,11 @@ export async function mount(ctx) {
         "div",
         null,
         h("h1", null, "Program ops"),
-        h("p", { class: "sub" }, "Policy, secrets, webhook deliveries, idempotent checkpoints and the audit log"),
+        h(
+          "p",
+          { class: "sub" },
+          "Policy, secrets, repositories, webhook deliveries, idempotent checkpoints and the audit log",
+        ),
       ),
       h("a", { class: "btn", href: "#/release" }, "Release readiness"),
     ),
@@ -633,6 +652,7 @@ export async function mount(ctx) {
         secretForm,
         secretsSlot,
       ),
+      repositories.card,
       h(
         "section",
         { class: "card", "aria-labelledby": "wh-h" },
@@ -660,6 +680,7 @@ export async function mount(ctx) {
   void loadProfiles();
   void loadSecrets();
   void loadDeliveries();
+  void repositories.load();
   void loadAudit();
   void builds
     .list({ limit: 20 })

@@ -3,12 +3,12 @@
  * The dashboard's pages and states, as a table the accessibility suites (axe.e2e.mjs, a11y.e2e.mjs)
  * iterate: a page the dashboard gains gets one line in PAGES. `arrangePageData` creates, through
  * the API, the real data the pages show (a running, a completed and a failed build, an executed
- * campaign, a policy profile, a secret).
+ * campaign, a policy profile, a secret, a repository binding).
  */
 import { apiAs } from "./browser.mjs";
 
 /**
- * @typedef {{ api: Awaited<ReturnType<typeof apiAs>>, token: string, running: string, completed: string, failed: string, campaign: string, secret: string,
+ * @typedef {{ api: Awaited<ReturnType<typeof apiAs>>, token: string, running: string, completed: string, failed: string, campaign: string, secret: string, repository: string,
  *   events: { completed: number, failed: number } }} PageData
  * @typedef {import("playwright-core").Page} Page
  */
@@ -112,6 +112,7 @@ export const PAGES = [
     hash: () => "#/program",
     ready: async (page, d) => {
       await page.locator("#secrets td", { hasText: d.secret }).waitFor();
+      await page.locator("#repositories td", { hasText: d.repository }).waitFor();
       await page.locator("#audit td", { hasText: "secret.create" }).first().waitFor();
     },
   },
@@ -120,7 +121,7 @@ export const PAGES = [
     hash: () => "#/no-such-page",
     ready: (page) => page.getByRole("heading", { level: 1, name: "Not found" }).waitFor(),
   },
-  // Pages the open issues add (findings, trends, audit, repository bindings) get one line each here.
+  // Pages the open issues add (findings, trends) get one line each here.
 ];
 
 /**
@@ -167,6 +168,8 @@ export async function arrangePageData(baseUrl) {
   });
   const secret = `A11Y_SECRET_${suffix}`;
   await api.call("POST", "/v1/program/secrets", { name: secret, value: "not-shown-anywhere" });
+  const repository = `a11y/app-${suffix}`;
+  await api.call("POST", "/v1/program/repositories", { repository, push_branches: ["main", "release"] });
   await api.waitForStatus(completed.build_id, ["completed"]);
   await api.waitForStatus(failed.build_id, ["failed"]);
   const events = {
@@ -182,6 +185,7 @@ export async function arrangePageData(baseUrl) {
     failed: failed.build_id,
     campaign: campaign.campaign_id,
     secret,
+    repository,
     release: async () => {
       await api
         .call("POST", `/v1/builds/${running.build_id}/abort`, { reason: "accessibility suite done" })

@@ -1227,6 +1227,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/program/github/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Results going back to GitHub (check runs, SARIF uploads), newest first; `state=dead_lettered` for the failed ones
+         * @description Requires capability `program.policy.read` (or `*`).
+         */
+        get: operations["listGithubReports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/program/github/reports/{report_id}/redrive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a dead-lettered report again (pending, due now, a fresh attempt budget)
+         * @description Requires capability `program.policy.write` (or `*`).
+         */
+        post: operations["redriveGithubReport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/program/go-live-decision": {
         parameters: {
             query?: never;
@@ -1346,6 +1386,54 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/program/repositories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's repository bindings, newest first
+         * @description Requires capability `program.policy.read` (or `*`).
+         */
+        get: operations["listRepositoryBindings"];
+        put?: never;
+        /**
+         * Bind a GitHub repository to the tenant with its scan settings
+         * @description Requires capability `program.policy.write` (or `*`).
+         */
+        post: operations["createRepositoryBinding"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/program/repositories/{binding_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One repository binding
+         * @description Requires capability `program.policy.read` (or `*`).
+         */
+        get: operations["getRepositoryBinding"];
+        put?: never;
+        post?: never;
+        /**
+         * Unbind a repository (its deliveries are then stored and ignored)
+         * @description Requires capability `program.policy.write` (or `*`).
+         */
+        delete: operations["deleteRepositoryBinding"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1535,6 +1623,28 @@ export interface paths {
         get: operations["getWebhookDelivery"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/program/webhook/github/{tenant_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * GitHub webhook delivery (X-Hub-Signature-256) for a tenant: push and pull_request start scans
+         * @description Set as the Payload URL of a GitHub webhook (content type application/json) with a secret stored as the tenant secret `github_webhook_secret` (or `github_webhook_secret_*` during rotation). Checked in order: body cap 413, X-GitHub-Event / X-GitHub-Delivery / X-Hub-Signature-256 headers 400, signature 401 (nothing stored), X-GitHub-Delivery replay 409. A verified delivery is stored with its outcome: `ping`, `build_started` (a bound repository's configured push branch, or a pull request opened/synchronize/reopened) or `ignored` with a reason.
+         *
+         *     Authenticated by its signature headers, not a user JWT.
+         */
+        post: operations["ingestGithubWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2117,7 +2227,7 @@ export interface components {
         /** @description One append-only audit log entry (issue 17 item 13). */
         AuditEntry: {
             /** @enum {string} */
-            action: "build.abort" | "build.resume" | "build.checkpoint" | "build.debt" | "build.violation" | "build.gate" | "build.replan" | "build.apply_suggestion" | "build.start_task" | "build.complete_task" | "build.bootstrap" | "secret.create" | "secret.rotate" | "secret.delete" | "policy.write" | "policy.activate" | "release.checklist_write" | "release.drill_write" | "release.go_no_go" | "dead_letter.redrive" | "dev_token.mint";
+            action: "build.abort" | "build.resume" | "build.checkpoint" | "build.debt" | "build.violation" | "build.gate" | "build.replan" | "build.apply_suggestion" | "build.start_task" | "build.complete_task" | "build.bootstrap" | "secret.create" | "secret.rotate" | "secret.delete" | "policy.write" | "policy.activate" | "release.checklist_write" | "release.drill_write" | "release.go_no_go" | "dead_letter.redrive" | "repository.bind" | "repository.unbind" | "github_report.redrive" | "dev_token.mint";
             actor: {
                 roles: string[];
                 sub: string;
@@ -2287,6 +2397,7 @@ export interface components {
             /** @enum {string} */
             status: "pending" | "running" | "paused" | "completed" | "failed" | "aborted";
             task_runs: components["schemas"]["TaskRun"][];
+            trigger?: components["schemas"]["BuildTrigger"];
             /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
             updated_at: string;
         };
@@ -2306,8 +2417,35 @@ export interface components {
             task_completed: number;
             task_failed: number;
             task_total: number;
+            trigger?: components["schemas"]["BuildTrigger"];
             /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
             updated_at: string;
+        };
+        /** @description What started the build: manual (API, dashboard, campaign), a GitHub push or pull request. */
+        BuildTrigger: {
+            /** @constant */
+            kind: "manual";
+        } | {
+            branch: string;
+            delivery_id: string;
+            head_sha: string;
+            /** @description The pushed commit (or compare view) on GitHub. */
+            html_url: string | null;
+            /** @constant */
+            kind: "push";
+            repository: string;
+        } | {
+            base_ref: string;
+            base_sha: string;
+            delivery_id: string;
+            head_ref: string;
+            head_sha: string;
+            /** @description The pull request on GitHub. */
+            html_url: string | null;
+            /** @constant */
+            kind: "pull_request";
+            number: number;
+            repository: string;
         };
         Campaign: {
             /** Format: uuid */
@@ -2930,6 +3068,42 @@ export interface components {
             /** @default [] */
             restricted_paths?: string[];
         };
+        CreateRepositoryBindingRequest: {
+            /**
+             * @description Policy profile id (the tenant's): its finding thresholds decide its builds' POLICY_GATE.
+             * @default null
+             */
+            policy_profile?: string | null;
+            /**
+             * @description Planner profile of its builds; null = default.
+             * @default null
+             */
+            profile?: string | null;
+            /**
+             * @description Scan pull requests (opened, synchronize, reopened).
+             * @default true
+             */
+            pull_requests?: boolean;
+            /**
+             * @description Branches whose pushes start a scan (exact names).
+             * @default [
+             *       "main"
+             *     ]
+             */
+            push_branches?: string[];
+            /** @description `owner/name` on GitHub (case-insensitive). */
+            repository: string;
+            /**
+             * @description Also upload each finished build's SARIF to code scanning.
+             * @default false
+             */
+            sarif_upload?: boolean;
+            /**
+             * @description A newer push to a branch aborts a still-running older build of that branch.
+             * @default true
+             */
+            supersede_on_push?: boolean;
+        };
         CreateSecretRequest: {
             name: string;
             value: string;
@@ -3223,6 +3397,53 @@ export interface components {
             items: components["schemas"]["GateDecision"][];
             /** @description Pass as `cursor` for the next page; null on the last page. */
             next_cursor: number | null;
+        };
+        GithubDeliveryAccepted: {
+            build_id: string | null;
+            /**
+             * Format: uuid
+             * @description The stored delivery (GET /v1/program/webhook/deliveries/{delivery_id}).
+             */
+            delivery_id: string;
+            /** @description X-GitHub-Event. */
+            event: string;
+            /** @description X-GitHub-Delivery. */
+            github_delivery: string;
+            /** @enum {string} */
+            outcome: "build_started" | "ignored" | "ping";
+            /** @description Why it was ignored, e.g. `repository_not_bound`. */
+            outcome_reason: string | null;
+            /** @constant */
+            scheme: "github";
+            /** @constant */
+            status: "accepted";
+        };
+        /** @description A result going back to GitHub for a finished build (check run or SARIF upload). */
+        GithubReport: {
+            attempts: number;
+            /** Format: uuid */
+            build_id: string;
+            /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
+            created_at: string;
+            head_sha: string;
+            /** @enum {string} */
+            kind: "check_run" | "sarif";
+            /** @description The last failure (redacted, truncated); null once delivered. */
+            last_error: string | null;
+            /** @description When a pending report is tried next. */
+            next_attempt_at: string;
+            /** Format: uuid */
+            report_id: string;
+            repository: string;
+            /** @enum {string} */
+            state: "pending" | "delivered" | "dead_lettered";
+            /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
+            updated_at: string;
+        };
+        GithubReportPage: {
+            items: components["schemas"]["GithubReport"][];
+            /** @description Opaque; pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
         };
         GoLiveDecision: {
             /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
@@ -3568,7 +3789,7 @@ export interface components {
              * @description Stable machine code; each maps to one HTTP status.
              * @enum {string}
              */
-            code: "malformed_json" | "malformed_path" | "validation_failed" | "invalid_dag" | "build_command_refused" | "runner_not_configured" | "unauthenticated" | "token_expired" | "capabilities_missing" | "insufficient_capability" | "build_not_found" | "build_access_denied" | "not_found" | "method_not_allowed" | "lease_lost" | "build_conflict" | "build_abort_conflict" | "build_resume_conflict" | "invalid_replan" | "dag_node_not_found" | "task_run_not_found" | "task_run_conflict" | "runtime_tick_conflict" | "runtime_not_found" | "stream_token_unavailable" | "coordination_unavailable" | "payload_too_large" | "rate_limited" | "webhook_headers_missing" | "timestamp_invalid" | "webhook_timestamp_invalid" | "webhook_signature_invalid" | "webhook_replay_detected" | "webhook_rejected" | "webhook_delivery_not_found" | "secret_not_found" | "secret_name_conflict" | "secrets_unavailable" | "idempotency_key_invalid" | "idempotency_key_in_flight" | "idempotency_key_reused" | "invalid_idempotency_request" | "campaign_not_found" | "campaign_run_not_found" | "campaign_run_conflict" | "campaign_run_limit_exceeded" | "campaign_execution_in_progress" | "campaign_plan_invalid" | "campaign_execution_not_found" | "invalid_schedule" | "alert_destination_not_found" | "policy_profile_not_found" | "checklist_not_found" | "rollback_drill_not_found" | "go_live_decision_not_found" | "planner_policy_not_found" | "build_dead_lettered" | "dead_letter_not_found" | "internal";
+            code: "malformed_json" | "malformed_path" | "validation_failed" | "invalid_dag" | "build_command_refused" | "runner_not_configured" | "unauthenticated" | "token_expired" | "capabilities_missing" | "insufficient_capability" | "build_not_found" | "build_access_denied" | "not_found" | "method_not_allowed" | "lease_lost" | "build_conflict" | "build_abort_conflict" | "build_resume_conflict" | "invalid_replan" | "dag_node_not_found" | "task_run_not_found" | "task_run_conflict" | "runtime_tick_conflict" | "runtime_not_found" | "stream_token_unavailable" | "coordination_unavailable" | "payload_too_large" | "rate_limited" | "webhook_headers_missing" | "timestamp_invalid" | "webhook_timestamp_invalid" | "webhook_signature_invalid" | "webhook_replay_detected" | "webhook_rejected" | "webhook_delivery_not_found" | "secret_not_found" | "secret_name_conflict" | "secrets_unavailable" | "idempotency_key_invalid" | "idempotency_key_in_flight" | "idempotency_key_reused" | "invalid_idempotency_request" | "campaign_not_found" | "campaign_run_not_found" | "campaign_run_conflict" | "campaign_run_limit_exceeded" | "campaign_execution_in_progress" | "campaign_plan_invalid" | "campaign_execution_not_found" | "invalid_schedule" | "alert_destination_not_found" | "policy_profile_not_found" | "checklist_not_found" | "rollback_drill_not_found" | "go_live_decision_not_found" | "planner_policy_not_found" | "build_dead_lettered" | "dead_letter_not_found" | "repository_binding_not_found" | "repository_binding_conflict" | "github_report_not_found" | "github_report_conflict" | "internal";
             detail?: string;
             /** @description Field errors of `validation_failed`. */
             errors?: {
@@ -3706,6 +3927,28 @@ export interface components {
             action: "CONTINUE" | "MODIFY_DAG" | "REDUCE_SCOPE" | "ABORT";
             reason: string;
             replacement_nodes: components["schemas"]["DagNode"][];
+        };
+        RepositoryBinding: {
+            /** Format: uuid */
+            binding_id: string;
+            /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
+            created_at: string;
+            created_by: string;
+            policy_profile: string | null;
+            profile: string | null;
+            pull_requests: boolean;
+            push_branches: string[];
+            /** @description `owner/name`, lower-cased. */
+            repository: string;
+            sarif_upload: boolean;
+            supersede_on_push: boolean;
+            /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
+            updated_at: string;
+        };
+        RepositoryBindingPage: {
+            items: components["schemas"]["RepositoryBinding"][];
+            /** @description Opaque; pass as `cursor` for the next page; null on the last page. */
+            next_cursor: string | null;
         };
         RollbackDrill: {
             duration_minutes: number;
@@ -4127,14 +4370,22 @@ export interface components {
             body_digest: string;
             /** @enum {string} */
             body_encoding: "utf8" | "base64";
+            /** @description The build a GitHub delivery started. */
+            build_id: string | null;
             content_type: string | null;
             /** Format: uuid */
             delivery_id: string;
+            /** @description X-GitHub-Event of a GitHub delivery; null for the other schemes. */
+            event: string | null;
             external_id: string;
+            /** @description What a GitHub delivery caused; null = stored only (the other schemes). */
+            outcome: ("build_started" | "ignored" | "ping") | null;
+            /** @description Why a GitHub delivery was ignored (e.g. `repository_not_bound`, `branch_not_configured`). */
+            outcome_reason: string | null;
             /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
             received_at: string;
             /** @enum {string} */
-            scheme: "platform" | "standard";
+            scheme: "platform" | "standard" | "github";
             signed_at: number;
             tenant_id: string | null;
         };
@@ -4146,14 +4397,22 @@ export interface components {
         WebhookDeliverySummary: {
             body_bytes: number;
             body_digest: string;
+            /** @description The build a GitHub delivery started. */
+            build_id: string | null;
             content_type: string | null;
             /** Format: uuid */
             delivery_id: string;
+            /** @description X-GitHub-Event of a GitHub delivery; null for the other schemes. */
+            event: string | null;
             external_id: string;
+            /** @description What a GitHub delivery caused; null = stored only (the other schemes). */
+            outcome: ("build_started" | "ignored" | "ping") | null;
+            /** @description Why a GitHub delivery was ignored (e.g. `repository_not_bound`, `branch_not_configured`). */
+            outcome_reason: string | null;
             /** @description ISO-8601 UTC timestamp with microseconds, e.g. 2026-02-21T15:59:34.123000Z. */
             received_at: string;
             /** @enum {string} */
-            scheme: "platform" | "standard";
+            scheme: "platform" | "standard" | "github";
             signed_at: number;
             tenant_id: string | null;
         };
@@ -4357,7 +4616,7 @@ export interface operations {
     listAuditLog: {
         parameters: {
             query?: {
-                action?: "build.abort" | "build.resume" | "build.checkpoint" | "build.debt" | "build.violation" | "build.gate" | "build.replan" | "build.apply_suggestion" | "build.start_task" | "build.complete_task" | "build.bootstrap" | "secret.create" | "secret.rotate" | "secret.delete" | "policy.write" | "policy.activate" | "release.checklist_write" | "release.drill_write" | "release.go_no_go" | "dead_letter.redrive" | "dev_token.mint";
+                action?: "build.abort" | "build.resume" | "build.checkpoint" | "build.debt" | "build.violation" | "build.gate" | "build.replan" | "build.apply_suggestion" | "build.start_task" | "build.complete_task" | "build.bootstrap" | "secret.create" | "secret.rotate" | "secret.delete" | "policy.write" | "policy.activate" | "release.checklist_write" | "release.drill_write" | "release.go_no_go" | "dead_letter.redrive" | "repository.bind" | "repository.unbind" | "github_report.redrive" | "dev_token.mint";
                 actor?: string;
                 cursor?: string;
                 limit?: number;
@@ -10865,6 +11124,186 @@ export interface operations {
             default: components["responses"]["Problem"];
         };
     };
+    listGithubReports: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+                state?: "pending" | "delivered" | "dead_lettered";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GithubReportPage"];
+                };
+            };
+            /** @description Problem: `unauthenticated`, `token_expired` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    redriveGithubReport: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1–255 printable ASCII (bare or quoted). The first response is stored 24 h and replayed with `Idempotent-Replayed: true`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                report_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GithubReport"];
+                };
+            };
+            /** @description Problem: `malformed_path`, `idempotency_key_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unauthenticated`, `token_expired` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `github_report_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `github_report_conflict`, `idempotency_key_in_flight` */
+            409: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `validation_failed`, `idempotency_key_reused` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `coordination_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
     decideGoLive: {
         parameters: {
             query?: never;
@@ -11553,6 +11992,360 @@ export interface operations {
                 };
             };
             /** @description Problem: `policy_profile_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    listRepositoryBindings: {
+        parameters: {
+            query?: {
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RepositoryBindingPage"];
+                };
+            };
+            /** @description Problem: `unauthenticated`, `token_expired` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    createRepositoryBinding: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1–255 printable ASCII (bare or quoted). The first response is stored 24 h and replayed with `Idempotent-Replayed: true`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateRepositoryBindingRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RepositoryBinding"];
+                };
+            };
+            /** @description Problem: `malformed_json`, `idempotency_key_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unauthenticated`, `token_expired` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `repository_binding_conflict`, `idempotency_key_in_flight` */
+            409: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `validation_failed`, `idempotency_key_reused` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `coordination_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    getRepositoryBinding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                binding_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RepositoryBinding"];
+                };
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unauthenticated`, `token_expired` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `repository_binding_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    deleteRepositoryBinding: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                binding_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem: `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `unauthenticated`, `token_expired` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `capabilities_missing`, `insufficient_capability` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `repository_binding_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -12427,7 +13220,7 @@ export interface operations {
             query?: {
                 cursor?: string;
                 limit?: number;
-                scheme?: "platform" | "standard";
+                scheme?: "platform" | "standard" | "github";
             };
             header?: never;
             path?: never;
@@ -12570,6 +13363,103 @@ export interface operations {
             };
             /** @description Problem: `internal` */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["Problem"];
+        };
+    };
+    ingestGithubWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GithubDeliveryAccepted"];
+                };
+            };
+            /** @description Problem: `webhook_headers_missing`, `malformed_path` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `webhook_signature_invalid` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `webhook_replay_detected` */
+            409: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `validation_failed` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `internal` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem: `coordination_unavailable`, `secrets_unavailable` */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
