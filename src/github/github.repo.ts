@@ -182,7 +182,10 @@ export async function listReports(
     .all();
 }
 
-/** Puts a tenant's dead-lettered report back to pending, due now, with its audit entry; false when it is not dead-lettered. */
+/**
+ * Puts a tenant's dead-lettered report back to pending, due now, with its audit entry; false when
+ * it is not dead-lettered.
+ */
 export async function redriveReport(
   db: Db,
   tenantId: string,

@@ -1,7 +1,7 @@
 /**
  * Retry policy of reports to GitHub (issue 21) as data: exponential backoff (× 3) from 30 s, capped at
- * one hour (about three hours in all), at most 8 attempts; a non-retryable failure (4xx other than 408/429, no token) is
- * dead-lettered at once. Pure.
+ * one hour (about three hours in all), at most 8 attempts; a non-retryable failure (4xx other than
+ * 408/429, no token) is dead-lettered at once. Pure.
  */
 
 export const REPORT_RETRY = {

@@ -46,7 +46,12 @@ const ingest = factory.createHandlers(
     auth: "signature",
     summary: "GitHub webhook delivery (X-Hub-Signature-256) for a tenant: push and pull_request start scans",
     description:
-      "Set as the Payload URL of a GitHub webhook (content type application/json) with a secret stored as the tenant secret `github_webhook_secret` (or `github_webhook_secret_*` during rotation). Checked in order: body cap 413, X-GitHub-Event / X-GitHub-Delivery / X-Hub-Signature-256 headers 400, signature 401 (nothing stored), X-GitHub-Delivery replay 409. A verified delivery is stored with its outcome: `ping`, `build_started` (a bound repository's configured push branch, or a pull request opened/synchronize/reopened) or `ignored` with a reason.",
+      "Set as the Payload URL of a GitHub webhook (content type application/json) with a secret stored as the " +
+      "tenant secret `github_webhook_secret` (or `github_webhook_secret_*` during rotation). Checked in order: " +
+      "body cap 413, X-GitHub-Event / X-GitHub-Delivery / X-Hub-Signature-256 headers 400, signature 401 " +
+      "(nothing stored), X-GitHub-Delivery replay 409. A verified delivery is stored with its outcome: `ping`, " +
+      "`build_started` (a bound repository's configured push branch, or a pull request " +
+      "opened/synchronize/reopened) or `ignored` with a reason.",
     responses: ok(GithubDeliveryAccepted),
     errors: [
       "webhook_headers_missing",
@@ -145,7 +150,8 @@ export const githubRoutes = new Hono<AppEnv>()
       operationId: "listGithubReports",
       tag: "github",
       summary:
-        "Results going back to GitHub (check runs, SARIF uploads), newest first; `state=dead_lettered` for the failed ones",
+        "Results going back to GitHub (check runs, SARIF uploads), newest first; " +
+        "`state=dead_lettered` for the failed ones",
       responses: ok(GithubReportPage),
     }),
     policyRead,

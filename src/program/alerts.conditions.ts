@@ -81,9 +81,14 @@ export async function observe(db: Db, config: Config, tenantId: string, nowMs: n
       key: `campaign_drift:${c.campaignId}`,
       firing: drift.verdict === "degrading",
       severity: "ticket",
-      summary: `Campaign “${c.name}” is ${drift.verdict}${drift.reasons.length ? ` (${drift.reasons.join(", ")})` : ""}`,
+      summary: `Campaign “${c.name}” is ${drift.verdict}${because(drift.reasons)}`,
       details: { campaign_id: c.campaignId, ...drift },
     });
   }
   return out;
+}
+
+/** " (a, b)" for reasons, "" for none. */
+function because(reasons: readonly string[]): string {
+  return reasons.length ? ` (${reasons.join(", ")})` : "";
 }

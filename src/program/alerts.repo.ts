@@ -43,7 +43,8 @@ export async function deleteDestination(db: Db, tenantId: string, id: string): P
 /** Tenants to evaluate: those with a destination or an alert still firing. */
 export async function alertTenants(db: Db): Promise<string[]> {
   const rows = await db.all<{ tenant_id: string }>(
-    sql`SELECT tenant_id FROM alert_destinations UNION SELECT tenant_id FROM alert_states WHERE state = 'firing' LIMIT 500`,
+    sql`SELECT tenant_id FROM alert_destinations
+      UNION SELECT tenant_id FROM alert_states WHERE state = 'firing' LIMIT 500`,
   );
   return rows.map((r) => r.tenant_id);
 }

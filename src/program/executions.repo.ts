@@ -28,7 +28,8 @@ export async function insertNumberedExecution(db: Db, row: NewExecution): Promis
       .insert(campaignExecutions)
       .values({
         ...row,
-        seq: sql`(SELECT COALESCE(MAX(${campaignExecutions.seq}), 0) + 1 FROM ${campaignExecutions} WHERE ${campaignExecutions.campaignId} = ${row.campaignId})`,
+        seq: sql`(SELECT COALESCE(MAX(${campaignExecutions.seq}), 0) + 1 FROM ${campaignExecutions}
+          WHERE ${campaignExecutions.campaignId} = ${row.campaignId})`,
         status: "running",
       })
       .onConflictDoNothing({ target: campaignExecutions.executionId }),
@@ -148,7 +149,8 @@ export async function upsertExecutionRun(db: Db, row: typeof campaignExecutionRu
         observedAt: row.observedAt,
         updatedAt: row.updatedAt,
       },
-      setWhere: sql`${campaignExecutionRuns.buildId} = excluded.build_id AND ${campaignExecutionRuns.observedAt} <= excluded.observed_at`,
+      setWhere: sql`${campaignExecutionRuns.buildId} = excluded.build_id
+        AND ${campaignExecutionRuns.observedAt} <= excluded.observed_at`,
     });
 }
 
