@@ -238,4 +238,28 @@ describe("check runs back to GitHub", () => {
     expect(row).toEqual({ state: "dead_lettered", last_error: "no github_token secret in the tenant" });
     expect(await recorded("acme/notoken")).toEqual([]);
   });
+
+  it("a binding's policy profile must be the tenant's, and its finding thresholds go on the push's build", async () => {
+    const t = await tenant("org_gh_policy");
+    const missing = await t.admin.request("POST", "/v1/program/repositories", {
+      repository: "Acme/Policy-App",
+      policy_profile: crypto.randomUUID(),
+    });
+    expect([missing.status, missing.body.code]).toEqual([404, "policy_profile_not_found"]);
+    const profile = await t.admin.request("POST", "/v1/program/policy-profiles", {
+      name: "no highs",
+      blocked_commands: [],
+      restricted_paths: [],
+      finding_thresholds: { max_high: 0 },
+    });
+    expect(profile.status).toBe(201);
+    await bind(t, "Acme/Policy-App", { policy_profile: profile.body.profile_id });
+    const res = await deliver(t.id, "push", pushPayload("Acme/Policy-App", "main", sha("policy-push")));
+    expect(res.body).toMatchObject({ outcome: "build_started" });
+    const b = (await t.admin.request("GET", `/v1/builds/${res.body.build_id}`)).body;
+    expect(b.metadata).toMatchObject({
+      policy_profile_id: profile.body.profile_id,
+      finding_thresholds: { max_critical: 0, max_high: 0, scope: "all" },
+    });
+  });
 });
