@@ -8,6 +8,7 @@ import { Hono } from "hono";
 import { createFactory } from "hono/factory";
 import type { AppEnv } from "../kernel/env";
 import { describeRoute, ok } from "../kernel/route-meta";
+import { requestDeps } from "../kernel/request-deps";
 import { validate } from "../kernel/validation";
 import { requireCapability } from "../security/route-capability";
 import * as bindings from "./github.bindings";
@@ -30,14 +31,6 @@ import {
 const factory = createFactory<AppEnv>();
 const policyRead = requireCapability("program.policy.read");
 const policyWrite = requireCapability("program.policy.write");
-
-type Vars = { env: Env; var: AppEnv["Variables"] };
-const deps = (c: Vars) => ({
-  db: c.var.db,
-  config: c.var.config,
-  principal: c.var.principal,
-  requestId: c.var.requestId,
-});
 
 const ingest = factory.createHandlers(
   describeRoute({
@@ -98,7 +91,7 @@ export const githubRoutes = new Hono<AppEnv>()
     policyWrite,
     validate("json", RepositoryBindingRequest),
     async (c) => {
-      const b = await bindings.createBinding(deps(c), c.req.valid("json"));
+      const b = await bindings.createBinding(requestDeps(c), c.req.valid("json"));
       c.header("location", `/v1/program/repositories/${b.binding_id}`);
       return c.json(b, 201);
     },
@@ -113,7 +106,7 @@ export const githubRoutes = new Hono<AppEnv>()
     }),
     policyRead,
     validate("query", ListBindingsQuery),
-    async (c) => c.json(await bindings.listBindings(deps(c), c.req.valid("query"))),
+    async (c) => c.json(await bindings.listBindings(requestDeps(c), c.req.valid("query"))),
   )
   .get(
     "/repositories/:binding_id",
@@ -126,7 +119,7 @@ export const githubRoutes = new Hono<AppEnv>()
     }),
     policyRead,
     validate("param", BindingIdParam),
-    async (c) => c.json(await bindings.getBinding(deps(c), c.req.valid("param").binding_id)),
+    async (c) => c.json(await bindings.getBinding(requestDeps(c), c.req.valid("param").binding_id)),
   )
   .delete(
     "/repositories/:binding_id",
@@ -140,7 +133,7 @@ export const githubRoutes = new Hono<AppEnv>()
     policyWrite,
     validate("param", BindingIdParam),
     async (c) => {
-      await bindings.deleteBinding(deps(c), c.req.valid("param").binding_id);
+      await bindings.deleteBinding(requestDeps(c), c.req.valid("param").binding_id);
       return c.body(null, 204);
     },
   )
@@ -156,7 +149,7 @@ export const githubRoutes = new Hono<AppEnv>()
     }),
     policyRead,
     validate("query", ListReportsQuery),
-    async (c) => c.json(await reports.listReports(deps(c), c.req.valid("query"))),
+    async (c) => c.json(await reports.listReports(requestDeps(c), c.req.valid("query"))),
   )
   .post(
     "/github/reports/:report_id/redrive",
@@ -169,5 +162,5 @@ export const githubRoutes = new Hono<AppEnv>()
     }),
     policyWrite,
     validate("param", ReportIdParam),
-    async (c) => c.json(await reports.redriveReport(deps(c), c.req.valid("param").report_id)),
+    async (c) => c.json(await reports.redriveReport(requestDeps(c), c.req.valid("param").report_id)),
   );
