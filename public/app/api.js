@@ -156,14 +156,14 @@ export async function request(method, path, opts = {}) {
     } catch (err) {
       if (opts.signal?.aborted) throw err;
       if (!last) {
-        await new Promise((r) => setTimeout(r, RETRY_BACKOFF_MS * attempt));
+        await new Promise((r) => setTimeout(r, retryBackoff(attempt)));
         continue;
       }
       throw new ApiError(0, { detail: "The control plane could not be reached." });
     }
     if (res.status === 503 && !last) {
       await res.body?.cancel();
-      await new Promise((r) => setTimeout(r, RETRY_BACKOFF_MS * attempt));
+      await new Promise((r) => setTimeout(r, retryBackoff(attempt)));
       continue;
     }
     // A keyed write sent again while its first attempt is still being processed (the proxy lost
@@ -175,7 +175,7 @@ export async function request(method, path, opts = {}) {
         .catch(() => null);
       if (problem?.code === "idempotency_key_in_flight") {
         await res.body?.cancel();
-        await new Promise((r) => setTimeout(r, RETRY_BACKOFF_MS * 2));
+        await new Promise((r) => setTimeout(r, retryBackoff(2)));
         attempt--;
         continue;
       }
@@ -202,8 +202,9 @@ export async function request(method, path, opts = {}) {
 /** How long one attempt may wait for an answer before it is abandoned (and retried, when safe). */
 export const REQUEST_DEADLINE_MS = 15_000;
 /** Attempts of a request that is safe to repeat (reads, writes with an Idempotency-Key). */
-const REQUEST_ATTEMPTS = 3;
-const RETRY_BACKOFF_MS = 250;
+const REQUEST_ATTEMPTS = 5;
+/** The wait before attempt n + 1: 0.25, 0.5, 1, 2 s (the runtime may be restarting under a burst). */
+const retryBackoff = (/** @type {number} */ attempt) => 250 * 2 ** (attempt - 1);
 
 const enc = encodeURIComponent;
 
