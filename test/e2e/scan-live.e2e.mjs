@@ -161,7 +161,7 @@ describe("new scan", () => {
     });
 
     // Completed: only a checkpoint is a valid control; its event appears after the stream ended.
-    expect(await page.locator("#controls button").allTextContents()).toEqual(["Create checkpoint"]);
+    await expect.poll(() => page.locator("#controls button").allTextContents()).toEqual(["Create checkpoint"]);
     await page.getByRole("button", { name: "Create checkpoint" }).click();
     await page
       .locator("#timeline li", { hasText: "Checkpoint at completed: manual_checkpoint_from_dashboard" })
@@ -201,11 +201,9 @@ describe("live view controls", () => {
     await waitForStatus(page, "Running");
     await page.locator('.dag-node[data-node-id="scanner"][data-status="running"]').waitFor();
     await page.locator("#stream-state", { hasText: "Live" }).waitFor();
-    expect(await page.locator("#controls button").allTextContents()).toEqual([
-      "Abort build",
-      "Reduce scope",
-      "Create checkpoint",
-    ]);
+    await expect
+      .poll(() => page.locator("#controls button").allTextContents())
+      .toEqual(["Abort build", "Reduce scope", "Create checkpoint"]);
 
     await page.getByLabel("Reason (optional)").fill("too wide for this release");
     await page.getByRole("button", { name: "Reduce scope" }).click();
@@ -238,7 +236,9 @@ describe("live view controls", () => {
     await waitForStatus(page, "Aborted");
     await page.locator("#timeline li", { hasText: "Build finished (aborted)" }).waitFor();
     await page.locator("#stream-state", { hasText: "Stream ended" }).waitFor();
-    expect(await page.locator("#controls button").allTextContents()).toEqual(["Create checkpoint"]);
+    // The controls follow the build's snapshot, fetched once the stream reports the status change
+    // (until it arrives none is offered): wait for it rather than read at once.
+    await expect.poll(() => page.locator("#controls button").allTextContents()).toEqual(["Create checkpoint"]);
     expect((await api.call("GET", `/v1/builds/${build_id}`)).status).toBe("aborted");
     await expectCompleteTimeline(page, build_id);
     expect(errors).toEqual([]);
