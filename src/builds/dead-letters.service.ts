@@ -9,7 +9,7 @@ import { actorOf } from "../audit/audit";
 import { buildRunner, unwrap } from "./build-runner.client";
 import type { Config, Db } from "../kernel/env";
 import { AppError } from "../kernel/errors";
-import { decodeCursor, encodeCursor } from "../kernel/cursor";
+import { decodeCursor, page } from "../kernel/cursor";
 import { type Principal, isTenantAdmin } from "../kernel/principal";
 import * as repo from "./dead-letters.repo";
 import type { DeadLetter, DeadLetterListQuery } from "./dead-letters.schemas";
@@ -49,12 +49,7 @@ export async function listDeadLetters(deps: Pick<OpsDeps, "db" | "principal">, q
     limit: q.limit + 1,
     after: after ? { at: after[0] as string, buildId: after[1] as string } : undefined,
   });
-  const items = rows.slice(0, q.limit);
-  const last = items[items.length - 1];
-  return {
-    items: items.map(dto),
-    next_cursor: rows.length > q.limit && last ? encodeCursor(last.deadLetteredAt, last.buildId) : null,
-  };
+  return page(rows, q.limit, dto, (r) => [r.deadLetteredAt, r.buildId]);
 }
 
 /** Whose dead letters the caller sees: its own, or (tenant admin) everyone's in the tenant (null). */

@@ -4,7 +4,7 @@
  * the SARIF 2.1.0 export. The caller (builds/control.service.ts) authorises the build first.
  */
 import type { Db } from "../kernel/env";
-import { decodeIntCursor, encodeCursor } from "../kernel/cursor";
+import { decodeIntCursor, page } from "../kernel/cursor";
 import { type FindingsSummary, diffBaseline, summarize } from "./baseline";
 import { decodeDetail } from "./detail-envelope";
 import type { FindingState } from "./finding";
@@ -49,12 +49,12 @@ export async function findingsPage(
     after = { rank: rank!, rowid: rowid! };
   }
   const rows = await repo.findingsPage(db, buildId, q, q.limit, after);
-  const items = rows.slice(0, q.limit);
-  const last = items[items.length - 1];
-  return {
-    items: items.map((r) => findingDto(r.row)),
-    next_cursor: rows.length > q.limit && last ? encodeCursor(String(last.row.severityRank), String(last.rowid)) : null,
-  };
+  return page(
+    rows,
+    q.limit,
+    (r) => findingDto(r.row),
+    (r) => [String(r.row.severityRank), String(r.rowid)],
+  );
 }
 
 export interface BaselineSubject {

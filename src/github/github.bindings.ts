@@ -7,7 +7,7 @@ import { getProfile } from "../program/policy.service";
 import { type AuditEntry, actorOf } from "../audit/audit";
 import type { Config, Db } from "../kernel/env";
 import { AppError } from "../kernel/errors";
-import { decodeCursor, encodeCursor } from "../kernel/cursor";
+import { decodeCursor, page } from "../kernel/cursor";
 import type { Principal } from "../kernel/principal";
 import { isoTimestamp, newId } from "../lib/ids";
 import * as repo from "./github.repo";
@@ -104,12 +104,7 @@ export async function listBindings(deps: Pick<BindingDeps, "db" | "principal">, 
     after = { createdAt, bindingId };
   }
   const rows = await repo.listBindings(deps.db, deps.principal.tenantId, q.limit + 1, after);
-  const page = rows.slice(0, q.limit);
-  const last = page[page.length - 1];
-  return {
-    items: page.map(bindingDto),
-    next_cursor: rows.length > q.limit && last ? encodeCursor(last.createdAt, last.bindingId) : null,
-  };
+  return page(rows, q.limit, bindingDto, (r) => [r.createdAt, r.bindingId]);
 }
 
 export async function getBinding(deps: Pick<BindingDeps, "db" | "principal">, bindingId: string) {

@@ -4,7 +4,7 @@
  * to pending, due now, with a fresh attempt budget (the cron or the next drain sends it).
  */
 import { type AuditEntry, actorOf } from "../audit/audit";
-import { decodeCursor, encodeCursor } from "../kernel/cursor";
+import { decodeCursor, page } from "../kernel/cursor";
 import type { Db } from "../kernel/env";
 import { AppError } from "../kernel/errors";
 import type { Principal } from "../kernel/principal";
@@ -55,12 +55,7 @@ export async function listReports(deps: Deps, q: ListReportsQuery) {
     limit: q.limit + 1,
     after,
   });
-  const page = rows.slice(0, q.limit);
-  const last = page[page.length - 1];
-  return {
-    items: page.map(reportDto),
-    next_cursor: rows.length > q.limit && last ? encodeCursor(last.createdAt, last.reportId) : null,
-  };
+  return page(rows, q.limit, reportDto, (r) => [r.createdAt, r.reportId]);
 }
 
 /** Re-drives a dead-lettered report: 404 unknown, 409 `github_report_conflict` when it is not dead-lettered. */

@@ -11,7 +11,7 @@ import type { Config, Db } from "../kernel/env";
 import { AppError } from "../kernel/errors";
 import { withoutParams } from "../lib/db-errors";
 import { isoTimestamp, newId } from "../lib/ids";
-import { decodeCursor, encodeCursor } from "../kernel/cursor";
+import { decodeCursor, page } from "../kernel/cursor";
 import type { Principal } from "../kernel/principal";
 import {
   MissingKeyVersionError,
@@ -145,12 +145,12 @@ export async function listSecrets(deps: Pick<SecretsDeps, "db" | "principal">, q
     after = { createdAt, secretId };
   }
   const rows = await repo.listSecrets(deps.db, deps.principal.tenantId, q.limit + 1, after);
-  const page = rows.slice(0, q.limit);
-  const last = page[page.length - 1];
-  return {
-    items: page.map((r) => refDto(r, "***")),
-    next_cursor: rows.length > q.limit && last ? encodeCursor(last.createdAt, last.secretId) : null,
-  };
+  return page(
+    rows,
+    q.limit,
+    (r) => refDto(r, "***"),
+    (r) => [r.createdAt, r.secretId],
+  );
 }
 
 export async function getSecretMetadata(deps: Pick<SecretsDeps, "db" | "principal">, secretId: string) {

@@ -19,7 +19,7 @@ import { AppError } from "../kernel/errors";
 import { sha256Hex, toBase64 } from "../lib/crypto";
 import { withoutParams } from "../lib/db-errors";
 import { isoTimestamp, newId } from "../lib/ids";
-import { decodeCursor, encodeCursor } from "../kernel/cursor";
+import { decodeCursor, page } from "../kernel/cursor";
 import { type Principal, isTenantAdmin } from "../kernel/principal";
 import { guardKey, knownReplay, newClaimToken, rememberReplay, replayGuard } from "./replay-guard.client";
 import { logLine } from "../kernel/log";
@@ -265,12 +265,7 @@ export async function listDeliveries(deps: { db: Db; config: Config; principal: 
     limit: q.limit + 1,
     after,
   });
-  const page = rows.slice(0, q.limit);
-  const last = page[page.length - 1];
-  return {
-    items: page.map(deliveryItem),
-    next_cursor: rows.length > q.limit && last ? encodeCursor(last.receivedAt, last.deliveryId) : null,
-  };
+  return page(rows, q.limit, deliveryItem, (r) => [r.receivedAt, r.deliveryId]);
 }
 
 /** One delivery with its stored body. */
