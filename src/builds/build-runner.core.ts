@@ -132,7 +132,9 @@ export async function prepareFindings(db: Db, d: Draft): Promise<void> {
   }
   const s = d.state;
   if (!finishOf(d) || (s.status !== "completed" && s.status !== "failed")) return;
-  const stored = await buildFindings(db, s.build_id);
+  // The tally counts every finding of the build, this draft's included: read D1 only for stored ones.
+  const storedCount = Object.values(s.findings.counts).reduce((a, b) => a + b, 0) - d.findings.length;
+  const stored = storedCount > 0 ? await buildFindings(db, s.build_id) : [];
   const current = [
     ...stored.map((f) => ({ findingId: f.findingId, fingerprint: f.fingerprint, severity: f.severity })),
     ...d.findings.map((f) => ({ findingId: f.finding_id, fingerprint: f.fingerprint, severity: f.severity })),

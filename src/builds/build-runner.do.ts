@@ -36,22 +36,29 @@ export class BuildRunner extends DurableObject<Env> {
 
   /**
    * Creates the build (a second create of the same id is a no-op), crash-safe at every step: mark
-   * pending and arm the resolve alarm, commit to D1, clear the mark and tick (build-runner.storage).
+   * pending and arm the resolve alarm, commit to D1, clear the mark (build-runner.storage). The
+   * first tick runs in the create's own draft: ready nodes start — and zero-duration work finishes
+   * — in the create's batch, with no second commit and no alarm round trip (docs/DECISIONS.md
+   * "One batch per create").
    */
   async create(raw: CreateInputRpc): Promise<RpcResult<{ build_id: string }>> {
     const input = CreateInputSchema.parse(raw);
     const { run } = this;
-    return run.mutex.run(async () => {
+    const dispatches = await run.mutex.run(async () => {
       const stage = await storage.createStage(this.ctx.storage);
-      if (stage === "done") return { ok: true, value: { build_id: input.build_id } };
+      if (stage === "done") return [];
       const now = Date.now();
       const d = createBuild({ ...input, runtime_id: newId() }, now);
+      // A build marked to poison its ticks (a development/test hook) leaves them all to the alarm.
+      const report = d.state.settings.test_poison_ticks ? null : tick(d, core.tickOptionsOf(run.config));
+      await core.prepareFindings(run.db, d);
+      const active = core.isActive(d.state);
       if (stage === "new") await storage.markCreatePending(this.ctx.storage, input.build_id, now, d.state.settings);
       await run.faults.stall("before_d1_commit", input.build_id);
       let committed = true;
       try {
         await run.memory.commit(d, true, () =>
-          writeStep(run.db, run.faults, d, run.leaseAt(now, 1), { created: true }),
+          writeStep(run.db, run.faults, d, run.leaseAt(now, 1, active), { created: true }),
         );
       } catch (err) {
         // A retried create whose first attempt reached D1 (its response lost): the build exists,
@@ -60,10 +67,14 @@ export class BuildRunner extends DurableObject<Env> {
         committed = false;
       }
       await run.faults.stall("after_d1_commit", input.build_id);
-      await storage.clearCreatePending(this.ctx.storage, now);
-      if (committed) run.adoptCreated(d);
-      return { ok: true, value: { build_id: input.build_id } };
+      const wakeAt = !committed || !report ? now : active ? run.alarmAt(now, report.next_wake_at) : null;
+      await storage.clearCreatePending(this.ctx.storage, wakeAt);
+      if (!committed) return [];
+      run.adoptCreated(d);
+      return report?.http_dispatches ?? [];
     });
+    run.send(dispatches);
+    return { ok: true, value: { build_id: input.build_id } };
   }
 
   /** GET /v1/builds/{id}: the view of the last commit, loaded from D1 once after a restart. */

@@ -58,17 +58,27 @@ export class RunnerSession {
     return core.leaseAt(this.owner, this.config.RUNTIME_LEASE_TTL_SECONDS, now, epoch, held);
   }
 
-  /** A create's draft committed (lease epoch 1): it is the state, and its events go live. */
+  /** When an active runner ticks next (build-runner.core `alarmAt`). */
+  alarmAt(now: number, wakeAt: number | null): number {
+    return core.alarmAt(now, wakeAt, this.config.RUNTIME_LEASE_TTL_SECONDS);
+  }
+
+  /** A create's draft committed (lease epoch 1): it is the state, its events go live, a finish is announced. */
   adoptCreated(d: Draft): void {
     [this.state, this.epoch] = [d.state, 1];
-    this.hub.publish(d.events, false);
+    this.published(d);
+  }
+
+  /** Sends http dispatches (outside the mutex); a failed one becomes its run's failed result. */
+  send(runs: readonly TaskRunState[]): void {
+    for (const run of runs) this.ctx.waitUntil(this.dispatch(run));
   }
 
   /** Runs a tick-producing step under the mutex, then sends its http dispatches outside it. */
   async ticked<T extends TickReport>(step: () => Promise<RpcResult<T>>): Promise<RpcResult<T>> {
     if (await isDeadLettered(this.ctx.storage)) return { ok: false, code: "build_dead_lettered" };
     const res = await this.mutex.run(step);
-    if (res.ok) for (const run of res.value.http_dispatches) this.ctx.waitUntil(this.dispatch(run));
+    if (res.ok) this.send(res.value.http_dispatches);
     return res;
   }
 
@@ -117,15 +127,19 @@ export class RunnerSession {
     this.state = d.state;
     if (this.resyncStreams) this.hub.resync();
     this.resyncStreams = false;
-    this.hub.publish(d.events, d.state.status === "completed" || d.state.status === "aborted");
-    const finish = core.finishOf(d);
-    const findings = () => this.memory.findingsTotal(() => countFindings(this.db, d.state.build_id));
-    if (finish)
-      this.ctx.waitUntil(findings().then((n) => announceBuildFinished(this.env, { ...finish, findings_total: n })));
-    if (active)
-      await this.ctx.storage.setAlarm(core.alarmAt(now, value.next_wake_at, this.config.RUNTIME_LEASE_TTL_SECONDS));
+    this.published(d);
+    if (active) await this.ctx.storage.setAlarm(this.alarmAt(now, value.next_wake_at));
     else await this.ctx.storage.deleteAlarm();
     return { ok: true, value };
+  }
+
+  /** After a commit: its events go live (streams end with the build) and a finish is announced. */
+  private published(d: Draft): void {
+    this.hub.publish(d.events, d.state.status === "completed" || d.state.status === "aborted");
+    const finish = core.finishOf(d);
+    if (!finish) return;
+    const findings = () => this.memory.findingsTotal(() => countFindings(this.db, d.state.build_id));
+    this.ctx.waitUntil(findings().then((n) => announceBuildFinished(this.env, { ...finish, findings_total: n })));
   }
 
   /** Takes a fresh lease epoch and loads the build from D1 the first time this instance acts. */

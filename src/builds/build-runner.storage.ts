@@ -53,9 +53,15 @@ export async function markCreatePending(
   await markPoisoned(storage, settings);
 }
 
-/** The D1 commit is known to have landed (or the build was found there): clear the mark and tick now. */
-export async function clearCreatePending(storage: DurableObjectStorage, now: number): Promise<void> {
-  await Promise.all([storage.delete(PENDING_CREATE_KEY), storage.setAlarm(now)]);
+/**
+ * The D1 commit is known to have landed (or the build was found there): clear the mark and arm
+ * the tick loop at `wakeAt` (null: the build is not active — it finished in its create).
+ */
+export async function clearCreatePending(storage: DurableObjectStorage, wakeAt: number | null): Promise<void> {
+  await Promise.all([
+    storage.delete(PENDING_CREATE_KEY),
+    wakeAt === null ? storage.deleteAlarm() : storage.setAlarm(wakeAt),
+  ]);
 }
 
 /**

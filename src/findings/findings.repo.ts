@@ -11,6 +11,9 @@ import { SEVERITY_RANK, type Severity } from "./finding";
 
 export type FindingRow = typeof findings.$inferSelect;
 
+/** The most findings of one build a baseline or export reads. */
+const FINDINGS_CAP = 5000;
+
 /** Filters of `GET /v1/builds/{id}/findings`. */
 export interface FindingFilters {
   /** Exactly this severity (the original filter). */
@@ -55,7 +58,7 @@ export async function findingsPage(
 }
 
 /** Every finding of a build (bounded), most severe first. */
-export async function buildFindings(db: Db, buildId: string, cap = 5000): Promise<FindingRow[]> {
+export async function buildFindings(db: Db, buildId: string, cap = FINDINGS_CAP): Promise<FindingRow[]> {
   return db
     .select()
     .from(findings)
@@ -67,29 +70,40 @@ export async function buildFindings(db: Db, buildId: string, cap = 5000): Promis
 /**
  * The build a scan is compared with: the newest earlier build of the same tenant and repository
  * (the URL, `#ref` included, names the branch) that finished (`completed` or `failed`) on the
- * same kind of runner — a real scan is never compared with a simulated one.
+ * same kind of runner — a real scan is never compared with a simulated one — and its findings.
  */
-export async function baselineBuildId(
+export async function baselineOf(
   db: Db,
   b: { buildId: string; tenantId: string; repoUrl: string; createdAt: string; real: boolean },
-): Promise<string | null> {
+): Promise<{ buildId: string | null; findings: FindingRow[] }> {
   const kind = sql`coalesce(json_extract(${builds.metadata}, '$.runner_kind'), 'simulated')`;
-  const rows = await db
-    .select({ buildId: builds.buildId })
-    .from(builds)
-    .where(
-      and(
-        eq(builds.tenantId, b.tenantId),
-        eq(builds.repoUrl, b.repoUrl),
-        lte(builds.createdAt, b.createdAt),
-        ne(builds.buildId, b.buildId),
-        inArray(builds.status, ["completed", "failed"]),
-        b.real ? sql`${kind} = 'http'` : sql`${kind} <> 'http'`,
-      ),
-    )
-    .orderBy(desc(builds.createdAt), desc(builds.buildId))
-    .limit(1);
-  return rows[0]?.buildId ?? null;
+  const baselineId = () =>
+    db
+      .select({ buildId: builds.buildId })
+      .from(builds)
+      .where(
+        and(
+          eq(builds.tenantId, b.tenantId),
+          eq(builds.repoUrl, b.repoUrl),
+          lte(builds.createdAt, b.createdAt),
+          ne(builds.buildId, b.buildId),
+          inArray(builds.status, ["completed", "failed"]),
+          b.real ? sql`${kind} = 'http'` : sql`${kind} <> 'http'`,
+        ),
+      )
+      .orderBy(desc(builds.createdAt), desc(builds.buildId))
+      .limit(1);
+  // One round trip: the baseline's id and its findings (the same rule as a subquery).
+  const [ids, rows] = await db.batch([
+    baselineId(),
+    db
+      .select()
+      .from(findings)
+      .where(inArray(findings.buildId, baselineId()))
+      .orderBy(desc(findings.severityRank), asc(findings.eventSeq))
+      .limit(FINDINGS_CAP),
+  ]);
+  return { buildId: ids[0]?.buildId ?? null, findings: rows };
 }
 
 /** UPDATE statements setting `state` on findings, chunked under D1's parameter limit. */

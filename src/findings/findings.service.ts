@@ -71,8 +71,9 @@ export interface BaselineSubject {
  * from before fingerprints) get no state.
  */
 export async function computeBaseline(db: Db, build: BaselineSubject, current: readonly BaselineFinding[]) {
-  const baselineId = await repo.baselineBuildId(db, build);
-  const previous = baselineId ? (await repo.buildFindings(db, baselineId)).filter(hasFingerprint) : null;
+  const baseline = await repo.baselineOf(db, build);
+  const baselineId = baseline.buildId;
+  const previous = baselineId ? baseline.findings.filter(hasFingerprint) : null;
   const diff = diffBaseline(current.filter(hasFingerprint), previous);
   const states = new Map<string, FindingState>(diff.findings.map((f) => [f.findingId, f.state]));
   const withStates = current.map((f) => ({ severity: f.severity, state: states.get(f.findingId) ?? null }));

@@ -55,7 +55,8 @@ describe("GET /metrics", () => {
     const token = await viewer(org);
     const before = await scrape(token);
     const c = await caller({ sub: "metrics-operator", org_id: org });
-    const ok = await createBuild(c, { metadata: INSTANT });
+    // Zero-duration work finishes in the create's own tick; 20 ms nodes finish in alarm ticks.
+    const ok = await createBuild(c, { metadata: { ...INSTANT, simulated_duration_ms: 20 } });
     const failing = await createBuild(c, {
       metadata: { ...INSTANT, runner_results: { scanner: { status: "failed", error: "runner crashed" } } },
     });
