@@ -41,7 +41,7 @@ export class BuildRunner extends DurableObject<Env> {
    * — in the create's batch, with no second commit and no alarm round trip (docs/DECISIONS.md
    * "One batch per create").
    */
-  async create(raw: CreateInputRpc): Promise<RpcResult<{ build_id: string }>> {
+  async create(raw: CreateInputRpc): Promise<RpcResult<{ build_id: string; view: BuildView | null }>> {
     const input = CreateInputSchema.parse(raw);
     const { run } = this;
     const dispatches = await run.mutex.run(async () => {
@@ -74,7 +74,9 @@ export class BuildRunner extends DurableObject<Env> {
       return report?.http_dispatches ?? [];
     });
     run.send(dispatches);
-    return { ok: true, value: { build_id: input.build_id } };
+    // The view of the commit comes back with the create: the API answers it without a second call.
+    const view = await this.view();
+    return { ok: true, value: { build_id: input.build_id, view: view.ok ? view.value : null } };
   }
 
   /** GET /v1/builds/{id}: the view of the last commit, loaded from D1 once after a restart. */

@@ -131,8 +131,8 @@ export async function createBuild(
   const body = withRunnerKind(deps.config, input, deps.principal);
   const plan = await planBuild(deps, body);
   const buildId = opts.buildId ?? newId();
-  unwrap(
-    await buildRunner(deps.env, buildId).create({
+  const created = unwrap(
+    (await buildRunner(deps.env, buildId).create({
       build_id: buildId,
       tenant_id: deps.principal.tenantId,
       created_by: deps.principal.sub,
@@ -141,9 +141,11 @@ export async function createBuild(
       scan_mode: plan.scan_mode,
       metadata: plan.metadata,
       dag: plan.dag,
-    }),
+    })) as RpcResult<{ build_id: string; view: BuildView | null }>,
   );
-  return getBuild(deps, buildId);
+  if (!created.view) return getBuild(deps, buildId);
+  assertVisible(deps.principal, { createdBy: created.view.run.created_by, tenantId: created.view.tenant_id });
+  return created.view.run;
 }
 
 /**

@@ -68,10 +68,11 @@ export interface BaselineSubject {
 /**
  * The baseline of a finished build: each finding's state, the previous build's findings that
  * are gone (`fixed`) and the summary stored on the build. Findings without a fingerprint (rows
- * from before fingerprints) get no state.
+ * from before fingerprints) get no state. A simulated build has no baseline: it scanned nothing.
  */
 export async function computeBaseline(db: Db, build: BaselineSubject, current: readonly BaselineFinding[]) {
-  const baseline = await repo.baselineOf(db, build);
+  // A simulated build scanned nothing: it is compared with nothing (and reads nothing to say so).
+  const baseline = build.real ? await repo.baselineOf(db, build) : { buildId: null, findings: [] };
   const baselineId = baseline.buildId;
   const previous = baselineId ? baseline.findings.filter(hasFingerprint) : null;
   const diff = diffBaseline(current.filter(hasFingerprint), previous);

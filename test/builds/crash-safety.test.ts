@@ -126,7 +126,7 @@ describe("a create interrupted after its D1 commit, before the runner cleared it
       metadata: { simulated_duration_ms: 0 },
       dag: deterministicDag(),
     });
-    expect(res).toEqual({ ok: true, value: { build_id: id } });
+    expect(res).toMatchObject({ ok: true, value: { build_id: id } });
     expect((await runnerStorage(id)).keys).not.toContain("create_pending");
     expect((await waitForStatus(c, id)).status).toBe("completed");
     expectCleanLog(await eventsOf(c, id));

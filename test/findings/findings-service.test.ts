@@ -103,6 +103,15 @@ describe("findings service (issue 16)", () => {
     expect(first.baseline_build_id).toBeNull();
     expect(first.summary).toMatchObject({ new: scanB.length, unchanged: 0, fixed: 0 });
 
+    // A simulated build scanned nothing: no baseline, even with a finished simulated build before it.
+    const simulated = await computeBaseline(
+      db,
+      { ...subject, buildId: "fb-sim-2", createdAt: "2026-01-04T00:00:00.000Z", real: false },
+      [],
+    );
+    expect(simulated.baseline_build_id).toBeNull();
+    expect(simulated.summary).toMatchObject({ total: 0, new: 0, unchanged: 0, fixed: 0, baseline_build_id: null });
+
     // States persist through the chunked updates; the filters read them.
     await db.batch(repo.stateStatements(db, baseline.states) as [never, ...never[]]);
     const onlyNew = await findingsPage(db, "fb-b", { state: "new", limit: 50 });
