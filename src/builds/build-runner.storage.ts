@@ -34,8 +34,9 @@ export async function createPending(storage: DurableObjectStorage): Promise<bool
  * attempt of this create stopped before clearing its mark) or `new`.
  */
 export async function createStage(storage: DurableObjectStorage): Promise<"done" | "retry" | "new"> {
-  if (!(await storedBuildId(storage))) return "new";
-  return (await createPending(storage)) ? "retry" : "done";
+  const kept = await storage.get([BUILD_ID_KEY, PENDING_CREATE_KEY]);
+  if (!kept.get(BUILD_ID_KEY)) return "new";
+  return kept.get(PENDING_CREATE_KEY) === true ? "retry" : "done";
 }
 
 /** Stores the id with the pending mark and arms the resolve alarm, durably before D1 hears of the build. */
@@ -55,12 +56,15 @@ export async function markCreatePending(
 
 /**
  * The D1 commit is known to have landed (or the build was found there): clear the mark and arm
- * the tick loop at `wakeAt` (null: the build is not active — it finished in its create).
+ * the tick loop at `wakeAt` (null: the build is not active — it finished in its create). The
+ * create answers without waiting for this write to be confirmed: if it is lost, the mark and the
+ * resolve alarm remain, and the alarm settles the create as landed (`settleCreate`).
  */
 export async function clearCreatePending(storage: DurableObjectStorage, wakeAt: number | null): Promise<void> {
+  const unconfirmed = { allowUnconfirmed: true };
   await Promise.all([
-    storage.delete(PENDING_CREATE_KEY),
-    wakeAt === null ? storage.deleteAlarm() : storage.setAlarm(wakeAt),
+    storage.delete(PENDING_CREATE_KEY, unconfirmed),
+    wakeAt === null ? storage.deleteAlarm(unconfirmed) : storage.setAlarm(wakeAt, unconfirmed),
   ]);
 }
 

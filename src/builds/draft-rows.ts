@@ -241,7 +241,6 @@ export function pushDraftRows(db: Db, stmts: BatchItem<"sqlite">[], d: Draft, op
   // A finished build's baseline (states of its findings, its summary) commits with the finish.
   if (d.baseline) {
     stmts.push(...(stateStatements(db, d.baseline.states) as BatchItem<"sqlite">[]));
-    stmts.push(db.update(t.builds).set({ findingsSummary: d.baseline.summary }).where(eq(t.builds.buildId, id)));
   }
   pushInserts(
     db,

@@ -219,6 +219,8 @@ export async function commitDraft(
     leaseOwner: lease.owner,
     leaseExpiresAt: lease.expiresAt,
     heartbeatAt: lease.heartbeatAt,
+    // A finishing draft's baseline summary (its findings' states are draft rows).
+    ...(d.baseline ? { findingsSummary: d.baseline.summary } : {}),
   };
   if (opts.created) {
     stmts.push(
