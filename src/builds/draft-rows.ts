@@ -3,32 +3,25 @@
  * limit, updates of touched rows). run-store.ts wraps them in the fenced, atomic batch.
  */
 import { stateStatements } from "../findings/findings.repo";
-import { and, eq, getTableColumns } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { SQLiteTable } from "drizzle-orm/sqlite-core";
 import * as t from "../db/schema";
 import type { Db } from "../kernel/env";
-import { rowsPerStatement } from "../lib/d1-limits";
+import { insertStatements } from "../db/insert-statements";
 import type { Draft } from "./run-machine";
 
-/** Rows per multi-row insert of a table (it binds one parameter per column and row). */
-const rowsPerInsert = new Map<SQLiteTable, number>();
+/** A statement of a build's batch: drizzle's (updates, upserts) or plain D1 (the row inserts). */
+export type DraftStatement = BatchItem<"sqlite"> | D1PreparedStatement;
 
-/** Appends `rows` as multi-row inserts of `table` (as many rows per statement as D1 binds). */
+/** Appends `rows` as multi-row inserts of `table` (plain D1 statements: src/db/insert-statements.ts). */
 function pushInserts<T extends SQLiteTable>(
   db: Db,
-  stmts: BatchItem<"sqlite">[],
+  stmts: DraftStatement[],
   table: T,
   rows: T["$inferInsert"][],
 ): void {
-  if (rows.length === 0) return;
-  let per = rowsPerInsert.get(table);
-  if (per === undefined) {
-    per = rowsPerStatement(Object.keys(getTableColumns(table)).length);
-    rowsPerInsert.set(table, per);
-  }
-  for (let i = 0; i < rows.length; i += per)
-    stmts.push(db.insert(table).values(rows.slice(i, i + per)) as BatchItem<"sqlite">);
+  if (rows.length > 0) stmts.push(...insertStatements(db.$client, table, rows));
 }
 
 /**
@@ -37,7 +30,7 @@ function pushInserts<T extends SQLiteTable>(
  * baseline, metrics and runner logs) to `stmts`, in an order that keeps each batch valid: findings
  * are inserted before the baseline updates their state.
  */
-export function pushDraftRows(db: Db, stmts: BatchItem<"sqlite">[], d: Draft, opts: { created?: boolean } = {}): void {
+export function pushDraftRows(db: Db, stmts: DraftStatement[], d: Draft, opts: { created?: boolean } = {}): void {
   const s = d.state;
   const id = s.build_id;
   if (d.nodesReplaced) {
@@ -171,17 +164,11 @@ export function pushDraftRows(db: Db, stmts: BatchItem<"sqlite">[], d: Draft, op
   if (d.sessionTouched) {
     const r = s.runtime;
     const row = { status: r.status, metadata: r.metadata, updatedAt: r.updated_at };
-    stmts.push(
-      opts.created
-        ? db.insert(t.runtimeSessions).values({
-            buildId: id,
-            runtimeId: r.runtime_id,
-            sandboxProfile: r.sandbox_profile,
-            createdAt: r.created_at,
-            ...row,
-          })
-        : db.update(t.runtimeSessions).set(row).where(eq(t.runtimeSessions.buildId, id)),
-    );
+    if (opts.created)
+      pushInserts(db, stmts, t.runtimeSessions, [
+        { buildId: id, runtimeId: r.runtime_id, sandboxProfile: r.sandbox_profile, createdAt: r.created_at, ...row },
+      ]);
+    else stmts.push(db.update(t.runtimeSessions).set(row).where(eq(t.runtimeSessions.buildId, id)));
   }
   pushInserts(
     db,

@@ -9,7 +9,6 @@ import { topFindings } from "../findings/gate";
 import { emptyTally } from "./engine/findings-tally";
 import type { FindingTally, TallyFinding } from "./engine/run-state";
 import { and, asc, desc, eq, sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
 import * as t from "../db/schema";
 import type { Db } from "../kernel/env";
 import type { BuildStatus, TaskStatus } from "./builds.types";
@@ -24,7 +23,16 @@ import {
 import { incrementsFromEvents } from "../ops/metrics.events";
 import { counterUpserts } from "../ops/metrics.store";
 import { auditStatement } from "../audit/audit";
-import { pushDraftRows } from "./draft-rows";
+import { type DraftStatement, pushDraftRows } from "./draft-rows";
+import { insertStatements } from "../db/insert-statements";
+
+/** A drizzle query as the plain D1 statement it builds (a batch mixes both kinds). */
+function d1Statement(d1: D1Database, q: DraftStatement): D1PreparedStatement {
+  const query = q as { toSQL?: () => { sql: string; params: unknown[] } };
+  if (typeof query.toSQL !== "function") return q as D1PreparedStatement;
+  const built = query.toSQL();
+  return d1.prepare(built.sql).bind(...built.params);
+}
 
 export class StaleLeaseError extends Error {
   constructor() {
@@ -209,7 +217,7 @@ export async function commitDraft(
 ): Promise<void> {
   const s = d.state;
   const id = s.build_id;
-  const stmts: BatchItem<"sqlite">[] = [];
+  const stmts: DraftStatement[] = [];
   const buildRow = {
     status: s.status,
     scanMode: s.scan_mode,
@@ -224,16 +232,18 @@ export async function commitDraft(
   };
   if (opts.created) {
     stmts.push(
-      db.insert(t.builds).values({
-        buildId: id,
-        tenantId: s.tenant_id,
-        createdBy: s.created_by,
-        repoUrl: s.repo_url,
-        objective: s.objective,
-        createdAt: s.created_at,
-        leaseEpoch: lease.epoch,
-        ...buildRow,
-      }),
+      ...insertStatements(db.$client, t.builds, [
+        {
+          buildId: id,
+          tenantId: s.tenant_id,
+          createdBy: s.created_by,
+          repoUrl: s.repo_url,
+          objective: s.objective,
+          createdAt: s.created_at,
+          leaseEpoch: lease.epoch,
+          ...buildRow,
+        },
+      ]),
     );
   } else {
     stmts.push(db.insert(t.buildWriteFences).values({ buildId: id, epoch: lease.epoch }));
@@ -250,7 +260,7 @@ export async function commitDraft(
   // Metrics are a projection of these events, written in the same fenced batch (src/ops/metrics.events.ts).
   stmts.push(...counterUpserts(db, incrementsFromEvents(s.tenant_id, d.events, opts), d.ts));
   try {
-    await db.batch(stmts as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+    await db.$client.batch(stmts.map((q) => d1Statement(db.$client, q)));
   } catch (err) {
     if (isStaleLease(err)) throw new StaleLeaseError();
     throw err;
