@@ -258,7 +258,7 @@ export async function commitDraft(
   // The audit entry of an operator action commits with the change it records (src/audit).
   for (const a of d.audit) stmts.push(auditStatement(db, { ...a, at: d.ts }));
   // Metrics are a projection of these events, written in the same fenced batch (src/ops/metrics.events.ts).
-  stmts.push(...counterUpserts(db, incrementsFromEvents(s.tenant_id, d.events, opts), d.ts));
+  stmts.push(...counterUpserts(db.$client, incrementsFromEvents(s.tenant_id, d.events, opts), d.ts));
   try {
     await db.$client.batch(stmts.map((q) => d1Statement(db.$client, q)));
   } catch (err) {

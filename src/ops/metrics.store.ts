@@ -3,28 +3,22 @@
  * (the BuildRunner adds them to its fenced batch) and a per-isolate coalescing writer for
  * counters moved by requests (rate-limit hits, idempotent replays, webhook rejections).
  */
-import { sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../kernel/env";
 import { isoTimestamp } from "../lib/ids";
 import { type CounterIncrement, encodeLabels, mergeIncrements } from "./metrics.catalog";
 import { logLine } from "../kernel/log";
-import { opsCounters } from "./ops.tables";
 
-/** One upsert per series: `value = value + increment`. */
+const UPSERT_COUNTER = `INSERT INTO ops_counters (tenant_id, name, labels, value, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+  ON CONFLICT (tenant_id, name, labels) DO UPDATE SET value = value + excluded.value, updated_at = excluded.updated_at`;
+
+/** One upsert per series, `value = value + increment`, as plain D1 statements (a build's batch is on the binding). */
 export function counterUpserts(
-  db: Db,
+  d1: D1Database,
   incs: readonly CounterIncrement[],
   now = isoTimestamp(Date.now()),
-): BatchItem<"sqlite">[] {
+): D1PreparedStatement[] {
   return mergeIncrements(incs).map((i) =>
-    db
-      .insert(opsCounters)
-      .values({ tenantId: i.tenant, name: i.name, labels: encodeLabels(i.labels), value: i.value, updatedAt: now })
-      .onConflictDoUpdate({
-        target: [opsCounters.tenantId, opsCounters.name, opsCounters.labels],
-        set: { value: sql`${opsCounters.value} + excluded.value`, updatedAt: now },
-      }),
+    d1.prepare(UPSERT_COUNTER).bind(i.tenant, i.name, encodeLabels(i.labels), i.value, now),
   );
 }
 
@@ -66,9 +60,9 @@ async function drain(db: Db): Promise<void> {
     while (pending.size > 0) {
       const incs = [...pending.values()];
       pending.clear();
-      const stmts = counterUpserts(db, incs);
+      const stmts = counterUpserts(db.$client, incs);
       try {
-        if (stmts.length > 0) await db.batch(stmts as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+        if (stmts.length > 0) await db.$client.batch(stmts);
       } catch (err) {
         // Metrics never fail a request; a lost increment is logged, not retried in a loop.
         logLine("warn", "metrics_write_failed", { series: incs.length, error: err });
