@@ -145,21 +145,31 @@ async function load(side, pgid, clients, seconds) {
   };
 }
 
-/** `n` runs created at once; time until all are terminal (20 pollers over the open ones). */
+/**
+ * `n` runs created at once; time until all are terminal. 20 pollers share the open runs: each
+ * takes the next one from a queue, polls it once, and puts it back at the end unless it is
+ * terminal (so every run is polled in turn, none by two pollers at once).
+ */
 async function burst(side, n) {
   const t0 = performance.now();
   const ids = await Promise.all(Array.from({ length: n }, () => side.create("static_v1")));
-  const open = new Set(ids);
+  const queue = [...ids];
+  let open = ids.length;
+  const deadline = Date.now() + 180_000;
   await Promise.all(
     Array.from({ length: 20 }, async () => {
-      const deadline = Date.now() + 180_000;
-      while (open.size > 0) {
-        for (const id of [...open]) {
-          if (!open.has(id)) continue;
-          if (await side.terminal(id)) open.delete(id);
+      while (open > 0) {
+        const id = queue.shift();
+        if (id === undefined) {
+          await sleep(20); // the other pollers hold the open runs
+          continue;
         }
-        if (Date.now() > deadline) throw new BenchError(`${open.size} ${side.name} runs not terminal after 180 s`);
-        await sleep(20);
+        if (await side.terminal(id)) open--;
+        else {
+          queue.push(id);
+          await sleep(20);
+        }
+        if (Date.now() > deadline) throw new BenchError(`${open} ${side.name} runs not terminal after 180 s`);
       }
     }),
   );
