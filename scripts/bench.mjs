@@ -32,6 +32,10 @@
  *                interleaved on their own servers: unloaded p50/p95, server CPU per run, runs/s
  *                under load, a burst, fresh start → ready (scripts/lib/bench-peer.mjs; knobs
  *                BENCH_PEER_RUNS/CLIENTS/LOAD_S/BURST; `npm run bench:peer` runs it alone).
+ *   devload    — issue 22: `npm start`'s dev server under a burst of builds with concurrent
+ *                pollers, beside the peer: dropped/5xx, slowest request, wrangler's Node CPU per
+ *                build, fresh start (scripts/lib/bench-devload.mjs; knobs BENCH_DEVLOAD_BURST/
+ *                POLLERS; `npm run bench:devload` runs it alone).
  *
  * Knobs (env): BENCH_REPEAT=3 BENCH_DURATION_S=5 BENCH_CONNECTIONS=10 BENCH_WARMUP_S=1
  *   BENCH_SEED_BUILDS=50000 BENCH_DEEP_OFFSET=45000 BENCH_LATENCY_BUILDS=30 BENCH_BURST=500
@@ -59,6 +63,7 @@ import {
 } from "./lib/bench-load.mjs";
 import { withCpuProfile, withHeapSamples } from "./lib/bench-profile.mjs";
 import { peerConfig, renderPeerTable, runPeerBench } from "./lib/bench-peer.mjs";
+import { devLoadConfig, renderDevLoadTable, runDevLoadBench } from "./lib/bench-devload.mjs";
 import { renderProfile, renderReport } from "./lib/bench-report.mjs";
 import { cursorAfterSeeded, executeLocalSql, seedBuildsSql, seedEventsSql } from "./lib/bench-seed.mjs";
 import { ROOT, applyLocalMigrations, freePort, startWranglerDev } from "./lib/wrangler.mjs";
@@ -74,7 +79,7 @@ function intEnv(name, def, min = 0) {
   return n;
 }
 
-const ALL_SECTIONS = ["throughput", "latency", "burst", "sse", "memory", "profile", "peer"];
+const ALL_SECTIONS = ["throughput", "latency", "burst", "sse", "memory", "profile", "peer", "devload"];
 const CFG = {
   repeat: intEnv("BENCH_REPEAT", 3, 1),
   durationS: intEnv("BENCH_DURATION_S", 5, 1),
@@ -820,11 +825,20 @@ async function main() {
     await stopServer(); // the peer section starts its own servers, one at a time
     peer = await runPeerBench({ ...peerConfig(process.env), repeat: CFG.repeat });
   }
+  let devload = null;
+  if (has("devload")) {
+    await stopServer(); // the devload section starts its own servers, one at a time
+    devload = await runDevLoadBench(devLoadConfig(process.env));
+  }
   const report = renderReport({ repeats, memory: mem, cfg: CFG });
   console.log(`\n${report.text}`);
   if (peer)
     console.log(
       `\nPeer: this project against the same job as a Cloudflare Workflow (medians; ratio = project ÷ peer)\n\n${renderPeerTable(peer)}`,
+    );
+  if (devload)
+    console.log(
+      `\nDevload (issue 22): npm start's dev server under a burst with pollers, requests sent once\n\n${renderDevLoadTable(devload)}`,
     );
   if (prof) console.log(`\n${renderProfile(prof)}`);
   const results = {
@@ -835,6 +849,7 @@ async function main() {
     rows: report.rows,
     targets: report.targets,
     peer,
+    devload,
     memory: mem,
     profile: prof,
     repeats,

@@ -202,3 +202,32 @@ export function rssSampler(pids, everyMs = 10) {
     },
   };
 }
+
+/**
+ * A fixed-width table of string cells (columns in `right` padded on the left), followed by the
+ * count of PASS and MISS in `results` as "`label` targets: n PASS, m MISS".
+ */
+export function renderTargetTable(head, body, results, label, right = new Set()) {
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const line = (cells) =>
+    cells
+      .map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join("  ")
+      .trimEnd();
+  const pass = results.filter((r) => r === "PASS").length;
+  const miss = results.filter((r) => r === "MISS").length;
+  return [
+    line(head),
+    line(widths.map((w) => "-".repeat(w))),
+    ...body.map(line),
+    "",
+    `${label} targets: ${pass} PASS, ${miss} MISS`,
+  ].join("\n");
+}
+
+/** A positive integer knob from the environment (`def` when unset). */
+export function intKnob(env, name, def) {
+  const n = Number(env[name] ?? def);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
+  return n;
+}

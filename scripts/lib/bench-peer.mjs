@@ -28,7 +28,17 @@ import os from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { SignJWT } from "jose";
-import { BenchError, expectStatus, http, median, percentile, readSse, sleep } from "./bench-load.mjs";
+import {
+  BenchError,
+  expectStatus,
+  http,
+  intKnob,
+  median,
+  percentile,
+  readSse,
+  renderTargetTable,
+  sleep,
+} from "./bench-load.mjs";
 import { ROOT, freePort, groupProcesses, startWranglerDev } from "./wrangler.mjs";
 
 const TERMINAL_PROJECT = new Set(["completed", "failed", "aborted"]);
@@ -330,35 +340,22 @@ export function renderPeerTable(rows) {
     r.target,
     r.result,
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
-  const line = (cells) =>
-    cells
-      .map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
-      .join("  ")
-      .trimEnd();
-  const pass = rows.filter((r) => r.result === "PASS").length;
-  const miss = rows.filter((r) => r.result === "MISS").length;
-  return [
-    line(head),
-    line(widths.map((w) => "-".repeat(w))),
-    ...body.map(line),
-    "",
-    `peer targets: ${pass} PASS, ${miss} MISS`,
-  ].join("\n");
+  return renderTargetTable(
+    head,
+    body,
+    rows.map((r) => r.result),
+    "peer",
+    new Set([2, 3, 4]),
+  );
 }
 
 /** The section's knobs from the environment (BENCH_REPEAT, BENCH_PEER_*). */
 export function peerConfig(env) {
-  const int = (name, def) => {
-    const n = Number(env[name] ?? def);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`);
-    return n;
-  };
   return {
-    repeat: int("BENCH_REPEAT", 3),
-    runs: int("BENCH_PEER_RUNS", 20),
-    clients: int("BENCH_PEER_CLIENTS", 20),
-    loadS: int("BENCH_PEER_LOAD_S", 20),
-    burst: int("BENCH_PEER_BURST", 200),
+    repeat: intKnob(env, "BENCH_REPEAT", 3),
+    runs: intKnob(env, "BENCH_PEER_RUNS", 20),
+    clients: intKnob(env, "BENCH_PEER_CLIENTS", 20),
+    loadS: intKnob(env, "BENCH_PEER_LOAD_S", 20),
+    burst: intKnob(env, "BENCH_PEER_BURST", 200),
   };
 }
