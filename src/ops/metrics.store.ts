@@ -8,7 +8,8 @@ import { isoTimestamp } from "../lib/ids";
 import { type CounterIncrement, encodeLabels, mergeIncrements } from "./metrics.catalog";
 import { logLine } from "../kernel/log";
 
-const UPSERT_COUNTER = `INSERT INTO ops_counters (tenant_id, name, labels, value, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+const UPSERT_COUNTER = `INSERT INTO ops_counters (tenant_id, name, labels, value, updated_at)
+  VALUES (?1, ?2, ?3, ?4, ?5)
   ON CONFLICT (tenant_id, name, labels) DO UPDATE SET value = value + excluded.value, updated_at = excluded.updated_at`;
 
 /** One upsert per series, `value = value + increment`, as plain D1 statements (a build's batch is on the binding). */

@@ -5,7 +5,7 @@
  * repository's own tests under bubblewrap all run for real.
  */
 import { execFileSync } from "node:child_process";
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -124,13 +124,31 @@ const PLANTED = [
   ["test-suite-fails", null, null],
 ].sort((a, b) => String(a[0]).localeCompare(String(b[0])));
 
+/**
+ * One API call with the project's client policy for the dev server (docs/DECISIONS.md "The local
+ * dev server"): a connection the dev proxy closes before answering is retried, and a POST carries
+ * an Idempotency-Key (one per call) so its retry is answered once. A CI run lost a create to
+ * "other side closed" on a reused keep-alive connection.
+ */
 async function call(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${api.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: (await res.json()) as any };
+  const key = randomUUID();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await fetch(`${api.url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body ? { "content-type": "application/json", "idempotency-key": key } : {}),
+        },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      return { status: res.status, body: (await res.json()) as any };
+    } catch (err) {
+      const code = (err as { cause?: { code?: string } }).cause?.code;
+      if (attempt >= 3 || (code !== "UND_ERR_SOCKET" && code !== "ECONNRESET")) throw err;
+      await new Promise((r) => setTimeout(r, 250 * attempt));
+    }
+  }
 }
 
 async function settle(id: string, timeoutMs = 90_000): Promise<any> {
