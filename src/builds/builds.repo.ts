@@ -158,6 +158,20 @@ export async function listBuilds(db: Db, q: ListBuildsQuery) {
 }
 
 /** Events with seq > after, ascending, in their API shape (history pages and SSE replay). */
+/** Whether the build is completed or aborted with no event after `seq` (one round trip). */
+export async function endedAfter(db: Db, buildId: string, seq: number): Promise<boolean> {
+  const [rows, later] = await db.batch([
+    db.select({ status: t.builds.status }).from(t.builds).where(eq(t.builds.buildId, buildId)),
+    db
+      .select({ seq: t.buildEvents.seq })
+      .from(t.buildEvents)
+      .where(and(eq(t.buildEvents.buildId, buildId), gt(t.buildEvents.seq, seq)))
+      .limit(1),
+  ]);
+  const status = rows[0]?.status;
+  return (status === "completed" || status === "aborted") && later.length === 0;
+}
+
 export async function listEvents(db: Db, buildId: string, after: number, limit: number): Promise<BuildEvent[]> {
   const rows = await db
     .select()

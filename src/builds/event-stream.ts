@@ -1,11 +1,12 @@
 /**
  * Live fan-out of a build's events as Server-Sent Events, owned by the BuildRunner DO.
- * A subscriber first replays stored events after its cursor (from D1), then receives events
+ * A subscriber first replays stored events after its cursor (from D1; events committed meanwhile
+ * wait in its `pending` list, so a short page ends the replay), then receives events
  * the DO publishes after each commit; `lastSeq` de-duplicates the hand-over. Heartbeat comments
  * keep proxies from closing the connection; an idle subscriber gets `event: timeout`.
  */
 import type { Db } from "../kernel/env";
-import { getBuildRow, listEvents } from "./builds.repo";
+import { endedAfter, listEvents } from "./builds.repo";
 import type { BuildEvent } from "./run-machine";
 
 export interface StreamOptions {
@@ -14,6 +15,8 @@ export interface StreamOptions {
   idleMs: number;
   /** Events with seq > after, ascending, at most one page. */
   loadPage: (after: number) => Promise<BuildEvent[]>;
+  /** The page size of `loadPage`: a shorter page is the last (no read for an empty one). */
+  pageSize?: number;
   /** Whether the build is completed/aborted and has no events after `seq`. */
   endsAt: (seq: number) => Promise<boolean>;
 }
@@ -35,15 +38,14 @@ export function sseFrame(event: BuildEvent): string {
   return `id: ${event.seq}\nevent: ${event.event_type}\ndata: ${JSON.stringify(event)}\n\n`;
 }
 
+const REPLAY_PAGE = 500;
+
 /** A build's stored events as a stream's source: pages of 500 for replay, the end after its terminal events. */
-export function d1EventSource(db: Db, buildId: string): Pick<StreamOptions, "loadPage" | "endsAt"> {
+export function d1EventSource(db: Db, buildId: string): Pick<StreamOptions, "loadPage" | "endsAt" | "pageSize"> {
   return {
-    loadPage: (a) => listEvents(db, buildId, a, 500),
-    endsAt: async (seq) => {
-      const row = await getBuildRow(db, buildId);
-      if (!row || (row.status !== "completed" && row.status !== "aborted")) return false;
-      return (await listEvents(db, buildId, seq, 1)).length === 0;
-    },
+    loadPage: (a) => listEvents(db, buildId, a, REPLAY_PAGE),
+    pageSize: REPLAY_PAGE,
+    endsAt: (seq) => endedAfter(db, buildId, seq),
   };
 }
 
@@ -111,8 +113,8 @@ export class EventStreamHub {
       for (;;) {
         const page = await opts.loadPage(sub.lastSeq);
         if (sub.closed) return;
-        if (page.length === 0) break;
         this.write(sub, page);
+        if (page.length === 0 || (opts.pageSize !== undefined && page.length < opts.pageSize)) break;
       }
       sub.replaying = false;
       const pending = sub.pending;
