@@ -25,7 +25,7 @@ import { getBuildRow, getBuildView } from "./builds.repo";
 import { writeStep } from "./commit-faults";
 import { applyControl, controlAudit } from "./control-actions";
 import { type RedriveOutcome, guardedAlarm, redriveRunner } from "./dead-letters.guard";
-import { d1EventSource } from "./event-stream";
+import { REPLAY_PAGE, d1EventSource } from "./event-stream";
 import { type TickReport, createBuild, tick } from "./run-machine";
 import { RunnerMessage } from "./runner-protocol";
 
@@ -173,12 +173,16 @@ export class BuildRunner extends DurableObject<Env> {
   /** SSE stream of events with seq > after: replay, then live until the build ends. */
   async openStream(after: number): Promise<ReadableStream<Uint8Array>> {
     const { SSE_HEARTBEAT_SECONDS: hb, SSE_IDLE_TIMEOUT_SECONDS: idle } = this.run.config;
-    const source = d1EventSource(this.run.db, (await storage.storedBuildId(this.ctx.storage)) ?? "");
-    return this.run.hub.open({
+    const d1 = d1EventSource(this.run.db, (await storage.storedBuildId(this.ctx.storage)) ?? "");
+    const { run } = this;
+    return run.hub.open({
       after: Math.max(0, Math.floor(after)),
       heartbeatMs: hb * 1000,
       idleMs: idle * 1000,
-      ...source,
+      // What this runner committed is replayed from memory; anything older (or unknown) from D1.
+      pageSize: d1.pageSize,
+      loadPage: async (a) => run.recent.after(a, REPLAY_PAGE) ?? d1.loadPage(a),
+      endsAt: async (seq) => run.endedAt(seq) ?? d1.endsAt(seq),
     });
   }
 }

@@ -18,7 +18,7 @@ import * as storage from "./build-runner.storage";
 import { countFindings } from "./builds.repo";
 import { CommitFaults, writeStep } from "./commit-faults";
 import { isDeadLettered } from "./dead-letters.guard";
-import { EventStreamHub } from "./event-stream";
+import { EventStreamHub, RecentEvents } from "./event-stream";
 import { type BuildState, Draft, type TaskRunState, type TickReport, cloneState } from "./run-machine";
 import { type LeaseWrite, StaleLeaseError, loadLeased } from "./run-store";
 import { dispatchRun } from "./runner-dispatch";
@@ -29,6 +29,8 @@ export class RunnerSession {
   private readonly owner = `build-runner-${newId()}`;
   readonly mutex = new Mutex();
   readonly hub = new EventStreamHub();
+  /** The events this runner committed (streams replay from here when they can, not from D1). */
+  readonly recent = new RecentEvents();
   readonly memory = new RunnerMemory();
   /** A commit failed with an unknown outcome: live subscribers must catch up from D1. */
   private resyncStreams = false;
@@ -66,7 +68,15 @@ export class RunnerSession {
   /** A create's draft committed (lease epoch 1): it is the state, its events go live, a finish is announced. */
   adoptCreated(d: Draft): void {
     [this.state, this.epoch] = [d.state, 1];
+    this.recent.reset(d.events[0]?.seq ?? d.state.next_seq);
     this.published(d);
+  }
+
+  /** Whether the build ended with its event `seq` (completed or aborted, nothing after); null when not known here. */
+  endedAt(seq: number): boolean | null {
+    const s = this.state;
+    if (!s) return null;
+    return (s.status === "completed" || s.status === "aborted") && seq >= s.next_seq - 1;
   }
 
   /** Sends http dispatches (outside the mutex); a failed one becomes its run's failed result. */
@@ -119,6 +129,7 @@ export class RunnerSession {
       // Whatever failed, D1 is the truth: the next step reloads it under a new lease epoch. A batch
       // that failed may have been applied (a lost response): recount findings, resync subscribers.
       [this.state, this.epoch] = [null, null];
+      this.recent.reset(null);
       if (err instanceof StaleLeaseError) return { ok: false, code: "lease_lost" };
       this.memory.forgetFindings();
       this.resyncStreams = true;
@@ -135,6 +146,7 @@ export class RunnerSession {
 
   /** After a commit: its events go live (streams end with the build) and a finish is announced. */
   private published(d: Draft): void {
+    this.recent.append(d.events);
     this.hub.publish(d.events, d.state.status === "completed" || d.state.status === "aborted");
     const finish = core.finishOf(d);
     if (!finish) return;
@@ -148,6 +160,7 @@ export class RunnerSession {
     const buildId = await storage.storedBuildId(this.ctx.storage);
     const loaded = buildId ? await loadLeased(this.db, buildId, this.leaseAt(Date.now(), 0)) : null;
     if (loaded) [this.state, this.epoch] = [loaded.state, loaded.epoch];
+    if (loaded) this.recent.reset(loaded.state.next_seq);
     return loaded !== null;
   }
 }

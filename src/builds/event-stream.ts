@@ -38,7 +38,7 @@ export function sseFrame(event: BuildEvent): string {
   return `id: ${event.seq}\nevent: ${event.event_type}\ndata: ${JSON.stringify(event)}\n\n`;
 }
 
-const REPLAY_PAGE = 500;
+export const REPLAY_PAGE = 500;
 
 /** A build's stored events as a stream's source: pages of 500 for replay, the end after its terminal events. */
 export function d1EventSource(db: Db, buildId: string): Pick<StreamOptions, "loadPage" | "endsAt" | "pageSize"> {
@@ -47,6 +47,41 @@ export function d1EventSource(db: Db, buildId: string): Pick<StreamOptions, "loa
     pageSize: REPLAY_PAGE,
     endsAt: (seq) => endedAfter(db, buildId, seq),
   };
+}
+
+/**
+ * The events a runner committed, newest last, contiguous from `from` (at most `cap`): a stream
+ * replays from here instead of D1 when its cursor is within them. Unknown (null) until the
+ * runner creates or loads its build, and again after a commit whose outcome is unknown.
+ */
+export class RecentEvents {
+  private events: BuildEvent[] = [];
+  private from: number | null = null;
+
+  constructor(private readonly cap = 1000) {}
+
+  /** Starts over at `nextSeq` (the next event the runner will commit), or unknown. */
+  reset(nextSeq: number | null): void {
+    this.events = [];
+    this.from = nextSeq;
+  }
+
+  /** Events of a successful commit (in seq order, following the ones held). */
+  append(events: readonly BuildEvent[]): void {
+    if (this.from === null) return;
+    this.events.push(...events);
+    const over = this.events.length - this.cap;
+    if (over > 0) {
+      this.events.splice(0, over);
+      this.from = this.events[0]?.seq ?? this.from;
+    }
+  }
+
+  /** Up to `limit` events with seq > `after`, or null when they are not all held here. */
+  after(after: number, limit: number): BuildEvent[] | null {
+    if (this.from === null || after + 1 < this.from) return null;
+    return this.events.filter((e) => e.seq > after).slice(0, limit);
+  }
 }
 
 export class EventStreamHub {
