@@ -144,7 +144,9 @@ export async function request(method, path, opts = {}) {
   };
   let res;
   const keyed = retryable && method !== "GET" && method !== "HEAD";
-  const inFlightUntil = Date.now() + REQUEST_DEADLINE_MS;
+  // How long a keyed write waits for its first attempt's stored answer: a deadline from the first
+  // "still in flight" answer (that attempt may have used up its own deadline before it).
+  let inFlightUntil = 0;
   for (let attempt = 1; ; attempt++) {
     const last = !retryable || attempt >= REQUEST_ATTEMPTS;
     // Only a request that may be sent again gets a deadline: abandoning any other would lose its answer.
@@ -168,12 +170,13 @@ export async function request(method, path, opts = {}) {
     }
     // A keyed write sent again while its first attempt is still being processed (the proxy lost
     // the connection, not the request): ask again until that attempt's answer is stored.
-    if (keyed && attempt > 1 && res.status === 409 && Date.now() < inFlightUntil) {
+    if (keyed && attempt > 1 && res.status === 409) {
       const problem = await res
         .clone()
         .json()
         .catch(() => null);
-      if (problem?.code === "idempotency_key_in_flight") {
+      if (problem?.code === "idempotency_key_in_flight") inFlightUntil ||= Date.now() + REQUEST_DEADLINE_MS;
+      if (problem?.code === "idempotency_key_in_flight" && Date.now() < inFlightUntil) {
         await res.body?.cancel();
         await new Promise((r) => setTimeout(r, retryBackoff(2)));
         attempt--;
