@@ -437,6 +437,8 @@ export async function mount(ctx) {
     const id = rid();
     if (!id) return;
     const seq = ++loadSeq;
+    // Until this load answers, no earlier result (e.g. the page's first load) stands for it.
+    replace(checklistResult, notice("info", `Loading the records of ${id}…`));
     /** @template T @param {Promise<T>} p @returns {Promise<T | null>} */
     const orNull = (p) =>
       p.catch((err) =>
