@@ -23,6 +23,9 @@ export function workersPool(extra: Record<string, string> = {}) {
         JWT_SECRET: "test-jwt-secret-0123456789abcdef0123456789abcdef",
         STREAM_TOKEN_SECRET: "test-stream-secret-0123456789abcdef01234567",
         SSE_HEARTBEAT_SECONDS: "1",
+        // No admission limit in the functional suites (they assert behaviour, and some create many
+        // builds at once); test/http/admission.test.ts sets a tight one of its own.
+        ADMISSION_MAX_IN_FLIGHT: "0",
         // Security plane test secrets (test/security/helpers.ts reads them from env).
         SECRETS_KEYRING: JSON.stringify({ "1": "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=" }),
         PLATFORM_WEBHOOK_SIGNING_SECRET: "test-platform-webhook-secret-0123456789",

@@ -142,11 +142,13 @@ export async function request(method, path, opts = {}) {
     body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
     cache: /** @type {RequestCache} */ ("no-store"),
   };
+  /** @type {Response} */
   let res;
   const keyed = retryable && method !== "GET" && method !== "HEAD";
   // How long a keyed write waits for its first attempt's stored answer: a deadline from the first
   // "still in flight" answer (that attempt may have used up its own deadline before it).
   let inFlightUntil = 0;
+  let overloadRetries = 0;
   for (let attempt = 1; ; attempt++) {
     const last = !retryable || attempt >= REQUEST_ATTEMPTS;
     // Only a request that may be sent again gets a deadline: abandoning any other would lose its answer.
@@ -162,6 +164,22 @@ export async function request(method, path, opts = {}) {
         continue;
       }
       throw new ApiError(0, { detail: "The control plane could not be reached." });
+    }
+    // The instance is starting as many builds as it can (429 `overloaded`): come back after its
+    // Retry-After, which spreads the refused creates of a burst over the time it needs.
+    if (retryable && res.status === 429 && overloadRetries < OVERLOAD_RETRIES) {
+      const problem = await res
+        .clone()
+        .json()
+        .catch(() => null);
+      if (problem?.code === "overloaded") {
+        overloadRetries++;
+        await res.body?.cancel();
+        const wait = retryAfterMs(res.headers);
+        await new Promise((r) => setTimeout(r, wait));
+        attempt--;
+        continue;
+      }
     }
     if (res.status === 503 && !last) {
       await res.body?.cancel();
@@ -208,6 +226,18 @@ export const REQUEST_DEADLINE_MS = 15_000;
 const REQUEST_ATTEMPTS = 5;
 /** The wait before attempt n + 1: 0.25, 0.5, 1, 2 s (the runtime may be restarting under a burst). */
 const retryBackoff = (/** @type {number} */ attempt) => 250 * 2 ** (attempt - 1);
+
+/** Refusals of an overloaded instance (429 `overloaded`) a request sits out before it gives up. */
+const OVERLOAD_RETRIES = 20;
+/**
+ * How long to sit out a 429 `overloaded`: its `retry-after-ms` (the server's precise schedule),
+ * else its Retry-After seconds; at most 30 s, plus up to 100 ms so refused clients do not collide.
+ */
+export const retryAfterMs = (/** @type {Headers} */ headers) => {
+  const ms = Number(headers.get("retry-after-ms"));
+  const wait = Number.isFinite(ms) && ms > 0 ? ms : Math.max(1, Number(headers.get("retry-after")) || 1) * 1000;
+  return Math.min(30_000, wait) + Math.random() * 100;
+};
 
 const enc = encodeURIComponent;
 

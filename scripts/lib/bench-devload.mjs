@@ -7,7 +7,9 @@
  *
  * Every request is sent once (no retry: what the server does, not what a client hides) with a
  * 30 s deadline and recorded: a network error or missed deadline counts as dropped, a 5xx as a
- * 5xx, and the slowest answer is the latency figure. Figures per side: requests, dropped, 5xx,
+ * 5xx, and the slowest answer is the latency figure. The one exception is the project's explicit
+ * refusal, 429 `overloaded` with Retry-After (its admission control): that answer is recorded and
+ * counted, and the create is sent again after the delay as the project's clients do. Figures per side: requests, dropped, 5xx,
  * slowest, answers over 2 s, CPU per build of wrangler's Node process (the dev proxy's host) and
  * of the whole process tree, and fresh start → ready.
  *
@@ -20,7 +22,7 @@ import os from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { SignJWT } from "jose";
-import { intKnob, renderTargetTable } from "./bench-load.mjs";
+import { intKnob, renderTargetTable, retryAfterMs } from "./bench-load.mjs";
 import { ROOT, freePort, groupProcesses, startWranglerDev } from "./wrangler.mjs";
 
 const DEADLINE_MS = 30_000;
@@ -41,11 +43,16 @@ async function send(log, base, method, path, { token, body } = {}) {
       body: body ? JSON.stringify(body) : undefined,
       signal: AbortSignal.timeout(DEADLINE_MS),
     });
-    const json = await res.json().catch(() => null);
-    log.push({ ms: performance.now() - t0, status: res.status });
-    return { status: res.status, json };
+    const text = await res.text().catch(() => "");
+    let json = null;
+    try {
+      json = JSON.parse(text);
+    } catch {}
+    const detail = res.status >= 500 ? `${res.status} ${method} ${(json?.code ?? text).slice(0, 160)}` : undefined;
+    log.push({ ms: performance.now() - t0, status: res.status, method, detail });
+    return { status: res.status, json, headers: res.headers };
   } catch (err) {
-    log.push({ ms: performance.now() - t0, status: 0, error: String(err?.cause?.code ?? err?.name ?? err) });
+    log.push({ ms: performance.now() - t0, status: 0, method, error: String(err?.cause?.code ?? err?.name ?? err) });
     return { status: 0, json: null };
   }
 }
@@ -84,11 +91,21 @@ const sides = {
         STREAM_TOKEN_SECRET: randomBytes(24).toString("hex"),
         RATE_LIMIT_ENABLED: "false",
       }),
-    create: (log, base, token) =>
-      send(log, base, "POST", "/v1/builds", {
-        token,
-        body: { repo_url: "https://github.com/acme/devload", metadata: { simulated_duration_ms: 0 } },
-      }).then((r) => (r.status === 201 ? r.json.build_id : null)),
+    // A create refused 429 `overloaded` (admission control) is an answer, recorded as such, and is
+    // sent again after its Retry-After as the project's clients do: a new request, recorded too.
+    create: async (log, base, token) => {
+      for (;;) {
+        const r = await send(log, base, "POST", "/v1/builds", {
+          token,
+          body: { repo_url: "https://github.com/acme/devload", metadata: { simulated_duration_ms: 0 } },
+        });
+        if (r.status === 429 && r.json?.code === "overloaded") {
+          await new Promise((done) => setTimeout(done, retryAfterMs(r.headers)));
+          continue;
+        }
+        return r.status === 201 ? r.json.build_id : null;
+      }
+    },
     /** The dashboard's poll: the builds list. Returns the ids it shows as terminal. */
     poll: async (log, base, token) => {
       const r = await send(log, base, "GET", "/v1/builds?limit=50", { token });
@@ -129,6 +146,7 @@ async function burstOn(name, cfg, secret, token) {
     const started = performance.now();
     const ids = [];
     let creating = true;
+    let createdAt = null;
     const creates = Promise.all(
       Array.from({ length: cfg.burst }, async () => {
         const id = await side.create(log, server.url, token);
@@ -136,6 +154,7 @@ async function burstOn(name, cfg, secret, token) {
       }),
     ).finally(() => {
       creating = false;
+      createdAt = performance.now();
     });
     const pollers = Promise.all(
       Array.from({ length: cfg.pollers }, async () => {
@@ -162,7 +181,12 @@ async function burstOn(name, cfg, secret, token) {
       requests: log.length,
       dropped: log.filter((r) => r.status === 0).length,
       server_errors: log.filter((r) => r.status >= 500).length,
+      refused: log.filter((r) => r.status === 429).length,
+      errors: [...new Set(log.filter((r) => r.detail || r.error).map((r) => r.detail ?? `${r.method} ${r.error}`))],
+      created_s: createdAt === null ? null : (createdAt - started) / 1000,
       slowest_ms: Math.max(...log.map((r) => r.ms)),
+      slowest_post_ms: Math.max(0, ...log.filter((r) => r.method === "POST").map((r) => r.ms)),
+      slowest_get_ms: Math.max(0, ...log.filter((r) => r.method === "GET").map((r) => r.ms)),
       over_2s: slow,
       seconds: (performance.now() - started) / 1000,
       node_cpu_per_build_ms: (cpu1.node - cpu0.node) / Math.max(1, cfg.burst),
@@ -191,8 +215,11 @@ export async function runDevLoadBench(cfg) {
     const r = out[name];
     log(
       `[devload] ${name}: ${r.builds}/${cfg.burst} builds, ${r.requests} requests in ${r.seconds.toFixed(1)} s: ` +
-        `${r.dropped} dropped, ${r.server_errors} 5xx, slowest ${r.slowest_ms.toFixed(0)} ms, ${r.over_2s} over 2 s; ` +
-        `wrangler node CPU ${r.node_cpu_per_build_ms.toFixed(2)} ms/build, all ${r.cpu_per_build_ms.toFixed(1)} ms/build`,
+        `${r.dropped} dropped, ${r.server_errors} 5xx, ${r.refused} refused 429 (sent again), all created in ` +
+        `${r.created_s?.toFixed(1)} s, slowest ${r.slowest_ms.toFixed(0)} ms ` +
+        `(POST ${r.slowest_post_ms.toFixed(0)}, GET ${r.slowest_get_ms.toFixed(0)}), ${r.over_2s} over 2 s; ` +
+        `wrangler node CPU ${r.node_cpu_per_build_ms.toFixed(2)} ms/build, all ${r.cpu_per_build_ms.toFixed(1)} ms/build` +
+        (r.errors.length > 0 ? `; failures: ${r.errors.slice(0, 4).join(" | ")}` : ""),
     );
   }
   return devLoadRows(out, cfg);
@@ -227,6 +254,13 @@ export function devLoadRows({ project: p, peer: q }, cfg) {
         `${q.slowest_ms.toFixed(0)} ms (${q.over_2s} of ${q.requests})`,
         "≤ 2000 ms",
         p.slowest_ms <= SLOW_MS,
+      ),
+      row(
+        "creates refused 429 overloaded (sent again after Retry-After) · all created after",
+        `${p.refused} · ${p.created_s.toFixed(1)} s`,
+        `${q.refused} · ${q.created_s.toFixed(1)} s`,
+        "",
+        true,
       ),
       row(
         "wrangler Node process CPU per build",

@@ -34,32 +34,52 @@ export function describeBody(text) {
   return t.length > 600 ? `${t.slice(0, 600)}…` : t || "(empty body)";
 }
 
-/** fetch wrapper: { status, headers, text, json, ms }; never throws on an HTTP status. */
+/** Creates refused 429 `overloaded` by the project's admission control, and sent again, in this process. */
+export const admission = { refusals: 0 };
+
+/** How the project's clients sit out a 429 `overloaded` (public/app/api.js `retryAfterMs`). */
+export const retryAfterMs = (headers) => {
+  const ms = Number(headers.get("retry-after-ms"));
+  const wait = Number.isFinite(ms) && ms > 0 ? ms : Math.max(1, Number(headers.get("retry-after")) || 1) * 1000;
+  return Math.min(30_000, wait) + Math.random() * 100;
+};
+
+/**
+ * fetch wrapper: { status, headers, text, json, ms }; never throws on an HTTP status. A create the
+ * project refuses 429 `overloaded` is sent again after its Retry-After, as the project's clients
+ * do (counted in `admission.refusals`; `ms` is from the first send).
+ */
 export async function http(base, method, path, { token, body, headers = {}, timeoutMs = 30_000 } = {}) {
   const h = { ...headers };
   if (token) h.authorization = `Bearer ${token}`;
   if (body !== undefined) h["content-type"] ??= "application/json";
   const t0 = performance.now();
-  let res;
-  try {
-    res = await fetch(base + path, {
-      method,
-      headers: h,
-      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (err) {
-    throw new BenchError(`${method} ${path}: request failed: ${err?.cause?.code ?? err?.message ?? err}`);
+  for (let refused = 0; ; refused++) {
+    let res;
+    try {
+      res = await fetch(base + path, {
+        method,
+        headers: h,
+        body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      throw new BenchError(`${method} ${path}: request failed: ${err?.cause?.code ?? err?.message ?? err}`);
+    }
+    const text = await res.text();
+    let json;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (res.status === 429 && json?.code === "overloaded" && refused < 20) {
+      admission.refusals++;
+      await sleep(retryAfterMs(res.headers));
+      continue;
+    }
+    return { status: res.status, headers: res.headers, text, json, ms: performance.now() - t0 };
   }
-  const text = await res.text();
-  const ms = performance.now() - t0;
-  let json;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json, ms };
 }
 
 export function expectStatus(res, expected, what) {

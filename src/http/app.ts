@@ -21,6 +21,7 @@ import { alertRoutes } from "../program/alerts.routes";
 import { authenticateRequest } from "../security/auth.middleware";
 import { corsPolicy, securityHeaders } from "../security/http-headers.middleware";
 import { bodyLimit } from "../security/body-limit.middleware";
+import { admission } from "./admission.middleware";
 import { idempotency } from "../security/idempotency.middleware";
 import { limitUnauthenticated, rateLimit } from "../security/rate-limit.middleware";
 import { securityRoutes } from "../security/security.routes";
@@ -118,11 +119,12 @@ export function createApp() {
   app.use("/metrics", context, limitUnauthenticated, authenticateRequest, rateLimit);
   app.route("/", metricsRoutes);
   // Order matters (DESIGN §2):
-  // context → (unauthenticated limit →) auth → (rate limit → body cap → idempotency) → routes.
+  // context → (unauthenticated limit →) auth → (rate limit → admission → body cap → idempotency) → routes.
   app.use("/v1/*", context);
   app.use("/v1/*", limitUnauthenticated);
   app.use("/v1/*", authenticateRequest);
   app.use("/v1/*", rateLimit);
+  app.use("/v1/*", admission);
   app.use("/v1/*", bodyLimit);
   app.use("/v1/*", idempotency);
   app.route("/v1/builds", buildRoutes);

@@ -266,6 +266,8 @@ const INFO_DESCRIPTION = [
   "- **Lists**: keyset pages `{items, next_cursor}`; pass `next_cursor` back as `cursor`.",
   "- **Idempotency**: every mutating POST under /v1 honours `Idempotency-Key`.",
   "- **Rate limits**: per principal and route; 429 `rate_limited` with `Retry-After`.",
+  "- **Overload**: `POST /v1/builds` beyond what an instance can start at once is 429 `overloaded` with " +
+    "`Retry-After`; retry after that delay (with the same `Idempotency-Key`).",
   "",
   "Generated from the zod schemas the routes validate with (src/http/openapi.document.ts).",
 ].join("\n");
@@ -337,7 +339,7 @@ export function openApiDocument(app: Hono<AppEnv>): Json {
       headers: {
         Location: { description: "URL of the created or stored resource.", schema: { type: "string" } },
         RetryAfter: {
-          description: "Seconds to wait before retrying (rate_limited, idempotency_key_in_flight).",
+          description: "Seconds to wait before retrying (rate_limited, overloaded, idempotency_key_in_flight).",
           schema: { type: "integer" },
         },
         Deprecation: { description: `Always \`${ALIAS_DEPRECATED_AT}\` (RFC 9745).`, schema: { type: "string" } },

@@ -169,6 +169,8 @@ const ConfigShape = {
   RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: intVar(300, 0, 1_000_000),
   /** Writes when the limiter is unreachable: `closed` (503) or `open`; unset = closed in production. */
   RATE_LIMIT_WRITE_FAILURE_MODE: z.enum(["open", "closed"]).optional(),
+  /** Builds created at once per isolate; more are refused 429 `overloaded` with a delay (0 = no gate). */
+  ADMISSION_MAX_IN_FLIGHT: intVar(16, 0, 10_000),
   CORS_ALLOWED_ORIGINS: CorsOriginsSchema.optional(),
   // Program plane SLO objectives (src/program/slo.service.ts; README "Configuration").
   SLO_BUILD_SUCCESS_TARGET: z.coerce.number().gt(0).lt(1).default(0.95),

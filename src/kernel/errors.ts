@@ -38,6 +38,7 @@ export const ERROR_CODES = [
   "coordination_unavailable", // the ReplayGuard cannot be reached; fail-closed
   "payload_too_large", // request body above the route's size cap
   "rate_limited", // per-principal, per-route limit exceeded; see Retry-After
+  "overloaded", // this instance is creating as many builds as it can; see Retry-After
   "webhook_headers_missing", // a webhook security header is missing, empty or malformed
   "timestamp_invalid", // webhook timestamp is not an integer
   "webhook_timestamp_invalid", // webhook timestamp outside the replay window
@@ -137,6 +138,7 @@ export function codeToStatus(code: ErrorCode): number {
     case "invalid_idempotency_request":
       return 422;
     case "rate_limited":
+    case "overloaded":
       return 429;
     case "coordination_unavailable":
     case "secrets_unavailable":
