@@ -25,7 +25,7 @@ import { getBuildRow, getBuildView } from "./builds.repo";
 import { writeStep } from "./commit-faults";
 import { applyControl, controlAudit } from "./control-actions";
 import { type RedriveOutcome, guardedAlarm, redriveRunner } from "./dead-letters.guard";
-import { REPLAY_PAGE, d1EventSource } from "./event-stream";
+import { d1EventSource } from "./event-stream";
 import { type TickReport, createBuild, tick } from "./run-machine";
 import { RunnerMessage } from "./runner-protocol";
 
@@ -181,7 +181,7 @@ export class BuildRunner extends DurableObject<Env> {
       idleMs: idle * 1000,
       // What this runner committed is replayed from memory; anything older (or unknown) from D1.
       pageSize: d1.pageSize,
-      loadPage: async (a) => run.recent.after(a, REPLAY_PAGE) ?? d1.loadPage(a),
+      loadPage: async (a) => run.recent.after(a, d1.pageSize) ?? d1.loadPage(a),
       endsAt: async (seq) => run.endedAt(seq) ?? d1.endsAt(seq),
     });
   }

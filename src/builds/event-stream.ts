@@ -38,10 +38,13 @@ export function sseFrame(event: BuildEvent): string {
   return `id: ${event.seq}\nevent: ${event.event_type}\ndata: ${JSON.stringify(event)}\n\n`;
 }
 
-export const REPLAY_PAGE = 500;
+const REPLAY_PAGE = 500;
 
 /** A build's stored events as a stream's source: pages of 500 for replay, the end after its terminal events. */
-export function d1EventSource(db: Db, buildId: string): Pick<StreamOptions, "loadPage" | "endsAt" | "pageSize"> {
+export function d1EventSource(
+  db: Db,
+  buildId: string,
+): Pick<StreamOptions, "loadPage" | "endsAt"> & { pageSize: number } {
   return {
     loadPage: (a) => listEvents(db, buildId, a, REPLAY_PAGE),
     pageSize: REPLAY_PAGE,

@@ -69,14 +69,14 @@ export async function buildFindings(db: Db, buildId: string, cap = FINDINGS_CAP)
 
 /**
  * The build a scan is compared with: the newest earlier build of the same tenant and repository
- * (the URL, `#ref` included, names the branch) that finished (`completed` or `failed`) on the
- * same kind of runner — a real scan is never compared with a simulated one — and its findings.
+ * (the URL, `#ref` included, names the branch) that finished (`completed` or `failed`) on a real
+ * runner — a real scan is never compared with a simulated one, and a simulated build has no
+ * baseline at all (its caller does not ask) — and its findings.
  */
 export async function baselineOf(
   db: Db,
-  b: { buildId: string; tenantId: string; repoUrl: string; createdAt: string; real: boolean },
+  b: { buildId: string; tenantId: string; repoUrl: string; createdAt: string },
 ): Promise<{ buildId: string | null; findings: FindingRow[] }> {
-  const kind = sql`coalesce(json_extract(${builds.metadata}, '$.runner_kind'), 'simulated')`;
   const baselineId = () =>
     db
       .select({ buildId: builds.buildId })
@@ -88,7 +88,7 @@ export async function baselineOf(
           lte(builds.createdAt, b.createdAt),
           ne(builds.buildId, b.buildId),
           inArray(builds.status, ["completed", "failed"]),
-          b.real ? sql`${kind} = 'http'` : sql`${kind} <> 'http'`,
+          sql`json_extract(${builds.metadata}, '$.runner_kind') = 'http'`,
         ),
       )
       .orderBy(desc(builds.createdAt), desc(builds.buildId))

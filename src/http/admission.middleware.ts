@@ -3,8 +3,9 @@
  * authentication and rate limiting, before the body is read and the Idempotency-Key claimed, so a
  * refused create costs next to nothing and holds no key. Refused: 429 `overloaded` with
  * Retry-After (seconds) and `retry-after-ms`, the precise delay (as OpenAI's and Azure's APIs send
- * it), which the project's clients honour. Per isolate; ADMISSION_MAX_IN_FLIGHT = 0 turns it off. One warning line
- * when an isolate starts refusing and one when the episode is over, never one per request.
+ * it), which the project's clients honour. Per isolate; ADMISSION_MAX_IN_FLIGHT = 0 turns it off.
+ * One warning line when an isolate starts refusing and one when the episode is over, never one
+ * per request.
  */
 import { createMiddleware } from "hono/factory";
 import type { AppEnv, Config } from "../kernel/env";

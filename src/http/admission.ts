@@ -34,11 +34,18 @@ const INITIAL_PER_ADMIT_MS = 15;
 const WINDOW_MS = 200;
 /** A longer time per admission is not a drain rate (the isolate was stalled). */
 const MAX_SAMPLE_MS = 1000;
+/** An admitted create not released after this is taken for cancelled, and its slot freed. */
+export const SLOT_LEASE_MS = 60_000;
 /** Weight of the newest window in the moving average. */
 const EWMA_WEIGHT = 0.5;
 
+interface Slot {
+  admittedAt: number;
+}
+
 export class AdmissionGate {
-  private inFlight = 0;
+  /** Admitted creates not yet released (nor reclaimed). */
+  private readonly slots = new Set<Slot>();
   private perAdmit = INITIAL_PER_ADMIT_MS;
   /** Until when the creates refused so far are scheduled (their delays), epoch ms. */
   private backlogUntil = 0;
@@ -58,7 +65,7 @@ export class AdmissionGate {
   }
 
   get running(): number {
-    return this.inFlight;
+    return this.slots.size;
   }
 
   /** Refused in the current overload episode. */
@@ -68,7 +75,16 @@ export class AdmissionGate {
 
   /** Admits now, or refuses with the delay after which this create's turn comes. */
   enter(): Admission {
-    return this.inFlight < this.limits.maxInFlight ? this.admit() : this.refuse();
+    if (this.slots.size >= this.limits.maxInFlight) this.reclaim(this.now());
+    return this.slots.size < this.limits.maxInFlight ? this.admit() : this.refuse();
+  }
+
+  /**
+   * Frees the slots of creates admitted more than SLOT_LEASE_MS ago: a request the runtime
+   * cancelled (its client went away) never runs its clean-up, and its slot must not leak.
+   */
+  private reclaim(now: number): void {
+    for (const slot of this.slots) if (now - slot.admittedAt > SLOT_LEASE_MS) this.slots.delete(slot);
   }
 
   /**
@@ -76,7 +92,7 @@ export class AdmissionGate {
    * it refused (0: no episode, or not over).
    */
   takeEpisode(): number {
-    if (this.refusedInEpisode === 0 || this.inFlight >= this.limits.maxInFlight) return 0;
+    if (this.refusedInEpisode === 0 || this.slots.size >= this.limits.maxInFlight) return 0;
     if (this.now() < this.backlogUntil) return 0;
     const n = this.refusedInEpisode;
     this.refusedInEpisode = 0;
@@ -84,15 +100,15 @@ export class AdmissionGate {
   }
 
   private admit(): Admission {
-    this.inFlight++;
-    let released = false;
+    const slot: Slot = { admittedAt: this.now() };
+    this.slots.add(slot);
     return {
       admitted: true,
       release: () => {
-        if (released) return;
-        released = true;
-        this.measure(this.now(), this.inFlight >= this.limits.maxInFlight);
-        this.inFlight--;
+        const full = this.slots.size >= this.limits.maxInFlight;
+        // Released twice, or reclaimed already: nothing to free.
+        if (!this.slots.delete(slot)) return;
+        this.measure(this.now(), full);
       },
     };
   }

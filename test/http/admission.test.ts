@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AdmissionGate } from "../../src/http/admission";
+import { AdmissionGate, SLOT_LEASE_MS } from "../../src/http/admission";
 import { tokenFor } from "../helpers/auth";
 import { fetchWith, problemOf } from "../security/helpers";
 
@@ -39,6 +39,21 @@ describe("AdmissionGate", () => {
     a.release();
     admitted(gate);
     refused(gate);
+  });
+
+  it("frees the slot of a create never released (its request was cancelled) after the slot lease", () => {
+    const t = clock();
+    const gate = new AdmissionGate({ maxInFlight: 1 }, t.now);
+    const lost = admitted(gate); // its request is cancelled: release never runs
+    t.advance(SLOT_LEASE_MS);
+    refused(gate);
+    t.advance(1);
+    const next = admitted(gate);
+    lost.release(); // a late release frees nothing of the next create's
+    expect(gate.running).toBe(1);
+    refused(gate);
+    next.release();
+    expect(gate.running).toBe(0);
   });
 
   it("schedules refused creates one after another at the measured drain rate", () => {
