@@ -9,9 +9,9 @@
  * 30 s deadline and recorded: a network error or missed deadline counts as dropped, a 5xx as a
  * 5xx, and the slowest answer is the latency figure. The one exception is the project's explicit
  * refusal, 429 `overloaded` with Retry-After (its admission control): that answer is recorded and
- * counted, and the create is sent again after the delay as the project's clients do. Figures per side: requests, dropped, 5xx,
- * slowest, answers over 2 s, CPU per build of wrangler's Node process (the dev proxy's host) and
- * of the whole process tree, and fresh start → ready.
+ * counted, and the create is sent again after the delay as the project's clients do. Figures per
+ * side: requests, dropped, 5xx, refused, slowest, answers over 2 s, CPU per build of wrangler's
+ * Node process (the dev proxy's host) and of the whole process tree, and fresh start → ready.
  *
  * Targets (issue 22 item 4): the project's burst has 0 dropped or 5xx requests and none slower
  * than 2 s; wrangler's Node process CPU per build ≤ 2× the peer's; fresh start ≤ 2× the peer's.

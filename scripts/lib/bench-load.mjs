@@ -34,9 +34,6 @@ export function describeBody(text) {
   return t.length > 600 ? `${t.slice(0, 600)}…` : t || "(empty body)";
 }
 
-/** Creates refused 429 `overloaded` by the project's admission control, and sent again, in this process. */
-export const admission = { refusals: 0 };
-
 /** How the project's clients sit out a 429 `overloaded` (public/app/api.js `retryAfterMs`). */
 export const retryAfterMs = (headers) => {
   const ms = Number(headers.get("retry-after-ms"));
@@ -47,7 +44,7 @@ export const retryAfterMs = (headers) => {
 /**
  * fetch wrapper: { status, headers, text, json, ms }; never throws on an HTTP status. A create the
  * project refuses 429 `overloaded` is sent again after its Retry-After, as the project's clients
- * do (counted in `admission.refusals`; `ms` is from the first send).
+ * do (`ms` is from the first send).
  */
 export async function http(base, method, path, { token, body, headers = {}, timeoutMs = 30_000 } = {}) {
   const h = { ...headers };
@@ -74,7 +71,6 @@ export async function http(base, method, path, { token, body, headers = {}, time
       json = undefined;
     }
     if (res.status === 429 && json?.code === "overloaded" && refused < 20) {
-      admission.refusals++;
       await sleep(retryAfterMs(res.headers));
       continue;
     }
