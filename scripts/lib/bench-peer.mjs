@@ -36,6 +36,7 @@ import {
   median,
   percentile,
   readSse,
+  resentGets,
   renderTargetTable,
   sleep,
 } from "./bench-load.mjs";
@@ -261,16 +262,19 @@ export async function runPeerBench(cfg) {
         try {
           const side = name === "project" ? projectSide(server.url, token) : peerSide(server.url, levels);
           const r = { start_ms };
+          const resent0 = resentGets.count;
           for (const shape of Object.keys(SHAPES))
             r[`unloaded_${shape}`] = await unloaded(side, server.pid, shape, cfg.runs);
           if (name === "project") r.sse_static_v1 = await unloadedSse(server.url, token, "static_v1", cfg.runs);
           r.load = await load(side, server.pid, cfg.clients, cfg.loadS);
           r.burst = await burst(side, cfg.burst);
+          r.resent_gets = resentGets.count - resent0;
           samples[name].push(r);
           log(
             `[peer ${rep}/${cfg.repeat}] ${name}: start ${start_ms.toFixed(0)} ms, static_v1 p50 ${r.unloaded_static_v1.p50.toFixed(1)} ms, ` +
               `cpu/run ${r.unloaded_static_v1.cpu_per_run_ms.toFixed(1)} ms (load ${r.load.cpu_per_run_ms.toFixed(1)}), ` +
-              `${r.load.runs_per_s.toFixed(1)} runs/s, burst ${r.burst.runs_per_s.toFixed(1)} runs/s`,
+              `${r.load.runs_per_s.toFixed(1)} runs/s, burst ${r.burst.runs_per_s.toFixed(1)} runs/s, ` +
+              `${r.resent_gets} GETs unanswered in 5 s and sent again`,
           );
         } finally {
           await server.stop();
