@@ -42,8 +42,17 @@ export const BuildTrigger = z
 export type BuildTrigger = z.infer<typeof BuildTrigger>;
 export type GitTrigger = Exclude<BuildTrigger, { kind: "manual" }>;
 
+const MANUAL: BuildTrigger = { kind: "manual" };
+
 /** The trigger recorded in build metadata; `manual` when none (or an unreadable one) is recorded. */
 export function triggerOf(metadata: Record<string, unknown> | null | undefined): BuildTrigger {
-  const parsed = BuildTrigger.safeParse(metadata?.trigger);
-  return parsed.success ? parsed.data : { kind: "manual" };
+  return triggerFrom(metadata?.trigger);
+}
+
+/** A recorded trigger value (metadata.trigger); `manual` when absent or unreadable. */
+export function triggerFrom(recorded: unknown): BuildTrigger {
+  // Most builds record none: no schema run (and no error built) for them.
+  if (recorded === undefined || recorded === null) return { ...MANUAL };
+  const parsed = BuildTrigger.safeParse(recorded);
+  return parsed.success ? parsed.data : { ...MANUAL };
 }

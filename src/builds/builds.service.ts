@@ -21,7 +21,7 @@ import { commandInMetadata } from "./execution-policy";
 import { planDag } from "../planning/planner";
 import { planBuild } from "../planning/planning.service";
 import { type BuildRunDto, type BuildView, taskRunDto, viewFromRow } from "./build-view";
-import { type GitTrigger, triggerOf } from "./build-trigger";
+import { type GitTrigger, triggerFrom } from "./build-trigger";
 
 export type { Deps };
 
@@ -202,21 +202,21 @@ export async function listBuilds(deps: Pick<Deps, "db" | "principal">, q: ListBu
     rows,
     q.limit,
     (b) => ({
-      build_id: b.buildId,
-      repo_url: b.repoUrl,
+      build_id: b.build_id,
+      repo_url: b.repo_url,
       objective: b.objective,
       status: b.status,
-      created_at: b.createdAt,
-      updated_at: b.updatedAt,
-      task_total: b.taskTotal,
-      task_completed: b.taskCompleted,
-      task_failed: b.taskFailed,
-      node_total: b.nodeTotal,
-      node_done: b.nodeDone,
-      findings_summary: parseFindingsSummary(b.findingsSummary),
-      trigger: triggerOf(b.metadata),
+      created_at: b.created_at,
+      updated_at: b.updated_at,
+      task_total: b.task_total,
+      task_completed: b.task_completed,
+      task_failed: b.task_failed,
+      node_total: b.node_total,
+      node_done: b.node_done,
+      findings_summary: b.findings_summary === null ? null : parseFindingsSummary(JSON.parse(b.findings_summary)),
+      trigger: triggerFrom(b.trigger === null ? undefined : JSON.parse(b.trigger)),
     }),
-    (b) => [b.createdAt, b.buildId],
+    (b) => [b.created_at, b.build_id],
   );
 }
 

@@ -92,6 +92,8 @@ export function summarize(
 
 /** A stored `findings_summary` (JSON column), or null when absent or not a summary. */
 export function parseFindingsSummary(stored: unknown): FindingsSummary | null {
+  // Null until the build finishes (and for every simulated build): no schema run for it.
+  if (stored === null || stored === undefined) return null;
   const parsed = FindingsSummary.safeParse(stored);
   return parsed.success ? parsed.data : null;
 }
