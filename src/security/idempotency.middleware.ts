@@ -2,8 +2,9 @@
  * Idempotency-Key on every mutating POST/PATCH under /v1 (IETF draft
  * "The Idempotency-Key HTTP Header Field", DESIGN §7). Runs after authentication and rate
  * limiting; scoped per principal (tenant + sub) and canonical route. The first request claims the
- * key in the ReplayGuard, runs, and its response is stored for IDEMPOTENCY_TTL_SECONDS; a retry
- * with the same payload gets that response again with `Idempotent-Replayed: true`, a concurrent
+ * key in the ReplayGuard, runs, and its response is stored there for IDEMPOTENCY_TTL_SECONDS; a
+ * retry with the same payload gets that response again with `Idempotent-Replayed: true` (and from
+ * its first replay on, the KV edge cache answers the key until the record expires), a concurrent
  * one 409 `idempotency_key_in_flight`, a different payload 422 `idempotency_key_reused`.
  * Outcomes worth retrying (5xx, 429, 401/403, lease_lost) are not stored: the claim is released.
  * The guard unreachable → 503 `coordination_unavailable`, the request is not executed.
@@ -16,6 +17,7 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../kernel/env";
 import { AppError, problemResponse } from "../kernel/errors";
 import { concatBytes, sha256Hex, utf8 } from "../lib/crypto";
+import { KV_MIN_TTL_SECONDS } from "../lib/kv-cache";
 import { matchedRouteMeta } from "../kernel/route-meta";
 import { assertCapability } from "./auth.middleware";
 import type { Capability, Principal } from "../kernel/principal";
@@ -163,6 +165,11 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
         "idempotency_key_in_flight",
         "The request with this Idempotency-Key completed without a stored response.",
       );
+    // A key replayed once may be replayed again: from now on the edge cache answers it, until
+    // the record itself expires (docs/DECISIONS.md "Idempotency: the edge cache is filled by replays").
+    const ttlSeconds = (claim.expires_at - Date.now()) / 1000;
+    if (claim.response.body !== null && ttlSeconds >= KV_MIN_TTL_SECONDS)
+      background(c, cacheCompletion(c.env, key, fingerprint, claim.response, ttlSeconds));
     return replay(c, claim.response);
   }
 
@@ -197,8 +204,5 @@ export const idempotency = createMiddleware<AppEnv>(async (c, next) => {
   } catch (err) {
     // The operation happened; its pending claim still blocks the key until the lock expires.
     logWarn(c, "idempotency_complete_failed", err);
-    return;
   }
-  if (stored.body !== null)
-    background(c, cacheCompletion(c.env, key, fingerprint, stored, cfg.IDEMPOTENCY_TTL_SECONDS));
 });

@@ -59,7 +59,7 @@ export type ClaimRecord = z.infer<typeof ClaimRecordSchema>;
 export type ClaimOutcome =
   | { outcome: "claimed" }
   | { outcome: "pending"; same_fingerprint: boolean }
-  | { outcome: "done"; same_fingerprint: boolean; response: StoredResponse | null };
+  | { outcome: "done"; same_fingerprint: boolean; response: StoredResponse | null; expires_at: number };
 
 /** Expected failures at the RPC boundary: the caller's pending claim expired and was taken over. */
 export type GuardResult = { ok: true } | { ok: false; code: "claim_lost" };
@@ -95,12 +95,15 @@ export function decideClaim(
       outcome:
         current.state === "pending"
           ? { outcome: "claimed" }
-          : { outcome: "done", same_fingerprint: same, response: current.response },
+          : { outcome: "done", same_fingerprint: same, response: current.response, expires_at: current.expires_at },
       write: null,
     };
   }
   if (current.state === "pending") return { outcome: { outcome: "pending", same_fingerprint: same }, write: null };
-  return { outcome: { outcome: "done", same_fingerprint: same, response: current.response }, write: null };
+  return {
+    outcome: { outcome: "done", same_fingerprint: same, response: current.response, expires_at: current.expires_at },
+    write: null,
+  };
 }
 
 /** Marks the caller's pending claim done (idempotent for the same token). */

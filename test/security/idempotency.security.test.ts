@@ -1,7 +1,9 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { parseIdempotencyKey, isStorableOutcome } from "../../src/security/idempotency.middleware";
 import { caller } from "../helpers/api";
-import { count } from "./helpers";
+import { tokenFor } from "../helpers/auth";
+import { count, fetchWith } from "./helpers";
 
 const buildBody = (tag: string) => ({
   repo_url: `https://github.com/acme/${tag}`,
@@ -37,6 +39,41 @@ describe("Idempotency-Key on POST /v1/builds", () => {
     expect(again.headers.get("idempotent-replayed")).toBe("true");
     expect(again.headers.get("location")).toBe(`/v1/builds/${buildId}`);
     expect(again.body).toEqual(created[0]!.body);
+  });
+
+  it("a response is cached at the edge (KV) only once it has been replayed, and replays stay the same from there", async () => {
+    const token = await tokenFor({ sub: "idem_kv", roles: ["operator"] });
+    const key = crypto.randomUUID();
+    // fetchWith waits for the request's background work too, so what it cached is in KV by then.
+    const post = async () => {
+      const res = await fetchWith({}, "/v1/builds", {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": key },
+        body: JSON.stringify(buildBody("kv")),
+      });
+      return { status: res.status, replayed: res.headers.get("idempotent-replayed"), body: await res.json() };
+    };
+    /** KV entries of cached completions whose response is this build's. */
+    const cachedFor = async (buildId: string) => {
+      const out: { response: { status: number; body: string } }[] = [];
+      for (const k of (await env.CACHE.list({ prefix: "v1:idem:" })).keys) {
+        const v = (await env.CACHE.get(k.name, "json")) as { response: { status: number; body: string } } | null;
+        if (v?.response.body.includes(buildId)) out.push(v);
+      }
+      return out;
+    };
+    const first = await post();
+    expect(first.status).toBe(201);
+    expect(first.replayed).toBeNull();
+    // No edge-cache write for a request nobody has repeated (the ReplayGuard holds the response).
+    expect(await cachedFor(first.body.build_id)).toEqual([]);
+    const second = await post();
+    expect(second).toEqual({ status: 201, replayed: "true", body: first.body });
+    const cached = await cachedFor(first.body.build_id);
+    expect(cached).toHaveLength(1);
+    expect(cached[0]?.response.status).toBe(201);
+    expect(JSON.parse(cached[0]?.response.body as string)).toEqual(first.body);
+    expect(await post()).toEqual({ status: 201, replayed: "true", body: first.body });
   });
 
   it("the same key with another body → 422 idempotency_key_reused (also while in flight)", async () => {

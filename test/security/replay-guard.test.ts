@@ -46,7 +46,12 @@ describe("ReplayGuard decisions (pure)", () => {
     });
     const done = pending({ token: "other-token", state: "done", response: { status: 201, headers: {}, body: "{}" } });
     expect(decideClaim(done, claim({ fingerprint: "f2" }), 1500)).toEqual({
-      outcome: { outcome: "done", same_fingerprint: false, response: { status: 201, headers: {}, body: "{}" } },
+      outcome: {
+        outcome: "done",
+        same_fingerprint: false,
+        response: { status: 201, headers: {}, body: "{}" },
+        expires_at: 2000,
+      },
       write: null,
     });
   });
@@ -143,12 +148,15 @@ describe("ReplayGuard Durable Object", () => {
       code: "claim_lost",
     });
     const response = { status: 201, headers: { "content-type": "application/json" }, body: '{"a":1}' };
+    const completedFrom = Date.now();
     expect(await stub.complete({ key: k1, token: "owner-token", ttl_ms: 60_000, response })).toEqual({ ok: true });
-    expect(await stub.claim({ key: k1, token: "second-token", fingerprint: "f", lock_ms: 1000 })).toEqual({
-      outcome: "done",
-      same_fingerprint: true,
-      response,
-    });
+    const completedBy = Date.now();
+    const replayed = await stub.claim({ key: k1, token: "second-token", fingerprint: "f", lock_ms: 1000 });
+    expect(replayed).toEqual({ outcome: "done", same_fingerprint: true, response, expires_at: expect.any(Number) });
+    // The record's own expiry comes back with it (the edge cache never outlives it).
+    const expiresAt = (replayed as { expires_at: number }).expires_at;
+    expect(expiresAt).toBeGreaterThanOrEqual(completedFrom + 60_000);
+    expect(expiresAt).toBeLessThanOrEqual(completedBy + 60_000);
     expect(await stub.release({ key: k1, token: "owner-token" })).toEqual({ ok: false, code: "claim_lost" });
 
     const k2 = await guardKey("c", "2");
