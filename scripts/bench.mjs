@@ -47,7 +47,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, wri
 import os from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { SignJWT } from "jose";
+import { mintUserToken } from "./lib/user-token.mjs";
 import {
   BenchError,
   expectStatus,
@@ -176,16 +176,7 @@ const tokenCache = new Map();
 /** An operator token for `sub` (its own tenant: no org claim). */
 async function token(sub) {
   if (!tokenCache.has(sub)) {
-    tokenCache.set(
-      sub,
-      await new SignJWT({ roles: ["operator"] })
-        .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-        .setSubject(sub)
-        .setAudience("authenticated")
-        .setIssuedAt()
-        .setExpirationTime("2h")
-        .sign(new TextEncoder().encode(jwtSecret)),
-    );
+    tokenCache.set(sub, await mintUserToken(jwtSecret, { sub, roles: ["operator"] }));
   }
   return tokenCache.get(sub);
 }

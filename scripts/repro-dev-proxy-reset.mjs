@@ -16,20 +16,14 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { SignJWT } from "jose";
+import { mintUserToken } from "./lib/user-token.mjs";
 import { freePort, startWranglerDev } from "./lib/wrangler.mjs";
 
 const N = 200;
 const gaps = (process.argv[2] ?? "1000,4500,4700,4800,6000").split(",").map(Number);
 const dir = mkdtempSync(join(os.tmpdir(), "clarity-proxy-reset-"));
 const secret = randomBytes(24).toString("hex");
-const token = await new SignJWT({ roles: ["admin"] })
-  .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-  .setSubject("repro")
-  .setAudience("authenticated")
-  .setIssuedAt()
-  .setExpirationTime("1h")
-  .sign(new TextEncoder().encode(secret));
+const token = await mintUserToken(secret, { sub: "repro", roles: ["admin"], ttl: "1h" });
 writeFileSync(join(dir, "empty.env"), "# settings come from --var\n");
 const server = await startWranglerDev({
   port: await freePort(),

@@ -8,8 +8,8 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SignJWT } from "jose";
 import { parseDevVars } from "./lib/dev-vars.mjs";
+import { mintUserToken } from "./lib/user-token.mjs";
 
 const ROLES = ["viewer", "operator", "security", "admin"];
 const LOCAL_DEV_ISSUER = "clarity-local-dev";
@@ -44,13 +44,12 @@ const vars = parseDevVars(text);
 if (!vars.JWT_SECRET) missingSecret(`${DEV_VARS} has no JWT_SECRET.`);
 const audience = vars.JWT_AUDIENCE || "authenticated";
 
-const token = await new SignJWT({ roles: [role] })
-  .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-  .setSubject(sub)
-  .setAudience(audience)
-  .setIssuer(LOCAL_DEV_ISSUER)
-  .setIssuedAt()
-  .setExpirationTime("12h")
-  .sign(new TextEncoder().encode(vars.JWT_SECRET));
+const token = await mintUserToken(vars.JWT_SECRET, {
+  sub,
+  roles: [role],
+  ttl: "12h",
+  audience,
+  issuer: LOCAL_DEV_ISSUER,
+});
 
 process.stdout.write(`${token}\n`);

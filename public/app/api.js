@@ -5,6 +5,7 @@
  * a 401 calls the registered handler (the shell sends the user back to sign-in).
  */
 import { getToken } from "./auth.js";
+import { retryAfterMs } from "./retry-after.js";
 
 // ---- shapes: generated from the OpenAPI document ---------------------------------------------------
 // Every response shape is written once, as the worker's zod schema; docs/openapi.json publishes it and
@@ -167,19 +168,17 @@ export async function request(method, path, opts = {}) {
     }
     // The instance is starting as many builds as it can (429 `overloaded`): come back after its
     // Retry-After, which spreads the refused creates of a burst over the time it needs.
-    if (retryable && res.status === 429 && overloadRetries < OVERLOAD_RETRIES) {
-      const problem = await res
-        .clone()
-        .json()
-        .catch(() => null);
-      if (problem?.code === "overloaded") {
-        overloadRetries++;
-        await res.body?.cancel();
-        const wait = retryAfterMs(res.headers);
-        await new Promise((r) => setTimeout(r, wait));
-        attempt--;
-        continue;
-      }
+    if (
+      retryable &&
+      res.status === 429 &&
+      overloadRetries < OVERLOAD_RETRIES &&
+      (await problemCode(res)) === "overloaded"
+    ) {
+      overloadRetries++;
+      await res.body?.cancel();
+      await new Promise((r) => setTimeout(r, retryAfterMs(res.headers)));
+      attempt--;
+      continue;
     }
     if (res.status === 503 && !last) {
       await res.body?.cancel();
@@ -188,13 +187,9 @@ export async function request(method, path, opts = {}) {
     }
     // A keyed write sent again while its first attempt is still being processed (the proxy lost
     // the connection, not the request): ask again until that attempt's answer is stored.
-    if (keyed && attempt > 1 && res.status === 409) {
-      const problem = await res
-        .clone()
-        .json()
-        .catch(() => null);
-      if (problem?.code === "idempotency_key_in_flight") inFlightUntil ||= Date.now() + REQUEST_DEADLINE_MS;
-      if (problem?.code === "idempotency_key_in_flight" && Date.now() < inFlightUntil) {
+    if (keyed && attempt > 1 && res.status === 409 && (await problemCode(res)) === "idempotency_key_in_flight") {
+      inFlightUntil ||= Date.now() + REQUEST_DEADLINE_MS;
+      if (Date.now() < inFlightUntil) {
         await res.body?.cancel();
         await new Promise((r) => setTimeout(r, retryBackoff(2)));
         attempt--;
@@ -224,20 +219,22 @@ export async function request(method, path, opts = {}) {
 export const REQUEST_DEADLINE_MS = 15_000;
 /** Attempts of a request that is safe to repeat (reads, writes with an Idempotency-Key). */
 const REQUEST_ATTEMPTS = 5;
+/** The `code` of a problem answer (null for any other body); `res` stays readable. */
+const problemCode = async (/** @type {Response} */ res) => {
+  const problem = await res
+    .clone()
+    .json()
+    .catch(() => null);
+  return typeof problem?.code === "string" ? problem.code : null;
+};
+
 /** The wait before attempt n + 1: 0.25, 0.5, 1, 2 s (the runtime may be restarting under a burst). */
 const retryBackoff = (/** @type {number} */ attempt) => 250 * 2 ** (attempt - 1);
 
 /** Refusals of an overloaded instance (429 `overloaded`) a request sits out before it gives up. */
 const OVERLOAD_RETRIES = 20;
-/**
- * How long to sit out a 429 `overloaded`: its `retry-after-ms` (the server's precise schedule),
- * else its Retry-After seconds; at most 30 s, plus up to 100 ms so refused clients do not collide.
- */
-export const retryAfterMs = (/** @type {Headers} */ headers) => {
-  const ms = Number(headers.get("retry-after-ms"));
-  const wait = Number.isFinite(ms) && ms > 0 ? ms : Math.max(1, Number(headers.get("retry-after")) || 1) * 1000;
-  return Math.min(30_000, wait) + Math.random() * 100;
-};
+/** How long to sit out a 429 `overloaded` (retry-after.js, shared with the Node clients). */
+export { retryAfterMs };
 
 const enc = encodeURIComponent;
 

@@ -29,8 +29,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { SignJWT } from "jose";
 import { intKnob, renderTargetTable, retryAfterMs } from "./bench-load.mjs";
+import { mintUserToken } from "./user-token.mjs";
 import { ROOT, freePort, groupProcesses, startWranglerDev } from "./wrangler.mjs";
 
 const DEADLINE_MS = 30_000;
@@ -232,13 +232,7 @@ async function burstOn(name, cfg, secret, token) {
 export async function runDevLoadBench(cfg) {
   const log = cfg.log ?? ((s) => console.log(s));
   const secret = randomBytes(24).toString("hex");
-  const token = await new SignJWT({ roles: ["admin"] })
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setSubject("bench-devload")
-    .setAudience("authenticated")
-    .setIssuedAt()
-    .setExpirationTime("2h")
-    .sign(new TextEncoder().encode(secret));
+  const token = await mintUserToken(secret, { sub: "bench-devload", roles: ["admin"] });
   const out = {};
   for (const name of ["project", "peer"]) {
     out[name] = await burstOn(name, cfg, secret, token);

@@ -34,12 +34,8 @@ export function describeBody(text) {
   return t.length > 600 ? `${t.slice(0, 600)}…` : t || "(empty body)";
 }
 
-/** How the project's clients sit out a 429 `overloaded` (public/app/api.js `retryAfterMs`). */
-export const retryAfterMs = (headers) => {
-  const ms = Number(headers.get("retry-after-ms"));
-  const wait = Number.isFinite(ms) && ms > 0 ? ms : Math.max(1, Number(headers.get("retry-after")) || 1) * 1000;
-  return Math.min(30_000, wait) + Math.random() * 100;
-};
+/** How the project's clients sit out a 429 `overloaded`: the dashboard's own rule. */
+export { retryAfterMs } from "../../public/app/retry-after.js";
 
 /** A GET is sent again after this long without an answer (at most GET_ATTEMPTS sends). */
 const GET_DEADLINE_MS = 5_000;

@@ -27,7 +27,6 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { SignJWT } from "jose";
 import {
   BenchError,
   expectStatus,
@@ -40,6 +39,7 @@ import {
   renderTargetTable,
   sleep,
 } from "./bench-load.mjs";
+import { mintUserToken } from "./user-token.mjs";
 import { ROOT, freePort, groupProcesses, startWranglerDev } from "./wrangler.mjs";
 
 const TERMINAL_PROJECT = new Set(["completed", "failed", "aborted"]);
@@ -232,13 +232,7 @@ export async function runPeerBench(cfg) {
   const log = cfg.log ?? ((s) => console.log(s));
   const dir = mkdtempSync(join(os.tmpdir(), "clarity-bench-peer-"));
   const secret = randomBytes(24).toString("hex");
-  const token = await new SignJWT({ roles: ["operator"] })
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setSubject("bench-peer")
-    .setAudience("authenticated")
-    .setIssuedAt()
-    .setExpirationTime("2h")
-    .sign(new TextEncoder().encode(secret));
+  const token = await mintUserToken(secret, { sub: "bench-peer", roles: ["operator"] });
   const samples = { project: [], peer: [] };
   try {
     // The shapes as the project plans them (node ids per level), from one throw-away server.

@@ -51,7 +51,7 @@ describe("Idempotency-Key on POST /v1/builds", () => {
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": key },
         body: JSON.stringify(buildBody("kv")),
       });
-      return { status: res.status, replayed: res.headers.get("idempotent-replayed"), body: await res.json() };
+      return { status: res.status, replayed: res.headers.get("idempotent-replayed"), body: (await res.json()) as any };
     };
     /** KV entries of cached completions whose response is this build's. */
     const cachedFor = async (buildId: string) => {
