@@ -38,7 +38,7 @@ export const admission = createMiddleware<AppEnv>(async (c, next) => {
       logLine(
         "warn",
         "admission_refusing",
-        { route: "POST /v1/builds", running: g.running, per_admit_ms: g.perAdmitMs },
+        { route: "POST /v1/builds", running: g.running, limit: g.limit, per_admit_ms: g.perAdmitMs },
         level,
       );
     return problemResponse(

@@ -17,6 +17,13 @@
  * releases is the time one admission takes at this isolate's real throughput (whatever else it
  * serves meanwhile: polls, refusals, alarms), counted over windows of WINDOW_MS; an exponential
  * moving average of it is `perAdmitMs`.
+ *
+ * How many slots there are adapts to latency (AIMD, as TCP and adaptive concurrency limiters do):
+ * `maxInFlight` is the ceiling; an admitted create that took longer than TARGET_SERVICE_MS means
+ * the isolate's queue is long — every request waits in it, polls too — and the limit shrinks by
+ * a tenth; a faster one grows it by 1/limit (about one slot per round of creates). Under a
+ * burst the limit settles where a create is answered within the target, so the isolate keeps
+ * time for everything else it serves.
  */
 
 export interface AdmissionLimits {
@@ -38,6 +45,10 @@ const MAX_SAMPLE_MS = 1000;
 export const SLOT_LEASE_MS = 60_000;
 /** Weight of the newest window in the moving average. */
 const EWMA_WEIGHT = 0.5;
+/** An admitted create slower than this (admission to answer) shrinks the limit. */
+export const TARGET_SERVICE_MS = 200;
+/** The limit's multiplicative decrease per slow create. */
+const DECREASE = 0.9;
 
 interface Slot {
   admittedAt: number;
@@ -47,6 +58,8 @@ export class AdmissionGate {
   /** Admitted creates not yet released (nor reclaimed). */
   private readonly slots = new Set<Slot>();
   private perAdmit = INITIAL_PER_ADMIT_MS;
+  /** The adaptive limit (a real number; `limit` rounds it down), between 1 and maxInFlight. */
+  private adaptive: number;
   /** Until when the creates refused so far are scheduled (their delays), epoch ms. */
   private backlogUntil = 0;
   /** Creates refused in the current overload episode. */
@@ -57,7 +70,14 @@ export class AdmissionGate {
   constructor(
     readonly limits: AdmissionLimits,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.adaptive = limits.maxInFlight;
+  }
+
+  /** Creates admitted at once now: the adaptive limit, at least 1. */
+  get limit(): number {
+    return Math.max(1, Math.floor(this.adaptive));
+  }
 
   /** Measured milliseconds per admission while every slot is taken. */
   get perAdmitMs(): number {
@@ -75,8 +95,8 @@ export class AdmissionGate {
 
   /** Admits now, or refuses with the delay after which this create's turn comes. */
   enter(): Admission {
-    if (this.slots.size >= this.limits.maxInFlight) this.reclaim(this.now());
-    return this.slots.size < this.limits.maxInFlight ? this.admit() : this.refuse();
+    if (this.slots.size >= this.limit) this.reclaim(this.now());
+    return this.slots.size < this.limit ? this.admit() : this.refuse();
   }
 
   /**
@@ -92,7 +112,7 @@ export class AdmissionGate {
    * it refused (0: no episode, or not over).
    */
   takeEpisode(): number {
-    if (this.refusedInEpisode === 0 || this.slots.size >= this.limits.maxInFlight) return 0;
+    if (this.refusedInEpisode === 0 || this.slots.size >= this.limit) return 0;
     if (this.now() < this.backlogUntil) return 0;
     const n = this.refusedInEpisode;
     this.refusedInEpisode = 0;
@@ -105,12 +125,23 @@ export class AdmissionGate {
     return {
       admitted: true,
       release: () => {
-        const full = this.slots.size >= this.limits.maxInFlight;
+        const full = this.slots.size >= this.limit;
         // Released twice, or reclaimed already: nothing to free.
         if (!this.slots.delete(slot)) return;
-        this.measure(this.now(), full);
+        const now = this.now();
+        this.adapt(now - slot.admittedAt);
+        this.measure(now, full);
       },
     };
+  }
+
+  /** AIMD on one admitted create's time from admission to answer. */
+  private adapt(serviceMs: number): void {
+    const max = this.limits.maxInFlight;
+    this.adaptive =
+      serviceMs > TARGET_SERVICE_MS
+        ? Math.max(1, this.adaptive * DECREASE)
+        : Math.min(max, this.adaptive + 1 / Math.max(1, this.adaptive));
   }
 
   /** Releases while every slot was taken, over windows of at least WINDOW_MS. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AdmissionGate, SLOT_LEASE_MS } from "../../src/http/admission";
+import { AdmissionGate, SLOT_LEASE_MS, TARGET_SERVICE_MS } from "../../src/http/admission";
 import { tokenFor } from "../helpers/auth";
 import { fetchWith, problemOf } from "../security/helpers";
 
@@ -30,6 +30,42 @@ describe("AdmissionGate", () => {
     a.release();
     admitted(gate);
     expect(gate.running).toBe(2);
+  });
+
+  it("shrinks the limit while admitted creates answer slower than the target, and grows it back when they are fast", () => {
+    const t = clock();
+    const gate = new AdmissionGate({ maxInFlight: 16 }, t.now);
+    expect(gate.limit).toBe(16);
+    // A congested isolate: every create takes twice the target from admission to answer.
+    for (let i = 0; i < 10; i++) {
+      const a = admitted(gate);
+      t.advance(TARGET_SERVICE_MS * 2);
+      a.release();
+    }
+    // 16 × 0.9^10 ≈ 5.6: five creates at once now, the sixth is refused.
+    expect(gate.limit).toBe(5);
+    const held = Array.from({ length: 5 }, () => admitted(gate));
+    refused(gate);
+    for (const a of held) a.release(); // answered at once: fast
+    // Additive increase: about one slot per round of fast creates, never past maxInFlight.
+    expect(gate.limit).toBe(6);
+    for (let i = 0; i < 500; i++) admitted(gate).release();
+    expect(gate.limit).toBe(16);
+  });
+
+  it("never shrinks below one create at a time", () => {
+    const t = clock();
+    const gate = new AdmissionGate({ maxInFlight: 4 }, t.now);
+    for (let i = 0; i < 100; i++) {
+      const a = admitted(gate);
+      t.advance(10 * TARGET_SERVICE_MS);
+      a.release();
+    }
+    expect(gate.limit).toBe(1);
+    const a = admitted(gate);
+    refused(gate);
+    a.release();
+    admitted(gate);
   });
 
   it("release is idempotent: a second call frees no second slot", () => {
