@@ -7,6 +7,7 @@ import { createHmac, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import autocannon from "autocannon";
+import { retryAfterMs } from "../../public/app/retry-after.js";
 import { groupProcesses } from "./wrangler.mjs";
 
 export class BenchError extends Error {}
@@ -35,7 +36,7 @@ export function describeBody(text) {
 }
 
 /** How the project's clients sit out a 429 `overloaded`: the dashboard's own rule. */
-export { retryAfterMs } from "../../public/app/retry-after.js";
+export { retryAfterMs };
 
 /** A GET is sent again after this long without an answer (at most GET_ATTEMPTS sends). */
 const GET_DEADLINE_MS = 5_000;
