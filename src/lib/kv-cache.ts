@@ -8,7 +8,6 @@ import type { z } from "zod";
 export const KV_CACHE_VERSION = "v1";
 
 /** KV rejects expirationTtl below 60 seconds. */
-/** Workers KV's shortest expiration TTL. */
 export const KV_MIN_TTL_SECONDS = 60;
 
 export function cacheKey(...parts: string[]): string {
