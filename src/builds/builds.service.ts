@@ -176,6 +176,11 @@ function assertVisible(p: Principal, build: { createdBy: string; tenantId: strin
  * before anything is returned.
  */
 export async function getBuild(deps: Pick<Deps, "env" | "db" | "principal">, buildId: string): Promise<BuildRunDto> {
+  return (await visibleView(deps, buildId)).run;
+}
+
+/** The build's view as getBuild reads it, once the principal may see it (404/403 otherwise). */
+async function visibleView(deps: Pick<Deps, "env" | "db" | "principal">, buildId: string): Promise<BuildView> {
   const fromRunner = (await buildRunner(deps.env, buildId).view()) as RpcResult<BuildView>;
   let view: BuildView | null = fromRunner.ok ? fromRunner.value : null;
   if (!view) {
@@ -183,7 +188,7 @@ export async function getBuild(deps: Pick<Deps, "env" | "db" | "principal">, bui
     view = row && viewFromRow(row);
   }
   assertVisible(deps.principal, view && { createdBy: view.run.created_by, tenantId: view.tenant_id });
-  return (view as BuildView).run;
+  return view as BuildView;
 }
 
 export { taskRunDto };
@@ -233,9 +238,21 @@ export async function eventsHistory(
   return { items, next_cursor: items.length === limit && last ? last.seq : null };
 }
 
+/**
+ * The build's live event stream. The runner is asked for the stream and for the view that
+ * authorizes it at once (one round trip instead of a D1 read, then a second): a stream the
+ * principal may not see is cancelled unread.
+ */
 export async function openEventStream(deps: Deps, buildId: string, after: number): Promise<ReadableStream<Uint8Array>> {
-  await authorizeBuild(deps, buildId);
-  return buildRunner(deps.env, buildId).openStream(after);
+  const opened = buildRunner(deps.env, buildId).openStream(after);
+  opened.catch(() => {}); // awaited below, or cancelled: never an unhandled rejection
+  try {
+    await visibleView(deps, buildId);
+  } catch (err) {
+    void opened.then((stream) => stream.cancel()).catch(() => {});
+    throw err;
+  }
+  return opened;
 }
 
 export async function createStreamToken(deps: Deps, buildId: string) {
