@@ -76,6 +76,11 @@ test("trend charts render as accessible SVG with data tables and the drift verdi
   await successFigure.getByText("Show the data").click();
   const rows = successFigure.getByRole("table", { name: "Success rate per repository (data)" }).locator("tbody tr");
   expect(await rows.allTextContents()).toEqual(["#1100.0 %100.0 %", "#2100.0 %0.0 %"]);
+  // A refresh re-renders the charts and keeps the table the reader opened open.
+  const shown = await successFigure.elementHandle();
+  await page.getByRole("button", { name: "Refresh report" }).click();
+  await expect.poll(() => shown.evaluate((e) => e.isConnected), { timeout: 10_000, interval: 50 }).toBe(false);
+  expect(await rows.allTextContents()).toEqual(["#1100.0 %100.0 %", "#2100.0 %0.0 %"]);
 
   // The drift verdict: success down by half.
   await page.locator("#drift", { hasText: "Drift: degrading" }).waitFor();

@@ -76,6 +76,20 @@ export function renderTrends(t) {
   );
 }
 
+/** The chart (its svg id) a "Show the data" disclosure belongs to. @param {Element} details */
+const chartOf = (details) => details.closest("figure")?.querySelector("svg.chart")?.id ?? "";
+
+/**
+ * `next` with the data tables open that the reader had opened in `slot`: a refresh re-renders
+ * the charts, and must not fold away the numbers someone is reading.
+ * @param {HTMLElement} slot @param {HTMLElement} next
+ */
+function keepOpenData(slot, next) {
+  const open = new Set([...slot.querySelectorAll("details.chart-data[open]")].map(chartOf));
+  for (const d of next.querySelectorAll("details.chart-data")) if (open.has(chartOf(d))) d.setAttribute("open", "");
+  return next;
+}
+
 /**
  * Loads and renders the trends of one campaign into `slot`; `isCurrent` drops a late answer.
  * @param {HTMLElement} slot @param {string} campaignId @param {() => boolean} isCurrent
@@ -83,7 +97,7 @@ export function renderTrends(t) {
 export async function loadTrends(slot, campaignId, isCurrent) {
   try {
     const t = await program.trends(campaignId);
-    if (isCurrent()) replace(slot, renderTrends(t));
+    if (isCurrent()) replace(slot, keepOpenData(slot, renderTrends(t)));
   } catch (err) {
     if (isCurrent()) replace(slot, errorNotice(err, "Loading the trends"));
   }
