@@ -2,15 +2,16 @@
  * The peer section of `npm run bench` (issue 19): this project's builds against the same job as a
  * Cloudflare Workflow (bench/peer-workflows: one instance per run, one `step.do` per node, the
  * nodes of a level in parallel), both served by the same wrangler/workerd on loopback, measured
- * interleaved (project, peer, project, peer …) so the machine's noise hits both. Each repeat
- * starts both servers on fresh state (the start-up figure), then measures on each:
+ * interleaved so the machine's noise hits both. Each repeat starts both servers on fresh state, one
+ * after the other (the start-up figure), then measures:
  *
  *   unloaded   create→completed p50/p95 of static_v1 and adaptive_parallel_v1 shapes, completion
- *              observed by polling every 5 ms (and for the project also through its SSE stream);
+ *              observed by polling every 5 ms, one run at a time alternating between the servers
+ *              (project, peer, peer, project, …; the project also through its SSE stream);
  *   cpu        process CPU time of the server's whole process tree (wrangler's Node process and
  *              workerd) ÷ runs, over the unloaded runs and over the load run;
  *   load       completed runs/s with CLIENTS closed-loop clients (create, poll until terminal) for
- *              LOAD_S seconds;
+ *              LOAD_S seconds, one server at a time (the first one alternating between repeats);
  *   burst      BURST runs created at once → time until all are terminal (polling), runs/s;
  *   start      fresh start → ready: everything that runs at start (the project: wrangler and its
  *              migrations, applied by the worker as under `npm start`; the peer: wrangler) until
@@ -23,7 +24,7 @@
  * runs exactly the levels a build runs.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -54,6 +55,31 @@ const PEER_CONFIG = resolve(ROOT, "bench", "peer-workflows", "wrangler.toml");
 /** CPU ms (user + system) of every process in process group `pgid`. */
 function groupCpuMs(pgid) {
   return groupProcesses(pgid).reduce((sum, p) => sum + p.cpuMs, 0);
+}
+
+/**
+ * CPU ms of every thread of every process in group `pgid`, to the nanosecond (the scheduler's
+ * run time, /proc/<pid>/task/<tid>/schedstat): /proc/<pid>/stat counts in 10 ms ticks, too
+ * coarse around a single run.
+ */
+function groupCpuPreciseMs(pgid) {
+  let ns = 0;
+  for (const { pid } of groupProcesses(pgid)) {
+    let tasks = [];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // exited meanwhile
+    }
+    for (const tid of tasks) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      } catch {
+        // the thread exited meanwhile
+      }
+    }
+  }
+  return ns / 1e6;
 }
 
 /** One side of the comparison: how to create a run and read whether it is terminal. */
@@ -99,17 +125,29 @@ async function untilTerminal(side, id, pollMs, timeoutMs = 60_000) {
   }
 }
 
-/** Sequential runs: create, poll every 5 ms until terminal. Returns p50/p95 and CPU per run. */
-async function unloaded(side, pgid, shape, runs) {
-  for (let i = 0; i < 3; i++) await untilTerminal(side, await side.create(shape), 5);
-  const cpu0 = groupCpuMs(pgid);
-  const ms = [];
+/**
+ * Sequential runs, interleaved across the sides (project run, peer run, peer run, project run, …:
+ * the order flips each round, so neither side always runs right after the other): create, poll
+ * every 5 ms until terminal. Both servers are up; each run's time and its own server's CPU are
+ * taken around that run alone, so drift of the machine's speed hits both sides alike. Returns
+ * p50/p95 and CPU per run for each side.
+ * @param {{ side: ReturnType<typeof projectSide>, pgid: number }[]} entries
+ */
+async function unloaded(entries, shape, runs) {
+  for (let i = 0; i < 3; i++) for (const { side } of entries) await untilTerminal(side, await side.create(shape), 5);
+  const acc = entries.map(() => ({ ms: [], cpu: 0 }));
   for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await untilTerminal(side, await side.create(shape), 5);
-    ms.push(performance.now() - t0);
+    const order = i % 2 === 0 ? entries.map((_, k) => k) : entries.map((_, k) => entries.length - 1 - k);
+    for (const k of order) {
+      const { side, pgid } = entries[k];
+      const cpu0 = groupCpuPreciseMs(pgid);
+      const t0 = performance.now();
+      await untilTerminal(side, await side.create(shape), 5);
+      acc[k].ms.push(performance.now() - t0);
+      acc[k].cpu += groupCpuPreciseMs(pgid) - cpu0;
+    }
   }
-  return { p50: percentile(ms, 50), p95: percentile(ms, 95), cpu_per_run_ms: (groupCpuMs(pgid) - cpu0) / runs };
+  return acc.map((a) => ({ p50: percentile(a.ms, 50), p95: percentile(a.ms, 95), cpu_per_run_ms: a.cpu / runs }));
 }
 
 /** The project's completion as its SSE stream shows it (create, then stream until BUILD_FINISHED). */
@@ -251,28 +289,40 @@ export async function runPeerBench(cfg) {
       await plan.stop();
     }
     for (let rep = 1; rep <= cfg.repeat; rep++) {
-      for (const name of ["project", "peer"]) {
-        const { server, start_ms } = await startSide(name, mkdtempSync(join(dir, `${rep}-`)), secret);
-        try {
+      // Started one after the other (each start-up timed alone), then measured side by side.
+      const up = [];
+      try {
+        for (const name of ["project", "peer"]) {
+          const { server, start_ms } = await startSide(name, mkdtempSync(join(dir, `${rep}-`)), secret);
           const side = name === "project" ? projectSide(server.url, token) : peerSide(server.url, levels);
-          const r = { start_ms };
+          up.push({ name, server, side, pgid: server.pid, r: { start_ms } });
+        }
+        for (const shape of Object.keys(SHAPES)) {
+          const res = await unloaded(up, shape, cfg.runs);
+          up.forEach((u, k) => {
+            u.r[`unloaded_${shape}`] = res[k];
+          });
+        }
+        const project = up[0];
+        project.r.sse_static_v1 = await unloadedSse(project.server.url, token, "static_v1", cfg.runs);
+        // Load and burst need the machine to themselves: one side at a time, the first side alternating.
+        for (const u of rep % 2 === 1 ? up : [...up].reverse()) {
           const resent0 = resentGets.count;
-          for (const shape of Object.keys(SHAPES))
-            r[`unloaded_${shape}`] = await unloaded(side, server.pid, shape, cfg.runs);
-          if (name === "project") r.sse_static_v1 = await unloadedSse(server.url, token, "static_v1", cfg.runs);
-          r.load = await load(side, server.pid, cfg.clients, cfg.loadS);
-          r.burst = await burst(side, cfg.burst);
-          r.resent_gets = resentGets.count - resent0;
+          u.r.load = await load(u.side, u.pgid, cfg.clients, cfg.loadS);
+          u.r.burst = await burst(u.side, cfg.burst);
+          u.r.resent_gets = resentGets.count - resent0;
+        }
+        for (const { name, r } of up) {
           samples[name].push(r);
           log(
-            `[peer ${rep}/${cfg.repeat}] ${name}: start ${start_ms.toFixed(0)} ms, static_v1 p50 ${r.unloaded_static_v1.p50.toFixed(1)} ms, ` +
+            `[peer ${rep}/${cfg.repeat}] ${name}: start ${r.start_ms.toFixed(0)} ms, static_v1 p50 ${r.unloaded_static_v1.p50.toFixed(1)} ms, ` +
               `cpu/run ${r.unloaded_static_v1.cpu_per_run_ms.toFixed(1)} ms (load ${r.load.cpu_per_run_ms.toFixed(1)}), ` +
               `${r.load.runs_per_s.toFixed(1)} runs/s, burst ${r.burst.runs_per_s.toFixed(1)} runs/s, ` +
               `${r.resent_gets} GETs unanswered in 5 s and sent again`,
           );
-        } finally {
-          await server.stop();
         }
+      } finally {
+        for (const { server } of up) await server.stop();
       }
     }
   } finally {

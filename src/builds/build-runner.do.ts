@@ -36,7 +36,8 @@ export class BuildRunner extends DurableObject<Env> {
 
   /**
    * Creates the build (a second create of the same id is a no-op), crash-safe at every step: mark
-   * pending and arm the resolve alarm, commit to D1, clear the mark (build-runner.storage). The
+   * pending and arm the resolve alarm, commit to D1, clear the mark (build-runner.storage) — or,
+   * for a build its first tick finishes, only commit to D1 (nothing to resume, nothing stored). The
    * first tick runs in the create's own draft: ready nodes start — and zero-duration work finishes
    * — in the create's batch, with no second commit and no alarm round trip (docs/DECISIONS.md
    * "One batch per create").
@@ -53,7 +54,11 @@ export class BuildRunner extends DurableObject<Env> {
       const report = d.state.settings.test_poison_ticks ? null : tick(d, core.tickOptionsOf(run.config));
       await core.prepareFindings(run.db, d);
       const active = core.isActive(d.state);
-      if (stage === "new") await storage.markCreatePending(this.ctx.storage, input.build_id, now, d.state.settings);
+      // A build its first tick finishes leaves nothing to resume and nothing half-made to forget: its
+      // one D1 commit decides whether it exists, so it needs no pending mark (docs/DECISIONS.md).
+      const settledByCommit = stage === "new" && report !== null && !active;
+      if (stage === "new" && !settledByCommit)
+        await storage.markCreatePending(this.ctx.storage, input.build_id, now, d.state.settings);
       await run.faults.stall("before_d1_commit", input.build_id);
       let committed = true;
       try {
@@ -68,7 +73,9 @@ export class BuildRunner extends DurableObject<Env> {
       }
       await run.faults.stall("after_d1_commit", input.build_id);
       const wakeAt = !committed || !report ? now : active ? run.alarmAt(now, report.next_wake_at) : null;
-      await storage.clearCreatePending(this.ctx.storage, wakeAt);
+      if (!settledByCommit) await storage.clearCreatePending(this.ctx.storage, wakeAt);
+      // Already in D1 (an earlier attempt wrote it): adopted as the watchdog adopts a build.
+      else if (!committed) await storage.wakeRunner(this.ctx.storage, input.build_id);
       if (!committed) return [];
       run.adoptCreated(d);
       return report?.http_dispatches ?? [];
@@ -82,7 +89,7 @@ export class BuildRunner extends DurableObject<Env> {
   /** GET /v1/builds/{id}: the view of the last commit, loaded from D1 once after a restart. */
   async view(): Promise<RpcResult<BuildView>> {
     const view = await this.run.memory.view(async () => {
-      const buildId = await storage.storedBuildId(this.ctx.storage);
+      const buildId = await storage.runnerBuildId(this.ctx);
       const row = buildId ? await getBuildView(this.run.db, buildId) : null;
       return row ? viewFromRow(row) : null;
     });
@@ -173,7 +180,7 @@ export class BuildRunner extends DurableObject<Env> {
   /** SSE stream of events with seq > after: replay, then live until the build ends. */
   async openStream(after: number): Promise<ReadableStream<Uint8Array>> {
     const { SSE_HEARTBEAT_SECONDS: hb, SSE_IDLE_TIMEOUT_SECONDS: idle } = this.run.config;
-    const d1 = d1EventSource(this.run.db, (await storage.storedBuildId(this.ctx.storage)) ?? "");
+    const d1 = d1EventSource(this.run.db, (await storage.runnerBuildId(this.ctx)) ?? "");
     const { run } = this;
     return run.hub.open({
       after: Math.max(0, Math.floor(after)),

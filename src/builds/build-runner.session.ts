@@ -157,7 +157,7 @@ export class RunnerSession {
   /** Takes a fresh lease epoch and loads the build from D1 the first time this instance acts. */
   private async ensureLoaded(): Promise<boolean> {
     if (this.state && this.epoch !== null) return true;
-    const buildId = await storage.storedBuildId(this.ctx.storage);
+    const buildId = await storage.runnerBuildId(this.ctx);
     const loaded = buildId ? await loadLeased(this.db, buildId, this.leaseAt(Date.now(), 0)) : null;
     if (loaded) [this.state, this.epoch] = [loaded.state, loaded.epoch];
     if (loaded) this.recent.reset(loaded.state.next_seq);

@@ -69,6 +69,16 @@ export async function clearCreatePending(storage: DurableObjectStorage, wakeAt: 
 }
 
 /**
+ * The build this runner is for: the id it stored, or else the name it was addressed by
+ * (`idFromName(build_id)`, available inside the object as `ctx.id.name`) — a build its create
+ * settled in one D1 commit stores nothing (build-runner.do.ts), and a runner that lost its
+ * storage still knows whose build it runs.
+ */
+export async function runnerBuildId(ctx: DurableObjectState): Promise<string | undefined> {
+  return (await storedBuildId(ctx.storage)) ?? ctx.id.name;
+}
+
+/**
  * Settles a create interrupted before it cleared its mark (crash, D1 error): the build exists
  * when its D1 commit landed — then it runs — and otherwise never existed: the runner forgets it.
  * Returns whether the build lives on.

@@ -18,10 +18,13 @@ import { BuildRunner } from "../../src/builds/build-runner.do";
 import { buildRunner } from "../../src/builds/build-runner.client";
 import { commitDraft } from "../../src/builds/builds.repo";
 import { deterministicDag } from "../../src/planning/planner";
-import { createBuild as createDraft } from "../../src/builds/run-machine";
+import { createBuild as createDraft, tick } from "../../src/builds/run-machine";
+import { tickOptionsOf } from "../../src/builds/build-runner.core";
+import { loadConfig } from "../../src/kernel/env";
 import worker from "../../src/index";
 import { isoTimestamp, newId } from "../../src/lib/ids";
-import { caller, eventsOf, waitForStatus } from "../helpers/api";
+import { caller, eventsOf, raw, waitForStatus } from "../helpers/api";
+import { eventFrames, readSse } from "../helpers/sse";
 
 const db = drizzle(env.DB);
 
@@ -148,5 +151,71 @@ describe("a build in D1 whose runner's storage is empty (the pre-fix create orde
     const id = newId();
     expect(await buildRunner(env, id).wake()).toBe(false);
     expect(await runnerStorage(id)).toEqual({ keys: [], alarm: null });
+  });
+});
+
+describe("a create its own D1 commit settles (the build finishes in its first tick)", () => {
+  it("stores nothing in its runner: no pending mark, no alarm, no id", async () => {
+    const c = await caller({ sub: "settled_create" });
+    const res = await c.request("POST", "/v1/builds", {
+      repo_url: "https://example.test/settled",
+      metadata: { simulated_duration_ms: 0 },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.status).toBe("completed");
+    expect(await runnerStorage(res.body.build_id)).toEqual({ keys: [], alarm: null });
+    expectCleanLog(await eventsOf(c, res.body.build_id));
+  });
+
+  it("a build still running after its first tick keeps the crash-safe create: the id, and the alarm of its next tick", async () => {
+    const c = await caller({ sub: "running_create" });
+    const res = await c.request("POST", "/v1/builds", {
+      repo_url: "https://example.test/running",
+      metadata: { simulated_duration_ms: 200 },
+    });
+    expect(res.status).toBe(201);
+    const kept = await runnerStorage(res.body.build_id);
+    expect(kept.keys).toEqual(["build_id"]);
+    expect(kept.alarm).not.toBeNull();
+    expect((await waitForStatus(c, res.body.build_id)).status).toBe("completed");
+  });
+
+  it("a runner that stores nothing still serves its build: view, stream replay and control come from its name and D1", async () => {
+    const c = await caller({ sub: "settled_fresh" });
+    const id = newId();
+    // What a settled create leaves: the build in D1, a runner instance that has never seen it.
+    const d = createDraft(
+      {
+        build_id: id,
+        tenant_id: "settled_fresh",
+        created_by: "settled_fresh",
+        repo_url: "https://example.test/settled",
+        objective: "settled",
+        scan_mode: "deterministic",
+        metadata: { simulated_duration_ms: 0 },
+        dag: deterministicDag(),
+        runtime_id: newId(),
+      },
+      Date.now(),
+    );
+    tick(d, tickOptionsOf(loadConfig(env)));
+    expect(d.state.status).toBe("completed");
+    await commitDraft(
+      db,
+      d,
+      { owner: "gone", epoch: 1, expiresAt: null, heartbeatAt: isoTimestamp(Date.now()) },
+      { created: true },
+    );
+    const view = await buildRunner(env, id).view();
+    expect(view).toMatchObject({ ok: true, value: { run: { build_id: id, status: "completed" } } });
+    const events = await eventsOf(c, id);
+    expectCleanLog(events);
+    const stream = await raw(`/v1/builds/${id}/events`, { headers: { authorization: `Bearer ${c.token}` } });
+    expect(stream.status).toBe(200);
+    const { frames, ended } = await readSse(stream, { timeoutMs: 10_000 });
+    expect(ended).toBe(true);
+    expect(eventFrames(frames).map((f) => f.id)).toEqual(events.map((e) => e.seq));
+    const abort = await c.request("POST", `/v1/builds/${id}/abort`, { reason: "too late" });
+    expect(abort.status).toBe(409);
   });
 });
