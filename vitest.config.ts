@@ -1,6 +1,10 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { writeDashboardModule } from "./scripts/lib/dashboard-module.mjs";
 import { startFakeGithub } from "./test/github/fake-github-server.mjs";
+
+// The worker imports the dashboard as a generated module (wrangler's build step writes it too).
+writeDashboardModule();
 
 // Tests run inside workerd with real D1, KV and Durable Objects. Secrets are fixed
 // test values here; nothing is read from a developer's .dev.vars.

@@ -35,6 +35,7 @@ import { metricsRoutes } from "../ops/ops.routes";
 import { auditRoutes } from "../audit/audit.routes";
 import { describeRoute, ok } from "../kernel/route-meta";
 import { Health, OpenApiDocument } from "./http.schemas";
+import { DASHBOARD_PATHS, serveDashboard } from "./dashboard";
 
 const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -116,6 +117,9 @@ export function createApp() {
     }),
     (c) => c.html(renderReference(openApiDocument(app))),
   );
+  // The operator dashboard (public/, bundled: src/http/dashboard.ts).
+  // (HEAD is answered by Hono from GET, without the body.)
+  for (const path of DASHBOARD_PATHS) app.get(path, serveDashboard);
   app.use("/metrics", context, limitUnauthenticated, authenticateRequest, rateLimit);
   app.route("/", metricsRoutes);
   // Order matters (DESIGN §2):

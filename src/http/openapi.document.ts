@@ -8,6 +8,7 @@
  * cannot lie by omission. Week aliases share their canonical chain, so their docs too. Served at
  * GET /openapi.json; memoised per app.
  */
+import { DASHBOARD_PATHS } from "./dashboard";
 import type { Hono } from "hono";
 import { z } from "zod";
 import pkg from "../../package.json";
@@ -43,7 +44,8 @@ export interface ServedRoute {
 export function servedRoutes(app: Hono<AppEnv>): ServedRoute[] {
   const byKey = new Map<string, ServedRoute>();
   for (const r of app.routes) {
-    if (!HTTP_METHODS.has(r.method) || r.path.includes("*")) continue;
+    // Not operations of the API: middleware (`*`) and the dashboard's files (src/http/dashboard.ts).
+    if (!HTTP_METHODS.has(r.method) || r.path.includes("*") || DASHBOARD_PATHS.includes(r.path)) continue;
     const key = `${r.method} ${r.path}`;
     const route = byKey.get(key) ?? { method: r.method, path: r.path, handlers: [] };
     route.handlers.push(r.handler);

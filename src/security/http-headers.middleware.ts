@@ -75,7 +75,10 @@ export const corsPolicy = createMiddleware<AppEnv>(async (c, next) => {
   })(c, next);
 });
 
-/** Adds the security headers (and `cache-control: no-store` unless set) to the worker's responses. */
+/**
+ * Adds the security headers (and `cache-control: no-store`) to the worker's responses, each
+ * unless the response set it: the dashboard's pages carry their own (public/_headers).
+ */
 export const securityHeaders = createMiddleware<AppEnv>(async (c, next) => {
   await next();
   let headers = c.res.headers;
@@ -86,6 +89,6 @@ export const securityHeaders = createMiddleware<AppEnv>(async (c, next) => {
     c.res = new Response(c.res.body, c.res);
     headers = c.res.headers;
   }
-  for (const [name, value] of Object.entries(API_SECURITY_HEADERS)) headers.set(name, value);
+  for (const [name, value] of Object.entries(API_SECURITY_HEADERS)) if (!headers.has(name)) headers.set(name, value);
   if (!headers.has("cache-control")) headers.set("cache-control", "no-store");
 });

@@ -29,7 +29,9 @@ test("campaign create → execute → report, checklist, rollback drill, go/no-g
   // Create a campaign over two repositories, two runs each.
   await page.getByText("New campaign").click();
   await page.getByLabel("Campaign name").fill("Beta cut validation");
-  await page.getByLabel("Repositories").fill("https://github.com/acme/api\nhttps://github.com/acme/web");
+  await page
+    .getByRole("textbox", { name: "Repositories", exact: true })
+    .fill("https://github.com/acme/api\nhttps://github.com/acme/web");
   await page.getByLabel("Runs per repository").fill("2");
   await page.getByRole("button", { name: "Create campaign" }).click();
   await page.getByText("Campaign “Beta cut validation” created.").waitFor();
