@@ -1,9 +1,9 @@
 /**
  * The build watchdog's cron, locally. In production Cloudflare runs the worker's `scheduled`
  * handler every minute (wrangler.toml `[triggers] crons`); `wrangler dev` fires no crons, and its
- * own trigger URL `/cdn-cgi/handler/scheduled` answers 500 for a worker with `[assets]`: miniflare
- * hands the event to the assets router worker in front of ours, which has no scheduled handler
- * (docs/DECISIONS.md "The watchdog under wrangler dev"). So `npm start` runs wrangler dev with
+ * own trigger URL `/cdn-cgi/handler/scheduled` answered 500 while the worker had `[assets]` (until
+ * stop 20: miniflare handed the event to the assets router worker in front of ours; docs/DECISIONS.md
+ * "The watchdog under wrangler dev"). So `npm start` runs wrangler dev with
  * `--test-scheduled` — wrangler then wraps our worker with a middleware that runs `scheduled` for
  * `GET /__scheduled` (development only; never part of a deployed bundle) — and this ticker calls
  * it every period, as the production cron does.
