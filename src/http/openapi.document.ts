@@ -8,7 +8,6 @@
  * cannot lie by omission. Week aliases share their canonical chain, so their docs too. Served at
  * GET /openapi.json; memoised per app.
  */
-import { DASHBOARD_PATHS } from "./dashboard";
 import type { Hono } from "hono";
 import { z } from "zod";
 import pkg from "../../package.json";
@@ -16,6 +15,7 @@ import type { AppEnv } from "../kernel/env";
 import { type ErrorCode, codeToStatus } from "../kernel/errors";
 import { ALIAS_DEPRECATED_AT, ALIAS_SUNSET, canonicalOfAlias } from "../lib/deprecation";
 import { responseSchemas } from "../kernel/api-schemas";
+import { DASHBOARD_PATHS } from "./dashboard";
 import {
   type Auth,
   type RequestTarget,

@@ -28,25 +28,30 @@ import { eventFrames, readSse } from "../helpers/sse";
 
 const db = drizzle(env.DB);
 
+/** The create's draft of a zero-duration deterministic build of `sub` (nothing ticked yet). */
+function draftOf(buildId: string, sub: string, now: number) {
+  return createDraft(
+    {
+      build_id: buildId,
+      tenant_id: sub,
+      created_by: sub,
+      repo_url: "https://example.test/crash",
+      objective: "crash safety",
+      scan_mode: "deterministic",
+      metadata: { simulated_duration_ms: 0 },
+      dag: deterministicDag(),
+      runtime_id: newId(),
+    },
+    now,
+  );
+}
+
 /** The durable state of a create interrupted at `point` (what the process left behind). */
 async function interruptedCreate(sub: string, point: "before_d1" | "after_d1" | "d1_only"): Promise<string> {
   const buildId = newId();
   const now = Date.now();
   if (point !== "before_d1") {
-    const d = createDraft(
-      {
-        build_id: buildId,
-        tenant_id: sub,
-        created_by: sub,
-        repo_url: "https://example.test/crash",
-        objective: "crash safety",
-        scan_mode: "deterministic",
-        metadata: { simulated_duration_ms: 0 },
-        dag: deterministicDag(),
-        runtime_id: newId(),
-      },
-      now,
-    );
+    const d = draftOf(buildId, sub, now);
     // As the create writes it: lease epoch 1, expiring one TTL after the create.
     const ttl = Number(env.RUNTIME_LEASE_TTL_SECONDS ?? 20) * 1000;
     const expires = point === "d1_only" ? now - 1000 : now + ttl;
@@ -184,20 +189,7 @@ describe("a create its own D1 commit settles (the build finishes in its first ti
     const c = await caller({ sub: "settled_fresh" });
     const id = newId();
     // What a settled create leaves: the build in D1, a runner instance that has never seen it.
-    const d = createDraft(
-      {
-        build_id: id,
-        tenant_id: "settled_fresh",
-        created_by: "settled_fresh",
-        repo_url: "https://example.test/settled",
-        objective: "settled",
-        scan_mode: "deterministic",
-        metadata: { simulated_duration_ms: 0 },
-        dag: deterministicDag(),
-        runtime_id: newId(),
-      },
-      Date.now(),
-    );
+    const d = draftOf(id, "settled_fresh", Date.now());
     tick(d, tickOptionsOf(loadConfig(env)));
     expect(d.state.status).toBe("completed");
     await commitDraft(
